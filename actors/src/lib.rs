@@ -1,0 +1,1 @@
+//! strata's actor runtime and protocols.

@@ -1,0 +1,101 @@
+//! The error type of the strata library.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in strata. Messages are written for the person who has to act on
+/// them: they name the file, the line, the limit or the database involved.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O operation failed; `context` says what strata was doing.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+
+    /// Another process (or another `Db` in this process) holds the data directory.
+    #[error("data directory {path} is locked by another strata process (lock file {path}/LOCK); stop it or choose another --data-dir")]
+    Locked { path: PathBuf },
+
+    /// A file on disk is not what strata wrote: bad magic, checksum or version.
+    #[error("corrupt file {path}: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+
+    /// The named database does not exist.
+    #[error("database not found: \"{0}\"")]
+    DatabaseNotFound(String),
+
+    /// A database name that cannot be used as a directory name.
+    #[error(
+        "invalid database name {0:?}: use letters, digits, '_', '-' and '.', not starting with '.'"
+    )]
+    InvalidDatabaseName(String),
+
+    /// Some or all lines of a line-protocol batch were rejected; the good ones were written.
+    #[error("partial write: {message} dropped={dropped}")]
+    PartialWrite { message: String, dropped: usize },
+
+    /// A field was written with a different type than it already has in this measurement.
+    #[error("field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {got}, already exists as type {existing}")]
+    FieldTypeConflict {
+        measurement: String,
+        field: String,
+        got: crate::types::FieldType,
+        existing: crate::types::FieldType,
+    },
+
+    /// A query could not be parsed; `line` and `column` are 1-based.
+    #[error("error parsing query: {message} at line {line}, char {column}")]
+    Parse {
+        message: String,
+        line: usize,
+        column: usize,
+    },
+
+    /// A query parsed but cannot be run as written.
+    #[error("{0}")]
+    Query(String),
+
+    /// The write could not be queued within `write_timeout`; nothing of it was written.
+    #[error("timeout: the write could not be queued within {0:?} because the database is busy flushing; nothing from this request was written, retry later")]
+    WriteTimeout(std::time::Duration),
+
+    /// A background worker failed (an fsync error, a panic); the database refuses writes.
+    #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]
+    Poisoned(String),
+
+    /// The database is shutting down.
+    #[error("database is closed")]
+    Closed,
+
+    /// A configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+/// Shorthand for results whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wrap an I/O error with what strata was doing when it happened.
+    pub fn io(context: impl Into<String>, source: io::Error) -> Error {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Attach context to I/O results: `file.sync_all().ctx(|| format!("fsync {path:?}"))?`.
+pub trait IoContext<T> {
+    fn ctx<F: FnOnce() -> String>(self, f: F) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx<F: FnOnce() -> String>(self, f: F) -> Result<T> {
+        self.map_err(|e| Error::io(f(), e))
+    }
+}

@@ -1,0 +1,1 @@
+//! InfluxQL front end: lexer, AST, parser.

@@ -1,0 +1,3 @@
+//! Query languages: lexers, parsers, planner, executor.
+
+pub mod influxql;

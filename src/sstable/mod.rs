@@ -1,0 +1,1 @@
+//! SSTable format: blocks per (series, field), block index, footer.

@@ -1,0 +1,1 @@
+//! Write-ahead log: segment files of crc-framed records, replay, trimming.
