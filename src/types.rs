@@ -241,6 +241,102 @@ impl WriteBatch {
     }
 }
 
+
+/// The values of one column, all of one type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    Float(Vec<f64>),
+    Integer(Vec<i64>),
+    Unsigned(Vec<u64>),
+    Boolean(Vec<bool>),
+    String(Vec<String>),
+}
+
+impl Values {
+    /// An empty column of the given type.
+    pub fn empty(t: FieldType) -> Values {
+        match t {
+            FieldType::Float => Values::Float(Vec::new()),
+            FieldType::Integer => Values::Integer(Vec::new()),
+            FieldType::Unsigned => Values::Unsigned(Vec::new()),
+            FieldType::Boolean => Values::Boolean(Vec::new()),
+            FieldType::String => Values::String(Vec::new()),
+        }
+    }
+
+    pub fn field_type(&self) -> FieldType {
+        match self {
+            Values::Float(_) => FieldType::Float,
+            Values::Integer(_) => FieldType::Integer,
+            Values::Unsigned(_) => FieldType::Unsigned,
+            Values::Boolean(_) => FieldType::Boolean,
+            Values::String(_) => FieldType::String,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Float(v) => v.len(),
+            Values::Integer(v) => v.len(),
+            Values::Unsigned(v) => v.len(),
+            Values::Boolean(v) => v.len(),
+            Values::String(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at `i` as a [`FieldValue`]. Panics if `i` is out of range, like slice indexing.
+    pub fn get(&self, i: usize) -> FieldValue {
+        match self {
+            Values::Float(v) => FieldValue::Float(v[i]),
+            Values::Integer(v) => FieldValue::Integer(v[i]),
+            Values::Unsigned(v) => FieldValue::Unsigned(v[i]),
+            Values::Boolean(v) => FieldValue::Boolean(v[i]),
+            Values::String(v) => FieldValue::String(v[i].clone()),
+        }
+    }
+
+    /// Append a value; returns `false` (and appends nothing) if its type differs from the column's.
+    pub fn push(&mut self, value: FieldValue) -> bool {
+        match (self, value) {
+            (Values::Float(v), FieldValue::Float(x)) => v.push(x),
+            (Values::Integer(v), FieldValue::Integer(x)) => v.push(x),
+            (Values::Unsigned(v), FieldValue::Unsigned(x)) => v.push(x),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => v.push(x),
+            (Values::String(v), FieldValue::String(x)) => v.push(x),
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// One (series, field) run: timestamps strictly ascending, one value per timestamp.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub timestamps: Vec<Timestamp>,
+    pub values: Values,
+}
+
+impl Column {
+    pub fn new(t: FieldType) -> Column {
+        Column {
+            timestamps: Vec::new(),
+            values: Values::empty(t),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
