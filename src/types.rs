@@ -241,7 +241,6 @@ impl WriteBatch {
     }
 }
 
-
 /// The values of one column, all of one type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {

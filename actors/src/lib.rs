@@ -1,1 +1,23 @@
-//! strata's actor runtime and protocols.
+//! strata's actor runtime and the protocol loops of every engine actor.
+//!
+//! Everything here is written against [`sync`], a facade over `std::sync` that becomes loom's
+//! model-checked types under `--cfg strata_loom`, and every actor loop is generic over its
+//! mailbox ([`mailbox::Sender`]/[`mailbox::Receiver`]) and its I/O (a [`wal_writer::Log`], a
+//! [`memtable::MemStore`], a [`flusher::FlushSink`]). Production plugs in crossbeam/flume
+//! mailboxes and real files; `loom_tests/` plugs in facade mailboxes and in-memory fakes and
+//! checks the same loops.
+
+pub mod flusher;
+pub mod health;
+pub mod mailbox;
+pub mod memtable;
+pub mod oneshot;
+pub mod sync;
+pub mod wal_writer;
+
+pub use health::Health;
+pub use mailbox::{
+    Closed, CrossbeamMailbox, FacadeMailbox, FlumeMailbox, Mailbox, Receiver, Sender, TryRecvError,
+    TrySendError,
+};
+pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};

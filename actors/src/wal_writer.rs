@@ -1,0 +1,219 @@
+//! The WAL writer actor: group commit.
+//!
+//! It blocks for one request, drains whatever else is already queued (up to `batch_max_bytes`),
+//! appends all of it to the log, syncs once, and only then hands the batch to the memtable actor,
+//! which applies it and acknowledges each writer. So no writer is ever acknowledged before the
+//! sync that covers its record, and acknowledgements come in sequence-number order.
+
+use crate::health::Health;
+use crate::mailbox::{Receiver, Sender};
+use crate::oneshot::{oneshot, OneshotReceiver, OneshotSender};
+use crate::sync::atomic::{AtomicU8, Ordering};
+use crate::sync::Arc;
+
+/// Sequence number of a write: one per request, strictly increasing.
+pub type SeqNo = u64;
+
+/// The reply a writer waits for: its seqno once durable and applied, or why it failed.
+pub type WriteReply = Result<SeqNo, String>;
+
+const PENDING: u8 = 0;
+const TAKEN: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// One writer's request: a payload (one WAL record) and where to send the acknowledgement.
+pub struct WriteRequest<P> {
+    pub payload: P,
+    /// Approximate encoded size, used to bound a group commit.
+    pub bytes: usize,
+    claim: Arc<AtomicU8>,
+    reply: OneshotSender<WriteReply>,
+}
+
+/// The writer's side of a [`WriteRequest`].
+pub struct WriteTicket {
+    claim: Arc<AtomicU8>,
+    reply: OneshotReceiver<WriteReply>,
+}
+
+/// Make a request and the ticket its writer waits on.
+pub fn write_request<P>(payload: P, bytes: usize) -> (WriteRequest<P>, WriteTicket) {
+    let claim = Arc::new(AtomicU8::new(PENDING));
+    let (tx, rx) = oneshot();
+    (
+        WriteRequest {
+            payload,
+            bytes,
+            claim: claim.clone(),
+            reply: tx,
+        },
+        WriteTicket { claim, reply: rx },
+    )
+}
+
+impl<P> WriteRequest<P> {
+    /// The WAL writer takes the request; false if its writer already gave up on it.
+    fn take(&self) -> bool {
+        self.claim
+            .compare_exchange(PENDING, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
+impl WriteTicket {
+    /// Give up on a request that is still queued. Returns true if it will never be written
+    /// (the WAL writer had not taken it); false if it is already being committed, in which case
+    /// the caller must wait for the reply.
+    pub fn abandon(&self) -> bool {
+        self.claim
+            .compare_exchange(PENDING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Wait for the acknowledgement.
+    pub fn wait(self) -> WriteReply {
+        self.reply.recv().unwrap_or_else(|| {
+            Err("the database shut down before the write was acknowledged".into())
+        })
+    }
+
+    /// The reply receiver (for timed waits).
+    pub fn into_receiver(self) -> OneshotReceiver<WriteReply> {
+        self.reply
+    }
+}
+
+/// What the WAL writer's mailbox carries.
+pub enum WalMsg<P> {
+    Write(WriteRequest<P>),
+    /// Freeze and flush everything acknowledged so far; reply when it is in a table.
+    Flush(OneshotSender<Result<(), String>>),
+}
+
+/// A durable record on its way to the memtable.
+pub struct Committed<P> {
+    pub seqno: SeqNo,
+    pub payload: P,
+    pub reply: OneshotSender<WriteReply>,
+}
+
+/// What the memtable actor's mailbox carries.
+pub enum MemMsg<P> {
+    /// Records already synced to the log, in seqno order.
+    Apply(Vec<Committed<P>>),
+    Flush(OneshotSender<Result<(), String>>),
+}
+
+/// The log the WAL writer appends to (a real segmented file, or an in-memory fake under loom).
+pub trait Log<P> {
+    /// Buffer one record; it is not durable until [`Log::sync`] returns Ok.
+    fn append(&mut self, seqno: SeqNo, payload: &P) -> Result<(), String>;
+    /// Make every appended record durable.
+    fn sync(&mut self) -> Result<(), String>;
+}
+
+/// Run the WAL writer until its mailbox closes (every sender dropped). Dropping `memtable` at
+/// the end closes the memtable actor's mailbox in turn: shutdown drains in order.
+pub fn run_wal_writer<P, L, R, S>(
+    mut log: L,
+    inbox: R,
+    memtable: S,
+    health: Health,
+    mut next_seqno: SeqNo,
+    batch_max_bytes: usize,
+) where
+    P: Send + 'static,
+    L: Log<P>,
+    R: Receiver<WalMsg<P>>,
+    S: Sender<MemMsg<P>>,
+{
+    while let Some(first) = inbox.recv() {
+        let mut batch: Vec<WriteRequest<P>> = Vec::new();
+        let mut flushes = Vec::new();
+        let mut bytes = 0usize;
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                WalMsg::Write(req) => {
+                    if !req.take() {
+                        continue; // the writer timed out and was told nothing was written
+                    }
+                    if let Err(reason) = health.check() {
+                        let _ = req.reply.send(Err(reason));
+                        continue;
+                    }
+                    bytes += req.bytes;
+                    batch.push(req);
+                }
+                WalMsg::Flush(reply) => flushes.push(reply),
+            }
+            if bytes < batch_max_bytes {
+                next = inbox.try_recv().ok();
+            }
+        }
+
+        if !batch.is_empty() {
+            let mut committed = Vec::with_capacity(batch.len());
+            let mut failure = None;
+            for req in batch {
+                let seqno = next_seqno;
+                next_seqno += 1;
+                if failure.is_none() {
+                    if let Err(e) = log.append(seqno, &req.payload) {
+                        failure = Some(format!("WAL append failed: {e}"));
+                    }
+                }
+                committed.push(Committed {
+                    seqno,
+                    payload: req.payload,
+                    reply: req.reply,
+                });
+            }
+            #[cfg(not(strata_loom_mutant = "ack_before_sync"))]
+            {
+                if failure.is_none() {
+                    if let Err(e) = log.sync() {
+                        failure = Some(format!("WAL fsync failed: {e}"));
+                    }
+                }
+            }
+            // Planted bug: hand the batch on (so writers get acked) and sync afterwards.
+            #[cfg(strata_loom_mutant = "ack_before_sync")]
+            let committed = {
+                let _ = memtable.send(MemMsg::Apply(committed));
+                if let Err(e) = log.sync() {
+                    failure = Some(format!("WAL fsync failed: {e}"));
+                }
+                Vec::new()
+            };
+            match failure {
+                Some(reason) => {
+                    health.poison(reason.clone());
+                    for c in committed {
+                        let _ = c.reply.send(Err(reason.clone()));
+                    }
+                }
+                None => {
+                    if !committed.is_empty() {
+                        if let Err(closed) = memtable.send(MemMsg::Apply(committed)) {
+                            if let MemMsg::Apply(cs) = closed.0 {
+                                for c in cs {
+                                    let _ = c
+                                        .reply
+                                        .send(Err("the memtable actor has stopped".to_string()));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for f in flushes {
+            if let Err(closed) = memtable.send(MemMsg::Flush(f)) {
+                if let MemMsg::Flush(f) = closed.0 {
+                    let _ = f.send(Err("the memtable actor has stopped".to_string()));
+                }
+            }
+        }
+    }
+}
