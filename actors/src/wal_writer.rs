@@ -77,9 +77,16 @@ impl WriteTicket {
         })
     }
 
-    /// The reply receiver (for timed waits).
-    pub fn into_receiver(self) -> OneshotReceiver<WriteReply> {
-        self.reply
+    /// Wait at most `timeout`; on timeout the ticket comes back so the caller can
+    /// [`abandon`](WriteTicket::abandon) it or keep waiting.
+    pub fn wait_timeout(self, timeout: std::time::Duration) -> Result<WriteReply, WriteTicket> {
+        let claim = self.claim;
+        match self.reply.recv_timeout(timeout) {
+            Ok(r) => Ok(r.unwrap_or_else(|| {
+                Err("the database shut down before the write was acknowledged".into())
+            })),
+            Err(reply) => Err(WriteTicket { claim, reply }),
+        }
     }
 }
 
