@@ -33,23 +33,31 @@ const DURATION_UNITS: &[(&str, i64)] = &[
 /// Parse an InfluxQL duration literal (`1h`, `1h30m`, `10ms`, `5u`, `5µ`, `2w`, `100ns`) into
 /// nanoseconds. Returns `None` for anything else, including overflow and a missing unit.
 pub fn parse_duration(s: &str) -> Option<i64> {
+    parse_duration_signed(s, false)
+}
+
+/// [`parse_duration`], negated when `negative` (so `-9223372036854775808ns` is representable).
+pub(crate) fn parse_duration_signed(s: &str, negative: bool) -> Option<i64> {
     let mut rest = s;
-    let mut total: i64 = 0;
+    let mut total: i128 = 0;
     if rest.is_empty() {
         return None;
     }
     while !rest.is_empty() {
         let ndigits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if ndigits == 0 {
+        if ndigits == 0 || ndigits > 20 {
             return None;
         }
-        let n: i64 = rest[..ndigits].parse().ok()?;
+        let n: i128 = rest[..ndigits].parse().ok()?;
         rest = &rest[ndigits..];
         let &(unit, mult) = DURATION_UNITS.iter().find(|(u, _)| rest.starts_with(u))?;
         rest = &rest[unit.len()..];
-        total = total.checked_add(n.checked_mul(mult)?)?;
+        total = total.checked_add(n.checked_mul(i128::from(mult))?)?;
+        if total > i128::from(i64::MAX) + 1 {
+            return None;
+        }
     }
-    Some(total)
+    i64::try_from(if negative { -total } else { total }).ok()
 }
 
 /// Format nanoseconds as a duration literal in the largest unit that divides it exactly
@@ -69,7 +77,7 @@ pub fn format_duration(ns: i64) -> String {
         ("ms", 1_000_000),
         ("u", 1_000),
     ] {
-        if abs % mult == 0 {
+        if abs.is_multiple_of(mult) {
             return format!("{sign}{}{unit}", abs / mult);
         }
     }
@@ -436,10 +444,7 @@ impl fmt::Display for Expr {
                 write_operand(f, e, e.precedence() < NOT_PRECEDENCE)
             }
             Expr::Neg(e) => {
-                let literal = matches!(
-                    **e,
-                    Expr::Integer(_) | Expr::Number(_) | Expr::Duration(_)
-                );
+                let literal = matches!(**e, Expr::Integer(_) | Expr::Number(_) | Expr::Duration(_));
                 if literal && e.precedence() == ATOM_PRECEDENCE {
                     // `-5` would re-parse as the literal -5; keep the structure visible.
                     return write!(f, "-({e})");
@@ -736,7 +741,11 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::
     Ok(())
 }
 
-fn write_limits(f: &mut fmt::Formatter<'_>, limit: Option<u64>, offset: Option<u64>) -> fmt::Result {
+fn write_limits(
+    f: &mut fmt::Formatter<'_>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+) -> fmt::Result {
     if let Some(n) = limit {
         write!(f, " LIMIT {n}")?;
     }

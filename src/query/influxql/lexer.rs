@@ -191,6 +191,7 @@ pub const KEYWORDS: &[&str] = &[
     "SET",
     "SHARD",
     "SHARDS",
+    "SHOW",
     "SLIMIT",
     "SOFFSET",
     "STATS",
@@ -470,7 +471,9 @@ impl<'a> Lexer<'a> {
         let (offset, pos) = (self.offset, self.pos());
         let tok = |kind| Token { kind, pos, offset };
         if self.bump() != Some('/') {
-            return tok(TokenKind::Error("found illegal character, expected regex".into()));
+            return tok(TokenKind::Error(
+                "found illegal character, expected regex".into(),
+            ));
         }
         let mut s = String::new();
         loop {

@@ -82,7 +82,9 @@ impl<'a> Parser<'a> {
 
     fn next(&mut self) -> Token {
         self.peek();
-        self.peeked.take().unwrap_or_else(|| self.lexer.next_token())
+        self.peeked
+            .take()
+            .unwrap_or_else(|| self.lexer.next_token())
     }
 
     fn eat(&mut self, kind: &TokenKind) -> bool {
@@ -251,10 +253,11 @@ impl<'a> Parser<'a> {
         let t = self.peek().clone();
         match &t.kind {
             TokenKind::Duration(s) => {
-                let d = parse_duration(s)
-                    .ok_or_else(|| Self::error_at(t.pos, format!("found {s}, expected duration")))?;
+                let d = parse_duration_signed(s, neg).ok_or_else(|| {
+                    Self::error_at(t.pos, format!("found {s}, expected duration"))
+                })?;
                 self.next();
-                Ok(if neg { -d } else { d })
+                Ok(d)
             }
             _ => Err(Self::found(&t, "duration")),
         }
@@ -350,8 +353,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_show(&mut self) -> Result<Statement> {
-        const EXPECTED: &str =
-            "DATABASES, FIELD, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG";
+        const EXPECTED: &str = "DATABASES, FIELD, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG";
         if self.eat_kw("DATABASES") {
             return Ok(Statement::ShowDatabases);
         }
@@ -825,7 +827,10 @@ impl<'a> Parser<'a> {
             TokenKind::Ident(_) | TokenKind::QuotedIdent(_) => {
                 return Err(Self::error_at(
                     t.pos,
-                    format!("found {}, expected time: only ORDER BY time supported at this time", t.kind),
+                    format!(
+                        "found {}, expected time: only ORDER BY time supported at this time",
+                        t.kind
+                    ),
                 ));
             }
             TokenKind::Keyword("ASC" | "DESC") => {}
@@ -958,6 +963,8 @@ impl<'a> Parser<'a> {
         let t = self.next();
         const EXPECTED: &str = "float, integer, unsigned, string, boolean, field, tag";
         match &t.kind {
+            TokenKind::Keyword("FIELD") => Ok(Some(DataType::Field)),
+            TokenKind::Keyword("TAG") => Ok(Some(DataType::Tag)),
             TokenKind::Ident(s) => DataType::from_name(s)
                 .map(Some)
                 .ok_or_else(|| Self::found(&t, EXPECTED)),
@@ -1001,10 +1008,10 @@ impl<'a> Parser<'a> {
                 Expr::Number(if neg { -n } else { n })
             }
             TokenKind::Duration(s) => {
-                let d = parse_duration(&s).ok_or_else(|| {
+                let d = parse_duration_signed(&s, neg).ok_or_else(|| {
                     Self::error_at(t.pos, format!("found {s}, expected duration"))
                 })?;
-                Expr::Duration(if neg { -d } else { d })
+                Expr::Duration(d)
             }
             TokenKind::Str(s) => Expr::String(s),
             TokenKind::Keyword("TRUE") => Expr::Boolean(true),
