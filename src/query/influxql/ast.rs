@@ -412,6 +412,21 @@ impl Expr {
         }
     }
 
+    /// Call `f` on this expression and every sub-expression, parents before children,
+    /// left to right (function arguments included).
+    pub fn walk<'e>(&'e self, f: &mut impl FnMut(&'e Expr)) {
+        f(self);
+        match self {
+            Expr::Binary { lhs, rhs, .. } => {
+                lhs.walk(f);
+                rhs.walk(f);
+            }
+            Expr::Not(e) | Expr::Neg(e) | Expr::Paren(e) => e.walk(f),
+            Expr::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
+            _ => {}
+        }
+    }
+
     /// The expression with any number of enclosing [`Expr::Paren`] removed.
     pub fn unparen(&self) -> &Expr {
         let mut e = self;

@@ -279,7 +279,13 @@ impl<'a> Lexer<'a> {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.offset += c.len_utf8();
-        if c == '\n' {
+        if c == '\r' {
+            // "\r\n" counts as one line break (at the '\n'); a lone '\r' is a line break too.
+            if self.peek() != Some('\n') {
+                self.line += 1;
+                self.column = 1;
+            }
+        } else if c == '\n' {
             self.line += 1;
             self.column = 1;
         } else {
@@ -439,7 +445,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// Scan the rest of a quoted string or identifier (the opening quote is consumed).
-    /// Escapes: `\\`, `\n`, `\'`, `\"`; anything else after a backslash is an error.
+    /// Escapes: `\\`, `\n`, `\'`, `\"`; anything else after a backslash is an error. A raw
+    /// line break inside the quotes is an error (write `\n`), as in InfluxDB.
     fn scan_quoted(&mut self, quote: char) -> Result<String, String> {
         let what = if quote == '"' {
             "quoted identifier"
@@ -466,7 +473,8 @@ impl<'a> Lexer<'a> {
 
     /// Scan a regex literal starting at the current position, which must be a `/` (otherwise
     /// an error token is returned). `\/` inside the regex stands for `/`; every other
-    /// backslash sequence is kept as written for the regex engine.
+    /// backslash sequence is kept as written for the regex engine. As in InfluxDB, a regex
+    /// cannot span lines.
     pub fn scan_regex(&mut self) -> Token {
         let (offset, pos) = (self.offset, self.pos());
         let tok = |kind| Token { kind, pos, offset };
@@ -478,7 +486,9 @@ impl<'a> Lexer<'a> {
         let mut s = String::new();
         loop {
             match self.bump() {
-                None => return tok(TokenKind::Error("found unterminated regex".into())),
+                None | Some('\n') => {
+                    return tok(TokenKind::Error("found unterminated regex".into()))
+                }
                 Some('\\') => match self.bump() {
                     Some('/') => s.push('/'),
                     Some(c) => {
