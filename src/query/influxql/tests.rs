@@ -1228,7 +1228,10 @@ mod props {
 fn crlf_and_line_breaks_in_literals() {
     let (m, l, c) = err("SELECT a\r\nFROM m\r\nWHERE ?");
     assert_eq!((m.as_str(), l, c), ("found illegal character '?'", 3, 7));
-    assert_eq!(err("SELECT a FROM m WHERE h =~ /a\nb/").0, "found unterminated regex");
+    assert_eq!(
+        err("SELECT a FROM m WHERE h =~ /a\nb/").0,
+        "found unterminated regex"
+    );
     assert_eq!(err("SELECT 'a\nb' FROM m").0, "found unterminated string");
     assert_eq!(ex("'a\\nb'"), Expr::String("a\nb".into()));
 }
