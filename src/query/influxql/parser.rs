@@ -206,10 +206,17 @@ impl<'a> Parser<'a> {
         match r.kind {
             TokenKind::Regex(src) => match Regex::new(&src) {
                 Ok(re) => Ok(Some(re)),
-                Err(e) => Err(Self::error_at(
-                    r.pos,
-                    format!("found invalid regex /{src}/: {e}"),
-                )),
+                Err(e) => {
+                    // The regex crate's message spans lines (source, caret, reason); keep the
+                    // reason only.
+                    let full = e.to_string();
+                    let reason = full.lines().last().unwrap_or_default();
+                    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+                    Err(Self::error_at(
+                        r.pos,
+                        format!("found invalid regex /{src}/: {reason}"),
+                    ))
+                }
             },
             _ => Err(Self::found(&r, "regex")),
         }
@@ -821,7 +828,7 @@ impl<'a> Parser<'a> {
     fn parse_order(&mut self) -> Result<bool> {
         let t = self.peek().clone();
         match &t.kind {
-            TokenKind::Ident(s) | TokenKind::QuotedIdent(s) if s == "time" => {
+            TokenKind::Ident(s) | TokenKind::QuotedIdent(s) if s.eq_ignore_ascii_case("time") => {
                 self.next();
             }
             TokenKind::Ident(_) | TokenKind::QuotedIdent(_) => {
