@@ -1,1 +1,3 @@
 //! SSTable format: blocks per (series, field), block index, footer.
+
+pub mod codec;
