@@ -24,6 +24,8 @@ mod format;
 mod reader;
 mod writer;
 
+#[cfg(test)]
+mod tests;
 
 pub use block::{BlockAgg, NumericAgg, BLOCK_POINTS};
 pub use format::BlockMeta;
