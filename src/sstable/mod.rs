@@ -1,1 +1,53 @@
-//! SSTable format: blocks per (series, field), block index, footer.
+//! SSTable format v1: immutable files of columnar data blocks, one run of blocks per
+//! (series, field), with a series index, a series filter, file stats and a fixed-size footer.
+//!
+//! File layout (all integers little-endian):
+//!
+//! ```text
+//! data blocks | series index | series filter | file stats | footer (FOOTER_LEN bytes)
+//! ```
+//!
+//! * A data block holds at most [`BLOCK_POINTS`] points of one (series, field) run; see
+//!   [`block`] for its layout. Every block ends with a crc32 of its other bytes.
+//! * The series index lists, for each series in ascending id, its key and its fields in ascending
+//!   name order, and for each field its [`BlockMeta`]s (offset, length, time range, count and
+//!   pre-aggregates), so queries can prune blocks and answer aggregates without reading them.
+//!   Blocks are written in index order and tile the data section exactly.
+//! * The series filter is the sorted array of series ids (binary search).
+//! * The file stats are min_ts, max_ts, points, series and blocks.
+//! * The footer holds (offset u64, length u64, crc32 u32) for the index, filter and stats
+//!   sections, the format version u16, the magic `STRATSST` and a crc32 of the footer itself.
+
+pub mod block;
+pub mod codec;
+mod format;
+mod reader;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use block::{BlockAgg, NumericAgg, BLOCK_POINTS};
+pub use format::BlockMeta;
+pub use reader::Table;
+pub use writer::TableWriter;
+
+/// The SSTable format version this build writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// The last eight bytes before the footer crc.
+pub const MAGIC: &[u8; 8] = b"STRATSST";
+
+/// Summary of a table, stored in its stats section.
+///
+/// An empty table (no points) has `min_ts = i64::MAX` and `max_ts = i64::MIN`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableStats {
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub points: u64,
+    pub series: u64,
+    pub blocks: u64,
+    /// Size of the whole file in bytes.
+    pub file_bytes: u64,
+}

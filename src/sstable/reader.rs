@@ -1,0 +1,273 @@
+//! Reading an SSTable.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Error, IoContext, Result};
+use crate::types::{Column, FieldType, SeriesId, Values};
+
+use super::block;
+use super::format::{self, BlockMeta, Footer, SeriesEntry, FOOTER_LEN};
+use super::TableStats;
+
+/// An open SSTable. The footer, stats, index and filter are held in memory; blocks are read on
+/// demand with positional reads, so a `Table` is `Send + Sync` and can be shared by readers.
+#[derive(Debug)]
+pub struct Table {
+    path: PathBuf,
+    file: File,
+    stats: TableStats,
+    series: Vec<SeriesEntry>,
+    filter: Vec<SeriesId>,
+    /// Blocks decoded by this table so far (for metrics and tests of pruning).
+    blocks_read: AtomicU64,
+}
+
+fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
+    Error::Corrupt {
+        path: path.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+impl Table {
+    /// Open a table: read the footer, then the stats, index and filter, verifying every
+    /// section's crc and the consistency of the sections with each other.
+    pub fn open(path: &Path) -> Result<Table> {
+        let file = File::open(path).ctx(|| format!("open SSTable {}", path.display()))?;
+        let file_len = file
+            .metadata()
+            .ctx(|| format!("stat SSTable {}", path.display()))?
+            .len();
+        let footer_len = FOOTER_LEN as u64;
+        let Some(meta_end) = file_len.checked_sub(footer_len) else {
+            return Err(corrupt(
+                path,
+                format!("file is {file_len} bytes, shorter than the {FOOTER_LEN}-byte footer"),
+            ));
+        };
+        let mut footer_buf = [0u8; FOOTER_LEN];
+        file.read_exact_at(&mut footer_buf, meta_end)
+            .ctx(|| format!("read footer of SSTable {}", path.display()))?;
+        let footer = Footer::decode(&footer_buf).map_err(|e| corrupt(path, e.0))?;
+
+        let Footer {
+            index,
+            filter,
+            stats,
+        } = footer;
+        let contiguous = index.end() == Some(filter.offset)
+            && filter.end() == Some(stats.offset)
+            && stats.end() == Some(meta_end);
+        if !contiguous {
+            return Err(corrupt(
+                path,
+                format!(
+                    "footer section layout is inconsistent (index {}+{}, filter {}+{}, \
+                     stats {}+{}, footer at {meta_end})",
+                    index.offset, index.len, filter.offset, filter.len, stats.offset, stats.len
+                ),
+            ));
+        }
+        let layout_err = || corrupt(path, "footer section lengths do not fit the file");
+        let meta_len = meta_end
+            .checked_sub(index.offset)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(layout_err)?;
+        let mut meta = vec![0u8; meta_len];
+        file.read_exact_at(&mut meta, index.offset)
+            .ctx(|| format!("read index of SSTable {}", path.display()))?;
+        let (index_buf, rest) = usize::try_from(index.len)
+            .ok()
+            .and_then(|n| meta.split_at_checked(n))
+            .ok_or_else(layout_err)?;
+        let (filter_buf, stats_buf) = usize::try_from(filter.len)
+            .ok()
+            .and_then(|n| rest.split_at_checked(n))
+            .ok_or_else(layout_err)?;
+        for (name, sec, buf) in [
+            ("series index", index, index_buf),
+            ("series filter", filter, filter_buf),
+            ("file stats", stats, stats_buf),
+        ] {
+            let crc = crc32fast::hash(buf);
+            if crc != sec.crc {
+                return Err(corrupt(
+                    path,
+                    format!(
+                        "{name} checksum mismatch (stored {:#010x}, computed {crc:#010x})",
+                        sec.crc
+                    ),
+                ));
+            }
+        }
+        let stats = format::decode_stats(stats_buf, file_len)
+            .map_err(|e| corrupt(path, format!("file stats: {e}")))?;
+        let filter_ids = format::decode_filter(filter_buf)
+            .map_err(|e| corrupt(path, format!("series filter: {e}")))?;
+        let series = format::decode_index(index_buf, index.offset)
+            .map_err(|e| corrupt(path, format!("series index: {e}")))?;
+        if format::stats_of(&series, file_len) != stats {
+            return Err(corrupt(
+                path,
+                format!("file stats {stats:?} do not match the series index"),
+            ));
+        }
+        if !filter_ids.iter().eq(series.iter().map(|s| &s.id)) {
+            return Err(corrupt(
+                path,
+                "series filter does not match the series index",
+            ));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            file,
+            stats,
+            series,
+            filter: filter_ids,
+            blocks_read: AtomicU64::new(0),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn stats(&self) -> &TableStats {
+        &self.stats
+    }
+
+    /// Whether this file may contain points of `series` (exact for the v1 sorted-id filter).
+    pub fn may_contain(&self, series: SeriesId) -> bool {
+        self.filter.binary_search(&series).is_ok()
+    }
+
+    /// Number of blocks decoded through this table so far.
+    pub fn blocks_read(&self) -> u64 {
+        self.blocks_read.load(Ordering::Relaxed)
+    }
+
+    fn find(&self, series: SeriesId) -> Option<&SeriesEntry> {
+        let i = self.series.binary_search_by_key(&series, |s| s.id).ok()?;
+        self.series.get(i)
+    }
+
+    /// Id and series key of every series, ascending id.
+    pub fn series(&self) -> impl Iterator<Item = (SeriesId, &str)> {
+        self.series.iter().map(|s| (s.id, s.key.as_str()))
+    }
+
+    /// Name and type of every field of `series`, ascending name; empty if the series is absent.
+    pub fn fields(&self, series: SeriesId) -> impl Iterator<Item = (&str, FieldType)> {
+        self.find(series)
+            .into_iter()
+            .flat_map(|s| s.fields.iter().map(|f| (f.name.as_str(), f.field_type)))
+    }
+
+    /// The blocks of (series, field) in time order; empty if absent.
+    pub fn blocks(&self, series: SeriesId, field: &str) -> &[BlockMeta] {
+        self.find(series)
+            .and_then(|s| {
+                let i = s
+                    .fields
+                    .binary_search_by(|f| f.name.as_str().cmp(field))
+                    .ok()?;
+                s.fields.get(i)
+            })
+            .map_or(&[], |f| f.blocks.as_slice())
+    }
+
+    /// Read and decode one block, verifying its crc and that it matches `block`.
+    pub fn read_block(&self, block: &BlockMeta) -> Result<Column> {
+        let what = || format!("block at offset {} length {}", block.offset, block.len);
+        let mut buf = vec![0u8; block.len as usize];
+        self.file
+            .read_exact_at(&mut buf, block.offset)
+            .ctx(|| format!("read {} of SSTable {}", what(), self.path.display()))?;
+        self.blocks_read.fetch_add(1, Ordering::Relaxed);
+        let (header, column) = block::decode_block(&buf)
+            .map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))?;
+        let mut agg = Vec::new();
+        block::encode_agg(&block.agg, &mut agg);
+        if header.min_ts != block.min_ts
+            || header.max_ts != block.max_ts
+            || header.count != block.count
+            || header.field_type != block.field_type
+            || header.agg_bytes != agg.as_slice()
+        {
+            return Err(corrupt(
+                &self.path,
+                format!("{}: block header does not match the series index", what()),
+            ));
+        }
+        Ok(column)
+    }
+
+    /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.
+    /// `None` if the run is absent or has no points in the range.
+    pub fn read_range(
+        &self,
+        series: SeriesId,
+        field: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<Column>> {
+        if min > max {
+            return Ok(None);
+        }
+        let blocks = self.blocks(series, field);
+        let start = blocks.partition_point(|b| b.max_ts < min);
+        let mut out: Option<Column> = None;
+        for b in blocks.iter().skip(start).take_while(|b| b.min_ts <= max) {
+            let col = self.read_block(b)?;
+            let lo = col.timestamps.partition_point(|&t| t < min);
+            let hi = col.timestamps.partition_point(|&t| t <= max);
+            match &mut out {
+                None if lo == 0 && hi == col.len() => out = Some(col),
+                None => {
+                    let mut c = Column::new(b.field_type);
+                    append(&mut c, col, lo, hi).map_err(|r| corrupt(&self.path, r))?;
+                    out = Some(c);
+                }
+                Some(c) => append(c, col, lo, hi).map_err(|r| corrupt(&self.path, r))?,
+            }
+        }
+        Ok(out.filter(|c| !c.is_empty()))
+    }
+
+    /// Every block of the table in (series, field, time) order, decoded one at a time: a run
+    /// longer than one block comes as several consecutive items with the same series and field.
+    pub fn iter(&self) -> impl Iterator<Item = Result<(SeriesId, &str, &str, Column)>> + '_ {
+        self.series.iter().flat_map(move |s| {
+            s.fields.iter().flat_map(move |f| {
+                f.blocks.iter().map(move |b| {
+                    self.read_block(b)
+                        .map(|c| (s.id, s.key.as_str(), f.name.as_str(), c))
+                })
+            })
+        })
+    }
+}
+
+/// Append points `lo..hi` of `src` to `dst`.
+fn append(dst: &mut Column, src: Column, lo: usize, hi: usize) -> Result<(), String> {
+    let ts = src
+        .timestamps
+        .get(lo..hi)
+        .ok_or_else(|| format!("range {lo}..{hi} out of a block of {}", src.len()))?;
+    let ok = match (&mut dst.values, src.values) {
+        (Values::Float(d), Values::Float(s)) => s.get(lo..hi).map(|s| d.extend_from_slice(s)),
+        (Values::Integer(d), Values::Integer(s)) => s.get(lo..hi).map(|s| d.extend_from_slice(s)),
+        (Values::Unsigned(d), Values::Unsigned(s)) => s.get(lo..hi).map(|s| d.extend_from_slice(s)),
+        (Values::Boolean(d), Values::Boolean(s)) => s.get(lo..hi).map(|s| d.extend_from_slice(s)),
+        (Values::String(d), Values::String(mut s)) => {
+            (hi <= s.len() && lo <= hi).then(|| d.extend(s.drain(lo..hi)))
+        }
+        _ => None,
+    };
+    ok.ok_or_else(|| "block values do not match the run's field type".to_string())?;
+    dst.timestamps.extend_from_slice(ts);
+    Ok(())
+}

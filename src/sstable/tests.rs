@@ -1,0 +1,651 @@
+//! Tests of the SSTable writer and reader.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::error::Error;
+use crate::types::{Column, FieldType, FieldValue, SeriesId, Values};
+
+/// Bit-exact comparison of columns (NaN payloads and -0.0 count).
+fn same(a: &Column, b: &Column) -> bool {
+    a.timestamps == b.timestamps
+        && match (&a.values, &b.values) {
+            (Values::Float(x), Values::Float(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+            }
+            (x, y) => x == y,
+        }
+}
+
+fn col(timestamps: Vec<i64>, values: Values) -> Column {
+    Column { timestamps, values }
+}
+
+type Run = (SeriesId, String, String, Column);
+
+fn write(path: &Path, runs: &[Run]) -> TableStats {
+    let mut w = TableWriter::create(path).expect("create");
+    for (id, key, field, c) in runs {
+        w.add(*id, key, field, c).expect("add");
+    }
+    w.finish().expect("finish")
+}
+
+/// Read everything back through `iter`, merging consecutive blocks of the same run.
+fn read_all(t: &Table) -> crate::Result<Vec<Run>> {
+    let mut out: Vec<Run> = Vec::new();
+    for item in t.iter() {
+        let (id, key, field, c) = item?;
+        match out.last_mut() {
+            Some((lid, _, lf, lc)) if *lid == id && lf == field => {
+                lc.timestamps.extend(c.timestamps);
+                match (&mut lc.values, c.values) {
+                    (Values::Float(a), Values::Float(b)) => a.extend(b),
+                    (Values::Integer(a), Values::Integer(b)) => a.extend(b),
+                    (Values::Unsigned(a), Values::Unsigned(b)) => a.extend(b),
+                    (Values::Boolean(a), Values::Boolean(b)) => a.extend(b),
+                    (Values::String(a), Values::String(b)) => a.extend(b),
+                    _ => panic!("type changed within a run"),
+                }
+            }
+            _ => out.push((id, key.to_owned(), field.to_owned(), c)),
+        }
+    }
+    Ok(out)
+}
+
+fn assert_same_runs(got: &[Run], want: &[Run]) {
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0, &g.1, &g.2), (w.0, &w.1, &w.2));
+        assert!(same(&g.3, &w.3), "run {}/{} differs", w.0, w.2);
+    }
+}
+
+fn sample_runs() -> Vec<Run> {
+    let floats = vec![
+        0.0,
+        -0.0,
+        f64::NAN,
+        f64::from_bits(0x7ff8_dead_beef_0001),
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        f64::MAX,
+        1.5,
+    ];
+    let fts: Vec<i64> = (0..floats.len() as i64)
+        .map(|i| -1_000_000 + i * 7)
+        .collect();
+    let big: Vec<i64> = (0..2500).map(|i| i * 10 - 12_345).collect();
+    vec![
+        (
+            1,
+            "cpu,host=a".into(),
+            "bits".into(),
+            col(fts.clone(), Values::Float(floats)),
+        ),
+        (
+            1,
+            "cpu,host=a".into(),
+            "n".into(),
+            col(
+                vec![i64::MIN, -1, 0, i64::MAX],
+                Values::Integer(vec![i64::MIN, i64::MAX, -1, i64::MIN]),
+            ),
+        ),
+        (
+            1,
+            "cpu,host=a".into(),
+            "u".into(),
+            col(vec![-5, 5], Values::Unsigned(vec![u64::MAX, 0])),
+        ),
+        (
+            7,
+            "mem,host=b".into(),
+            "flag".into(),
+            col(vec![1, 2, 3], Values::Boolean(vec![true, false, true])),
+        ),
+        (
+            7,
+            "mem,host=b".into(),
+            "msg".into(),
+            col(
+                vec![10, 20, 30],
+                Values::String(vec!["".into(), "héllo, wörld".into(), "x".repeat(3000)]),
+            ),
+        ),
+        (
+            7,
+            "mem,host=b".into(),
+            "z_big".into(),
+            col(
+                big.clone(),
+                Values::Float(big.iter().map(|&t| t as f64 / 100.0).collect()),
+            ),
+        ),
+        (
+            u64::MAX,
+            "last".into(),
+            "v".into(),
+            col(
+                big,
+                Values::Integer((0..2500).map(|i| i * i - 1000).collect()),
+            ),
+        ),
+    ]
+}
+
+fn tmp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.sst");
+    (dir, path)
+}
+
+#[test]
+fn round_trip_every_type() {
+    let (_d, path) = tmp();
+    let runs = sample_runs();
+    let stats = write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.stats(), &stats);
+    assert_eq!(t.path(), path);
+    assert_eq!(
+        stats.points,
+        runs.iter().map(|r| r.3.len() as u64).sum::<u64>()
+    );
+    assert_eq!(stats.series, 3);
+    assert_eq!(stats.blocks, 5 + 3 + 3);
+    assert_eq!((stats.min_ts, stats.max_ts), (i64::MIN, i64::MAX));
+    assert_eq!(
+        stats.file_bytes,
+        std::fs::metadata(&path).expect("stat").len()
+    );
+
+    let series: Vec<_> = t.series().collect();
+    assert_eq!(
+        series,
+        vec![(1, "cpu,host=a"), (7, "mem,host=b"), (u64::MAX, "last")]
+    );
+    let fields: Vec<_> = t.fields(1).collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("bits", FieldType::Float),
+            ("n", FieldType::Integer),
+            ("u", FieldType::Unsigned)
+        ]
+    );
+    assert_eq!(t.fields(2).count(), 0);
+    assert!(t.blocks(1, "nope").is_empty());
+    assert!(t.blocks(3, "n").is_empty());
+
+    assert_same_runs(&read_all(&t).expect("read"), &runs);
+    for (id, _, field, c) in &runs {
+        let got = t
+            .read_range(*id, field, i64::MIN, i64::MAX)
+            .expect("range")
+            .expect("present");
+        assert!(same(&got, c), "{id}/{field}");
+    }
+    for id in [1, 7, u64::MAX] {
+        assert!(t.may_contain(id));
+    }
+    for id in [0, 2, 8, u64::MAX - 1] {
+        assert!(!t.may_contain(id));
+    }
+}
+
+#[test]
+fn empty_table() {
+    let (_d, path) = tmp();
+    let mut w = TableWriter::create(&path).expect("create");
+    w.add(3, "k", "f", &Column::new(FieldType::Float))
+        .expect("empty run is skipped");
+    let stats = w.finish().expect("finish");
+    assert_eq!((stats.points, stats.series, stats.blocks), (0, 0, 0));
+    assert_eq!((stats.min_ts, stats.max_ts), (i64::MAX, i64::MIN));
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.stats(), &stats);
+    assert_eq!(t.iter().count(), 0);
+    assert!(!t.may_contain(3));
+}
+
+#[test]
+fn splits_runs_into_blocks_of_at_most_block_points() {
+    let (_d, path) = tmp();
+    let runs: Vec<Run> = [1usize, 999, 1000, 1001, 2000, 2500]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let ts: Vec<i64> = (0..n as i64).collect();
+            let v = Values::Unsigned((0..n as u64).collect());
+            (i as u64, format!("s{i}"), "f".to_string(), col(ts, v))
+        })
+        .collect();
+    write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    let counts = |id| -> Vec<u32> { t.blocks(id, "f").iter().map(|b| b.count).collect() };
+    assert_eq!(counts(0), vec![1]);
+    assert_eq!(counts(1), vec![999]);
+    assert_eq!(counts(2), vec![1000]);
+    assert_eq!(counts(3), vec![1000, 1]);
+    assert_eq!(counts(4), vec![1000, 1000]);
+    assert_eq!(counts(5), vec![1000, 1000, 500]);
+    let b = t.blocks(5, "f");
+    assert_eq!((b[1].min_ts, b[1].max_ts), (1000, 1999));
+    // iter yields one item per block.
+    let items: Vec<_> = t.iter().collect::<crate::Result<_>>().expect("iter");
+    assert_eq!(items.len(), 10);
+    assert_same_runs(&read_all(&t).expect("read"), &runs);
+}
+
+#[test]
+fn read_range_decodes_only_overlapping_blocks() {
+    let (_d, path) = tmp();
+    // 5 blocks: ts = i * 10, block k covers 10_000k ..= 10_000k + 9_990.
+    let ts: Vec<i64> = (0..5000).map(|i| i * 10).collect();
+    let vals: Vec<i64> = (0..5000).collect();
+    write(
+        &path,
+        &[(1, "s".into(), "f".into(), col(ts, Values::Integer(vals)))],
+    );
+    let t = Table::open(&path).expect("open");
+    let range = |min, max| {
+        let before = t.blocks_read();
+        let r = t.read_range(1, "f", min, max).expect("range");
+        (r, t.blocks_read() - before)
+    };
+
+    // Inside block 2 only.
+    let (r, n) = range(20_005, 20_100);
+    assert_eq!(n, 1);
+    let c = r.expect("points");
+    assert_eq!(
+        c.timestamps,
+        (2001..=2010).map(|i| i * 10).collect::<Vec<_>>()
+    );
+    assert_eq!(c.values, Values::Integer((2001..=2010).collect()));
+
+    // Spanning the end of block 1 and the start of block 3.
+    let (r, n) = range(19_990, 30_000);
+    assert_eq!(n, 3);
+    let c = r.expect("points");
+    assert_eq!(c.len(), 1002);
+    assert_eq!(c.timestamps.first(), Some(&19_990));
+    assert_eq!(c.timestamps.last(), Some(&30_000));
+
+    // Exactly one block's bounds.
+    let (r, n) = range(40_000, 49_990);
+    assert_eq!((r.map(|c| c.len()), n), (Some(1000), 1));
+
+    // Between two points of one block: decoded, but no points.
+    let (r, n) = range(11, 19);
+    assert_eq!((r, n), (None, 1));
+    // Outside the file's range, inverted ranges and absent runs decode nothing.
+    assert_eq!(range(50_000, i64::MAX), (None, 0));
+    assert_eq!(range(i64::MIN, -1), (None, 0));
+    assert_eq!(range(10, 0), (None, 0));
+    assert_eq!(
+        t.read_range(1, "g", i64::MIN, i64::MAX).expect("absent"),
+        None
+    );
+    assert_eq!(
+        t.read_range(2, "f", i64::MIN, i64::MAX).expect("absent"),
+        None
+    );
+    assert_eq!(t.blocks_read(), 6);
+}
+
+#[test]
+fn pre_aggregates() {
+    let (_d, path) = tmp();
+    let ts: Vec<i64> = (0..1500).collect();
+    let f: Vec<f64> = (0..1500).map(|i| ((i * 37) % 101) as f64 - 50.5).collect();
+    let n: Vec<i64> = (0..1500)
+        .map(|i| if i % 2 == 0 { i64::MAX } else { -i })
+        .collect();
+    let u: Vec<u64> = (0..1500).map(|i| u64::MAX - i).collect();
+    let b: Vec<bool> = (0..1500).map(|i| i % 3 == 0).collect();
+    let s: Vec<String> = (0..1500).map(|i| format!("v{i}")).collect();
+    let runs: Vec<Run> = vec![
+        (
+            1,
+            "k".into(),
+            "b".into(),
+            col(ts.clone(), Values::Boolean(b.clone())),
+        ),
+        (
+            1,
+            "k".into(),
+            "f".into(),
+            col(ts.clone(), Values::Float(f.clone())),
+        ),
+        (
+            1,
+            "k".into(),
+            "n".into(),
+            col(ts.clone(), Values::Integer(n.clone())),
+        ),
+        (
+            1,
+            "k".into(),
+            "s".into(),
+            col(ts.clone(), Values::String(s.clone())),
+        ),
+        (
+            1,
+            "k".into(),
+            "u".into(),
+            col(ts.clone(), Values::Unsigned(u.clone())),
+        ),
+    ];
+    write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    for (k, range) in [(0usize, 0..1000usize), (1, 1000..1500)] {
+        let fb = &t.blocks(1, "f")[k];
+        let fs = &f[range.clone()];
+        assert_eq!(fb.count as usize, range.len());
+        assert_eq!(
+            (fb.min_ts, fb.max_ts),
+            (range.start as i64, range.end as i64 - 1)
+        );
+        let sum: f64 = fs.iter().sum();
+        let min = fs.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = fs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(fb.agg.numeric, NumericAgg::Float { sum, min, max });
+        assert_eq!(fb.agg.first, FieldValue::Float(fs[0]));
+        assert_eq!(fb.agg.last, FieldValue::Float(fs[fs.len() - 1]));
+
+        let nb = &t.blocks(1, "n")[k];
+        let ns = &n[range.clone()];
+        let exact: i128 = ns.iter().map(|&x| x as i128).sum();
+        assert_eq!(
+            nb.agg.numeric,
+            NumericAgg::Integer {
+                sum: exact as f64,
+                exact_sum: exact,
+                min: *ns.iter().min().expect("min"),
+                max: i64::MAX,
+            }
+        );
+        assert_eq!(nb.agg.first, FieldValue::Integer(ns[0]));
+        assert_eq!(nb.agg.last, FieldValue::Integer(ns[ns.len() - 1]));
+
+        let ub = &t.blocks(1, "u")[k];
+        let us = &u[range.clone()];
+        let exact: u128 = us.iter().map(|&x| x as u128).sum();
+        assert!(exact > u64::MAX as u128);
+        assert_eq!(
+            ub.agg.numeric,
+            NumericAgg::Unsigned {
+                sum: exact as f64,
+                exact_sum: exact,
+                min: us[us.len() - 1],
+                max: us[0],
+            }
+        );
+
+        let bb = &t.blocks(1, "b")[k];
+        assert_eq!(bb.agg.numeric, NumericAgg::None);
+        assert_eq!(bb.agg.first, FieldValue::Boolean(b[range.start]));
+        assert_eq!(bb.agg.last, FieldValue::Boolean(b[range.end - 1]));
+
+        let sb = &t.blocks(1, "s")[k];
+        assert_eq!(sb.agg.numeric, NumericAgg::None);
+        assert_eq!(sb.agg.first, FieldValue::String(s[range.start].clone()));
+        assert_eq!(sb.agg.last, FieldValue::String(s[range.end - 1].clone()));
+    }
+    // Answering from the index read no blocks.
+    assert_eq!(t.blocks_read(), 0);
+}
+
+#[test]
+fn float_min_max_ignore_nan_unless_all_nan() {
+    let (_d, path) = tmp();
+    let runs: Vec<Run> = vec![
+        (
+            1,
+            "k".into(),
+            "a".into(),
+            col(vec![1, 2, 3], Values::Float(vec![f64::NAN, 2.0, -1.0])),
+        ),
+        (
+            1,
+            "k".into(),
+            "b".into(),
+            col(vec![1], Values::Float(vec![f64::NAN])),
+        ),
+    ];
+    write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    match t.blocks(1, "a")[0].agg.numeric {
+        NumericAgg::Float { min, max, .. } => assert_eq!((min, max), (-1.0, 2.0)),
+        ref other => panic!("{other:?}"),
+    }
+    match t.blocks(1, "b")[0].agg.numeric {
+        NumericAgg::Float { sum, min, max } => {
+            assert!(sum.is_nan() && min.is_nan() && max.is_nan())
+        }
+        ref other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn writer_rejects_misuse_and_stays_usable() {
+    let (_d, path) = tmp();
+    let mut w = TableWriter::create(&path).expect("create");
+    let c = col(vec![1, 2], Values::Integer(vec![1, 2]));
+    w.add(5, "k5", "m", &c).expect("add");
+    let is_refusal = |r: crate::Result<()>| match r {
+        Err(Error::Corrupt { path: p, reason }) => {
+            assert_eq!(p, path);
+            assert!(reason.contains("refusing"), "{reason}");
+        }
+        other => panic!("expected refusal, got {other:?}"),
+    };
+    is_refusal(w.add(4, "k4", "m", &c));
+    is_refusal(w.add(5, "k5", "m", &c));
+    is_refusal(w.add(5, "k5", "a", &c));
+    is_refusal(w.add(5, "other", "z", &c));
+    is_refusal(w.add(6, "k6", "m", &col(vec![2, 2], Values::Integer(vec![1, 2]))));
+    is_refusal(w.add(6, "k6", "m", &col(vec![3, 2], Values::Integer(vec![1, 2]))));
+    is_refusal(w.add(6, "k6", "m", &col(vec![1], Values::Integer(vec![1, 2]))));
+    w.add(5, "k5", "n", &c).expect("add");
+    w.add(6, "k6", "a", &c).expect("add");
+    let stats = w.finish().expect("finish");
+    assert_eq!((stats.series, stats.points), (2, 6));
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.series().count(), 2);
+
+    // create refuses an existing file and names it.
+    match TableWriter::create(&path) {
+        Err(e @ Error::Io { .. }) => assert!(e.to_string().contains("t.sst"), "{e}"),
+        other => panic!("expected Io error, got {:?}", other.map(|_| ())),
+    }
+}
+
+fn small_file(path: &Path) -> Vec<u8> {
+    let runs: Vec<Run> = vec![
+        (
+            1,
+            "a".into(),
+            "f".into(),
+            col(vec![-3, 9], Values::Float(vec![1.25, f64::NAN])),
+        ),
+        (
+            1,
+            "a".into(),
+            "i".into(),
+            col(vec![5], Values::Integer(vec![-7])),
+        ),
+        (
+            2,
+            "b".into(),
+            "s".into(),
+            col(vec![0, 1], Values::String(vec!["x".into(), "".into()])),
+        ),
+        (
+            2,
+            "b".into(),
+            "t".into(),
+            col(vec![4], Values::Boolean(vec![true])),
+        ),
+        (
+            3,
+            "c".into(),
+            "u".into(),
+            col(vec![8], Values::Unsigned(vec![u64::MAX])),
+        ),
+    ];
+    write(path, &runs);
+    std::fs::read(path).expect("read file")
+}
+
+/// Open the table and read every block.
+fn open_and_read(path: &Path) -> crate::Result<Vec<Run>> {
+    let t = Table::open(path)?;
+    read_all(&t)
+}
+
+fn assert_corrupt(r: crate::Result<Vec<Run>>, path: &Path, what: &str) {
+    match r {
+        Err(e @ Error::Corrupt { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains(&path.display().to_string()), "{what}: {msg}");
+        }
+        Err(e) => panic!("{what}: expected Corrupt, got {e}"),
+        Ok(_) => panic!("{what}: corruption was not detected"),
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_is_detected() {
+    let (_d, path) = tmp();
+    let good = small_file(&path);
+    let expected = open_and_read(&path).expect("good file");
+    assert!(good.len() < 2000, "{}", good.len());
+    for i in 0..good.len() {
+        for mask in [0x01u8, 0x80, 0xff] {
+            let mut bad = good.clone();
+            bad[i] ^= mask;
+            std::fs::write(&path, &bad).expect("write");
+            let r = std::panic::catch_unwind(|| open_and_read(&path))
+                .unwrap_or_else(|_| panic!("panic with byte {i} ^ {mask:#x}"));
+            if let Ok(runs) = &r {
+                // Only acceptable if the data is identical (cannot happen with crcs everywhere).
+                assert_same_runs(runs, &expected);
+            }
+            assert_corrupt(r, &path, &format!("byte {i} ^ {mask:#x}"));
+        }
+    }
+}
+
+#[test]
+fn truncated_and_extended_files_are_rejected() {
+    let (_d, path) = tmp();
+    let good = small_file(&path);
+    for len in 0..good.len() {
+        std::fs::write(&path, &good[..len]).expect("write");
+        assert_corrupt(open_and_read(&path), &path, &format!("truncated to {len}"));
+    }
+    let mut longer = good.clone();
+    longer.push(0);
+    std::fs::write(&path, &longer).expect("write");
+    assert_corrupt(open_and_read(&path), &path, "one byte appended");
+}
+
+#[test]
+fn unknown_version_and_bad_magic_are_named() {
+    let (_d, path) = tmp();
+    let good = small_file(&path);
+    let n = good.len();
+    // Version is at n-14..n-12, magic at n-12..n-4.
+    let mut bad = good.clone();
+    bad[n - 14] = 2;
+    std::fs::write(&path, &bad).expect("write");
+    let msg = Table::open(&path)
+        .map(|_| ())
+        .expect_err("version")
+        .to_string();
+    assert!(msg.contains("version 2"), "{msg}");
+    let mut bad = good.clone();
+    bad[n - 5] = b'X';
+    std::fs::write(&path, &bad).expect("write");
+    let msg = Table::open(&path)
+        .map(|_| ())
+        .expect_err("magic")
+        .to_string();
+    assert!(msg.contains("magic"), "{msg}");
+}
+
+#[test]
+fn table_is_send_and_sync_and_shared_reads_work() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Table>();
+    let (_d, path) = tmp();
+    let runs = sample_runs();
+    write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert_same_runs(&read_all(&t).expect("read"), &runs));
+        }
+    });
+}
+
+fn column_strategy() -> impl Strategy<Value = Column> {
+    let n = 0usize..2200;
+    n.prop_flat_map(|n| {
+        let ts = prop::collection::btree_set(any::<i64>(), n)
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>());
+        let len = n;
+        let values = prop_oneof![
+            prop::collection::vec(any::<u64>().prop_map(f64::from_bits), len)
+                .prop_map(Values::Float),
+            prop::collection::vec(any::<i64>(), len).prop_map(Values::Integer),
+            prop::collection::vec(any::<u64>(), len).prop_map(Values::Unsigned),
+            prop::collection::vec(any::<bool>(), len).prop_map(Values::Boolean),
+            prop::collection::vec(".{0,8}", len).prop_map(Values::String),
+        ];
+        (ts, values)
+    })
+    .prop_filter("set may be smaller than n", |(ts, v)| ts.len() == v.len())
+    .prop_map(|(timestamps, values)| Column { timestamps, values })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    #[test]
+    fn whole_table_round_trips(
+        cols in prop::collection::btree_map(
+            (any::<u64>(), "[a-z]{1,4}"),
+            column_strategy(),
+            0..6,
+        )
+    ) {
+        let (_d, path) = tmp();
+        let runs: Vec<Run> = cols
+            .into_iter()
+            .filter(|(_, c)| !c.is_empty())
+            .map(|((id, field), c)| (id, format!("key{id}"), field, c))
+            .collect();
+        let stats = write(&path, &runs);
+        let t = Table::open(&path).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(t.stats(), &stats);
+        prop_assert_eq!(stats.points, runs.iter().map(|r| r.3.len() as u64).sum::<u64>());
+        let got = read_all(&t).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        assert_same_runs(&got, &runs);
+        for (id, _, field, c) in &runs {
+            let (lo, hi) = (c.timestamps[c.len() / 3], c.timestamps[c.len() * 2 / 3]);
+            let got = t.read_range(*id, field, lo, hi).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let a = c.timestamps.partition_point(|&x| x < lo);
+            let b = c.timestamps.partition_point(|&x| x <= hi);
+            let got = got.ok_or_else(|| TestCaseError::fail("range is non-empty"))?;
+            prop_assert_eq!(&got.timestamps[..], &c.timestamps[a..b]);
+        }
+    }
+}
