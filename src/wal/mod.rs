@@ -98,7 +98,6 @@ fn lock(m: &Mutex<Segments>) -> MutexGuard<'_, Segments> {
 }
 
 /// The write-ahead log writer. Single-threaded: one WAL writer owns it.
-#[derive(Debug)]
 pub struct Wal {
     dir: PathBuf,
     segment_bytes: u64,
@@ -314,6 +313,21 @@ impl Wal {
         self.written = 0;
         self.active_max = None;
         Ok(())
+    }
+}
+
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Not the buffer itself: it can hold megabytes of encoded records.
+        f.debug_struct("Wal")
+            .field("dir", &self.dir)
+            .field("segment_bytes", &self.segment_bytes)
+            .field("active_segment", &self.active_path)
+            .field("written", &self.written)
+            .field("buffered_bytes", &self.buf.len())
+            .field("active_max_seqno", &self.active_max)
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
     }
 }
 
