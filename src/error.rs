@@ -59,9 +59,19 @@ pub enum Error {
     #[error("{0}")]
     Query(String),
 
-    /// The write could not be queued within `write_timeout`; nothing of it was written.
-    #[error("timeout: the write could not be queued within {0:?} because the database is busy flushing; nothing from this request was written, retry later")]
-    WriteTimeout(std::time::Duration),
+    /// The write was not acknowledged within `write_timeout` because the database is busy
+    /// flushing. If `committing` is false it was withdrawn and nothing of it was written; if
+    /// true it had already been taken into a group commit and will become visible as a whole
+    /// once the backlog clears. Either way retrying is safe: the same points overwrite.
+    #[error("timeout after {duration:?}: the database is busy flushing; {}", if *committing {
+        "the write was already being committed and will become visible as a whole when the backlog clears (retrying is safe)"
+    } else {
+        "nothing from this request was written, retry later"
+    })]
+    WriteTimeout {
+        duration: std::time::Duration,
+        committing: bool,
+    },
 
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]

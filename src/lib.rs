@@ -1,12 +1,23 @@
 //! strata: a time-series database. An LSM engine (WAL → memtable → SSTables → time-window
-//! compaction) whose moving parts are actors on bounded channels. See `DESIGN.md` in the shared
-//! folder and `README.md` for the picture.
+//! compaction) whose moving parts are actors on bounded channels. See `README.md` for the
+//! picture and `DESIGN.md` in the shared folder for the design.
+//!
+//! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
+pub mod config;
+pub mod db;
+pub mod engine;
 pub mod error;
 pub mod lineproto;
+pub mod memtable;
 pub mod query;
+pub mod series;
+pub mod server;
 pub mod sstable;
 pub mod types;
+pub mod version;
 pub mod wal;
 
+pub use config::Config;
+pub use db::{Db, WriteSummary};
 pub use error::{Error, Result};

@@ -1,3 +1,290 @@
-//! Query languages: lexers, parsers, planner, executor.
+//! Query languages and their execution: the InfluxQL front end ([`influxql`]), the logical
+//! plan ([`plan`]) every front end compiles to, the executor ([`exec`]) and the answer shapes
+//! ([`result`]).
 
+pub mod compile;
+pub mod exec;
 pub mod influxql;
+pub mod plan;
+pub mod result;
+
+use std::collections::BTreeMap;
+
+use crate::db::Db;
+use crate::engine::{now_ns, Database};
+use crate::error::{Error, Result};
+use influxql::ast::{MeasurementName, Source, Statement, TagKeyFilter};
+pub use result::{Epoch, QueryResponse, SeriesResult, StatementResult, Value};
+
+/// Per-request query options.
+#[derive(Clone, Debug, Default)]
+pub struct QueryOptions {
+    /// The database named by the request (`db=`); statements may name their own.
+    pub database: String,
+}
+
+impl QueryOptions {
+    pub fn new(database: &str) -> QueryOptions {
+        QueryOptions {
+            database: database.to_string(),
+        }
+    }
+}
+
+/// Parse and run every statement of `q`. A parse error fails the whole request (HTTP 400, as
+/// InfluxDB 1.x); an error in one statement is reported in that statement's result and the
+/// others still run.
+pub fn run(db: &Db, q: &str, opts: &QueryOptions) -> Result<QueryResponse> {
+    let statements = influxql::parse(q)?;
+    let now = now_ns();
+    let mut results = Vec::with_capacity(statements.len());
+    for (i, st) in statements.iter().enumerate() {
+        let r = match run_statement(db, st, opts, now) {
+            Ok(series) => StatementResult {
+                statement_id: i,
+                series,
+                error: None,
+            },
+            Err(e) => StatementResult::error(i, e.to_string()),
+        };
+        results.push(r);
+    }
+    Ok(QueryResponse { results })
+}
+
+fn database_for<'a>(opts: &'a QueryOptions, named: Option<&'a str>) -> Result<&'a str> {
+    match named.filter(|n| !n.is_empty()) {
+        Some(n) => Ok(n),
+        None if !opts.database.is_empty() => Ok(&opts.database),
+        None => Err(Error::Query("database name required".into())),
+    }
+}
+
+fn source_database(sources: &[Source]) -> Option<&str> {
+    sources.iter().find_map(|s| match s {
+        Source::Measurement(m) => m.database.as_deref(),
+        Source::Subquery(_) => None,
+    })
+}
+
+/// Measurement names selected by FROM (all of the database's when FROM is absent).
+fn selected_measurements(d: &Database, sources: &[Source]) -> Vec<String> {
+    let all = d.index().measurement_names();
+    if sources.is_empty() {
+        return all;
+    }
+    let mut out: Vec<String> = all
+        .into_iter()
+        .filter(|m| {
+            sources.iter().any(|s| match s {
+                Source::Measurement(x) => match &x.name {
+                    MeasurementName::Name(n) => n == m,
+                    MeasurementName::Regex(r) => r.is_match(m),
+                },
+                Source::Subquery(_) => false,
+            })
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn one_column(name: &str, column: &str, values: Vec<String>) -> SeriesResult {
+    SeriesResult {
+        name: name.to_string(),
+        tags: None,
+        columns: vec![column.to_string()],
+        values: values.into_iter().map(|v| vec![Value::String(v)]).collect(),
+    }
+}
+
+fn limit_offset<T>(v: Vec<T>, limit: Option<u64>, offset: Option<u64>) -> Vec<T> {
+    let it = v.into_iter().skip(offset.unwrap_or(0) as usize);
+    match limit {
+        Some(n) if n > 0 => it.take(n as usize).collect(),
+        _ => it.collect(),
+    }
+}
+
+fn run_statement(
+    db: &Db,
+    st: &Statement,
+    opts: &QueryOptions,
+    now: i64,
+) -> Result<Vec<SeriesResult>> {
+    match st {
+        Statement::Select(s) => {
+            let name = database_for(opts, source_database(&s.sources))?;
+            let d = db.database(name)?;
+            let plan = compile::compile_select(&d, s, now)?;
+            exec::execute_select(&d, &plan)
+        }
+        Statement::ShowDatabases => Ok(vec![one_column("databases", "name", db.database_names())]),
+        Statement::CreateDatabase { name, retention } => {
+            if retention
+                .as_ref()
+                .is_some_and(|r| r.duration.is_some_and(|d| d > 0))
+            {
+                return Err(Error::Query(
+                    "retention durations (CREATE DATABASE ... WITH DURATION) are not supported by strata yet"
+                        .into(),
+                ));
+            }
+            db.create_database(name)?;
+            Ok(Vec::new())
+        }
+        Statement::ShowRetentionPolicies { database } => {
+            let d = db.database(database_for(opts, database.as_deref())?)?;
+            let _ = d;
+            Ok(vec![SeriesResult {
+                name: String::new(),
+                tags: None,
+                columns: [
+                    "name",
+                    "duration",
+                    "shardGroupDuration",
+                    "replicaN",
+                    "default",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+                values: vec![vec![
+                    Value::String("autogen".into()),
+                    Value::String("0s".into()),
+                    Value::String("168h0m0s".into()),
+                    Value::Integer(1),
+                    Value::Boolean(true),
+                ]],
+            }])
+        }
+        Statement::ShowMeasurements(s) => {
+            if s.condition.is_some() {
+                return Err(Error::Query(
+                    "SHOW MEASUREMENTS ... WHERE is not supported by strata yet".into(),
+                ));
+            }
+            let d = db.database(database_for(opts, s.database.as_deref())?)?;
+            let mut names = d.index().measurement_names();
+            if let Some(m) = &s.measurement {
+                names.retain(|n| match m {
+                    MeasurementName::Name(x) => x == n,
+                    MeasurementName::Regex(r) => r.is_match(n),
+                });
+            }
+            let names = limit_offset(names, s.limit, s.offset);
+            Ok(if names.is_empty() {
+                Vec::new()
+            } else {
+                vec![one_column("measurements", "name", names)]
+            })
+        }
+        Statement::ShowTagKeys(s) => {
+            let d = db.database(database_for(opts, s.database.as_deref())?)?;
+            let mut out = Vec::new();
+            for m in selected_measurements(&d, &s.sources) {
+                if let Some(mi) = d.index().measurement(&m) {
+                    let keys = limit_offset(mi.tag_keys(), s.limit, s.offset);
+                    if !keys.is_empty() {
+                        out.push(one_column(&m, "tagKey", keys));
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Statement::ShowFieldKeys(s) => {
+            let d = db.database(database_for(opts, s.database.as_deref())?)?;
+            let mut out = Vec::new();
+            for m in selected_measurements(&d, &s.sources) {
+                if let Some(mi) = d.index().measurement(&m) {
+                    let fields: Vec<(String, crate::types::FieldType)> =
+                        limit_offset(mi.fields().into_iter().collect(), s.limit, s.offset);
+                    if !fields.is_empty() {
+                        out.push(SeriesResult {
+                            name: m.clone(),
+                            tags: None,
+                            columns: vec!["fieldKey".into(), "fieldType".into()],
+                            values: fields
+                                .into_iter()
+                                .map(|(k, t)| {
+                                    vec![Value::String(k), Value::String(t.influx_name().into())]
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+            }
+            Ok(out)
+        }
+        Statement::ShowTagValues(s) => {
+            if s.condition.is_some() {
+                return Err(Error::Query(
+                    "SHOW TAG VALUES ... WHERE is not supported by strata yet".into(),
+                ));
+            }
+            let d = db.database(database_for(opts, s.database.as_deref())?)?;
+            let mut out = Vec::new();
+            for m in selected_measurements(&d, &s.sources) {
+                let Some(mi) = d.index().measurement(&m) else {
+                    continue;
+                };
+                let mut rows: Vec<(String, String)> = Vec::new();
+                for k in mi.tag_keys() {
+                    let keep = match &s.key {
+                        TagKeyFilter::Eq(x) => &k == x,
+                        TagKeyFilter::Neq(x) => &k != x,
+                        TagKeyFilter::EqRegex(r) => r.is_match(&k),
+                        TagKeyFilter::NeqRegex(r) => !r.is_match(&k),
+                        TagKeyFilter::In(xs) => xs.contains(&k),
+                    };
+                    if keep {
+                        for v in mi.tag_values(&k) {
+                            rows.push((k.clone(), v));
+                        }
+                    }
+                }
+                let rows = limit_offset(rows, s.limit, s.offset);
+                if !rows.is_empty() {
+                    out.push(SeriesResult {
+                        name: m.clone(),
+                        tags: None,
+                        columns: vec!["key".into(), "value".into()],
+                        values: rows
+                            .into_iter()
+                            .map(|(k, v)| vec![Value::String(k), Value::String(v)])
+                            .collect(),
+                    });
+                }
+            }
+            Ok(out)
+        }
+        Statement::ShowSeries(s) => {
+            if s.condition.is_some() {
+                return Err(Error::Query(
+                    "SHOW SERIES ... WHERE is not supported by strata yet".into(),
+                ));
+            }
+            let d = db.database(database_for(opts, s.database.as_deref())?)?;
+            let mut keys: BTreeMap<String, ()> = BTreeMap::new();
+            for m in selected_measurements(&d, &s.sources) {
+                if let Some(mi) = d.index().measurement(&m) {
+                    for id in mi.series_ids() {
+                        if let Some(info) = d.index().get(id) {
+                            keys.insert(info.key.clone(), ());
+                        }
+                    }
+                }
+            }
+            let keys = limit_offset(keys.into_keys().collect(), s.limit, s.offset);
+            Ok(if keys.is_empty() {
+                Vec::new()
+            } else {
+                vec![one_column("", "key", keys)]
+            })
+        }
+        other => Err(Error::Query(format!(
+            "statement not supported by strata yet: {other}"
+        ))),
+    }
+}

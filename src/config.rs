@@ -1,0 +1,135 @@
+//! Configuration: one `Config`, built with setters that document their defaults.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// Engine configuration. Start from [`Config::default`] (or [`Config::new`]) and change what you
+/// need:
+///
+/// ```
+/// let cfg = strata::Config::new().memtable_size_bytes(8 << 20).max_frozen_memtables(4);
+/// assert_eq!(cfg.get_memtable_size_bytes(), 8 << 20);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    memtable_size_bytes: usize,
+    max_frozen_memtables: usize,
+    wal_segment_bytes: u64,
+    wal_batch_max_bytes: usize,
+    write_timeout: Duration,
+    max_body_bytes: usize,
+    max_line_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            memtable_size_bytes: 64 << 20,
+            max_frozen_memtables: 2,
+            wal_segment_bytes: 64 << 20,
+            wal_batch_max_bytes: 8 << 20,
+            write_timeout: Duration::from_secs(10),
+            max_body_bytes: 25_000_000,
+            max_line_bytes: 64 << 10,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Freeze threshold of the active memtable, in (approximate) bytes. Default 64 MiB.
+    pub fn memtable_size_bytes(mut self, n: usize) -> Self {
+        self.memtable_size_bytes = n;
+        self
+    }
+
+    /// How many frozen memtables may wait in the flusher's queue; beyond it writers wait
+    /// (backpressure). At most this many plus two frozen memtables exist at once (the one the
+    /// flusher is writing and the one being handed to it), so memtable memory is bounded by
+    /// `(max_frozen_memtables + 3) * memtable_size_bytes`. Default 2.
+    pub fn max_frozen_memtables(mut self, n: usize) -> Self {
+        self.max_frozen_memtables = n;
+        self
+    }
+
+    /// Size at which a WAL segment is closed and a new one started. Default 64 MiB.
+    pub fn wal_segment_bytes(mut self, n: u64) -> Self {
+        self.wal_segment_bytes = n;
+        self
+    }
+
+    /// The most bytes one group commit takes from the WAL writer's queue. Default 8 MiB.
+    pub fn wal_batch_max_bytes(mut self, n: usize) -> Self {
+        self.wal_batch_max_bytes = n;
+        self
+    }
+
+    /// How long a write may wait for its acknowledgement before it fails with
+    /// [`Error::WriteTimeout`](crate::Error::WriteTimeout) (HTTP 503); the error says whether
+    /// nothing was written or the whole write will still become visible. Default 10 s.
+    pub fn write_timeout(mut self, d: Duration) -> Self {
+        self.write_timeout = d;
+        self
+    }
+
+    /// Largest HTTP request body the daemon accepts (413 beyond). Default 25 MB.
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Longest line-protocol line accepted; longer lines are rejected with their line number.
+    /// Default 64 KiB.
+    pub fn max_line_bytes(mut self, n: usize) -> Self {
+        self.max_line_bytes = n;
+        self
+    }
+
+    pub fn get_memtable_size_bytes(&self) -> usize {
+        self.memtable_size_bytes
+    }
+    pub fn get_max_frozen_memtables(&self) -> usize {
+        self.max_frozen_memtables
+    }
+    pub fn get_wal_segment_bytes(&self) -> u64 {
+        self.wal_segment_bytes
+    }
+    pub fn get_wal_batch_max_bytes(&self) -> usize {
+        self.wal_batch_max_bytes
+    }
+    pub fn get_write_timeout(&self) -> Duration {
+        self.write_timeout
+    }
+    pub fn get_max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+    pub fn get_max_line_bytes(&self) -> usize {
+        self.max_line_bytes
+    }
+
+    /// Reject values that cannot work.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: &str| Err(Error::Config(m.to_string()));
+        if self.memtable_size_bytes < 1024 {
+            return bad("memtable_size_bytes must be at least 1024");
+        }
+        if self.max_frozen_memtables == 0 {
+            return bad("max_frozen_memtables must be at least 1");
+        }
+        if self.wal_segment_bytes < 1024 {
+            return bad("wal_segment_bytes must be at least 1024");
+        }
+        if self.wal_batch_max_bytes == 0 {
+            return bad("wal_batch_max_bytes must be at least 1");
+        }
+        if self.max_line_bytes == 0 || self.max_body_bytes == 0 {
+            return bad("max_line_bytes and max_body_bytes must be at least 1");
+        }
+        Ok(())
+    }
+}

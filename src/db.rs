@@ -1,0 +1,236 @@
+//! The embedded API: a data directory holding named databases.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use crate::config::Config;
+use crate::engine::{now_ns, Database, WriteOutcome};
+use crate::error::{Error, IoContext, Result};
+use crate::lineproto::{self, Precision};
+use crate::query::{self, QueryOptions, QueryResponse};
+
+/// An open strata data directory.
+///
+/// ```no_run
+/// # fn main() -> strata::Result<()> {
+/// let db = strata::Db::open("./strata-data", strata::Config::new())?;
+/// db.create_database("demo")?;
+/// db.write_lines("demo", "cpu,host=a usage=0.5 1700000000000000000\n")?;
+/// let answer = db.query("demo", "SELECT mean(usage) FROM cpu")?;
+/// println!("{}", answer.to_json());
+/// db.close()?;
+/// # Ok(()) }
+/// ```
+pub struct Db {
+    root: PathBuf,
+    config: Config,
+    databases: RwLock<BTreeMap<String, Arc<Database>>>,
+    _lock: File,
+}
+
+/// What [`Db::write_lines`] accomplished.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WriteSummary {
+    /// Field values written.
+    pub points: usize,
+    /// Lines written.
+    pub lines: usize,
+}
+
+fn valid_db_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+}
+
+impl Db {
+    /// Open (or create) the data directory at `path`. Fails with [`Error::Locked`] if another
+    /// process has it open.
+    pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Db> {
+        config.validate()?;
+        let root = path.as_ref().to_path_buf();
+        fs::create_dir_all(&root).ctx(|| format!("create data directory {}", root.display()))?;
+        let lock_path = root.join("LOCK");
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .ctx(|| format!("open {}", lock_path.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked { path: root }),
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("lock {}", lock_path.display()), e))
+            }
+        }
+        let mut databases = BTreeMap::new();
+        for e in fs::read_dir(&root)
+            .ctx(|| format!("list {}", root.display()))?
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().to_string();
+            if e.path().is_dir() && valid_db_name(&name) {
+                let db = Database::open(&name, &e.path(), &config)?;
+                databases.insert(name, Arc::new(db));
+            }
+        }
+        Ok(Db {
+            root,
+            config,
+            databases: RwLock::new(databases),
+            _lock: lock,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Create a database (no error if it exists, as InfluxDB 1.x).
+    pub fn create_database(&self, name: &str) -> Result<()> {
+        if !valid_db_name(name) {
+            return Err(Error::InvalidDatabaseName(name.to_string()));
+        }
+        let mut dbs = self.databases.write().unwrap_or_else(|p| p.into_inner());
+        if dbs.contains_key(name) {
+            return Ok(());
+        }
+        let db = Database::open(name, &self.root.join(name), &self.config)?;
+        crate::version::sync_dir(&self.root)?;
+        dbs.insert(name.to_string(), Arc::new(db));
+        Ok(())
+    }
+
+    /// Names of the databases, sorted.
+    pub fn database_names(&self) -> Vec<String> {
+        self.databases
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The named database.
+    pub fn database(&self, name: &str) -> Result<Arc<Database>> {
+        self.databases
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::DatabaseNotFound(name.to_string()))
+    }
+
+    /// Write line protocol (nanosecond timestamps) to a database.
+    pub fn write_lines(&self, db: &str, text: &str) -> Result<WriteSummary> {
+        self.write_lines_with(db, text, Precision::Nanosecond)
+    }
+
+    /// Write line protocol with the given timestamp precision. Good lines are written even when
+    /// others are bad; then the result is [`Error::PartialWrite`] naming every bad line.
+    pub fn write_lines_with(
+        &self,
+        db: &str,
+        text: &str,
+        precision: Precision,
+    ) -> Result<WriteSummary> {
+        let database = self.database(db)?;
+        let now = now_ns();
+        let default_ts = now - now.rem_euclid(precision_nanos(precision));
+        let parsed = lineproto::parse(
+            text,
+            precision,
+            default_ts,
+            self.config.get_max_line_bytes(),
+        );
+        let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
+        let mut dropped = parsed.errors.len();
+        let (outcome, rejected): (WriteOutcome, _) =
+            database.write_points(&parsed.points, default_ts)?;
+        for (i, e) in &rejected {
+            let line = parsed.lines.get(*i).copied().unwrap_or(0);
+            messages.push(format!("line {line}: {e}"));
+        }
+        dropped += rejected.len();
+        if dropped > 0 {
+            return Err(Error::PartialWrite {
+                message: messages.join("\n"),
+                dropped,
+            });
+        }
+        Ok(WriteSummary {
+            points: outcome.points,
+            lines: parsed.points.len(),
+        })
+    }
+
+    /// Run one or more `;`-separated InfluxQL statements against `db` (may be empty for
+    /// statements that name no database, like `SHOW DATABASES`).
+    pub fn query(&self, db: &str, q: &str) -> Result<QueryResponse> {
+        self.query_with(q, &QueryOptions::new(db))
+    }
+
+    /// Run a query with options (database, epoch rendering).
+    pub fn query_with(&self, q: &str, opts: &QueryOptions) -> Result<QueryResponse> {
+        query::run(self, q, opts)
+    }
+
+    /// Flush every database: afterwards everything acknowledged is in tables.
+    pub fn flush(&self) -> Result<()> {
+        let dbs: Vec<Arc<Database>> = self
+            .databases
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for d in dbs {
+            d.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Drain every database's actors to disk and release the directory lock.
+    pub fn close(self) -> Result<()> {
+        self.close_all()
+    }
+
+    fn close_all(&self) -> Result<()> {
+        let dbs: Vec<Arc<Database>> = self
+            .databases
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut first_err = None;
+        for d in dbs {
+            if let Err(e) = d.close() {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Err(e) = self.close_all() {
+            tracing::error!(error = %e, "error while closing strata");
+        }
+    }
+}
+
+fn precision_nanos(p: Precision) -> i64 {
+    p.to_nanos(1).unwrap_or(1).max(1)
+}

@@ -1,0 +1,521 @@
+//! One database: its series index, its catalog (`VersionSet`) and its storage actors
+//! (WAL writer → memtable → flusher), wired on bounded crossbeam mailboxes.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use strata_actors::flusher::{run_flusher, FlushSink};
+use strata_actors::memtable::{run_memtable, FlushMsg, MemStore};
+use strata_actors::wal_writer::{run_wal_writer, write_request, Log, MemMsg, WalMsg};
+use strata_actors::{oneshot, Health, Sender, TrySendError};
+
+use crate::config::Config;
+use crate::error::{Error, IoContext, Result};
+use crate::memtable::Memtable;
+use crate::series::SeriesIndex;
+use crate::sstable::{Table, TableWriter};
+use crate::types::{parse_series_key, FieldValue, ParsedPoint, Row, SeqNo, WriteBatch};
+use crate::version::{sync_dir, TableHandle, VersionSet};
+use crate::wal::{Wal, WalTrimmer};
+
+/// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
+const WAL_MAILBOX: usize = 256;
+/// Capacity of the memtable actor's mailbox (committed batches waiting to be applied).
+const MEMTABLE_MAILBOX: usize = 4;
+
+/// A switch that holds the flusher before it writes its next table: for operators who need to
+/// pause background I/O, and for tests that show backpressure.
+#[derive(Default)]
+pub struct FlushGate {
+    paused: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl FlushGate {
+    pub fn set_paused(&self, paused: bool) {
+        *self.paused.lock().unwrap_or_else(|p| p.into_inner()) = paused;
+        self.cv.notify_all();
+    }
+
+    fn wait_open(&self) {
+        let mut g = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        while *g {
+            g = self.cv.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// What a write accomplished.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WriteOutcome {
+    /// Field values written.
+    pub points: usize,
+    /// The WAL sequence number of the batch (0 if nothing was written).
+    pub seqno: SeqNo,
+}
+
+/// One open database.
+pub struct Database {
+    name: String,
+    dir: PathBuf,
+    pub(crate) index: Arc<SeriesIndex>,
+    pub(crate) versions: Arc<VersionSet>,
+    wal_tx: Mutex<Option<crossbeam_channel::Sender<WalMsg<WriteBatch>>>>,
+    health: Health,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    config: Config,
+    gate: Arc<FlushGate>,
+    stats: Arc<Stats>,
+}
+
+/// Counters of one database's activity.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Group commits: WAL fsyncs.
+    pub wal_syncs: AtomicU64,
+    /// Write requests acknowledged.
+    pub writes: AtomicU64,
+    /// Field values written.
+    pub points: AtomicU64,
+}
+
+/// The WAL as the WAL writer actor uses it.
+struct WalLog {
+    wal: Wal,
+    stats: Arc<Stats>,
+}
+
+impl Log<WriteBatch> for WalLog {
+    fn append(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), String> {
+        self.wal.append(seqno, payload).map_err(|e| e.to_string())
+    }
+    fn sync(&mut self) -> Result<(), String> {
+        self.stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
+        self.wal.sync().map_err(|e| e.to_string())
+    }
+}
+
+struct ActiveMemtable {
+    versions: Arc<VersionSet>,
+    threshold: usize,
+}
+
+impl MemStore<WriteBatch> for ActiveMemtable {
+    type Frozen = Arc<Memtable>;
+    fn apply(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), String> {
+        self.versions.current().active.apply(seqno, payload);
+        Ok(())
+    }
+    fn is_empty(&self) -> bool {
+        self.versions.current().active.is_empty()
+    }
+    fn should_freeze(&self) -> bool {
+        self.versions.current().active.bytes() >= self.threshold
+    }
+    fn freeze(&mut self) -> Arc<Memtable> {
+        self.versions.freeze_active()
+    }
+}
+
+struct Flusher {
+    versions: Arc<VersionSet>,
+    index: Arc<SeriesIndex>,
+    trimmer: WalTrimmer,
+    gate: Arc<FlushGate>,
+}
+
+/// Write a frozen memtable as a table file (fsync file and directory).
+fn write_table(
+    versions: &VersionSet,
+    index: &SeriesIndex,
+    frozen: &Memtable,
+) -> Result<Option<Arc<TableHandle>>> {
+    let runs = frozen.runs();
+    if runs.is_empty() {
+        return Ok(None);
+    }
+    let (file, path) = versions.new_table();
+    let mut w = TableWriter::create(&path)?;
+    for (series, field, col) in &runs {
+        let key = index
+            .get(*series)
+            .map(|s| s.key.clone())
+            .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
+        w.add(*series, &key, field, col)?;
+    }
+    w.finish()?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir)?;
+    }
+    let table = Table::open(&path)?;
+    Ok(Some(Arc::new(TableHandle::new(
+        file,
+        0,
+        frozen.min_seqno(),
+        frozen.max_seqno(),
+        table,
+    ))))
+}
+
+impl FlushSink<Arc<Memtable>> for Flusher {
+    type Table = Arc<TableHandle>;
+    fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<Arc<TableHandle>>, String> {
+        self.gate.wait_open();
+        write_table(&self.versions, &self.index, frozen).map_err(|e| e.to_string())
+    }
+    fn install(
+        &mut self,
+        frozen: Arc<Memtable>,
+        table: Option<Arc<TableHandle>>,
+    ) -> Result<SeqNo, String> {
+        self.versions
+            .install_flush(&frozen, table)
+            .map_err(|e| e.to_string())
+    }
+    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
+        self.trimmer
+            .trim(flushed)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn spawn_actor(
+    name: String,
+    health: Health,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.clone())
+        .spawn(move || {
+            if catch_unwind(AssertUnwindSafe(f)).is_err() {
+                tracing::error!(actor = %name, "actor panicked; database poisoned");
+                health.poison(format!("actor {name} panicked"));
+            }
+        })
+        .ctx(|| "spawn actor thread".to_string())
+}
+
+impl Database {
+    /// Open (or create) the database stored in `dir`: catalog, series index, WAL replay, actors.
+    pub fn open(name: &str, dir: &Path, config: &Config) -> Result<Database> {
+        std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
+        let versions = Arc::new(VersionSet::open(dir)?);
+        let index = Arc::new(SeriesIndex::new());
+        let v = versions.current();
+        for t in v.tables_oldest_first() {
+            for (id, key) in t.table.series() {
+                index.insert_known(id, key);
+                let (measurement, _) = parse_series_key(key);
+                for (field, ft) in t.table.fields(id) {
+                    index.insert_field(&measurement, field, ft);
+                }
+            }
+        }
+
+        let (wal, replay) = Wal::open(
+            &dir.join("wal"),
+            config.get_wal_segment_bytes(),
+            v.flushed_seqno,
+        )?;
+        if let Some(t) = &replay.truncated {
+            tracing::warn!(
+                db = name,
+                segment = %t.segment.display(),
+                offset = t.offset,
+                bytes_cut = t.bytes_cut,
+                reason = %t.reason,
+                "WAL had a torn or corrupt tail; it was cut"
+            );
+        }
+        let gate = Arc::new(FlushGate::default());
+        let trimmer = wal.trimmer();
+        let mut replayed = 0usize;
+        for (seqno, batch) in &replay.batches {
+            for s in &batch.new_series {
+                index.insert_known(s.id, &s.key);
+            }
+            for row in &batch.rows {
+                if let Some(info) = index.get(row.series) {
+                    for (f, val) in &row.fields {
+                        index.insert_field(&info.measurement, f, val.field_type());
+                    }
+                }
+            }
+            let cur = versions.current();
+            cur.active.apply(*seqno, batch);
+            replayed += batch.point_count();
+            if cur.active.bytes() >= config.get_memtable_size_bytes() {
+                let frozen = versions.freeze_active();
+                let table = write_table(&versions, &index, &frozen)?;
+                versions.install_flush(&frozen, table)?;
+            }
+        }
+        if replayed > 0 {
+            tracing::info!(db = name, points = replayed, "replayed WAL");
+        }
+        // Anything replayed is already durable: put it in a table now so the WAL can be trimmed.
+        let cur = versions.current();
+        if !cur.active.is_empty() {
+            let frozen = versions.freeze_active();
+            let table = write_table(&versions, &index, &frozen)?;
+            versions.install_flush(&frozen, table)?;
+        }
+        trimmer.trim(versions.current().flushed_seqno)?;
+        let stats = Arc::new(Stats::default());
+        let wal = WalLog {
+            wal,
+            stats: stats.clone(),
+        };
+
+        let health = Health::new();
+        let (wal_tx, wal_rx) = crossbeam_channel::bounded::<WalMsg<WriteBatch>>(WAL_MAILBOX);
+        let (mem_tx, mem_rx) = crossbeam_channel::bounded::<MemMsg<WriteBatch>>(MEMTABLE_MAILBOX);
+        let (flush_tx, flush_rx) = crossbeam_channel::bounded::<FlushMsg<Arc<Memtable>>>(
+            config.get_max_frozen_memtables(),
+        );
+        let mut threads = Vec::new();
+        let next_seqno = replay.last_seqno.max(versions.current().flushed_seqno) + 1;
+        {
+            let health2 = health.clone();
+            let batch_max = config.get_wal_batch_max_bytes();
+            threads.push(spawn_actor(
+                format!("wal-{name}"),
+                health.clone(),
+                move || run_wal_writer(wal, wal_rx, mem_tx, health2, next_seqno, batch_max),
+            )?);
+        }
+        {
+            let store = ActiveMemtable {
+                versions: versions.clone(),
+                threshold: config.get_memtable_size_bytes(),
+            };
+            threads.push(spawn_actor(
+                format!("mem-{name}"),
+                health.clone(),
+                move || run_memtable(store, mem_rx, flush_tx),
+            )?);
+        }
+        {
+            let sink = Flusher {
+                versions: versions.clone(),
+                index: index.clone(),
+                trimmer,
+                gate: gate.clone(),
+            };
+            let health2 = health.clone();
+            threads.push(spawn_actor(
+                format!("flush-{name}"),
+                health.clone(),
+                move || run_flusher(sink, flush_rx, health2),
+            )?);
+        }
+
+        Ok(Database {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            index,
+            versions,
+            wal_tx: Mutex::new(Some(wal_tx)),
+            health,
+            threads: Mutex::new(threads),
+            config: config.clone(),
+            gate,
+            stats,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn index(&self) -> &Arc<SeriesIndex> {
+        &self.index
+    }
+
+    pub fn versions(&self) -> &Arc<VersionSet> {
+        &self.versions
+    }
+
+    /// Hold (or release) the flusher before its next table write.
+    pub fn set_flush_paused(&self, paused: bool) {
+        self.gate.set_paused(paused);
+    }
+
+    fn sender(&self) -> Result<crossbeam_channel::Sender<WalMsg<WriteBatch>>> {
+        self.wal_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(Error::Closed)
+    }
+
+    /// Write parsed points. Points whose field types conflict with the schema are rejected
+    /// (returned with their index and error); the rest are written as one WAL record and
+    /// acknowledged once fsynced and applied.
+    pub fn write_points(
+        &self,
+        points: &[ParsedPoint],
+        default_ts: i64,
+    ) -> Result<(WriteOutcome, Vec<(usize, Error)>)> {
+        self.health.check().map_err(Error::Poisoned)?;
+        let mut batch = WriteBatch::default();
+        let mut rejected = Vec::new();
+        let mut field_names: std::collections::HashMap<&str, Arc<str>> = Default::default();
+        'points: for (i, p) in points.iter().enumerate() {
+            for (f, v) in &p.fields {
+                if let Err(e) = self.index.check_field(&p.measurement, f, v.field_type()) {
+                    rejected.push((i, e));
+                    continue 'points;
+                }
+            }
+            let (series, new) = self.index.resolve(p);
+            if let Some(n) = new {
+                if !batch.new_series.iter().any(|s| s.id == n.id) {
+                    batch.new_series.push(n);
+                }
+            }
+            let fields: Vec<(Arc<str>, FieldValue)> = p
+                .fields
+                .iter()
+                .map(|(f, v)| {
+                    let name = field_names
+                        .entry(f.as_str())
+                        .or_insert_with(|| Arc::from(f.as_str()))
+                        .clone();
+                    (name, v.clone())
+                })
+                .collect();
+            batch.rows.push(Row {
+                series,
+                timestamp: p.timestamp.unwrap_or(default_ts),
+                fields,
+            });
+        }
+        if batch.rows.is_empty() {
+            return Ok((WriteOutcome::default(), rejected));
+        }
+        let points_n = batch.point_count();
+        let new_ids: Vec<u64> = batch.new_series.iter().map(|s| s.id).collect();
+        let bytes = batch.approx_bytes();
+        let seqno = self.submit(batch, bytes)?;
+        self.index.mark_durable(new_ids);
+        self.stats.writes.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .points
+            .fetch_add(points_n as u64, Ordering::Relaxed);
+        Ok((
+            WriteOutcome {
+                points: points_n,
+                seqno,
+            },
+            rejected,
+        ))
+    }
+
+    /// Queue a batch for the WAL writer and wait for its acknowledgement, at most
+    /// `write_timeout`. On timeout a batch still queued is withdrawn (nothing of it is written);
+    /// one already taken into a group commit will be applied whole later. `WriteTimeout` says
+    /// which.
+    fn submit(&self, batch: WriteBatch, bytes: usize) -> Result<SeqNo> {
+        let tx = self.sender()?;
+        let timeout = self.config.get_write_timeout();
+        let deadline = Instant::now() + timeout;
+        let (req, ticket) = write_request(batch, bytes);
+        match Sender::send_timeout(&tx, WalMsg::Write(req), timeout) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(Error::WriteTimeout {
+                    duration: timeout,
+                    committing: false,
+                })
+            }
+            Err(TrySendError::Closed(_)) => return Err(Error::Closed),
+        }
+        drop(tx);
+        let left = deadline.saturating_duration_since(Instant::now());
+        let reply = match ticket.wait_timeout(left) {
+            Ok(r) => r,
+            Err(ticket) => {
+                return Err(Error::WriteTimeout {
+                    duration: timeout,
+                    committing: !ticket.abandon(),
+                });
+            }
+        };
+        reply.map_err(|e| {
+            if self.health.is_poisoned() {
+                Error::Poisoned(e)
+            } else {
+                Error::Query(e)
+            }
+        })
+    }
+
+    /// Freeze the active memtable and wait until everything acknowledged before this call is in
+    /// a table.
+    pub fn flush(&self) -> Result<()> {
+        let tx = self.sender()?;
+        let (otx, orx) = oneshot();
+        tx.send(WalMsg::Flush(otx)).map_err(|_| Error::Closed)?;
+        drop(tx);
+        match orx.recv() {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(Error::Poisoned(e)),
+            None => Err(Error::Closed),
+        }
+    }
+
+    /// Stop accepting writes, drain WAL → memtable → flusher, and join the actor threads.
+    pub fn close(&self) -> Result<()> {
+        let tx = self.wal_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        drop(tx);
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        self.gate.set_paused(false);
+        for t in threads {
+            let _ = t.join();
+        }
+        self.health.check().map_err(Error::Poisoned)
+    }
+
+    /// Whether a background failure has poisoned this database.
+    pub fn health(&self) -> Result<(), String> {
+        self.health.check()
+    }
+
+    /// Activity counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Write requests queued for the WAL writer now.
+    pub fn pending_writes(&self) -> usize {
+        self.wal_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map_or(0, |t| t.len())
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+/// Default timestamp for lines without one: the server's clock in ns.
+pub fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}

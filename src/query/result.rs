@@ -1,0 +1,340 @@
+//! Query answers in InfluxDB 1.x's shape, and their JSON rendering.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::types::FieldValue;
+
+/// One cell of a result row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Null,
+    /// A timestamp (ns), rendered as RFC3339 or as an integer in the requested epoch.
+    Time(i64),
+    Float(f64),
+    Integer(i64),
+    Unsigned(u64),
+    Boolean(bool),
+    String(String),
+}
+
+impl From<FieldValue> for Value {
+    fn from(v: FieldValue) -> Value {
+        match v {
+            FieldValue::Float(x) => Value::Float(x),
+            FieldValue::Integer(x) => Value::Integer(x),
+            FieldValue::Unsigned(x) => Value::Unsigned(x),
+            FieldValue::Boolean(x) => Value::Boolean(x),
+            FieldValue::String(x) => Value::String(x),
+        }
+    }
+}
+
+/// One series of a result.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct SeriesResult {
+    pub name: String,
+    /// Present when the query groups by tags.
+    pub tags: Option<BTreeMap<String, String>>,
+    pub columns: Vec<String>,
+    pub values: Vec<Vec<Value>>,
+}
+
+/// The answer to one statement.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct StatementResult {
+    pub statement_id: usize,
+    pub series: Vec<SeriesResult>,
+    pub error: Option<String>,
+}
+
+/// The answer to a query (one result per statement).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct QueryResponse {
+    pub results: Vec<StatementResult>,
+}
+
+/// How times are rendered: RFC3339 (default) or integers in a unit (`epoch=` parameter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Epoch {
+    #[default]
+    Rfc3339,
+    Nanosecond,
+    Microsecond,
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+}
+
+impl Epoch {
+    /// Parse InfluxDB's `epoch=` values: `ns`, `u`/`µ`, `ms`, `s`, `m`, `h`.
+    pub fn parse(s: &str) -> Option<Epoch> {
+        Some(match s {
+            "" => Epoch::Rfc3339,
+            "n" | "ns" => Epoch::Nanosecond,
+            "u" | "µ" | "us" => Epoch::Microsecond,
+            "ms" => Epoch::Millisecond,
+            "s" => Epoch::Second,
+            "m" => Epoch::Minute,
+            "h" => Epoch::Hour,
+            _ => return None,
+        })
+    }
+
+    fn divisor(self) -> i64 {
+        match self {
+            Epoch::Rfc3339 | Epoch::Nanosecond => 1,
+            Epoch::Microsecond => 1_000,
+            Epoch::Millisecond => 1_000_000,
+            Epoch::Second => 1_000_000_000,
+            Epoch::Minute => 60_000_000_000,
+            Epoch::Hour => 3_600_000_000_000,
+        }
+    }
+}
+
+/// RFC3339 with nanoseconds, trailing zeros trimmed (Go's `time.RFC3339Nano`), in UTC.
+pub fn format_rfc3339(ns: i64) -> String {
+    let secs = ns.div_euclid(1_000_000_000);
+    let nanos = ns.rem_euclid(1_000_000_000) as u32;
+    let Some(dt) = chrono::DateTime::from_timestamp(secs, nanos) else {
+        return ns.to_string();
+    };
+    let mut s = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    if nanos != 0 {
+        let frac = format!("{nanos:09}");
+        s.push('.');
+        s.push_str(frac.trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+/// Parse an RFC3339 timestamp (or a bare `YYYY-MM-DD` / `YYYY-MM-DD HH:MM:SS` as InfluxQL
+/// accepts) to ns.
+pub fn parse_time_string(s: &str) -> Option<i64> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return dt.timestamp_nanos_opt();
+    }
+    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f") {
+        return dt.and_utc().timestamp_nanos_opt();
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_nanos_opt();
+    }
+    None
+}
+
+/// A float as Go's encoding/json writes it (`1` not `1.0`; exponents past 1e21 and below 1e-6).
+pub fn format_float(v: f64) -> String {
+    if !v.is_finite() {
+        return "null".to_string();
+    }
+    let a = v.abs();
+    if a != 0.0 && !(1e-6..1e21).contains(&a) {
+        let s = format!("{v:e}");
+        // Rust: 1e21 / 1.5e-7; Go: 1e+21 / 1.5e-07
+        if let Some((mant, exp)) = s.split_once('e') {
+            let (sign, digits) = match exp.strip_prefix('-') {
+                Some(d) => ('-', d),
+                None => ('+', exp),
+            };
+            let digits = if digits.len() < 2 {
+                format!("0{digits}")
+            } else {
+                digits.to_string()
+            };
+            return format!("{mant}e{sign}{digits}");
+        }
+        return s;
+    }
+    let s = format!("{v}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    match serde_json::to_string(s) {
+        Ok(q) => out.push_str(&q),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+fn push_value(out: &mut String, v: &Value, epoch: Epoch) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Time(t) => match epoch {
+            Epoch::Rfc3339 => push_json_string(out, &format_rfc3339(*t)),
+            e => {
+                let _ = write!(out, "{}", t.div_euclid(e.divisor()));
+            }
+        },
+        Value::Float(x) => out.push_str(&format_float(*x)),
+        Value::Integer(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::Unsigned(x) => {
+            let _ = write!(out, "{x}");
+        }
+        Value::Boolean(x) => out.push_str(if *x { "true" } else { "false" }),
+        Value::String(s) => push_json_string(out, s),
+    }
+}
+
+impl SeriesResult {
+    fn push_json(&self, out: &mut String, epoch: Epoch) {
+        out.push('{');
+        if !self.name.is_empty() {
+            out.push_str("\"name\":");
+            push_json_string(out, &self.name);
+            out.push(',');
+        }
+        if let Some(tags) = &self.tags {
+            out.push_str("\"tags\":{");
+            for (i, (k, v)) in tags.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(out, k);
+                out.push(':');
+                push_json_string(out, v);
+            }
+            out.push_str("},");
+        }
+        out.push_str("\"columns\":[");
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(out, c);
+        }
+        out.push(']');
+        if !self.values.is_empty() {
+            out.push_str(",\"values\":[");
+            for (i, row) in self.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                for (j, v) in row.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    push_value(out, v, epoch);
+                }
+                out.push(']');
+            }
+            out.push(']');
+        }
+        out.push('}');
+    }
+}
+
+impl StatementResult {
+    pub fn error(statement_id: usize, message: impl Into<String>) -> StatementResult {
+        StatementResult {
+            statement_id,
+            series: Vec::new(),
+            error: Some(message.into()),
+        }
+    }
+
+    fn push_json(&self, out: &mut String, epoch: Epoch) {
+        let _ = write!(out, "{{\"statement_id\":{}", self.statement_id);
+        if !self.series.is_empty() {
+            out.push_str(",\"series\":[");
+            for (i, s) in self.series.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                s.push_json(out, epoch);
+            }
+            out.push(']');
+        }
+        if let Some(e) = &self.error {
+            out.push_str(",\"error\":");
+            push_json_string(out, e);
+        }
+        out.push('}');
+    }
+}
+
+impl QueryResponse {
+    /// JSON with RFC3339 times.
+    pub fn to_json(&self) -> String {
+        self.to_json_epoch(Epoch::Rfc3339)
+    }
+
+    /// JSON as InfluxDB 1.x's `/query` answers it.
+    pub fn to_json_epoch(&self, epoch: Epoch) -> String {
+        let mut out = String::from("{\"results\":[");
+        for (i, r) in self.results.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            r.push_json(&mut out, epoch);
+        }
+        out.push_str("]}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_render_like_go() {
+        assert_eq!(format_float(1.0), "1");
+        assert_eq!(format_float(0.5), "0.5");
+        assert_eq!(format_float(-2.25), "-2.25");
+        assert_eq!(format_float(1e21), "1e+21");
+        assert_eq!(format_float(1.5e-7), "1.5e-07");
+        assert_eq!(format_float(123456.789), "123456.789");
+    }
+
+    #[test]
+    fn rfc3339_trims_zeros() {
+        assert_eq!(
+            format_rfc3339(1_700_000_000_000_000_000),
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(
+            format_rfc3339(1_700_000_000_500_000_000),
+            "2023-11-14T22:13:20.5Z"
+        );
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            parse_time_string("2023-11-14T22:13:20Z"),
+            Some(1_700_000_000_000_000_000)
+        );
+        assert_eq!(
+            parse_time_string("2023-11-14"),
+            Some(1_699_920_000_000_000_000)
+        );
+    }
+
+    #[test]
+    fn json_shape() {
+        let r = QueryResponse {
+            results: vec![
+                StatementResult {
+                    statement_id: 0,
+                    series: vec![SeriesResult {
+                        name: "cpu".into(),
+                        tags: None,
+                        columns: vec!["time".into(), "v".into()],
+                        values: vec![vec![Value::Time(0), Value::Float(1.0)]],
+                    }],
+                    error: None,
+                },
+                StatementResult::error(1, "boom"),
+            ],
+        };
+        assert_eq!(
+            r.to_json(),
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[["1970-01-01T00:00:00Z",1]]}]},{"statement_id":1,"error":"boom"}]}"#
+        );
+        assert!(r.to_json_epoch(Epoch::Second).contains("[[0,1]]"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The series index of one database: series key → SeriesId, tag postings per measurement, and
+//! the field schema (name → type) per measurement. Rebuilt at open from the SSTables and the WAL.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use dashmap::mapref::entry::Entry;
+use dashmap::DashMap;
+
+use crate::error::{Error, Result};
+use crate::types::{parse_series_key, FieldType, NewSeries, ParsedPoint, SeriesId};
+
+/// One series.
+#[derive(Debug)]
+pub struct SeriesInfo {
+    pub id: SeriesId,
+    pub key: String,
+    pub measurement: String,
+    /// Sorted by key.
+    pub tags: Vec<(String, String)>,
+    /// Whether a WAL record or table naming this series is durable. Until then every batch that
+    /// uses the series logs it again, so a batch never refers to a series the WAL does not know.
+    durable: AtomicBool,
+}
+
+impl SeriesInfo {
+    pub fn tag(&self, key: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Per-measurement index.
+#[derive(Default, Debug)]
+pub struct MeasurementIndex {
+    pub series: RwLock<BTreeSet<SeriesId>>,
+    /// tag key → tag value → series.
+    pub postings: RwLock<BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>>,
+    pub fields: RwLock<BTreeMap<String, FieldType>>,
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MeasurementIndex {
+    pub fn series_ids(&self) -> BTreeSet<SeriesId> {
+        read(&self.series).clone()
+    }
+
+    /// Series whose tag `key` equals `value`.
+    pub fn series_with_tag(&self, key: &str, value: &str) -> BTreeSet<SeriesId> {
+        read(&self.postings)
+            .get(key)
+            .and_then(|vals| vals.get(value))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn tag_keys(&self) -> Vec<String> {
+        read(&self.postings).keys().cloned().collect()
+    }
+
+    pub fn tag_values(&self, key: &str) -> Vec<String> {
+        read(&self.postings)
+            .get(key)
+            .map(|v| v.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn fields(&self) -> BTreeMap<String, FieldType> {
+        read(&self.fields).clone()
+    }
+
+    pub fn field_type(&self, name: &str) -> Option<FieldType> {
+        read(&self.fields).get(name).copied()
+    }
+}
+
+/// The series index of one database.
+#[derive(Default)]
+pub struct SeriesIndex {
+    by_key: DashMap<String, SeriesId>,
+    by_id: DashMap<SeriesId, Arc<SeriesInfo>>,
+    measurements: DashMap<String, Arc<MeasurementIndex>>,
+    next_id: AtomicU64,
+}
+
+impl SeriesIndex {
+    pub fn new() -> SeriesIndex {
+        SeriesIndex {
+            next_id: AtomicU64::new(1),
+            ..Default::default()
+        }
+    }
+
+    /// Find or create the series of a point. Returns its id and, when the series is not yet
+    /// durable, the record the writer must log before the point.
+    pub fn resolve(&self, p: &ParsedPoint) -> (SeriesId, Option<NewSeries>) {
+        let key = p.series_key();
+        if let Some(id) = self.by_key.get(&key).map(|e| *e) {
+            return (id, self.pending_record(id));
+        }
+        let id = match self.by_key.entry(key.clone()) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(e) => {
+                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                self.register(id, &key, &p.measurement, p.tags.clone(), false);
+                e.insert(id);
+                id
+            }
+        };
+        (id, self.pending_record(id))
+    }
+
+    fn pending_record(&self, id: SeriesId) -> Option<NewSeries> {
+        let info = self.by_id.get(&id)?;
+        (!info.durable.load(Ordering::Acquire)).then(|| NewSeries {
+            id,
+            key: info.key.clone(),
+        })
+    }
+
+    /// Mark series as durable once the WAL record naming them is acknowledged.
+    pub fn mark_durable(&self, ids: impl IntoIterator<Item = SeriesId>) {
+        for id in ids {
+            if let Some(info) = self.by_id.get(&id) {
+                info.durable.store(true, Ordering::Release);
+            }
+        }
+    }
+
+    /// Register a series found on disk (a table's index or a WAL record).
+    pub fn insert_known(&self, id: SeriesId, key: &str) {
+        if self.by_id.contains_key(&id) {
+            return;
+        }
+        let (measurement, tags) = parse_series_key(key);
+        self.register(id, key, &measurement, tags, true);
+        self.by_key.insert(key.to_string(), id);
+        self.next_id.fetch_max(id + 1, Ordering::Relaxed);
+    }
+
+    fn register(
+        &self,
+        id: SeriesId,
+        key: &str,
+        measurement: &str,
+        tags: Vec<(String, String)>,
+        durable: bool,
+    ) {
+        let m = self.measurement_or_create(measurement);
+        {
+            let mut post = write(&m.postings);
+            for (k, v) in &tags {
+                post.entry(k.clone())
+                    .or_default()
+                    .entry(v.clone())
+                    .or_default()
+                    .insert(id);
+            }
+        }
+        write(&m.series).insert(id);
+        self.by_id.insert(
+            id,
+            Arc::new(SeriesInfo {
+                id,
+                key: key.to_string(),
+                measurement: measurement.to_string(),
+                tags,
+                durable: AtomicBool::new(durable),
+            }),
+        );
+    }
+
+    fn measurement_or_create(&self, name: &str) -> Arc<MeasurementIndex> {
+        if let Some(m) = self.measurements.get(name) {
+            return m.clone();
+        }
+        self.measurements
+            .entry(name.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Check a field's type against the measurement's schema, registering it if new.
+    pub fn check_field(&self, measurement: &str, field: &str, t: FieldType) -> Result<()> {
+        let m = self.measurement_or_create(measurement);
+        if let Some(existing) = m.field_type(field) {
+            if existing == t {
+                return Ok(());
+            }
+            return Err(Error::FieldTypeConflict {
+                measurement: measurement.to_string(),
+                field: field.to_string(),
+                got: t,
+                existing,
+            });
+        }
+        let mut fields = write(&m.fields);
+        match fields.get(field) {
+            Some(&existing) if existing != t => Err(Error::FieldTypeConflict {
+                measurement: measurement.to_string(),
+                field: field.to_string(),
+                got: t,
+                existing,
+            }),
+            _ => {
+                fields.insert(field.to_string(), t);
+                Ok(())
+            }
+        }
+    }
+
+    /// Record a field type found on disk (first one seen wins).
+    pub fn insert_field(&self, measurement: &str, field: &str, t: FieldType) {
+        let m = self.measurement_or_create(measurement);
+        write(&m.fields).entry(field.to_string()).or_insert(t);
+    }
+
+    pub fn get(&self, id: SeriesId) -> Option<Arc<SeriesInfo>> {
+        self.by_id.get(&id).map(|e| e.clone())
+    }
+
+    pub fn measurement(&self, name: &str) -> Option<Arc<MeasurementIndex>> {
+        self.measurements.get(name).map(|m| m.clone())
+    }
+
+    /// Measurement names that have at least one series, sorted.
+    pub fn measurement_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .measurements
+            .iter()
+            .filter(|e| !read(&e.value().series).is_empty())
+            .map(|e| e.key().clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn series_count(&self) -> usize {
+        self.by_id.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::FieldValue;
+
+    fn point(m: &str, tags: &[(&str, &str)]) -> ParsedPoint {
+        ParsedPoint {
+            measurement: m.into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            fields: vec![("v".into(), FieldValue::Float(1.0))],
+            timestamp: None,
+        }
+    }
+
+    #[test]
+    fn resolve_is_stable_and_logs_until_durable() {
+        let idx = SeriesIndex::new();
+        let (a, rec) = idx.resolve(&point("cpu", &[("host", "a")]));
+        assert!(rec.is_some());
+        let (a2, rec2) = idx.resolve(&point("cpu", &[("host", "a")]));
+        assert_eq!(a, a2);
+        assert!(rec2.is_some(), "still not durable");
+        idx.mark_durable([a]);
+        assert!(idx.resolve(&point("cpu", &[("host", "a")])).1.is_none());
+        let (b, _) = idx.resolve(&point("cpu", &[("host", "b")]));
+        assert_ne!(a, b);
+        let m = idx.measurement("cpu").unwrap();
+        assert_eq!(
+            m.series_with_tag("host", "b")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![b]
+        );
+        assert_eq!(m.tag_values("host"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn known_series_bump_next_id() {
+        let idx = SeriesIndex::new();
+        idx.insert_known(41, "cpu,host=x");
+        let (id, _) = idx.resolve(&point("cpu", &[("host", "y")]));
+        assert_eq!(id, 42);
+        assert_eq!(idx.resolve(&point("cpu", &[("host", "x")])).0, 41);
+    }
+
+    #[test]
+    fn field_type_conflicts_are_rejected() {
+        let idx = SeriesIndex::new();
+        idx.check_field("cpu", "v", FieldType::Float).unwrap();
+        let e = idx.check_field("cpu", "v", FieldType::Integer).unwrap_err();
+        assert!(e.to_string().contains("field type conflict"), "{e}");
+        idx.check_field("mem", "v", FieldType::Integer).unwrap();
+    }
+}

@@ -1,0 +1,320 @@
+//! The daemon: InfluxDB 1.x's HTTP API (`/ping`, `/write`, `/query`, `/health`) on a Unix socket
+//! (mode 0600) and optionally on TCP.
+
+use std::collections::HashMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+
+use crate::db::Db;
+use crate::error::{Error, IoContext, Result};
+use crate::lineproto::Precision;
+use crate::query::{Epoch, QueryOptions};
+
+/// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
+pub const VERSION: &str = concat!("strata-", env!("CARGO_PKG_VERSION"));
+
+/// Where the daemon listens.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub socket: PathBuf,
+    /// Permission bits of the socket file (default 0o600).
+    pub socket_mode: u32,
+    /// Optional TCP address (`127.0.0.1:8086`).
+    pub tcp: Option<String>,
+}
+
+#[derive(Clone)]
+struct AppState {
+    db: Arc<Db>,
+}
+
+fn json_error(status: StatusCode, msg: &str) -> Response {
+    let body = serde_json::json!({ "error": msg }).to_string();
+    with_version(
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+    )
+}
+
+fn with_version(mut r: Response) -> Response {
+    let h = r.headers_mut();
+    h.insert("X-Influxdb-Version", HeaderValue::from_static(VERSION));
+    h.insert("X-Influxdb-Build", HeaderValue::from_static("OSS"));
+    h.insert("Request-Id", HeaderValue::from_static(""));
+    r
+}
+
+async fn ping() -> Response {
+    with_version(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn health(State(st): State<AppState>) -> Response {
+    let bad: Vec<String> = st
+        .db
+        .database_names()
+        .into_iter()
+        .filter_map(|n| st.db.database(&n).ok())
+        .filter_map(|d| d.health().err().map(|e| format!("{}: {e}", d.name())))
+        .collect();
+    let (status, body) = if bad.is_empty() {
+        (
+            StatusCode::OK,
+            serde_json::json!({"name": "strata", "message": "ready for queries and writes", "status": "pass", "version": VERSION}),
+        )
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({"name": "strata", "message": bad.join("; "), "status": "fail", "version": VERSION}),
+        )
+    };
+    with_version(
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body.to_string(),
+        )
+            .into_response(),
+    )
+}
+
+fn write_status(e: &Error) -> StatusCode {
+    match e {
+        Error::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
+        Error::PartialWrite { .. } | Error::FieldTypeConflict { .. } => StatusCode::BAD_REQUEST,
+        Error::WriteTimeout { .. } | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+async fn write(
+    State(st): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    let limit = st.db.config().get_max_body_bytes();
+    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
+        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    };
+    let precision = match params.get("precision").map(String::as_str) {
+        None | Some("") => Precision::Nanosecond,
+        Some(p) => match Precision::parse(p) {
+            Some(p) => p,
+            None => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("invalid precision {p:?}: use one of n, ns, u, ms, s, m, h"),
+                )
+            }
+        },
+    };
+    let bytes = match to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("request body too large: the limit is {limit} bytes (max_body_bytes)"),
+            )
+        }
+    };
+    let text = match String::from_utf8(bytes.to_vec()) {
+        Ok(t) => t,
+        Err(e) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "body is not valid UTF-8 (at byte {})",
+                    e.utf8_error().valid_up_to()
+                ),
+            )
+        }
+    };
+    let dbh = st.db.clone();
+    let r = tokio::task::spawn_blocking(move || dbh.write_lines_with(&db, &text, precision)).await;
+    match r {
+        Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
+        Ok(Err(e)) => json_error(write_status(&e), &e.to_string()),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("write task failed: {e}"),
+        ),
+    }
+}
+
+async fn query(
+    State(st): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(mut params): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    if method == Method::POST {
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if let Ok(b) = to_bytes(body, st.db.config().get_max_body_bytes()).await {
+            if is_form || params.get("q").is_none() {
+                for (k, v) in form_urlencoded::parse(&b) {
+                    params.entry(k.into_owned()).or_insert(v.into_owned());
+                }
+            }
+        }
+    }
+    let Some(q) = params.get("q").filter(|q| !q.trim().is_empty()).cloned() else {
+        return json_error(StatusCode::BAD_REQUEST, "missing required parameter \"q\"");
+    };
+    let epoch = match Epoch::parse(params.get("epoch").map_or("", String::as_str)) {
+        Some(e) => e,
+        None => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "invalid epoch: use one of ns, u, ms, s, m, h",
+            )
+        }
+    };
+    let opts = QueryOptions::new(params.get("db").map_or("", String::as_str));
+    let dbh = st.db.clone();
+    let r = tokio::task::spawn_blocking(move || dbh.query_with(&q, &opts)).await;
+    match r {
+        Ok(Ok(resp)) => {
+            let mut body = resp.to_json_epoch(epoch);
+            if params.get("pretty").is_some_and(|p| p == "true") {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
+                    body = serde_json::to_string_pretty(&v).unwrap_or(body);
+                }
+            }
+            with_version(
+                (
+                    StatusCode::OK,
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    body,
+                )
+                    .into_response(),
+            )
+        }
+        Ok(Err(e @ Error::Parse { .. })) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Ok(Err(e)) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("query task failed: {e}"),
+        ),
+    }
+}
+
+/// The HTTP routes.
+pub fn router(db: Arc<Db>) -> Router {
+    Router::new()
+        .route("/ping", get(ping).head(ping))
+        .route("/health", get(health))
+        .route("/write", any(write))
+        .route("/query", get(query).post(query))
+        .with_state(AppState { db })
+}
+
+/// Bind the Unix socket: a stale file left by a crash is replaced; a live socket (another
+/// process answering on it) is refused.
+pub fn bind_unix(path: &Path, mode: u32) -> Result<std::os::unix::net::UnixListener> {
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(Error::Config(format!(
+                "socket {} is in use by a running process; stop it or choose another --socket",
+                path.display()
+            )));
+        }
+        tracing::info!(socket = %path.display(), "removing stale socket file");
+        std::fs::remove_file(path).ctx(|| format!("remove stale socket {}", path.display()))?;
+    }
+    let l = std::os::unix::net::UnixListener::bind(path)
+        .ctx(|| format!("bind socket {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .ctx(|| format!("chmod socket {}", path.display()))?;
+    l.set_nonblocking(true)
+        .ctx(|| "set socket non-blocking".to_string())?;
+    Ok(l)
+}
+
+/// Serve until SIGINT or SIGTERM, then stop accepting, drain the database to disk and remove
+/// the socket.
+pub async fn serve(db: Arc<Db>, opts: ServeOptions) -> Result<()> {
+    let unix = tokio::net::UnixListener::from_std(bind_unix(&opts.socket, opts.socket_mode)?)
+        .ctx(|| "register socket with tokio".to_string())?;
+    let app = router(db.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+
+    let mut tasks = Vec::new();
+    {
+        let mut rx = stop_rx.clone();
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            axum::serve(unix, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                })
+                .await
+        }));
+    }
+    if let Some(addr) = &opts.tcp {
+        let tcp = tokio::net::TcpListener::bind(addr)
+            .await
+            .ctx(|| format!("bind TCP {addr}"))?;
+        let mut rx = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            axum::serve(tcp, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|s| *s).await;
+                })
+                .await
+        }));
+    }
+    tracing::info!(socket = %opts.socket.display(), tcp = ?opts.tcp, "strata is serving");
+    println!("strata: listening on unix socket {}", opts.socket.display());
+
+    shutdown_signal().await;
+    tracing::info!("shutting down: draining writes to disk");
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let _ = std::fs::remove_file(&opts.socket);
+    let db2 = db.clone();
+    tokio::task::spawn_blocking(move || db2.flush())
+        .await
+        .map_err(|e| Error::Query(format!("shutdown task failed: {e}")))??;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,541 @@
+//! The catalog: which memtables and SSTables make up a database now ([`Version`]), and the
+//! manifest log that makes table additions and removals durable.
+//!
+//! A `Version` is an immutable snapshot. Readers take an `Arc<Version>` and keep using it while
+//! flushes and compactions publish newer ones; a table file is deleted only when it has been
+//! removed from the catalog *and* the last version that references it is dropped (the file's
+//! [`TableHandle`] is reference-counted and deletes its file on drop once marked obsolete).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use crate::error::{Error, IoContext, Result};
+use crate::memtable::Memtable;
+use crate::sstable::Table;
+use crate::types::SeqNo;
+
+/// Number of compaction layers (C0–C7).
+pub const LAYERS: usize = 8;
+
+/// One table file in the catalog.
+pub struct TableHandle {
+    pub file: u64,
+    pub layer: usize,
+    /// Lowest and highest WAL seqno whose data the table holds: newer tables win duplicates.
+    pub min_seq: SeqNo,
+    pub max_seq: SeqNo,
+    pub table: Table,
+    obsolete: AtomicBool,
+}
+
+impl TableHandle {
+    pub fn new(file: u64, layer: usize, min_seq: SeqNo, max_seq: SeqNo, table: Table) -> Self {
+        TableHandle {
+            file,
+            layer,
+            min_seq,
+            max_seq,
+            table,
+            obsolete: AtomicBool::new(false),
+        }
+    }
+
+    /// Mark the file for deletion once no version references it.
+    pub fn mark_obsolete(&self) {
+        self.obsolete.store(true, Ordering::Release);
+    }
+}
+
+impl Drop for TableHandle {
+    fn drop(&mut self) {
+        if self.obsolete.load(Ordering::Acquire) {
+            let path = self.table.path().to_path_buf();
+            if let Err(e) = fs::remove_file(&path) {
+                tracing::warn!(path = %path.display(), error = %e, "could not delete obsolete table");
+            }
+        }
+    }
+}
+
+/// An immutable snapshot of what data exists.
+pub struct Version {
+    pub active: Arc<Memtable>,
+    /// Frozen memtables waiting for the flusher, oldest first.
+    pub frozen: Vec<Arc<Memtable>>,
+    /// Tables per layer.
+    pub layers: Vec<Vec<Arc<TableHandle>>>,
+    /// Every WAL record at or below this seqno is in a table.
+    pub flushed_seqno: SeqNo,
+}
+
+impl Version {
+    /// Tables ordered oldest data first (deepest layer first, then by seqno), so that a reader
+    /// applying sources in this order, then frozen then active memtables, lets newer writes win.
+    pub fn tables_oldest_first(&self) -> Vec<Arc<TableHandle>> {
+        let mut out = Vec::new();
+        for layer in self.layers.iter().rev() {
+            let mut l: Vec<Arc<TableHandle>> = layer.clone();
+            l.sort_by_key(|t| t.max_seq);
+            out.extend(l);
+        }
+        out
+    }
+
+    /// Memtables oldest first: frozen ones, then the active one.
+    pub fn memtables_oldest_first(&self) -> Vec<Arc<Memtable>> {
+        let mut v = self.frozen.clone();
+        v.push(self.active.clone());
+        v
+    }
+
+    pub fn table_count(&self) -> usize {
+        self.layers.iter().map(|l| l.len()).sum()
+    }
+}
+
+/// One atomic change to the catalog, as logged in the manifest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VersionEdit {
+    pub add: Vec<TableRecord>,
+    pub remove: Vec<(usize, u64)>,
+    pub flushed_seqno: Option<SeqNo>,
+    pub next_file: Option<u64>,
+}
+
+/// A table as the manifest names it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableRecord {
+    pub layer: usize,
+    pub file: u64,
+    pub min_seq: SeqNo,
+    pub max_seq: SeqNo,
+}
+
+impl VersionEdit {
+    fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        for t in &self.add {
+            b.push(1);
+            b.push(t.layer as u8);
+            b.extend_from_slice(&t.file.to_le_bytes());
+            b.extend_from_slice(&t.min_seq.to_le_bytes());
+            b.extend_from_slice(&t.max_seq.to_le_bytes());
+        }
+        for (layer, file) in &self.remove {
+            b.push(2);
+            b.push(*layer as u8);
+            b.extend_from_slice(&file.to_le_bytes());
+        }
+        if let Some(s) = self.flushed_seqno {
+            b.push(3);
+            b.extend_from_slice(&s.to_le_bytes());
+        }
+        if let Some(n) = self.next_file {
+            b.push(4);
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        b
+    }
+
+    fn decode(mut b: &[u8]) -> Option<VersionEdit> {
+        fn u64_at(b: &mut &[u8]) -> Option<u64> {
+            let (head, rest) = b.split_first_chunk::<8>()?;
+            *b = rest;
+            Some(u64::from_le_bytes(*head))
+        }
+        fn u8_at(b: &mut &[u8]) -> Option<u8> {
+            let (head, rest) = b.split_first()?;
+            *b = rest;
+            Some(*head)
+        }
+        let mut e = VersionEdit::default();
+        while !b.is_empty() {
+            match u8_at(&mut b)? {
+                1 => {
+                    let layer = u8_at(&mut b)? as usize;
+                    if layer >= LAYERS {
+                        return None;
+                    }
+                    e.add.push(TableRecord {
+                        layer,
+                        file: u64_at(&mut b)?,
+                        min_seq: u64_at(&mut b)?,
+                        max_seq: u64_at(&mut b)?,
+                    });
+                }
+                2 => {
+                    let layer = u8_at(&mut b)? as usize;
+                    e.remove.push((layer, u64_at(&mut b)?));
+                }
+                3 => e.flushed_seqno = Some(u64_at(&mut b)?),
+                4 => e.next_file = Some(u64_at(&mut b)?),
+                _ => return None,
+            }
+        }
+        Some(e)
+    }
+}
+
+struct ManifestWriter {
+    file: File,
+    path: PathBuf,
+}
+
+impl ManifestWriter {
+    fn append(&mut self, edit: &VersionEdit) -> Result<()> {
+        let payload = edit.encode();
+        let mut rec = Vec::with_capacity(payload.len() + 8);
+        rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        rec.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        rec.extend_from_slice(&payload);
+        self.file
+            .write_all(&rec)
+            .ctx(|| format!("append to manifest {}", self.path.display()))?;
+        self.file
+            .sync_data()
+            .ctx(|| format!("fsync manifest {}", self.path.display()))
+    }
+}
+
+/// fsync a directory so that file creations, renames and deletions in it are durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .ctx(|| format!("fsync directory {}", dir.display()))
+}
+
+/// Path of table `file` in a database directory.
+pub fn table_path(db_dir: &Path, file: u64) -> PathBuf {
+    db_dir.join("sst").join(format!("{file:08}.sst"))
+}
+
+/// The live catalog of one database: the current version and the manifest.
+pub struct VersionSet {
+    dir: PathBuf,
+    current: RwLock<Arc<Version>>,
+    /// Held while publishing a version: serializes every catalog change.
+    manifest: Mutex<ManifestWriter>,
+    next_file: AtomicU64,
+}
+
+fn manifest_number(name: &str) -> Option<u64> {
+    name.strip_prefix("MANIFEST-")?.parse().ok()
+}
+
+impl VersionSet {
+    /// Open the catalog of the database in `dir`: replay the newest manifest, open every table it
+    /// names, delete table files it does not name (left by a crash between write and install),
+    /// and start a fresh manifest holding one snapshot edit.
+    pub fn open(dir: &Path) -> Result<VersionSet> {
+        let sst_dir = dir.join("sst");
+        fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
+        let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
+            .ctx(|| format!("list {}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let n = manifest_number(&e.file_name().to_string_lossy())?;
+                Some((n, e.path()))
+            })
+            .collect();
+        manifests.sort();
+
+        let mut records: Vec<TableRecord> = Vec::new();
+        let mut flushed = 0;
+        let mut next_file = 1;
+        let mut manifest_no = 0;
+        if let Some((n, path)) = manifests.last() {
+            manifest_no = *n;
+            let mut buf = Vec::new();
+            File::open(path)
+                .and_then(|mut f| f.read_to_end(&mut buf))
+                .ctx(|| format!("read manifest {}", path.display()))?;
+            let mut off = 0usize;
+            while off < buf.len() {
+                let rec = read_record(&buf[off..]);
+                let Some((payload, used)) = rec else {
+                    tracing::warn!(
+                        path = %path.display(),
+                        offset = off,
+                        bytes = buf.len() - off,
+                        "manifest has a torn or corrupt tail; ignoring it"
+                    );
+                    break;
+                };
+                let Some(edit) = VersionEdit::decode(payload) else {
+                    return Err(Error::Corrupt {
+                        path: path.clone(),
+                        reason: format!("undecodable version edit at offset {off}"),
+                    });
+                };
+                for (layer, file) in &edit.remove {
+                    records.retain(|r| !(r.layer == *layer && r.file == *file));
+                }
+                records.extend(edit.add.iter().cloned());
+                if let Some(s) = edit.flushed_seqno {
+                    flushed = s;
+                }
+                if let Some(n) = edit.next_file {
+                    next_file = n;
+                }
+                off += used;
+            }
+        }
+        for r in &records {
+            next_file = next_file.max(r.file + 1);
+        }
+
+        // Open named tables; remove orphans.
+        let mut layers: Vec<Vec<Arc<TableHandle>>> = vec![Vec::new(); LAYERS];
+        for r in &records {
+            let path = table_path(dir, r.file);
+            let table = Table::open(&path)?;
+            layers[r.layer].push(Arc::new(TableHandle::new(
+                r.file, r.layer, r.min_seq, r.max_seq, table,
+            )));
+        }
+        for e in fs::read_dir(&sst_dir)
+            .ctx(|| format!("list {}", sst_dir.display()))?
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().to_string();
+            let named = name
+                .strip_suffix(".sst")
+                .and_then(|n| n.parse::<u64>().ok())
+                .is_some_and(|n| records.iter().any(|r| r.file == n));
+            if !named {
+                tracing::info!(file = %e.path().display(), "removing orphaned table file");
+                fs::remove_file(e.path()).ctx(|| format!("remove {}", e.path().display()))?;
+                next_file = next_file.max(
+                    name.strip_suffix(".sst")
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .map_or(0, |n| n + 1),
+                );
+            }
+        }
+
+        // Fresh manifest with one snapshot edit, then drop the old ones.
+        let new_path = dir.join(format!("MANIFEST-{:06}", manifest_no + 1));
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&new_path)
+            .ctx(|| format!("create manifest {}", new_path.display()))?;
+        let mut writer = ManifestWriter {
+            file,
+            path: new_path.clone(),
+        };
+        writer.append(&VersionEdit {
+            add: records.clone(),
+            remove: vec![],
+            flushed_seqno: Some(flushed),
+            next_file: Some(next_file),
+        })?;
+        sync_dir(dir)?;
+        for (_, old) in &manifests {
+            fs::remove_file(old).ctx(|| format!("remove old manifest {}", old.display()))?;
+        }
+        sync_dir(dir)?;
+
+        Ok(VersionSet {
+            dir: dir.to_path_buf(),
+            current: RwLock::new(Arc::new(Version {
+                active: Arc::new(Memtable::new()),
+                frozen: Vec::new(),
+                layers,
+                flushed_seqno: flushed,
+            })),
+            manifest: Mutex::new(writer),
+            next_file: AtomicU64::new(next_file),
+        })
+    }
+
+    /// The current version (a cheap `Arc` clone: a consistent snapshot for a reader).
+    pub fn current(&self) -> Arc<Version> {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn publish(&self, v: Version) {
+        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(v);
+    }
+
+    fn lock_manifest(&self) -> std::sync::MutexGuard<'_, ManifestWriter> {
+        self.manifest.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Freeze the active memtable: publish a version where it is the newest frozen memtable and
+    /// a fresh memtable is active. Returns the frozen memtable.
+    pub fn freeze_active(&self) -> Arc<Memtable> {
+        let _guard = self.lock_manifest();
+        let cur = self.current();
+        let mut frozen = cur.frozen.clone();
+        frozen.push(cur.active.clone());
+        self.publish(Version {
+            active: Arc::new(Memtable::new()),
+            frozen,
+            layers: cur.layers.clone(),
+            flushed_seqno: cur.flushed_seqno,
+        });
+        cur.active.clone()
+    }
+
+    /// Allocate a new table file number and its path.
+    pub fn new_table(&self) -> (u64, PathBuf) {
+        let n = self.next_file.fetch_add(1, Ordering::Relaxed);
+        (n, table_path(&self.dir, n))
+    }
+
+    /// Install a flushed memtable: log the edit (fsynced), then publish a version with the table
+    /// in C0 and without the frozen memtable. Returns the new flushed seqno.
+    pub fn install_flush(
+        &self,
+        frozen: &Arc<Memtable>,
+        table: Option<Arc<TableHandle>>,
+    ) -> Result<SeqNo> {
+        let mut m = self.lock_manifest();
+        let cur = self.current();
+        let flushed = cur.flushed_seqno.max(frozen.max_seqno());
+        let edit = VersionEdit {
+            add: table
+                .iter()
+                .map(|t| TableRecord {
+                    layer: 0,
+                    file: t.file,
+                    min_seq: t.min_seq,
+                    max_seq: t.max_seq,
+                })
+                .collect(),
+            remove: vec![],
+            flushed_seqno: Some(flushed),
+            next_file: Some(self.next_file.load(Ordering::Relaxed)),
+        };
+        m.append(&edit)?;
+        let mut layers = cur.layers.clone();
+        if let Some(t) = table {
+            layers[0].push(t);
+        }
+        self.publish(Version {
+            active: cur.active.clone(),
+            frozen: cur
+                .frozen
+                .iter()
+                .filter(|f| !Arc::ptr_eq(f, frozen))
+                .cloned()
+                .collect(),
+            layers,
+            flushed_seqno: flushed,
+        });
+        Ok(flushed)
+    }
+
+    /// Replace tables (compaction): log the edit, publish, and mark removed tables obsolete so
+    /// their files go once the last reader's version drops them.
+    pub fn replace_tables(
+        &self,
+        removed: &[Arc<TableHandle>],
+        added: Vec<Arc<TableHandle>>,
+    ) -> Result<()> {
+        let mut m = self.lock_manifest();
+        let cur = self.current();
+        let edit = VersionEdit {
+            add: added
+                .iter()
+                .map(|t| TableRecord {
+                    layer: t.layer,
+                    file: t.file,
+                    min_seq: t.min_seq,
+                    max_seq: t.max_seq,
+                })
+                .collect(),
+            remove: removed.iter().map(|t| (t.layer, t.file)).collect(),
+            flushed_seqno: None,
+            next_file: Some(self.next_file.load(Ordering::Relaxed)),
+        };
+        m.append(&edit)?;
+        let mut layers: Vec<Vec<Arc<TableHandle>>> = cur
+            .layers
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|t| !removed.iter().any(|r| Arc::ptr_eq(r, t)))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        for t in added {
+            let layer = t.layer;
+            layers[layer].push(t);
+        }
+        self.publish(Version {
+            active: cur.active.clone(),
+            frozen: cur.frozen.clone(),
+            layers,
+            flushed_seqno: cur.flushed_seqno,
+        });
+        for r in removed {
+            r.mark_obsolete();
+        }
+        Ok(())
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+fn read_record(b: &[u8]) -> Option<(&[u8], usize)> {
+    let (len, rest) = b.split_first_chunk::<4>()?;
+    let (crc, rest) = rest.split_first_chunk::<4>()?;
+    let len = u32::from_le_bytes(*len) as usize;
+    let payload = rest.get(..len)?;
+    (crc32fast::hash(payload) == u32::from_le_bytes(*crc)).then_some((payload, len + 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_round_trip() {
+        let e = VersionEdit {
+            add: vec![TableRecord {
+                layer: 3,
+                file: 9,
+                min_seq: 1,
+                max_seq: 7,
+            }],
+            remove: vec![(0, 4)],
+            flushed_seqno: Some(7),
+            next_file: Some(10),
+        };
+        assert_eq!(VersionEdit::decode(&e.encode()), Some(e));
+        assert_eq!(VersionEdit::decode(&[9]), None);
+    }
+
+    #[test]
+    fn torn_manifest_tail_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let vs = VersionSet::open(dir.path()).unwrap();
+            let m = vs.freeze_active();
+            vs.install_flush(&m, None).unwrap();
+        }
+        let path = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("MANIFEST-"))
+            .unwrap()
+            .path();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&[5, 0, 0, 0, 1, 2]).unwrap();
+        drop(f);
+        let vs = VersionSet::open(dir.path()).unwrap();
+        assert_eq!(vs.current().table_count(), 0);
+    }
+}

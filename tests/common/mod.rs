@@ -1,0 +1,191 @@
+//! Shared helpers for the integration tests: start the real `strata` binary, talk HTTP to it
+//! over its Unix socket.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+}
+
+fn percent_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// One HTTP/1.1 request over a Unix socket (Connection: close; body read to EOF).
+pub fn request(socket: &Path, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
+    let mut s =
+        UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let head = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .unwrap_or_else(|| panic!("malformed HTTP answer: {text:?}"));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Answer { status, body }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    loop {
+        let Some((len, rest)) = s.split_once("\r\n") else {
+            break;
+        };
+        let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+pub fn write(socket: &Path, db: &str, lines: &str) -> Answer {
+    request(
+        socket,
+        "POST",
+        &format!("/write?db={}", percent_encode(db)),
+        lines.as_bytes(),
+    )
+}
+
+pub fn query(socket: &Path, db: &str, q: &str) -> Answer {
+    request(
+        socket,
+        "GET",
+        &format!("/query?db={}&q={}", percent_encode(db), percent_encode(q)),
+        b"",
+    )
+}
+
+/// `query` with `epoch=ns`, returning the parsed JSON; panics on a non-200 answer.
+pub fn query_json(socket: &Path, db: &str, q: &str) -> serde_json::Value {
+    let a = request(
+        socket,
+        "GET",
+        &format!(
+            "/query?db={}&epoch=ns&q={}",
+            percent_encode(db),
+            percent_encode(q)
+        ),
+        b"",
+    );
+    assert_eq!(a.status, 200, "query {q:?} failed: {}", a.body);
+    a.json()
+}
+
+/// The single value of a one-row, one-value-column answer (`SELECT count(x) ...`).
+pub fn scalar(v: &serde_json::Value) -> serde_json::Value {
+    v["results"][0]["series"][0]["values"][0][1].clone()
+}
+
+/// A running daemon.
+pub struct Daemon {
+    pub child: Child,
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Daemon {
+    /// Start `strata serve` on `data_dir` with a socket inside `dir`, plus extra flags; wait
+    /// until `/ping` answers.
+    pub fn start(data_dir: &Path, socket: &Path, extra: &[&str]) -> Daemon {
+        let child = Command::new(env!("CARGO_BIN_EXE_strata"))
+            .arg("serve")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--socket")
+            .arg(socket)
+            .args(extra)
+            .env("STRATA_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start strata");
+        let mut d = Daemon {
+            child,
+            socket: socket.to_path_buf(),
+            data_dir: data_dir.to_path_buf(),
+        };
+        d.wait_ready();
+        d
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(st)) = self.child.try_wait() {
+                panic!("strata exited during start-up: {st}");
+            }
+            if UnixStream::connect(&self.socket).is_ok()
+                && request(&self.socket, "GET", "/ping", b"").status == 204
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "strata did not start within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+
+    /// SIGTERM and wait for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let st = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -TERM failed");
+        self.child.wait().expect("wait for strata")
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
