@@ -26,7 +26,7 @@ fn answers(db: &Db) -> serde_json::Value {
 fn a_query_sees_tables_frozen_and_active_memtables_together() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = Config::new()
-        .memtable_size_bytes(16 * 1024)
+        .memtable_size_bytes(4 * 1024)
         .max_frozen_memtables(4);
     let db = Db::open(dir.path(), cfg.clone()).unwrap();
     db.create_database("d").unwrap();
@@ -44,7 +44,7 @@ fn a_query_sees_tables_frozen_and_active_memtables_together() {
     // 3. A little more lands in the active memtable; overwrite 150 once more.
     let v = d.versions().current();
     let frozen_before = v.frozen.len();
-    db.write_lines("d", "m,s=s0 v=1000 150000000000\nm,s=s1 v=5 900000000000\n")
+    db.write_lines("d", "m,s=s0 v=1000 150000000000\nm,s=s0 v=5 900000000000\n")
         .unwrap();
 
     let v = d.versions().current();
