@@ -1,1 +1,562 @@
-//! InfluxDB line protocol parser.
+//! InfluxDB 1.x line protocol: a one-pass parser ([`parse`]) and a writer ([`write_point`]).
+//!
+//! ```text
+//! measurement[,tag_key=tag_value...] field_key=field_value[,field_key=field_value...] [timestamp]
+//! ```
+//!
+//! The parser follows InfluxDB 1.x (`models/points.go`) closely, including its error messages:
+//!
+//! * A character preceded by a backslash is escaped (it does not end a measurement, tag key, tag
+//!   value or field key). When the name is unescaped, `\,` and `\ ` (and `\=` outside the
+//!   measurement) lose their backslash; a backslash before any other character is kept. A name
+//!   therefore cannot end with a backslash.
+//! * String field values are double-quoted; inside, `\"` and `\\` are escapes and any other
+//!   backslash is kept literally.
+//! * A bare number is a float, `12i` an integer, `12u` an unsigned; booleans are
+//!   `t T true True TRUE f F false False FALSE`. `NaN` and `Inf` are rejected.
+//! * Tags come back sorted by key; a repeated tag key is an error (`duplicate tags`). A repeated
+//!   field key is not: the later value wins.
+//! * A field named `time` is dropped; a point whose only fields are `time` is rejected, and so is
+//!   a point with a tag key `time` (both as InfluxDB 1.x does at write time).
+//! * Lines are separated by `\n` (a trailing `\r` is removed). Leading spaces, tabs and NULs are
+//!   skipped; blank lines and lines whose first other character is `#` are skipped. A newline can
+//!   not appear inside a value, not even inside a quoted string.
+
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::types::{FieldValue, ParsedPoint, Timestamp};
+
+pub use write::write_point;
+
+/// How many bytes of an offending line a [`LineError`] keeps.
+const ERROR_TEXT_BYTES: usize = 200;
+
+/// Earliest timestamp InfluxDB 1.x accepts (`models.MinNanoTime`); `i64::MIN` and `i64::MIN + 1`
+/// are reserved.
+const MIN_NANOS: Timestamp = i64::MIN + 2;
+/// Latest timestamp InfluxDB 1.x accepts (`models.MaxNanoTime`); `i64::MAX` is reserved.
+const MAX_NANOS: Timestamp = i64::MAX - 1;
+
+/// Timestamp precision of a write (InfluxDB 1.x `precision=` query parameter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Precision {
+    #[default]
+    Nanosecond,
+    Microsecond,
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+}
+
+impl Precision {
+    /// Parse InfluxDB 1.x's values: "n"/"ns", "u"/"us"/"µ", "ms", "s", "m", "h". None if unknown.
+    pub fn parse(s: &str) -> Option<Precision> {
+        Some(match s {
+            "n" | "ns" => Precision::Nanosecond,
+            "u" | "us" | "µ" => Precision::Microsecond,
+            "ms" => Precision::Millisecond,
+            "s" => Precision::Second,
+            "m" => Precision::Minute,
+            "h" => Precision::Hour,
+            _ => return None,
+        })
+    }
+
+    /// Nanoseconds in one unit of this precision.
+    fn nanos_per_unit(self) -> i64 {
+        match self {
+            Precision::Nanosecond => 1,
+            Precision::Microsecond => 1_000,
+            Precision::Millisecond => 1_000_000,
+            Precision::Second => 1_000_000_000,
+            Precision::Minute => 60_000_000_000,
+            Precision::Hour => 3_600_000_000_000,
+        }
+    }
+
+    /// Multiply a timestamp in this precision to nanoseconds; None on overflow.
+    pub fn to_nanos(self, ts: i64) -> Option<i64> {
+        ts.checked_mul(self.nanos_per_unit())
+    }
+
+    /// Round a nanosecond timestamp down to a whole number of units of this precision, as
+    /// InfluxDB 1.x does with the server time it gives a line that has no timestamp.
+    fn truncate(self, nanos: i64) -> i64 {
+        let unit = self.nanos_per_unit();
+        nanos
+            .checked_sub(nanos.rem_euclid(unit))
+            // Only near i64::MIN: round towards zero instead, which cannot overflow.
+            .unwrap_or(nanos - nanos % unit)
+    }
+}
+
+/// One rejected line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineError {
+    /// 1-based line number in the request body.
+    pub line: usize,
+    /// The offending line, without leading whitespace, truncated to about 200 bytes on a char
+    /// boundary.
+    pub text: String,
+    /// What is wrong, e.g. "invalid field format", "missing fields", "invalid number".
+    pub message: String,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unable to parse '{}' (line {}): {}",
+            self.text, self.line, self.message
+        )
+    }
+}
+
+impl std::error::Error for LineError {}
+
+/// The outcome of parsing a request body: the good points and one error per rejected line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Parsed {
+    pub points: Vec<ParsedPoint>,
+    pub errors: Vec<LineError>,
+}
+
+/// Parse a request body. Good lines are returned even when other lines fail.
+///
+/// `default_ts` (ns) is used for lines without a timestamp, rounded down to `precision` as
+/// InfluxDB 1.x does. Lines longer than `max_line_bytes` (not counting the line ending) are
+/// errors. Blank lines and lines starting with '#' (comments) are skipped. Both "\n" and "\r\n"
+/// are accepted.
+pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes: usize) -> Parsed {
+    let default_ts = precision.truncate(default_ts);
+    let mut parsed = Parsed {
+        // A guess that avoids most regrowth for typical (~100-300 byte) lines.
+        points: Vec::with_capacity(input.len() / 128 + 1),
+        errors: Vec::new(),
+    };
+    for (index, raw) in input.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let body = line.trim_start_matches([' ', '\t', '\0']);
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let result = if line.len() > max_line_bytes {
+            Err(Cow::Owned(format!(
+                "line too long ({} bytes, limit {})",
+                line.len(),
+                max_line_bytes
+            )))
+        } else {
+            parse_line(body, precision, default_ts)
+        };
+        match result {
+            Ok(point) => parsed.points.push(point),
+            Err(message) => parsed.errors.push(LineError {
+                line: index + 1,
+                text: truncate_text(body, ERROR_TEXT_BYTES).to_owned(),
+                message: message.into_owned(),
+            }),
+        }
+    }
+    parsed
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+fn truncate_text(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or(s)
+}
+
+type Message = Cow<'static, str>;
+
+/// Characters that `\` escapes in a measurement.
+const MEASUREMENT_ESCAPES: &[u8] = b", ";
+/// Characters that `\` escapes in tag keys, tag values and field keys.
+const KEY_ESCAPES: &[u8] = b", =";
+/// Characters that `\` escapes inside a quoted string field value.
+const STRING_ESCAPES: &[u8] = b"\"\\";
+
+/// Parse one line that has no line ending and does not start with whitespace.
+fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<ParsedPoint, Message> {
+    let b = line.as_bytes();
+
+    // Measurement.
+    if b.first() == Some(&b',') {
+        return Err("missing measurement".into());
+    }
+    let (end, stop, escaped) = scan_name(b, 0, b", ");
+    let measurement = unescape(slice(line, 0, end)?, escaped, MEASUREMENT_ESCAPES);
+    let mut i = end;
+
+    // Tags.
+    let mut tags: Vec<(String, String)> = Vec::new();
+    match stop {
+        None => return Err("missing fields".into()),
+        Some(b',') => i = parse_tags(line, end + 1, &mut tags)?,
+        Some(_) => {}
+    }
+    if !tags.is_empty() {
+        sort_tags(&mut tags)?;
+    }
+
+    // Fields. `i` is at the space that ends the key.
+    i = skip_whitespace(b, i);
+    if i >= b.len() {
+        return Err("missing fields".into());
+    }
+    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(8);
+    i = parse_fields(line, i, &mut fields)?;
+
+    // Timestamp.
+    let timestamp = parse_timestamp(line, i, precision)?.unwrap_or(default_ts);
+
+    // What InfluxDB 1.x rejects at write time rather than while parsing.
+    if tags.iter().any(|(k, _)| k == "time") {
+        return Err(format!(
+            "invalid tag key: input tag \"time\" on measurement \"{measurement}\" is invalid"
+        )
+        .into());
+    }
+    if fields.iter().any(|(k, _)| k == "time") {
+        fields.retain(|(k, _)| k != "time");
+        if fields.is_empty() {
+            return Err(format!(
+                "invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid"
+            )
+            .into());
+        }
+    }
+    dedup_fields(&mut fields);
+
+    Ok(ParsedPoint {
+        measurement,
+        tags,
+        fields,
+        timestamp: Some(timestamp),
+    })
+}
+
+/// `line[start..end]`, as an error rather than a panic if the bounds were ever wrong.
+fn slice(line: &str, start: usize, end: usize) -> Result<&str, Message> {
+    line.get(start..end)
+        .ok_or(Cow::Borrowed("invalid line (internal scanner error)"))
+}
+
+/// Scan a name whose first byte is at `first` (the caller has checked it). Returns the position
+/// of the first later byte in `stops` that is not preceded by a backslash (or `b.len()`), that
+/// byte, and whether the name contains a backslash.
+fn scan_name(b: &[u8], first: usize, stops: &[u8]) -> (usize, Option<u8>, bool) {
+    let mut escaped = b.get(first) == Some(&b'\\');
+    let mut prev_backslash = escaped;
+    let mut i = first + 1;
+    while let Some(&c) = b.get(i) {
+        if !prev_backslash && stops.contains(&c) {
+            return (i, Some(c), escaped);
+        }
+        prev_backslash = c == b'\\';
+        escaped |= prev_backslash;
+        i += 1;
+    }
+    (b.len(), None, escaped)
+}
+
+/// Remove the backslash from each `\c` with `c` in `specials`. `escaped` says whether `s` has a
+/// backslash at all (known from scanning), so the common case is a plain copy.
+fn unescape(s: &str, escaped: bool, specials: &[u8]) -> String {
+    if !escaped {
+        return s.to_owned();
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' {
+            if let Some(next) = b.get(i + 1) {
+                if specials.contains(next) {
+                    // Both bytes are ASCII, so both positions are char boundaries.
+                    out.push_str(s.get(copied..i).unwrap_or_default());
+                    copied = i + 1;
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(s.get(copied..).unwrap_or_default());
+    out
+}
+
+fn skip_whitespace(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\0')) {
+        i += 1;
+    }
+    i
+}
+
+/// Parse the tag set starting at `i` (just after the measurement's comma). Returns the position
+/// of the space that ends it.
+fn parse_tags(
+    line: &str,
+    mut i: usize,
+    tags: &mut Vec<(String, String)>,
+) -> Result<usize, Message> {
+    let b = line.as_bytes();
+    loop {
+        if matches!(b.get(i), None | Some(b' ' | b',' | b'=')) {
+            return Err("missing tag key".into());
+        }
+        let (key_end, stop, key_escaped) = scan_name(b, i, b"=, ");
+        if stop != Some(b'=') {
+            return Err("missing tag value".into());
+        }
+        let value_start = key_end + 1;
+        if matches!(b.get(value_start), None | Some(b' ' | b',')) {
+            return Err("missing tag value".into());
+        }
+        let (value_end, stop, value_escaped) = scan_name(b, value_start, b"=, ");
+        match stop {
+            None => return Err("missing fields".into()),
+            Some(b'=') => return Err("invalid tag format".into()),
+            _ => {}
+        }
+        let key = unescape(slice(line, i, key_end)?, key_escaped, KEY_ESCAPES);
+        let value = unescape(
+            slice(line, value_start, value_end)?,
+            value_escaped,
+            KEY_ESCAPES,
+        );
+        tags.push((key, value));
+        if stop == Some(b',') {
+            i = value_end + 1;
+        } else {
+            return Ok(value_end);
+        }
+    }
+}
+
+/// Sort tags by key and reject a repeated key.
+fn sort_tags(tags: &mut [(String, String)]) -> Result<(), Message> {
+    if !tags.windows(2).all(|w| w[0].0 < w[1].0) {
+        tags.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if tags.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err("duplicate tags".into());
+        }
+    }
+    Ok(())
+}
+
+/// Parse the field set starting at `i` (its first byte, not whitespace). Returns the position
+/// just after it: the end of the line or the space before the timestamp.
+fn parse_fields(
+    line: &str,
+    mut i: usize,
+    fields: &mut Vec<(String, FieldValue)>,
+) -> Result<usize, Message> {
+    let b = line.as_bytes();
+    loop {
+        match b.get(i) {
+            Some(b'=') => return Err("missing field key".into()),
+            None | Some(b' ' | b',') => return Err("invalid field format".into()),
+            Some(_) => {}
+        }
+        let (key_end, stop, key_escaped) = scan_name(b, i, b"=, ");
+        if stop != Some(b'=') {
+            return Err("invalid field format".into());
+        }
+        let key = unescape(slice(line, i, key_end)?, key_escaped, KEY_ESCAPES);
+        let (value, value_end) = parse_value(line, key_end + 1)?;
+        fields.push((key, value));
+        match b.get(value_end) {
+            None | Some(b' ') => return Ok(value_end),
+            Some(b',') => i = value_end + 1,
+            Some(_) => return Err("invalid field format".into()),
+        }
+    }
+}
+
+/// Parse the field value starting at `i`. Returns it and the position just after it.
+fn parse_value(line: &str, i: usize) -> Result<(FieldValue, usize), Message> {
+    let b = line.as_bytes();
+    match b.get(i) {
+        None | Some(b',' | b' ') => Err("missing field value".into()),
+        Some(b'"') => {
+            let mut j = i + 1;
+            let mut escaped = false;
+            loop {
+                match b.get(j) {
+                    None => return Err("unbalanced quotes".into()),
+                    Some(b'\\') => {
+                        escaped = true;
+                        j += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                }
+            }
+            let s = unescape(slice(line, i + 1, j)?, escaped, STRING_ESCAPES);
+            Ok((FieldValue::String(s), j + 1))
+        }
+        Some(&c) => {
+            let end = token_end(b, i);
+            let token = slice(line, i, end)?;
+            let value = match c {
+                b't' | b'T' | b'f' | b'F' => parse_bool(token)?,
+                b'0'..=b'9' | b'.' | b'-' | b'+' | b'n' | b'N' | b'i' | b'I' => {
+                    parse_number(token)?
+                }
+                // InfluxDB 1.x takes anything that is not a number or a string for a boolean.
+                _ => return Err("invalid boolean".into()),
+            };
+            Ok((value, end))
+        }
+    }
+}
+
+/// The position of the first ',' or ' ' at or after `i`, or `b.len()`.
+fn token_end(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b',' || c == b' '))
+        .map_or(b.len(), |p| i + p)
+}
+
+fn parse_bool(token: &str) -> Result<FieldValue, Message> {
+    match token {
+        "t" | "T" | "true" | "True" | "TRUE" => Ok(FieldValue::Boolean(true)),
+        "f" | "F" | "false" | "False" | "FALSE" => Ok(FieldValue::Boolean(false)),
+        _ => Err("invalid boolean".into()),
+    }
+}
+
+/// `-?[0-9]+` (without the sign when `signed` is false).
+fn is_integer(s: &str, signed: bool) -> bool {
+    let digits = if signed {
+        s.strip_prefix('-').unwrap_or(s)
+    } else {
+        s
+    };
+    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+fn parse_number(token: &str) -> Result<FieldValue, Message> {
+    if let Some(body) = token.strip_suffix('i') {
+        if !is_integer(body, true) {
+            return Err("invalid number".into());
+        }
+        // The syntax is checked, so only the range can be wrong.
+        return body
+            .parse::<i64>()
+            .map(FieldValue::Integer)
+            .map_err(|_| "field value out of range for integer".into());
+    }
+    if let Some(body) = token.strip_suffix('u') {
+        if !is_integer(body, false) {
+            return Err("invalid number".into());
+        }
+        return body
+            .parse::<u64>()
+            .map(FieldValue::Unsigned)
+            .map_err(|_| "field value out of range for unsigned".into());
+    }
+    // A float: an optional '-', then digits, at most one '.', and an exponent. Checking the
+    // characters first keeps out what Rust accepts and InfluxDB does not ("+1", "inf", "NaN").
+    let unsigned = token.strip_prefix('-').unwrap_or(token);
+    let mut prev = 0u8;
+    let mut digits = false;
+    let mut dots = 0;
+    for c in unsigned.bytes() {
+        match c {
+            b'0'..=b'9' => digits = true,
+            b'.' => dots += 1,
+            b'e' | b'E' => {}
+            b'+' | b'-' if matches!(prev, b'e' | b'E') => {}
+            _ => return Err("invalid number".into()),
+        }
+        prev = c;
+    }
+    if !digits || dots > 1 {
+        return Err("invalid number".into());
+    }
+    let value: f64 = token.parse().map_err(|_| "invalid number")?;
+    if !value.is_finite() {
+        return Err("field value out of range for float".into());
+    }
+    Ok(FieldValue::Float(value))
+}
+
+/// Parse the optional timestamp; `i` is at the end of the line or the space after the fields.
+fn parse_timestamp(line: &str, i: usize, precision: Precision) -> Result<Option<i64>, Message> {
+    let b = line.as_bytes();
+    let start = skip_whitespace(b, i);
+    if start >= b.len() {
+        return Ok(None);
+    }
+    let end = b
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&c| c == b' '))
+        .map_or(b.len(), |p| start + p);
+    let token = slice(line, start, end)?;
+    if !is_integer(token, true) {
+        return Err("bad timestamp".into());
+    }
+    if b.get(end..)
+        .is_some_and(|rest| rest.iter().any(|&c| c != b' '))
+    {
+        return Err("point is invalid".into());
+    }
+    let nanos = token
+        .parse::<i64>()
+        .ok()
+        .and_then(|ts| precision.to_nanos(ts))
+        .filter(|ns| (MIN_NANOS..=MAX_NANOS).contains(ns))
+        .ok_or("invalid timestamp")?;
+    Ok(Some(nanos))
+}
+
+/// Make field keys unique: a later value replaces an earlier one, in the earlier one's place.
+fn dedup_fields(fields: &mut Vec<(String, FieldValue)>) {
+    const LINEAR_LIMIT: usize = 16;
+    if fields.len() < 2 {
+        return;
+    }
+    if fields.len() <= LINEAR_LIMIT {
+        let has_dup = fields
+            .iter()
+            .enumerate()
+            .any(|(j, (k, _))| fields.iter().take(j).any(|(e, _)| e == k));
+        if !has_dup {
+            return;
+        }
+    }
+    let mut index: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(fields.len());
+    let mut out: Vec<(String, FieldValue)> = Vec::with_capacity(fields.len());
+    for (key, value) in fields.drain(..) {
+        match index.get(&key) {
+            Some(&pos) => {
+                if let Some(slot) = out.get_mut(pos) {
+                    slot.1 = value;
+                }
+            }
+            None => {
+                index.insert(key.clone(), out.len());
+                out.push((key, value));
+            }
+        }
+    }
+    *fields = out;
+}
