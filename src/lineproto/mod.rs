@@ -141,6 +141,8 @@ pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes:
         points: Vec::with_capacity(input.len() / 128 + 1),
         errors: Vec::new(),
     };
+    // Lines of one body tend to look alike: size each line's vectors like the previous line's.
+    let mut hint = Capacity { tags: 0, fields: 4 };
     for (index, raw) in input.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let body = line.trim_start_matches([' ', '\t', '\0']);
@@ -154,7 +156,7 @@ pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes:
                 max_line_bytes
             )))
         } else {
-            parse_line(body, precision, default_ts)
+            parse_line(body, precision, default_ts, &mut hint)
         };
         match result {
             Ok(point) => parsed.points.push(point),
@@ -189,8 +191,19 @@ const KEY_ESCAPES: &[u8] = b", =";
 /// Characters that `\` escapes inside a quoted string field value.
 const STRING_ESCAPES: &[u8] = b"\"\\";
 
+/// How many tags and fields the previous good line had.
+struct Capacity {
+    tags: usize,
+    fields: usize,
+}
+
 /// Parse one line that has no line ending and does not start with whitespace.
-fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<ParsedPoint, Message> {
+fn parse_line(
+    line: &str,
+    precision: Precision,
+    default_ts: i64,
+    hint: &mut Capacity,
+) -> Result<ParsedPoint, Message> {
     let b = line.as_bytes();
 
     // Measurement.
@@ -203,6 +216,9 @@ fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<Parse
 
     // Tags.
     let mut tags: Vec<(String, String)> = Vec::new();
+    if stop == Some(b',') {
+        tags.reserve_exact(hint.tags.max(1));
+    }
     match stop {
         None => return Err("missing fields".into()),
         Some(b',') => i = parse_tags(line, end + 1, &mut tags)?,
@@ -217,7 +233,7 @@ fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<Parse
     if i >= b.len() {
         return Err("missing fields".into());
     }
-    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(8);
+    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(hint.fields.max(1));
     i = parse_fields(line, i, &mut fields)?;
 
     // Timestamp.
@@ -240,6 +256,8 @@ fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<Parse
         }
     }
     dedup_fields(&mut fields);
+    hint.tags = tags.len();
+    hint.fields = fields.len();
 
     Ok(ParsedPoint {
         measurement,
