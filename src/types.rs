@@ -98,11 +98,13 @@ impl FieldValue {
 pub struct ParsedPoint {
     /// Unescaped measurement name.
     pub measurement: String,
-    /// Unescaped tags, sorted by key, keys unique (a later duplicate key wins).
+    /// Unescaped tags, sorted by key, keys unique (the parser rejects duplicate tag keys).
     pub tags: Vec<(String, String)>,
     /// Unescaped field keys with their values, in line order, keys unique (a later duplicate wins).
     pub fields: Vec<(String, FieldValue)>,
-    /// Timestamp in nanoseconds (precision already applied); `None` when the line had none.
+    /// Timestamp in nanoseconds (precision already applied). The parser fills in the server
+    /// time for lines without one; `None` only for points built by hand (the writer then uses
+    /// the current time).
     pub timestamp: Option<Timestamp>,
 }
 

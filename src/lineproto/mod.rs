@@ -1,19 +1,49 @@
-//! InfluxDB line protocol parser (and writer).
+//! InfluxDB 1.x line protocol: a one-pass parser ([`parse`]) and a writer ([`write_point`]).
 //!
-//! `measurement[,tag=value...] field=value[,field=value...] [timestamp]`, one point per line,
-//! with InfluxDB 1.x's escaping: `\,` and `\ ` in measurements; `\,` `\=` `\ ` in tag keys, tag
-//! values and field keys; `\"` and `\\` inside double-quoted string field values. A backslash
-//! before any other character is kept. Field values: floats (`1`, `-1.5e3`), integers (`12i`),
-//! unsigned (`12u`), booleans (`t T true True TRUE f F false False FALSE`) and strings.
+//! ```text
+//! measurement[,tag_key=tag_value...] field_key=field_value[,field_key=field_value...] [timestamp]
+//! ```
+//!
+//! The parser follows InfluxDB 1.x (`models/points.go`) closely, including its error messages:
+//!
+//! * A character preceded by a backslash is escaped (it does not end a measurement, tag key, tag
+//!   value or field key). When the name is unescaped, `\,` and `\ ` (and `\=` outside the
+//!   measurement) lose their backslash; a backslash before any other character is kept. A name
+//!   therefore cannot end with a backslash.
+//! * String field values are double-quoted; inside, `\"` and `\\` are escapes and any other
+//!   backslash is kept literally.
+//! * A bare number is a float, `12i` an integer, `12u` an unsigned; booleans are
+//!   `t T true True TRUE f F false False FALSE`. `NaN` and `Inf` are rejected.
+//! * Tags come back sorted by key; a repeated tag key is an error (`duplicate tags`). A repeated
+//!   field key is not: the later value wins.
+//! * A field named `time` is dropped; a point whose only fields are `time` is rejected, and so is
+//!   a point with a tag key `time` (both as InfluxDB 1.x does at write time).
+//! * Lines are separated by `\n` (a trailing `\r` is removed). Leading spaces, tabs and NULs are
+//!   skipped; blank lines and lines whose first other character is `#` are skipped. A newline can
+//!   not appear inside a value, not even inside a quoted string.
 
-use std::fmt;
-
-use crate::types::{FieldValue, ParsedPoint, Timestamp};
+mod write;
 
 #[cfg(test)]
 mod tests;
 
-/// Timestamp precision of a write (InfluxDB 1.x `precision=`).
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::types::{FieldValue, ParsedPoint, Timestamp};
+
+pub use write::write_point;
+
+/// How many bytes of an offending line a [`LineError`] keeps.
+const ERROR_TEXT_BYTES: usize = 200;
+
+/// Earliest timestamp InfluxDB 1.x accepts (`models.MinNanoTime`); `i64::MIN` and `i64::MIN + 1`
+/// are reserved.
+const MIN_NANOS: Timestamp = i64::MIN + 2;
+/// Latest timestamp InfluxDB 1.x accepts (`models.MaxNanoTime`); `i64::MAX` is reserved.
+const MAX_NANOS: Timestamp = i64::MAX - 1;
+
+/// Timestamp precision of a write (InfluxDB 1.x `precision=` query parameter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Precision {
     #[default]
@@ -26,11 +56,11 @@ pub enum Precision {
 }
 
 impl Precision {
-    /// InfluxDB 1.x's values: `n`/`ns`, `u`/`us`/`µ`, `ms`, `s`, `m`, `h`.
+    /// Parse InfluxDB 1.x's values: "n"/"ns", "u"/"us"/"µ", "ms", "s", "m", "h". None if unknown.
     pub fn parse(s: &str) -> Option<Precision> {
         Some(match s {
             "n" | "ns" => Precision::Nanosecond,
-            "u" | "us" | "µ" | "µs" => Precision::Microsecond,
+            "u" | "us" | "µ" => Precision::Microsecond,
             "ms" => Precision::Millisecond,
             "s" => Precision::Second,
             "m" => Precision::Minute,
@@ -39,7 +69,8 @@ impl Precision {
         })
     }
 
-    fn factor(self) -> i64 {
+    /// Nanoseconds in one unit of this precision.
+    fn nanos_per_unit(self) -> i64 {
         match self {
             Precision::Nanosecond => 1,
             Precision::Microsecond => 1_000,
@@ -50,9 +81,19 @@ impl Precision {
         }
     }
 
-    /// A timestamp in this precision in nanoseconds; `None` on overflow.
+    /// Multiply a timestamp in this precision to nanoseconds; None on overflow.
     pub fn to_nanos(self, ts: i64) -> Option<i64> {
-        ts.checked_mul(self.factor())
+        ts.checked_mul(self.nanos_per_unit())
+    }
+
+    /// Round a nanosecond timestamp down to a whole number of units of this precision, as
+    /// InfluxDB 1.x does with the server time it gives a line that has no timestamp.
+    fn truncate(self, nanos: i64) -> i64 {
+        let unit = self.nanos_per_unit();
+        nanos
+            .checked_sub(nanos.rem_euclid(unit))
+            // Only near i64::MIN: round towards zero instead, which cannot overflow.
+            .unwrap_or(nanos - nanos % unit)
     }
 }
 
@@ -61,9 +102,10 @@ impl Precision {
 pub struct LineError {
     /// 1-based line number in the request body.
     pub line: usize,
-    /// The offending line (at most ~200 bytes of it).
+    /// The offending line, without leading whitespace, truncated to about 200 bytes on a char
+    /// boundary.
     pub text: String,
-    /// What is wrong.
+    /// What is wrong, e.g. "invalid field format", "missing fields", "invalid number".
     pub message: String,
 }
 
@@ -77,256 +119,152 @@ impl fmt::Display for LineError {
     }
 }
 
-/// The result of parsing a body: good points (with their line numbers) and bad lines.
+impl std::error::Error for LineError {}
+
+/// The outcome of parsing a request body: the good points and one error per rejected line.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Parsed {
     pub points: Vec<ParsedPoint>,
-    /// 1-based line number of each point in `points`.
+    /// The 1-based line number of each point in `points` (so later errors about a point, such
+    /// as a field type conflict, can name its line).
     pub lines: Vec<usize>,
     pub errors: Vec<LineError>,
 }
 
-fn clip(line: &str) -> String {
-    if line.len() <= 200 {
-        return line.to_string();
+/// Parse a request body. Good lines are returned even when other lines fail.
+///
+/// `default_ts` (ns) is used for lines without a timestamp, rounded down to `precision` as
+/// InfluxDB 1.x does. Lines longer than `max_line_bytes` (not counting the line ending) are
+/// errors. Blank lines and lines starting with '#' (comments) are skipped. Both "\n" and "\r\n"
+/// are accepted.
+pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes: usize) -> Parsed {
+    let default_ts = precision.truncate(default_ts);
+    let mut parsed = Parsed {
+        // A guess that avoids most regrowth for typical (~100-300 byte) lines.
+        points: Vec::with_capacity(input.len() / 128 + 1),
+        lines: Vec::with_capacity(input.len() / 128 + 1),
+        errors: Vec::new(),
+    };
+    // Lines of one body tend to look alike: size each line's vectors like the previous line's.
+    let mut hint = Capacity { tags: 0, fields: 4 };
+    for (index, raw) in input.split('\n').enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let body = line.trim_start_matches([' ', '\t', '\0']);
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let result = if line.len() > max_line_bytes {
+            Err(Cow::Owned(format!(
+                "line too long ({} bytes, limit {})",
+                line.len(),
+                max_line_bytes
+            )))
+        } else {
+            parse_line(body, precision, default_ts, &mut hint)
+        };
+        match result {
+            Ok(point) => {
+                parsed.points.push(point);
+                parsed.lines.push(index + 1);
+            }
+            Err(message) => parsed.errors.push(LineError {
+                line: index + 1,
+                text: truncate_text(body, ERROR_TEXT_BYTES).to_owned(),
+                message: message.into_owned(),
+            }),
+        }
     }
-    let mut end = 200;
-    while !line.is_char_boundary(end) {
+    parsed
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+fn truncate_text(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}...", &line[..end])
+    s.get(..end).unwrap_or(s)
 }
 
-/// Parse a request body. Good lines are returned even when other lines fail. Lines without a
-/// timestamp get `default_ts` (ns). Lines over `max_line_bytes` are errors. Blank lines and
-/// `#` comments are skipped; `\n` and `\r\n` both end a line.
-pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes: usize) -> Parsed {
-    let mut out = Parsed::default();
-    for (i, raw) in input.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let trimmed = line.trim_start_matches([' ', '\t']);
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let fail = |message: String| LineError {
-            line: i + 1,
-            text: clip(line),
-            message,
-        };
-        if line.len() > max_line_bytes {
-            out.errors.push(fail(format!(
-                "line too long ({} bytes, limit {max_line_bytes})",
-                line.len()
-            )));
-            continue;
-        }
-        match parse_line(trimmed, precision, default_ts) {
-            Ok(p) => {
-                out.points.push(p);
-                out.lines.push(i + 1);
-            }
-            Err(m) => out.errors.push(fail(m)),
-        }
-    }
-    out
+type Message = Cow<'static, str>;
+
+/// Characters that `\` escapes in a measurement.
+const MEASUREMENT_ESCAPES: &[u8] = b", ";
+/// Characters that `\` escapes in tag keys, tag values and field keys.
+const KEY_ESCAPES: &[u8] = b", =";
+/// Characters that `\` escapes inside a quoted string field value.
+const STRING_ESCAPES: &[u8] = b"\"\\";
+
+/// How many tags and fields the previous good line had.
+struct Capacity {
+    tags: usize,
+    fields: usize,
 }
 
-/// A cursor over one line's bytes.
-struct Cursor<'a> {
-    s: &'a str,
-    b: &'a [u8],
-    pos: usize,
-}
+/// Parse one line that has no line ending and does not start with whitespace.
+fn parse_line(
+    line: &str,
+    precision: Precision,
+    default_ts: i64,
+    hint: &mut Capacity,
+) -> Result<ParsedPoint, Message> {
+    let b = line.as_bytes();
 
-impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.pos).copied()
-    }
-
-    /// Scan an escaped token up to an unescaped byte in `stop`; returns it unescaped.
-    fn token(&mut self, stop: &[u8], escapable: &[u8]) -> String {
-        let start = self.pos;
-        let mut escaped = false;
-        while let Some(c) = self.peek() {
-            if c == b'\\' {
-                if let Some(n) = self.b.get(self.pos + 1) {
-                    if escapable.contains(n) {
-                        escaped = true;
-                        self.pos += 2;
-                        continue;
-                    }
-                }
-                self.pos += 1;
-                continue;
-            }
-            if stop.contains(&c) {
-                break;
-            }
-            self.pos += 1;
-        }
-        let raw = &self.s[start..self.pos];
-        if escaped {
-            unescape(raw, escapable)
-        } else {
-            raw.to_string()
-        }
-    }
-}
-
-fn unescape(raw: &str, escapable: &[u8]) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(&n) = chars.peek() {
-                if n.is_ascii() && escapable.contains(&(n as u8)) {
-                    out.push(n);
-                    chars.next();
-                    continue;
-                }
-            }
-        }
-        out.push(c);
-    }
-    out
-}
-
-const MEAS_ESC: &[u8] = b", ";
-const KEY_ESC: &[u8] = b",= ";
-
-fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<ParsedPoint, String> {
-    let mut c = Cursor {
-        s: line,
-        b: line.as_bytes(),
-        pos: 0,
-    };
-    let measurement = c.token(b", ", MEAS_ESC);
-    if measurement.is_empty() {
+    // Measurement.
+    if b.first() == Some(&b',') {
         return Err("missing measurement".into());
     }
+    let (end, stop, escaped) = scan_name(b, 0, b", ");
+    let measurement = unescape(slice(line, 0, end)?, escaped, MEASUREMENT_ESCAPES);
+    let mut i = end;
 
+    // Tags.
     let mut tags: Vec<(String, String)> = Vec::new();
-    while c.peek() == Some(b',') {
-        c.pos += 1;
-        let key = c.token(b"=, ", KEY_ESC);
-        if key.is_empty() {
-            return Err("missing tag key".into());
-        }
-        if c.peek() != Some(b'=') {
-            return Err(format!("missing tag value for tag key \"{key}\""));
-        }
-        c.pos += 1;
-        let value = c.token(b", =", KEY_ESC);
-        if value.is_empty() {
-            return Err(format!("missing tag value for tag key \"{key}\""));
-        }
-        if c.peek() == Some(b'=') {
-            return Err(format!(
-                "invalid tag format: unescaped '=' in the value of tag \"{key}\""
-            ));
-        }
-        if key == "time" {
-            return Err("invalid tag key \"time\"".into());
-        }
-        tags.push((key, value));
+    if stop == Some(b',') {
+        tags.reserve_exact(hint.tags.max(1));
     }
-    tags.sort_by(|a, b| a.0.cmp(&b.0));
-    if tags.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err("duplicate tags".into());
+    match stop {
+        None => return Err("missing fields".into()),
+        Some(b',') => i = parse_tags(line, end + 1, &mut tags)?,
+        Some(_) => {}
+    }
+    if !tags.is_empty() {
+        sort_tags(&mut tags)?;
     }
 
-    if c.peek() != Some(b' ') {
+    // Fields. `i` is at the space that ends the key.
+    i = skip_whitespace(b, i);
+    if i >= b.len() {
         return Err("missing fields".into());
     }
-    while c.peek() == Some(b' ') {
-        c.pos += 1;
-    }
-    if c.peek().is_none() {
-        return Err("missing fields".into());
-    }
+    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(hint.fields.max(1));
+    i = parse_fields(line, i, &mut fields)?;
 
-    let mut fields: Vec<(String, FieldValue)> = Vec::new();
-    loop {
-        let key = c.token(b"= ,", KEY_ESC);
-        if key.is_empty() {
-            return Err("missing field key".into());
-        }
-        if c.peek() != Some(b'=') {
+    // Timestamp.
+    let timestamp = parse_timestamp(line, i, precision)?.unwrap_or(default_ts);
+
+    // What InfluxDB 1.x rejects at write time rather than while parsing.
+    if tags.iter().any(|(k, _)| k == "time") {
+        return Err(format!(
+            "invalid tag key: input tag \"time\" on measurement \"{measurement}\" is invalid"
+        )
+        .into());
+    }
+    if fields.iter().any(|(k, _)| k == "time") {
+        fields.retain(|(k, _)| k != "time");
+        if fields.is_empty() {
             return Err(format!(
-                "invalid field format: missing '=' after field key \"{key}\""
-            ));
-        }
-        c.pos += 1;
-        let value = if c.peek() == Some(b'"') {
-            c.pos += 1;
-            let start = c.pos;
-            let mut escaped = false;
-            loop {
-                match c.peek() {
-                    None => return Err("unbalanced quotes".into()),
-                    Some(b'\\') if matches!(c.b.get(c.pos + 1), Some(b'"') | Some(b'\\')) => {
-                        escaped = true;
-                        c.pos += 2;
-                    }
-                    Some(b'"') => break,
-                    Some(_) => c.pos += 1,
-                }
-            }
-            let raw = &line[start..c.pos];
-            c.pos += 1;
-            FieldValue::String(if escaped {
-                unescape(raw, b"\"\\")
-            } else {
-                raw.to_string()
-            })
-        } else {
-            let start = c.pos;
-            while let Some(b) = c.peek() {
-                if b == b',' || b == b' ' {
-                    break;
-                }
-                c.pos += 1;
-            }
-            let raw = &line[start..c.pos];
-            parse_value(raw).map_err(|m| format!("{m} for field \"{key}\""))?
-        };
-        if key == "time" {
-            return Err("invalid field key \"time\"".into());
-        }
-        match fields.iter_mut().find(|(k, _)| *k == key) {
-            Some(slot) => slot.1 = value,
-            None => fields.push((key, value)),
-        }
-        match c.peek() {
-            Some(b',') => c.pos += 1,
-            _ => break,
+                "invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid"
+            )
+            .into());
         }
     }
-
-    while c.peek() == Some(b' ') {
-        c.pos += 1;
-    }
-    let timestamp: Timestamp = if c.pos >= c.b.len() {
-        default_ts
-    } else {
-        let start = c.pos;
-        while c.peek().is_some_and(|b| b != b' ' && b != b'\t') {
-            c.pos += 1;
-        }
-        let raw = &line[start..c.pos];
-        while c.peek().is_some_and(|b| b == b' ' || b == b'\t') {
-            c.pos += 1;
-        }
-        if c.pos < c.b.len() {
-            return Err("invalid timestamp: unexpected text after the timestamp".into());
-        }
-        let ts: i64 = raw
-            .parse()
-            .map_err(|_| format!("invalid timestamp {raw:?}"))?;
-        precision
-            .to_nanos(ts)
-            .ok_or_else(|| format!("invalid timestamp {raw:?}: out of range"))?
-    };
+    dedup_fields(&mut fields);
+    hint.tags = tags.len();
+    hint.fields = fields.len();
 
     Ok(ParsedPoint {
         measurement,
@@ -336,125 +274,314 @@ fn parse_line(line: &str, precision: Precision, default_ts: i64) -> Result<Parse
     })
 }
 
-fn parse_value(raw: &str) -> Result<FieldValue, String> {
-    let b = raw.as_bytes();
-    let Some(&last) = b.last() else {
-        return Err("missing field value".into());
-    };
-    match raw {
-        "t" | "T" | "true" | "True" | "TRUE" => return Ok(FieldValue::Boolean(true)),
-        "f" | "F" | "false" | "False" | "FALSE" => return Ok(FieldValue::Boolean(false)),
-        _ => {}
-    }
-    if last == b'i' {
-        let digits = &raw[..raw.len() - 1];
-        if !is_integer(digits) {
-            return Err(format!("invalid integer {raw:?}"));
+/// `line[start..end]`, as an error rather than a panic if the bounds were ever wrong.
+fn slice(line: &str, start: usize, end: usize) -> Result<&str, Message> {
+    line.get(start..end)
+        .ok_or(Cow::Borrowed("invalid line (internal scanner error)"))
+}
+
+/// Scan a name whose first byte is at `first` (the caller has checked it). Returns the position
+/// of the first later byte in `stops` that is not preceded by a backslash (or `b.len()`), that
+/// byte, and whether the name contains a backslash.
+fn scan_name(b: &[u8], first: usize, stops: &[u8]) -> (usize, Option<u8>, bool) {
+    let mut escaped = b.get(first) == Some(&b'\\');
+    let mut prev_backslash = escaped;
+    let mut i = first + 1;
+    while let Some(&c) = b.get(i) {
+        if !prev_backslash && stops.contains(&c) {
+            return (i, Some(c), escaped);
         }
-        return digits
+        prev_backslash = c == b'\\';
+        escaped |= prev_backslash;
+        i += 1;
+    }
+    (b.len(), None, escaped)
+}
+
+/// Remove the backslash from each `\c` with `c` in `specials`. `escaped` says whether `s` has a
+/// backslash at all (known from scanning), so the common case is a plain copy.
+fn unescape(s: &str, escaped: bool, specials: &[u8]) -> String {
+    if !escaped {
+        return s.to_owned();
+    }
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' {
+            if let Some(next) = b.get(i + 1) {
+                if specials.contains(next) {
+                    // Both bytes are ASCII, so both positions are char boundaries.
+                    out.push_str(s.get(copied..i).unwrap_or_default());
+                    copied = i + 1;
+                    i += 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out.push_str(s.get(copied..).unwrap_or_default());
+    out
+}
+
+fn skip_whitespace(b: &[u8], mut i: usize) -> usize {
+    while matches!(b.get(i), Some(b' ' | b'\t' | b'\0')) {
+        i += 1;
+    }
+    i
+}
+
+/// Parse the tag set starting at `i` (just after the measurement's comma). Returns the position
+/// of the space that ends it.
+fn parse_tags(
+    line: &str,
+    mut i: usize,
+    tags: &mut Vec<(String, String)>,
+) -> Result<usize, Message> {
+    let b = line.as_bytes();
+    loop {
+        if matches!(b.get(i), None | Some(b' ' | b',' | b'=')) {
+            return Err("missing tag key".into());
+        }
+        let (key_end, stop, key_escaped) = scan_name(b, i, b"=, ");
+        if stop != Some(b'=') {
+            return Err("missing tag value".into());
+        }
+        let value_start = key_end + 1;
+        if matches!(b.get(value_start), None | Some(b' ' | b',')) {
+            return Err("missing tag value".into());
+        }
+        let (value_end, stop, value_escaped) = scan_name(b, value_start, b"=, ");
+        match stop {
+            None => return Err("missing fields".into()),
+            Some(b'=') => return Err("invalid tag format".into()),
+            _ => {}
+        }
+        let key = unescape(slice(line, i, key_end)?, key_escaped, KEY_ESCAPES);
+        let value = unescape(
+            slice(line, value_start, value_end)?,
+            value_escaped,
+            KEY_ESCAPES,
+        );
+        tags.push((key, value));
+        if stop == Some(b',') {
+            i = value_end + 1;
+        } else {
+            return Ok(value_end);
+        }
+    }
+}
+
+/// Sort tags by key and reject a repeated key.
+fn sort_tags(tags: &mut [(String, String)]) -> Result<(), Message> {
+    if !tags.windows(2).all(|w| w[0].0 < w[1].0) {
+        tags.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if tags.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err("duplicate tags".into());
+        }
+    }
+    Ok(())
+}
+
+/// Parse the field set starting at `i` (its first byte, not whitespace). Returns the position
+/// just after it: the end of the line or the space before the timestamp.
+fn parse_fields(
+    line: &str,
+    mut i: usize,
+    fields: &mut Vec<(String, FieldValue)>,
+) -> Result<usize, Message> {
+    let b = line.as_bytes();
+    loop {
+        match b.get(i) {
+            Some(b'=') => return Err("missing field key".into()),
+            None | Some(b' ' | b',') => return Err("invalid field format".into()),
+            Some(_) => {}
+        }
+        let (key_end, stop, key_escaped) = scan_name(b, i, b"=, ");
+        if stop != Some(b'=') {
+            return Err("invalid field format".into());
+        }
+        let key = unescape(slice(line, i, key_end)?, key_escaped, KEY_ESCAPES);
+        let (value, value_end) = parse_value(line, key_end + 1)?;
+        fields.push((key, value));
+        match b.get(value_end) {
+            None | Some(b' ') => return Ok(value_end),
+            Some(b',') => i = value_end + 1,
+            Some(_) => return Err("invalid field format".into()),
+        }
+    }
+}
+
+/// Parse the field value starting at `i`. Returns it and the position just after it.
+fn parse_value(line: &str, i: usize) -> Result<(FieldValue, usize), Message> {
+    let b = line.as_bytes();
+    match b.get(i) {
+        None | Some(b',' | b' ') => Err("missing field value".into()),
+        Some(b'"') => {
+            let mut j = i + 1;
+            let mut escaped = false;
+            loop {
+                match b.get(j) {
+                    None => return Err("unbalanced quotes".into()),
+                    Some(b'\\') => {
+                        escaped = true;
+                        j += 2;
+                    }
+                    Some(b'"') => break,
+                    Some(_) => j += 1,
+                }
+            }
+            let s = unescape(slice(line, i + 1, j)?, escaped, STRING_ESCAPES);
+            Ok((FieldValue::String(s), j + 1))
+        }
+        Some(&c) => {
+            let end = token_end(b, i);
+            let token = slice(line, i, end)?;
+            let value = match c {
+                b't' | b'T' | b'f' | b'F' => parse_bool(token)?,
+                b'0'..=b'9' | b'.' | b'-' | b'+' | b'n' | b'N' | b'i' | b'I' => {
+                    parse_number(token)?
+                }
+                // InfluxDB 1.x takes anything that is not a number or a string for a boolean.
+                _ => return Err("invalid boolean".into()),
+            };
+            Ok((value, end))
+        }
+    }
+}
+
+/// The position of the first ',' or ' ' at or after `i`, or `b.len()`.
+fn token_end(b: &[u8], i: usize) -> usize {
+    b.get(i..)
+        .and_then(|rest| rest.iter().position(|&c| c == b',' || c == b' '))
+        .map_or(b.len(), |p| i + p)
+}
+
+fn parse_bool(token: &str) -> Result<FieldValue, Message> {
+    match token {
+        "t" | "T" | "true" | "True" | "TRUE" => Ok(FieldValue::Boolean(true)),
+        "f" | "F" | "false" | "False" | "FALSE" => Ok(FieldValue::Boolean(false)),
+        _ => Err("invalid boolean".into()),
+    }
+}
+
+/// `-?[0-9]+` (without the sign when `signed` is false).
+fn is_integer(s: &str, signed: bool) -> bool {
+    let digits = if signed {
+        s.strip_prefix('-').unwrap_or(s)
+    } else {
+        s
+    };
+    !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit())
+}
+
+fn parse_number(token: &str) -> Result<FieldValue, Message> {
+    if let Some(body) = token.strip_suffix('i') {
+        if !is_integer(body, true) {
+            return Err("invalid number".into());
+        }
+        // The syntax is checked, so only the range can be wrong.
+        return body
             .parse::<i64>()
             .map(FieldValue::Integer)
-            .map_err(|_| format!("integer value {raw:?} out of range"));
+            .map_err(|_| "field value out of range for integer".into());
     }
-    if last == b'u' {
-        let digits = &raw[..raw.len() - 1];
-        if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(format!("invalid unsigned integer {raw:?}"));
+    if let Some(body) = token.strip_suffix('u') {
+        if !is_integer(body, false) {
+            return Err("invalid number".into());
         }
-        return digits
+        return body
             .parse::<u64>()
             .map(FieldValue::Unsigned)
-            .map_err(|_| format!("unsigned value {raw:?} out of range"));
+            .map_err(|_| "field value out of range for unsigned".into());
     }
-    if !is_float_syntax(raw) {
-        return Err(format!("invalid number {raw:?}"));
-    }
-    match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(FieldValue::Float(v)),
-        _ => Err(format!("invalid number {raw:?}")),
-    }
-}
-
-fn is_integer(s: &str) -> bool {
-    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
-    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit())
-}
-
-/// Digits with an optional sign, one optional '.', an optional exponent — no `inf`/`NaN`.
-fn is_float_syntax(s: &str) -> bool {
-    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (mantissa, exp) = match d.find(['e', 'E']) {
-        Some(i) => (&d[..i], Some(&d[i + 1..])),
-        None => (d, None),
-    };
+    // A float: an optional '-', then digits, at most one '.', and an exponent. Checking the
+    // characters first keeps out what Rust accepts and InfluxDB does not ("+1", "inf", "NaN").
+    let unsigned = token.strip_prefix('-').unwrap_or(token);
+    let mut prev = 0u8;
+    let mut digits = false;
     let mut dots = 0;
-    let mut digits = 0;
-    for c in mantissa.bytes() {
+    for c in unsigned.bytes() {
         match c {
+            b'0'..=b'9' => digits = true,
             b'.' => dots += 1,
-            b'0'..=b'9' => digits += 1,
-            _ => return false,
+            b'e' | b'E' => {}
+            b'+' | b'-' if matches!(prev, b'e' | b'E') => {}
+            _ => return Err("invalid number".into()),
         }
+        prev = c;
     }
-    if dots > 1 || digits == 0 {
-        return false;
+    if !digits || dots > 1 {
+        return Err("invalid number".into());
     }
-    match exp {
-        None => true,
-        Some(e) => is_integer(e),
+    let value: f64 = token.parse().map_err(|_| "invalid number")?;
+    if !value.is_finite() {
+        return Err("field value out of range for float".into());
     }
+    Ok(FieldValue::Float(value))
 }
 
-fn escape_into(out: &mut String, s: &str, special: &[char]) {
-    for ch in s.chars() {
-        if special.contains(&ch) {
-            out.push('\\');
-        }
-        out.push(ch);
+/// Parse the optional timestamp; `i` is at the end of the line or the space after the fields.
+fn parse_timestamp(line: &str, i: usize, precision: Precision) -> Result<Option<i64>, Message> {
+    let b = line.as_bytes();
+    let start = skip_whitespace(b, i);
+    if start >= b.len() {
+        return Ok(None);
     }
+    let end = b
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&c| c == b' '))
+        .map_or(b.len(), |p| start + p);
+    let token = slice(line, start, end)?;
+    if !is_integer(token, true) {
+        return Err("bad timestamp".into());
+    }
+    if b.get(end..)
+        .is_some_and(|rest| rest.iter().any(|&c| c != b' '))
+    {
+        return Err("point is invalid".into());
+    }
+    let nanos = token
+        .parse::<i64>()
+        .ok()
+        .and_then(|ts| precision.to_nanos(ts))
+        .filter(|ns| (MIN_NANOS..=MAX_NANOS).contains(ns))
+        .ok_or("invalid timestamp")?;
+    Ok(Some(nanos))
 }
 
-/// Write one point as a line of line protocol (with `\n`), escaped so that [`parse`] gives it
-/// back unchanged.
-pub fn write_point(out: &mut String, p: &ParsedPoint) {
-    escape_into(out, &p.measurement, &[',', ' ']);
-    for (k, v) in &p.tags {
-        out.push(',');
-        escape_into(out, k, &[',', '=', ' ']);
-        out.push('=');
-        escape_into(out, v, &[',', '=', ' ']);
+/// Make field keys unique: a later value replaces an earlier one, in the earlier one's place.
+fn dedup_fields(fields: &mut Vec<(String, FieldValue)>) {
+    const LINEAR_LIMIT: usize = 16;
+    if fields.len() < 2 {
+        return;
     }
-    out.push(' ');
-    for (i, (k, v)) in p.fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    if fields.len() <= LINEAR_LIMIT {
+        let has_dup = fields
+            .iter()
+            .enumerate()
+            .any(|(j, (k, _))| fields.iter().take(j).any(|(e, _)| e == k));
+        if !has_dup {
+            return;
         }
-        escape_into(out, k, &[',', '=', ' ']);
-        out.push('=');
-        match v {
-            FieldValue::Float(x) => {
-                let s = format!("{x:?}");
-                out.push_str(&s);
+    }
+    let mut index: std::collections::HashMap<String, usize> =
+        std::collections::HashMap::with_capacity(fields.len());
+    let mut out: Vec<(String, FieldValue)> = Vec::with_capacity(fields.len());
+    for (key, value) in fields.drain(..) {
+        match index.get(&key) {
+            Some(&pos) => {
+                if let Some(slot) = out.get_mut(pos) {
+                    slot.1 = value;
+                }
             }
-            FieldValue::Integer(x) => {
-                out.push_str(&x.to_string());
-                out.push('i');
-            }
-            FieldValue::Unsigned(x) => {
-                out.push_str(&x.to_string());
-                out.push('u');
-            }
-            FieldValue::Boolean(x) => out.push_str(if *x { "true" } else { "false" }),
-            FieldValue::String(s) => {
-                out.push('"');
-                escape_into(out, s, &['"', '\\']);
-                out.push('"');
+            None => {
+                index.insert(key.clone(), out.len());
+                out.push((key, value));
             }
         }
     }
-    if let Some(ts) = p.timestamp {
-        out.push(' ');
-        out.push_str(&ts.to_string());
-    }
-    out.push('\n');
+    *fields = out;
 }
