@@ -173,14 +173,15 @@ struct Permit {
 }
 
 impl Permits {
-    fn acquire(self: &Arc<Self>) -> Permit {
-        let mut n = sync::lock(&self.available);
+    fn acquire(this: &Arc<Self>) -> Permit {
+        let mut n = sync::lock(&this.available);
         while *n == 0 {
-            n = sync::wait(&self.freed, n);
+            n = sync::wait(&this.freed, n);
         }
         *n -= 1;
+        drop(n);
         Permit {
-            permits: self.clone(),
+            permits: this.clone(),
         }
     }
 
@@ -285,29 +286,33 @@ impl<T: Send + 'static> Runnable for Runner<T> {
 fn run_task<T>(task: Task<T>, token: &CancelToken, permits: &Arc<Permits>) -> Result<T, String> {
     // A cancelled query's queued tasks are dropped unrun, without taking a permit.
     token.check()?;
-    let permit = permits.acquire();
+    let permit = Permits::acquire(permits);
     // Waiting for the permit may have taken a while.
     token.check()?;
     let outcome = catch_unwind(AssertUnwindSafe(|| task(token)));
-    let result = match outcome {
-        Ok(r) => r,
+    let (result, panicked) = match outcome {
+        Ok(r) => (r, false),
         Err(payload) => {
             let msg = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".to_string());
-            // Planted bug: a panicking task's permit is never returned.
-            #[cfg(strata_loom_mutant = "permit_leak_on_panic")]
-            std::mem::forget(permit);
-            return Err(format!("query task panicked: {msg}"));
+            (Err(format!("query task panicked: {msg}")), true)
         }
     };
+    // Planted bug: a panicking task's permit is never returned.
+    #[cfg(strata_loom_mutant = "permit_leak_on_panic")]
+    if panicked {
+        std::mem::forget(permit);
+        return result;
+    }
     // Planted bug: a failed task returns its permit twice (once by hand, once by the guard).
     #[cfg(strata_loom_mutant = "permit_double_release")]
     if result.is_err() {
         permits.release();
     }
+    let _ = panicked;
     drop(permit);
     result
 }
