@@ -173,6 +173,7 @@ impl<T, D: Deleter<T>> Deref for FileRef<T, D> {
 }
 
 #[cfg(all(test, not(strata_loom)))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::sync::Mutex as StdMutex;
@@ -238,7 +239,10 @@ mod tests {
             f.mark_obsolete();
         }
         drop(removed);
-        assert!(bin.0.lock().unwrap().is_empty(), "a reader still holds file 1");
+        assert!(
+            bin.0.lock().unwrap().is_empty(),
+            "a reader still holds file 1"
+        );
         assert_eq!(ids(&reader), vec![1]);
         drop(reader);
         assert_eq!(*bin.0.lock().unwrap(), vec![1]);

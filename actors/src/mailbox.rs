@@ -349,6 +349,7 @@ impl Mailbox for FacadeMailbox {
 
 /// The contract every mailbox implementation must meet, as a reusable suite.
 #[cfg(all(test, not(strata_loom)))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::thread;

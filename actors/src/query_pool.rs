@@ -517,6 +517,7 @@ fn run_worker<R: Receiver<Job>>(inbox: R, permits: Arc<Permits>) {
 }
 
 #[cfg(all(test, not(strata_loom)))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::mailbox::{CrossbeamMailbox, FacadeMailbox, FlumeMailbox};
@@ -628,7 +629,11 @@ mod tests {
                 Ok(1)
             });
         assert_eq!(pool.submit(q).unwrap().wait(), Err("boom".to_string()));
-        assert_eq!(ran.load(Ordering::SeqCst), 0, "sibling ran after the failure");
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            0,
+            "sibling ran after the failure"
+        );
         assert_eq!(pool.available_permits(), 1);
     }
 
@@ -718,7 +723,9 @@ mod tests {
         let pool = Pool::new(1, 1, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let a = pool.submit(Query::new(1).task(gated(tx, go.clone()))).unwrap();
+        let a = pool
+            .submit(Query::new(1).task(gated(tx, go.clone())))
+            .unwrap();
         rx.recv().unwrap(); // the only worker is busy with `a`
         let b = pool.submit(Query::new(1).task(|_| Ok(2))).unwrap(); // fills the queue
         assert_eq!(pool.queued(), 1);
@@ -736,7 +743,9 @@ mod tests {
         let pool = Pool::new(1, 2, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let a = pool.submit(Query::new(1).task(gated(tx, go.clone()))).unwrap();
+        let a = pool
+            .submit(Query::new(1).task(gated(tx, go.clone())))
+            .unwrap();
         rx.recv().unwrap();
         let filler = pool.submit(Query::new(1).task(|_| Ok(0))).unwrap();
         // Wants 3 runners but only 1 slot is left: fewer runners, same result.

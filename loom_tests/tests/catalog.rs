@@ -83,7 +83,11 @@ fn no_file_deleted_while_a_reader_references_it() {
         drop(removed);
         reader.join().expect("reader");
         assert_eq!(ids(&cell.current()), vec![2]);
-        assert_eq!(disk.deletes(1), 1, "obsolete file 1 not deleted exactly once");
+        assert_eq!(
+            disk.deletes(1),
+            1,
+            "obsolete file 1 not deleted exactly once"
+        );
         drop(cell);
         assert_eq!(disk.deletes(2), 0, "live file 2 was deleted");
     });

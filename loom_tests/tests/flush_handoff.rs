@@ -12,7 +12,9 @@ use strata_actors::oneshot::{oneshot, OneshotReceiver};
 use strata_actors::sync::{thread, Arc};
 use strata_actors::wal_writer::{Committed, MemMsg, SeqNo, WriteReply};
 use strata_actors::Health;
-use strata_loom_tests::fakes::{assert_each_visible_once, FrozenMem, LsmSink, LsmStore, LsmVersion};
+use strata_loom_tests::fakes::{
+    assert_each_visible_once, FrozenMem, LsmSink, LsmStore, LsmVersion,
+};
 use strata_loom_tests::model;
 
 fn apply<S: Sender<MemMsg<()>>>(memtable: &S, seqno: SeqNo) -> OneshotReceiver<WriteReply> {

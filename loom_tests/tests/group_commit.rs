@@ -35,9 +35,8 @@ fn no_ack_before_sync_acks_in_order_none_lost() {
         let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<u8>>(1);
         let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<usize>>(1);
         let wal_log = log.clone();
-        let wal = thread::spawn(move || {
-            run_wal_writer(wal_log, wal_rx, mem_tx, Health::new(), 1, 1024)
-        });
+        let wal =
+            thread::spawn(move || run_wal_writer(wal_log, wal_rx, mem_tx, Health::new(), 1, 1024));
         let mem = thread::spawn(move || run_memtable(store, mem_rx, fl_tx));
 
         let (tx2, log2) = (wal_tx.clone(), log.clone());

@@ -24,7 +24,10 @@ fn permits_bound_concurrency_and_come_back_after_success_and_panic() {
             let running = running.clone();
             move |_: &_| -> Result<u8, String> {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                assert!(now <= PERMITS, "{now} tasks running with {PERMITS} permit(s)");
+                assert!(
+                    now <= PERMITS,
+                    "{now} tasks running with {PERMITS} permit(s)"
+                );
                 running.fetch_sub(1, Ordering::SeqCst);
                 if panics {
                     panic!("planted panic in a query task");
@@ -33,9 +36,17 @@ fn permits_bound_concurrency_and_come_back_after_success_and_panic() {
             }
         };
         let q = Query::new(2).task(task(false)).task(task(true));
-        let err = pool.submit(q).expect("queue has room").wait().unwrap_err();
+        let err = pool
+            .submit(q)
+            .expect("queue has room")
+            .wait()
+            .expect_err("a task panicked");
         assert!(err.contains("panicked"), "{err}");
-        assert_eq!(pool.available_permits(), PERMITS, "permits not all returned");
+        assert_eq!(
+            pool.available_permits(),
+            PERMITS,
+            "permits not all returned"
+        );
         pool.shutdown();
     });
 }

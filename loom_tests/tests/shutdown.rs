@@ -42,7 +42,10 @@ fn closing_the_front_door_drains_everything_acked() {
         let mut acked = Vec::new();
         for t in [t1, t2] {
             let seqno = t.wait().expect("write acknowledged");
-            assert!(log.synced() >= seqno, "write {seqno} acknowledged before its sync");
+            assert!(
+                log.synced() >= seqno,
+                "write {seqno} acknowledged before its sync"
+            );
             acked.push(seqno);
         }
         acked.sort_unstable();
@@ -52,7 +55,11 @@ fn closing_the_front_door_drains_everything_acked() {
         fl.join().expect("flusher");
 
         let v = cell.current();
-        assert_eq!(v.in_tables(), acked, "an acknowledged write never reached a table");
+        assert_eq!(
+            v.in_tables(),
+            acked,
+            "an acknowledged write never reached a table"
+        );
         assert!(v.frozen.is_empty() && v.active.points().is_empty());
         assert_eq!(*sync::lock(&trimmed), 2, "WAL not trimmed up to the flush");
         assert!(log.synced() >= 2);
