@@ -7,11 +7,13 @@
 //! mailboxes and real files; `loom_tests/` plugs in facade mailboxes and in-memory fakes and
 //! checks the same loops.
 
+pub mod catalog;
 pub mod flusher;
 pub mod health;
 pub mod mailbox;
 pub mod memtable;
 pub mod oneshot;
+pub mod query_pool;
 pub mod sync;
 pub mod wal_writer;
 
@@ -21,3 +23,4 @@ pub use mailbox::{
     TrySendError,
 };
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
+pub use query_pool::{Busy, CancelToken, Handle, Query, QueryPool};

@@ -207,6 +207,8 @@ impl<T> Drop for FacadeSender<T> {
         st.senders -= 1;
         if st.senders == 0 {
             drop(st);
+            // Planted bug: closing does not wake receivers blocked on an empty box.
+            #[cfg(not(strata_loom_mutant = "mailbox_close_no_wakeup"))]
             self.0.not_empty.notify_all();
         }
     }
@@ -347,6 +349,7 @@ impl Mailbox for FacadeMailbox {
 
 /// The contract every mailbox implementation must meet, as a reusable suite.
 #[cfg(all(test, not(strata_loom)))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::thread;

@@ -82,6 +82,11 @@ where
             }
         }
     }
+    // Planted bug: stop without handing the last memtable on, so acknowledged writes that were
+    // never frozen do not reach a table at shutdown.
+    #[cfg(strata_loom_mutant = "shutdown_skip_drain")]
+    return;
+    #[allow(unreachable_code)]
     if !store.is_empty() {
         let frozen = store.freeze();
         hand_off(&flusher, FlushMsg::Flush { frozen, done: None });

@@ -119,6 +119,7 @@ impl<T> OneshotReceiver<T> {
 }
 
 #[cfg(all(test, not(strata_loom)))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -148,8 +149,7 @@ mod tests {
         let (tx, rx) = oneshot();
         let rx = rx
             .recv_timeout(Duration::from_millis(10))
-            .err()
-            .expect("timed out");
+            .expect_err("timed out");
         tx.send(3).unwrap();
         assert_eq!(rx.recv_timeout(Duration::from_secs(1)).ok(), Some(Some(3)));
     }

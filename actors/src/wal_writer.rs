@@ -191,7 +191,7 @@ pub fn run_wal_writer<P, L, R, S>(
                 if let Err(e) = log.sync() {
                     failure = Some(format!("WAL fsync failed: {e}"));
                 }
-                Vec::new()
+                Vec::<Committed<P>>::new()
             };
             match failure {
                 Some(reason) => {

@@ -1,0 +1,284 @@
+//! In-memory stand-ins for the actors' I/O, built on the sync facade so loom sees every access.
+//!
+//! * [`FakeLog`]: a WAL that records which seqnos were appended and up to which one it is synced.
+//! * [`SyncCheckedStore`]: a memtable that refuses (panics on) records not yet synced.
+//! * [`LsmVersion`] / [`LsmStore`] / [`LsmSink`]: active memtable, frozen memtables and tables
+//!   published the way production publishes them: one [`VersionCell`] swapped atomically, the
+//!   flush installed with [`VersionCell::install_flush`].
+
+use strata_actors::catalog::{FlushEdit, VersionCell};
+use strata_actors::flusher::FlushSink;
+use strata_actors::memtable::MemStore;
+use strata_actors::sync::{self, Arc, Mutex};
+use strata_actors::wal_writer::{Log, SeqNo};
+
+/// What the fake log holds.
+#[derive(Default, Debug)]
+pub struct LogState {
+    pub appended: Vec<SeqNo>,
+    /// Every seqno at or below this is durable (0: nothing is).
+    pub synced: SeqNo,
+    pub syncs: usize,
+}
+
+/// A WAL in memory; clones share one [`LogState`].
+#[derive(Clone, Default)]
+pub struct FakeLog(pub Arc<Mutex<LogState>>);
+
+impl FakeLog {
+    pub fn new() -> Self {
+        FakeLog(Arc::new(Mutex::new(LogState::default())))
+    }
+    pub fn synced(&self) -> SeqNo {
+        sync::lock(&self.0).synced
+    }
+    pub fn appended(&self) -> Vec<SeqNo> {
+        sync::lock(&self.0).appended.clone()
+    }
+}
+
+impl<P> Log<P> for FakeLog {
+    fn append(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
+        sync::lock(&self.0).appended.push(seqno);
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<(), String> {
+        let mut st = sync::lock(&self.0);
+        st.synced = st.appended.last().copied().unwrap_or(st.synced);
+        st.syncs += 1;
+        Ok(())
+    }
+}
+
+/// A memtable that checks, on every apply, that the record is already durable in `log`, and
+/// records the order of applies (which is the order of acknowledgements).
+pub struct SyncCheckedStore {
+    pub log: FakeLog,
+    pub applied: Arc<Mutex<Vec<SeqNo>>>,
+    pending: usize,
+}
+
+impl SyncCheckedStore {
+    pub fn new(log: FakeLog) -> Self {
+        SyncCheckedStore {
+            log,
+            applied: Arc::new(Mutex::new(Vec::new())),
+            pending: 0,
+        }
+    }
+}
+
+impl<P> MemStore<P> for SyncCheckedStore {
+    type Frozen = usize;
+    fn apply(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
+        let synced = self.log.synced();
+        assert!(
+            seqno <= synced,
+            "record {seqno} applied (and about to be acked) before the WAL sync covering it \
+             (synced up to {synced})"
+        );
+        sync::lock(&self.applied).push(seqno);
+        self.pending += 1;
+        Ok(())
+    }
+    fn is_empty(&self) -> bool {
+        self.pending == 0
+    }
+    fn should_freeze(&self) -> bool {
+        false
+    }
+    fn freeze(&mut self) -> usize {
+        std::mem::take(&mut self.pending)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LSM state published as one version
+
+/// A memtable: mutated in place (under a short lock) while active, immutable once frozen.
+#[derive(Default)]
+pub struct Mem {
+    pub points: Mutex<Vec<SeqNo>>,
+}
+
+impl Mem {
+    pub fn points(&self) -> Vec<SeqNo> {
+        sync::lock(&self.points).clone()
+    }
+}
+
+/// A flushed table (an immutable file's contents).
+pub struct Table {
+    pub points: Vec<SeqNo>,
+}
+
+/// What data exists: the `Version` of the engine, in miniature.
+#[derive(Clone)]
+pub struct LsmVersion {
+    pub active: Arc<Mem>,
+    pub frozen: Vec<(u64, Arc<Mem>)>,
+    pub tables: Vec<Arc<Table>>,
+}
+
+impl LsmVersion {
+    pub fn empty() -> Self {
+        LsmVersion {
+            active: Arc::new(Mem::default()),
+            frozen: Vec::new(),
+            tables: Vec::new(),
+        }
+    }
+
+    /// How many times `seqno` is visible in this snapshot (active, frozen and tables together).
+    pub fn count(&self, seqno: SeqNo) -> usize {
+        let mut n = self.active.points().iter().filter(|&&s| s == seqno).count();
+        for (_, m) in &self.frozen {
+            n += m.points().iter().filter(|&&s| s == seqno).count();
+        }
+        for t in &self.tables {
+            n += t.points.iter().filter(|&&s| s == seqno).count();
+        }
+        n
+    }
+
+    /// Every point in tables.
+    pub fn in_tables(&self) -> Vec<SeqNo> {
+        let mut v: Vec<SeqNo> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.points.iter().copied())
+            .collect();
+        v.sort_unstable();
+        v
+    }
+}
+
+impl FlushEdit for LsmVersion {
+    type FrozenId = u64;
+    type Table = Arc<Table>;
+    fn without_frozen(&self, id: &u64) -> Self {
+        LsmVersion {
+            active: self.active.clone(),
+            frozen: self
+                .frozen
+                .iter()
+                .filter(|(f, _)| f != id)
+                .cloned()
+                .collect(),
+            tables: self.tables.clone(),
+        }
+    }
+    fn with_table(&self, table: Arc<Table>) -> Self {
+        let mut tables = self.tables.clone();
+        tables.push(table);
+        LsmVersion {
+            active: self.active.clone(),
+            frozen: self.frozen.clone(),
+            tables,
+        }
+    }
+}
+
+/// Assert that a reader of the current version sees each of `acked` exactly once.
+pub fn assert_each_visible_once(cell: &VersionCell<LsmVersion>, acked: &[SeqNo]) {
+    let v = cell.current();
+    for &s in acked {
+        let n = v.count(s);
+        assert_eq!(
+            n, 1,
+            "acknowledged point {s} is visible {n} times in a reader's version"
+        );
+    }
+}
+
+/// The memtable actor's store: applies into the active memtable of the published version and
+/// freezes by publishing a version where it is frozen and a fresh one is active.
+pub struct LsmStore {
+    pub cell: Arc<VersionCell<LsmVersion>>,
+    active: Arc<Mem>,
+    next_id: u64,
+    /// Freeze once the active memtable holds this many points.
+    pub freeze_at: usize,
+}
+
+impl LsmStore {
+    pub fn new(cell: Arc<VersionCell<LsmVersion>>, freeze_at: usize) -> Self {
+        let active = cell.current().active.clone();
+        LsmStore {
+            cell,
+            active,
+            next_id: 1,
+            freeze_at,
+        }
+    }
+}
+
+/// A frozen memtable on its way to the flusher.
+pub struct FrozenMem {
+    pub id: u64,
+    pub mem: Arc<Mem>,
+}
+
+impl<P> MemStore<P> for LsmStore {
+    type Frozen = FrozenMem;
+    fn apply(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
+        sync::lock(&self.active.points).push(seqno);
+        Ok(())
+    }
+    fn is_empty(&self) -> bool {
+        sync::lock(&self.active.points).is_empty()
+    }
+    fn should_freeze(&self) -> bool {
+        sync::lock(&self.active.points).len() >= self.freeze_at
+    }
+    fn freeze(&mut self) -> FrozenMem {
+        let id = self.next_id;
+        self.next_id += 1;
+        let fresh = Arc::new(Mem::default());
+        let old = std::mem::replace(&mut self.active, fresh.clone());
+        let frozen = old.clone();
+        self.cell.edit(move |v| {
+            let mut next = v.clone();
+            next.active = fresh;
+            next.frozen.push((id, frozen));
+            (next, ())
+        });
+        FrozenMem { id, mem: old }
+    }
+}
+
+/// The flusher's I/O: "writes" a table from the frozen memtable and installs it.
+pub struct LsmSink {
+    pub cell: Arc<VersionCell<LsmVersion>>,
+    /// Highest seqno trimmed from the WAL.
+    pub trimmed: Arc<Mutex<SeqNo>>,
+}
+
+impl LsmSink {
+    pub fn new(cell: Arc<VersionCell<LsmVersion>>) -> Self {
+        LsmSink {
+            cell,
+            trimmed: Arc::new(Mutex::new(0)),
+        }
+    }
+}
+
+impl FlushSink<FrozenMem> for LsmSink {
+    type Table = Arc<Table>;
+    fn write_table(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
+        let points = frozen.mem.points();
+        if points.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(Table { points })))
+    }
+    fn install(&mut self, frozen: FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
+        self.cell.install_flush(&frozen.id, table);
+        Ok(self.cell.current().in_tables().last().copied().unwrap_or(0))
+    }
+    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
+        let mut t = sync::lock(&self.trimmed);
+        *t = (*t).max(flushed);
+        Ok(())
+    }
+}
