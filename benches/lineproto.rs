@@ -1,6 +1,8 @@
 //! Line protocol parsing throughput on a TSBS-shaped `cpu` body: 5,000 lines, 10 tags and
 //! 10 float fields with two decimals per line.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use strata::lineproto::{parse, write_point, Precision};
 use strata::types::{FieldValue, ParsedPoint};

@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo bench --bench sstable`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::path::Path;
 use std::time::Duration;
 

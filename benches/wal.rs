@@ -3,6 +3,8 @@
 //!
 //! Throughput is in points (field values): 50,000 per batch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::hint::black_box;
 use std::sync::Arc;
 

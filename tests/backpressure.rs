@@ -2,6 +2,8 @@
 //! or get 503 after `write_timeout` (nothing of that write applied), and everything proceeds
 //! when the flusher does; nothing is lost.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! documentation says. (`write_timeout` and `max_frozen_memtables` are also exercised by
 //! tests/backpressure.rs; `max_body_bytes` and `max_line_bytes` by tests/line_protocol_errors.rs.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

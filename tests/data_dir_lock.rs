@@ -1,5 +1,7 @@
 //! Scenario: a data directory is used by one process at a time; a second one gets a clear error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 
 #[test]

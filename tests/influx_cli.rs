@@ -2,6 +2,8 @@
 //! Unix socket: creates a database, and a SELECT prints the right rows. The test fails loudly
 //! if the CLI is missing (scripts/test.sh installs it).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 use std::process::Command;

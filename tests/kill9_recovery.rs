@@ -1,6 +1,8 @@
 //! Scenario: acknowledged writes survive `kill -9` of the daemon — every acknowledged point is
 //! there after restart, and none twice — including when the WAL ends in a torn record.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 

@@ -2,6 +2,8 @@
 //! good lines of the same request are written, and the answer is InfluxDB 1.x's 400
 //! `partial write`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 

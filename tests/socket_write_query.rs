@@ -1,6 +1,8 @@
 //! Scenario: a client writes line protocol through the daemon's Unix socket and reads it back
 //! with InfluxQL, in InfluxDB 1.x's JSON shape.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 

@@ -2,6 +2,8 @@
 //! snapshot at once, newer writes win duplicates across them, and the answers are the same after
 //! a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
 use strata::{Config, Db};
 
 fn lines(from: i64, to: i64, value: impl Fn(i64) -> f64) -> String {

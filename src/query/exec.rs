@@ -623,15 +623,18 @@ fn fill_linear(rows: &mut [Vec<Value>], buckets: &BTreeMap<i64, Vec<Acc>>, ncols
     let data_idx: Vec<usize> = (0..rows.len()).filter(|&i| has_data(&rows[i])).collect();
     for w in data_idx.windows(2) {
         let (a, b) = (w[0], w[1]);
+        let (before, after) = rows.split_at_mut(b);
+        let (first, gap) = before[a..].split_at_mut(1);
+        let (first, last) = (&first[0], &after[0]);
         for c in 1..=ncols {
-            let (Some(va), Some(vb)) = (num(&rows[a][c]), num(&rows[b][c])) else {
+            let (Some(va), Some(vb)) = (num(&first[c]), num(&last[c])) else {
                 continue;
             };
-            let is_int = matches!(rows[a][c], Value::Integer(_));
-            for i in a + 1..b {
-                let frac = (i - a) as f64 / (b - a) as f64;
+            let is_int = matches!(first[c], Value::Integer(_));
+            for (k, row) in gap.iter_mut().enumerate() {
+                let frac = (k + 1) as f64 / (b - a) as f64;
                 let v = va + (vb - va) * frac;
-                rows[i][c] = if is_int {
+                row[c] = if is_int {
                     Value::Integer(v as i64)
                 } else {
                     Value::Float(v)

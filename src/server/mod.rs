@@ -171,7 +171,7 @@ async fn query(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if let Ok(b) = to_bytes(body, st.db.config().get_max_body_bytes()).await {
-            if is_form || params.get("q").is_none() {
+            if is_form || !params.contains_key("q") {
                 for (k, v) in form_urlencoded::parse(&b) {
                     params.entry(k.into_owned()).or_insert(v.into_owned());
                 }
