@@ -19,7 +19,7 @@ use crate::memtable::Memtable;
 use crate::series::SeriesIndex;
 use crate::sstable::{Table, TableWriter};
 use crate::types::{parse_series_key, FieldValue, ParsedPoint, Row, SeqNo, WriteBatch};
-use crate::version::{sync_dir, TableHandle, VersionSet};
+use crate::version::{sync_dir, TableHandle, TableRef, VersionSet};
 use crate::wal::{Wal, WalTrimmer};
 
 /// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
@@ -133,7 +133,7 @@ fn write_table(
     versions: &VersionSet,
     index: &SeriesIndex,
     frozen: &Memtable,
-) -> Result<Option<Arc<TableHandle>>> {
+) -> Result<Option<TableRef>> {
     let runs = frozen.runs();
     if runs.is_empty() {
         return Ok(None);
@@ -152,7 +152,7 @@ fn write_table(
         sync_dir(dir)?;
     }
     let table = Table::open(&path)?;
-    Ok(Some(Arc::new(TableHandle::new(
+    Ok(Some(versions.table_ref(TableHandle::new(
         file,
         0,
         frozen.min_seqno(),
@@ -162,16 +162,12 @@ fn write_table(
 }
 
 impl FlushSink<Arc<Memtable>> for Flusher {
-    type Table = Arc<TableHandle>;
-    fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<Arc<TableHandle>>, String> {
+    type Table = TableRef;
+    fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<TableRef>, String> {
         self.gate.wait_open();
         write_table(&self.versions, &self.index, frozen).map_err(|e| e.to_string())
     }
-    fn install(
-        &mut self,
-        frozen: Arc<Memtable>,
-        table: Option<Arc<TableHandle>>,
-    ) -> Result<SeqNo, String> {
+    fn install(&mut self, frozen: Arc<Memtable>, table: Option<TableRef>) -> Result<SeqNo, String> {
         self.versions
             .install_flush(&frozen, table)
             .map_err(|e| e.to_string())

@@ -9,8 +9,10 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use strata_actors::catalog::{Deleter, FileRef, FlushEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
@@ -28,7 +30,6 @@ pub struct TableHandle {
     pub min_seq: SeqNo,
     pub max_seq: SeqNo,
     pub table: Table,
-    obsolete: AtomicBool,
 }
 
 impl TableHandle {
@@ -39,26 +40,26 @@ impl TableHandle {
             min_seq,
             max_seq,
             table,
-            obsolete: AtomicBool::new(false),
-        }
-    }
-
-    /// Mark the file for deletion once no version references it.
-    pub fn mark_obsolete(&self) {
-        self.obsolete.store(true, Ordering::Release);
-    }
-}
-
-impl Drop for TableHandle {
-    fn drop(&mut self) {
-        if self.obsolete.load(Ordering::Acquire) {
-            let path = self.table.path().to_path_buf();
-            if let Err(e) = fs::remove_file(&path) {
-                tracing::warn!(path = %path.display(), error = %e, "could not delete obsolete table");
-            }
         }
     }
 }
+
+/// Deletes table files once no version references them (the catalog protocol of
+/// `strata_actors::catalog`, model-checked in `loom_tests/tests/catalog.rs`).
+pub struct TableDeleter;
+
+impl Deleter<TableHandle> for TableDeleter {
+    fn delete(&self, t: &TableHandle) {
+        let path = t.table.path();
+        if let Err(e) = fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), error = %e, "could not delete obsolete table");
+        }
+    }
+}
+
+/// A reference-counted table in a version: the file is deleted once it is marked obsolete and
+/// the last version naming it is dropped.
+pub type TableRef = FileRef<TableHandle, TableDeleter>;
 
 /// An immutable snapshot of what data exists.
 pub struct Version {
@@ -66,7 +67,7 @@ pub struct Version {
     /// Frozen memtables waiting for the flusher, oldest first.
     pub frozen: Vec<Arc<Memtable>>,
     /// Tables per layer.
-    pub layers: Vec<Vec<Arc<TableHandle>>>,
+    pub layers: Vec<Vec<TableRef>>,
     /// Every WAL record at or below this seqno is in a table.
     pub flushed_seqno: SeqNo,
 }
@@ -74,10 +75,10 @@ pub struct Version {
 impl Version {
     /// Tables ordered oldest data first (deepest layer first, then by seqno), so that a reader
     /// applying sources in this order, then frozen then active memtables, lets newer writes win.
-    pub fn tables_oldest_first(&self) -> Vec<Arc<TableHandle>> {
+    pub fn tables_oldest_first(&self) -> Vec<TableRef> {
         let mut out = Vec::new();
         for layer in self.layers.iter().rev() {
-            let mut l: Vec<Arc<TableHandle>> = layer.clone();
+            let mut l: Vec<TableRef> = layer.clone();
             l.sort_by_key(|t| t.max_seq);
             out.extend(l);
         }
@@ -93,6 +94,37 @@ impl Version {
 
     pub fn table_count(&self) -> usize {
         self.layers.iter().map(|l| l.len()).sum()
+    }
+}
+
+impl FlushEdit for Version {
+    type FrozenId = Arc<Memtable>;
+    type Table = TableRef;
+
+    fn without_frozen(&self, frozen: &Arc<Memtable>) -> Version {
+        Version {
+            active: self.active.clone(),
+            frozen: self
+                .frozen
+                .iter()
+                .filter(|f| !Arc::ptr_eq(f, frozen))
+                .cloned()
+                .collect(),
+            layers: self.layers.clone(),
+            flushed_seqno: self.flushed_seqno.max(frozen.max_seqno()),
+        }
+    }
+
+    fn with_table(&self, table: TableRef) -> Version {
+        let mut layers = self.layers.clone();
+        let layer = table.layer;
+        layers[layer].push(table);
+        Version {
+            active: self.active.clone(),
+            frozen: self.frozen.clone(),
+            layers,
+            flushed_seqno: self.flushed_seqno,
+        }
     }
 }
 
@@ -215,10 +247,12 @@ pub fn table_path(db_dir: &Path, file: u64) -> PathBuf {
 /// The live catalog of one database: the current version and the manifest.
 pub struct VersionSet {
     dir: PathBuf,
-    current: RwLock<Arc<Version>>,
-    /// Held while publishing a version: serializes every catalog change.
+    current: VersionCell<Version>,
+    /// Held while changing the catalog: the manifest edit is appended (and fsynced) before the
+    /// version that reflects it is published.
     manifest: Mutex<ManifestWriter>,
     next_file: AtomicU64,
+    deleter: Arc<TableDeleter>,
 }
 
 fn manifest_number(name: &str) -> Option<u64> {
@@ -288,13 +322,15 @@ impl VersionSet {
         }
 
         // Open named tables; remove orphans.
-        let mut layers: Vec<Vec<Arc<TableHandle>>> = vec![Vec::new(); LAYERS];
+        let deleter = Arc::new(TableDeleter);
+        let mut layers: Vec<Vec<TableRef>> = vec![Vec::new(); LAYERS];
         for r in &records {
             let path = table_path(dir, r.file);
             let table = Table::open(&path)?;
-            layers[r.layer].push(Arc::new(TableHandle::new(
-                r.file, r.layer, r.min_seq, r.max_seq, table,
-            )));
+            layers[r.layer].push(FileRef::new(
+                TableHandle::new(r.file, r.layer, r.min_seq, r.max_seq, table),
+                deleter.clone(),
+            ));
         }
         for e in fs::read_dir(&sst_dir)
             .ctx(|| format!("list {}", sst_dir.display()))?
@@ -342,27 +378,26 @@ impl VersionSet {
 
         Ok(VersionSet {
             dir: dir.to_path_buf(),
-            current: RwLock::new(Arc::new(Version {
+            current: VersionCell::new(Version {
                 active: Arc::new(Memtable::new()),
                 frozen: Vec::new(),
                 layers,
                 flushed_seqno: flushed,
-            })),
+            }),
             manifest: Mutex::new(writer),
             next_file: AtomicU64::new(next_file),
+            deleter,
         })
     }
 
     /// The current version (a cheap `Arc` clone: a consistent snapshot for a reader).
     pub fn current(&self) -> Arc<Version> {
-        self.current
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.current.current()
     }
 
-    fn publish(&self, v: Version) {
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(v);
+    /// Wrap a newly written table for the catalog.
+    pub fn table_ref(&self, t: TableHandle) -> TableRef {
+        FileRef::new(t, self.deleter.clone())
     }
 
     fn lock_manifest(&self) -> std::sync::MutexGuard<'_, ManifestWriter> {
@@ -373,16 +408,17 @@ impl VersionSet {
     /// a fresh memtable is active. Returns the frozen memtable.
     pub fn freeze_active(&self) -> Arc<Memtable> {
         let _guard = self.lock_manifest();
-        let cur = self.current();
-        let mut frozen = cur.frozen.clone();
-        frozen.push(cur.active.clone());
-        self.publish(Version {
-            active: Arc::new(Memtable::new()),
-            frozen,
-            layers: cur.layers.clone(),
-            flushed_seqno: cur.flushed_seqno,
-        });
-        cur.active.clone()
+        self.current.edit(|cur| {
+            let mut frozen = cur.frozen.clone();
+            frozen.push(cur.active.clone());
+            let next = Version {
+                active: Arc::new(Memtable::new()),
+                frozen,
+                layers: cur.layers.clone(),
+                flushed_seqno: cur.flushed_seqno,
+            };
+            (next, cur.active.clone())
+        })
     }
 
     /// Allocate a new table file number and its path.
@@ -393,11 +429,7 @@ impl VersionSet {
 
     /// Install a flushed memtable: log the edit (fsynced), then publish a version with the table
     /// in C0 and without the frozen memtable. Returns the new flushed seqno.
-    pub fn install_flush(
-        &self,
-        frozen: &Arc<Memtable>,
-        table: Option<Arc<TableHandle>>,
-    ) -> Result<SeqNo> {
+    pub fn install_flush(&self, frozen: &Arc<Memtable>, table: Option<TableRef>) -> Result<SeqNo> {
         let mut m = self.lock_manifest();
         let cur = self.current();
         let flushed = cur.flushed_seqno.max(frozen.max_seqno());
@@ -416,33 +448,15 @@ impl VersionSet {
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
         };
         m.append(&edit)?;
-        let mut layers = cur.layers.clone();
-        if let Some(t) = table {
-            layers[0].push(t);
-        }
-        self.publish(Version {
-            active: cur.active.clone(),
-            frozen: cur
-                .frozen
-                .iter()
-                .filter(|f| !Arc::ptr_eq(f, frozen))
-                .cloned()
-                .collect(),
-            layers,
-            flushed_seqno: flushed,
-        });
+        // One publish removes the frozen memtable and adds its table.
+        self.current.install_flush(frozen, table);
         Ok(flushed)
     }
 
     /// Replace tables (compaction): log the edit, publish, and mark removed tables obsolete so
     /// their files go once the last reader's version drops them.
-    pub fn replace_tables(
-        &self,
-        removed: &[Arc<TableHandle>],
-        added: Vec<Arc<TableHandle>>,
-    ) -> Result<()> {
+    pub fn replace_tables(&self, removed: &[TableRef], added: Vec<TableRef>) -> Result<()> {
         let mut m = self.lock_manifest();
-        let cur = self.current();
         let edit = VersionEdit {
             add: added
                 .iter()
@@ -458,25 +472,28 @@ impl VersionSet {
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
         };
         m.append(&edit)?;
-        let mut layers: Vec<Vec<Arc<TableHandle>>> = cur
-            .layers
-            .iter()
-            .map(|l| {
-                l.iter()
-                    .filter(|t| !removed.iter().any(|r| Arc::ptr_eq(r, t)))
-                    .cloned()
-                    .collect()
-            })
-            .collect();
-        for t in added {
-            let layer = t.layer;
-            layers[layer].push(t);
-        }
-        self.publish(Version {
-            active: cur.active.clone(),
-            frozen: cur.frozen.clone(),
-            layers,
-            flushed_seqno: cur.flushed_seqno,
+        self.current.edit(|cur| {
+            let mut layers: Vec<Vec<TableRef>> = cur
+                .layers
+                .iter()
+                .map(|l| {
+                    l.iter()
+                        .filter(|t| !removed.iter().any(|r| r.file == t.file))
+                        .cloned()
+                        .collect()
+                })
+                .collect();
+            for t in added {
+                let layer = t.layer;
+                layers[layer].push(t);
+            }
+            let next = Version {
+                active: cur.active.clone(),
+                frozen: cur.frozen.clone(),
+                layers,
+                flushed_seqno: cur.flushed_seqno,
+            };
+            (next, ())
         });
         for r in removed {
             r.mark_obsolete();
@@ -516,6 +533,75 @@ mod tests {
         };
         assert_eq!(VersionEdit::decode(&e.encode()), Some(e));
         assert_eq!(VersionEdit::decode(&[9]), None);
+    }
+
+    fn write_table(vs: &VersionSet, m: &Arc<Memtable>) -> TableRef {
+        use crate::sstable::TableWriter;
+        use crate::types::{Column, Values};
+        let (file, path) = vs.new_table();
+        let mut w = TableWriter::create(&path).unwrap();
+        let col = Column {
+            timestamps: vec![1, 2],
+            values: Values::Float(vec![1.0, 2.0]),
+        };
+        w.add(1, "m", "v", &col).unwrap();
+        w.finish().unwrap();
+        let t = Table::open(&path).unwrap();
+        vs.table_ref(TableHandle::new(file, 0, m.min_seqno(), m.max_seqno(), t))
+    }
+
+    #[test]
+    fn replaced_tables_live_until_the_last_reader_drops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = VersionSet::open(dir.path()).unwrap();
+        let frozen = vs.freeze_active();
+        let t = write_table(&vs, &frozen);
+        let path = t.table.path().to_path_buf();
+        vs.install_flush(&frozen, Some(t.clone())).unwrap();
+        drop(t);
+        let reader = vs.current();
+        assert_eq!(reader.table_count(), 1);
+        assert!(reader.frozen.is_empty());
+
+        let old = reader.layers[0].clone();
+        vs.replace_tables(&old, Vec::new()).unwrap();
+        drop(old);
+        assert_eq!(vs.current().table_count(), 0);
+        assert!(path.exists(), "a reader's version still names the file");
+        drop(reader);
+        assert!(
+            !path.exists(),
+            "deleted once the last version naming it is gone"
+        );
+
+        // The manifest agrees after a restart.
+        drop(vs);
+        let vs = VersionSet::open(dir.path()).unwrap();
+        assert_eq!(vs.current().table_count(), 0);
+    }
+
+    #[test]
+    fn flushed_tables_and_seqno_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = VersionSet::open(dir.path()).unwrap();
+        let frozen = vs.freeze_active();
+        frozen.apply(
+            7,
+            &crate::types::WriteBatch {
+                new_series: vec![],
+                rows: vec![crate::types::Row {
+                    series: 1,
+                    timestamp: 1,
+                    fields: vec![(Arc::from("v"), crate::types::FieldValue::Float(1.0))],
+                }],
+            },
+        );
+        let t = write_table(&vs, &frozen);
+        assert_eq!(vs.install_flush(&frozen, Some(t)).unwrap(), 7);
+        drop(vs);
+        let vs = VersionSet::open(dir.path()).unwrap();
+        let v = vs.current();
+        assert_eq!((v.table_count(), v.flushed_seqno), (1, 7));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::query::plan::{
 use crate::query::result::{SeriesResult, Value};
 use crate::series::{SeriesIndex, SeriesInfo};
 use crate::types::{Column, FieldType, FieldValue, SeriesId};
-use crate::version::{TableHandle, Version};
+use crate::version::{TableRef, Version};
 
 /// Most GROUP BY time buckets one query may produce.
 const MAX_BUCKETS: i64 = 10_000_000;
@@ -24,7 +24,7 @@ const MAX_BUCKETS: i64 = 10_000_000;
 /// The data sources of one snapshot, in the order newer-wins merging needs.
 pub struct Snapshot {
     pub version: Arc<Version>,
-    tables: Vec<Arc<TableHandle>>,
+    tables: Vec<TableRef>,
     memtables: Vec<Arc<Memtable>>,
 }
 
