@@ -20,6 +20,7 @@ pub struct Config {
     write_timeout: Duration,
     max_body_bytes: usize,
     max_line_bytes: usize,
+    query_timeout: Duration,
 }
 
 impl Default for Config {
@@ -32,6 +33,7 @@ impl Default for Config {
             write_timeout: Duration::from_secs(10),
             max_body_bytes: 25_000_000,
             max_line_bytes: 64 << 10,
+            query_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -88,6 +90,17 @@ impl Config {
     pub fn max_line_bytes(mut self, n: usize) -> Self {
         self.max_line_bytes = n;
         self
+    }
+
+    /// Deadline of one query: past it the query's tasks stop, their permits are returned and
+    /// the query fails with an error naming this limit. Zero means no deadline. Default 30 s.
+    pub fn query_timeout(mut self, d: Duration) -> Self {
+        self.query_timeout = d;
+        self
+    }
+
+    pub fn get_query_timeout(&self) -> Duration {
+        self.query_timeout
     }
 
     pub fn get_memtable_size_bytes(&self) -> usize {

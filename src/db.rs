@@ -10,6 +10,8 @@ use crate::engine::{now_ns, Database, WriteOutcome};
 use crate::error::{Error, IoContext, Result};
 use crate::lineproto::{self, Precision};
 use crate::query::{self, QueryOptions, QueryResponse};
+use strata_actors::query_pool::DEADLINE_EXCEEDED;
+use strata_actors::{CancelToken, FlumeMailbox, Query, QueryPool};
 
 /// An open strata data directory.
 ///
@@ -24,10 +26,21 @@ use crate::query::{self, QueryOptions, QueryResponse};
 /// # Ok(()) }
 /// ```
 pub struct Db {
+    dbs: Arc<Databases>,
+    /// Runs every query: a bounded queue, a fixed set of workers, deadlines and cancellation
+    /// (`strata_actors::query_pool`, model-checked in `loom_tests/tests/query_pool.rs`).
+    pool: QueryPool<FlumeMailbox>,
+    _lock: File,
+}
+
+/// Waiting queries beyond which a query is refused with [`Error::QueryQueueFull`] (HTTP 503).
+pub const QUERY_QUEUE_DEPTH: usize = 64;
+
+/// The databases of a data directory (shared by the embedded API and the query workers).
+pub struct Databases {
     root: PathBuf,
     config: Config,
-    databases: RwLock<BTreeMap<String, Arc<Database>>>,
-    _lock: File,
+    map: RwLock<BTreeMap<String, Arc<Database>>>,
 }
 
 /// What [`Db::write_lines`] accomplished.
@@ -80,55 +93,39 @@ impl Db {
                 databases.insert(name, Arc::new(db));
             }
         }
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Db {
-            root,
-            config,
-            databases: RwLock::new(databases),
+            dbs: Arc::new(Databases {
+                root,
+                config,
+                map: RwLock::new(databases),
+            }),
+            pool: QueryPool::new(workers, QUERY_QUEUE_DEPTH, workers),
             _lock: lock,
         })
     }
 
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.dbs.config
     }
 
     pub fn path(&self) -> &Path {
-        &self.root
+        &self.dbs.root
     }
 
     /// Create a database (no error if it exists, as InfluxDB 1.x).
     pub fn create_database(&self, name: &str) -> Result<()> {
-        if !valid_db_name(name) {
-            return Err(Error::InvalidDatabaseName(name.to_string()));
-        }
-        let mut dbs = self.databases.write().unwrap_or_else(|p| p.into_inner());
-        if dbs.contains_key(name) {
-            return Ok(());
-        }
-        let db = Database::open(name, &self.root.join(name), &self.config)?;
-        crate::version::sync_dir(&self.root)?;
-        dbs.insert(name.to_string(), Arc::new(db));
-        Ok(())
+        self.dbs.create_database(name)
     }
 
     /// Names of the databases, sorted.
     pub fn database_names(&self) -> Vec<String> {
-        self.databases
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .keys()
-            .cloned()
-            .collect()
+        self.dbs.database_names()
     }
 
     /// The named database.
     pub fn database(&self, name: &str) -> Result<Arc<Database>> {
-        self.databases
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::DatabaseNotFound(name.to_string()))
+        self.dbs.database(name)
     }
 
     /// Write line protocol (nanosecond timestamps) to a database.
@@ -151,7 +148,7 @@ impl Db {
             text,
             precision,
             default_ts,
-            self.config.get_max_line_bytes(),
+            self.config().get_max_line_bytes(),
         );
         let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
         let mut dropped = parsed.errors.len();
@@ -180,15 +177,35 @@ impl Db {
         self.query_with(q, &QueryOptions::new(db))
     }
 
-    /// Run a query with options (database, epoch rendering).
+    /// Run a query with options. The text is parsed here (a syntax error fails the request with
+    /// [`Error::Parse`]); the statements then run as one task on the query pool, under
+    /// `query_timeout`. Dropping the caller (a client that goes away) cancels it.
     pub fn query_with(&self, q: &str, opts: &QueryOptions) -> Result<QueryResponse> {
-        query::run(self, q, opts)
+        let statements = crate::query::influxql::parse(q)?;
+        let dbs = self.dbs.clone();
+        let opts = opts.clone();
+        let timeout = self.config().get_query_timeout();
+        let task = Query::new(1)
+            .task(move |token: &CancelToken| query::run(&dbs, &statements, &opts, token))
+            .timeout((!timeout.is_zero()).then_some(timeout));
+        let handle = self
+            .pool
+            .submit(task)
+            .map_err(|_| Error::QueryQueueFull(QUERY_QUEUE_DEPTH))?;
+        match handle.wait() {
+            Ok(mut r) => Ok(r.pop().unwrap_or_default()),
+            Err(e) if e == DEADLINE_EXCEEDED => Err(Error::QueryStopped(format!(
+                "it ran longer than query_timeout ({timeout:?})"
+            ))),
+            Err(e) => Err(Error::QueryStopped(e)),
+        }
     }
 
     /// Flush every database: afterwards everything acknowledged is in tables.
     pub fn flush(&self) -> Result<()> {
         let dbs: Vec<Arc<Database>> = self
-            .databases
+            .dbs
+            .map
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
@@ -207,7 +224,8 @@ impl Db {
 
     fn close_all(&self) -> Result<()> {
         let dbs: Vec<Arc<Database>> = self
-            .databases
+            .dbs
+            .map
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
@@ -220,6 +238,43 @@ impl Db {
             }
         }
         first_err.map_or(Ok(()), Err)
+    }
+}
+
+impl Databases {
+    /// Create a database (no error if it exists, as InfluxDB 1.x).
+    pub fn create_database(&self, name: &str) -> Result<()> {
+        if !valid_db_name(name) {
+            return Err(Error::InvalidDatabaseName(name.to_string()));
+        }
+        let mut dbs = self.map.write().unwrap_or_else(|p| p.into_inner());
+        if dbs.contains_key(name) {
+            return Ok(());
+        }
+        let db = Database::open(name, &self.root.join(name), &self.config)?;
+        crate::version::sync_dir(&self.root)?;
+        dbs.insert(name.to_string(), Arc::new(db));
+        Ok(())
+    }
+
+    /// Names of the databases, sorted.
+    pub fn database_names(&self) -> Vec<String> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The named database.
+    pub fn database(&self, name: &str) -> Result<Arc<Database>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::DatabaseNotFound(name.to_string()))
     }
 }
 

@@ -73,6 +73,15 @@ pub enum Error {
         committing: bool,
     },
 
+    /// A query was stopped before it finished: its deadline (`query_timeout`) passed, it was
+    /// killed, or its client went away.
+    #[error("query stopped: {0}")]
+    QueryStopped(String),
+
+    /// Too many queries are waiting; try again later (HTTP 503).
+    #[error("too many queries: all {0} places in the query queue are taken; retry later")]
+    QueryQueueFull(usize),
+
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]
     Poisoned(String),

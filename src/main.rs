@@ -65,6 +65,9 @@ struct EngineArgs {
     /// Longest line-protocol line in bytes.
     #[arg(long, env = "STRATA_MAX_LINE_BYTES", default_value_t = 64 << 10)]
     max_line_bytes: usize,
+    /// Seconds a query may run before it is stopped (0: no limit).
+    #[arg(long, env = "STRATA_QUERY_TIMEOUT_SECS", default_value_t = 30.0)]
+    query_timeout_secs: f64,
 }
 
 impl EngineArgs {
@@ -77,6 +80,7 @@ impl EngineArgs {
             .write_timeout(Duration::from_secs_f64(self.write_timeout_secs.max(0.0)))
             .max_body_bytes(self.max_body_bytes)
             .max_line_bytes(self.max_line_bytes)
+            .query_timeout(Duration::from_secs_f64(self.query_timeout_secs.max(0.0)))
     }
 }
 

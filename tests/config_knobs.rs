@@ -195,6 +195,20 @@ fn wal_batch_max_bytes_bounds_a_group_commit() {
 }
 
 #[test]
+fn query_timeout_stops_a_query_and_zero_means_none() {
+    let (_d, db) = open(Config::new().query_timeout(Duration::from_nanos(1)));
+    db.write_lines("c", &lines(0, 100)).unwrap();
+    let e = db.query("c", "SELECT count(v) FROM m").unwrap_err();
+    assert!(matches!(e, strata::Error::QueryStopped(_)), "{e:?}");
+    assert!(e.to_string().contains("query_timeout"), "{e}");
+
+    let (_d, db) = open(Config::new().query_timeout(Duration::ZERO));
+    db.write_lines("c", &lines(0, 100)).unwrap();
+    let r = db.query("c", "SELECT count(v) FROM m").unwrap();
+    assert!(r.to_json().contains(",100]"), "{}", r.to_json());
+}
+
+#[test]
 fn invalid_values_are_refused_with_the_knob_named() {
     let dir = tempfile::tempdir().unwrap();
     let e = Db::open(dir.path(), Config::new().max_frozen_memtables(0))

@@ -17,6 +17,11 @@ use crate::query::result::{SeriesResult, Value};
 use crate::series::{SeriesIndex, SeriesInfo};
 use crate::types::{Column, FieldType, FieldValue, SeriesId};
 use crate::version::{TableRef, Version};
+use strata_actors::CancelToken;
+
+fn check(token: &CancelToken) -> Result<()> {
+    token.check().map_err(Error::QueryStopped)
+}
 
 /// Most GROUP BY time buckets one query may produce.
 const MAX_BUCKETS: i64 = 10_000_000;
@@ -67,7 +72,11 @@ enum Col {
 }
 
 /// Run a SELECT plan.
-pub fn execute_select(db: &Database, plan: &SelectPlan) -> Result<Vec<SeriesResult>> {
+pub fn execute_select(
+    db: &Database,
+    plan: &SelectPlan,
+    token: &CancelToken,
+) -> Result<Vec<SeriesResult>> {
     let snap = Snapshot::new(db.versions().current());
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();
@@ -82,7 +91,7 @@ pub fn execute_select(db: &Database, plan: &SelectPlan) -> Result<Vec<SeriesResu
     names.dedup();
     let mut out = Vec::new();
     for name in names {
-        out.extend(select_measurement(index, &snap, plan, &name)?);
+        out.extend(select_measurement(index, &snap, plan, &name, token)?);
     }
     Ok(out)
 }
@@ -125,6 +134,7 @@ fn select_measurement(
     snap: &Snapshot,
     plan: &SelectPlan,
     measurement: &str,
+    token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
     let Some(mi) = index.measurement(measurement) else {
         return Ok(Vec::new());
@@ -218,9 +228,9 @@ fn select_measurement(
     let mut out = Vec::new();
     for (gkey, members) in groups {
         let values = if aggregate {
-            aggregate_group(snap, plan, &cols, &members)?
+            aggregate_group(snap, plan, &cols, &members, token)?
         } else {
-            raw_group(snap, plan, &cols, &members)?
+            raw_group(snap, plan, &cols, &members, token)?
         };
         if values.is_empty() {
             continue;
@@ -334,10 +344,12 @@ fn raw_group(
     plan: &SelectPlan,
     cols: &[Col],
     members: &[Arc<SeriesInfo>],
+    token: &CancelToken,
 ) -> Result<Vec<Vec<Value>>> {
     let fields = needed_fields(plan, cols);
     let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
     for s in members {
+        check(token)?;
         for (ts, vals) in joined_rows(snap, plan, s.id, &fields)? {
             let mut any_field = false;
             let mut row = Vec::with_capacity(cols.len() + 1);
@@ -472,6 +484,7 @@ fn aggregate_group(
     plan: &SelectPlan,
     cols: &[Col],
     members: &[Arc<SeriesInfo>],
+    token: &CancelToken,
 ) -> Result<Vec<Vec<Value>>> {
     let aggs: Vec<(AggFn, String)> = cols
         .iter()
@@ -501,6 +514,7 @@ fn aggregate_group(
     };
     let mut data_min = i64::MAX;
     for s in members {
+        check(token)?;
         if plan.field_filter.is_some() {
             for (ts, vals) in joined_rows(snap, plan, s.id, &fields)? {
                 data_min = data_min.min(ts);

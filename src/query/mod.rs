@@ -10,11 +10,12 @@ pub mod result;
 
 use std::collections::BTreeMap;
 
-use crate::db::Db;
+use crate::db::Databases as Db;
 use crate::engine::{now_ns, Database};
 use crate::error::{Error, Result};
 use influxql::ast::{MeasurementName, Source, Statement, TagKeyFilter};
 pub use result::{Epoch, QueryResponse, SeriesResult, StatementResult, Value};
+use strata_actors::CancelToken;
 
 /// Per-request query options.
 #[derive(Clone, Debug, Default)]
@@ -31,15 +32,21 @@ impl QueryOptions {
     }
 }
 
-/// Parse and run every statement of `q`. A parse error fails the whole request (HTTP 400, as
-/// InfluxDB 1.x); an error in one statement is reported in that statement's result and the
-/// others still run.
-pub fn run(db: &Db, q: &str, opts: &QueryOptions) -> Result<QueryResponse> {
-    let statements = influxql::parse(q)?;
+/// Run parsed statements (on a query-pool worker). An error in one statement is reported in
+/// that statement's result and the others still run; a tripped `token` (deadline, kill, client
+/// gone) stops the whole query with its reason.
+pub fn run(
+    db: &Db,
+    statements: &[Statement],
+    opts: &QueryOptions,
+    token: &CancelToken,
+) -> Result<QueryResponse, String> {
     let now = now_ns();
     let mut results = Vec::with_capacity(statements.len());
     for (i, st) in statements.iter().enumerate() {
-        let r = match run_statement(db, st, opts, now) {
+        token.check()?;
+        let r = match run_statement(db, st, opts, now, token) {
+            Err(Error::QueryStopped(reason)) => return Err(reason),
             Ok(series) => StatementResult {
                 statement_id: i,
                 series,
@@ -112,13 +119,14 @@ fn run_statement(
     st: &Statement,
     opts: &QueryOptions,
     now: i64,
+    token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
     match st {
         Statement::Select(s) => {
             let name = database_for(opts, source_database(&s.sources))?;
             let d = db.database(name)?;
             let plan = compile::compile_select(&d, s, now)?;
-            exec::execute_select(&d, &plan)
+            exec::execute_select(&d, &plan, token)
         }
         Statement::ShowDatabases => Ok(vec![one_column("databases", "name", db.database_names())]),
         Statement::CreateDatabase { name, retention } => {

@@ -214,6 +214,9 @@ async fn query(
             )
         }
         Ok(Err(e @ Error::Parse { .. })) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Ok(Err(e @ Error::QueryQueueFull(_))) => {
+            json_error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        }
         Ok(Err(e)) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
