@@ -260,6 +260,16 @@ pub fn bind_unix(path: &Path, mode: u32) -> Result<std::os::unix::net::UnixListe
 /// Serve until SIGINT or SIGTERM, then stop accepting, drain the database to disk and remove
 /// the socket.
 pub async fn serve(db: Arc<Db>, opts: ServeOptions) -> Result<()> {
+    serve_until(db, opts, shutdown_signal()).await
+}
+
+/// Serve until `shutdown` completes, then stop accepting, drain the database to disk and remove
+/// the socket (what [`serve`] does on a signal; embedders pass their own trigger).
+pub async fn serve_until(
+    db: Arc<Db>,
+    opts: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     let unix = tokio::net::UnixListener::from_std(bind_unix(&opts.socket, opts.socket_mode)?)
         .ctx(|| "register socket with tokio".to_string())?;
     let app = router(db.clone());
@@ -293,7 +303,7 @@ pub async fn serve(db: Arc<Db>, opts: ServeOptions) -> Result<()> {
     tracing::info!(socket = %opts.socket.display(), tcp = ?opts.tcp, "strata is serving");
     println!("strata: listening on unix socket {}", opts.socket.display());
 
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down: draining writes to disk");
     let _ = stop_tx.send(true);
     for t in tasks {
