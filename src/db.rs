@@ -203,14 +203,7 @@ impl Db {
 
     /// Flush every database: afterwards everything acknowledged is in tables.
     pub fn flush(&self) -> Result<()> {
-        let dbs: Vec<Arc<Database>> = self
-            .dbs
-            .map
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let dbs = self.dbs.all();
         for d in dbs {
             d.flush()?;
         }
@@ -223,14 +216,7 @@ impl Db {
     }
 
     fn close_all(&self) -> Result<()> {
-        let dbs: Vec<Arc<Database>> = self
-            .dbs
-            .map
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let dbs = self.dbs.all();
         let mut first_err = None;
         for d in dbs {
             if let Err(e) = d.close() {
@@ -242,6 +228,16 @@ impl Db {
 }
 
 impl Databases {
+    /// Every open database.
+    fn all(&self) -> Vec<Arc<Database>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Create a database (no error if it exists, as InfluxDB 1.x).
     pub fn create_database(&self, name: &str) -> Result<()> {
         if !valid_db_name(name) {
