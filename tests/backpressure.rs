@@ -14,16 +14,25 @@ fn line(i: usize) -> String {
     format!("m,k=x v={i}i {}\n", i as i64 * 1_000_000)
 }
 
-/// Wait until `counter` stops moving for `quiet`, returning its value.
-fn settle(counter: &AtomicUsize, quiet: Duration) -> usize {
-    let mut last = counter.load(Ordering::SeqCst);
+/// Wait until the pipeline is full — `frozen` frozen memtables exist and `counter` has stopped
+/// moving — and return the counter. Fails loudly after 60 s.
+fn wait_stalled(d: &strata::engine::Database, frozen: usize, counter: &AtomicUsize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut last = usize::MAX;
+    let mut quiet = 0;
     loop {
-        std::thread::sleep(quiet);
+        std::thread::sleep(Duration::from_millis(100));
         let now = counter.load(Ordering::SeqCst);
-        if now == last {
+        let full = d.versions().current().frozen.len() == frozen;
+        quiet = if full && now == last { quiet + 1 } else { 0 };
+        if quiet >= 3 {
             return now;
         }
         last = now;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the writer never stalled ({now} writes)"
+        );
     }
 }
 
@@ -50,20 +59,17 @@ fn writers_wait_while_the_flusher_is_held_and_resume_after() {
             }
         })
     };
-    let stalled_at = settle(&done, Duration::from_millis(300));
+    // max_frozen_memtables = 1 queued, one held by the paused flusher, one frozen and blocked in
+    // the hand-off: the bound documented on Config::max_frozen_memtables.
+    let stalled_at = wait_stalled(&d, 1 + 2, &done);
     assert!(
         stalled_at < total,
         "the writer must be blocked by backpressure"
     );
     assert!(!writer.is_finished());
-    let v = d.versions().current();
-    // One queued (max_frozen_memtables = 1), one held by the paused flusher, one frozen and
-    // blocked in the hand-off: the bound documented on Config::max_frozen_memtables.
-    assert_eq!(
-        v.frozen.len(),
-        1 + 2,
-        "max_frozen_memtables queued, plus the one being written and the one being handed off"
-    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(done.load(Ordering::SeqCst), stalled_at, "still blocked");
+    assert_eq!(d.versions().current().frozen.len(), 1 + 2, "and never more");
 
     d.set_flush_paused(false);
     writer.join().unwrap();

@@ -73,16 +73,26 @@ impl Filler {
         Filler { done, stop, thread }
     }
 
-    /// Wait until the writer has made no progress for 300 ms (it is blocked); its count.
-    fn wait_stalled(&self) -> usize {
+    /// Wait until the writer is blocked by backpressure — `max_frozen + 2` frozen memtables
+    /// exist (see Config::max_frozen_memtables) and it has stopped making progress — and
+    /// return how many writes it completed. Fails loudly after 60 s.
+    fn wait_stalled(&self, d: &strata::engine::Database, max_frozen: usize) -> usize {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let mut last = usize::MAX;
+        let mut quiet = 0;
         loop {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(100));
             let now = self.done.load(Ordering::SeqCst);
-            if now == last {
+            let full = d.versions().current().frozen.len() == max_frozen + 2;
+            quiet = if full && now == last { quiet + 1 } else { 0 };
+            if quiet >= 3 {
                 return now;
             }
             last = now;
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never stalled ({now} writes)"
+            );
         }
     }
 
@@ -103,7 +113,7 @@ fn writes_before_stall(max_frozen: usize) -> usize {
     let d = db.database("c").unwrap();
     d.set_flush_paused(true);
     let f = Filler::start(&db);
-    let stalled = f.wait_stalled();
+    let stalled = f.wait_stalled(&d, max_frozen);
     f.stop.store(true, Ordering::SeqCst);
     d.set_flush_paused(false);
     f.stop();
@@ -152,7 +162,7 @@ fn syncs_for_queued_writers(batch_max: usize) -> u64 {
     d.set_flush_paused(true);
     // Stall the pipeline: the WAL writer ends up blocked handing a batch to the memtable.
     let f = Filler::start(&db);
-    f.wait_stalled();
+    f.wait_stalled(&d, 1);
     // 16 more writers: some fill the memtable's mailbox, the rest queue for the WAL writer.
     let before = d.stats().wal_syncs.load(Ordering::SeqCst);
     let queued: Vec<_> = (0..16)
