@@ -70,6 +70,7 @@ pub struct Database {
     config: Config,
     gate: Arc<FlushGate>,
     stats: Arc<Stats>,
+    trimmer: WalTrimmer,
 }
 
 /// Counters of one database's activity.
@@ -300,7 +301,7 @@ impl Database {
             let sink = Flusher {
                 versions: versions.clone(),
                 index: index.clone(),
-                trimmer,
+                trimmer: trimmer.clone(),
                 gate: gate.clone(),
             };
             let health2 = health.clone();
@@ -322,6 +323,7 @@ impl Database {
             config: config.clone(),
             gate,
             stats,
+            trimmer,
         })
     }
 
@@ -479,7 +481,11 @@ impl Database {
         for t in threads {
             let _ = t.join();
         }
-        self.health.check().map_err(Error::Poisoned)
+        self.health.check().map_err(Error::Poisoned)?;
+        // The WAL writer has closed its last segment and the flusher has put everything in
+        // tables: no segment is needed any more.
+        self.trimmer.trim(self.versions.current().flushed_seqno)?;
+        Ok(())
     }
 
     /// Whether a background failure has poisoned this database.

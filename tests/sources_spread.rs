@@ -97,6 +97,10 @@ fn a_query_sees_tables_frozen_and_active_memtables_together() {
     d.set_flush_paused(false);
     drop(d);
     db.close().unwrap();
+    let wal_left = std::fs::read_dir(dir.path().join("d").join("wal"))
+        .unwrap()
+        .count();
+    assert_eq!(wal_left, 0, "a clean close leaves no WAL segment behind");
     let db = Db::open(dir.path(), cfg).unwrap();
     assert_eq!(answers(&db), a);
     let d = db.database("d").unwrap();

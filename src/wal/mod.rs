@@ -331,6 +331,20 @@ impl std::fmt::Debug for Wal {
     }
 }
 
+impl Drop for Wal {
+    /// On close the active segment becomes a closed one (with its highest seqno), so the
+    /// trimmer may delete it once everything in it is flushed: a clean shutdown leaves no WAL
+    /// segment behind. Appends that were never synced are not in the file and were never
+    /// acknowledged.
+    fn drop(&mut self) {
+        let mut st = lock(&self.shared);
+        if st.active == self.active_no {
+            st.closed.insert(self.active_no, self.active_max);
+            st.active = 0; // segment numbers start at 1: no segment is active any more
+        }
+    }
+}
+
 /// A cloneable, `Send + Sync` handle that deletes closed WAL segments.
 #[derive(Clone, Debug)]
 pub struct WalTrimmer {
