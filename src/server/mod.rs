@@ -104,8 +104,32 @@ fn write_status(e: &Error) -> StatusCode {
     }
 }
 
+/// Decompress a gzip body (`Content-Encoding: gzip`, as Telegraf and client libraries send),
+/// refusing to produce more than `limit` bytes.
+fn gunzip(data: &[u8], limit: usize) -> std::result::Result<Vec<u8>, Response> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut dec = flate2::read::GzDecoder::new(data).take(limit as u64 + 1);
+    if let Err(e) = dec.read_to_end(&mut out) {
+        return Err(json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("body is not valid gzip: {e}"),
+        ));
+    }
+    if out.len() > limit {
+        return Err(json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!(
+                "request body too large: the limit is {limit} bytes after decompression (max_body_bytes)"
+            ),
+        ));
+    }
+    Ok(out)
+}
+
 async fn write(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
     body: Body,
 ) -> Response {
@@ -134,7 +158,19 @@ async fn write(
             )
         }
     };
-    let text = match String::from_utf8(bytes.to_vec()) {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let bytes = if gzip {
+        match gunzip(&bytes, limit) {
+            Ok(b) => b,
+            Err(r) => return r,
+        }
+    } else {
+        bytes.to_vec()
+    };
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             return json_error(

@@ -28,11 +28,26 @@ fn percent_encode(s: &str) -> String {
 
 /// One HTTP/1.1 request over a Unix socket (Connection: close; body read to EOF).
 pub fn request(socket: &Path, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
+    request_with(socket, method, path_and_query, &[], body)
+}
+
+/// [`request`] with extra headers (`("Content-Encoding", "gzip")`).
+pub fn request_with(
+    socket: &Path,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
     let mut s =
         UnixStream::connect(socket).unwrap_or_else(|e| panic!("connect {}: {e}", socket.display()));
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n",
+        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n{extra}\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
