@@ -106,20 +106,20 @@ fn write_status(e: &Error) -> StatusCode {
 
 /// Decompress a gzip body (`Content-Encoding: gzip`, as Telegraf and client libraries send),
 /// refusing to produce more than `limit` bytes.
-fn gunzip(data: &[u8], limit: usize) -> std::result::Result<Vec<u8>, Response> {
+fn gunzip(data: &[u8], limit: usize) -> std::result::Result<Vec<u8>, (StatusCode, String)> {
     use std::io::Read;
     let mut out = Vec::new();
     let mut dec = flate2::read::GzDecoder::new(data).take(limit as u64 + 1);
     if let Err(e) = dec.read_to_end(&mut out) {
-        return Err(json_error(
+        return Err((
             StatusCode::BAD_REQUEST,
-            &format!("body is not valid gzip: {e}"),
+            format!("body is not valid gzip: {e}"),
         ));
     }
     if out.len() > limit {
-        return Err(json_error(
+        return Err((
             StatusCode::PAYLOAD_TOO_LARGE,
-            &format!(
+            format!(
                 "request body too large: the limit is {limit} bytes after decompression (max_body_bytes)"
             ),
         ));
@@ -165,7 +165,7 @@ async fn write(
     let bytes = if gzip {
         match gunzip(&bytes, limit) {
             Ok(b) => b,
-            Err(r) => return r,
+            Err((status, msg)) => return json_error(status, &msg),
         }
     } else {
         bytes.to_vec()
