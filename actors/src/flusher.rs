@@ -41,8 +41,10 @@ where
             FlushMsg::Flush { frozen, done } => {
                 let r = match health.check() {
                     Err(reason) => Err(reason),
-                    Ok(()) => flush_one(&mut sink, frozen).inspect_err(|e| {
-                        health.poison(format!("flush failed: {e}"));
+                    Ok(()) => flush_one(&mut sink, frozen).map_err(|e| {
+                        let reason = format!("flush failed: {e}");
+                        health.poison(reason.clone());
+                        reason
                     }),
                 };
                 if let Some(d) = done {
