@@ -43,16 +43,16 @@ fn a_query_sees_tables_frozen_and_active_memtables_together() {
     db.write_lines("d", &lines(100, 200, |i| -(i as f64)))
         .unwrap();
     db.write_lines("d", &lines(600, 900, |i| i as f64)).unwrap();
-    // 3. A little more lands in the active memtable; overwrite 150 once more.
-    let v = d.versions().current();
-    let frozen_before = v.frozen.len();
+    // 3. A little more lands in the active memtable; overwrite 150 once more. (The memtable
+    // actor acknowledges a batch before it freezes, so frozen memtables are checked only after
+    // this next write: the actor handles its mailbox in order.)
     db.write_lines("d", "m,s=s0 v=1000 150000000000\nm,s=s0 v=5 900000000000\n")
         .unwrap();
 
     let v = d.versions().current();
     assert!(v.table_count() >= 1, "tables");
     assert!(
-        frozen_before >= 1 && !v.frozen.is_empty(),
+        !v.frozen.is_empty(),
         "frozen memtables held by the paused flusher"
     );
     assert!(!v.active.is_empty(), "active memtable");
