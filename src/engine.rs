@@ -162,6 +162,15 @@ fn write_table(
     ))))
 }
 
+/// Freeze the active memtable and flush it on the calling thread (recovery, before the actors
+/// start).
+fn flush_active_now(versions: &VersionSet, index: &SeriesIndex) -> Result<()> {
+    let frozen = versions.freeze_active();
+    let table = write_table(versions, index, &frozen)?;
+    versions.install_flush(&frozen, table)?;
+    Ok(())
+}
+
 impl FlushSink<Arc<Memtable>> for Flusher {
     type Table = TableRef;
     fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<TableRef>, String> {
@@ -247,9 +256,7 @@ impl Database {
             cur.active.apply(*seqno, batch);
             replayed += batch.point_count();
             if cur.active.bytes() >= config.get_memtable_size_bytes() {
-                let frozen = versions.freeze_active();
-                let table = write_table(&versions, &index, &frozen)?;
-                versions.install_flush(&frozen, table)?;
+                flush_active_now(&versions, &index)?;
             }
         }
         if replayed > 0 {
@@ -258,9 +265,7 @@ impl Database {
         // Anything replayed is already durable: put it in a table now so the WAL can be trimmed.
         let cur = versions.current();
         if !cur.active.is_empty() {
-            let frozen = versions.freeze_active();
-            let table = write_table(&versions, &index, &frozen)?;
-            versions.install_flush(&frozen, table)?;
+            flush_active_now(&versions, &index)?;
         }
         trimmer.trim(versions.current().flushed_seqno)?;
         let stats = Arc::new(Stats::default());

@@ -193,30 +193,20 @@ impl SeriesIndex {
     /// Check a field's type against the measurement's schema, registering it if new.
     pub fn check_field(&self, measurement: &str, field: &str, t: FieldType) -> Result<()> {
         let m = self.measurement_or_create(measurement);
-        if let Some(existing) = m.field_type(field) {
-            if existing == t {
-                return Ok(());
-            }
-            return Err(Error::FieldTypeConflict {
-                measurement: measurement.to_string(),
-                field: field.to_string(),
-                got: t,
-                existing,
-            });
+        // Fast path under the read lock; the write lock only for a field seen the first time.
+        let existing = match m.field_type(field) {
+            Some(existing) => existing,
+            None => *write(&m.fields).entry(field.to_string()).or_insert(t),
+        };
+        if existing == t {
+            return Ok(());
         }
-        let mut fields = write(&m.fields);
-        match fields.get(field) {
-            Some(&existing) if existing != t => Err(Error::FieldTypeConflict {
-                measurement: measurement.to_string(),
-                field: field.to_string(),
-                got: t,
-                existing,
-            }),
-            _ => {
-                fields.insert(field.to_string(), t);
-                Ok(())
-            }
-        }
+        Err(Error::FieldTypeConflict {
+            measurement: measurement.to_string(),
+            field: field.to_string(),
+            got: t,
+            existing,
+        })
     }
 
     /// Record a field type found on disk (first one seen wins).

@@ -248,14 +248,7 @@ fn time_bound(e: &Expr, now: i64) -> Result<Option<(BinaryOp, i64)>> {
         return Ok(Some((*op, time_value(rhs, now)?)));
     }
     if is_time_ref(rhs) {
-        let flipped = match op {
-            BinaryOp::Lt => BinaryOp::Gt,
-            BinaryOp::Lte => BinaryOp::Gte,
-            BinaryOp::Gt => BinaryOp::Lt,
-            BinaryOp::Gte => BinaryOp::Lte,
-            o => *o,
-        };
-        return Ok(Some((flipped, time_value(lhs, now)?)));
+        return Ok(Some((flip(*op), time_value(lhs, now)?)));
     }
     Ok(None)
 }
@@ -363,6 +356,7 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
     }
 }
 
+/// The operator with its operands swapped (`a < b` ⇔ `b > a`).
 fn flip(op: BinaryOp) -> BinaryOp {
     match op {
         BinaryOp::Lt => BinaryOp::Gt,
