@@ -90,6 +90,12 @@ pub enum Error {
     #[error("database is closed")]
     Closed,
 
+    /// A catalog edit (a compaction, a delete rewrite, a retention drop) named a table that a
+    /// concurrent edit had already removed. Nothing was changed; plan again against the current
+    /// Version and retry.
+    #[error("table {file} is no longer in the current version (a concurrent compaction or delete replaced it); nothing was changed, retry against the current version")]
+    VersionConflict { file: u64 },
+
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

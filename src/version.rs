@@ -455,8 +455,26 @@ impl VersionSet {
 
     /// Replace tables (compaction): log the edit, publish, and mark removed tables obsolete so
     /// their files go once the last reader's version drops them.
+    ///
+    /// Every edit of the table set holds the manifest lock, so checking here that each removed
+    /// table is still current is race-free: if a concurrent edit already replaced one of them,
+    /// nothing is logged or published and [`Error::VersionConflict`] is returned (the caller
+    /// plans again against [`VersionSet::current`]). Without the check two edits planned on the
+    /// same version could both succeed and one's output would silently resurrect or drop data.
     pub fn replace_tables(&self, removed: &[TableRef], added: Vec<TableRef>) -> Result<()> {
         let mut m = self.lock_manifest();
+        {
+            let cur = self.current.current();
+            for r in removed {
+                let present = cur
+                    .layers
+                    .get(r.layer)
+                    .is_some_and(|l| l.iter().any(|t| t.file == r.file));
+                if !present {
+                    return Err(Error::VersionConflict { file: r.file });
+                }
+            }
+        }
         let edit = VersionEdit {
             add: added
                 .iter()
@@ -568,6 +586,12 @@ mod tests {
         drop(old);
         assert_eq!(vs.current().table_count(), 0);
         assert!(path.exists(), "a reader's version still names the file");
+        // A second edit planned on the same (now stale) version is refused, not applied.
+        let again = vs.replace_tables(&reader.layers[0], Vec::new());
+        assert!(
+            matches!(again, Err(Error::VersionConflict { .. })),
+            "{again:?}"
+        );
         drop(reader);
         assert!(
             !path.exists(),
