@@ -21,6 +21,20 @@ pub struct Config {
     max_body_bytes: usize,
     max_line_bytes: usize,
     query_timeout: Duration,
+    max_concurrent_queries: usize,
+    query_queue_depth: usize,
+    max_select_points: u64,
+    max_select_series: u64,
+    testing_query_delay: Duration,
+}
+
+/// Most queries that may run at once (and most that may wait) that [`Config::validate`] accepts.
+pub const MAX_QUERY_SLOTS: usize = 65_536;
+
+/// The number of cores (2 if it cannot be determined): the default of
+/// [`Config::max_concurrent_queries`].
+pub fn default_max_concurrent_queries() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 impl Default for Config {
@@ -34,6 +48,11 @@ impl Default for Config {
             max_body_bytes: 25_000_000,
             max_line_bytes: 64 << 10,
             query_timeout: Duration::from_secs(30),
+            max_concurrent_queries: default_max_concurrent_queries(),
+            query_queue_depth: 64,
+            max_select_points: 0,
+            max_select_series: 0,
+            testing_query_delay: Duration::ZERO,
         }
     }
 }
@@ -99,8 +118,66 @@ impl Config {
         self
     }
 
+    /// How many queries execute at once: the query pool's workers and permits. Further queries
+    /// wait in the queue (see [`Config::query_queue_depth`]). At least 1. Default: the number of
+    /// cores.
+    pub fn max_concurrent_queries(mut self, n: usize) -> Self {
+        self.max_concurrent_queries = n;
+        self
+    }
+
+    /// How many queries may wait for a free worker; a query arriving when all these places are
+    /// taken fails at once with [`Error::QueryQueueFull`](crate::Error::QueryQueueFull) (HTTP
+    /// 503). At least 1. Default 64.
+    pub fn query_queue_depth(mut self, n: usize) -> Self {
+        self.query_queue_depth = n;
+        self
+    }
+
+    /// Most points one SELECT statement may read, as InfluxDB 1.x's `max-select-point`: past it
+    /// the statement fails with `max-select-point limit exceeded: (read/limit)`. 0 means
+    /// unlimited. Default 0.
+    pub fn max_select_points(mut self, n: u64) -> Self {
+        self.max_select_points = n;
+        self
+    }
+
+    /// Most series one SELECT statement may select, as InfluxDB 1.x's `max-select-series`: past
+    /// it the statement fails with `max-select-series limit exceeded: (selected/limit)`. 0 means
+    /// unlimited. Default 0.
+    pub fn max_select_series(mut self, n: u64) -> Self {
+        self.max_select_series = n;
+        self
+    }
+
+    /// **Testing aid, not for production.** Every query with a SELECT statement first waits this
+    /// long on its pool worker, in 10 ms steps that check its cancel token (so `KILL QUERY`, a
+    /// client that goes away and `query_timeout` stop it like a slow query). The daemon reads it
+    /// once at start-up from `STRATA_TEST_QUERY_DELAY_MS`. Default 0 (no wait).
+    #[doc(hidden)]
+    pub fn testing_query_delay(mut self, d: Duration) -> Self {
+        self.testing_query_delay = d;
+        self
+    }
+
     pub fn get_query_timeout(&self) -> Duration {
         self.query_timeout
+    }
+    pub fn get_max_concurrent_queries(&self) -> usize {
+        self.max_concurrent_queries
+    }
+    pub fn get_query_queue_depth(&self) -> usize {
+        self.query_queue_depth
+    }
+    pub fn get_max_select_points(&self) -> u64 {
+        self.max_select_points
+    }
+    pub fn get_max_select_series(&self) -> u64 {
+        self.max_select_series
+    }
+    #[doc(hidden)]
+    pub fn get_testing_query_delay(&self) -> Duration {
+        self.testing_query_delay
     }
 
     pub fn get_memtable_size_bytes(&self) -> usize {
@@ -142,6 +219,18 @@ impl Config {
         }
         if self.max_line_bytes == 0 || self.max_body_bytes == 0 {
             return bad("max_line_bytes and max_body_bytes must be at least 1");
+        }
+        if !(1..=MAX_QUERY_SLOTS).contains(&self.max_concurrent_queries) {
+            return Err(Error::Config(format!(
+                "max_concurrent_queries must be between 1 and {MAX_QUERY_SLOTS} (got {})",
+                self.max_concurrent_queries
+            )));
+        }
+        if !(1..=MAX_QUERY_SLOTS).contains(&self.query_queue_depth) {
+            return Err(Error::Config(format!(
+                "query_queue_depth must be between 1 and {MAX_QUERY_SLOTS} (got {})",
+                self.query_queue_depth
+            )));
         }
         Ok(())
     }

@@ -9,9 +9,11 @@ use crate::config::Config;
 use crate::engine::{now_ns, Database, WriteOutcome};
 use crate::error::{Error, IoContext, Result};
 use crate::lineproto::{self, Precision};
+use crate::query::influxql::ast::Statement;
+use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
 use strata_actors::query_pool::DEADLINE_EXCEEDED;
-use strata_actors::{CancelToken, FlumeMailbox, Query, QueryPool};
+use strata_actors::{CancelToken, FlumeMailbox, Handle, Query, QueryPool};
 
 /// An open strata data directory.
 ///
@@ -27,20 +29,20 @@ use strata_actors::{CancelToken, FlumeMailbox, Query, QueryPool};
 /// ```
 pub struct Db {
     dbs: Arc<Databases>,
-    /// Runs every query: a bounded queue, a fixed set of workers, deadlines and cancellation
-    /// (`strata_actors::query_pool`, model-checked in `loom_tests/tests/query_pool.rs`).
+    /// Runs every query: a bounded queue (`query_queue_depth`), `max_concurrent_queries`
+    /// workers and permits, deadlines and cancellation (`strata_actors::query_pool`,
+    /// model-checked in `loom_tests/tests/query_pool.rs`).
     pool: QueryPool<FlumeMailbox>,
     _lock: File,
 }
-
-/// Waiting queries beyond which a query is refused with [`Error::QueryQueueFull`] (HTTP 503).
-pub const QUERY_QUEUE_DEPTH: usize = 64;
 
 /// The databases of a data directory (shared by the embedded API and the query workers).
 pub struct Databases {
     root: PathBuf,
     config: Config,
     map: RwLock<BTreeMap<String, Arc<Database>>>,
+    /// The queries in the pool (`SHOW QUERIES`, `KILL QUERY`).
+    queries: Arc<QueryRegistry>,
 }
 
 /// What [`Db::write_lines`] accomplished.
@@ -93,14 +95,18 @@ impl Db {
                 databases.insert(name, Arc::new(db));
             }
         }
-        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // One worker per permit: a query taken off the queue runs at once, so exactly
+        // `query_queue_depth` queries can wait.
+        let running = config.get_max_concurrent_queries();
+        let pool = QueryPool::new(running, config.get_query_queue_depth(), running);
         Ok(Db {
             dbs: Arc::new(Databases {
                 root,
                 config,
                 map: RwLock::new(databases),
+                queries: Arc::new(QueryRegistry::new()),
             }),
-            pool: QueryPool::new(workers, QUERY_QUEUE_DEPTH, workers),
+            pool,
             _lock: lock,
         })
     }
@@ -177,28 +183,75 @@ impl Db {
         self.query_with(q, &QueryOptions::new(db))
     }
 
-    /// Run a query with options. The text is parsed here (a syntax error fails the request with
-    /// [`Error::Parse`]); the statements then run as one task on the query pool, under
-    /// `query_timeout`. Dropping the caller (a client that goes away) cancels it.
+    /// Run a query with options and wait for its answer (see [`Db::submit_query`]).
     pub fn query_with(&self, q: &str, opts: &QueryOptions) -> Result<QueryResponse> {
+        self.submit_query(q, opts)?.wait()
+    }
+
+    /// Start a query without waiting for it. The text is parsed here (a syntax error fails with
+    /// [`Error::Parse`]). A request made only of `SHOW QUERIES` / `KILL QUERY` is answered at
+    /// once, outside the pool, so an operator can see and kill queries while every worker is
+    /// busy. Anything else is registered (see `SHOW QUERIES`) and queued on the query pool as
+    /// one task under `query_timeout`; a full queue is [`Error::QueryQueueFull`].
+    ///
+    /// Dropping the returned [`PendingQuery`] (a client that went away) cancels the query and
+    /// removes it from `SHOW QUERIES`; its worker is freed at the query's next cancel check.
+    pub fn submit_query(&self, q: &str, opts: &QueryOptions) -> Result<PendingQuery> {
         let statements = crate::query::influxql::parse(q)?;
+        let registry = self.dbs.queries.clone();
+        if statements
+            .iter()
+            .all(|s| matches!(s, Statement::ShowQueries | Statement::KillQuery { .. }))
+        {
+            // Listed while it runs, as InfluxDB 1.x lists SHOW QUERIES itself.
+            let token = CancelToken::new();
+            let status = QueryStatus::new();
+            status.set_running();
+            let reg = registry.register(q, &opts.database, token.clone(), status);
+            let answer =
+                query::run(&self.dbs, &statements, opts, &token).map_err(Error::QueryStopped);
+            drop(reg);
+            return Ok(PendingQuery {
+                state: Pending::Ready(answer),
+            });
+        }
         let dbs = self.dbs.clone();
-        let opts = opts.clone();
+        let run_opts = opts.clone();
         let timeout = self.config().get_query_timeout();
+        let delay = self.config().get_testing_query_delay();
+        let status = QueryStatus::new();
+        let task_status = status.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
         let task = Query::new(1)
-            .task(move |token: &CancelToken| query::run(&dbs, &statements, &opts, token))
+            .task(move |token: &CancelToken| {
+                task_status.set_running();
+                if statements.iter().any(|s| matches!(s, Statement::Select(_))) {
+                    testing_delay(delay, token)?;
+                }
+                let answer = query::run(&dbs, &statements, &run_opts, token)?;
+                // The receiver is gone only if nobody waits for the answer any more.
+                let _ = tx.send(answer);
+                Ok(())
+            })
             .timeout((!timeout.is_zero()).then_some(timeout));
         let handle = self
             .pool
             .submit(task)
-            .map_err(|_| Error::QueryQueueFull(QUERY_QUEUE_DEPTH))?;
-        match handle.wait() {
-            Ok(mut r) => Ok(r.pop().unwrap_or_default()),
-            Err(e) if e == DEADLINE_EXCEEDED => Err(Error::QueryStopped(format!(
-                "it ran longer than query_timeout ({timeout:?})"
-            ))),
-            Err(e) => Err(Error::QueryStopped(e)),
-        }
+            .map_err(|_| Error::QueryQueueFull(self.config().get_query_queue_depth()))?;
+        let reg = registry.register(q, &opts.database, handle.token().clone(), status);
+        Ok(PendingQuery {
+            state: Pending::Pooled {
+                handle,
+                answer: rx,
+                reg,
+                timeout,
+            },
+        })
+    }
+
+    /// The queries in the pool (what `SHOW QUERIES` lists).
+    pub fn queries(&self) -> &QueryRegistry {
+        &self.dbs.queries
     }
 
     /// Flush every database: afterwards everything acknowledged is in tables.
@@ -227,7 +280,125 @@ impl Db {
     }
 }
 
+/// A query handed to the pool (or already answered). Wait for it with [`PendingQuery::wait`]
+/// or, from async code, [`PendingQuery::finish`]; dropping it cancels the query.
+pub struct PendingQuery {
+    state: Pending,
+}
+
+enum Pending {
+    Ready(Result<QueryResponse>),
+    Pooled {
+        /// Dropping it cancels the query (the pool's contract).
+        handle: Handle<()>,
+        /// The task sends its answer here just before it finishes.
+        answer: tokio::sync::oneshot::Receiver<QueryResponse>,
+        /// Keeps the query in `SHOW QUERIES` until it is answered or abandoned.
+        reg: Registration,
+        timeout: std::time::Duration,
+    },
+}
+
+impl PendingQuery {
+    /// The query id `SHOW QUERIES` lists it under (`None` if it was answered at once).
+    pub fn id(&self) -> Option<u64> {
+        match &self.state {
+            Pending::Ready(_) => None,
+            Pending::Pooled { reg, .. } => Some(reg.id()),
+        }
+    }
+
+    /// Block until the query has finished.
+    pub fn wait(self) -> Result<QueryResponse> {
+        match self.state {
+            Pending::Ready(r) => r,
+            Pending::Pooled {
+                handle,
+                mut answer,
+                reg,
+                timeout,
+            } => {
+                let outcome = handle.wait();
+                stopped_or_answered(outcome, answer.try_recv().ok(), &reg, timeout)
+            }
+        }
+    }
+
+    /// Wait for the query without blocking the async runtime. Dropping this future (an HTTP
+    /// client that disconnected) drops the pool handle, which cancels the query.
+    pub async fn finish(self) -> Result<QueryResponse> {
+        match self.state {
+            Pending::Ready(r) => r,
+            Pending::Pooled {
+                handle,
+                mut answer,
+                reg,
+                timeout,
+            } => {
+                if let Ok(resp) = (&mut answer).await {
+                    return Ok(resp);
+                }
+                // The task ended without an answer (stopped, failed, never ran): the pool has
+                // the reason and records it right after the task returns.
+                let outcome = tokio::task::spawn_blocking(move || handle.wait())
+                    .await
+                    .map_err(|e| Error::Query(format!("query wait task failed: {e}")))?;
+                stopped_or_answered(outcome, None, &reg, timeout)
+            }
+        }
+    }
+}
+
+/// The answer of a finished pooled query, or why it stopped.
+fn stopped_or_answered(
+    outcome: std::result::Result<Vec<()>, String>,
+    answer: Option<QueryResponse>,
+    reg: &Registration,
+    timeout: std::time::Duration,
+) -> Result<QueryResponse> {
+    match outcome {
+        Ok(_) => {
+            answer.ok_or_else(|| Error::Query("the query finished without an answer".to_string()))
+        }
+        Err(_) if reg.status().is_killed() => Err(Error::QueryInterrupted),
+        Err(e) if e == DEADLINE_EXCEEDED => Err(Error::QueryStopped(format!(
+            "it ran longer than query_timeout ({timeout:?})"
+        ))),
+        Err(e) => Err(Error::QueryStopped(e)),
+    }
+}
+
+/// The testing aid `Config::testing_query_delay`: wait `delay` in 10 ms steps, stopping early
+/// (with the token's reason) when the query is cancelled or past its deadline.
+fn testing_delay(
+    delay: std::time::Duration,
+    token: &CancelToken,
+) -> std::result::Result<(), String> {
+    if delay.is_zero() {
+        return Ok(());
+    }
+    let end = std::time::Instant::now() + delay;
+    loop {
+        token.check()?;
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(std::time::Duration::from_millis(10)));
+    }
+}
+
 impl Databases {
+    /// The configuration the databases were opened with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The queries in the pool (`SHOW QUERIES`, `KILL QUERY`).
+    pub fn queries(&self) -> &QueryRegistry {
+        &self.queries
+    }
+
     /// Every open database.
     fn all(&self) -> Vec<Arc<Database>> {
         self.map

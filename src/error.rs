@@ -78,9 +78,27 @@ pub enum Error {
     #[error("query stopped: {0}")]
     QueryStopped(String),
 
+    /// The query was stopped by `KILL QUERY` (InfluxDB 1.x's text, which clients match on).
+    #[error("query interrupted")]
+    QueryInterrupted,
+
+    /// `KILL QUERY` named a query that is not running or queued (InfluxDB 1.x's text).
+    #[error("no such query id: {0}")]
+    NoSuchQuery(u64),
+
     /// Too many queries are waiting; try again later (HTTP 503).
-    #[error("too many queries: all {0} places in the query queue are taken; retry later")]
+    #[error("too many queries: all {0} places in the query queue are taken (query_queue_depth); retry later")]
     QueryQueueFull(usize),
+
+    /// A SELECT statement read more points than `max_select_points` allows (InfluxDB 1.x's
+    /// `max-select-point` text: points read so far / the limit).
+    #[error("max-select-point limit exceeded: ({read}/{limit})")]
+    MaxSelectPointsExceeded { read: u64, limit: u64 },
+
+    /// A SELECT statement selected more series than `max_select_series` allows (InfluxDB 1.x's
+    /// `max-select-series` text: series selected / the limit).
+    #[error("max-select-series limit exceeded: ({selected}/{limit})")]
+    MaxSelectSeriesExceeded { selected: u64, limit: u64 },
 
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]

@@ -68,11 +68,42 @@ struct EngineArgs {
     /// Seconds a query may run before it is stopped (0: no limit).
     #[arg(long, env = "STRATA_QUERY_TIMEOUT_SECS", default_value_t = 30.0)]
     query_timeout_secs: f64,
+    /// Queries executing at once; more wait in the queue [default: number of cores].
+    #[arg(long, env = "STRATA_MAX_CONCURRENT_QUERIES")]
+    max_concurrent_queries: Option<usize>,
+    /// Queries that may wait for a worker; beyond it a query gets 503.
+    #[arg(long, env = "STRATA_QUERY_QUEUE_DEPTH", default_value_t = 64)]
+    query_queue_depth: usize,
+    /// Most points one SELECT may read (0: unlimited), as InfluxDB 1.x's max-select-point.
+    #[arg(long, env = "STRATA_MAX_SELECT_POINTS", default_value_t = 0)]
+    max_select_points: u64,
+    /// Most series one SELECT may select (0: unlimited), as InfluxDB 1.x's max-select-series.
+    #[arg(long, env = "STRATA_MAX_SELECT_SERIES", default_value_t = 0)]
+    max_select_series: u64,
 }
 
+/// Testing aid, read once at start-up: every query with a SELECT first waits this many
+/// milliseconds on its worker, checking its cancel token every 10 ms (see
+/// `Config::testing_query_delay`). Integration tests use it to hold workers deterministically.
+const TEST_QUERY_DELAY_ENV: &str = "STRATA_TEST_QUERY_DELAY_MS";
+
 impl EngineArgs {
-    fn config(&self) -> Config {
-        Config::new()
+    fn config(&self) -> strata::Result<Config> {
+        let delay_ms = match std::env::var(TEST_QUERY_DELAY_ENV) {
+            Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+                strata::Error::Config(format!(
+                    "{TEST_QUERY_DELAY_ENV}={v:?} is not a number of milliseconds"
+                ))
+            })?,
+            Err(_) => 0,
+        };
+        if delay_ms > 0 {
+            tracing::warn!(
+                delay_ms,
+                "{TEST_QUERY_DELAY_ENV} is set: every SELECT query is delayed (testing aid)"
+            );
+        }
+        let mut cfg = Config::new()
             .memtable_size_bytes(self.memtable_size_bytes)
             .max_frozen_memtables(self.max_frozen_memtables)
             .wal_segment_bytes(self.wal_segment_bytes)
@@ -81,6 +112,14 @@ impl EngineArgs {
             .max_body_bytes(self.max_body_bytes)
             .max_line_bytes(self.max_line_bytes)
             .query_timeout(Duration::from_secs_f64(self.query_timeout_secs.max(0.0)))
+            .query_queue_depth(self.query_queue_depth)
+            .max_select_points(self.max_select_points)
+            .max_select_series(self.max_select_series)
+            .testing_query_delay(Duration::from_millis(delay_ms));
+        if let Some(n) = self.max_concurrent_queries {
+            cfg = cfg.max_concurrent_queries(n);
+        }
+        Ok(cfg)
     }
 }
 
@@ -88,7 +127,7 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
     let mode = u32::from_str_radix(&args.socket_mode, 8).map_err(|_| {
         strata::Error::Config(format!("--socket-mode {:?} is not octal", args.socket_mode))
     })?;
-    let db = Arc::new(Db::open(&args.data_dir, args.engine.config())?);
+    let db = Arc::new(Db::open(&args.data_dir, args.engine.config()?)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

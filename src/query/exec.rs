@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::engine::Database;
 use crate::error::{Error, Result};
 use crate::memtable::{merge_columns, Memtable};
+use crate::query::limits::SelectLimits;
 use crate::query::plan::{
     AggFn, CmpOp, FieldPred, Fill, GroupTags, Literal, ProjExpr, SelectPlan, TagPred,
 };
@@ -31,6 +32,8 @@ pub struct Snapshot {
     pub version: Arc<Version>,
     tables: Vec<TableRef>,
     memtables: Vec<Arc<Memtable>>,
+    /// max_select_points / max_select_series of the statement reading this snapshot.
+    pub limits: SelectLimits,
 }
 
 impl Snapshot {
@@ -39,6 +42,7 @@ impl Snapshot {
             tables: version.tables_oldest_first(),
             memtables: version.memtables_oldest_first(),
             version,
+            limits: SelectLimits::unlimited(),
         }
     }
 
@@ -59,7 +63,11 @@ impl Snapshot {
                 srcs.push(c);
             }
         }
-        Ok(merge_columns(srcs))
+        let merged = merge_columns(srcs);
+        // LIMITS CALL SITE 1 (max_select_points): every point read goes through here.
+        self.limits
+            .add_points(merged.as_ref().map_or(0, Column::len))?;
+        Ok(merged)
     }
 }
 
@@ -76,8 +84,10 @@ pub fn execute_select(
     db: &Database,
     plan: &SelectPlan,
     token: &CancelToken,
+    limits: &SelectLimits,
 ) -> Result<Vec<SeriesResult>> {
-    let snap = Snapshot::new(db.versions().current());
+    let mut snap = Snapshot::new(db.versions().current());
+    snap.limits = limits.clone();
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();
     if !plan.measurement_regexes.is_empty() {
@@ -141,6 +151,8 @@ fn select_measurement(
     };
     let schema = mi.fields();
     let series = matching_series(index, measurement, &plan.tag_filter);
+    // LIMITS CALL SITE 2 (max_select_series): the series this statement selects.
+    snap.limits.add_series(series.len())?;
     if series.is_empty() {
         return Ok(Vec::new());
     }

@@ -5,7 +5,9 @@
 pub mod compile;
 pub mod exec;
 pub mod influxql;
+pub mod limits;
 pub mod plan;
+pub mod registry;
 pub mod result;
 
 use std::collections::BTreeMap;
@@ -126,7 +128,15 @@ fn run_statement(
             let name = database_for(opts, source_database(&s.sources))?;
             let d = db.database(name)?;
             let plan = compile::compile_select(&d, s, now)?;
-            exec::execute_select(&d, &plan, token)
+            let cfg = db.config();
+            let limits =
+                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
+            exec::execute_select(&d, &plan, token, &limits)
+        }
+        Statement::ShowQueries => Ok(vec![db.queries().show()]),
+        Statement::KillQuery { id } => {
+            db.queries().kill(*id)?;
+            Ok(Vec::new())
         }
         Statement::ShowDatabases => Ok(vec![one_column("databases", "name", db.database_names())]),
         Statement::CreateDatabase { name, retention } => {

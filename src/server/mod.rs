@@ -16,7 +16,7 @@ use axum::Router;
 use crate::db::Db;
 use crate::error::{Error, IoContext, Result};
 use crate::lineproto::Precision;
-use crate::query::{Epoch, QueryOptions};
+use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 /// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
 pub const VERSION: &str = concat!("strata-", env!("CARGO_PKG_VERSION"));
@@ -227,10 +227,21 @@ async fn query(
         }
     };
     let opts = QueryOptions::new(params.get("db").map_or("", String::as_str));
-    let dbh = st.db.clone();
-    let r = tokio::task::spawn_blocking(move || dbh.query_with(&q, &opts)).await;
+    // Awaited here, not in a blocking task: if the client goes away, axum drops this future,
+    // which drops the pending query and cancels it (its worker is freed at the next check).
+    let r = match st.db.submit_query(&q, &opts) {
+        Ok(pending) => pending.finish().await,
+        Err(e) => Err(e),
+    };
+    // A stopped query is answered as InfluxDB 1.x does: 200, the reason as a statement error.
+    let r = match r {
+        Err(e @ (Error::QueryInterrupted | Error::QueryStopped(_))) => Ok(QueryResponse {
+            results: vec![StatementResult::error(0, e.to_string())],
+        }),
+        r => r,
+    };
     match r {
-        Ok(Ok(resp)) => {
+        Ok(resp) => {
             let mut body = resp.to_json_epoch(epoch);
             if params.get("pretty").is_some_and(|p| p == "true") {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
@@ -249,15 +260,11 @@ async fn query(
                     .into_response(),
             )
         }
-        Ok(Err(e @ Error::Parse { .. })) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-        Ok(Err(e @ Error::QueryQueueFull(_))) => {
+        Err(e @ Error::Parse { .. }) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e @ Error::QueryQueueFull(_)) => {
             json_error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
         }
-        Ok(Err(e)) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("query task failed: {e}"),
-        ),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
