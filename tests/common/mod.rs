@@ -144,6 +144,16 @@ impl Daemon {
     /// Start `strata serve` on `data_dir` with a socket inside `dir`, plus extra flags; wait
     /// until `/ping` answers.
     pub fn start(data_dir: &Path, socket: &Path, extra: &[&str]) -> Daemon {
+        Daemon::start_with_env(data_dir, socket, extra, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables (`STRATA_*` knobs, testing aids).
+    pub fn start_with_env(
+        data_dir: &Path,
+        socket: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_strata"))
             .arg("serve")
             .arg("--data-dir")
@@ -151,6 +161,7 @@ impl Daemon {
             .arg("--socket")
             .arg(socket)
             .args(extra)
+            .envs(env.iter().copied())
             .env("STRATA_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -207,4 +218,43 @@ impl Drop for Daemon {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Poll `cond` every 20 ms until it holds; panic naming `what` after 60 s.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after 60 s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The rows of `SHOW QUERIES` (`[qid, query, database, duration, status]`), checking the
+/// InfluxDB 1.x shape of the answer on the way.
+pub fn show_queries(socket: &Path) -> Vec<Vec<serde_json::Value>> {
+    let a = query(socket, "", "SHOW QUERIES");
+    assert_eq!(a.status, 200, "SHOW QUERIES: {}", a.body);
+    let v = a.json();
+    let s = &v["results"][0]["series"][0];
+    assert_eq!(
+        s["columns"],
+        serde_json::json!(["qid", "query", "database", "duration", "status"]),
+        "{v}"
+    );
+    s["values"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| r.as_array().cloned().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `SHOW QUERIES` row of the query whose text is `q`, if listed.
+pub fn listed(socket: &Path, q: &str) -> Option<Vec<serde_json::Value>> {
+    show_queries(socket).into_iter().find(|r| r[1] == q)
 }
