@@ -68,6 +68,13 @@ struct EngineArgs {
     /// Seconds a query may run before it is stopped (0: no limit).
     #[arg(long, env = "STRATA_QUERY_TIMEOUT_SECS", default_value_t = 30.0)]
     query_timeout_secs: f64,
+    /// Seconds between retention checks (dropping tables past each database's retention).
+    #[arg(
+        long,
+        env = "STRATA_RETENTION_CHECK_INTERVAL_SECS",
+        default_value_t = 1800.0
+    )]
+    retention_check_interval_secs: f64,
 }
 
 impl EngineArgs {
@@ -81,6 +88,9 @@ impl EngineArgs {
             .max_body_bytes(self.max_body_bytes)
             .max_line_bytes(self.max_line_bytes)
             .query_timeout(Duration::from_secs_f64(self.query_timeout_secs.max(0.0)))
+            .retention_check_interval(Duration::from_secs_f64(
+                self.retention_check_interval_secs.max(0.0),
+            ))
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Snapshot {
     pub version: Arc<Version>,
     tables: Vec<TableRef>,
     memtables: Vec<Arc<Memtable>>,
+    /// Oldest timestamp visible: the retention cutoff (`i64::MIN`: none).
+    min_time: i64,
 }
 
 impl Snapshot {
@@ -39,11 +41,22 @@ impl Snapshot {
             tables: version.tables_oldest_first(),
             memtables: version.memtables_oldest_first(),
             version,
+            min_time: i64::MIN,
         }
+    }
+
+    /// Hide every point older than `cutoff` (the database's retention), from every source.
+    pub fn with_cutoff(mut self, cutoff: Option<i64>) -> Snapshot {
+        self.min_time = cutoff.unwrap_or(i64::MIN);
+        self
     }
 
     /// The merged run of (series, field) within `[min, max]`.
     pub fn read(&self, id: SeriesId, field: &str, min: i64, max: i64) -> Result<Option<Column>> {
+        let min = min.max(self.min_time);
+        if min > max {
+            return Ok(None);
+        }
         let mut srcs = Vec::new();
         for t in &self.tables {
             let s = t.table.stats();
@@ -77,7 +90,7 @@ pub fn execute_select(
     plan: &SelectPlan,
     token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
-    let snap = Snapshot::new(db.versions().current());
+    let snap = Snapshot::new(db.versions().current()).with_cutoff(db.retention_cutoff(plan.now));
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();
     if !plan.measurement_regexes.is_empty() {
