@@ -93,7 +93,11 @@ fn delete_by_time_and_tag_is_immediate_durable_and_shrinks_tables() {
     );
     let after_time = (3 * (N - 100), 3 * (full - sum_range(100, 200)));
     assert_eq!(count_sum(&sock, "cpu", "v"), after_time);
-    assert_eq!(count_sum(&sock, "mem", "used"), (N, full), "other measurements untouched");
+    assert_eq!(
+        count_sum(&sock, "mem", "used"),
+        (N, full),
+        "other measurements untouched"
+    );
 
     // By tag: host b goes entirely.
     ok(&sock, "DELETE FROM cpu WHERE host = 'b'");
@@ -108,12 +112,12 @@ fn delete_by_time_and_tag_is_immediate_durable_and_shrinks_tables() {
 
     // Without FROM: every measurement, here the first 10 seconds.
     ok(&sock, &format!("DELETE WHERE time < {}", BASE + 10 * SEC));
-    let after_all = (
-        after_tag.0 - 2 * 10,
-        after_tag.1 - 2 * sum_range(0, 10),
-    );
+    let after_all = (after_tag.0 - 2 * 10, after_tag.1 - 2 * sum_range(0, 10));
     assert_eq!(count_sum(&sock, "cpu", "v"), after_all);
-    assert_eq!(count_sum(&sock, "mem", "used"), (N - 10, full - sum_range(0, 10)));
+    assert_eq!(
+        count_sum(&sock, "mem", "used"),
+        (N - 10, full - sum_range(0, 10))
+    );
 
     // The files shrank (old tables are deleted once no reader holds them).
     let (bytes1, _) = sst_usage(&data);
@@ -124,21 +128,35 @@ fn delete_by_time_and_tag_is_immediate_durable_and_shrinks_tables() {
 
     // Errors as InfluxDB 1.x gives them.
     let e = statement_error(&sock, "d", "DELETE FROM cpu WHERE v > 3");
-    assert!(e.contains("fields not supported in WHERE clause during deletion"), "{e}");
+    assert!(
+        e.contains("fields not supported in WHERE clause during deletion"),
+        "{e}"
+    );
     let e = statement_error(&sock, "nope", "DELETE FROM cpu WHERE host = 'a'");
     assert!(e.contains("database not found"), "{e}");
     ok(&sock, "DELETE FROM nothing_here WHERE host = 'a'");
 
     // New points for the deleted series come back as a new series; then kill -9.
-    let w = write(&sock, "d", &format!("cpu,host=b v=7i {}\n", BASE + 5000 * SEC));
+    let w = write(
+        &sock,
+        "d",
+        &format!("cpu,host=b v=7i {}\n", BASE + 5000 * SEC),
+    );
     assert_eq!(w.status, 204, "{}", w.body);
     let with_b = (after_all.0 + 1, after_all.1 + 7);
     assert_eq!(count_sum(&sock, "cpu", "v"), with_b);
     d.kill9();
 
     let d = Daemon::start(&data, &sock, &[]);
-    assert_eq!(count_sum(&sock, "cpu", "v"), with_b, "deletes survive kill -9");
-    assert_eq!(count_sum(&sock, "mem", "used"), (N - 10, full - sum_range(0, 10)));
+    assert_eq!(
+        count_sum(&sock, "cpu", "v"),
+        with_b,
+        "deletes survive kill -9"
+    );
+    assert_eq!(
+        count_sum(&sock, "mem", "used"),
+        (N - 10, full - sum_range(0, 10))
+    );
     let b = query_json(&sock, "d", "SELECT count(v) FROM cpu WHERE host = 'b'");
     assert_eq!(scalar(&b), 1, "{b}");
 

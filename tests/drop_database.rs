@@ -70,5 +70,8 @@ fn dropped_database_is_gone_for_good() {
     );
     ok(&sock, "", "CREATE DATABASE gone");
     let q = query_json(&sock, "gone", "SELECT count(v) FROM m");
-    assert!(q["results"][0]["series"].is_null(), "created again empty: {q}");
+    assert!(
+        q["results"][0]["series"].is_null(),
+        "created again empty: {q}"
+    );
 }

@@ -29,7 +29,11 @@ fn drop_measurement_forgets_it_everywhere_and_for_good() {
     db.create_database("d").unwrap();
     let mut lines = String::new();
     for i in 0..500 {
-        lines.push_str(&format!("cpu,host=h{} usage={i}.5,idle={i}i {}\n", i % 5, i));
+        lines.push_str(&format!(
+            "cpu,host=h{} usage={i}.5,idle={i}i {}\n",
+            i % 5,
+            i
+        ));
         lines.push_str(&format!("disk,dev=sda free={i}i {}\n", i));
     }
     db.write_lines("d", &lines).unwrap();
