@@ -403,6 +403,59 @@ mod tests {
         vs.table_ref(TableHandle::new(file, 2, 1, 1, Table::open(&path).unwrap()))
     }
 
+    fn write(d: &Database, lines: &str) {
+        let p = crate::lineproto::parse(lines, crate::lineproto::Precision::Nanosecond, 0, 1 << 16);
+        assert!(p.errors.is_empty());
+        let (_, rejected) = d.write_points(&p.points, 0).unwrap();
+        assert!(rejected.is_empty());
+    }
+
+    /// A series whose tables are all rewritten away while newer points of it sit in the memtable
+    /// (written after the delete's flush barrier) stays in the index, and its key is logged again
+    /// so that a crash before the next flush still replays those points.
+    #[test]
+    fn series_still_in_the_memtable_survive_a_crash_after_its_tables_went() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = crate::Config::new();
+        let d = Database::open("t", dir.path(), &cfg).unwrap();
+        write(&d, "m,k=x v=1 1\nm,k=x v=2 2\nm,k=y v=3 3\n");
+        d.flush().unwrap();
+        let x = d
+            .index()
+            .measurement("m")
+            .unwrap()
+            .series_with_tag("k", "x");
+        let x = *x.iter().next().unwrap();
+        // Durable already: this record does not name the series again.
+        write(&d, "m,k=x v=100 100\n");
+        let out = rewrite_tables(&d, &PointFilter::new([x], 0, 50)).unwrap();
+        assert_eq!((out.tables_rewritten, out.points_removed), (1, 2));
+        assert_eq!(
+            forget_empty_series(&d, [x]).unwrap(),
+            0,
+            "still in the memtable"
+        );
+        assert!(d.index().get(x).is_some());
+
+        // Crash: the actors never drain (their threads are leaked with the database).
+        std::mem::forget(d);
+        let d = Database::open("t", dir.path(), &cfg).unwrap();
+        assert_eq!(d.index().get(x).unwrap().key, "m,k=x");
+        let snap = crate::query::exec::Snapshot::new(d.versions().current());
+        let c = snap.read(x, "v", i64::MIN, i64::MAX).unwrap().unwrap();
+        assert_eq!(c.timestamps, vec![100]);
+        // Nothing left of x once the last point goes: forgotten, also after a restart.
+        let all = delete_points(&d, [x].into(), i64::MIN, i64::MAX).unwrap();
+        assert_eq!(all.series_forgotten, 1);
+        assert!(d.index().get(x).is_none());
+        d.close().unwrap();
+        drop(d);
+        let d = Database::open("t", dir.path(), &cfg).unwrap();
+        assert!(d.index().get(x).is_none());
+        assert_eq!(d.index().series_count(), 1);
+        d.close().unwrap();
+    }
+
     #[test]
     fn rewrite_streams_blocks_and_drops_empty_results() {
         let dir = tempfile::tempdir().unwrap();
