@@ -21,6 +21,7 @@ pub struct Config {
     max_body_bytes: usize,
     max_line_bytes: usize,
     query_timeout: Duration,
+    retention_check_interval: Duration,
     max_concurrent_queries: usize,
     query_queue_depth: usize,
     max_select_points: u64,
@@ -53,6 +54,7 @@ impl Default for Config {
             max_select_points: 0,
             max_select_series: 0,
             testing_query_delay: Duration::ZERO,
+            retention_check_interval: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -160,6 +162,19 @@ impl Config {
         self
     }
 
+    /// How often expired tables are dropped: every interval, each database with a retention
+    /// duration loses the tables whose newest point is older than `now - duration` (queries
+    /// never see expired points, whatever the interval). InfluxDB 1.x's `[retention]
+    /// check-interval`. Default 30 min.
+    pub fn retention_check_interval(mut self, d: Duration) -> Self {
+        self.retention_check_interval = d;
+        self
+    }
+
+    pub fn get_retention_check_interval(&self) -> Duration {
+        self.retention_check_interval
+    }
+
     pub fn get_query_timeout(&self) -> Duration {
         self.query_timeout
     }
@@ -216,6 +231,9 @@ impl Config {
         }
         if self.wal_batch_max_bytes == 0 {
             return bad("wal_batch_max_bytes must be at least 1");
+        }
+        if self.retention_check_interval.is_zero() {
+            return bad("retention_check_interval must be more than zero");
         }
         if self.max_line_bytes == 0 || self.max_body_bytes == 0 {
             return bad("max_line_bytes and max_body_bytes must be at least 1");

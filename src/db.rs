@@ -12,6 +12,7 @@ use crate::lineproto::{self, Precision};
 use crate::query::influxql::ast::Statement;
 use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
+use crate::retention::{Enforcer, RetentionChange, RetentionPolicy};
 use strata_actors::query_pool::DEADLINE_EXCEEDED;
 use strata_actors::{CancelToken, FlumeMailbox, Handle, Query, QueryPool};
 
@@ -33,8 +34,14 @@ pub struct Db {
     /// workers and permits, deadlines and cancellation (`strata_actors::query_pool`,
     /// model-checked in `loom_tests/tests/query_pool.rs`).
     pool: QueryPool<FlumeMailbox>,
+    /// Drops expired tables every `retention_check_interval`.
+    retention: Arc<Enforcer>,
     _lock: File,
 }
+
+/// Prefix of a dropped database's directory while it is being removed (never a valid database
+/// name, so a crash half-way leaves nothing that opens as a database; the next open removes it).
+const TRASH_PREFIX: &str = ".dropped-";
 
 /// The databases of a data directory (shared by the embedded API and the query workers).
 pub struct Databases {
@@ -90,6 +97,12 @@ impl Db {
             .flatten()
         {
             let name = e.file_name().to_string_lossy().to_string();
+            if e.path().is_dir() && name.starts_with(TRASH_PREFIX) {
+                tracing::info!(dir = %e.path().display(), "removing a dropped database's leftovers");
+                fs::remove_dir_all(e.path())
+                    .ctx(|| format!("remove dropped database {}", e.path().display()))?;
+                continue;
+            }
             if e.path().is_dir() && valid_db_name(&name) {
                 let db = Database::open(&name, &e.path(), &config)?;
                 databases.insert(name, Arc::new(db));
@@ -99,14 +112,25 @@ impl Db {
         // `query_queue_depth` queries can wait.
         let running = config.get_max_concurrent_queries();
         let pool = QueryPool::new(running, config.get_query_queue_depth(), running);
+        let interval = config.get_retention_check_interval();
+        let dbs = Arc::new(Databases {
+            root,
+            config,
+            map: RwLock::new(databases),
+            queries: Arc::new(QueryRegistry::new()),
+        });
+        let retention = {
+            let dbs = Arc::downgrade(&dbs);
+            Enforcer::start(interval, move || {
+                if let Some(dbs) = dbs.upgrade() {
+                    dbs.enforce_retention(now_ns());
+                }
+            })?
+        };
         Ok(Db {
-            dbs: Arc::new(Databases {
-                root,
-                config,
-                map: RwLock::new(databases),
-                queries: Arc::new(QueryRegistry::new()),
-            }),
+            dbs,
             pool,
+            retention,
             _lock: lock,
         })
     }
@@ -122,6 +146,24 @@ impl Db {
     /// Create a database (no error if it exists, as InfluxDB 1.x).
     pub fn create_database(&self, name: &str) -> Result<()> {
         self.dbs.create_database(name)
+    }
+
+    /// Create a database with retention policy options (`CREATE DATABASE ... WITH ...`). If it
+    /// exists already, options that differ from its policy are an error, as in InfluxDB 1.x.
+    pub fn create_database_with(&self, name: &str, rp: &RetentionChange) -> Result<()> {
+        self.dbs.create_database_with(name, rp)
+    }
+
+    /// Drop a database: stop its actors, remove it and its files (no error if it does not
+    /// exist, as InfluxDB 1.x). Writes to it afterwards fail with `DatabaseNotFound`.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        self.dbs.drop_database(name)
+    }
+
+    /// Run the retention check now (it also runs every `retention_check_interval`): drop the
+    /// tables that are wholly past each database's retention.
+    pub fn enforce_retention(&self) {
+        self.dbs.enforce_retention(now_ns());
     }
 
     /// Names of the databases, sorted.
@@ -269,6 +311,7 @@ impl Db {
     }
 
     fn close_all(&self) -> Result<()> {
+        self.retention.stop();
         let dbs = self.dbs.all();
         let mut first_err = None;
         for d in dbs {
@@ -411,17 +454,72 @@ impl Databases {
 
     /// Create a database (no error if it exists, as InfluxDB 1.x).
     pub fn create_database(&self, name: &str) -> Result<()> {
+        self.create_database_with(name, &RetentionChange::default())
+    }
+
+    /// Create a database with retention policy options (see [`Db::create_database_with`]).
+    pub fn create_database_with(&self, name: &str, rp: &RetentionChange) -> Result<()> {
         if !valid_db_name(name) {
             return Err(Error::InvalidDatabaseName(name.to_string()));
         }
+        let policy = RetentionPolicy::default().with(rp)?;
         let mut dbs = self.map.write().unwrap_or_else(|p| p.into_inner());
-        if dbs.contains_key(name) {
+        if let Some(existing) = dbs.get(name) {
+            if *rp != RetentionChange::default() && existing.retention() != policy {
+                return Err(Error::RetentionPolicy(
+                    "retention policy conflicts with an existing policy".into(),
+                ));
+            }
             return Ok(());
         }
-        let db = Database::open(name, &self.root.join(name), &self.config)?;
+        let dir = self.root.join(name);
+        if policy != RetentionPolicy::default() {
+            fs::create_dir_all(&dir).ctx(|| format!("create {}", dir.display()))?;
+            policy.store(&dir)?;
+        }
+        let db = Database::open(name, &dir, &self.config)?;
         crate::version::sync_dir(&self.root)?;
         dbs.insert(name.to_string(), Arc::new(db));
         Ok(())
+    }
+
+    /// Drop a database (see [`Db::drop_database`]): writes are refused from now on, the actors
+    /// stop, and the directory is renamed to a trash name (parent fsynced: a restart does not
+    /// bring it back) and then removed.
+    pub fn drop_database(&self, name: &str) -> Result<()> {
+        let mut dbs = self.map.write().unwrap_or_else(|p| p.into_inner());
+        let Some(db) = dbs.remove(name) else {
+            return Ok(());
+        };
+        db.mark_dropped();
+        if let Err(e) = db.close() {
+            tracing::warn!(db = name, error = %e, "error while closing a dropped database");
+        }
+        let trash = self.root.join(format!("{TRASH_PREFIX}{name}-{}", now_ns()));
+        fs::rename(db.dir(), &trash).ctx(|| {
+            format!(
+                "rename dropped database {} to {}",
+                db.dir().display(),
+                trash.display()
+            )
+        })?;
+        crate::version::sync_dir(&self.root)?;
+        drop(dbs);
+        fs::remove_dir_all(&trash).ctx(|| format!("remove {}", trash.display()))?;
+        tracing::info!(db = name, "dropped database");
+        Ok(())
+    }
+
+    /// Drop the expired tables of every database with a retention duration.
+    pub fn enforce_retention(&self, now: i64) {
+        for d in self.all() {
+            let Some(cutoff) = d.retention_cutoff(now) else {
+                continue;
+            };
+            if let Err(e) = crate::delete::expire(&d, cutoff) {
+                tracing::warn!(db = d.name(), error = %e, "retention check failed");
+            }
+        }
     }
 
     /// Names of the databases, sorted.

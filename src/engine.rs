@@ -3,8 +3,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -16,9 +16,10 @@ use strata_actors::{oneshot, Health, Sender, TrySendError};
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
+use crate::retention::{RetentionChange, RetentionPolicy};
 use crate::series::SeriesIndex;
 use crate::sstable::{Table, TableWriter};
-use crate::types::{parse_series_key, FieldValue, ParsedPoint, Row, SeqNo, WriteBatch};
+use crate::types::{parse_series_key, FieldValue, NewSeries, ParsedPoint, Row, SeqNo, WriteBatch};
 use crate::version::{sync_dir, TableHandle, TableRef, VersionSet};
 use crate::wal::{Wal, WalTrimmer};
 
@@ -71,6 +72,13 @@ pub struct Database {
     gate: Arc<FlushGate>,
     stats: Arc<Stats>,
     trimmer: WalTrimmer,
+    /// Held shared by every write from resolving its series until it is applied, and
+    /// exclusively by deletes while they forget series (see [`Database::exclusive_writes`]).
+    write_gate: RwLock<()>,
+    /// The retention policy (stored in `DB/RETENTION`, see [`crate::retention`]).
+    retention: Mutex<RetentionPolicy>,
+    /// Set by `DROP DATABASE`: writes answer "database not found".
+    dropped: AtomicBool,
 }
 
 /// Counters of one database's activity.
@@ -210,6 +218,7 @@ impl Database {
     /// Open (or create) the database stored in `dir`: catalog, series index, WAL replay, actors.
     pub fn open(name: &str, dir: &Path, config: &Config) -> Result<Database> {
         std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
+        let retention = RetentionPolicy::load(dir)?;
         let versions = Arc::new(VersionSet::open(dir)?);
         let index = Arc::new(SeriesIndex::new());
         let v = versions.current();
@@ -241,10 +250,14 @@ impl Database {
         let gate = Arc::new(FlushGate::default());
         let trimmer = wal.trimmer();
         let mut replayed = 0usize;
-        for (seqno, batch) in &replay.batches {
+        // Series first: a record that only names series (logged by a delete that removed every
+        // table holding a series still in use by the memtable) may follow the rows using them.
+        for (_, batch) in &replay.batches {
             for s in &batch.new_series {
                 index.insert_known(s.id, &s.key);
             }
+        }
+        for (seqno, batch) in &replay.batches {
             for row in &batch.rows {
                 if let Some(info) = index.get(row.series) {
                     for (f, val) in &row.fields {
@@ -329,6 +342,9 @@ impl Database {
             gate,
             stats,
             trimmer,
+            write_gate: RwLock::new(()),
+            retention: Mutex::new(retention),
+            dropped: AtomicBool::new(false),
         })
     }
 
@@ -369,6 +385,10 @@ impl Database {
         points: &[ParsedPoint],
         default_ts: i64,
     ) -> Result<(WriteOutcome, Vec<(usize, Error)>)> {
+        let _gate = self.write_gate.read().unwrap_or_else(|p| p.into_inner());
+        if self.dropped.load(Ordering::Acquire) {
+            return Err(Error::DatabaseNotFound(self.name.clone()));
+        }
         self.health.check().map_err(Error::Poisoned)?;
         let mut batch = WriteBatch::default();
         let mut rejected = Vec::new();
@@ -461,6 +481,60 @@ impl Database {
                 Error::Query(e)
             }
         })
+    }
+
+    /// Wait until no write is between resolving its series and being applied, and keep new
+    /// writes out while the guard lives: deletes forget series under it, so no write can use a
+    /// series id that is being forgotten. Hold it briefly.
+    pub(crate) fn exclusive_writes(&self) -> RwLockWriteGuard<'_, ()> {
+        self.write_gate.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Log a WAL record that only names series (no points): after a delete removed every table
+    /// holding a series whose newer points are still only in the memtable (and the WAL), this
+    /// keeps the series' key recoverable at restart.
+    pub(crate) fn log_series(&self, series: Vec<NewSeries>) -> Result<()> {
+        let batch = WriteBatch {
+            new_series: series,
+            rows: Vec::new(),
+        };
+        let bytes = batch.approx_bytes();
+        self.submit(batch, bytes).map(|_| ())
+    }
+
+    /// The database's retention policy.
+    pub fn retention(&self) -> RetentionPolicy {
+        self.retention
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Change the retention policy (checked as InfluxDB 1.x does) and store it durably before
+    /// it takes effect. Queries use the new duration at once.
+    pub fn alter_retention(&self, change: &RetentionChange) -> Result<RetentionPolicy> {
+        let mut rp = self.retention.lock().unwrap_or_else(|p| p.into_inner());
+        let next = rp.with(change)?;
+        if next != *rp {
+            next.store(&self.dir)?;
+            tracing::info!(db = %self.name, duration = next.duration, "retention policy changed");
+            *rp = next.clone();
+        }
+        Ok(next)
+    }
+
+    /// Oldest timestamp a query running at `now` may see (`None`: no retention limit).
+    pub fn retention_cutoff(&self, now: i64) -> Option<i64> {
+        self.retention
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .cutoff(now)
+    }
+
+    /// Mark the database dropped: from now on writes answer "database not found".
+    pub(crate) fn mark_dropped(&self) {
+        let _gate = self.exclusive_writes();
+        self.dropped.store(true, Ordering::Release);
     }
 
     /// Freeze the active memtable and wait until everything acknowledged before this call is in

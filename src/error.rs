@@ -114,6 +114,16 @@ pub enum Error {
     #[error("table {file} is no longer in the current version (a concurrent compaction or delete replaced it); nothing was changed, retry against the current version")]
     VersionConflict { file: u64 },
 
+    /// A retention policy option InfluxDB 1.x would refuse (too short a duration, a duration
+    /// shorter than the shard duration, a conflicting `CREATE DATABASE ... WITH`).
+    #[error("{0}")]
+    RetentionPolicy(String),
+
+    /// `ALTER RETENTION POLICY` named a policy the database does not have (each strata database
+    /// has exactly one, shown by `SHOW RETENTION POLICIES`).
+    #[error("retention policy not found: {0}")]
+    RetentionPolicyNotFound(String),
+
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -6,11 +6,13 @@
 
 pub mod config;
 pub mod db;
+pub mod delete;
 pub mod engine;
 pub mod error;
 pub mod lineproto;
 pub mod memtable;
 pub mod query;
+pub mod retention;
 pub mod series;
 pub mod server;
 pub mod sstable;

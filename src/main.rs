@@ -80,6 +80,13 @@ struct EngineArgs {
     /// Most series one SELECT may select (0: unlimited), as InfluxDB 1.x's max-select-series.
     #[arg(long, env = "STRATA_MAX_SELECT_SERIES", default_value_t = 0)]
     max_select_series: u64,
+    /// Seconds between retention checks (dropping tables past each database's retention).
+    #[arg(
+        long,
+        env = "STRATA_RETENTION_CHECK_INTERVAL_SECS",
+        default_value_t = 1800.0
+    )]
+    retention_check_interval_secs: f64,
 }
 
 /// Testing aid, read once at start-up: every query with a SELECT first waits this many
@@ -112,6 +119,9 @@ impl EngineArgs {
             .max_body_bytes(self.max_body_bytes)
             .max_line_bytes(self.max_line_bytes)
             .query_timeout(Duration::from_secs_f64(self.query_timeout_secs.max(0.0)))
+            .retention_check_interval(Duration::from_secs_f64(
+                self.retention_check_interval_secs.max(0.0),
+            ))
             .query_queue_depth(self.query_queue_depth)
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)

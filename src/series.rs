@@ -235,6 +235,47 @@ impl SeriesIndex {
         v
     }
 
+    /// Forget a series whose data is all deleted: its key, its postings and its place in its
+    /// measurement. A measurement left without series is forgotten whole, field schema included,
+    /// so it can be written again with other field types (as after InfluxDB 1.x's `DROP
+    /// MEASUREMENT`). The caller makes sure no data of the series remains anywhere and that no
+    /// write is resolving series meanwhile (`Database::exclusive_writes`). A later write of the
+    /// same key gets a new id.
+    pub fn forget(&self, id: SeriesId) -> bool {
+        let Some((_, info)) = self.by_id.remove(&id) else {
+            return false;
+        };
+        self.by_key.remove_if(&info.key, |_, v| *v == id);
+        if let Some(m) = self.measurement(&info.measurement) {
+            {
+                let mut post = write(&m.postings);
+                for (k, v) in &info.tags {
+                    if let Some(vals) = post.get_mut(k) {
+                        if let Some(ids) = vals.get_mut(v) {
+                            ids.remove(&id);
+                            if ids.is_empty() {
+                                vals.remove(v);
+                            }
+                        }
+                        if vals.is_empty() {
+                            post.remove(k);
+                        }
+                    }
+                }
+            }
+            let empty = {
+                let mut series = write(&m.series);
+                series.remove(&id);
+                series.is_empty()
+            };
+            if empty {
+                self.measurements
+                    .remove_if(&info.measurement, |_, mi| read(&mi.series).is_empty());
+            }
+        }
+        true
+    }
+
     pub fn series_count(&self) -> usize {
         self.by_id.len()
     }
@@ -286,6 +327,27 @@ mod tests {
         let (id, _) = idx.resolve(&point("cpu", &[("host", "y")]));
         assert_eq!(id, 42);
         assert_eq!(idx.resolve(&point("cpu", &[("host", "x")])).0, 41);
+    }
+
+    #[test]
+    fn forgotten_series_leave_no_trace() {
+        let idx = SeriesIndex::new();
+        let (a, _) = idx.resolve(&point("cpu", &[("host", "a")]));
+        let (b, _) = idx.resolve(&point("cpu", &[("host", "b"), ("dc", "x")]));
+        idx.check_field("cpu", "v", FieldType::Float).unwrap();
+        assert!(idx.forget(b));
+        assert!(!idx.forget(b));
+        let m = idx.measurement("cpu").unwrap();
+        assert_eq!(m.tag_keys(), vec!["host"]);
+        assert_eq!(m.tag_values("host"), vec!["a"]);
+        assert!(idx.get(b).is_none());
+        assert!(idx.forget(a));
+        assert!(idx.measurement("cpu").is_none());
+        assert!(idx.measurement_names().is_empty());
+        // The schema went with it; the key gets a new id.
+        idx.check_field("cpu", "v", FieldType::Integer).unwrap();
+        let (a2, rec) = idx.resolve(&point("cpu", &[("host", "a")]));
+        assert!(a2 > b && rec.is_some());
     }
 
     #[test]

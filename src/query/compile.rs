@@ -366,3 +366,54 @@ fn flip(op: BinaryOp) -> BinaryOp {
         o => o,
     }
 }
+
+/// The WHERE clause of `DELETE`/`DROP SERIES` → (tag predicate, inclusive time bounds). As in
+/// InfluxDB 1.x only tags and AND-ed time bounds may appear; `measurements` decide which names
+/// are fields (an error).
+pub fn compile_delete_condition(
+    db: &Database,
+    measurements: &[String],
+    cond: Option<&Expr>,
+    now: i64,
+) -> Result<(TagPred, i64, i64)> {
+    let (mut tags, mut tmin, mut tmax) = (TagPred::True, MIN_TIME, MAX_TIME);
+    let Some(cond) = cond else {
+        return Ok((tags, tmin, tmax));
+    };
+    let index = db.index();
+    let is_field = |name: &str| {
+        measurements
+            .iter()
+            .filter_map(|m| index.measurement(m))
+            .any(|mi| mi.field_type(name).is_some())
+    };
+    let mut conjuncts = Vec::new();
+    flatten_and(cond, &mut conjuncts);
+    for c in conjuncts {
+        if let Some((op, t)) = time_bound(c, now)? {
+            let (lo, hi) = match op {
+                BinaryOp::Gt => (t.saturating_add(1), MAX_TIME),
+                BinaryOp::Gte => (t, MAX_TIME),
+                BinaryOp::Lt => (MIN_TIME, t.saturating_sub(1)),
+                BinaryOp::Lte => (MIN_TIME, t),
+                _ => (t, t),
+            };
+            (tmin, tmax) = (tmin.max(lo), tmax.min(hi));
+            continue;
+        }
+        if mentions_time(c) {
+            return Err(unsupported(&format!(
+                "the time condition {c} (time may only be compared with AND-ed bounds)"
+            )));
+        }
+        match classify(c, &is_field)? {
+            Class::Tag(t) => tags = TagPred::and(tags, t),
+            Class::Field(_) => {
+                return Err(Error::Query(
+                    "fields not supported in WHERE clause during deletion".into(),
+                ))
+            }
+        }
+    }
+    Ok((tags, tmin, tmax))
+}

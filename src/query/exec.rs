@@ -34,6 +34,8 @@ pub struct Snapshot {
     memtables: Vec<Arc<Memtable>>,
     /// max_select_points / max_select_series of the statement reading this snapshot.
     pub limits: SelectLimits,
+    /// Oldest timestamp visible: the retention cutoff (`i64::MIN`: none).
+    min_time: i64,
 }
 
 impl Snapshot {
@@ -43,11 +45,22 @@ impl Snapshot {
             memtables: version.memtables_oldest_first(),
             version,
             limits: SelectLimits::unlimited(),
+            min_time: i64::MIN,
         }
+    }
+
+    /// Hide every point older than `cutoff` (the database's retention), from every source.
+    pub fn with_cutoff(mut self, cutoff: Option<i64>) -> Snapshot {
+        self.min_time = cutoff.unwrap_or(i64::MIN);
+        self
     }
 
     /// The merged run of (series, field) within `[min, max]`.
     pub fn read(&self, id: SeriesId, field: &str, min: i64, max: i64) -> Result<Option<Column>> {
+        let min = min.max(self.min_time);
+        if min > max {
+            return Ok(None);
+        }
         let mut srcs = Vec::new();
         for t in &self.tables {
             let s = t.table.stats();
@@ -86,7 +99,8 @@ pub fn execute_select(
     token: &CancelToken,
     limits: &SelectLimits,
 ) -> Result<Vec<SeriesResult>> {
-    let mut snap = Snapshot::new(db.versions().current());
+    let mut snap =
+        Snapshot::new(db.versions().current()).with_cutoff(db.retention_cutoff(plan.now));
     snap.limits = limits.clone();
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();

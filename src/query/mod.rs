@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use crate::db::Databases as Db;
 use crate::engine::{now_ns, Database};
 use crate::error::{Error, Result};
+use crate::retention::{go_duration, RetentionChange};
 use influxql::ast::{MeasurementName, Source, Statement, TagKeyFilter};
 pub use result::{Epoch, QueryResponse, SeriesResult, StatementResult, Value};
 use strata_actors::CancelToken;
@@ -116,6 +117,53 @@ fn limit_offset<T>(v: Vec<T>, limit: Option<u64>, offset: Option<u64>) -> Vec<T>
     }
 }
 
+/// Delete the points of `measurements` matching `cond` (tags and time bounds only). DROP SERIES
+/// (`time_allowed` false) deletes whole series, so it refuses time bounds as InfluxDB 1.x does.
+fn delete_where(
+    d: &Database,
+    measurements: &[String],
+    cond: Option<&influxql::ast::Expr>,
+    now: i64,
+    time_allowed: bool,
+) -> Result<()> {
+    let (tags, tmin, tmax) = compile::compile_delete_condition(d, measurements, cond, now)?;
+    if !time_allowed && (tmin, tmax) != (compile::MIN_TIME, compile::MAX_TIME) {
+        return Err(Error::Query(
+            "DROP SERIES doesn't support time in WHERE clause".into(),
+        ));
+    }
+    let index = d.index();
+    let mut series = std::collections::BTreeSet::new();
+    for m in measurements {
+        let Some(mi) = index.measurement(m) else {
+            continue;
+        };
+        let mut ids = mi.series_ids();
+        for (k, v) in tags.required_equalities() {
+            let with = mi.series_with_tag(&k, &v);
+            ids.retain(|id| with.contains(id));
+        }
+        series.extend(ids.into_iter().filter(|id| {
+            index
+                .get(*id)
+                .is_some_and(|s| tags.eval(&|k: &str| s.tag(k).map(str::to_string)))
+        }));
+    }
+    // Delete the whole range InfluxQL can name: MIN_TIME/MAX_TIME stand for "unbounded".
+    let lo = if tmin == compile::MIN_TIME {
+        i64::MIN
+    } else {
+        tmin
+    };
+    let hi = if tmax == compile::MAX_TIME {
+        i64::MAX
+    } else {
+        tmax
+    };
+    crate::delete::delete_points(d, series, lo, hi)?;
+    Ok(())
+}
+
 fn run_statement(
     db: &Db,
     st: &Statement,
@@ -140,21 +188,69 @@ fn run_statement(
         }
         Statement::ShowDatabases => Ok(vec![one_column("databases", "name", db.database_names())]),
         Statement::CreateDatabase { name, retention } => {
-            if retention
+            let change = retention
                 .as_ref()
-                .is_some_and(|r| r.duration.is_some_and(|d| d > 0))
-            {
-                return Err(Error::Query(
-                    "retention durations (CREATE DATABASE ... WITH DURATION) are not supported by strata yet"
-                        .into(),
-                ));
+                .map(|r| RetentionChange {
+                    duration: r.duration,
+                    shard_group_duration: r.shard_duration,
+                    replica_n: r.replication,
+                    name: r.name.clone(),
+                })
+                .unwrap_or_default();
+            db.create_database_with(name, &change)?;
+            Ok(Vec::new())
+        }
+        Statement::DropDatabase { name } => {
+            db.drop_database(name)?;
+            Ok(Vec::new())
+        }
+        Statement::AlterRetentionPolicy {
+            name,
+            database,
+            duration,
+            replication,
+            shard_duration,
+            default: _,
+        } => {
+            let d = db.database(database)?;
+            if d.retention().name != *name {
+                return Err(Error::RetentionPolicyNotFound(name.clone()));
             }
-            db.create_database(name)?;
+            d.alter_retention(&RetentionChange {
+                duration: *duration,
+                shard_group_duration: *shard_duration,
+                replica_n: *replication,
+                name: None,
+            })?;
+            Ok(Vec::new())
+        }
+        Statement::Delete { source, condition } => {
+            let named = match source {
+                Some(Source::Measurement(m)) => m.database.as_deref(),
+                _ => None,
+            };
+            let d = db.database(database_for(opts, named)?)?;
+            let measurements = match source {
+                Some(s) => selected_measurements(&d, std::slice::from_ref(s)),
+                None => d.index().measurement_names(),
+            };
+            delete_where(&d, &measurements, condition.as_ref(), now, true)?;
+            Ok(Vec::new())
+        }
+        Statement::DropSeries { sources, condition } => {
+            let d = db.database(database_for(opts, source_database(sources))?)?;
+            let measurements = selected_measurements(&d, sources);
+            delete_where(&d, &measurements, condition.as_ref(), now, false)?;
+            Ok(Vec::new())
+        }
+        Statement::DropMeasurement { name } => {
+            let d = db.database(database_for(opts, None)?)?;
+            delete_where(&d, std::slice::from_ref(name), None, now, false)?;
             Ok(Vec::new())
         }
         Statement::ShowRetentionPolicies { database } => {
             let d = db.database(database_for(opts, database.as_deref())?)?;
-            let _ = d;
+            let rp = d.retention();
             Ok(vec![SeriesResult {
                 name: String::new(),
                 tags: None,
@@ -169,10 +265,10 @@ fn run_statement(
                 .map(|s| s.to_string())
                 .collect(),
                 values: vec![vec![
-                    Value::String("autogen".into()),
-                    Value::String("0s".into()),
-                    Value::String("168h0m0s".into()),
-                    Value::Integer(1),
+                    Value::String(rp.name),
+                    Value::String(go_duration(rp.duration)),
+                    Value::String(go_duration(rp.shard_group_duration)),
+                    Value::Integer(i64::from(rp.replica_n)),
                     Value::Boolean(true),
                 ]],
             }])

@@ -467,6 +467,42 @@ fn writer_rejects_misuse_and_stays_usable() {
     }
 }
 
+#[test]
+fn a_run_can_be_streamed_in_several_calls() {
+    let (_d, path) = tmp();
+    let mut w = TableWriter::create(&path).expect("create");
+    w.add(
+        1,
+        "k1",
+        "v",
+        &col(vec![1, 2], Values::Float(vec![1.0, 2.0])),
+    )
+    .expect("add");
+    w.add(
+        1,
+        "k1",
+        "v",
+        &col(vec![5, 9], Values::Float(vec![5.0, 9.0])),
+    )
+    .expect("continue the run");
+    // Overlapping or differently typed continuations are refused.
+    assert!(w
+        .add(1, "k1", "v", &col(vec![9], Values::Float(vec![0.0])))
+        .is_err());
+    assert!(w
+        .add(1, "k1", "v", &col(vec![10], Values::Integer(vec![0])))
+        .is_err());
+    w.add(1, "k1", "w", &col(vec![3], Values::Integer(vec![3])))
+        .expect("next field");
+    w.finish().expect("finish");
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.blocks(1, "v").len(), 2);
+    let c = t.read_range(1, "v", i64::MIN, i64::MAX).unwrap().unwrap();
+    assert_eq!(c.timestamps, vec![1, 2, 5, 9]);
+    assert_eq!(c.values, Values::Float(vec![1.0, 2.0, 5.0, 9.0]));
+    assert_eq!(t.stats().points, 5);
+}
+
 fn small_file(path: &Path) -> Vec<u8> {
     let runs: Vec<Run> = vec![
         (

@@ -50,10 +50,12 @@ impl TableWriter {
         }
     }
 
-    /// Add one (series, field) run.
+    /// Add one (series, field) run, or continue the run added last.
     ///
     /// Runs must arrive in strictly ascending (series, field name) order, a series must keep the
-    /// same key, `column.timestamps` must be strictly ascending and as long as the values. A
+    /// same key, `column.timestamps` must be strictly ascending and as long as the values. A run
+    /// may be given in several consecutive calls (streaming, e.g. block by block) as long as each
+    /// call's first timestamp is after the previous call's last one and the type is the same. A
     /// violation is a caller bug: it is reported as `Error::Corrupt` (the file would be) and
     /// nothing is written, so the writer stays usable. Empty columns are skipped.
     pub fn add(
@@ -82,6 +84,7 @@ impl TableWriter {
                 i + 1
             )));
         }
+        let mut continues = false;
         let new_series = match self.series.last() {
             None => true,
             Some(last) if series > last.id => true,
@@ -93,6 +96,16 @@ impl TableWriter {
                     )));
                 }
                 match last.fields.last() {
+                    Some(f)
+                        if f.name == field
+                            && f.field_type == column.values.field_type()
+                            && f.blocks
+                                .last()
+                                .is_some_and(|b| b.max_ts < column.timestamps[0]) =>
+                    {
+                        continues = true;
+                        false
+                    }
                     Some(f) if f.name.as_str() >= field => {
                         return Err(self.invalid(format!(
                             "series {series}: field {field:?} added after field {:?}; fields \
@@ -142,6 +155,12 @@ impl TableWriter {
                 agg: enc.agg,
             });
             self.offset += u64::from(len);
+        }
+        if continues {
+            if let Some(f) = self.series.last_mut().and_then(|s| s.fields.last_mut()) {
+                f.blocks.extend(blocks);
+            }
+            return Ok(());
         }
         let entry = FieldEntry {
             name: field.to_owned(),
