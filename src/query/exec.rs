@@ -221,6 +221,13 @@ fn agg_accepts(func: AggFn, t: FieldType) -> bool {
     }
 }
 
+/// Fields and tag keys of the selected measurements.
+#[derive(Default)]
+struct Schema {
+    fields: BTreeMap<String, FieldType>,
+    tags: Vec<String>,
+}
+
 /// Run a SELECT plan.
 pub fn execute_select(
     db: &Database,
@@ -239,14 +246,35 @@ pub fn execute_select(
     }
     names.sort();
     names.dedup();
+    // `*` and regexes expand over the union of the measurements' fields and tags (1.x).
+    let mut union = Schema::default();
+    for name in &names {
+        if let Some(mi) = index.measurement(name) {
+            union.fields.extend(mi.fields());
+            union.tags.extend(mi.tag_keys());
+        }
+    }
+    union.tags.sort();
+    union.tags.dedup();
+    if plan.desc {
+        // ORDER BY time DESC also reverses the order of the series (1.x).
+        names.reverse();
+    }
     let mut out = Vec::new();
     for name in names {
-        out.extend(select_measurement(index, &snap, plan, &name, token)?);
+        out.extend(select_measurement(
+            index, &snap, plan, &name, &union, token,
+        )?);
     }
     Ok(out)
 }
 
-fn matching_series(index: &SeriesIndex, measurement: &str, pred: &TagPred) -> Vec<Arc<SeriesInfo>> {
+/// The series of `measurement` whose tags satisfy `pred`, in series-key order.
+pub(crate) fn matching_series(
+    index: &SeriesIndex,
+    measurement: &str,
+    pred: &TagPred,
+) -> Vec<Arc<SeriesInfo>> {
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
@@ -366,6 +394,7 @@ fn select_measurement(
     snap: &Snapshot,
     plan: &SelectPlan,
     measurement: &str,
+    union: &Schema,
     token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
     let Some(mi) = index.measurement(measurement) else {
@@ -392,7 +421,7 @@ fn select_measurement(
         }
         GroupTags::All => tag_keys.clone(),
     };
-    let l = layout(plan, &schema, &tag_keys, &group_keys)?;
+    let l = layout(plan, &union.fields, &union.tags, &group_keys)?;
     if l.exprs.is_empty() {
         return Ok(Vec::new());
     }
@@ -450,6 +479,9 @@ fn select_measurement(
             columns: columns.clone(),
             values,
         });
+    }
+    if plan.desc {
+        out.reverse();
     }
     let out: Vec<SeriesResult> = out.into_iter().skip(plan.soffset).collect();
     Ok(if plan.slimit > 0 {
@@ -693,6 +725,13 @@ impl GroupCtx<'_> {
         if buckets.is_empty() {
             return Ok(Vec::new());
         }
+        if interval > 0 {
+            for (ai, a) in l.aggs.iter().enumerate() {
+                if a.func == AggFn::Integral {
+                    integral_across_buckets(&mut buckets, ai, a.unit, interval);
+                }
+            }
+        }
         let finals = |accs: &mut [Acc]| -> Vec<Out> {
             l.aggs
                 .iter()
@@ -800,7 +839,8 @@ impl GroupCtx<'_> {
                     None => {
                         let vals: Option<Vec<Value>> = match &plan.fill {
                             Fill::None => None,
-                            Fill::Null | Fill::Linear => Some(
+                            Fill::Linear => Some(vec![Value::Null; l.aggs.len()]),
+                            Fill::Null => Some(
                                 l.aggs
                                     .iter()
                                     .map(|a| {
@@ -1006,6 +1046,8 @@ struct Acc {
     pick: Option<Held>,
     /// Held points (median, mode, percentile, distinct, integral, top, bottom).
     held: Vec<Held>,
+    /// The bucket's integral, when computed across buckets (GROUP BY time).
+    integral: Option<f64>,
 }
 
 fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
@@ -1160,6 +1202,8 @@ impl Acc {
                 }
             }
             AggFn::Mode => {
+                // The most frequent value; among equally frequent ones the smallest. (1.x
+                // breaks such ties by the order Go's unstable sort leaves equal points in.)
                 self.held
                     .sort_by(|x, y| cmp_values(&x.1, &y.1).then(x.0.cmp(&y.0)));
                 let mut best: Option<(usize, &FieldValue)> = None;
@@ -1191,6 +1235,9 @@ impl Acc {
                     out.aux = Some(aux);
                     Value::from(v)
                 }
+            }
+            AggFn::Integral if self.integral.is_some() => {
+                Value::Float(self.integral.unwrap_or_default())
             }
             AggFn::Integral => {
                 self.held.sort_by_key(|h| h.0);
@@ -1238,6 +1285,67 @@ impl Acc {
         held.into_iter()
             .map(|(t, v, aux)| (t, Value::from(v), aux))
             .collect()
+    }
+}
+
+/// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
+/// time order, where the area up to a bucket's end is interpolated towards the next point and
+/// the next bucket starts from that interpolated point.
+fn integral_across_buckets(
+    buckets: &mut BTreeMap<i64, Vec<Acc>>,
+    ai: usize,
+    unit: i64,
+    interval: i64,
+) {
+    let unit = if unit > 0 { unit } else { 1_000_000_000 } as f64;
+    let mut prev: Option<(i64, f64)> = None;
+    let mut prev_bucket: Option<i64> = None;
+    let keys: Vec<i64> = buckets.keys().copied().collect();
+    for b in keys {
+        let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) else {
+            continue;
+        };
+        let mut pts: Vec<(i64, f64)> = acc.held.iter().map(|h| (h.0, num(&h.1))).collect();
+        pts.sort_by_key(|p| p.0);
+        if pts.is_empty() {
+            continue;
+        }
+        let mut sum = 0.0;
+        let mut carry = 0.0;
+        let closing = prev_bucket.filter(|pb| *pb != b);
+        let mut crossed = false;
+        for (t, v) in pts {
+            let Some((mut pt, mut pv)) = prev else {
+                prev = Some((t, v));
+                continue;
+            };
+            if pt == t {
+                prev = Some((t, v));
+                continue;
+            }
+            if let (false, Some(pb)) = (crossed, closing) {
+                // First point past the previous bucket: close that bucket at its end.
+                crossed = true;
+                let end = pb + interval;
+                if pt != end {
+                    let value = pv + (v - pv) * ((end - pt) as f64 / (t - pt) as f64);
+                    carry += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
+                    pv = value;
+                    pt = end;
+                }
+            }
+            sum += 0.5 * (v + pv) * ((t - pt) as f64 / unit);
+            prev = Some((t, v));
+        }
+        if let (true, Some(pb)) = (crossed, closing) {
+            if let Some(acc) = buckets.get_mut(&pb).map(|accs| &mut accs[ai]) {
+                acc.integral = Some(acc.integral.unwrap_or_default() + carry);
+            }
+        }
+        if let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) {
+            acc.integral = Some(acc.integral.unwrap_or_default() + sum);
+        }
+        prev_bucket = Some(b);
     }
 }
 

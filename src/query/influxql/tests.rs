@@ -703,7 +703,7 @@ fn show_statements() {
         TagKeyFilter::NeqRegex(re("h.*"))
     );
     let (m, _, c) = err("SHOW TAG VALUES FROM cpu");
-    assert_eq!((m.as_str(), c), ("found EOF, expected WITH", 25));
+    assert_eq!((m.as_str(), c), ("found EOF, expected WITH", 26));
 }
 
 #[test]
@@ -905,7 +905,7 @@ fn error_messages_and_positions() {
             1,
             6,
         ),
-        ("SHOW TAG", "found EOF, expected KEYS, VALUES", 1, 9),
+        ("SHOW TAG", "found EOF, expected KEYS, VALUES", 1, 10),
         (
             "SELECT a FROM a.b.c.d",
             "too many segments in measurement name, expected db.rp.measurement",
@@ -922,9 +922,9 @@ fn error_messages_and_positions() {
             "SELECT a FROM m GROUP BY time(1h",
             "found EOF, expected )",
             1,
-            33,
+            34,
         ),
-        ("CREATE DATABASE", "found EOF, expected identifier", 1, 16),
+        ("CREATE DATABASE", "found EOF, expected identifier", 1, 17),
         ("KILL QUERY -1", "found -, expected integer", 1, 12),
     ];
     for &(q, msg, line, col) in cases {
