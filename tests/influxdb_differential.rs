@@ -181,7 +181,7 @@ fn data_set() -> String {
             }
             fields.push(format!("load={}i", r.range(-5, 50)));
             if i % 5 != 1 {
-                fields.push(format!("ok={}", r.next() % 3 != 0));
+                fields.push(format!("ok={}", !r.next().is_multiple_of(3)));
             }
             fields.push(format!("state=\"{}\"", states[(r.next() % 3) as usize]));
             out.push_str(&format!("{tags} {} {t}\n", fields.join(",")));

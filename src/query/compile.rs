@@ -689,3 +689,70 @@ pub fn tag_condition(e: &Expr) -> Result<TagPred> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::influxql::{parse, Statement};
+
+    fn check(q: &str) -> Result<()> {
+        let stmts = parse(q)?;
+        let Some(Statement::Select(s)) = stmts.first() else {
+            panic!("not a SELECT: {q}");
+        };
+        let mut ps = Vec::new();
+        for f in &s.fields {
+            ps.push(Projection {
+                expr: compile_field(&f.expr)?,
+                name: f.column_name(),
+                aliased: f.alias.is_some(),
+            });
+        }
+        validate_projections(&ps, s.group_by_time().is_some())
+    }
+
+    fn err(q: &str) -> String {
+        match check(q) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("{q} compiled"),
+        }
+    }
+
+    #[test]
+    fn semantic_errors_use_influxdb_wording() {
+        assert!(err("SELECT mean(a), a FROM m").contains("mixing aggregate and non-aggregate"));
+        assert!(err("SELECT a FROM m GROUP BY time(1m)")
+            .contains("GROUP BY requires at least one aggregate function"));
+        assert!(err("SELECT percentile(a) FROM m")
+            .contains("invalid number of arguments for percentile, expected 2, got 1"));
+        assert!(err("SELECT derivative(a) FROM m GROUP BY time(1m)")
+            .contains("aggregate function required inside the call to derivative"));
+        assert!(err("SELECT derivative(mean(a)) FROM m")
+            .contains("derivative aggregate requires a GROUP BY interval"));
+        assert!(err("SELECT bottom(a, 0) FROM m")
+            .contains("limit (0) in bottom function must be at least 1"));
+        assert!(err("SELECT top(a, 2), max(b) FROM m")
+            .contains("selector function top() cannot be combined with other functions"));
+        assert!(err("SELECT max(a), min(a), b FROM m")
+            .contains("mixing multiple selector functions with tags or fields"));
+        assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
+        assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
+    }
+
+    #[test]
+    fn valid_select_lists() {
+        for q in [
+            "SELECT a + b * 2 AS x FROM m",
+            "SELECT mean(a) * 2, max(b) FROM m",
+            "SELECT max(a), b, host FROM m",
+            "SELECT top(a, host, 3) FROM m",
+            "SELECT derivative(mean(a), 1s) FROM m GROUP BY time(1m)",
+            "SELECT moving_average(a, 3) FROM m",
+            "SELECT count(distinct(a)) FROM m",
+            "SELECT percentile(a, 95) FROM m GROUP BY time(1m)",
+            "SELECT /usage/ FROM m",
+        ] {
+            check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
+}

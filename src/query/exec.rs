@@ -65,8 +65,6 @@ impl Snapshot {
     }
 }
 
-/// What one output column computes, after `*` expansion.
-
 /// Resolved column expression of one measurement.
 #[derive(Clone, Debug)]
 enum E {
@@ -1469,15 +1467,153 @@ fn fill_linear(rows: &mut [(i64, Vec<Out>, bool)]) {
                 continue;
             };
             let is_int = matches!(rows[a].1[c].value, Value::Integer(_));
-            for k in a + 1..b {
+            for (k, row) in rows.iter_mut().enumerate().take(b).skip(a + 1) {
                 let frac = (k - a) as f64 / (b - a) as f64;
                 let v = va + (vb - va) * frac;
-                rows[k].1[c].value = if is_int {
+                row.1[c].value = if is_int {
                     Value::Integer(v as i64)
                 } else {
                     Value::Float(v)
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(func: AggFn) -> AggSpec {
+        AggSpec {
+            func,
+            field: 0,
+            n: 2,
+            p: 50.0,
+            unit: 0,
+            count_distinct: false,
+            tags: Vec::new(),
+        }
+    }
+
+    fn run(func: AggFn, pts: &[(i64, FieldValue)]) -> Out {
+        let a = spec(func);
+        let mut acc = Acc::default();
+        for (t, v) in pts {
+            acc.add(&a, *t, v.clone(), &Vec::new);
+        }
+        acc.finish(&a)
+    }
+
+    #[test]
+    fn arithmetic_keeps_integers_except_division() {
+        let (i, f) = (Value::Integer(7), Value::Float(0.5));
+        assert_eq!(
+            arith(ArithOp::Mul, &i, &Value::Integer(3)),
+            Value::Integer(21)
+        );
+        assert_eq!(
+            arith(ArithOp::Mod, &i, &Value::Integer(3)),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            arith(ArithOp::Div, &i, &Value::Integer(2)),
+            Value::Float(3.5)
+        );
+        assert_eq!(arith(ArithOp::Add, &i, &f), Value::Float(7.5));
+        assert_eq!(arith(ArithOp::Add, &i, &Value::Null), Value::Null);
+        assert_eq!(
+            arith(ArithOp::Add, &Value::String("a".into()), &i),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn aggregates_and_selectors() {
+        use FieldValue::Integer as I;
+        let pts = [(30, I(5)), (10, I(1)), (20, I(5)), (40, I(2))];
+        assert_eq!(run(AggFn::Median, &pts).value, Value::Float(3.5));
+        assert_eq!(run(AggFn::Mode, &pts).value, Value::Integer(5));
+        assert_eq!(run(AggFn::Spread, &pts).value, Value::Integer(4));
+        assert_eq!(run(AggFn::Sum, &pts).value, Value::Integer(13));
+        let max = run(AggFn::Max, &pts);
+        assert_eq!((max.value, max.time), (Value::Integer(5), Some(20)));
+        let p = run(AggFn::Percentile, &pts);
+        assert_eq!((p.value, p.time), (Value::Integer(2), Some(40)));
+        let sd = run(AggFn::Stddev, &pts).value;
+        let Value::Float(sd) = sd else {
+            panic!("{sd:?}")
+        };
+        assert!((sd - 2.0615528128088303).abs() < 1e-12);
+        assert_eq!(run(AggFn::Stddev, &pts[..1]).value, Value::Null);
+    }
+
+    #[test]
+    fn top_keeps_the_best_n_earliest_on_ties_in_time_order() {
+        let a = spec(AggFn::Top);
+        let mut acc = Acc::default();
+        for (t, v) in [(1, 3), (2, 9), (3, 9), (4, 9), (5, 1)] {
+            acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
+        }
+        let rows: Vec<(i64, Value)> = acc
+            .finish_rows(&a)
+            .into_iter()
+            .map(|(t, v, _)| (t, v))
+            .collect();
+        assert_eq!(rows, vec![(2, Value::Integer(9)), (3, Value::Integer(9))]);
+    }
+
+    #[test]
+    fn transformations() {
+        let tr = |func, n, unit| {
+            TrState::new(
+                &TrSpec {
+                    func,
+                    n,
+                    unit,
+                    input: TrInput::Var(0),
+                },
+                1_000_000_000,
+            )
+        };
+        let s = 1_000_000_000;
+        let mut d = tr(AggFn::Derivative, 0, 0);
+        assert_eq!(d.push(0, &Value::Float(1.0)), None);
+        assert_eq!(d.push(2 * s, &Value::Float(5.0)), Some(Value::Float(2.0)));
+        assert_eq!(d.push(3 * s, &Value::Null), None);
+        let mut nn = tr(AggFn::NonNegativeDifference, 0, 0);
+        nn.push(0, &Value::Integer(5));
+        assert_eq!(nn.push(1, &Value::Integer(3)), None);
+        assert_eq!(nn.push(2, &Value::Integer(4)), Some(Value::Integer(1)));
+        let mut ma = tr(AggFn::MovingAverage, 2, 0);
+        assert_eq!(ma.push(0, &Value::Integer(1)), None);
+        assert_eq!(ma.push(1, &Value::Integer(2)), Some(Value::Float(1.5)));
+        let mut el = tr(AggFn::Elapsed, 0, 1_000);
+        el.push(0, &Value::Integer(1));
+        assert_eq!(el.push(5_000, &Value::Integer(1)), Some(Value::Integer(5)));
+        let mut cs = tr(AggFn::CumulativeSum, 0, 0);
+        cs.push(0, &Value::Integer(2));
+        assert_eq!(cs.push(1, &Value::Integer(3)), Some(Value::Integer(5)));
+    }
+
+    #[test]
+    fn integral_interpolates_at_bucket_ends() {
+        // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
+        // from the interpolated point (10s, 10).
+        let s = 1_000_000_000;
+        let a = spec(AggFn::Integral);
+        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        for (t, v) in [(0, 0.0), (20 * s, 20.0)] {
+            buckets
+                .entry(t / (10 * s) * 10 * s)
+                .or_insert_with(|| vec![Acc::default()])[0]
+                .add(&a, t, FieldValue::Float(v), &Vec::new);
+        }
+        integral_across_buckets(&mut buckets, 0, 0, 10 * s);
+        let got: Vec<Value> = buckets
+            .values_mut()
+            .map(|b| b[0].finish(&a).value)
+            .collect();
+        assert_eq!(got, vec![Value::Float(50.0), Value::Float(150.0)]);
     }
 }
