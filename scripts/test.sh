@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command (README.md): installs what the tests need on a fresh machine, then runs
-# every test of the workspace. tests/influx_cli.rs drives the real `influx` CLI; it fails
-# (never skips) if the CLI is missing, so it is installed here.
+# every test of the workspace. tests/influx_cli.rs drives the real `influx` CLI and
+# tests/influxdb_differential.rs a real InfluxDB 1.x server (`influxd`); both fail (never skip)
+# when their program is missing, so they are installed here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v influx >/dev/null 2>&1 || need_apt+=(influxdb-client)
+[ -x /usr/bin/influxd ] || need_apt+=(influxdb)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "scripts/test.sh: installing ${need_apt[*]}"

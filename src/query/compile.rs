@@ -8,7 +8,8 @@ use crate::query::influxql::ast::{
     TimeOffset,
 };
 use crate::query::plan::{
-    AggFn, CmpOp, FieldPred, Fill, GroupTags, Literal, ProjExpr, Projection, SelectPlan, TagPred,
+    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PExpr, Projection,
+    SelectPlan, TagPred,
 };
 use crate::query::result::parse_time_string;
 
@@ -16,7 +17,7 @@ use crate::query::result::parse_time_string;
 pub const MIN_TIME: i64 = i64::MIN + 2;
 pub const MAX_TIME: i64 = i64::MAX - 1;
 
-fn unsupported(what: &str) -> Error {
+pub(crate) fn unsupported(what: &str) -> Error {
     Error::Query(format!("{what} is not supported by strata yet"))
 }
 
@@ -32,6 +33,7 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
         has_tmin: false,
         has_tmax: false,
         projections: Vec::new(),
+        group_regexes: Vec::new(),
         group_time: None,
         group_tags: GroupTags::None,
         fill: Fill::Null,
@@ -71,43 +73,13 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
     };
 
     for f in &s.fields {
-        let expr = f.expr.unparen();
-        let p = match expr {
-            Expr::Wildcard(_) => ProjExpr::Wildcard,
-            Expr::VarRef { name, .. } => ProjExpr::Field(name.clone()),
-            Expr::Call { name, args } => {
-                let func = AggFn::from_name(name)
-                    .ok_or_else(|| unsupported(&format!("the function {name}()")))?;
-                match args.as_slice() {
-                    [a] => match a.unparen() {
-                        Expr::VarRef { name: field, .. } => ProjExpr::Agg(func, field.clone()),
-                        Expr::Wildcard(_) => ProjExpr::AggWildcard(func),
-                        other => {
-                            return Err(Error::Query(format!(
-                                "expected field argument in {name}(), found {other}"
-                            )))
-                        }
-                    },
-                    _ => {
-                        return Err(Error::Query(format!(
-                            "invalid number of arguments for {name}, expected 1, got {}",
-                            args.len()
-                        )))
-                    }
-                }
-            }
-            Expr::Regex(_) => return Err(unsupported("a regex in the SELECT list")),
-            other => {
-                return Err(unsupported(&format!(
-                    "the expression {other} in the SELECT list"
-                )))
-            }
-        };
         plan.projections.push(Projection {
-            expr: p,
-            alias: f.alias.clone(),
+            expr: compile_field(&f.expr)?,
+            name: f.column_name(),
+            aliased: f.alias.is_some(),
         });
     }
+    validate_projections(&plan.projections, s.group_by_time().is_some())?;
 
     if let Some(cond) = &s.condition {
         let mut conjuncts = Vec::new();
@@ -143,9 +115,8 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
         match d {
             Dimension::Time { interval, offset } => {
                 if *interval <= 0 {
-                    return Err(Error::Query(
-                        "GROUP BY time() interval must be positive".into(),
-                    ));
+                    // InfluxDB 1.x treats time(0s) as no time grouping.
+                    continue;
                 }
                 let off = match offset {
                     None => 0,
@@ -156,10 +127,16 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
             }
             Dimension::Tag(t) => tag_keys.push(t.clone()),
             Dimension::Wildcard => plan.group_tags = GroupTags::All,
-            Dimension::Regex(_) => return Err(unsupported("GROUP BY a regex")),
+            Dimension::Regex(r) => {
+                plan.group_regexes.push(r.regex().clone());
+                if plan.group_tags == GroupTags::None {
+                    plan.group_tags = GroupTags::Keys(Vec::new());
+                }
+            }
         }
     }
-    if !tag_keys.is_empty() && plan.group_tags != GroupTags::All {
+    if (!tag_keys.is_empty() || !plan.group_regexes.is_empty()) && plan.group_tags != GroupTags::All
+    {
         plan.group_tags = GroupTags::Keys(tag_keys);
     }
     if plan.group_time.is_some() {
@@ -212,10 +189,11 @@ fn mentions_time(e: &Expr) -> bool {
 /// Evaluate a time value: RFC3339 string, integer ns, duration, now() and `±` arithmetic.
 fn time_value(e: &Expr, now: i64) -> Result<i64> {
     match e.unparen() {
+        // InfluxDB 1.x's wording for a string that is not a time.
         Expr::String(s) => parse_time_string(s).ok_or_else(|| {
-            Error::Query(format!(
-                "invalid time {s:?}: use RFC3339, e.g. '2023-11-14T22:13:20Z'"
-            ))
+            Error::Query(
+                "invalid operation: time and *influxql.StringLiteral are not compatible".into(),
+            )
         }),
         Expr::Integer(n) => Ok(*n),
         Expr::Number(x) => Ok(*x as i64),
@@ -276,6 +254,15 @@ enum Class {
     Field(FieldPred),
 }
 
+impl Class {
+    fn into_field(self) -> FieldPred {
+        match self {
+            Class::Tag(t) => FieldPred::Tag(t),
+            Class::Field(f) => f,
+        }
+    }
+}
+
 fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
     match e.unparen() {
         Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
@@ -292,9 +279,14 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 } else {
                     FieldPred::Or(Box::new(a), Box::new(b))
                 })),
-                _ => Err(unsupported(&format!(
-                    "the condition {e} (combining tag and field conditions inside OR)"
-                ))),
+                (a, b) => {
+                    let (a, b) = (a.into_field(), b.into_field());
+                    Ok(Class::Field(if and {
+                        FieldPred::And(Box::new(a), Box::new(b))
+                    } else {
+                        FieldPred::Or(Box::new(a), Box::new(b))
+                    }))
+                }
             }
         }
         Expr::Not(x) => Ok(match classify(x, is_field)? {
@@ -416,4 +408,402 @@ pub fn compile_delete_condition(
         }
     }
     Ok((tags, tmin, tmax))
+}
+
+fn arg_count(name: &str, expected: &str, got: usize) -> Error {
+    Error::Query(format!(
+        "invalid number of arguments for {name}, expected {expected}, got {got}"
+    ))
+}
+
+/// A duration argument (`derivative(x, 1m)`).
+fn duration_arg(name: &str, e: &Expr) -> Result<i64> {
+    match e.unparen() {
+        Expr::Duration(d) if *d > 0 => Ok(*d),
+        other => Err(Error::Query(format!(
+            "second argument to {name} must be a duration, got {}",
+            expr_kind(other)
+        ))),
+    }
+}
+
+fn expr_kind(e: &Expr) -> &'static str {
+    match e {
+        Expr::Integer(_) => "*influxql.IntegerLiteral",
+        Expr::Number(_) => "*influxql.NumberLiteral",
+        Expr::String(_) => "*influxql.StringLiteral",
+        Expr::Boolean(_) => "*influxql.BooleanLiteral",
+        Expr::Duration(_) => "*influxql.DurationLiteral",
+        Expr::VarRef { .. } => "*influxql.VarRef",
+        Expr::Call { .. } => "*influxql.Call",
+        _ => "expression",
+    }
+}
+
+/// The field argument of an aggregate: a field, `*` or a regex.
+fn field_arg(name: &str, e: &Expr) -> Result<PExpr> {
+    match e.unparen() {
+        Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
+        Expr::Wildcard(_) => Ok(PExpr::Wildcard),
+        Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
+        Expr::Call {
+            name: inner,
+            args: iargs,
+        } if name == "count" && inner == "distinct" => {
+            let [a] = iargs.as_slice() else {
+                return Err(arg_count("distinct", "1", iargs.len()));
+            };
+            Ok(PExpr::Call(Box::new(call(
+                AggFn::Distinct,
+                field_arg(inner, a)?,
+            ))))
+        }
+        _ => Err(Error::Query(format!("expected field argument in {name}()"))),
+    }
+}
+
+fn call(func: AggFn, arg: PExpr) -> Call {
+    Call {
+        func,
+        arg,
+        n: 0,
+        p: 0.0,
+        unit: 0,
+        tags: Vec::new(),
+    }
+}
+
+fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
+    let func = AggFn::from_name(name)
+        .ok_or_else(|| Error::Query(format!("undefined function {name}()")))?;
+    match func {
+        AggFn::Percentile => {
+            let [a, p] = args else {
+                return Err(arg_count(name, "2", args.len()));
+            };
+            let mut c = call(func, field_arg(name, a)?);
+            c.p = match p.unparen() {
+                Expr::Integer(n) => *n as f64,
+                Expr::Number(x) => *x,
+                _ => {
+                    return Err(Error::Query(
+                        "expected float argument in percentile()".into(),
+                    ))
+                }
+            };
+            Ok(c)
+        }
+        AggFn::Top | AggFn::Bottom => {
+            if args.len() < 2 {
+                return Err(arg_count(name, "at least 2", args.len()));
+            }
+            let mut c = call(func, field_arg(name, &args[0])?);
+            let last = &args[args.len() - 1];
+            let n = match last.unparen() {
+                Expr::Integer(n) => *n,
+                Expr::Number(x) => {
+                    return Err(Error::Query(format!(
+                        "expected integer as last argument in {name}(), found {x:.3}"
+                    )))
+                }
+                other => {
+                    return Err(Error::Query(format!(
+                        "expected integer as last argument in {name}(), found {other}"
+                    )))
+                }
+            };
+            if n < 1 {
+                return Err(Error::Query(format!(
+                    "limit ({n}) in {name} function must be at least 1"
+                )));
+            }
+            c.n = n as usize;
+            for t in &args[1..args.len() - 1] {
+                match t.unparen() {
+                    Expr::VarRef { name: tag, .. } => c.tags.push(tag.clone()),
+                    other => {
+                        return Err(Error::Query(format!(
+                            "only fields or tags are allowed in {name}(), found {other}"
+                        )))
+                    }
+                }
+            }
+            Ok(c)
+        }
+        AggFn::MovingAverage => {
+            let [a, n] = args else {
+                return Err(arg_count(name, "2", args.len()));
+            };
+            let mut c = call(func, transform_arg(name, a)?);
+            c.n = match n.unparen() {
+                Expr::Integer(n) if *n > 1 => *n as usize,
+                Expr::Integer(n) => {
+                    return Err(Error::Query(format!(
+                        "moving_average window must be greater than 1, got {n}"
+                    )))
+                }
+                other => {
+                    return Err(Error::Query(format!(
+                        "second argument for moving_average must be an integer, got {}",
+                        expr_kind(other)
+                    )))
+                }
+            };
+            Ok(c)
+        }
+        AggFn::Derivative | AggFn::NonNegativeDerivative | AggFn::Elapsed | AggFn::Integral => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(arg_count(name, "1 or 2", args.len()));
+            }
+            let arg = if func == AggFn::Integral {
+                field_arg(name, &args[0])?
+            } else {
+                transform_arg(name, &args[0])?
+            };
+            let mut c = call(func, arg);
+            if let Some(u) = args.get(1) {
+                c.unit = duration_arg(name, u)?;
+            }
+            Ok(c)
+        }
+        AggFn::Difference | AggFn::NonNegativeDifference | AggFn::CumulativeSum => {
+            let [a] = args else {
+                return Err(arg_count(name, "1", args.len()));
+            };
+            Ok(call(func, transform_arg(name, a)?))
+        }
+        _ => {
+            let [a] = args else {
+                return Err(arg_count(name, "1", args.len()));
+            };
+            Ok(call(func, field_arg(name, a)?))
+        }
+    }
+}
+
+/// The argument of a transformation: a field, or an aggregate call.
+fn transform_arg(name: &str, e: &Expr) -> Result<PExpr> {
+    match e.unparen() {
+        Expr::Call { name: inner, args } => {
+            let c = compile_call(inner, args)?;
+            if c.func.is_transform() {
+                return Err(Error::Query(format!("expected field argument in {name}()")));
+            }
+            Ok(PExpr::Call(Box::new(c)))
+        }
+        Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
+        Expr::Wildcard(_) => Ok(PExpr::Wildcard),
+        Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
+        _ => Err(Error::Query(format!("expected field argument in {name}()"))),
+    }
+}
+
+/// One expression of the SELECT list.
+fn compile_field(e: &Expr) -> Result<PExpr> {
+    Ok(match e.unparen() {
+        Expr::Wildcard(_) => PExpr::Wildcard,
+        Expr::Regex(r) => PExpr::Regex(r.regex().clone()),
+        Expr::VarRef { name, .. } => PExpr::Var(name.clone()),
+        Expr::Integer(n) => PExpr::Integer(*n),
+        Expr::Number(x) => PExpr::Number(*x),
+        Expr::String(s) => PExpr::String(s.clone()),
+        Expr::Boolean(b) => PExpr::Bool(*b),
+        Expr::Duration(d) => PExpr::Integer(*d),
+        Expr::Neg(x) => PExpr::Binary(
+            ArithOp::Mul,
+            Box::new(PExpr::Integer(-1)),
+            Box::new(compile_field(x)?),
+        ),
+        Expr::Call { name, args } => PExpr::Call(Box::new(compile_call(name, args)?)),
+        Expr::Binary { op, lhs, rhs } if op.is_arithmetic() => {
+            let op = match op {
+                BinaryOp::Add => ArithOp::Add,
+                BinaryOp::Sub => ArithOp::Sub,
+                BinaryOp::Mul => ArithOp::Mul,
+                BinaryOp::Div => ArithOp::Div,
+                _ => ArithOp::Mod,
+            };
+            PExpr::Binary(
+                op,
+                Box::new(compile_field(lhs)?),
+                Box::new(compile_field(rhs)?),
+            )
+        }
+        other => {
+            return Err(Error::Query(format!(
+                "invalid expression in the SELECT list: {other}"
+            )))
+        }
+    })
+}
+
+/// InfluxDB 1.x's semantic checks of the SELECT list.
+fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
+    let mut calls = Vec::new();
+    let mut vars = Vec::new();
+    for p in ps {
+        p.expr.calls(&mut calls);
+        p.expr.bare_vars(&mut vars);
+        if matches!(p.expr, PExpr::Wildcard | PExpr::Regex(_)) {
+            vars.push("*");
+        }
+    }
+    if calls.is_empty() {
+        if group_by_time {
+            return Err(Error::Query(
+                "GROUP BY requires at least one aggregate function".into(),
+            ));
+        }
+        return Ok(());
+    }
+    for c in &calls {
+        if c.func.is_transform() {
+            match &c.arg {
+                PExpr::Call(inner) => {
+                    if !group_by_time {
+                        return Err(Error::Query(format!(
+                            "{} aggregate requires a GROUP BY interval",
+                            c.func.name()
+                        )));
+                    }
+                    if inner.func.is_multi_row() {
+                        return Err(unsupported(&format!(
+                            "{}() of {}()",
+                            c.func.name(),
+                            inner.func.name()
+                        )));
+                    }
+                }
+                _ if group_by_time => {
+                    return Err(Error::Query(format!(
+                        "aggregate function required inside the call to {}",
+                        c.func.name()
+                    )))
+                }
+                _ => {}
+            }
+        }
+    }
+    let transforms = calls.iter().filter(|c| c.func.is_transform()).count();
+    if transforms > 0 && transforms != calls.len() {
+        return Err(unsupported(
+            "mixing transformation functions with other functions",
+        ));
+    }
+    let raw_transforms = calls
+        .iter()
+        .any(|c| c.func.is_transform() && !matches!(c.arg, PExpr::Call(_)));
+    if raw_transforms && calls.len() > 1 {
+        return Err(unsupported("several transformation functions in one query"));
+    }
+    if !vars.is_empty() {
+        let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
+        if calls.len() != 1 || selectors != 1 {
+            return Err(Error::Query(if selectors > 1 {
+                "mixing multiple selector functions with tags or fields is not supported".into()
+            } else if calls.iter().any(|c| c.func == AggFn::Distinct) {
+                "aggregate function distinct() cannot be combined with other functions or fields"
+                    .into()
+            } else {
+                "mixing aggregate and non-aggregate queries is not supported".into()
+            }));
+        }
+        if vars.contains(&"*") {
+            return Err(unsupported("a wildcard beside a selector"));
+        }
+    }
+    if calls.len() > 1 {
+        for c in &calls {
+            let msg = match c.func {
+                AggFn::Top | AggFn::Bottom => format!(
+                    "selector function {}() cannot be combined with other functions",
+                    c.func.name()
+                ),
+                AggFn::Distinct => {
+                    "aggregate function distinct() cannot be combined with other functions or fields"
+                        .into()
+                }
+                _ => continue,
+            };
+            return Err(Error::Query(msg));
+        }
+    }
+    Ok(())
+}
+
+/// A WHERE condition over tags only (SHOW statements).
+pub fn tag_condition(e: &Expr) -> Result<TagPred> {
+    match classify(e, &|_| false)? {
+        Class::Tag(t) => Ok(t),
+        Class::Field(_) => Err(Error::Query(format!(
+            "invalid condition {e}: SHOW statements filter on tags only"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::influxql::{parse, Statement};
+
+    fn check(q: &str) -> Result<()> {
+        let stmts = parse(q)?;
+        let Some(Statement::Select(s)) = stmts.first() else {
+            panic!("not a SELECT: {q}");
+        };
+        let mut ps = Vec::new();
+        for f in &s.fields {
+            ps.push(Projection {
+                expr: compile_field(&f.expr)?,
+                name: f.column_name(),
+                aliased: f.alias.is_some(),
+            });
+        }
+        validate_projections(&ps, s.group_by_time().is_some())
+    }
+
+    fn err(q: &str) -> String {
+        match check(q) {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("{q} compiled"),
+        }
+    }
+
+    #[test]
+    fn semantic_errors_use_influxdb_wording() {
+        assert!(err("SELECT mean(a), a FROM m").contains("mixing aggregate and non-aggregate"));
+        assert!(err("SELECT a FROM m GROUP BY time(1m)")
+            .contains("GROUP BY requires at least one aggregate function"));
+        assert!(err("SELECT percentile(a) FROM m")
+            .contains("invalid number of arguments for percentile, expected 2, got 1"));
+        assert!(err("SELECT derivative(a) FROM m GROUP BY time(1m)")
+            .contains("aggregate function required inside the call to derivative"));
+        assert!(err("SELECT derivative(mean(a)) FROM m")
+            .contains("derivative aggregate requires a GROUP BY interval"));
+        assert!(err("SELECT bottom(a, 0) FROM m")
+            .contains("limit (0) in bottom function must be at least 1"));
+        assert!(err("SELECT top(a, 2), max(b) FROM m")
+            .contains("selector function top() cannot be combined with other functions"));
+        assert!(err("SELECT max(a), min(a), b FROM m")
+            .contains("mixing multiple selector functions with tags or fields"));
+        assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
+        assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
+    }
+
+    #[test]
+    fn valid_select_lists() {
+        for q in [
+            "SELECT a + b * 2 AS x FROM m",
+            "SELECT mean(a) * 2, max(b) FROM m",
+            "SELECT max(a), b, host FROM m",
+            "SELECT top(a, host, 3) FROM m",
+            "SELECT derivative(mean(a), 1s) FROM m GROUP BY time(1m)",
+            "SELECT moving_average(a, 3) FROM m",
+            "SELECT count(distinct(a)) FROM m",
+            "SELECT percentile(a, 95) FROM m GROUP BY time(1m)",
+            "SELECT /usage/ FROM m",
+        ] {
+            check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
+        }
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! Every (series, field) run is read from every source of that one snapshot — tables oldest
 //! first, then frozen memtables, then the active memtable — and merged so that the newest write
-//! of a timestamp wins. Aggregations accumulate per (bucket, column) and never hold the points.
+//! of a timestamp wins. Aggregations accumulate per (group, bucket, call); only median, mode,
+//! percentile, distinct, integral and top/bottom (bounded to N) hold their bucket's values.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,9 +11,10 @@ use std::sync::Arc;
 use crate::engine::Database;
 use crate::error::{Error, Result};
 use crate::memtable::{merge_columns, Memtable};
+use crate::query::compile::unsupported;
 use crate::query::limits::SelectLimits;
 use crate::query::plan::{
-    AggFn, CmpOp, FieldPred, Fill, GroupTags, Literal, ProjExpr, SelectPlan, TagPred,
+    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PExpr, SelectPlan, TagPred,
 };
 use crate::query::result::{SeriesResult, Value};
 use crate::series::{SeriesIndex, SeriesInfo};
@@ -84,12 +86,165 @@ impl Snapshot {
     }
 }
 
-/// What one output column computes, after `*` expansion.
+/// Resolved column expression of one measurement.
 #[derive(Clone, Debug)]
-enum Col {
-    Field(String),
+enum E {
+    /// Index into the query's variables (fields or tags).
+    Var(usize),
+    Lit(Value),
+    Bin(ArithOp, Box<E>, Box<E>),
+    /// Index into the aggregate calls.
+    Agg(usize),
+    /// Index into the transformations.
+    Tr(usize),
+}
+
+/// One aggregate or selector call over a field.
+#[derive(Clone, Debug)]
+struct AggSpec {
+    func: AggFn,
+    field: usize,
+    n: usize,
+    p: f64,
+    unit: i64,
+    /// `count(distinct(x))`.
+    count_distinct: bool,
+    /// top/bottom tag arguments (variable indexes).
+    tags: Vec<usize>,
+}
+
+/// A transformation over raw points of a field or over an aggregate's buckets.
+#[derive(Clone, Debug)]
+struct TrSpec {
+    func: AggFn,
+    n: usize,
+    unit: i64,
+    input: TrInput,
+}
+
+#[derive(Clone, Debug)]
+enum TrInput {
+    Var(usize),
+    Agg(usize),
+}
+
+/// How a variable is read for a series.
+#[derive(Clone, Debug)]
+enum VarSrc {
+    Field(usize),
     Tag(String),
-    Agg(AggFn, String),
+}
+
+/// The columns of one measurement's answer.
+#[derive(Default)]
+struct Layout {
+    names: Vec<String>,
+    exprs: Vec<E>,
+    vars: Vec<String>,
+    aggs: Vec<AggSpec>,
+    trs: Vec<TrSpec>,
+}
+
+impl Layout {
+    fn var(&mut self, name: &str) -> usize {
+        if let Some(i) = self.vars.iter().position(|v| v == name) {
+            return i;
+        }
+        self.vars.push(name.to_string());
+        self.vars.len() - 1
+    }
+
+    fn call(&mut self, c: &Call, field: Option<&str>) -> Result<E> {
+        let field_of = |arg: &PExpr| -> Option<String> {
+            match arg {
+                PExpr::Var(v) => Some(v.clone()),
+                _ => field.map(str::to_string),
+            }
+        };
+        if c.func.is_transform() {
+            let input = match &c.arg {
+                PExpr::Call(inner) => match self.call(inner, field)? {
+                    E::Agg(i) => TrInput::Agg(i),
+                    _ => return Err(unsupported("a nested transformation")),
+                },
+                arg => {
+                    let f = field_of(arg).ok_or_else(|| unsupported("this function argument"))?;
+                    TrInput::Var(self.var(&f))
+                }
+            };
+            self.trs.push(TrSpec {
+                func: c.func,
+                n: c.n,
+                unit: c.unit,
+                input,
+            });
+            return Ok(E::Tr(self.trs.len() - 1));
+        }
+        let (count_distinct, f) = match &c.arg {
+            PExpr::Call(inner) if inner.func == AggFn::Distinct => (true, field_of(&inner.arg)),
+            arg => (false, field_of(arg)),
+        };
+        let f = f.ok_or_else(|| unsupported("this function argument"))?;
+        let field = self.var(&f);
+        let tags = c.tags.iter().map(|t| self.var(t)).collect();
+        self.aggs.push(AggSpec {
+            func: c.func,
+            field,
+            n: c.n,
+            p: c.p,
+            unit: c.unit,
+            count_distinct,
+            tags,
+        });
+        Ok(E::Agg(self.aggs.len() - 1))
+    }
+
+    fn expr(&mut self, e: &PExpr, field: Option<&str>) -> Result<E> {
+        Ok(match e {
+            PExpr::Var(v) => E::Var(self.var(v)),
+            PExpr::Integer(n) => E::Lit(Value::Integer(*n)),
+            PExpr::Number(x) => E::Lit(Value::Float(*x)),
+            PExpr::String(s) => E::Lit(Value::String(s.clone())),
+            PExpr::Bool(b) => E::Lit(Value::Boolean(*b)),
+            PExpr::Binary(op, a, b) => E::Bin(
+                *op,
+                Box::new(self.expr(a, field)?),
+                Box::new(self.expr(b, field)?),
+            ),
+            PExpr::Call(c) => self.call(c, field)?,
+            PExpr::Wildcard | PExpr::Regex(_) => {
+                return Err(unsupported("a wildcard inside an expression"))
+            }
+        })
+    }
+}
+
+/// The innermost field argument of a call, when it is `*` or a regex.
+fn call_wildcard(c: &Call) -> Option<&PExpr> {
+    match &c.arg {
+        PExpr::Wildcard | PExpr::Regex(_) => Some(&c.arg),
+        PExpr::Call(inner) => call_wildcard(inner),
+        _ => None,
+    }
+}
+
+fn agg_accepts(func: AggFn, t: FieldType) -> bool {
+    let numeric = matches!(
+        t,
+        FieldType::Float | FieldType::Integer | FieldType::Unsigned
+    );
+    match func {
+        AggFn::Count | AggFn::First | AggFn::Last | AggFn::Distinct | AggFn::Mode => true,
+        AggFn::Min | AggFn::Max => numeric || t == FieldType::Boolean,
+        _ => numeric,
+    }
+}
+
+/// Fields and tag keys of the selected measurements.
+#[derive(Default)]
+struct Schema {
+    fields: BTreeMap<String, FieldType>,
+    tags: Vec<String>,
 }
 
 /// Run a SELECT plan.
@@ -113,14 +268,35 @@ pub fn execute_select(
     }
     names.sort();
     names.dedup();
+    // `*` and regexes expand over the union of the measurements' fields and tags (1.x).
+    let mut union = Schema::default();
+    for name in &names {
+        if let Some(mi) = index.measurement(name) {
+            union.fields.extend(mi.fields());
+            union.tags.extend(mi.tag_keys());
+        }
+    }
+    union.tags.sort();
+    union.tags.dedup();
+    if plan.desc {
+        // ORDER BY time DESC also reverses the order of the series (1.x).
+        names.reverse();
+    }
     let mut out = Vec::new();
     for name in names {
-        out.extend(select_measurement(index, &snap, plan, &name, token)?);
+        out.extend(select_measurement(
+            index, &snap, plan, &name, &union, token,
+        )?);
     }
     Ok(out)
 }
 
-fn matching_series(index: &SeriesIndex, measurement: &str, pred: &TagPred) -> Vec<Arc<SeriesInfo>> {
+/// The series of `measurement` whose tags satisfy `pred`, in series-key order.
+pub(crate) fn matching_series(
+    index: &SeriesIndex,
+    measurement: &str,
+    pred: &TagPred,
+) -> Vec<Arc<SeriesInfo>> {
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
@@ -153,17 +329,101 @@ fn dedup_names(cols: &[String]) -> Vec<String> {
     out
 }
 
+/// Expand `*` and regexes against the measurement's schema and resolve every column.
+fn layout(
+    plan: &SelectPlan,
+    schema: &BTreeMap<String, FieldType>,
+    tag_keys: &[String],
+    group_keys: &[String],
+) -> Result<Layout> {
+    let mut l = Layout::default();
+    for p in &plan.projections {
+        match &p.expr {
+            PExpr::Wildcard => {
+                let mut all: Vec<String> = schema.keys().cloned().collect();
+                for t in tag_keys {
+                    if !group_keys.contains(t) && !schema.contains_key(t) {
+                        all.push(t.clone());
+                    }
+                }
+                all.sort();
+                for n in all {
+                    let e = E::Var(l.var(&n));
+                    l.names.push(n);
+                    l.exprs.push(e);
+                }
+            }
+            PExpr::Regex(re) => {
+                for n in schema.keys().filter(|f| re.is_match(f)) {
+                    let e = E::Var(l.var(n));
+                    l.names.push(n.clone());
+                    l.exprs.push(e);
+                }
+            }
+            PExpr::Call(c) if call_wildcard(c).is_some() => {
+                let matcher = call_wildcard(c);
+                let mut inner = c.as_ref();
+                while let PExpr::Call(i) = &inner.arg {
+                    inner = i;
+                }
+                for (f, t) in schema {
+                    let ok = match matcher {
+                        Some(PExpr::Regex(re)) => re.is_match(f),
+                        _ => true,
+                    };
+                    if !ok || !agg_accepts(inner.func, *t) {
+                        continue;
+                    }
+                    let e = l.call(c, Some(f))?;
+                    l.names.push(format!("{}_{f}", p.name));
+                    l.exprs.push(e);
+                }
+            }
+            other => {
+                let e = l.expr(other, None)?;
+                if let PExpr::Call(c) = other {
+                    if let PExpr::Var(f) = &c.arg {
+                        if let Some(t) = schema.get(f) {
+                            if !agg_accepts(c.func, *t) && !c.func.is_transform() {
+                                return Err(Error::Query(format!(
+                                    "unsupported {} iterator type: {} field {f:?}",
+                                    c.func.name(),
+                                    t
+                                )));
+                            }
+                        }
+                    }
+                    // top(field, tag, …, N) answers the tags as columns too.
+                    l.names.push(p.name.clone());
+                    l.exprs.push(e);
+                    for t in &c.tags {
+                        let e = E::Var(l.var(t));
+                        l.names.push(t.clone());
+                        l.exprs.push(e);
+                    }
+                    continue;
+                }
+                l.names.push(p.name.clone());
+                l.exprs.push(e);
+            }
+        }
+    }
+    Ok(l)
+}
+
 fn select_measurement(
     index: &SeriesIndex,
     snap: &Snapshot,
     plan: &SelectPlan,
     measurement: &str,
+    union: &Schema,
     token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
     let Some(mi) = index.measurement(measurement) else {
         return Ok(Vec::new());
     };
     let schema = mi.fields();
+    let tag_keys = mi.tag_keys();
     let series = matching_series(index, measurement, &plan.tag_filter);
     // LIMITS CALL SITE 2 (max_select_series): the series this statement selects.
     snap.limits.add_series(series.len())?;
@@ -174,74 +434,39 @@ fn select_measurement(
         GroupTags::None => Vec::new(),
         GroupTags::Keys(k) => {
             let mut k = k.clone();
+            for t in &tag_keys {
+                if plan.group_regexes.iter().any(|r| r.is_match(t)) {
+                    k.push(t.clone());
+                }
+            }
             k.sort();
             k.dedup();
             k
         }
-        GroupTags::All => mi.tag_keys(),
+        GroupTags::All => tag_keys.clone(),
     };
-
-    // Expand projections into columns.
-    let aggregate = plan.is_aggregate();
-    let mut cols: Vec<Col> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    for p in &plan.projections {
-        match &p.expr {
-            ProjExpr::Wildcard => {
-                if aggregate {
-                    return Err(Error::Query(
-                        "mixing aggregate and non-aggregate queries is not supported".into(),
-                    ));
-                }
-                let mut all: Vec<(String, Col)> = schema
-                    .keys()
-                    .map(|f| (f.clone(), Col::Field(f.clone())))
-                    .collect();
-                for t in mi.tag_keys() {
-                    if !group_keys.contains(&t) && !schema.contains_key(&t) {
-                        all.push((t.clone(), Col::Tag(t)));
-                    }
-                }
-                all.sort_by(|a, b| a.0.cmp(&b.0));
-                for (n, c) in all {
-                    names.push(n);
-                    cols.push(c);
-                }
-            }
-            ProjExpr::Field(f) => {
-                if aggregate {
-                    return Err(Error::Query(
-                        "mixing aggregate and non-aggregate queries is not supported".into(),
-                    ));
-                }
-                names.push(p.alias.clone().unwrap_or_else(|| f.clone()));
-                if schema.contains_key(f) || !mi.tag_keys().contains(f) {
-                    cols.push(Col::Field(f.clone()));
-                } else {
-                    cols.push(Col::Tag(f.clone()));
-                }
-            }
-            ProjExpr::Agg(func, f) => {
-                if let Some(t) = schema.get(f) {
-                    check_agg_type(*func, f, *t)?;
-                }
-                names.push(p.alias.clone().unwrap_or_else(|| func.name().to_string()));
-                cols.push(Col::Agg(*func, f.clone()));
-            }
-            ProjExpr::AggWildcard(func) => {
-                for (f, t) in &schema {
-                    if check_agg_type(*func, f, *t).is_ok() {
-                        names.push(format!("{}_{}", func.name(), f));
-                        cols.push(Col::Agg(*func, f.clone()));
-                    }
-                }
-            }
+    let l = layout(plan, &union.fields, &union.tags, &group_keys)?;
+    if l.exprs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Variables → fields read, or tags.
+    let mut fields: Vec<String> = Vec::new();
+    let mut srcs = Vec::with_capacity(l.vars.len());
+    for v in &l.vars {
+        if schema.contains_key(v) || !tag_keys.contains(v) {
+            srcs.push(VarSrc::Field(fields.len()));
+            fields.push(v.clone());
+        } else {
+            srcs.push(VarSrc::Tag(v.clone()));
         }
     }
+    if let Some(fp) = &plan.field_filter {
+        fp.fields(&mut fields);
+    }
+    let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
     let mut columns = vec!["time".to_string()];
-    columns.extend(dedup_names(&names));
+    columns.extend(dedup_names(&l.names));
 
-    // Group series by the group-by tag values.
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
     for s in series {
         let key: Vec<(String, String)> = group_keys
@@ -251,12 +476,23 @@ fn select_measurement(
         groups.entry(key).or_default().push(s);
     }
 
+    let ctx = GroupCtx {
+        snap,
+        plan,
+        l: &l,
+        srcs: &srcs,
+        fields: &fields,
+        var_types: &var_types,
+        token,
+    };
     let mut out = Vec::new();
     for (gkey, members) in groups {
-        let values = if aggregate {
-            aggregate_group(snap, plan, &cols, &members, token)?
+        let values = if !l.aggs.is_empty() {
+            ctx.aggregate(&members)?
+        } else if !l.trs.is_empty() {
+            ctx.raw_transform(&members)?
         } else {
-            raw_group(snap, plan, &cols, &members, token)?
+            ctx.raw(&members)?
         };
         if values.is_empty() {
             continue;
@@ -268,6 +504,9 @@ fn select_measurement(
             values,
         });
     }
+    if plan.desc {
+        out.reverse();
+    }
     let out: Vec<SeriesResult> = out.into_iter().skip(plan.soffset).collect();
     Ok(if plan.slimit > 0 {
         out.into_iter().take(plan.slimit).collect()
@@ -276,71 +515,21 @@ fn select_measurement(
     })
 }
 
-fn check_agg_type(func: AggFn, field: &str, t: FieldType) -> Result<()> {
-    let numeric = matches!(
-        t,
-        FieldType::Float | FieldType::Integer | FieldType::Unsigned
-    );
-    let ok = match func {
-        AggFn::Count | AggFn::First | AggFn::Last => true,
-        AggFn::Min | AggFn::Max => numeric || t == FieldType::Boolean,
-        AggFn::Sum | AggFn::Mean => numeric,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Query(format!(
-            "{}() cannot be applied to field \"{field}\" of type {t}",
-            func.name()
-        )))
-    }
-}
-
-/// Fields a plan must read: the given columns' fields plus the field condition's.
-fn needed_fields(plan: &SelectPlan, cols: &[Col]) -> Vec<String> {
-    let mut fields = Vec::new();
-    for c in cols {
-        if let Col::Field(f) | Col::Agg(_, f) = c {
-            if !fields.contains(f) {
-                fields.push(f.clone());
-            }
-        }
-    }
-    if let Some(fp) = &plan.field_filter {
-        fp.fields(&mut fields);
-    }
-    fields
-}
-
-/// Rows of one series joined on time: ts → value per needed field.
-fn joined_rows(
-    snap: &Snapshot,
-    plan: &SelectPlan,
-    id: SeriesId,
+fn eval_field_pred(
+    p: &FieldPred,
     fields: &[String],
-) -> Result<BTreeMap<i64, Vec<Option<FieldValue>>>> {
-    let mut rows: BTreeMap<i64, Vec<Option<FieldValue>>> = BTreeMap::new();
-    for (i, f) in fields.iter().enumerate() {
-        if let Some(col) = snap.read(id, f, plan.tmin, plan.tmax)? {
-            for (j, t) in col.timestamps.iter().enumerate() {
-                rows.entry(*t).or_insert_with(|| vec![None; fields.len()])[i] =
-                    Some(col.values.get(j));
-            }
-        }
-    }
-    if let Some(fp) = &plan.field_filter {
-        rows.retain(|_, vals| eval_field_pred(fp, fields, vals));
-    }
-    Ok(rows)
-}
-
-fn eval_field_pred(p: &FieldPred, fields: &[String], vals: &[Option<FieldValue>]) -> bool {
+    vals: &[Option<FieldValue>],
+    s: &SeriesInfo,
+) -> bool {
     match p {
         FieldPred::And(a, b) => {
-            eval_field_pred(a, fields, vals) && eval_field_pred(b, fields, vals)
+            eval_field_pred(a, fields, vals, s) && eval_field_pred(b, fields, vals, s)
         }
-        FieldPred::Or(a, b) => eval_field_pred(a, fields, vals) || eval_field_pred(b, fields, vals),
-        FieldPred::Not(a) => !eval_field_pred(a, fields, vals),
+        FieldPred::Or(a, b) => {
+            eval_field_pred(a, fields, vals, s) || eval_field_pred(b, fields, vals, s)
+        }
+        FieldPred::Not(a) => !eval_field_pred(a, fields, vals, s),
+        FieldPred::Tag(t) => t.eval(&|k: &str| s.tag(k).map(str::to_string)),
         FieldPred::Cmp(f, op, lit) => {
             let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) else {
                 return false;
@@ -365,50 +554,6 @@ fn eval_field_pred(p: &FieldPred, fields: &[String], vals: &[Option<FieldValue>]
     }
 }
 
-fn raw_group(
-    snap: &Snapshot,
-    plan: &SelectPlan,
-    cols: &[Col],
-    members: &[Arc<SeriesInfo>],
-    token: &CancelToken,
-) -> Result<Vec<Vec<Value>>> {
-    let fields = needed_fields(plan, cols);
-    let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
-    for s in members {
-        check(token)?;
-        for (ts, vals) in joined_rows(snap, plan, s.id, &fields)? {
-            let mut any_field = false;
-            let mut row = Vec::with_capacity(cols.len() + 1);
-            row.push(Value::Time(ts));
-            for c in cols {
-                match c {
-                    Col::Field(f) => {
-                        let v = fields
-                            .iter()
-                            .position(|x| x == f)
-                            .and_then(|i| vals[i].clone());
-                        any_field |= v.is_some();
-                        row.push(v.map_or(Value::Null, Value::from));
-                    }
-                    Col::Tag(t) => row.push(
-                        s.tag(t)
-                            .map_or(Value::Null, |v| Value::String(v.to_string())),
-                    ),
-                    Col::Agg(..) => row.push(Value::Null),
-                }
-            }
-            if any_field {
-                rows.push((ts, row));
-            }
-        }
-    }
-    rows.sort_by_key(|(t, _)| *t); // stable: series order kept within a timestamp
-    if plan.desc {
-        rows.reverse();
-    }
-    Ok(limit_rows(plan, rows.into_iter().map(|(_, r)| r).collect()))
-}
-
 fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
     let it = rows.into_iter().skip(plan.offset);
     if plan.limit > 0 {
@@ -418,15 +563,515 @@ fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
     }
 }
 
-/// Accumulator of one (bucket, column).
+/// Rows of one series: (time, the value of each read field).
+type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
+
+struct GroupCtx<'a> {
+    snap: &'a Snapshot,
+    plan: &'a SelectPlan,
+    l: &'a Layout,
+    srcs: &'a [VarSrc],
+    fields: &'a [String],
+    var_types: &'a [Option<FieldType>],
+    token: &'a CancelToken,
+}
+
+impl GroupCtx<'_> {
+    /// One series' rows within `[min, max]` joined on time, filtered by the field condition.
+    fn rows(&self, s: &SeriesInfo, min: i64, max: i64) -> Result<Rows> {
+        check(self.token)?;
+        let n = self.fields.len();
+        let mut rows: BTreeMap<i64, Vec<Option<FieldValue>>> = BTreeMap::new();
+        for (i, f) in self.fields.iter().enumerate() {
+            if let Some(col) = self.snap.read(s.id, f, min, max)? {
+                for (j, t) in col.timestamps.iter().enumerate() {
+                    rows.entry(*t).or_insert_with(|| vec![None; n])[i] = Some(col.values.get(j));
+                }
+            }
+        }
+        let mut out: Rows = rows.into_iter().collect();
+        if let Some(fp) = &self.plan.field_filter {
+            out.retain(|(_, vals)| eval_field_pred(fp, self.fields, vals, s));
+        }
+        Ok(out)
+    }
+
+    fn var_value(&self, v: usize, vals: &[Option<FieldValue>], s: &SeriesInfo) -> Value {
+        match &self.srcs[v] {
+            VarSrc::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
+            VarSrc::Tag(t) => s
+                .tag(t)
+                .map_or(Value::Null, |x| Value::String(x.to_string())),
+        }
+    }
+
+    fn is_field_var(&self, v: usize) -> bool {
+        matches!(self.srcs[v], VarSrc::Field(_))
+    }
+
+    /// Raw rows: every column evaluated per point.
+    fn raw(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
+        let plan = self.plan;
+        let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
+        for s in members {
+            for (ts, vals) in self.rows(s, plan.tmin, plan.tmax)? {
+                let vars: Vec<Value> = (0..self.l.vars.len())
+                    .map(|v| self.var_value(v, &vals, s))
+                    .collect();
+                let any_field =
+                    (0..vars.len()).any(|v| self.is_field_var(v) && vars[v] != Value::Null);
+                if !any_field {
+                    continue;
+                }
+                let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
+                row.push(Value::Time(ts));
+                for e in &self.l.exprs {
+                    row.push(eval(e, &vars, &[], &[]));
+                }
+                rows.push((ts, row));
+            }
+        }
+        rows.sort_by_key(|(t, _)| *t); // stable: series order kept within a timestamp
+        if plan.desc {
+            rows.reverse();
+        }
+        Ok(limit_rows(plan, rows.into_iter().map(|(_, r)| r).collect()))
+    }
+
+    /// A transformation over the raw points of a field (one per query).
+    fn raw_transform(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
+        let plan = self.plan;
+        let Some(tr) = self.l.trs.first() else {
+            return Ok(Vec::new());
+        };
+        let TrInput::Var(v) = tr.input else {
+            return Ok(Vec::new());
+        };
+        let mut points: Vec<(i64, Value)> = Vec::new();
+        for s in members {
+            for (ts, vals) in self.rows(s, plan.tmin, plan.tmax)? {
+                let x = self.var_value(v, &vals, s);
+                if x != Value::Null {
+                    points.push((ts, x));
+                }
+            }
+        }
+        points.sort_by_key(|(t, _)| *t);
+        if plan.desc {
+            points.reverse();
+        }
+        let mut state = TrState::new(tr, 1_000_000_000);
+        let mut rows = Vec::new();
+        for (ts, x) in points {
+            if let Some(y) = state.push(ts, &x) {
+                let mut row = vec![Value::Time(ts)];
+                for e in &self.l.exprs {
+                    row.push(eval(e, &[], &[], std::slice::from_ref(&y)));
+                }
+                rows.push(row);
+            }
+        }
+        Ok(limit_rows(plan, rows))
+    }
+
+    /// Aggregates per (bucket), then expressions, transformations and fill.
+    fn aggregate(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
+        let plan = self.plan;
+        let l = self.l;
+        let (interval, offset) = plan.group_time.unwrap_or((0, 0));
+        let bucket_of = |t: i64| -> i64 {
+            if interval > 0 {
+                (t - offset).div_euclid(interval) * interval + offset
+            } else {
+                0
+            }
+        };
+        // Transformations over buckets look back before the first bucket.
+        let lookback: i64 = l
+            .trs
+            .iter()
+            .map(|t| match t.func {
+                AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
+                AggFn::CumulativeSum => 0,
+                _ => 1,
+            })
+            .max()
+            .unwrap_or(0);
+        let read_min = if interval > 0 && plan.has_tmin {
+            bucket_of(plan.tmin).saturating_sub(lookback.saturating_mul(interval))
+        } else {
+            plan.tmin
+        };
+        // Aux columns beside a single selector come from the selected point.
+        let aux: Vec<usize> = {
+            let mut v = Vec::new();
+            for e in &l.exprs {
+                collect_vars(e, &mut v);
+            }
+            for a in &l.aggs {
+                v.extend(a.tags.iter().copied());
+            }
+            v.sort();
+            v.dedup();
+            v
+        };
+        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        let mut data_min = i64::MAX;
+        for s in members {
+            for (ts, vals) in self.rows(s, read_min, plan.tmax)? {
+                let b = bucket_of(ts);
+                let xs: Vec<Option<FieldValue>> = l
+                    .aggs
+                    .iter()
+                    .map(|a| value_to_field(&self.var_value(a.field, &vals, s)))
+                    .collect();
+                if xs.iter().all(Option::is_none) {
+                    continue;
+                }
+                data_min = data_min.min(ts);
+                let accs = buckets
+                    .entry(b)
+                    .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                let auxv = || -> Vec<Value> {
+                    let mut all = vec![Value::Null; l.vars.len()];
+                    for v in &aux {
+                        all[*v] = self.var_value(*v, &vals, s);
+                    }
+                    all
+                };
+                for (ai, (a, x)) in l.aggs.iter().zip(xs).enumerate() {
+                    if let Some(fv) = x {
+                        accs[ai].add(a, ts, fv, &auxv);
+                    }
+                }
+            }
+        }
+        if buckets.is_empty() {
+            return Ok(Vec::new());
+        }
+        if interval > 0 {
+            for (ai, a) in l.aggs.iter().enumerate() {
+                if a.func == AggFn::Integral {
+                    integral_across_buckets(&mut buckets, ai, a.unit, interval);
+                }
+            }
+        }
+        let finals = |accs: &mut [Acc]| -> Vec<Out> {
+            l.aggs
+                .iter()
+                .zip(accs.iter_mut())
+                .map(|(a, acc)| acc.finish(a))
+                .collect()
+        };
+
+        // Multi-row functions (top, bottom, distinct) are alone in their query.
+        let multi = l
+            .aggs
+            .iter()
+            .position(|a| a.func.is_multi_row() && !a.count_distinct);
+        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector();
+        let mut rows: Vec<Vec<Value>> = Vec::new();
+        let row_of = |time: i64, outs: &[Out], pick_aux: Option<&[Value]>, trv: &[Value]| {
+            let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
+            let empty = vec![Value::Null; l.vars.len()];
+            let vars = pick_aux.unwrap_or(&empty);
+            let mut row = vec![Value::Time(time)];
+            for e in &l.exprs {
+                row.push(eval(e, vars, &aggv, trv));
+            }
+            row
+        };
+        if interval == 0 {
+            let mut accs = buckets.into_values().next().unwrap_or_default();
+            let base = if plan.has_tmin { plan.tmin } else { 0 };
+            if let Some(mi) = multi {
+                let points = accs[mi].finish_rows(&l.aggs[mi]);
+                for (ts, v, auxv) in points {
+                    let time = if l.aggs[mi].func == AggFn::Distinct {
+                        base
+                    } else {
+                        ts
+                    };
+                    let out = Out {
+                        value: v,
+                        time: Some(ts),
+                        aux: None,
+                    };
+                    rows.push(row_of(time, std::slice::from_ref(&out), Some(&auxv), &[]));
+                }
+            } else {
+                let outs = finals(&mut accs);
+                let time = match (single_selector, outs.first().and_then(|o| o.time)) {
+                    (true, Some(t)) => t,
+                    _ => base,
+                };
+                let aux = outs.first().and_then(|o| o.aux.clone());
+                rows.push(row_of(time, &outs, aux.as_deref(), &[]));
+            }
+        } else {
+            let start = bucket_of(if plan.has_tmin { read_min } else { data_min });
+            let out_start = if plan.has_tmin {
+                bucket_of(plan.tmin)
+            } else {
+                start
+            };
+            let end = bucket_of(plan.tmax);
+            if end < start {
+                return Ok(Vec::new());
+            }
+            if (end - start) / interval >= MAX_BUCKETS {
+                return Err(Error::Query(format!(
+                    "GROUP BY time({interval}ns) over this time range gives more than {MAX_BUCKETS} buckets; use a larger interval or a narrower time range"
+                )));
+            }
+            let mut trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
+            let mut prev: Vec<Value> = vec![Value::Null; l.aggs.len()];
+            let mut filled: Vec<(i64, Vec<Out>, bool)> = Vec::new();
+            let mut b = start;
+            while b <= end {
+                self.token.check().map_err(Error::QueryStopped)?;
+                match buckets.get_mut(&b) {
+                    Some(accs) => {
+                        if let Some(mi) = multi {
+                            for (ts, v, auxv) in accs[mi].finish_rows(&l.aggs[mi]) {
+                                let time = if l.aggs[mi].func == AggFn::Distinct {
+                                    b
+                                } else {
+                                    ts
+                                };
+                                if b >= out_start {
+                                    let out = Out {
+                                        value: v,
+                                        time: Some(ts),
+                                        aux: None,
+                                    };
+                                    rows.push(row_of(
+                                        time,
+                                        std::slice::from_ref(&out),
+                                        Some(&auxv),
+                                        &[],
+                                    ));
+                                }
+                            }
+                        } else {
+                            let outs = finals(accs);
+                            prev = outs.iter().map(|o| o.value.clone()).collect();
+                            filled.push((b, outs, true));
+                        }
+                    }
+                    None if multi.is_some() => {}
+                    None => {
+                        let vals: Option<Vec<Value>> = match &plan.fill {
+                            Fill::None => None,
+                            Fill::Linear => Some(vec![Value::Null; l.aggs.len()]),
+                            Fill::Null => Some(
+                                l.aggs
+                                    .iter()
+                                    .map(|a| {
+                                        if a.func == AggFn::Count {
+                                            Value::Integer(0)
+                                        } else {
+                                            Value::Null
+                                        }
+                                    })
+                                    .collect(),
+                            ),
+                            Fill::Previous => Some(prev.clone()),
+                            Fill::Value(x) => Some(
+                                l.aggs
+                                    .iter()
+                                    .map(|a| {
+                                        if a.func == AggFn::Count
+                                            || (matches!(
+                                                a.func,
+                                                AggFn::Sum
+                                                    | AggFn::Min
+                                                    | AggFn::Max
+                                                    | AggFn::First
+                                                    | AggFn::Last
+                                                    | AggFn::Spread
+                                                    | AggFn::Mode
+                                            ) && self.field_is_int(a.field))
+                                        {
+                                            Value::Integer(*x as i64)
+                                        } else {
+                                            Value::Float(*x)
+                                        }
+                                    })
+                                    .collect(),
+                            ),
+                        };
+                        if let Some(vals) = vals {
+                            filled.push((
+                                b,
+                                vals.into_iter()
+                                    .map(|value| Out {
+                                        value,
+                                        time: None,
+                                        aux: None,
+                                    })
+                                    .collect(),
+                                false,
+                            ));
+                        }
+                    }
+                }
+                b += interval;
+            }
+            if plan.fill == Fill::Linear {
+                fill_linear(&mut filled);
+            }
+            for (b, outs, _) in filled {
+                let aux = if single_selector {
+                    outs.first().and_then(|o| o.aux.clone())
+                } else {
+                    None
+                };
+                if l.trs.is_empty() {
+                    if b >= out_start {
+                        rows.push(row_of(b, &outs, aux.as_deref(), &[]));
+                    }
+                    continue;
+                }
+                let mut trv = Vec::with_capacity(trs.len());
+                let mut any = false;
+                for (ti, t) in l.trs.iter().enumerate() {
+                    let TrInput::Agg(ai) = t.input else {
+                        trv.push(Value::Null);
+                        continue;
+                    };
+                    let y = trs[ti].push(b, &outs[ai].value);
+                    any |= y.is_some();
+                    trv.push(y.unwrap_or(Value::Null));
+                }
+                if any && b >= out_start {
+                    rows.push(row_of(b, &outs, aux.as_deref(), &trv));
+                }
+            }
+        }
+        if plan.desc {
+            rows.reverse();
+        }
+        Ok(limit_rows(plan, rows))
+    }
+
+    fn field_is_int(&self, v: usize) -> bool {
+        self.var_types.get(v) == Some(&Some(FieldType::Integer))
+    }
+}
+
+fn collect_vars(e: &E, out: &mut Vec<usize>) {
+    match e {
+        E::Var(v) => out.push(*v),
+        E::Bin(_, a, b) => {
+            collect_vars(a, out);
+            collect_vars(b, out);
+        }
+        _ => {}
+    }
+}
+
+fn value_to_field(v: &Value) -> Option<FieldValue> {
+    Some(match v {
+        Value::Float(x) => FieldValue::Float(*x),
+        Value::Integer(x) => FieldValue::Integer(*x),
+        Value::Unsigned(x) => FieldValue::Unsigned(*x),
+        Value::Boolean(x) => FieldValue::Boolean(*x),
+        Value::String(x) => FieldValue::String(x.clone()),
+        Value::Null | Value::Time(_) => return None,
+    })
+}
+
+/// Evaluate a column: variables of the row, aggregate results, transformation results.
+fn eval(e: &E, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
+    match e {
+        E::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),
+        E::Lit(x) => x.clone(),
+        E::Agg(i) => aggs.get(*i).cloned().unwrap_or(Value::Null),
+        E::Tr(i) => trs.get(*i).cloned().unwrap_or(Value::Null),
+        E::Bin(op, a, b) => arith(*op, &eval(a, vars, aggs, trs), &eval(b, vars, aggs, trs)),
+    }
+}
+
+/// InfluxQL arithmetic: integers stay integers except for `/`; anything with a float is a
+/// float; anything else is null.
+fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => match op {
+            ArithOp::Add => Value::Integer(x.wrapping_add(*y)),
+            ArithOp::Sub => Value::Integer(x.wrapping_sub(*y)),
+            ArithOp::Mul => Value::Integer(x.wrapping_mul(*y)),
+            ArithOp::Div => {
+                if *y == 0 {
+                    Value::Float(0.0)
+                } else {
+                    Value::Float(*x as f64 / *y as f64)
+                }
+            }
+            ArithOp::Mod => {
+                if *y == 0 {
+                    Value::Integer(0)
+                } else {
+                    Value::Integer(x.wrapping_rem(*y))
+                }
+            }
+        },
+        _ => {
+            let num = |v: &Value| match v {
+                Value::Float(x) => Some(*x),
+                Value::Integer(x) => Some(*x as f64),
+                Value::Unsigned(x) => Some(*x as f64),
+                _ => None,
+            };
+            let (Some(x), Some(y)) = (num(a), num(b)) else {
+                return Value::Null;
+            };
+            Value::Float(match op {
+                ArithOp::Add => x + y,
+                ArithOp::Sub => x - y,
+                ArithOp::Mul => x * y,
+                ArithOp::Div => {
+                    if y == 0.0 {
+                        0.0
+                    } else {
+                        x / y
+                    }
+                }
+                ArithOp::Mod => x % y,
+            })
+        }
+    }
+}
+
+/// A finished aggregate: its value, the selected point's time and aux values (selectors).
+#[derive(Clone, Debug)]
+struct Out {
+    value: Value,
+    time: Option<i64>,
+    aux: Option<Vec<Value>>,
+}
+
+/// A held point: time, value, aux values.
+type Held = (i64, FieldValue, Vec<Value>);
+
+/// Accumulator of one (bucket, aggregate call).
 #[derive(Clone, Debug, Default)]
 struct Acc {
     count: u64,
     sum_f: f64,
     sum_i: i64,
-    sum_u: u64,
-    /// Selected point: (ts, value) for min/max/first/last.
-    pick: Option<(i64, FieldValue)>,
+    is_int: bool,
+    /// Welford's running mean and sum of squared deviations (stddev).
+    mean: f64,
+    m2: f64,
+    min: Option<FieldValue>,
+    max: Option<FieldValue>,
+    /// Selected point (min/max/first/last).
+    pick: Option<Held>,
+    /// Held points (median, mode, percentile, distinct, integral, top, bottom).
+    held: Vec<Held>,
+    /// The bucket's integral, when computed across buckets (GROUP BY time).
+    integral: Option<f64>,
 }
 
 fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
@@ -434,6 +1079,7 @@ fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
         (FieldValue::Integer(x), FieldValue::Integer(y)) => x.cmp(y),
         (FieldValue::Unsigned(x), FieldValue::Unsigned(y)) => x.cmp(y),
         (FieldValue::Boolean(x), FieldValue::Boolean(y)) => x.cmp(y),
+        (FieldValue::String(x), FieldValue::String(y)) => x.cmp(y),
         _ => a
             .as_f64()
             .partial_cmp(&b.as_f64())
@@ -441,245 +1087,559 @@ fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
     }
 }
 
+fn num(v: &FieldValue) -> f64 {
+    match v {
+        FieldValue::Float(x) => *x,
+        FieldValue::Integer(x) => *x as f64,
+        FieldValue::Unsigned(x) => *x as f64,
+        FieldValue::Boolean(b) => f64::from(u8::from(*b)),
+        FieldValue::String(_) => 0.0,
+    }
+}
+
 impl Acc {
-    fn add(&mut self, func: AggFn, ts: i64, v: &FieldValue) {
+    fn add(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) {
         self.count += 1;
-        match func {
-            AggFn::Count => {}
-            AggFn::Sum | AggFn::Mean => match v {
-                FieldValue::Float(x) => self.sum_f += x,
-                FieldValue::Integer(x) => {
-                    self.sum_i = self.sum_i.wrapping_add(*x);
-                    self.sum_f += *x as f64;
+        self.is_int = matches!(v, FieldValue::Integer(_));
+        match a.func {
+            AggFn::Count if !a.count_distinct => {}
+            AggFn::Sum | AggFn::Mean => {
+                if let FieldValue::Integer(x) = v {
+                    self.sum_i = self.sum_i.wrapping_add(x);
                 }
-                FieldValue::Unsigned(x) => {
-                    self.sum_u = self.sum_u.wrapping_add(*x);
-                    self.sum_f += *x as f64;
+                self.sum_f += num(&v);
+            }
+            AggFn::Stddev => {
+                let x = num(&v);
+                let d = x - self.mean;
+                self.mean += d / self.count as f64;
+                self.m2 += d * (x - self.mean);
+            }
+            AggFn::Spread => {
+                if self.min.as_ref().is_none_or(|m| cmp_values(&v, m).is_lt()) {
+                    self.min = Some(v.clone());
                 }
-                _ => {}
-            },
+                if self.max.as_ref().is_none_or(|m| cmp_values(&v, m).is_gt()) {
+                    self.max = Some(v);
+                }
+            }
             AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => {
                 let replace = match &self.pick {
                     None => true,
-                    Some((pt, pv)) => match func {
+                    Some((pt, pv, _)) => match a.func {
                         AggFn::First => ts < *pt,
                         AggFn::Last => ts > *pt,
                         AggFn::Min => {
-                            let o = cmp_values(v, pv);
+                            let o = cmp_values(&v, pv);
                             o.is_lt() || (o.is_eq() && ts < *pt)
                         }
                         _ => {
-                            let o = cmp_values(v, pv);
+                            let o = cmp_values(&v, pv);
                             o.is_gt() || (o.is_eq() && ts < *pt)
                         }
                     },
                 };
                 if replace {
-                    self.pick = Some((ts, v.clone()));
+                    self.pick = Some((ts, v, aux()));
                 }
             }
+            AggFn::Top | AggFn::Bottom => {
+                self.held.push((ts, v, aux()));
+                if a.tags.is_empty() && self.held.len() >= 2 * a.n.max(16) {
+                    sort_top(&mut self.held, a.func == AggFn::Top);
+                    self.held.truncate(a.n);
+                }
+            }
+            AggFn::Distinct | AggFn::Count => {
+                // Distinct values: keep the earliest point of each.
+                match self
+                    .held
+                    .iter_mut()
+                    .find(|(_, x, _)| cmp_values(x, &v).is_eq() && same_kind(x, &v))
+                {
+                    Some(h) => {
+                        if ts < h.0 {
+                            h.0 = ts;
+                        }
+                    }
+                    None => self.held.push((ts, v, Vec::new())),
+                }
+            }
+            _ => self.held.push((ts, v, Vec::new())),
         }
     }
 
-    fn value(&self, func: AggFn, t: Option<FieldType>) -> Value {
+    /// The value of a one-row aggregate.
+    fn finish(&mut self, a: &AggSpec) -> Out {
+        let mut out = Out {
+            value: Value::Null,
+            time: None,
+            aux: None,
+        };
         if self.count == 0 {
-            return if func == AggFn::Count {
-                Value::Integer(0)
-            } else {
-                Value::Null
-            };
+            if a.func == AggFn::Count {
+                out.value = Value::Integer(0);
+            }
+            return out;
         }
-        match func {
+        out.value = match a.func {
+            AggFn::Count if a.count_distinct => Value::Integer(self.held.len() as i64),
             AggFn::Count => Value::Integer(self.count as i64),
             AggFn::Mean => Value::Float(self.sum_f / self.count as f64),
-            AggFn::Sum => match t {
-                Some(FieldType::Integer) => Value::Integer(self.sum_i),
-                Some(FieldType::Unsigned) => Value::Unsigned(self.sum_u),
-                _ => Value::Float(self.sum_f),
+            AggFn::Sum => {
+                if self.is_int {
+                    Value::Integer(self.sum_i)
+                } else {
+                    Value::Float(self.sum_f)
+                }
+            }
+            AggFn::Stddev => {
+                if self.count < 2 {
+                    Value::Null
+                } else {
+                    Value::Float((self.m2 / (self.count - 1) as f64).sqrt())
+                }
+            }
+            AggFn::Spread => match (&self.min, &self.max) {
+                (Some(FieldValue::Integer(a)), Some(FieldValue::Integer(b))) => {
+                    Value::Integer(b - a)
+                }
+                (Some(a), Some(b)) => Value::Float(num(b) - num(a)),
+                _ => Value::Null,
             },
-            _ => self
-                .pick
-                .clone()
-                .map_or(Value::Null, |(_, v)| Value::from(v)),
+            AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => match self.pick.take() {
+                Some((t, v, aux)) => {
+                    out.time = Some(t);
+                    out.aux = Some(aux);
+                    Value::from(v)
+                }
+                None => Value::Null,
+            },
+            AggFn::Median => {
+                self.held.sort_by(|x, y| cmp_values(&x.1, &y.1));
+                let n = self.held.len();
+                if n % 2 == 1 {
+                    Value::Float(num(&self.held[n / 2].1))
+                } else {
+                    let (lo, hi) = (num(&self.held[n / 2 - 1].1), num(&self.held[n / 2].1));
+                    Value::Float(lo + (hi - lo) / 2.0)
+                }
+            }
+            AggFn::Mode => {
+                // The most frequent value; among equally frequent ones the smallest. (1.x
+                // breaks such ties by the order Go's unstable sort leaves equal points in.)
+                self.held
+                    .sort_by(|x, y| cmp_values(&x.1, &y.1).then(x.0.cmp(&y.0)));
+                let mut best: Option<(usize, &FieldValue)> = None;
+                let mut i = 0;
+                while i < self.held.len() {
+                    let mut j = i;
+                    while j < self.held.len()
+                        && cmp_values(&self.held[j].1, &self.held[i].1).is_eq()
+                    {
+                        j += 1;
+                    }
+                    if best.is_none_or(|(c, _)| j - i > c) {
+                        best = Some((j - i, &self.held[i].1));
+                    }
+                    i = j;
+                }
+                best.map_or(Value::Null, |(_, v)| Value::from(v.clone()))
+            }
+            AggFn::Percentile => {
+                self.held
+                    .sort_by(|x, y| cmp_values(&x.1, &y.1).then(x.0.cmp(&y.0)));
+                let n = self.held.len();
+                let i = (n as f64 * a.p / 100.0 + 0.5).floor() as i64 - 1;
+                if i < 0 || i as usize >= n {
+                    Value::Null
+                } else {
+                    let (t, v, aux) = self.held[i as usize].clone();
+                    out.time = Some(t);
+                    out.aux = Some(aux);
+                    Value::from(v)
+                }
+            }
+            AggFn::Integral if self.integral.is_some() => {
+                Value::Float(self.integral.unwrap_or_default())
+            }
+            AggFn::Integral => {
+                self.held.sort_by_key(|h| h.0);
+                let unit = if a.unit > 0 { a.unit } else { 1_000_000_000 } as f64;
+                let mut area = 0.0;
+                for w in self.held.windows(2) {
+                    let (t0, v0) = (w[0].0, num(&w[0].1));
+                    let (t1, v1) = (w[1].0, num(&w[1].1));
+                    area += (v0 + v1) / 2.0 * ((t1 - t0) as f64 / unit);
+                }
+                Value::Float(area)
+            }
+            _ => Value::Null,
+        };
+        out
+    }
+
+    /// The rows of a multi-row function (top, bottom, distinct), in time order.
+    fn finish_rows(&mut self, a: &AggSpec) -> Vec<(i64, Value, Vec<Value>)> {
+        let mut held = std::mem::take(&mut self.held);
+        match a.func {
+            AggFn::Distinct => {
+                held.sort_by_key(|h| h.0);
+            }
+            _ => {
+                let top = a.func == AggFn::Top;
+                sort_top(&mut held, top);
+                if !a.tags.is_empty() {
+                    // The best point of each tag combination, then the best N of those.
+                    let mut seen: Vec<Vec<Value>> = Vec::new();
+                    held.retain(|(_, _, aux)| {
+                        let key: Vec<Value> = a.tags.iter().map(|t| aux[*t].clone()).collect();
+                        if seen.contains(&key) {
+                            false
+                        } else {
+                            seen.push(key);
+                            true
+                        }
+                    });
+                }
+                held.truncate(a.n);
+                held.sort_by_key(|h| h.0);
+            }
         }
+        held.into_iter()
+            .map(|(t, v, aux)| (t, Value::from(v), aux))
+            .collect()
     }
 }
 
-fn aggregate_group(
-    snap: &Snapshot,
-    plan: &SelectPlan,
-    cols: &[Col],
-    members: &[Arc<SeriesInfo>],
-    token: &CancelToken,
-) -> Result<Vec<Vec<Value>>> {
-    let aggs: Vec<(AggFn, String)> = cols
-        .iter()
-        .filter_map(|c| match c {
-            Col::Agg(f, field) => Some((*f, field.clone())),
-            _ => None,
-        })
-        .collect();
-    let fields = needed_fields(plan, cols);
-    let mut types: Vec<Option<FieldType>> = vec![None; aggs.len()];
-
-    // Bucket layout.
-    let (interval, offset) = plan.group_time.unwrap_or((0, 0));
-    let bucket_of = |t: i64| -> i64 {
-        if interval > 0 {
-            (t - offset).div_euclid(interval) * interval + offset
-        } else {
-            0
-        }
-    };
-    let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
-    let mut feed = |bucket: i64, ai: usize, ts: i64, v: &FieldValue| {
-        let accs = buckets
-            .entry(bucket)
-            .or_insert_with(|| vec![Acc::default(); aggs.len()]);
-        accs[ai].add(aggs[ai].0, ts, v);
-    };
-    let mut data_min = i64::MAX;
-    for s in members {
-        check(token)?;
-        if plan.field_filter.is_some() {
-            for (ts, vals) in joined_rows(snap, plan, s.id, &fields)? {
-                data_min = data_min.min(ts);
-                for (ai, (_, f)) in aggs.iter().enumerate() {
-                    if let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) {
-                        types[ai] = Some(v.field_type());
-                        feed(bucket_of(ts), ai, ts, v);
-                    }
-                }
-            }
-        } else {
-            for f in &fields {
-                let Some(col) = snap.read(s.id, f, plan.tmin, plan.tmax)? else {
-                    continue;
-                };
-                if let Some(t) = col.timestamps.first() {
-                    data_min = data_min.min(*t);
-                }
-                for (ai, (_, af)) in aggs.iter().enumerate() {
-                    if af != f {
-                        continue;
-                    }
-                    types[ai] = Some(col.values.field_type());
-                    for (j, ts) in col.timestamps.iter().enumerate() {
-                        feed(bucket_of(*ts), ai, *ts, &col.values.get(j));
-                    }
-                }
-            }
-        }
-    }
-    if buckets.is_empty() {
-        return Ok(Vec::new());
-    }
-
-    let single_selector = aggs.len() == 1 && aggs[0].0.is_selector();
-    let mut rows: Vec<Vec<Value>> = Vec::new();
-    if interval == 0 {
-        let accs = buckets.into_values().next().unwrap_or_default();
-        let time = match (single_selector, accs.first().and_then(|a| a.pick.as_ref())) {
-            (true, Some((t, _))) => *t,
-            _ if plan.has_tmin => plan.tmin,
-            _ => 0,
+/// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
+/// time order, where the area up to a bucket's end is interpolated towards the next point and
+/// the next bucket starts from that interpolated point.
+fn integral_across_buckets(
+    buckets: &mut BTreeMap<i64, Vec<Acc>>,
+    ai: usize,
+    unit: i64,
+    interval: i64,
+) {
+    let unit = if unit > 0 { unit } else { 1_000_000_000 } as f64;
+    let mut prev: Option<(i64, f64)> = None;
+    let mut prev_bucket: Option<i64> = None;
+    let keys: Vec<i64> = buckets.keys().copied().collect();
+    for b in keys {
+        let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) else {
+            continue;
         };
-        let mut row = vec![Value::Time(time)];
-        for (ai, (func, _)) in aggs.iter().enumerate() {
-            row.push(accs[ai].value(*func, types[ai]));
+        let mut pts: Vec<(i64, f64)> = acc.held.iter().map(|h| (h.0, num(&h.1))).collect();
+        pts.sort_by_key(|p| p.0);
+        if pts.is_empty() {
+            continue;
         }
-        rows.push(row);
-    } else {
-        let start = bucket_of(if plan.has_tmin { plan.tmin } else { data_min });
-        let end = bucket_of(plan.tmax);
-        if end < start {
-            return Ok(Vec::new());
-        }
-        if (end - start) / interval >= MAX_BUCKETS {
-            return Err(Error::Query(format!(
-                "GROUP BY time({interval}ns) over this time range gives more than {MAX_BUCKETS} buckets; use a larger interval or a narrower time range"
-            )));
-        }
-        let mut b = start;
-        let mut prev: Vec<Value> = vec![Value::Null; aggs.len()];
-        let mut pending: Vec<Vec<Value>> = Vec::new();
-        while b <= end {
-            let row_vals: Option<Vec<Value>> = buckets.get(&b).map(|accs| {
-                aggs.iter()
-                    .enumerate()
-                    .map(|(ai, (func, _))| accs[ai].value(*func, types[ai]))
-                    .collect()
-            });
-            match (row_vals, &plan.fill) {
-                (Some(vals), _) => {
-                    prev = vals.clone();
-                    let mut row = vec![Value::Time(b)];
-                    row.extend(vals);
-                    pending.push(row);
-                }
-                (None, Fill::None) => {}
-                (None, fill) => {
-                    let mut row = vec![Value::Time(b)];
-                    for (ai, (func, _)) in aggs.iter().enumerate() {
-                        row.push(match fill {
-                            Fill::Null | Fill::Linear => Acc::default().value(*func, types[ai]),
-                            Fill::Previous => prev[ai].clone(),
-                            Fill::Value(x) => {
-                                if types[ai] == Some(FieldType::Integer) || *func == AggFn::Count {
-                                    Value::Integer(*x as i64)
-                                } else {
-                                    Value::Float(*x)
-                                }
-                            }
-                            Fill::None => Value::Null,
-                        });
-                    }
-                    pending.push(row);
+        let mut sum = 0.0;
+        let mut carry = 0.0;
+        let closing = prev_bucket.filter(|pb| *pb != b);
+        let mut crossed = false;
+        for (t, v) in pts {
+            let Some((mut pt, mut pv)) = prev else {
+                prev = Some((t, v));
+                continue;
+            };
+            if pt == t {
+                prev = Some((t, v));
+                continue;
+            }
+            if let (false, Some(pb)) = (crossed, closing) {
+                // First point past the previous bucket: close that bucket at its end.
+                crossed = true;
+                let end = pb + interval;
+                if pt != end {
+                    let value = pv + (v - pv) * ((end - pt) as f64 / (t - pt) as f64);
+                    carry += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
+                    pv = value;
+                    pt = end;
                 }
             }
-            b += interval;
+            sum += 0.5 * (v + pv) * ((t - pt) as f64 / unit);
+            prev = Some((t, v));
         }
-        if plan.fill == Fill::Linear {
-            fill_linear(&mut pending, &buckets, aggs.len());
+        if let (true, Some(pb)) = (crossed, closing) {
+            if let Some(acc) = buckets.get_mut(&pb).map(|accs| &mut accs[ai]) {
+                acc.integral = Some(acc.integral.unwrap_or_default() + carry);
+            }
         }
-        rows = pending;
+        if let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) {
+            acc.integral = Some(acc.integral.unwrap_or_default() + sum);
+        }
+        prev_bucket = Some(b);
     }
-    if plan.desc {
-        rows.reverse();
+}
+
+fn same_kind(a: &FieldValue, b: &FieldValue) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// Best first (largest for top, smallest for bottom); ties by earlier time.
+fn sort_top(held: &mut [Held], top: bool) {
+    held.sort_by(|x, y| {
+        let o = cmp_values(&x.1, &y.1);
+        let o = if top { o.reverse() } else { o };
+        o.then(x.0.cmp(&y.0))
+    });
+}
+
+/// State of a transformation over a sequence of points or buckets.
+struct TrState {
+    func: AggFn,
+    n: usize,
+    unit: i64,
+    prev: Option<(i64, Value)>,
+    window: std::collections::VecDeque<f64>,
+    sum: Option<Value>,
+}
+
+impl TrState {
+    /// `default_unit`: 1s over raw points, the interval over buckets.
+    fn new(t: &TrSpec, default_unit: i64) -> TrState {
+        let unit = if t.unit > 0 {
+            t.unit
+        } else if t.func == AggFn::Elapsed {
+            1
+        } else {
+            default_unit
+        };
+        TrState {
+            func: t.func,
+            n: t.n,
+            unit,
+            prev: None,
+            window: std::collections::VecDeque::new(),
+            sum: None,
+        }
     }
-    Ok(limit_rows(plan, rows))
+
+    fn push(&mut self, ts: i64, v: &Value) -> Option<Value> {
+        if *v == Value::Null {
+            return None;
+        }
+        let f = |v: &Value| match v {
+            Value::Float(x) => Some(*x),
+            Value::Integer(x) => Some(*x as f64),
+            Value::Unsigned(x) => Some(*x as f64),
+            _ => None,
+        };
+        let prev = self.prev.replace((ts, v.clone()));
+        match self.func {
+            AggFn::Derivative | AggFn::NonNegativeDerivative => {
+                let (pt, pv) = prev?;
+                if pt == ts {
+                    return None;
+                }
+                let d = (f(v)? - f(&pv)?) / ((ts - pt) as f64 / self.unit as f64);
+                if self.func == AggFn::NonNegativeDerivative && d < 0.0 {
+                    return None;
+                }
+                Some(Value::Float(d))
+            }
+            AggFn::Difference | AggFn::NonNegativeDifference => {
+                let (_, pv) = prev?;
+                let d = arith(ArithOp::Sub, v, &pv);
+                if self.func == AggFn::NonNegativeDifference && f(&d)? < 0.0 {
+                    return None;
+                }
+                Some(d)
+            }
+            AggFn::Elapsed => {
+                let (pt, _) = prev?;
+                Some(Value::Integer((ts - pt) / self.unit))
+            }
+            AggFn::MovingAverage => {
+                self.window.push_back(f(v)?);
+                if self.window.len() > self.n {
+                    self.window.pop_front();
+                }
+                (self.window.len() == self.n)
+                    .then(|| Value::Float(self.window.iter().sum::<f64>() / self.n as f64))
+            }
+            AggFn::CumulativeSum => {
+                let s = match self.sum.take() {
+                    None => v.clone(),
+                    Some(s) => arith(ArithOp::Add, &s, v),
+                };
+                self.sum = Some(s.clone());
+                Some(s)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Interpolate empty buckets linearly between the nearest buckets with data, per column.
-fn fill_linear(rows: &mut [Vec<Value>], buckets: &BTreeMap<i64, Vec<Acc>>, ncols: usize) {
-    let has_data =
-        |r: &Vec<Value>| matches!(r.first(), Some(Value::Time(t)) if buckets.contains_key(t));
-    let num = |v: &Value| match v {
+fn fill_linear(rows: &mut [(i64, Vec<Out>, bool)]) {
+    let numv = |v: &Value| match v {
         Value::Float(x) => Some(*x),
         Value::Integer(x) => Some(*x as f64),
         Value::Unsigned(x) => Some(*x as f64),
         _ => None,
     };
-    let data_idx: Vec<usize> = (0..rows.len()).filter(|&i| has_data(&rows[i])).collect();
+    let data_idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].2).collect();
     for w in data_idx.windows(2) {
         let (a, b) = (w[0], w[1]);
-        let (before, after) = rows.split_at_mut(b);
-        let (first, gap) = before[a..].split_at_mut(1);
-        let (first, last) = (&first[0], &after[0]);
-        for c in 1..=ncols {
-            let (Some(va), Some(vb)) = (num(&first[c]), num(&last[c])) else {
+        if b - a < 2 {
+            continue;
+        }
+        let ncols = rows[a].1.len();
+        for c in 0..ncols {
+            let (Some(va), Some(vb)) = (numv(&rows[a].1[c].value), numv(&rows[b].1[c].value))
+            else {
                 continue;
             };
-            let is_int = matches!(first[c], Value::Integer(_));
-            for (k, row) in gap.iter_mut().enumerate() {
-                let frac = (k + 1) as f64 / (b - a) as f64;
+            let is_int = matches!(rows[a].1[c].value, Value::Integer(_));
+            for (k, row) in rows.iter_mut().enumerate().take(b).skip(a + 1) {
+                let frac = (k - a) as f64 / (b - a) as f64;
                 let v = va + (vb - va) * frac;
-                row[c] = if is_int {
+                row.1[c].value = if is_int {
                     Value::Integer(v as i64)
                 } else {
                     Value::Float(v)
                 };
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(func: AggFn) -> AggSpec {
+        AggSpec {
+            func,
+            field: 0,
+            n: 2,
+            p: 50.0,
+            unit: 0,
+            count_distinct: false,
+            tags: Vec::new(),
+        }
+    }
+
+    fn run(func: AggFn, pts: &[(i64, FieldValue)]) -> Out {
+        let a = spec(func);
+        let mut acc = Acc::default();
+        for (t, v) in pts {
+            acc.add(&a, *t, v.clone(), &Vec::new);
+        }
+        acc.finish(&a)
+    }
+
+    #[test]
+    fn arithmetic_keeps_integers_except_division() {
+        let (i, f) = (Value::Integer(7), Value::Float(0.5));
+        assert_eq!(
+            arith(ArithOp::Mul, &i, &Value::Integer(3)),
+            Value::Integer(21)
+        );
+        assert_eq!(
+            arith(ArithOp::Mod, &i, &Value::Integer(3)),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            arith(ArithOp::Div, &i, &Value::Integer(2)),
+            Value::Float(3.5)
+        );
+        assert_eq!(arith(ArithOp::Add, &i, &f), Value::Float(7.5));
+        assert_eq!(arith(ArithOp::Add, &i, &Value::Null), Value::Null);
+        assert_eq!(
+            arith(ArithOp::Add, &Value::String("a".into()), &i),
+            Value::Null
+        );
+    }
+
+    #[test]
+    fn aggregates_and_selectors() {
+        use FieldValue::Integer as I;
+        let pts = [(30, I(5)), (10, I(1)), (20, I(5)), (40, I(2))];
+        assert_eq!(run(AggFn::Median, &pts).value, Value::Float(3.5));
+        assert_eq!(run(AggFn::Mode, &pts).value, Value::Integer(5));
+        assert_eq!(run(AggFn::Spread, &pts).value, Value::Integer(4));
+        assert_eq!(run(AggFn::Sum, &pts).value, Value::Integer(13));
+        let max = run(AggFn::Max, &pts);
+        assert_eq!((max.value, max.time), (Value::Integer(5), Some(20)));
+        let p = run(AggFn::Percentile, &pts);
+        assert_eq!((p.value, p.time), (Value::Integer(2), Some(40)));
+        let sd = run(AggFn::Stddev, &pts).value;
+        let Value::Float(sd) = sd else {
+            panic!("{sd:?}")
+        };
+        assert!((sd - 2.0615528128088303).abs() < 1e-12);
+        assert_eq!(run(AggFn::Stddev, &pts[..1]).value, Value::Null);
+    }
+
+    #[test]
+    fn top_keeps_the_best_n_earliest_on_ties_in_time_order() {
+        let a = spec(AggFn::Top);
+        let mut acc = Acc::default();
+        for (t, v) in [(1, 3), (2, 9), (3, 9), (4, 9), (5, 1)] {
+            acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
+        }
+        let rows: Vec<(i64, Value)> = acc
+            .finish_rows(&a)
+            .into_iter()
+            .map(|(t, v, _)| (t, v))
+            .collect();
+        assert_eq!(rows, vec![(2, Value::Integer(9)), (3, Value::Integer(9))]);
+    }
+
+    #[test]
+    fn transformations() {
+        let tr = |func, n, unit| {
+            TrState::new(
+                &TrSpec {
+                    func,
+                    n,
+                    unit,
+                    input: TrInput::Var(0),
+                },
+                1_000_000_000,
+            )
+        };
+        let s = 1_000_000_000;
+        let mut d = tr(AggFn::Derivative, 0, 0);
+        assert_eq!(d.push(0, &Value::Float(1.0)), None);
+        assert_eq!(d.push(2 * s, &Value::Float(5.0)), Some(Value::Float(2.0)));
+        assert_eq!(d.push(3 * s, &Value::Null), None);
+        let mut nn = tr(AggFn::NonNegativeDifference, 0, 0);
+        nn.push(0, &Value::Integer(5));
+        assert_eq!(nn.push(1, &Value::Integer(3)), None);
+        assert_eq!(nn.push(2, &Value::Integer(4)), Some(Value::Integer(1)));
+        let mut ma = tr(AggFn::MovingAverage, 2, 0);
+        assert_eq!(ma.push(0, &Value::Integer(1)), None);
+        assert_eq!(ma.push(1, &Value::Integer(2)), Some(Value::Float(1.5)));
+        let mut el = tr(AggFn::Elapsed, 0, 1_000);
+        el.push(0, &Value::Integer(1));
+        assert_eq!(el.push(5_000, &Value::Integer(1)), Some(Value::Integer(5)));
+        let mut cs = tr(AggFn::CumulativeSum, 0, 0);
+        cs.push(0, &Value::Integer(2));
+        assert_eq!(cs.push(1, &Value::Integer(3)), Some(Value::Integer(5)));
+    }
+
+    #[test]
+    fn integral_interpolates_at_bucket_ends() {
+        // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
+        // from the interpolated point (10s, 10).
+        let s = 1_000_000_000;
+        let a = spec(AggFn::Integral);
+        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        for (t, v) in [(0, 0.0), (20 * s, 20.0)] {
+            buckets
+                .entry(t / (10 * s) * 10 * s)
+                .or_insert_with(|| vec![Acc::default()])[0]
+                .add(&a, t, FieldValue::Float(v), &Vec::new);
+        }
+        integral_across_buckets(&mut buckets, 0, 0, 10 * s);
+        let got: Vec<Value> = buckets
+            .values_mut()
+            .map(|b| b[0].finish(&a).value)
+            .collect();
+        assert_eq!(got, vec![Value::Float(50.0), Value::Float(150.0)]);
     }
 }

@@ -100,6 +100,19 @@ fn selected_measurements(d: &Database, sources: &[Source]) -> Vec<String> {
     out
 }
 
+/// The series of measurement `m` a SHOW statement's WHERE selects (all without one).
+fn show_series(
+    d: &Database,
+    m: &str,
+    cond: Option<&influxql::Expr>,
+) -> Result<Vec<std::sync::Arc<crate::series::SeriesInfo>>> {
+    let pred = match cond {
+        Some(c) => compile::tag_condition(c)?,
+        None => plan::TagPred::True,
+    };
+    Ok(exec::matching_series(d.index(), m, &pred))
+}
+
 fn one_column(name: &str, column: &str, values: Vec<String>) -> SeriesResult {
     SeriesResult {
         name: name.to_string(),
@@ -274,13 +287,17 @@ fn run_statement(
             }])
         }
         Statement::ShowMeasurements(s) => {
-            if s.condition.is_some() {
-                return Err(Error::Query(
-                    "SHOW MEASUREMENTS ... WHERE is not supported by strata yet".into(),
-                ));
-            }
             let d = db.database(database_for(opts, s.database.as_deref())?)?;
             let mut names = d.index().measurement_names();
+            if let Some(c) = &s.condition {
+                let mut keep = Vec::new();
+                for n in names {
+                    if !show_series(&d, &n, Some(c))?.is_empty() {
+                        keep.push(n);
+                    }
+                }
+                names = keep;
+            }
             if let Some(m) = &s.measurement {
                 names.retain(|n| match m {
                     MeasurementName::Name(x) => x == n,
@@ -299,7 +316,19 @@ fn run_statement(
             let mut out = Vec::new();
             for m in selected_measurements(&d, &s.sources) {
                 if let Some(mi) = d.index().measurement(&m) {
-                    let keys = limit_offset(mi.tag_keys(), s.limit, s.offset);
+                    let keys = match &s.condition {
+                        None => mi.tag_keys(),
+                        Some(c) => {
+                            let mut keys: Vec<String> = show_series(&d, &m, Some(c))?
+                                .iter()
+                                .flat_map(|si| si.tags.iter().map(|(k, _)| k.clone()))
+                                .collect();
+                            keys.sort();
+                            keys.dedup();
+                            keys
+                        }
+                    };
+                    let keys = limit_offset(keys, s.limit, s.offset);
                     if !keys.is_empty() {
                         out.push(one_column(&m, "tagKey", keys));
                     }
@@ -332,11 +361,6 @@ fn run_statement(
             Ok(out)
         }
         Statement::ShowTagValues(s) => {
-            if s.condition.is_some() {
-                return Err(Error::Query(
-                    "SHOW TAG VALUES ... WHERE is not supported by strata yet".into(),
-                ));
-            }
             let d = db.database(database_for(opts, s.database.as_deref())?)?;
             let mut out = Vec::new();
             for m in selected_measurements(&d, &s.sources) {
@@ -352,9 +376,23 @@ fn run_statement(
                         TagKeyFilter::NeqRegex(r) => !r.is_match(&k),
                         TagKeyFilter::In(xs) => xs.contains(&k),
                     };
-                    if keep {
-                        for v in mi.tag_values(&k) {
-                            rows.push((k.clone(), v));
+                    if !keep {
+                        continue;
+                    }
+                    match &s.condition {
+                        None => {
+                            for v in mi.tag_values(&k) {
+                                rows.push((k.clone(), v));
+                            }
+                        }
+                        Some(c) => {
+                            let mut vals: Vec<String> = show_series(&d, &m, Some(c))?
+                                .iter()
+                                .filter_map(|si| si.tag(&k).map(str::to_string))
+                                .collect();
+                            vals.sort();
+                            vals.dedup();
+                            rows.extend(vals.into_iter().map(|v| (k.clone(), v)));
                         }
                     }
                 }
@@ -374,20 +412,11 @@ fn run_statement(
             Ok(out)
         }
         Statement::ShowSeries(s) => {
-            if s.condition.is_some() {
-                return Err(Error::Query(
-                    "SHOW SERIES ... WHERE is not supported by strata yet".into(),
-                ));
-            }
             let d = db.database(database_for(opts, s.database.as_deref())?)?;
             let mut keys: BTreeMap<String, ()> = BTreeMap::new();
             for m in selected_measurements(&d, &s.sources) {
-                if let Some(mi) = d.index().measurement(&m) {
-                    for id in mi.series_ids() {
-                        if let Some(info) = d.index().get(id) {
-                            keys.insert(info.key.clone(), ());
-                        }
-                    }
+                for info in show_series(&d, &m, s.condition.as_ref())? {
+                    keys.insert(info.key.clone(), ());
                 }
             }
             let keys = limit_offset(keys.into_keys().collect(), s.limit, s.offset);

@@ -72,10 +72,12 @@ pub enum Literal {
     Bool(bool),
 }
 
-/// A predicate over the field values of one row, from the WHERE clause.
+/// A predicate over one row (its field values and its series' tags), from the WHERE clause.
 #[derive(Clone, Debug)]
 pub enum FieldPred {
     Cmp(String, CmpOp, Literal),
+    /// A tag condition combined with field conditions inside `OR`.
+    Tag(TagPred),
     And(Box<FieldPred>, Box<FieldPred>),
     Or(Box<FieldPred>, Box<FieldPred>),
     Not(Box<FieldPred>),
@@ -90,6 +92,7 @@ impl FieldPred {
                     out.push(f.clone())
                 }
             }
+            FieldPred::Tag(_) => {}
             FieldPred::And(a, b) | FieldPred::Or(a, b) => {
                 a.fields(out);
                 b.fields(out);
@@ -99,16 +102,33 @@ impl FieldPred {
     }
 }
 
-/// Aggregate and selector functions.
+/// Functions of the SELECT list: aggregates and selectors (one value, or a few rows, per
+/// bucket) and transformations (one output per input point or bucket).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AggFn {
     Count,
     Sum,
     Mean,
+    Median,
+    Mode,
+    Spread,
+    Stddev,
     Min,
     Max,
     First,
     Last,
+    Percentile,
+    Distinct,
+    Integral,
+    Top,
+    Bottom,
+    Derivative,
+    NonNegativeDerivative,
+    Difference,
+    NonNegativeDifference,
+    MovingAverage,
+    CumulativeSum,
+    Elapsed,
 }
 
 impl AggFn {
@@ -117,10 +137,26 @@ impl AggFn {
             "count" => AggFn::Count,
             "sum" => AggFn::Sum,
             "mean" => AggFn::Mean,
+            "median" => AggFn::Median,
+            "mode" => AggFn::Mode,
+            "spread" => AggFn::Spread,
+            "stddev" => AggFn::Stddev,
             "min" => AggFn::Min,
             "max" => AggFn::Max,
             "first" => AggFn::First,
             "last" => AggFn::Last,
+            "percentile" => AggFn::Percentile,
+            "distinct" => AggFn::Distinct,
+            "integral" => AggFn::Integral,
+            "top" => AggFn::Top,
+            "bottom" => AggFn::Bottom,
+            "derivative" => AggFn::Derivative,
+            "non_negative_derivative" => AggFn::NonNegativeDerivative,
+            "difference" => AggFn::Difference,
+            "non_negative_difference" => AggFn::NonNegativeDifference,
+            "moving_average" => AggFn::MovingAverage,
+            "cumulative_sum" => AggFn::CumulativeSum,
+            "elapsed" => AggFn::Elapsed,
             _ => return None,
         })
     }
@@ -130,38 +166,140 @@ impl AggFn {
             AggFn::Count => "count",
             AggFn::Sum => "sum",
             AggFn::Mean => "mean",
+            AggFn::Median => "median",
+            AggFn::Mode => "mode",
+            AggFn::Spread => "spread",
+            AggFn::Stddev => "stddev",
             AggFn::Min => "min",
             AggFn::Max => "max",
             AggFn::First => "first",
             AggFn::Last => "last",
+            AggFn::Percentile => "percentile",
+            AggFn::Distinct => "distinct",
+            AggFn::Integral => "integral",
+            AggFn::Top => "top",
+            AggFn::Bottom => "bottom",
+            AggFn::Derivative => "derivative",
+            AggFn::NonNegativeDerivative => "non_negative_derivative",
+            AggFn::Difference => "difference",
+            AggFn::NonNegativeDifference => "non_negative_difference",
+            AggFn::MovingAverage => "moving_average",
+            AggFn::CumulativeSum => "cumulative_sum",
+            AggFn::Elapsed => "elapsed",
         }
     }
 
     /// Selectors return a point (with its own time); aggregates compute a value.
     pub fn is_selector(self) -> bool {
-        matches!(self, AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last)
+        matches!(
+            self,
+            AggFn::Min
+                | AggFn::Max
+                | AggFn::First
+                | AggFn::Last
+                | AggFn::Percentile
+                | AggFn::Top
+                | AggFn::Bottom
+        )
+    }
+
+    /// Transformations run over a sequence of points or buckets.
+    pub fn is_transform(self) -> bool {
+        matches!(
+            self,
+            AggFn::Derivative
+                | AggFn::NonNegativeDerivative
+                | AggFn::Difference
+                | AggFn::NonNegativeDifference
+                | AggFn::MovingAverage
+                | AggFn::CumulativeSum
+                | AggFn::Elapsed
+        )
+    }
+
+    /// Functions that answer several rows per bucket.
+    pub fn is_multi_row(self) -> bool {
+        matches!(self, AggFn::Top | AggFn::Bottom | AggFn::Distinct)
     }
 }
 
+/// Arithmetic operators of the SELECT list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+/// A function call of the SELECT list.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub func: AggFn,
+    /// The argument: a field ([`PExpr::Var`]), `*`, a regex, or (for transformations and
+    /// `count(distinct(x))`) another call.
+    pub arg: PExpr,
+    /// `top`/`bottom`/`moving_average` N; percentile's P is in `p`.
+    pub n: usize,
+    pub p: f64,
+    /// Unit argument of derivative/elapsed/integral in ns (0: the default).
+    pub unit: i64,
+    /// `top(field, tag, …, N)` tag keys.
+    pub tags: Vec<String>,
+}
+
 /// What one output column computes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ProjExpr {
-    /// A field's raw value (or a tag's value, in raw queries).
-    Field(String),
+#[derive(Clone, Debug)]
+pub enum PExpr {
+    /// A field or tag of the row.
+    Var(String),
     /// Every field and tag (raw queries).
     Wildcard,
-    /// An aggregate over one field.
-    Agg(AggFn, String),
-    /// An aggregate over every field (`count(*)`): one column per field, named `fn_field`.
-    AggWildcard(AggFn),
+    /// Every field whose name matches.
+    Regex(Regex),
+    Integer(i64),
+    Number(f64),
+    String(String),
+    Bool(bool),
+    Binary(ArithOp, Box<PExpr>, Box<PExpr>),
+    Call(Box<Call>),
+}
+
+impl PExpr {
+    /// Visit every call, outermost first (not descending into call arguments).
+    pub fn calls<'a>(&'a self, out: &mut Vec<&'a Call>) {
+        match self {
+            PExpr::Call(c) => out.push(c),
+            PExpr::Binary(_, a, b) => {
+                a.calls(out);
+                b.calls(out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Visit the variable references outside calls.
+    pub fn bare_vars<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            PExpr::Var(v) => out.push(v),
+            PExpr::Binary(_, a, b) => {
+                a.bare_vars(out);
+                b.bare_vars(out);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// One output column.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Projection {
-    pub expr: ProjExpr,
-    /// Column name; `None` to derive it (`mean`, the field name, …).
-    pub alias: Option<String>,
+    pub expr: PExpr,
+    /// Column name (alias, or derived as InfluxDB does: `mean`, the field name, `a_b`).
+    pub name: String,
+    /// Whether the name is an alias (kept as is when `*` or a regex expands).
+    pub aliased: bool,
 }
 
 /// How empty GROUP BY time buckets are filled.
@@ -199,6 +337,8 @@ pub struct SelectPlan {
     pub has_tmin: bool,
     pub has_tmax: bool,
     pub projections: Vec<Projection>,
+    /// `GROUP BY /regex/` dimensions (tag keys matching any are grouped on too).
+    pub group_regexes: Vec<Regex>,
     /// `GROUP BY time(interval, offset)` in ns.
     pub group_time: Option<(i64, i64)>,
     pub group_tags: GroupTags,
@@ -213,9 +353,15 @@ pub struct SelectPlan {
 }
 
 impl SelectPlan {
+    /// Whether the query aggregates (some call is an aggregate or selector, possibly inside
+    /// a transformation).
     pub fn is_aggregate(&self) -> bool {
-        self.projections
+        let mut calls = Vec::new();
+        for p in &self.projections {
+            p.expr.calls(&mut calls);
+        }
+        calls
             .iter()
-            .any(|p| matches!(p.expr, ProjExpr::Agg(..) | ProjExpr::AggWildcard(..)))
+            .any(|c| !c.func.is_transform() || matches!(&c.arg, PExpr::Call(_)))
     }
 }

@@ -344,7 +344,15 @@ impl<'a> Lexer<'a> {
         let (offset, pos) = (self.offset, self.pos());
         let tok = |kind| Token { kind, pos, offset };
         let Some(c) = self.peek() else {
-            return tok(TokenKind::Eof);
+            // InfluxDB 1.x reports the end of input one character past the last one.
+            return Token {
+                kind: TokenKind::Eof,
+                pos: Pos {
+                    column: pos.column + 1,
+                    ..pos
+                },
+                offset,
+            };
         };
         if c.is_ascii_digit() || (c == '.' && self.peek_nth(1).is_some_and(|d| d.is_ascii_digit()))
         {
