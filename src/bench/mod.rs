@@ -1,0 +1,3 @@
+//! Benchmark tooling for `strata bench`.
+
+pub mod tsbs;
