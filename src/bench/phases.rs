@@ -23,6 +23,9 @@ pub const DB: &str = "bench";
 /// Writes one batch of line protocol somewhere; one per writer thread.
 pub type Sink<'s> = Box<dyn FnMut(&str) -> Result<(), BenchError> + Send + 's>;
 
+/// Runs one query on a system and times it; `None` when the system has no equivalent.
+pub type Exec<'e> = dyn FnMut(&BenchQuery) -> Result<Option<(Duration, Answer)>, BenchError> + 'e;
+
 /// A query's answer: its size in bytes, or the error it carried.
 pub enum Answer {
     Ok { bytes: usize },
@@ -133,7 +136,7 @@ pub fn time_queries(
     system: &'static str,
     queries: &[BenchQuery],
     report: &mut Report<'_>,
-    exec: &mut dyn FnMut(&BenchQuery) -> Result<Option<(Duration, Answer)>, BenchError>,
+    exec: &mut Exec<'_>,
 ) -> Result<(), BenchError> {
     let pb = bar(
         opts,
@@ -374,7 +377,7 @@ pub fn daemon(
     let count = client
         .get(&format!("/query?db={DB}&q={}", encode(COUNT_QUERY)))
         .map_err(|e| server.failure(e))
-        .and_then(|r| Ok(count_from_json(r.status, &r.body)));
+        .map(|r| count_from_json(r.status, &r.body));
     report.verify(DAEMON, count?, figures.lines)?;
 
     time_queries(opts, DAEMON, queries, report, &mut |q| {

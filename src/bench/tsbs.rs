@@ -109,7 +109,7 @@ impl TsbsSpec {
 
     /// Time steps (lines per host).
     pub fn steps(&self) -> u64 {
-        if self.interval_s <= 0 || !(self.hours > 0.0) {
+        if self.interval_s <= 0 || self.hours.is_nan() || self.hours <= 0.0 {
             return 0;
         }
         (self.hours * 3600.0 / self.interval_s as f64).floor() as u64
