@@ -4,6 +4,7 @@
 //!
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
+pub mod bench;
 pub mod config;
 pub mod db;
 pub mod delete;

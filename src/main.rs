@@ -21,6 +21,80 @@ struct Cli {
 enum Command {
     /// Run the daemon: InfluxDB 1.x HTTP API on a Unix socket.
     Serve(ServeArgs),
+    /// Benchmark: generate TSBS cpu-only data, load it into strata embedded and through the
+    /// daemon's Unix socket, run the TSBS devops queries; print points/s, bytes/point, query
+    /// p50/p99 and peak RSS (with --peers, beside InfluxDB 1.x and VictoriaMetrics, as ratios).
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Hosts (series per field) of the generated data.
+    #[arg(long, default_value_t = 1000)]
+    hosts: usize,
+    /// Hours of data (one line per host every 10 s).
+    #[arg(long, default_value_t = 4.0)]
+    hours: f64,
+    /// Seed of the generated data and of the queries' random windows and hosts.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Writer threads (embedded) and client connections (daemon, peers).
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
+    /// Lines per write request.
+    #[arg(long = "batch", value_name = "LINES", default_value_t = 5000)]
+    batch: usize,
+    /// Timed runs of each query, after one warm-up run.
+    #[arg(long, default_value_t = 5)]
+    query_runs: usize,
+    /// Also run InfluxDB 1.x (influxd) and VictoriaMetrics on loopback and print ratios.
+    #[arg(long)]
+    peers: bool,
+    /// Only the embedded phase (Db::write_lines, Db::query).
+    #[arg(long, conflicts_with = "daemon_only")]
+    embedded_only: bool,
+    /// Only the daemon phase (strata serve, Unix socket).
+    #[arg(long)]
+    daemon_only: bool,
+    /// A new or empty directory for the data (default: a temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Keep the data directories after the run.
+    #[arg(long)]
+    keep: bool,
+    /// No progress bars.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+fn run_bench(a: BenchArgs) -> Result<(), String> {
+    use strata::bench::{self, tsbs::TsbsSpec, BenchOptions, Phases};
+    if !(a.hours > 0.0 && a.hours.is_finite()) {
+        return Err(format!("--hours {} must be a positive number", a.hours));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("cannot find the strata executable to run as the daemon: {e}"))?;
+    let opts = BenchOptions {
+        spec: TsbsSpec::new(a.hosts, a.hours).with_seed(a.seed),
+        workers: a.workers,
+        batch_lines: a.batch,
+        query_runs: a.query_runs,
+        phases: if a.embedded_only {
+            Phases::EmbeddedOnly
+        } else if a.daemon_only {
+            Phases::DaemonOnly
+        } else {
+            Phases::Both
+        },
+        peers: a.peers,
+        data_dir: a.data_dir,
+        keep: a.keep,
+        strata_exe: exe,
+        progress: !a.no_progress,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    bench::run(&opts, &mut out).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -167,12 +241,13 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Serve(a) => run_serve(a),
+        Command::Serve(a) => run_serve(a).map_err(|e| format!("strata: {e}")),
+        Command::Bench(a) => run_bench(a).map_err(|e| format!("strata bench: {e}")),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("strata: {e}");
+            eprintln!("{e}");
             ExitCode::FAILURE
         }
     }

@@ -1,0 +1,427 @@
+//! The strata phases of the bench (embedded and daemon) and the pieces every system shares:
+//! the ingest loop (a generator thread feeding W writers) and the query timer.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::http::{influx_answer_error, Client, Target};
+use super::process::Server;
+use super::queries::{encode, BenchQuery};
+use super::report::{IngestFigures, QueryFigure, Report, DAEMON, EMBEDDED};
+use super::stats::{dir_bytes, ms, own_peak_rss_kb, percentile};
+use super::{BenchError, BenchOptions};
+use crate::query::{Epoch, Value};
+use crate::{Config, Db};
+
+/// The database the bench writes to.
+pub const DB: &str = "bench";
+
+/// Writes one batch of line protocol somewhere; one per writer thread.
+pub type Sink<'s> = Box<dyn FnMut(&str) -> Result<(), BenchError> + Send + 's>;
+
+/// Runs one query on a system and times it; `None` when the system has no equivalent.
+pub type Exec<'e> = dyn FnMut(&BenchQuery) -> Result<Option<(Duration, Answer)>, BenchError> + 'e;
+
+/// A query's answer: its size in bytes, or the error it carried.
+pub enum Answer {
+    Ok { bytes: usize },
+    Error(String),
+}
+
+pub fn bar(opts: &BenchOptions, len: u64, prefix: String, unit: &str) -> ProgressBar {
+    if !opts.progress {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len);
+    let template = format!(
+        "{{prefix:>24}} [{{bar:40}}] {{human_pos}}/{{human_len}} {unit} ({{per_sec}}, eta {{eta}})"
+    );
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_prefix(prefix);
+    pb
+}
+
+/// Generate the data in a thread and write it through `sinks` (one thread each); the time runs
+/// from the first batch generated to the last write acknowledged.
+pub fn ingest(
+    opts: &BenchOptions,
+    system: &str,
+    sinks: Vec<Sink<'_>>,
+) -> Result<IngestFigures, BenchError> {
+    let spec = &opts.spec;
+    let pb = bar(opts, spec.lines(), format!("{system} ingest"), "lines");
+    let (tx, rx) = crossbeam_channel::bounded::<super::tsbs::Batch>(2 * sinks.len().max(1));
+    let stop = AtomicBool::new(false);
+    let t0 = Instant::now();
+    let (written, busy) = std::thread::scope(|sc| {
+        let stop = &stop;
+        let pb = &pb;
+        let producer = sc.spawn(move || {
+            let mut generator = spec.generator();
+            let mut busy = Duration::ZERO;
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let batch = generator.next_batch(opts.batch_lines);
+                busy += t.elapsed();
+                let Some(b) = batch else { break };
+                if tx.send(b).is_err() {
+                    break;
+                }
+            }
+            busy
+        });
+        let writers: Vec<_> = sinks
+            .into_iter()
+            .map(|mut sink| {
+                let rx = rx.clone();
+                sc.spawn(move || -> Result<u64, BenchError> {
+                    let mut lines = 0u64;
+                    for b in rx.iter() {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if let Err(e) = sink(&b.text) {
+                            stop.store(true, Ordering::Relaxed);
+                            return Err(e);
+                        }
+                        lines += b.lines as u64;
+                        pb.inc(b.lines as u64);
+                    }
+                    Ok(lines)
+                })
+            })
+            .collect();
+        drop(rx);
+        let mut written = Ok(0u64);
+        for w in writers {
+            let r = w
+                .join()
+                .unwrap_or_else(|_| Err(BenchError::Server("a writer thread panicked".into())));
+            written = match (written, r) {
+                (Ok(a), Ok(b)) => Ok(a + b),
+                (Err(e), _) | (_, Err(e)) => Err(e),
+            };
+        }
+        let busy = producer.join().unwrap_or(Duration::ZERO);
+        (written, busy)
+    });
+    let seconds = t0.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    let lines = written?;
+    if lines != spec.lines() {
+        return Err(BenchError::Check(format!(
+            "{system}: wrote {lines} lines, the data set has {}",
+            spec.lines()
+        )));
+    }
+    Ok(IngestFigures {
+        lines,
+        points: lines * super::tsbs::FIELDS.len() as u64,
+        seconds,
+        generator_seconds: busy.as_secs_f64(),
+    })
+}
+
+/// Run each query once (warm-up; an error there is reported as "not supported"), then
+/// `opts.query_runs` timed runs. `exec` runs one query and times it itself; `None` means the
+/// system has no equivalent.
+pub fn time_queries(
+    opts: &BenchOptions,
+    system: &'static str,
+    queries: &[BenchQuery],
+    report: &mut Report<'_>,
+    exec: &mut Exec<'_>,
+) -> Result<(), BenchError> {
+    let pb = bar(
+        opts,
+        (queries.len() * (opts.query_runs + 1)) as u64,
+        format!("{system} queries"),
+        "runs",
+    );
+    let mut figures = Vec::new();
+    for q in queries {
+        let warm = exec(q)?;
+        pb.inc(1);
+        let figure = match warm {
+            None => QueryFigure::NotApplicable("no equivalent query for this system".into()),
+            Some((_, Answer::Error(e))) => QueryFigure::NotSupported(e),
+            Some((_, Answer::Ok { bytes })) => {
+                let mut samples = Vec::with_capacity(opts.query_runs);
+                let mut failed = None;
+                for _ in 0..opts.query_runs {
+                    match exec(q)? {
+                        Some((t, Answer::Ok { .. })) => samples.push(t),
+                        Some((_, Answer::Error(e))) => {
+                            failed =
+                                Some(format!("failed in a timed run after a good warm-up: {e}"));
+                            break;
+                        }
+                        None => break,
+                    }
+                    pb.inc(1);
+                }
+                match (
+                    failed,
+                    percentile(&samples, 50.0),
+                    percentile(&samples, 99.0),
+                ) {
+                    (Some(e), _, _) => QueryFigure::NotSupported(e),
+                    (None, Some(p50), Some(p99)) => QueryFigure::Timed {
+                        p50_ms: ms(p50),
+                        p99_ms: ms(p99),
+                        runs: samples.len(),
+                        bytes,
+                    },
+                    _ => QueryFigure::NotSupported("no timed run".into()),
+                }
+            }
+        };
+        figures.push((q.name, figure));
+    }
+    pb.finish_and_clear();
+    for (name, f) in figures {
+        report.query(system, name, f)?;
+    }
+    Ok(())
+}
+
+/// `SELECT count(usage_user) FROM cpu`: the number that must equal the lines written.
+pub const COUNT_QUERY: &str = "SELECT count(usage_user) FROM cpu";
+
+/// The count in an InfluxDB-style JSON answer to [`COUNT_QUERY`].
+pub fn count_from_json(status: u16, body: &[u8]) -> Result<u64, String> {
+    if let Some(e) = influx_answer_error(status, body) {
+        return Err(e);
+    }
+    let json: serde_json::Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let v = &json["results"][0]["series"][0]["values"][0][1];
+    v.as_u64()
+        .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+        .ok_or_else(|| format!("no count in the answer: {}", String::from_utf8_lossy(body)))
+}
+
+/// Query over HTTP (InfluxDB 1.x API), timed from sending to the last byte of the answer.
+pub fn influx_exec(client: &mut Client, influxql: &str) -> Result<(Duration, Answer), BenchError> {
+    let path = format!("/query?db={DB}&epoch=ns&q={}", encode(influxql));
+    let t = Instant::now();
+    let r = client.get(&path)?;
+    let took = t.elapsed();
+    Ok((
+        took,
+        match influx_answer_error(r.status, &r.body) {
+            Some(e) => Answer::Error(e),
+            None => Answer::Ok {
+                bytes: r.body.len(),
+            },
+        },
+    ))
+}
+
+/// `CREATE DATABASE bench` over HTTP.
+pub fn create_database(client: &mut Client, system: &str) -> Result<(), BenchError> {
+    let r = client.post(
+        &format!("/query?q={}", encode("CREATE DATABASE bench")),
+        b"",
+    )?;
+    match influx_answer_error(r.status, &r.body) {
+        None => Ok(()),
+        Some(e) => Err(BenchError::Http(format!(
+            "{system}: CREATE DATABASE bench: {e}"
+        ))),
+    }
+}
+
+/// One writer: POST each batch to `/write?db=bench` on its own keep-alive connection; anything
+/// but 204 stops the run.
+pub fn http_sink<'s>(target: Target, system: &'s str) -> Sink<'s> {
+    let mut client = Client::new(target);
+    let path = format!("/write?db={DB}");
+    Box::new(move |text: &str| {
+        let r = client.post(&path, text.as_bytes())?;
+        if r.status == 204 {
+            Ok(())
+        } else {
+            let body = r.text();
+            Err(BenchError::Http(format!(
+                "{system}: POST {path} answered {}: {}",
+                r.status,
+                &body[..body.len().min(500)]
+            )))
+        }
+    })
+}
+
+/// strata embedded: `Db::write_lines` from W threads, `Db::query`, `Db::close`.
+pub fn embedded(
+    opts: &BenchOptions,
+    dir: &Path,
+    queries: &[BenchQuery],
+    report: &mut Report<'_>,
+) -> Result<(), BenchError> {
+    let db = Db::open(dir, Config::new())?;
+    db.create_database(DB)?;
+    let sinks: Vec<Sink<'_>> = (0..opts.workers)
+        .map(|_| {
+            let db = &db;
+            Box::new(move |text: &str| {
+                db.write_lines(DB, text)?;
+                Ok(())
+            }) as Sink<'_>
+        })
+        .collect();
+    let figures = ingest(opts, EMBEDDED, sinks)?;
+    report.ingest(EMBEDDED, &figures)?;
+
+    let count = match db.query(DB, COUNT_QUERY) {
+        Err(e) => Err(e.to_string()),
+        Ok(r) => match r.results.first() {
+            Some(s) if s.error.is_some() => Err(s.error.clone().unwrap_or_default()),
+            Some(s) => match s
+                .series
+                .first()
+                .and_then(|x| x.values.first())
+                .and_then(|row| row.get(1))
+            {
+                Some(Value::Integer(n)) if *n >= 0 => Ok(*n as u64),
+                Some(Value::Unsigned(n)) => Ok(*n),
+                other => Err(format!("no count in the answer ({other:?})")),
+            },
+            None => Err("empty answer".into()),
+        },
+    };
+    report.verify(EMBEDDED, count, figures.lines)?;
+
+    time_queries(opts, EMBEDDED, queries, report, &mut |q| {
+        let t = Instant::now();
+        let r = db.query(DB, &q.influxql);
+        let took = t.elapsed();
+        Ok(Some((
+            took,
+            match r {
+                Err(e) => Answer::Error(e.to_string()),
+                Ok(r) => match r.results.iter().find_map(|s| s.error.clone()) {
+                    Some(e) => Answer::Error(e),
+                    // The answer's size as the daemon would send it (rendered outside the timing).
+                    None => Answer::Ok {
+                        bytes: r.to_json_epoch(Epoch::Nanosecond).len(),
+                    },
+                },
+            },
+        )))
+    })?;
+    report.peak_rss(
+        EMBEDDED,
+        own_peak_rss_kb(),
+        "VmHWM of the bench process, which includes the generator",
+    )?;
+    let t = Instant::now();
+    db.close()?;
+    report.line(&format!(
+        "{EMBEDDED}: close_seconds={:.3} (Db::close drains memtables to SSTables)",
+        t.elapsed().as_secs_f64()
+    ))?;
+    let bytes =
+        dir_bytes(dir).map_err(|e| BenchError::io(format!("size of {}", dir.display()), e))?;
+    report.disk(
+        EMBEDDED,
+        bytes,
+        figures.points,
+        "data dir after Db::close, apparent size as du -sb",
+    )
+}
+
+/// strata daemon: `strata serve` as a child process, writes and queries over its Unix socket.
+pub fn daemon(
+    opts: &BenchOptions,
+    dir: &Path,
+    queries: &[BenchQuery],
+    report: &mut Report<'_>,
+) -> Result<(), BenchError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| BenchError::io(format!("create {}", dir.display()), e))?;
+    let data = dir.join("data");
+    let socket = dir.join("strata.sock");
+    let mut cmd = Command::new(&opts.strata_exe);
+    cmd.arg("serve")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--socket")
+        .arg(&socket)
+        .env("STRATA_LOG", "warn");
+    let mut server = Server::start(DAEMON, cmd, &dir.join("strata.log"))?;
+    let target = Target::Unix(socket);
+    let mut client = Client::new(target.clone());
+    server.wait_ready(&mut client, "/ping", 204)?;
+    create_database(&mut client, DAEMON)?;
+    report.line(&format!(
+        "{DAEMON}: pid={} {} serve --data-dir {} --socket {}",
+        server.pid(),
+        opts.strata_exe.display(),
+        data.display(),
+        target
+    ))?;
+
+    let sinks = (0..opts.workers)
+        .map(|_| http_sink(target.clone(), DAEMON))
+        .collect();
+    let figures =
+        ingest(opts, DAEMON, sinks).map_err(|e| server.failure(format!("ingest failed: {e}")))?;
+    report.ingest(DAEMON, &figures)?;
+
+    let count = client
+        .get(&format!("/query?db={DB}&q={}", encode(COUNT_QUERY)))
+        .map_err(|e| server.failure(e))
+        .map(|r| count_from_json(r.status, &r.body));
+    report.verify(DAEMON, count?, figures.lines)?;
+
+    time_queries(opts, DAEMON, queries, report, &mut |q| {
+        influx_exec(&mut client, &q.influxql).map(Some)
+    })
+    .map_err(|e| server.failure(format!("query failed: {e}")))?;
+
+    report.peak_rss(DAEMON, server.peak_rss_kb(), "VmHWM of the daemon process")?;
+    drop(client);
+    let (status, took) = server.stop("TERM", Duration::from_secs(600))?;
+    report.line(&format!(
+        "{DAEMON}: sigterm exit={} shutdown_seconds={:.3} (SIGTERM drains memtables to SSTables)",
+        status
+            .code()
+            .map_or_else(|| status.to_string(), |c| c.to_string()),
+        took.as_secs_f64()
+    ))?;
+    if !status.success() {
+        return Err(BenchError::Server(format!(
+            "{DAEMON}: exited with {status} after SIGTERM"
+        )));
+    }
+    let bytes =
+        dir_bytes(&data).map_err(|e| BenchError::io(format!("size of {}", data.display()), e))?;
+    report.disk(
+        DAEMON,
+        bytes,
+        figures.points,
+        "data dir after SIGTERM, apparent size as du -sb",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_from_json() {
+        let ok = br#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","count"],"values":[[0,720]]}]}]}"#;
+        assert_eq!(count_from_json(200, ok), Ok(720));
+        assert!(count_from_json(200, br#"{"results":[{"statement_id":0}]}"#).is_err());
+        assert_eq!(
+            count_from_json(200, br#"{"results":[{"statement_id":0,"error":"nope"}]}"#),
+            Err("nope".into())
+        );
+    }
+}

@@ -1,0 +1,94 @@
+//! Scenario: `strata bench` on a tiny data set runs the embedded and the daemon phases end to end
+//! and prints every figure, machine-readably.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+use std::process::Command;
+
+use strata::bench::queries::QUERY_NAMES;
+use strata::bench::report::field;
+
+#[test]
+fn tiny_bench_prints_every_figure_for_embedded_and_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["bench", "--hosts", "2", "--hours", "1", "--query-runs", "1"])
+        .arg("--data-dir")
+        .arg(&data)
+        .env("STRATA_LOG", "warn")
+        .output()
+        .expect("run strata bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "strata bench failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status
+    );
+    // Without --keep the data directory is removed.
+    assert!(!data.exists(), "{} left behind", data.display());
+
+    assert!(stdout.contains("bench: hosts=2 hours=1 seed=42 lines=720 points=7200"));
+    assert!(stdout.contains("WAL record is fsynced"), "{stdout}");
+    for system in ["strata-embedded", "strata-daemon"] {
+        let line = |prefix: &str| -> &str {
+            let p = format!("{system}: {prefix}");
+            stdout
+                .lines()
+                .find(|l| l.starts_with(&p))
+                .unwrap_or_else(|| panic!("no line starting {p:?} in:\n{stdout}"))
+        };
+        let ingest = line("ingest lines=");
+        assert_eq!(field(ingest, "lines"), Some("720"), "{ingest}");
+        assert_eq!(field(ingest, "points"), Some("7200"), "{ingest}");
+        let pps: f64 = field(ingest, "points_per_s").unwrap().parse().unwrap();
+        assert!(pps > 0.0, "{ingest}");
+        assert!(line("verify ").ends_with("count_usage_user=720 expected=720 ok"));
+
+        let disk = line("bytes_on_disk=");
+        let bytes: u64 = field(disk, "bytes_on_disk").unwrap().parse().unwrap();
+        let bpp: f64 = field(disk, "bytes_per_point").unwrap().parse().unwrap();
+        // Raw values alone are 8 bytes a point; anything under 1 would mean data went missing.
+        assert!(bytes > 7200 && (1.0..1000.0).contains(&bpp), "{disk}");
+
+        let rss: u64 = field(line("peak_rss_kb="), "peak_rss_kb")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(rss > 1000, "peak RSS {rss} kB");
+
+        for q in QUERY_NAMES {
+            let l = line(&format!("query={q} "));
+            if !l.contains(" not supported: ") {
+                let p50: f64 = field(l, "p50_ms").unwrap().parse().unwrap();
+                let p99: f64 = field(l, "p99_ms").unwrap().parse().unwrap();
+                assert!(p50 > 0.0 && p99 >= p50, "{l}");
+                assert_eq!(field(l, "runs"), Some("1"), "{l}");
+                let bytes: usize = field(l, "bytes").unwrap().parse().unwrap();
+                assert!(bytes > 20, "{l}");
+            }
+        }
+    }
+    assert!(stdout.contains("strata-daemon: sigterm exit=0"), "{stdout}");
+    let summary = stdout.split("=== summary ===").nth(1).expect("a summary");
+    assert!(summary.contains("strata-embedded") && summary.contains("strata-daemon"));
+    assert!(summary.contains("ingest points/s (acked)"));
+    assert!(summary.contains("lastpoint p99 ms"));
+}
+
+#[test]
+fn bench_refuses_a_non_empty_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious"), b"x").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(["bench", "--hosts", "1", "--hours", "0.01"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .expect("run strata bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("is not empty"), "{stderr}");
+    assert!(dir.path().join("precious").exists());
+}
