@@ -4,10 +4,12 @@
 //!
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
+pub mod compaction;
 pub mod config;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod failpoint;
 pub mod lineproto;
 pub mod memtable;
 pub mod query;

@@ -462,6 +462,17 @@ impl VersionSet {
     /// plans again against [`VersionSet::current`]). Without the check two edits planned on the
     /// same version could both succeed and one's output would silently resurrect or drop data.
     pub fn replace_tables(&self, removed: &[TableRef], added: Vec<TableRef>) -> Result<()> {
+        self.replace_tables_at(removed, added, None)
+    }
+
+    /// [`VersionSet::replace_tables`] with a fail point (see [`crate::failpoint`]) between the
+    /// fsynced manifest edit and the publish.
+    pub(crate) fn replace_tables_at(
+        &self,
+        removed: &[TableRef],
+        added: Vec<TableRef>,
+        after_manifest: Option<&str>,
+    ) -> Result<()> {
         let mut m = self.lock_manifest();
         {
             let cur = self.current.current();
@@ -490,6 +501,9 @@ impl VersionSet {
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
         };
         m.append(&edit)?;
+        if let Some(fp) = after_manifest {
+            crate::failpoint::hit(fp);
+        }
         self.current.edit(|cur| {
             let mut layers: Vec<Vec<TableRef>> = cur
                 .layers

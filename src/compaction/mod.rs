@@ -1,0 +1,353 @@
+//! Compaction: the C0–C7 time-window ladder (DESIGN.md §5).
+//!
+//! * **C0** holds flush output as it comes (tables may overlap). Over its limit, the C0 compactor
+//!   merges *all* of C0 into C1, cut at C1's windows.
+//! * **C1–C6**: over its limit, a layer moves its *oldest* excess tables (by window start) into
+//!   the next layer, merged with the next layer's tables of the same (next-layer) windows.
+//! * **C7** is the last layer: it has nowhere to move tables, so its limit only shows as
+//!   compaction debt in the metrics.
+//!
+//! Beyond C0, every table of a layer holds the points of one window of that layer, so the tables
+//! of a layer are disjoint in time. A move merges with *every* next-layer table that overlaps a
+//! window it writes (and with the windows those tables touch, so a table left straddling a
+//! boundary by a window reconfiguration is re-cut), which keeps that invariant.
+//!
+//! **Newest wins across layers.** For a given timestamp, data in a shallower layer is always
+//! newer (higher seqnos) than data in a deeper one: flushes install in seqno order, C0 is taken
+//! whole, and a move rewrites the moved data together with the next layer's data of the same
+//! windows, so nothing can overtake older data of the same timestamp on its way down. A late
+//! write into an old window therefore lands in C0, is merged into C1 (with C1's table of that
+//! window if any), and goes down layer by layer until it is merged with the deeper table holding
+//! that window; until then the reader's order (`Version::tables_oldest_first`: deepest layer
+//! first, then by `max_seq`) lets it win. The merge itself orders its inputs the same way.
+//!
+//! **Crash safety.** Outputs are written and fsynced (files, then the directory), then one
+//! manifest edit (fsynced) replaces the inputs by the outputs, then the version is published;
+//! the inputs' files are deleted once no version in use names them. A crash before the manifest
+//! edit leaves outputs the manifest does not name: `VersionSet::open` deletes them. A crash after
+//! it leaves inputs the manifest no longer names: deleted the same way. See
+//! [`crate::failpoint`] for the fail points the crash tests use.
+
+mod merge;
+mod window;
+
+pub use merge::{merge_window, windows_of, MergeStats, PointFilter};
+pub use window::{rfc3339, Window};
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+
+use strata_actors::compactor::{CompactIo, Installed};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sstable::{Table, TableWriter};
+use crate::version::{sync_dir, TableHandle, TableRef, Version, VersionSet, LAYERS};
+
+/// Cumulative counters of one layer's compactor.
+#[derive(Default, Debug)]
+pub struct LayerCounters {
+    /// Jobs installed.
+    pub compactions: AtomicU64,
+    /// Installs refused because a concurrent edit replaced an input (the job was re-planned).
+    pub conflicts: AtomicU64,
+    /// Bytes of blocks read by merges.
+    pub bytes_read: AtomicU64,
+    /// Bytes of table files written by merges.
+    pub bytes_written: AtomicU64,
+    /// Bytes of the tables moved out of this layer (the new data the next layer received).
+    pub bytes_moved: AtomicU64,
+}
+
+/// Counters of every layer's compactor and of flush stalls.
+#[derive(Default, Debug)]
+pub struct CompactionCounters {
+    pub layers: [LayerCounters; LAYERS],
+    /// Times the flusher waited because C0 held more than twice its limit.
+    pub flush_stalls: AtomicU64,
+}
+
+/// A snapshot of one layer: its tables now, and its compactor's counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerStats {
+    pub layer: usize,
+    /// `None` for C0 (overlapping flush output).
+    pub window: Option<Window>,
+    pub max_tables: usize,
+    pub tables: usize,
+    pub bytes: u64,
+    pub points: u64,
+    /// Compactions of this layer (moves into the next layer) so far.
+    pub compactions: u64,
+    pub conflicts: u64,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub bytes_moved: u64,
+    /// `bytes_written / bytes_moved`: bytes the merge into the next layer wrote per byte of new
+    /// data it moved there (0 before the first compaction).
+    pub write_amplification: f64,
+    /// Tables over the limit (C0: all of them once over the limit, since C0 moves whole).
+    pub debt_tables: usize,
+    /// Bytes of those tables.
+    pub debt_bytes: u64,
+}
+
+/// Per-layer statistics of a database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompactionStats {
+    pub layers: Vec<LayerStats>,
+    pub flush_stalls: u64,
+}
+
+/// The tables of layer `layer` that are over its limit: all of C0, or the oldest windows of
+/// C1–C6 (ordered by window start, then file number). Empty if within the limit (and for C7).
+pub fn over_limit(version: &Version, layer: usize, max_tables: usize) -> Vec<TableRef> {
+    let tables = &version.layers[layer];
+    if layer + 1 >= LAYERS || tables.len() <= max_tables {
+        return Vec::new();
+    }
+    if layer == 0 {
+        return tables.clone();
+    }
+    let mut sorted = tables.clone();
+    sorted.sort_by_key(|t| (t.table.stats().min_ts, t.file));
+    sorted.truncate(tables.len() - max_tables);
+    sorted
+}
+
+/// Statistics of every layer of `version` with `counters`.
+pub fn stats(version: &Version, config: &Config, counters: &CompactionCounters) -> CompactionStats {
+    let layers = (0..LAYERS)
+        .map(|l| {
+            let tables = &version.layers[l];
+            let c = &counters.layers[l];
+            let max_tables = config.get_layer_max_tables(l);
+            let debt: Vec<TableRef> = if l + 1 == LAYERS {
+                let mut t = tables.clone();
+                t.sort_by_key(|t| t.table.stats().min_ts);
+                t.truncate(tables.len().saturating_sub(max_tables));
+                t
+            } else {
+                over_limit(version, l, max_tables)
+            };
+            let bytes_written = c.bytes_written.load(Ordering::Relaxed);
+            let bytes_moved = c.bytes_moved.load(Ordering::Relaxed);
+            LayerStats {
+                layer: l,
+                window: (l > 0).then(|| config.get_layer_window(l)),
+                max_tables,
+                tables: tables.len(),
+                bytes: tables.iter().map(|t| t.table.stats().file_bytes).sum(),
+                points: tables.iter().map(|t| t.table.stats().points).sum(),
+                compactions: c.compactions.load(Ordering::Relaxed),
+                conflicts: c.conflicts.load(Ordering::Relaxed),
+                bytes_read: c.bytes_read.load(Ordering::Relaxed),
+                bytes_written,
+                bytes_moved,
+                write_amplification: if bytes_moved == 0 {
+                    0.0
+                } else {
+                    bytes_written as f64 / bytes_moved as f64
+                },
+                debt_tables: debt.len(),
+                debt_bytes: debt.iter().map(|t| t.table.stats().file_bytes).sum(),
+            }
+        })
+        .collect();
+    CompactionStats {
+        layers,
+        flush_stalls: counters.flush_stalls.load(Ordering::Relaxed),
+    }
+}
+
+/// A switch that holds every compactor before it plans its next job: for operators who need to
+/// pause background I/O, and for tests that show compaction backpressure.
+#[derive(Default)]
+pub struct PauseGate {
+    paused: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl PauseGate {
+    pub fn set_paused(&self, paused: bool) {
+        *self.paused.lock().unwrap_or_else(|p| p.into_inner()) = paused;
+        self.cv.notify_all();
+    }
+
+    pub fn wait_open(&self) {
+        let mut g = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        while *g {
+            g = self.cv.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// A planned job: tables to move out of `layer`, against one version.
+pub struct Job {
+    version: Arc<Version>,
+    moved: Vec<TableRef>,
+}
+
+/// What a job wrote.
+pub struct Output {
+    removed: Vec<TableRef>,
+    added: Vec<TableRef>,
+    stats: MergeStats,
+    bytes_written: u64,
+}
+
+/// The production [`CompactIo`] of one layer: plans from the [`VersionSet`], merges into real
+/// table files, installs through the manifest.
+pub struct LayerCompactor {
+    pub layer: usize,
+    pub versions: Arc<VersionSet>,
+    pub config: Config,
+    pub counters: Arc<CompactionCounters>,
+    pub pause: Arc<PauseGate>,
+}
+
+impl LayerCompactor {
+    /// Merge `job` into the next layer: one output table per next-layer window with points.
+    pub fn run_job(&self, job: &Job) -> Result<Output> {
+        let to = self.layer + 1;
+        let window = self.config.get_layer_window(to);
+        let mut stats = MergeStats::default();
+        let mut windows = BTreeSet::new();
+        for t in &job.moved {
+            windows_of(&t.table, window, &mut windows, &mut stats)?;
+        }
+        // The next layer's tables overlapping those windows, to a fixpoint (normally one round:
+        // each of them lies in one window).
+        let mut merged_with: Vec<TableRef> = Vec::new();
+        loop {
+            let mut grew = false;
+            for t in &job.version.layers[to] {
+                if merged_with.iter().any(|m| m.file == t.file) {
+                    continue;
+                }
+                let s = t.table.stats();
+                let overlaps = windows
+                    .range(..=s.max_ts)
+                    .next_back()
+                    .is_some_and(|&w| window.next_start(w) > s.min_ts);
+                if overlaps {
+                    windows_of(&t.table, window, &mut windows, &mut stats)?;
+                    merged_with.push(t.clone());
+                    grew = true;
+                }
+            }
+            if !grew {
+                break;
+            }
+        }
+        // Oldest first: the next layer's tables, then the moved ones, each by max_seq.
+        merged_with.sort_by_key(|t| t.max_seq);
+        let mut moved = job.moved.clone();
+        moved.sort_by_key(|t| t.max_seq);
+        let mut removed = merged_with;
+        removed.extend(moved);
+        let inputs: Vec<&Table> = removed.iter().map(|t| &t.table).collect();
+        let min_seq = removed.iter().map(|t| t.min_seq).min().unwrap_or(0);
+        let max_seq = removed.iter().map(|t| t.max_seq).max().unwrap_or(0);
+
+        let mut added: Vec<TableRef> = Vec::new();
+        let mut bytes_written = 0;
+        for &lo in &windows {
+            let hi = window.next_start(lo);
+            let mut file = None;
+            let mut create = || {
+                let (n, path) = self.versions.new_table();
+                file = Some((n, path.clone()));
+                TableWriter::create(&path)
+            };
+            let w = merge_window(&inputs, lo, hi, None, &mut create, &mut stats)?;
+            let (Some(w), Some((n, path))) = (w, file) else {
+                continue;
+            };
+            let ts = w.finish()?;
+            bytes_written += ts.file_bytes;
+            let table = Table::open(&path)?;
+            added.push(
+                self.versions
+                    .table_ref(TableHandle::new(n, to, min_seq, max_seq, table)),
+            );
+            if added.len() == 1 && windows.len() > 1 {
+                crate::failpoint::hit("compaction-during-write");
+            }
+        }
+        sync_dir(&self.versions.dir().join("sst"))?;
+        crate::failpoint::hit("compaction-after-write");
+        Ok(Output {
+            removed,
+            added,
+            stats,
+            bytes_written,
+        })
+    }
+}
+
+impl CompactIo for LayerCompactor {
+    type Job = Job;
+    type Output = Output;
+
+    fn plan(&mut self) -> Result<Option<Job>, String> {
+        self.pause.wait_open();
+        let version = self.versions.current();
+        let moved = over_limit(
+            &version,
+            self.layer,
+            self.config.get_layer_max_tables(self.layer),
+        );
+        if moved.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Job { version, moved }))
+    }
+
+    fn run(&mut self, job: &Job) -> Result<Output, String> {
+        self.run_job(job).map_err(|e| e.to_string())
+    }
+
+    fn install(&mut self, job: Job, out: Output) -> Result<Installed, String> {
+        let c = &self.counters.layers[self.layer];
+        c.bytes_read
+            .fetch_add(out.stats.bytes_read, Ordering::Relaxed);
+        c.bytes_written
+            .fetch_add(out.bytes_written, Ordering::Relaxed);
+        let added = out.added.clone();
+        match self.versions.replace_tables_at(
+            &out.removed,
+            out.added,
+            Some("compaction-after-manifest"),
+        ) {
+            Ok(()) => {
+                crate::failpoint::hit("compaction-after-install");
+                let moved: u64 = job.moved.iter().map(|t| t.table.stats().file_bytes).sum();
+                c.bytes_moved.fetch_add(moved, Ordering::Relaxed);
+                c.compactions.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(
+                    layer = self.layer,
+                    moved = job.moved.len(),
+                    inputs = out.removed.len(),
+                    outputs = added.len(),
+                    points = out.stats.points_written,
+                    "compaction installed"
+                );
+                Ok(Installed::Done)
+            }
+            Err(Error::VersionConflict { file }) => {
+                c.conflicts.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(layer = self.layer, file, "compaction conflict; re-planning");
+                // Never named by the manifest: delete the outputs once dropped.
+                for t in &added {
+                    t.mark_obsolete();
+                }
+                Ok(Installed::Conflict)
+            }
+            // The edit may or may not have reached the disk: leave the outputs to the orphan
+            // sweep of the next open, which knows from the manifest.
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
