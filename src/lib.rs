@@ -10,6 +10,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod failpoint;
+pub mod inspect;
 pub mod lineproto;
 pub mod memtable;
 pub mod query;

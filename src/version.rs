@@ -255,6 +255,80 @@ pub struct VersionSet {
     deleter: Arc<TableDeleter>,
 }
 
+/// What the newest manifest of a database says.
+pub struct ManifestState {
+    /// Every manifest file, oldest first.
+    pub manifests: Vec<(u64, PathBuf)>,
+    /// The tables it names.
+    pub records: Vec<TableRecord>,
+    pub flushed: SeqNo,
+    pub next_file: u64,
+    pub manifest_no: u64,
+}
+
+/// Replay the newest manifest of the database in `dir` (read-only: `strata inspect` uses it on
+/// a database another process may have open).
+pub fn read_manifest(dir: &Path) -> Result<ManifestState> {
+    let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
+        .ctx(|| format!("list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = manifest_number(&e.file_name().to_string_lossy())?;
+            Some((n, e.path()))
+        })
+        .collect();
+    manifests.sort();
+
+    let mut records: Vec<TableRecord> = Vec::new();
+    let mut flushed = 0;
+    let mut next_file = 1;
+    let mut manifest_no = 0;
+    if let Some((n, path)) = manifests.last() {
+        manifest_no = *n;
+        let mut buf = Vec::new();
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut buf))
+            .ctx(|| format!("read manifest {}", path.display()))?;
+        let mut off = 0usize;
+        while off < buf.len() {
+            let rec = read_record(&buf[off..]);
+            let Some((payload, used)) = rec else {
+                tracing::warn!(
+                    path = %path.display(),
+                    offset = off,
+                    bytes = buf.len() - off,
+                    "manifest has a torn or corrupt tail; ignoring it"
+                );
+                break;
+            };
+            let Some(edit) = VersionEdit::decode(payload) else {
+                return Err(Error::Corrupt {
+                    path: path.clone(),
+                    reason: format!("undecodable version edit at offset {off}"),
+                });
+            };
+            for (layer, file) in &edit.remove {
+                records.retain(|r| !(r.layer == *layer && r.file == *file));
+            }
+            records.extend(edit.add.iter().cloned());
+            if let Some(s) = edit.flushed_seqno {
+                flushed = s;
+            }
+            if let Some(n) = edit.next_file {
+                next_file = n;
+            }
+            off += used;
+        }
+    }
+    Ok(ManifestState {
+        manifests,
+        records,
+        flushed,
+        next_file,
+        manifest_no,
+    })
+}
+
 fn manifest_number(name: &str) -> Option<u64> {
     name.strip_prefix("MANIFEST-")?.parse().ok()
 }
@@ -266,57 +340,13 @@ impl VersionSet {
     pub fn open(dir: &Path) -> Result<VersionSet> {
         let sst_dir = dir.join("sst");
         fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
-        let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
-            .ctx(|| format!("list {}", dir.display()))?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let n = manifest_number(&e.file_name().to_string_lossy())?;
-                Some((n, e.path()))
-            })
-            .collect();
-        manifests.sort();
-
-        let mut records: Vec<TableRecord> = Vec::new();
-        let mut flushed = 0;
-        let mut next_file = 1;
-        let mut manifest_no = 0;
-        if let Some((n, path)) = manifests.last() {
-            manifest_no = *n;
-            let mut buf = Vec::new();
-            File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut buf))
-                .ctx(|| format!("read manifest {}", path.display()))?;
-            let mut off = 0usize;
-            while off < buf.len() {
-                let rec = read_record(&buf[off..]);
-                let Some((payload, used)) = rec else {
-                    tracing::warn!(
-                        path = %path.display(),
-                        offset = off,
-                        bytes = buf.len() - off,
-                        "manifest has a torn or corrupt tail; ignoring it"
-                    );
-                    break;
-                };
-                let Some(edit) = VersionEdit::decode(payload) else {
-                    return Err(Error::Corrupt {
-                        path: path.clone(),
-                        reason: format!("undecodable version edit at offset {off}"),
-                    });
-                };
-                for (layer, file) in &edit.remove {
-                    records.retain(|r| !(r.layer == *layer && r.file == *file));
-                }
-                records.extend(edit.add.iter().cloned());
-                if let Some(s) = edit.flushed_seqno {
-                    flushed = s;
-                }
-                if let Some(n) = edit.next_file {
-                    next_file = n;
-                }
-                off += used;
-            }
-        }
+        let ManifestState {
+            manifests,
+            records,
+            flushed,
+            mut next_file,
+            manifest_no,
+        } = read_manifest(dir)?;
         for r in &records {
             next_file = next_file.max(r.file + 1);
         }
