@@ -193,11 +193,11 @@ impl FlushSink<Arc<Memtable>> for Flusher {
         // compactor (the frozen memtables queue up behind us and writers block).
         let versions = &self.versions;
         let bound = self.c0_limit.saturating_mul(2);
-        let waits = self
-            .stall
-            .wait_while(|| versions.current().layers[0].len() > bound);
-        if waits > 0 {
+        let too_many = || versions.current().layers[0].len() > bound;
+        if too_many() {
+            // Counted when the stall starts, so the metric shows a flusher waiting right now.
             self.counters.flush_stalls.fetch_add(1, Ordering::Relaxed);
+            let waits = self.stall.wait_while(too_many);
             tracing::debug!(waits, "flush waited for C0 compaction");
         }
         write_table(&self.versions, &self.index, frozen).map_err(|e| e.to_string())

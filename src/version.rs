@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use strata_actors::catalog::{Deleter, FileRef, FlushEdit, VersionCell};
+use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
@@ -119,6 +119,41 @@ impl FlushEdit for Version {
         let mut layers = self.layers.clone();
         let layer = table.layer;
         layers[layer].push(table);
+        Version {
+            active: self.active.clone(),
+            frozen: self.frozen.clone(),
+            layers,
+            flushed_seqno: self.flushed_seqno,
+        }
+    }
+}
+
+impl ReplaceEdit for Version {
+    type Table = TableRef;
+
+    fn contains(&self, t: &TableRef) -> bool {
+        self.layers
+            .get(t.layer)
+            .is_some_and(|l| l.iter().any(|x| x.file == t.file))
+    }
+
+    fn replaced(&self, removed: &[TableRef], added: Vec<TableRef>) -> Version {
+        let mut layers: Vec<Vec<TableRef>> = self
+            .layers
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|t| !removed.iter().any(|r| r.file == t.file))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        for t in added {
+            let layer = t.layer;
+            if let Some(l) = layers.get_mut(layer) {
+                l.push(t);
+            }
+        }
         Version {
             active: self.active.clone(),
             frozen: self.frozen.clone(),
@@ -534,29 +569,12 @@ impl VersionSet {
         if let Some(fp) = after_manifest {
             crate::failpoint::hit(fp);
         }
-        self.current.edit(|cur| {
-            let mut layers: Vec<Vec<TableRef>> = cur
-                .layers
-                .iter()
-                .map(|l| {
-                    l.iter()
-                        .filter(|t| !removed.iter().any(|r| r.file == t.file))
-                        .cloned()
-                        .collect()
-                })
-                .collect();
-            for t in added {
-                let layer = t.layer;
-                layers[layer].push(t);
-            }
-            let next = Version {
-                active: cur.active.clone(),
-                frozen: cur.frozen.clone(),
-                layers,
-                flushed_seqno: cur.flushed_seqno,
-            };
-            (next, ())
-        });
+        // Still under the manifest lock, so the check above holds and this publishes.
+        if !self.current.replace(removed, added) {
+            return Err(Error::VersionConflict {
+                file: removed.first().map_or(0, |t| t.file),
+            });
+        }
         for r in removed {
             r.mark_obsolete();
         }
