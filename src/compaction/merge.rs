@@ -294,10 +294,12 @@ mod tests {
     use super::*;
     use crate::types::Values;
 
+    type Run<'a> = (SeriesId, &'a str, Vec<(i64, f64)>);
+
     fn table(
         dir: &std::path::Path,
         name: &str,
-        runs: &[(SeriesId, &str, Vec<(i64, f64)>)],
+        runs: &[Run<'_>],
     ) -> Table {
         let path = dir.join(name);
         let mut w = TableWriter::create(&path).unwrap();
