@@ -296,11 +296,7 @@ mod tests {
 
     type Run<'a> = (SeriesId, &'a str, Vec<(i64, f64)>);
 
-    fn table(
-        dir: &std::path::Path,
-        name: &str,
-        runs: &[Run<'_>],
-    ) -> Table {
+    fn table(dir: &std::path::Path, name: &str, runs: &[Run<'_>]) -> Table {
         let path = dir.join(name);
         let mut w = TableWriter::create(&path).unwrap();
         for (id, field, pts) in runs {
