@@ -75,6 +75,8 @@ pub struct Version {
 impl Version {
     /// Tables ordered oldest data first (deepest layer first, then by seqno), so that a reader
     /// applying sources in this order, then frozen then active memtables, lets newer writes win.
+    /// This is right because compaction keeps, for every timestamp, shallower layers newer than
+    /// deeper ones (see the invariant in [`crate::compaction`]).
     pub fn tables_oldest_first(&self) -> Vec<TableRef> {
         let mut out = Vec::new();
         for layer in self.layers.iter().rev() {

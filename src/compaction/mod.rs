@@ -351,3 +351,106 @@ impl CompactIo for LayerCompactor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Column, Values};
+
+    fn add_table(vs: &VersionSet, layer: usize, seq: u64, pts: &[(i64, f64)]) -> TableRef {
+        let (file, path) = vs.new_table();
+        let mut w = TableWriter::create(&path).unwrap();
+        let col = Column {
+            timestamps: pts.iter().map(|p| p.0).collect(),
+            values: Values::Float(pts.iter().map(|p| p.1).collect()),
+        };
+        w.add(1, "m", "v", &col).unwrap();
+        w.finish().unwrap();
+        let t = vs.table_ref(TableHandle::new(
+            file,
+            layer,
+            seq,
+            seq,
+            Table::open(&path).unwrap(),
+        ));
+        vs.replace_tables(&[], vec![t.clone()]).unwrap();
+        t
+    }
+
+    fn compactor(vs: &Arc<VersionSet>, layer: usize) -> LayerCompactor {
+        LayerCompactor {
+            layer,
+            versions: vs.clone(),
+            config: Config::new().layer_max_tables(0, 1).layer_max_tables(1, 1),
+            counters: Arc::new(CompactionCounters::default()),
+            pause: Arc::new(PauseGate::default()),
+        }
+    }
+
+    const H: i64 = 3_600_000_000_000;
+
+    #[test]
+    fn a_conflicting_install_changes_nothing_deletes_its_outputs_and_replans() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = Arc::new(VersionSet::open(dir.path()).unwrap());
+        add_table(&vs, 0, 1, &[(0, 1.0), (2 * H, 2.0)]);
+        add_table(&vs, 0, 2, &[(0, 10.0)]);
+        let c1 = add_table(&vs, 1, 0, &[(60, 5.0)]);
+        let mut c = compactor(&vs, 0);
+        let job = c.plan().unwrap().unwrap();
+        let out = c.run(&job).unwrap();
+        assert_eq!(
+            out.removed.len(),
+            3,
+            "C0 whole, plus C1's table of the same window"
+        );
+        let outputs: Vec<_> = out
+            .added
+            .iter()
+            .map(|t| t.table.path().to_path_buf())
+            .collect();
+        assert_eq!(
+            outputs.len(),
+            2,
+            "one table per 30-minute window with points"
+        );
+        // A concurrent edit (another layer's compactor, a delete) replaces the C1 table first.
+        vs.replace_tables(&[c1.clone()], Vec::new()).unwrap();
+        drop(c1);
+        assert_eq!(c.install(job, out).unwrap(), Installed::Conflict);
+        assert!(
+            outputs.iter().all(|p| !p.exists()),
+            "discarded outputs are deleted"
+        );
+        assert_eq!(vs.current().layers[0].len(), 2, "nothing changed");
+        // Planned again against the new version, it installs; newest seqno wins at ts 0.
+        let job = c.plan().unwrap().unwrap();
+        let out = c.run(&job).unwrap();
+        assert_eq!(c.install(job, out).unwrap(), Installed::Done);
+        let v = vs.current();
+        assert!(v.layers[0].is_empty());
+        assert_eq!(v.layers[1].len(), 2);
+        let first = v.layers[1]
+            .iter()
+            .find(|t| t.table.stats().min_ts == 0)
+            .unwrap();
+        let col = first.table.read_range(1, "v", 0, 0).unwrap().unwrap();
+        assert_eq!(col.values, Values::Float(vec![10.0]));
+        let s = stats(&v, &c.config, &c.counters);
+        assert_eq!((s.layers[0].compactions, s.layers[0].conflicts), (1, 1));
+        assert_eq!(
+            s.layers[1].debt_tables, 1,
+            "C1 over its limit of 1 by one table"
+        );
+        drop(v);
+        // C1's compactor moves the oldest window on into C2 (1 h windows).
+        let mut c = compactor(&vs, 1);
+        let job = c.plan().unwrap().unwrap();
+        let out = c.run(&job).unwrap();
+        assert_eq!(c.install(job, out).unwrap(), Installed::Done);
+        let v = vs.current();
+        assert_eq!((v.layers[1].len(), v.layers[2].len()), (1, 1));
+        assert_eq!(v.layers[2][0].table.stats().max_ts, 0);
+        assert!(c.plan().unwrap().is_none(), "within limits");
+    }
+}
