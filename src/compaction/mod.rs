@@ -415,7 +415,8 @@ mod tests {
             "one table per 30-minute window with points"
         );
         // A concurrent edit (another layer's compactor, a delete) replaces the C1 table first.
-        vs.replace_tables(&[c1.clone()], Vec::new()).unwrap();
+        vs.replace_tables(std::slice::from_ref(&c1), Vec::new())
+            .unwrap();
         drop(c1);
         assert_eq!(c.install(job, out).unwrap(), Installed::Conflict);
         assert!(
