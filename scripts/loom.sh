@@ -35,6 +35,8 @@ MODELS=(
   "query_pool:cancel_is_observed_by_every_task"
   "query_pool:deadline_is_observed_by_every_task"
   "shutdown:closing_the_front_door_drains_everything_acked"
+  "compaction:install_never_loses_or_doubles_a_point"
+  "compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
 )
 
 # mutant : model file : test function that must fail
@@ -50,6 +52,10 @@ MUTANTS=(
   "cancel_not_propagated:query_pool:cancel_is_observed_by_every_task"
   "cancel_not_propagated:query_pool:deadline_is_observed_by_every_task"
   "shutdown_skip_drain:shutdown:closing_the_front_door_drains_everything_acked"
+  "compaction_install_two_steps:compaction:install_never_loses_or_doubles_a_point"
+  "compaction_no_conflict_check:compaction:install_never_loses_or_doubles_a_point"
+  "compactor_drop_nudge:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
+  "stall_lost_wakeup:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
 )
 
 ROWS=()

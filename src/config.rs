@@ -2,7 +2,25 @@
 
 use std::time::Duration;
 
+use crate::compaction::Window;
 use crate::error::{Error, Result};
+use crate::version::LAYERS;
+
+/// Default SSTable limit of each layer C0–C7 (DESIGN.md §5).
+pub const DEFAULT_LAYER_MAX_TABLES: [usize; LAYERS] =
+    [10, 100, 100, 1000, 1000, 1000, 10_000, 10_000];
+
+/// Default time window of each layer C0–C7; C0's entry is unused (C0 tables overlap).
+pub const DEFAULT_LAYER_WINDOWS: [Window; LAYERS] = [
+    Window::MINUTES_30, // unused: C0 holds flush output as it comes
+    Window::MINUTES_30,
+    Window::HOUR,
+    Window::DAY,
+    Window::WEEK,
+    Window::MONTH,
+    Window::QUARTER,
+    Window::YEAR,
+];
 
 /// Engine configuration. Start from [`Config::default`] (or [`Config::new`]) and change what you
 /// need:
@@ -21,6 +39,10 @@ pub struct Config {
     max_body_bytes: usize,
     max_line_bytes: usize,
     query_timeout: Duration,
+    layer_max_tables: [usize; LAYERS],
+    layer_windows: [Window; LAYERS],
+    /// A setter named a layer that has no such setting (for `validate`).
+    bad_layer: Option<String>,
     retention_check_interval: Duration,
     max_concurrent_queries: usize,
     query_queue_depth: usize,
@@ -55,6 +77,9 @@ impl Default for Config {
             max_select_series: 0,
             testing_query_delay: Duration::ZERO,
             retention_check_interval: Duration::from_secs(30 * 60),
+            layer_max_tables: DEFAULT_LAYER_MAX_TABLES,
+            layer_windows: DEFAULT_LAYER_WINDOWS,
+            bad_layer: None,
         }
     }
 }
@@ -175,6 +200,46 @@ impl Config {
         self.retention_check_interval
     }
 
+    /// Most SSTables compaction layer `layer` (0–7) may hold before its compactor moves tables
+    /// on (C0: merges all of them into C1; C1–C6: moves the oldest windows' tables into the next
+    /// layer; C7 is the last layer: its limit only counts as compaction debt). When C0 holds more
+    /// than twice its limit, flushes wait for the C0 compactor (backpressure). Defaults (§5 of
+    /// DESIGN.md): C0 10, C1 100, C2 100, C3 1000, C4 1000, C5 1000, C6 10000, C7 10000.
+    pub fn layer_max_tables(mut self, layer: usize, n: usize) -> Self {
+        match self.layer_max_tables.get_mut(layer) {
+            Some(slot) => *slot = n,
+            None => self.bad_layer = Some(format!("layer_max_tables: no layer C{layer} (C0–C7)")),
+        }
+        self
+    }
+
+    /// Time window of compaction layer `layer` (1–7): each table of the layer holds the points
+    /// of one window, and tables of one layer never overlap. Fixed windows are epoch-aligned;
+    /// month windows are calendar months in UTC (`3mo` = quarters, `1y` = calendar years); see
+    /// [`Window`]. C0 has no window (its tables are flush output and may overlap). Defaults:
+    /// C1 30m, C2 1h, C3 1d, C4 1w, C5 1mo, C6 3mo, C7 1y.
+    pub fn layer_window(mut self, layer: usize, w: Window) -> Self {
+        match self.layer_windows.get_mut(layer) {
+            Some(slot) if layer > 0 => *slot = w,
+            _ => self.bad_layer = Some(format!("layer_window: no windowed layer C{layer} (C1–C7)")),
+        }
+        self
+    }
+
+    pub fn get_layer_max_tables(&self, layer: usize) -> usize {
+        self.layer_max_tables
+            .get(layer)
+            .copied()
+            .unwrap_or(usize::MAX)
+    }
+
+    pub fn get_layer_window(&self, layer: usize) -> Window {
+        self.layer_windows
+            .get(layer)
+            .copied()
+            .unwrap_or(Window::YEAR)
+    }
+
     pub fn get_query_timeout(&self) -> Duration {
         self.query_timeout
     }
@@ -249,6 +314,21 @@ impl Config {
                 "query_queue_depth must be between 1 and {MAX_QUERY_SLOTS} (got {})",
                 self.query_queue_depth
             )));
+        }
+        if let Some(m) = &self.bad_layer {
+            return bad(m);
+        }
+        if let Some(l) = self.layer_max_tables.iter().position(|&n| n == 0) {
+            return Err(Error::Config(format!(
+                "layer_max_tables of C{l} must be at least 1"
+            )));
+        }
+        for (l, w) in self.layer_windows.iter().enumerate().skip(1) {
+            if matches!(w, Window::Nanos(n) if *n <= 0) || matches!(w, Window::Months(0)) {
+                return Err(Error::Config(format!(
+                    "layer_window of C{l} must be positive"
+                )));
+            }
         }
         Ok(())
     }

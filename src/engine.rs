@@ -8,11 +8,13 @@ use std::sync::{Arc, Condvar, Mutex, RwLock, RwLockWriteGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+use strata_actors::compactor::{run_compactor, CompactMsg, StallGate};
 use strata_actors::flusher::{run_flusher, FlushSink};
 use strata_actors::memtable::{run_memtable, FlushMsg, MemStore};
 use strata_actors::wal_writer::{run_wal_writer, write_request, Log, MemMsg, WalMsg};
 use strata_actors::{oneshot, Health, Sender, TrySendError};
 
+use crate::compaction::{self, CompactionCounters, CompactionStats, LayerCompactor, PauseGate};
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
@@ -20,13 +22,15 @@ use crate::retention::{RetentionChange, RetentionPolicy};
 use crate::series::SeriesIndex;
 use crate::sstable::{Table, TableWriter};
 use crate::types::{parse_series_key, FieldValue, NewSeries, ParsedPoint, Row, SeqNo, WriteBatch};
-use crate::version::{sync_dir, TableHandle, TableRef, VersionSet};
+use crate::version::{sync_dir, TableHandle, TableRef, VersionSet, LAYERS};
 use crate::wal::{Wal, WalTrimmer};
 
 /// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
 const WAL_MAILBOX: usize = 256;
 /// Capacity of the memtable actor's mailbox (committed batches waiting to be applied).
 const MEMTABLE_MAILBOX: usize = 4;
+/// Capacity of each compactor's mailbox (nudges coalesce: one queued message is enough).
+const COMPACTOR_MAILBOX: usize = 2;
 
 /// A switch that holds the flusher before it writes its next table: for operators who need to
 /// pause background I/O, and for tests that show backpressure.
@@ -76,9 +80,13 @@ pub struct Database {
     /// exclusively by deletes while they forget series (see [`Database::exclusive_writes`]).
     write_gate: RwLock<()>,
     /// The retention policy (stored in `DB/RETENTION`, see [`crate::retention`]).
-    retention: Mutex<RetentionPolicy>,
+    retention: Arc<Mutex<RetentionPolicy>>,
     /// Set by `DROP DATABASE`: writes answer "database not found".
     dropped: AtomicBool,
+    /// The C0 compactor's mailbox (barriers); dropped at close, after the flusher's.
+    compact_tx: Mutex<Option<crossbeam_channel::Sender<CompactMsg>>>,
+    compaction: Arc<CompactionCounters>,
+    compaction_pause: Arc<PauseGate>,
 }
 
 /// Counters of one database's activity.
@@ -135,6 +143,12 @@ struct Flusher {
     index: Arc<SeriesIndex>,
     trimmer: WalTrimmer,
     gate: Arc<FlushGate>,
+    /// Nudged after every install.
+    c0: crossbeam_channel::Sender<CompactMsg>,
+    /// Where flushes wait while C0 holds more than `2 * c0_limit` tables.
+    stall: Arc<StallGate>,
+    c0_limit: usize,
+    counters: Arc<CompactionCounters>,
 }
 
 /// Write a frozen memtable as a table file (fsync file and directory).
@@ -183,12 +197,27 @@ impl FlushSink<Arc<Memtable>> for Flusher {
     type Table = TableRef;
     fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<TableRef>, String> {
         self.gate.wait_open();
+        // Compaction backpressure: while C0 holds more than twice its limit, wait for the C0
+        // compactor (the frozen memtables queue up behind us and writers block).
+        let versions = &self.versions;
+        let bound = self.c0_limit.saturating_mul(2);
+        let too_many = || versions.current().layers[0].len() > bound;
+        if too_many() {
+            // Counted when the stall starts, so the metric shows a flusher waiting right now.
+            self.counters.flush_stalls.fetch_add(1, Ordering::Relaxed);
+            let waits = self.stall.wait_while(too_many);
+            tracing::debug!(waits, "flush waited for C0 compaction");
+        }
         write_table(&self.versions, &self.index, frozen).map_err(|e| e.to_string())
     }
     fn install(&mut self, frozen: Arc<Memtable>, table: Option<TableRef>) -> Result<SeqNo, String> {
-        self.versions
+        let flushed = self
+            .versions
             .install_flush(&frozen, table)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        // Idempotent: a full mailbox already holds a message that makes C0 re-plan.
+        let _ = self.c0.try_send(CompactMsg::Nudge);
+        Ok(flushed)
     }
     fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
         self.trimmer
@@ -218,7 +247,7 @@ impl Database {
     /// Open (or create) the database stored in `dir`: catalog, series index, WAL replay, actors.
     pub fn open(name: &str, dir: &Path, config: &Config) -> Result<Database> {
         std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
-        let retention = RetentionPolicy::load(dir)?;
+        let retention = Arc::new(Mutex::new(RetentionPolicy::load(dir)?));
         let versions = Arc::new(VersionSet::open(dir)?);
         let index = Arc::new(SeriesIndex::new());
         let v = versions.current();
@@ -315,18 +344,60 @@ impl Database {
                 move || run_memtable(store, mem_rx, flush_tx),
             )?);
         }
+        // Compactors C0..C7: each mailbox gets one nudge now (debt left by an earlier run).
+        let compaction = Arc::new(CompactionCounters::default());
+        let compaction_pause = Arc::new(PauseGate::default());
+        let stall = Arc::new(StallGate::new());
+        let mut boxes = Vec::with_capacity(LAYERS);
+        for _ in 0..LAYERS {
+            let (tx, rx) = crossbeam_channel::bounded::<CompactMsg>(COMPACTOR_MAILBOX);
+            let _ = tx.try_send(CompactMsg::Nudge);
+            boxes.push((tx, rx));
+        }
+        let compact_tx = boxes[0].0.clone();
         {
             let sink = Flusher {
                 versions: versions.clone(),
                 index: index.clone(),
                 trimmer: trimmer.clone(),
                 gate: gate.clone(),
+                c0: compact_tx.clone(),
+                stall: stall.clone(),
+                c0_limit: config.get_layer_max_tables(0),
+                counters: compaction.clone(),
             };
             let health2 = health.clone();
             threads.push(spawn_actor(
                 format!("flush-{name}"),
                 health.clone(),
                 move || run_flusher(sink, flush_rx, health2),
+            )?);
+        }
+        let receivers: Vec<_> = boxes.iter().map(|(_, rx)| rx.clone()).collect();
+        let mut nexts: Vec<Option<crossbeam_channel::Sender<CompactMsg>>> = boxes
+            .iter()
+            .skip(1)
+            .map(|(tx, _)| Some(tx.clone()))
+            .collect();
+        nexts.push(None);
+        // Only the layer before each compactor (and the database, for C0) may hold its sender:
+        // a mailbox closes when the layer before it stops (ordered shutdown).
+        drop(boxes);
+        for (layer, (inbox, next)) in receivers.into_iter().zip(nexts).enumerate() {
+            let io = LayerCompactor {
+                layer,
+                versions: versions.clone(),
+                config: config.clone(),
+                counters: compaction.clone(),
+                pause: compaction_pause.clone(),
+                retention: retention.clone(),
+            };
+            let health2 = health.clone();
+            let stall = (layer == 0).then(|| stall.clone());
+            threads.push(spawn_actor(
+                format!("compact{layer}-{name}"),
+                health.clone(),
+                move || run_compactor(io, inbox, next, health2, stall),
             )?);
         }
 
@@ -343,8 +414,11 @@ impl Database {
             stats,
             trimmer,
             write_gate: RwLock::new(()),
-            retention: Mutex::new(retention),
+            retention,
             dropped: AtomicBool::new(false),
+            compact_tx: Mutex::new(Some(compact_tx)),
+            compaction,
+            compaction_pause,
         })
     }
 
@@ -367,6 +441,38 @@ impl Database {
     /// Hold (or release) the flusher before its next table write.
     pub fn set_flush_paused(&self, paused: bool) {
         self.gate.set_paused(paused);
+    }
+
+    /// Hold (or release) every compactor before it plans its next job. While C0's compactor is
+    /// held and C0 holds more than twice its limit, flushes wait and so do writers.
+    pub fn set_compaction_paused(&self, paused: bool) {
+        self.compaction_pause.set_paused(paused);
+    }
+
+    /// Wait until every compactor has finished the work queued so far (each layer within its
+    /// limits, or stopped by a failure, which is returned).
+    pub fn compact(&self) -> Result<()> {
+        let tx = self
+            .compact_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or(Error::Closed)?;
+        let (otx, orx) = oneshot();
+        tx.send(CompactMsg::Barrier(otx))
+            .map_err(|_| Error::Closed)?;
+        drop(tx);
+        match orx.recv() {
+            Some(Ok(())) => Ok(()),
+            Some(Err(e)) => Err(Error::Poisoned(e)),
+            None => Err(Error::Closed),
+        }
+    }
+
+    /// Per-layer compaction statistics: tables, bytes, points, compactions, bytes read and
+    /// written, write amplification, debt.
+    pub fn compaction_stats(&self) -> CompactionStats {
+        compaction::stats(&self.versions.current(), &self.config, &self.compaction)
     }
 
     fn sender(&self) -> Result<crossbeam_channel::Sender<WalMsg<WriteBatch>>> {
@@ -551,12 +657,20 @@ impl Database {
         }
     }
 
-    /// Stop accepting writes, drain WAL → memtable → flusher, and join the actor threads.
+    /// Stop accepting writes, drain WAL → memtable → flusher → compactors C0..C7 (each stops
+    /// when the one before it has), and join the actor threads.
     pub fn close(&self) -> Result<()> {
         let tx = self.wal_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         drop(tx);
+        let ctx = self
+            .compact_tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        drop(ctx);
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
         self.gate.set_paused(false);
+        self.compaction_pause.set_paused(false);
         for t in threads {
             let _ = t.join();
         }

@@ -5,11 +5,14 @@
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
 pub mod bench;
+pub mod compaction;
 pub mod config;
 pub mod db;
 pub mod delete;
 pub mod engine;
 pub mod error;
+pub mod failpoint;
+pub mod inspect;
 pub mod lineproto;
 pub mod memtable;
 pub mod query;

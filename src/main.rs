@@ -21,6 +21,9 @@ struct Cli {
 enum Command {
     /// Run the daemon: InfluxDB 1.x HTTP API on a Unix socket.
     Serve(ServeArgs),
+    /// Describe a data directory: per database and compaction layer, the SSTables with their
+    /// windows, sizes and point counts, and the compaction debt (read-only).
+    Inspect(InspectArgs),
     /// Benchmark: generate TSBS cpu-only data, load it into strata embedded and through the
     /// daemon's Unix socket, run the TSBS devops queries; print points/s, bytes/point, query
     /// p50/p99 and peak RSS (with --peers, beside InfluxDB 1.x and VictoriaMetrics, as ratios).
@@ -98,6 +101,65 @@ fn run_bench(a: BenchArgs) -> Result<(), String> {
 }
 
 #[derive(Args)]
+struct InspectArgs {
+    /// Data directory.
+    data_dir: PathBuf,
+    #[command(flatten)]
+    layers: LayerArgs,
+}
+
+/// Compaction layer knobs (see `strata::Config::layer_max_tables` / `layer_window`).
+#[derive(Args)]
+struct LayerArgs {
+    /// SSTable limit of each layer C0..C7, comma-separated (8 numbers).
+    #[arg(
+        long,
+        env = "STRATA_LAYER_MAX_TABLES",
+        default_value = "10,100,100,1000,1000,1000,10000,10000"
+    )]
+    layer_max_tables: String,
+    /// Time window of each layer C1..C7, comma-separated (7 windows; fixed windows are
+    /// epoch-aligned, mo/y are calendar months/years in UTC).
+    #[arg(
+        long,
+        env = "STRATA_LAYER_WINDOWS",
+        default_value = "30m,1h,1d,1w,1mo,3mo,1y"
+    )]
+    layer_windows: String,
+}
+
+impl LayerArgs {
+    fn apply(&self, mut cfg: Config) -> strata::Result<Config> {
+        let limits: Vec<&str> = self.layer_max_tables.split(',').map(str::trim).collect();
+        if limits.len() != 8 {
+            return Err(strata::Error::Config(format!(
+                "--layer-max-tables {:?}: expected 8 comma-separated numbers (C0..C7)",
+                self.layer_max_tables
+            )));
+        }
+        for (layer, n) in limits.iter().enumerate() {
+            let n: usize = n.parse().map_err(|_| {
+                strata::Error::Config(format!(
+                    "--layer-max-tables: {n:?} (C{layer}) is not a number"
+                ))
+            })?;
+            cfg = cfg.layer_max_tables(layer, n);
+        }
+        let windows: Vec<&str> = self.layer_windows.split(',').map(str::trim).collect();
+        if windows.len() != 7 {
+            return Err(strata::Error::Config(format!(
+                "--layer-windows {:?}: expected 7 comma-separated windows (C1..C7)",
+                self.layer_windows
+            )));
+        }
+        for (i, w) in windows.iter().enumerate() {
+            cfg = cfg.layer_window(i + 1, strata::compaction::Window::parse(w)?);
+        }
+        Ok(cfg)
+    }
+}
+
+#[derive(Args)]
 struct ServeArgs {
     /// Data directory.
     #[arg(long, env = "STRATA_DATA_DIR", default_value = "./strata-data")]
@@ -161,6 +223,8 @@ struct EngineArgs {
         default_value_t = 1800.0
     )]
     retention_check_interval_secs: f64,
+    #[command(flatten)]
+    layers: LayerArgs,
 }
 
 /// Testing aid, read once at start-up: every query with a SELECT first waits this many
@@ -203,7 +267,7 @@ impl EngineArgs {
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);
         }
-        Ok(cfg)
+        self.layers.apply(cfg)
     }
 }
 
@@ -243,6 +307,12 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Serve(a) => run_serve(a).map_err(|e| format!("strata: {e}")),
         Command::Bench(a) => run_bench(a).map_err(|e| format!("strata bench: {e}")),
+        Command::Inspect(a) => a
+            .layers
+            .apply(Config::new())
+            .and_then(|cfg| strata::inspect::inspect(&a.data_dir, &cfg))
+            .map(|text| print!("{text}"))
+            .map_err(|e| format!("strata inspect: {e}")),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use strata_actors::catalog::{Deleter, FileRef, FlushEdit, VersionCell};
+use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
@@ -75,6 +75,8 @@ pub struct Version {
 impl Version {
     /// Tables ordered oldest data first (deepest layer first, then by seqno), so that a reader
     /// applying sources in this order, then frozen then active memtables, lets newer writes win.
+    /// This is right because compaction keeps, for every timestamp, shallower layers newer than
+    /// deeper ones (see the invariant in [`crate::compaction`]).
     pub fn tables_oldest_first(&self) -> Vec<TableRef> {
         let mut out = Vec::new();
         for layer in self.layers.iter().rev() {
@@ -119,6 +121,41 @@ impl FlushEdit for Version {
         let mut layers = self.layers.clone();
         let layer = table.layer;
         layers[layer].push(table);
+        Version {
+            active: self.active.clone(),
+            frozen: self.frozen.clone(),
+            layers,
+            flushed_seqno: self.flushed_seqno,
+        }
+    }
+}
+
+impl ReplaceEdit for Version {
+    type Table = TableRef;
+
+    fn contains(&self, t: &TableRef) -> bool {
+        self.layers
+            .get(t.layer)
+            .is_some_and(|l| l.iter().any(|x| x.file == t.file))
+    }
+
+    fn replaced(&self, removed: &[TableRef], added: Vec<TableRef>) -> Version {
+        let mut layers: Vec<Vec<TableRef>> = self
+            .layers
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .filter(|t| !removed.iter().any(|r| r.file == t.file))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        for t in added {
+            let layer = t.layer;
+            if let Some(l) = layers.get_mut(layer) {
+                l.push(t);
+            }
+        }
         Version {
             active: self.active.clone(),
             frozen: self.frozen.clone(),
@@ -255,6 +292,80 @@ pub struct VersionSet {
     deleter: Arc<TableDeleter>,
 }
 
+/// What the newest manifest of a database says.
+pub struct ManifestState {
+    /// Every manifest file, oldest first.
+    pub manifests: Vec<(u64, PathBuf)>,
+    /// The tables it names.
+    pub records: Vec<TableRecord>,
+    pub flushed: SeqNo,
+    pub next_file: u64,
+    pub manifest_no: u64,
+}
+
+/// Replay the newest manifest of the database in `dir` (read-only: `strata inspect` uses it on
+/// a database another process may have open).
+pub fn read_manifest(dir: &Path) -> Result<ManifestState> {
+    let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
+        .ctx(|| format!("list {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let n = manifest_number(&e.file_name().to_string_lossy())?;
+            Some((n, e.path()))
+        })
+        .collect();
+    manifests.sort();
+
+    let mut records: Vec<TableRecord> = Vec::new();
+    let mut flushed = 0;
+    let mut next_file = 1;
+    let mut manifest_no = 0;
+    if let Some((n, path)) = manifests.last() {
+        manifest_no = *n;
+        let mut buf = Vec::new();
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut buf))
+            .ctx(|| format!("read manifest {}", path.display()))?;
+        let mut off = 0usize;
+        while off < buf.len() {
+            let rec = read_record(&buf[off..]);
+            let Some((payload, used)) = rec else {
+                tracing::warn!(
+                    path = %path.display(),
+                    offset = off,
+                    bytes = buf.len() - off,
+                    "manifest has a torn or corrupt tail; ignoring it"
+                );
+                break;
+            };
+            let Some(edit) = VersionEdit::decode(payload) else {
+                return Err(Error::Corrupt {
+                    path: path.clone(),
+                    reason: format!("undecodable version edit at offset {off}"),
+                });
+            };
+            for (layer, file) in &edit.remove {
+                records.retain(|r| !(r.layer == *layer && r.file == *file));
+            }
+            records.extend(edit.add.iter().cloned());
+            if let Some(s) = edit.flushed_seqno {
+                flushed = s;
+            }
+            if let Some(n) = edit.next_file {
+                next_file = n;
+            }
+            off += used;
+        }
+    }
+    Ok(ManifestState {
+        manifests,
+        records,
+        flushed,
+        next_file,
+        manifest_no,
+    })
+}
+
 fn manifest_number(name: &str) -> Option<u64> {
     name.strip_prefix("MANIFEST-")?.parse().ok()
 }
@@ -266,57 +377,13 @@ impl VersionSet {
     pub fn open(dir: &Path) -> Result<VersionSet> {
         let sst_dir = dir.join("sst");
         fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
-        let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
-            .ctx(|| format!("list {}", dir.display()))?
-            .filter_map(|e| e.ok())
-            .filter_map(|e| {
-                let n = manifest_number(&e.file_name().to_string_lossy())?;
-                Some((n, e.path()))
-            })
-            .collect();
-        manifests.sort();
-
-        let mut records: Vec<TableRecord> = Vec::new();
-        let mut flushed = 0;
-        let mut next_file = 1;
-        let mut manifest_no = 0;
-        if let Some((n, path)) = manifests.last() {
-            manifest_no = *n;
-            let mut buf = Vec::new();
-            File::open(path)
-                .and_then(|mut f| f.read_to_end(&mut buf))
-                .ctx(|| format!("read manifest {}", path.display()))?;
-            let mut off = 0usize;
-            while off < buf.len() {
-                let rec = read_record(&buf[off..]);
-                let Some((payload, used)) = rec else {
-                    tracing::warn!(
-                        path = %path.display(),
-                        offset = off,
-                        bytes = buf.len() - off,
-                        "manifest has a torn or corrupt tail; ignoring it"
-                    );
-                    break;
-                };
-                let Some(edit) = VersionEdit::decode(payload) else {
-                    return Err(Error::Corrupt {
-                        path: path.clone(),
-                        reason: format!("undecodable version edit at offset {off}"),
-                    });
-                };
-                for (layer, file) in &edit.remove {
-                    records.retain(|r| !(r.layer == *layer && r.file == *file));
-                }
-                records.extend(edit.add.iter().cloned());
-                if let Some(s) = edit.flushed_seqno {
-                    flushed = s;
-                }
-                if let Some(n) = edit.next_file {
-                    next_file = n;
-                }
-                off += used;
-            }
-        }
+        let ManifestState {
+            manifests,
+            records,
+            flushed,
+            mut next_file,
+            manifest_no,
+        } = read_manifest(dir)?;
         for r in &records {
             next_file = next_file.max(r.file + 1);
         }
@@ -462,6 +529,17 @@ impl VersionSet {
     /// plans again against [`VersionSet::current`]). Without the check two edits planned on the
     /// same version could both succeed and one's output would silently resurrect or drop data.
     pub fn replace_tables(&self, removed: &[TableRef], added: Vec<TableRef>) -> Result<()> {
+        self.replace_tables_at(removed, added, None)
+    }
+
+    /// [`VersionSet::replace_tables`] with a fail point (see [`crate::failpoint`]) between the
+    /// fsynced manifest edit and the publish.
+    pub(crate) fn replace_tables_at(
+        &self,
+        removed: &[TableRef],
+        added: Vec<TableRef>,
+        after_manifest: Option<&str>,
+    ) -> Result<()> {
         let mut m = self.lock_manifest();
         {
             let cur = self.current.current();
@@ -490,29 +568,15 @@ impl VersionSet {
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
         };
         m.append(&edit)?;
-        self.current.edit(|cur| {
-            let mut layers: Vec<Vec<TableRef>> = cur
-                .layers
-                .iter()
-                .map(|l| {
-                    l.iter()
-                        .filter(|t| !removed.iter().any(|r| r.file == t.file))
-                        .cloned()
-                        .collect()
-                })
-                .collect();
-            for t in added {
-                let layer = t.layer;
-                layers[layer].push(t);
-            }
-            let next = Version {
-                active: cur.active.clone(),
-                frozen: cur.frozen.clone(),
-                layers,
-                flushed_seqno: cur.flushed_seqno,
-            };
-            (next, ())
-        });
+        if let Some(fp) = after_manifest {
+            crate::failpoint::hit(fp);
+        }
+        // Still under the manifest lock, so the check above holds and this publishes.
+        if !self.current.replace(removed, added) {
+            return Err(Error::VersionConflict {
+                file: removed.first().map_or(0, |t| t.file),
+            });
+        }
         for r in removed {
             r.mark_obsolete();
         }

@@ -101,6 +101,49 @@ impl<V: FlushEdit> VersionCell<V> {
     }
 }
 
+/// A compaction (or delete rewrite) as a version edit: tables out, tables in.
+pub trait ReplaceEdit: Sized {
+    /// A table as the version holds it (typically a [`FileRef`]).
+    type Table;
+    /// Whether `table` is in this version.
+    fn contains(&self, table: &Self::Table) -> bool;
+    /// This version without `removed` and with `added`.
+    fn replaced(&self, removed: &[Self::Table], added: Vec<Self::Table>) -> Self;
+}
+
+impl<V: ReplaceEdit> VersionCell<V> {
+    /// The compaction install: if every one of `removed` is still in the current version,
+    /// publish, in one swap, a version with `added` instead, and return `true`; otherwise change
+    /// nothing and return `false` (a concurrent edit already replaced one of them: the caller
+    /// discards its output and plans again). A reader sees every point in the inputs or in the
+    /// outputs, never in neither and never in both.
+    pub fn replace(&self, removed: &[V::Table], added: Vec<V::Table>) -> bool {
+        #[cfg(not(strata_loom_mutant = "compaction_install_two_steps"))]
+        return self.edit(|v| {
+            #[cfg(not(strata_loom_mutant = "compaction_no_conflict_check"))]
+            if !removed.iter().all(|t| v.contains(t)) {
+                return (v.replaced(&[], Vec::new()), false);
+            }
+            (v.replaced(removed, added), true)
+        });
+        // Planted bug: the outputs are published before the inputs leave, so a reader between
+        // the two publishes sees their points twice.
+        #[cfg(strata_loom_mutant = "compaction_install_two_steps")]
+        {
+            let ok = self.edit(|v| {
+                if !removed.iter().all(|t| v.contains(t)) {
+                    return (v.replaced(&[], Vec::new()), false);
+                }
+                (v.replaced(&[], added), true)
+            });
+            if ok {
+                self.edit(|v| (v.replaced(removed, Vec::new()), ()));
+            }
+            ok
+        }
+    }
+}
+
 /// Deletes a file once nothing references it (a real unlink, or a fake under loom).
 pub trait Deleter<T>: Send + Sync + 'static {
     fn delete(&self, file: &T);

@@ -3,11 +3,12 @@
 //! Everything here is written against [`sync`], a facade over `std::sync` that becomes loom's
 //! model-checked types under `--cfg strata_loom`, and every actor loop is generic over its
 //! mailbox ([`mailbox::Sender`]/[`mailbox::Receiver`]) and its I/O (a [`wal_writer::Log`], a
-//! [`memtable::MemStore`], a [`flusher::FlushSink`]). Production plugs in crossbeam/flume
+//! [`memtable::MemStore`], a [`flusher::FlushSink`], a [`compactor::CompactIo`]). Production plugs in crossbeam/flume
 //! mailboxes and real files; `loom_tests/` plugs in facade mailboxes and in-memory fakes and
 //! checks the same loops.
 
 pub mod catalog;
+pub mod compactor;
 pub mod flusher;
 pub mod health;
 pub mod mailbox;

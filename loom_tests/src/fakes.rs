@@ -6,7 +6,8 @@
 //!   published the way production publishes them: one [`VersionCell`] swapped atomically, the
 //!   flush installed with [`VersionCell::install_flush`].
 
-use strata_actors::catalog::{FlushEdit, VersionCell};
+use strata_actors::catalog::{FlushEdit, ReplaceEdit, VersionCell};
+use strata_actors::compactor::{CompactIo, Installed, StallGate};
 use strata_actors::flusher::FlushSink;
 use strata_actors::memtable::MemStore;
 use strata_actors::sync::{self, Arc, Mutex};
@@ -107,9 +108,10 @@ impl Mem {
     }
 }
 
-/// A flushed table (an immutable file's contents).
+/// A table (an immutable file's contents) and the compaction layer it sits in.
 pub struct Table {
     pub points: Vec<SeqNo>,
+    pub layer: usize,
 }
 
 /// What data exists: the `Version` of the engine, in miniature.
@@ -270,7 +272,7 @@ impl FlushSink<FrozenMem> for LsmSink {
         if points.is_empty() {
             return Ok(None);
         }
-        Ok(Some(Arc::new(Table { points })))
+        Ok(Some(Arc::new(Table { points, layer: 0 })))
     }
     fn install(&mut self, frozen: FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
         self.cell.install_flush(&frozen.id, table);
@@ -280,5 +282,110 @@ impl FlushSink<FrozenMem> for LsmSink {
         let mut t = sync::lock(&self.trimmed);
         *t = (*t).max(flushed);
         Ok(())
+    }
+}
+
+impl ReplaceEdit for LsmVersion {
+    type Table = Arc<Table>;
+    fn contains(&self, t: &Arc<Table>) -> bool {
+        self.tables.iter().any(|x| Arc::ptr_eq(x, t))
+    }
+    fn replaced(&self, removed: &[Arc<Table>], added: Vec<Arc<Table>>) -> Self {
+        let mut tables: Vec<Arc<Table>> = self
+            .tables
+            .iter()
+            .filter(|t| !removed.iter().any(|r| Arc::ptr_eq(r, t)))
+            .cloned()
+            .collect();
+        tables.extend(added);
+        LsmVersion {
+            active: self.active.clone(),
+            frozen: self.frozen.clone(),
+            tables,
+        }
+    }
+}
+
+impl LsmVersion {
+    /// Tables of one layer.
+    pub fn layer(&self, layer: usize) -> Vec<Arc<Table>> {
+        self.tables
+            .iter()
+            .filter(|t| t.layer == layer)
+            .cloned()
+            .collect()
+    }
+}
+
+/// One layer's compactor I/O over the published [`LsmVersion`]: over `limit` tables, merge the
+/// whole layer with the next layer's tables (one window, in miniature) into one table of the
+/// next layer, installed with [`VersionCell::replace`] like production.
+pub struct LayerIo {
+    pub cell: Arc<VersionCell<LsmVersion>>,
+    pub layer: usize,
+    pub limit: usize,
+}
+
+impl CompactIo for LayerIo {
+    /// (inputs: this layer's and the next layer's tables)
+    type Job = Vec<Arc<Table>>;
+    type Output = Arc<Table>;
+    fn plan(&mut self) -> Result<Option<Vec<Arc<Table>>>, String> {
+        let v = self.cell.current();
+        let mine = v.layer(self.layer);
+        if mine.len() <= self.limit {
+            return Ok(None);
+        }
+        let mut inputs = mine;
+        inputs.extend(v.layer(self.layer + 1));
+        Ok(Some(inputs))
+    }
+    fn run(&mut self, job: &Vec<Arc<Table>>) -> Result<Arc<Table>, String> {
+        let mut points: Vec<SeqNo> = job.iter().flat_map(|t| t.points.iter().copied()).collect();
+        points.sort_unstable();
+        points.dedup();
+        Ok(Arc::new(Table {
+            points,
+            layer: self.layer + 1,
+        }))
+    }
+    fn install(&mut self, job: Vec<Arc<Table>>, out: Arc<Table>) -> Result<Installed, String> {
+        Ok(if self.cell.replace(&job, vec![out]) {
+            Installed::Done
+        } else {
+            Installed::Conflict
+        })
+    }
+}
+
+/// The flusher's I/O with compaction backpressure and a nudge to C0, as in production: waits
+/// on the [`StallGate`] while C0 holds more than `c0_bound` tables, nudges C0 after installing.
+pub struct StallingSink<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg>> {
+    pub inner: LsmSink,
+    pub stall: Arc<StallGate>,
+    pub c0_bound: usize,
+    pub c0: S,
+}
+
+impl<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg>> FlushSink<FrozenMem>
+    for StallingSink<S>
+{
+    type Table = Arc<Table>;
+    fn write_table(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
+        let cell = self.inner.cell.clone();
+        let bound = self.c0_bound;
+        self.stall
+            .wait_while(|| cell.current().layer(0).len() > bound);
+        self.inner.write_table(frozen)
+    }
+    fn install(&mut self, frozen: FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
+        let r = self.inner.install(frozen, table)?;
+        let _ = self
+            .c0
+            .try_send(strata_actors::compactor::CompactMsg::Nudge);
+        Ok(r)
+    }
+    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
+        self.inner.trim_wal(flushed)
     }
 }

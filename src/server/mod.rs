@@ -1,4 +1,5 @@
-//! The daemon: InfluxDB 1.x's HTTP API (`/ping`, `/write`, `/query`, `/health`) on a Unix socket
+//! The daemon: InfluxDB 1.x's HTTP API (`/ping`, `/write`, `/query`, `/health`), plus `/metrics`
+//! (Prometheus text: per-layer compaction metrics), on a Unix socket
 //! (mode 0600) and optionally on TCP.
 
 use std::collections::HashMap;
@@ -90,6 +91,117 @@ async fn health(State(st): State<AppState>) -> Response {
                 HeaderValue::from_static("application/json"),
             )],
             body.to_string(),
+        )
+            .into_response(),
+    )
+}
+
+/// Per-database, per-layer compaction metrics in the Prometheus text format.
+pub fn metrics_text(db: &Db) -> String {
+    use std::fmt::Write as _;
+    type Get = fn(&crate::compaction::LayerStats) -> f64;
+    let gauges: [(&str, &str, &str, Get); 10] = [
+        (
+            "strata_layer_tables",
+            "gauge",
+            "SSTables in the layer",
+            |l| l.tables as f64,
+        ),
+        (
+            "strata_layer_bytes",
+            "gauge",
+            "bytes of the layer's SSTables",
+            |l| l.bytes as f64,
+        ),
+        (
+            "strata_layer_points",
+            "gauge",
+            "points in the layer's SSTables",
+            |l| l.points as f64,
+        ),
+        (
+            "strata_compactions_total",
+            "counter",
+            "compactions out of the layer",
+            |l| l.compactions as f64,
+        ),
+        (
+            "strata_compaction_bytes_read_total",
+            "counter",
+            "bytes read by the layer's merges",
+            |l| l.bytes_read as f64,
+        ),
+        (
+            "strata_compaction_bytes_written_total",
+            "counter",
+            "bytes written by the layer's merges",
+            |l| l.bytes_written as f64,
+        ),
+        (
+            "strata_compaction_bytes_moved_total",
+            "counter",
+            "bytes of tables moved out of the layer",
+            |l| l.bytes_moved as f64,
+        ),
+        (
+            "strata_compaction_write_amplification",
+            "gauge",
+            "bytes written per byte moved into the next layer",
+            |l| l.write_amplification,
+        ),
+        (
+            "strata_compaction_debt_tables",
+            "gauge",
+            "tables over the layer's limit",
+            |l| l.debt_tables as f64,
+        ),
+        (
+            "strata_compaction_debt_bytes",
+            "gauge",
+            "bytes of the tables over the layer's limit",
+            |l| l.debt_bytes as f64,
+        ),
+    ];
+    let stats: Vec<(String, crate::compaction::CompactionStats)> = db
+        .database_names()
+        .into_iter()
+        .filter_map(|n| db.database(&n).ok().map(|d| (n, d.compaction_stats())))
+        .collect();
+    let mut out = String::new();
+    for (name, kind, help, get) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (dbname, s) in &stats {
+            for l in &s.layers {
+                let _ = writeln!(
+                    out,
+                    "{name}{{db=\"{dbname}\",layer=\"C{}\"}} {}",
+                    l.layer,
+                    get(l)
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "# HELP strata_flush_stalls_total flushes that waited for C0 compaction\n# TYPE strata_flush_stalls_total counter");
+    for (dbname, s) in &stats {
+        let _ = writeln!(
+            out,
+            "strata_flush_stalls_total{{db=\"{dbname}\"}} {}",
+            s.flush_stalls
+        );
+    }
+    out
+}
+
+async fn metrics(State(st): State<AppState>) -> Response {
+    let body = metrics_text(&st.db);
+    with_version(
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            )],
+            body,
         )
             .into_response(),
     )
@@ -273,6 +385,7 @@ pub fn router(db: Arc<Db>) -> Router {
     Router::new()
         .route("/ping", get(ping).head(ping))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/write", any(write))
         .route("/query", get(query).post(query))
         .with_state(AppState { db })

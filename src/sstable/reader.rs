@@ -159,6 +159,11 @@ impl Table {
         self.series.iter().map(|s| (s.id, s.key.as_str()))
     }
 
+    /// The key of `series`, if the table holds it.
+    pub fn series_key(&self, series: SeriesId) -> Option<&str> {
+        self.find(series).map(|s| s.key.as_str())
+    }
+
     /// Name and type of every field of `series`, ascending name; empty if the series is absent.
     pub fn fields(&self, series: SeriesId) -> impl Iterator<Item = (&str, FieldType)> {
         self.find(series)

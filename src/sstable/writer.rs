@@ -65,6 +65,34 @@ impl TableWriter {
         field: &str,
         column: &Column,
     ) -> Result<()> {
+        self.add_inner(series, series_key, field, column, false)
+    }
+
+    /// Like [`TableWriter::add`], but the run may continue the last one added (same series and
+    /// field, timestamps after its last): how a streaming merge writes a run one block at a time.
+    pub fn append(
+        &mut self,
+        series: SeriesId,
+        series_key: &str,
+        field: &str,
+        column: &Column,
+    ) -> Result<()> {
+        self.add_inner(series, series_key, field, column, true)
+    }
+
+    /// Bytes written to the file so far (data blocks only until `finish`).
+    pub fn bytes_written(&self) -> u64 {
+        self.offset
+    }
+
+    fn add_inner(
+        &mut self,
+        series: SeriesId,
+        series_key: &str,
+        field: &str,
+        column: &Column,
+        continuing: bool,
+    ) -> Result<()> {
         if self.failed {
             return Err(self.invalid("an earlier write to this file failed".into()));
         }
@@ -85,7 +113,33 @@ impl TableWriter {
             )));
         }
         let mut continues = false;
+        if continuing {
+            if let Some(f) = self
+                .series
+                .last()
+                .filter(|l| l.id == series && l.key == series_key)
+                .and_then(|l| l.fields.last())
+                .filter(|f| f.name == field)
+            {
+                let last_ts = f.blocks.last().map_or(i64::MIN, |b| b.max_ts);
+                if f.field_type != column.values.field_type() {
+                    return Err(self.invalid(format!(
+                        "series {series} field {field:?}: continued with type {:?} after {:?}",
+                        column.values.field_type(),
+                        f.field_type
+                    )));
+                }
+                if column.timestamps.first().is_some_and(|&t| t <= last_ts) {
+                    return Err(self.invalid(format!(
+                        "series {series} field {field:?}: continued at a timestamp not after \
+                         the run's last ({last_ts})"
+                    )));
+                }
+                continues = true;
+            }
+        }
         let new_series = match self.series.last() {
+            _ if continues => false,
             None => true,
             Some(last) if series > last.id => true,
             Some(last) if series == last.id => {

@@ -26,6 +26,51 @@ fn percent_encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// [`request`] that returns `None` instead of panicking when the server is gone or dies before
+/// answering (crash tests).
+pub fn try_request(
+    socket: &Path,
+    method: &str,
+    path_and_query: &str,
+    body: &[u8],
+) -> Option<Answer> {
+    let mut s = UnixStream::connect(socket).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+    let head = format!(
+        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n",
+        body.len()
+    );
+    let _ = s
+        .write_all(head.as_bytes())
+        .and_then(|()| s.write_all(body));
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Answer {
+        status,
+        body: body.to_string(),
+    })
+}
+
+/// Run `strata inspect DATA_DIR [extra…]` and return its standard output (panics on failure).
+pub fn inspect(data_dir: &Path, extra: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .arg("inspect")
+        .arg(data_dir)
+        .args(extra)
+        .env("STRATA_LOG", "warn")
+        .output()
+        .expect("run strata inspect");
+    assert!(
+        out.status.success(),
+        "strata inspect failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("inspect output is UTF-8")
+}
+
 /// One HTTP/1.1 request over a Unix socket (Connection: close; body read to EOF).
 pub fn request(socket: &Path, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
     request_with(socket, method, path_and_query, &[], body)
@@ -163,6 +208,7 @@ impl Daemon {
             .args(extra)
             .envs(env.iter().copied())
             .env("STRATA_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
