@@ -17,8 +17,8 @@ const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
 #[inline]
 fn to_decimal(x: f64, p: f64) -> Option<i64> {
     let m = (x * p).round();
-    // `!(a <= b)` is also true for NaN.
-    if !(m.abs() <= MAX_MANTISSA) {
+    // NaN fails this test too.
+    if m.is_nan() || m.abs() > MAX_MANTISSA {
         return None;
     }
     let mi = m as i64;
