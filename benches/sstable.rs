@@ -1,60 +1,33 @@
 //! SSTable benchmarks: write and fully scan a table of 100 series x 10 float fields x 8,640
-//! points (one day at a 10 s interval, 2-decimal random walks).
+//! points (one day at a 10 s interval, 2-decimal random walks from `strata::bench_data`).
+//! The scans decode every block; `scan_decode_sum` also sums the values (what a query does
+//! when the pre-aggregates cannot answer), reusing its buffers like a scan loop would.
 //!
 //! Run with `cargo bench --bench sstable`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::path::Path;
-use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use strata::bench_data;
 use strata::sstable::{Table, TableWriter};
-use strata::types::{Column, Values};
+use strata::types::{Column, FieldType, Values};
 
 const SERIES: u64 = 100;
 const FIELDS: usize = 10;
 const POINTS: usize = 8_640;
-const INTERVAL_NS: i64 = 10_000_000_000;
-const START_NS: i64 = 1_700_000_000_000_000_000;
-
-/// xorshift64*: a small deterministic generator so the bench needs no extra crates.
-struct Rng(u64);
-
-impl Rng {
-    fn next_f64(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn field_names() -> Vec<String> {
     (0..FIELDS).map(|f| format!("field{f:02}")).collect()
 }
 
+/// One day of TSBS-shaped runs per (series, field), each its own random walk.
 fn columns() -> Vec<Vec<Column>> {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let timestamps: Vec<i64> = (0..POINTS as i64)
-        .map(|i| START_NS + i * INTERVAL_NS)
-        .collect();
     (0..SERIES)
-        .map(|_| {
-            (0..FIELDS)
-                .map(|_| {
-                    let mut v = rng.next_f64() * 100.0;
-                    let values = (0..POINTS)
-                        .map(|_| {
-                            v += rng.next_f64() - 0.5;
-                            (v * 100.0).round() / 100.0
-                        })
-                        .collect();
-                    Column {
-                        timestamps: timestamps.clone(),
-                        values: Values::Float(values),
-                    }
-                })
+        .map(|s| {
+            (0..FIELDS as u64)
+                .map(|f| bench_data::float_column(s * FIELDS as u64 + f, POINTS))
                 .collect()
         })
         .collect()
@@ -79,7 +52,6 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sstable");
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(10));
     group.throughput(Throughput::Elements(points));
 
     let mut n = 0u32;
@@ -115,6 +87,28 @@ fn bench(c: &mut Criterion) {
             }
             assert_eq!(scanned, points);
             scanned
+        })
+    });
+    group.bench_function("scan_decode_sum", |b| {
+        let (mut buf, mut col) = (Vec::new(), Column::new(FieldType::Float));
+        b.iter(|| {
+            let (mut sum, mut n) = (0.0f64, 0u64);
+            for (id, _) in table.series() {
+                for (field, _) in table.fields(id) {
+                    for block in table.blocks(id, field) {
+                        table
+                            .read_block_into(block, &mut buf, &mut col)
+                            .expect("read block");
+                        let Values::Float(v) = &col.values else {
+                            panic!("float block");
+                        };
+                        sum += v.iter().sum::<f64>();
+                        n += v.len() as u64;
+                    }
+                }
+            }
+            assert_eq!(n, points);
+            sum
         })
     });
     group.finish();

@@ -6,53 +6,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use strata::types::{FieldValue, Row, WriteBatch};
+use strata::bench_data::cpu_batch;
+use strata::types::WriteBatch;
 use strata::wal::{encode_batch, Wal};
 
-const ROWS: usize = 5_000;
-const HOSTS: usize = 1_000;
-const FIELDS: [&str; 10] = [
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
-
-/// 1,000 hosts × 5 ten-second intervals, TSBS order (by time, then host), values like TSBS's
-/// random walks: percentages with a fractional part.
+/// 1,000 hosts × 5 ten-second intervals in TSBS order (`strata::bench_data::cpu_batch`:
+/// by time, then host; each field a two-decimal random walk).
 fn tsbs_batch() -> WriteBatch {
-    let names: Vec<Arc<str>> = FIELDS.iter().map(|&f| Arc::from(f)).collect();
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 100.0
-    };
-    let start: i64 = 1_451_606_400_000_000_000; // 2016-01-01, TSBS default
-    let rows = (0..ROWS)
-        .map(|i| Row {
-            series: (i % HOSTS) as u64,
-            timestamp: start + (i / HOSTS) as i64 * 10_000_000_000,
-            fields: names
-                .iter()
-                .map(|n| (Arc::clone(n), FieldValue::Float(next())))
-                .collect(),
-        })
-        .collect();
-    WriteBatch {
-        new_series: Vec::new(),
-        rows,
-    }
+    let batch = cpu_batch(1_000, 5, 42);
+    assert_eq!(batch.rows.len(), 5_000);
+    batch
 }
 
 fn bench_wal(c: &mut Criterion) {

@@ -5,6 +5,7 @@
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
 pub mod bench;
+pub mod bench_data;
 pub mod compaction;
 pub mod config;
 pub mod db;

@@ -35,18 +35,7 @@ use std::fmt::Write as _;
 pub const MEASUREMENT: &str = "cpu";
 
 /// The ten fields, in TSBS's order.
-pub const FIELDS: [&str; 10] = [
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
+pub const FIELDS: [&str; 10] = crate::bench_data::CPU_FIELDS;
 
 /// The ten tag keys, in the order they are written.
 pub const TAG_KEYS: [&str; 10] = [
@@ -144,46 +133,8 @@ impl TsbsSpec {
     }
 }
 
-/// A small deterministic random source (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-
-    /// Uniform in [lo, hi).
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.next_f64()
-    }
-
-    /// Uniform integer in [0, n) (n > 0; 0 when n is 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            return 0;
-        }
-        // Lemire's multiply-shift; the bias is below 2^-40 for the small n used here.
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+/// The generator's random source: SplitMix64, shared with the criterion benches' data.
+pub use crate::bench_data::Rng;
 
 /// One batch of line protocol.
 #[derive(Clone, Debug, PartialEq)]

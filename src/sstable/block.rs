@@ -7,7 +7,10 @@
 //! | aggregates (see encode_agg) | ts_len u32 | timestamps (ts_len bytes) | values | crc32 u32
 //! ```
 //!
-//! The crc32 covers every byte of the block before it.
+//! The crc32 covers every byte of the block before it. The layout is the same in format v1 and
+//! v2; v2 writers choose the codecs per block (see [`super::codec`]) and record their ids, so
+//! the block decodes itself. The pre-aggregates are computed from the values, whatever the
+//! codec.
 
 use crate::types::{Column, FieldType, FieldValue, Timestamp, Values};
 
@@ -222,7 +225,7 @@ pub(crate) struct EncodedBlock {
     pub agg: BlockAgg,
 }
 
-/// Encode `values[lo..hi]` with the v1 codec of its type (`None` if out of range).
+/// Encode `values[lo..hi]` with the best codec of its type (`None` if out of range).
 fn encode_value_range(values: &Values, lo: usize, hi: usize, out: &mut Vec<u8>) -> Option<u8> {
     Some(match values {
         Values::Float(v) => codec::encode_floats(v.get(lo..hi)?, out),
@@ -251,16 +254,19 @@ pub(crate) fn encode_block(
     out.extend_from_slice(&max_ts.to_le_bytes());
     out.extend_from_slice(&count.to_le_bytes());
     out.push(t as u8);
-    out.push(codec::TS_DELTA_ZIGZAG);
-    out.push(codec::value_codec(t));
+    // The codec ids are filled in once the columns are encoded.
+    let codecs_at = out.len();
+    out.extend_from_slice(&[0, 0]);
     encode_agg(&agg, out);
     let len_at = out.len();
     out.extend_from_slice(&[0; 4]);
-    codec::encode_timestamps(ts, out);
+    let ts_codec = codec::encode_timestamps(ts, out);
     let ts_len = u32::try_from(out.len() - len_at - 4).ok()?;
     out.get_mut(len_at..len_at + 4)?
         .copy_from_slice(&ts_len.to_le_bytes());
-    encode_value_range(&column.values, lo, hi, out)?;
+    let value_codec = encode_value_range(&column.values, lo, hi, out)?;
+    out.get_mut(codecs_at..codecs_at + 2)?
+        .copy_from_slice(&[ts_codec, value_codec]);
     let crc = crc32fast::hash(out.get(start..)?);
     out.extend_from_slice(&crc.to_le_bytes());
     Some(EncodedBlock {
@@ -281,8 +287,13 @@ pub(crate) struct BlockHeader<'a> {
     pub agg_bytes: &'a [u8],
 }
 
-/// Verify the crc of a block and decode it. The caller compares the header with its index entry.
-pub(crate) fn decode_block(buf: &[u8]) -> Result<(BlockHeader<'_>, Column), DecodeError> {
+/// Verify the crc of a block and decode it into a caller-provided column, whose buffers are
+/// reused: it is cleared (and given the block's type) first. On error its contents are
+/// unspecified. The caller compares the header with its index entry.
+pub(crate) fn decode_block_into<'a>(
+    buf: &'a [u8],
+    column: &mut Column,
+) -> Result<BlockHeader<'a>, DecodeError> {
     let body_len = buf
         .len()
         .checked_sub(4)
@@ -316,14 +327,18 @@ pub(crate) fn decode_block(buf: &[u8]) -> Result<(BlockHeader<'_>, Column), Deco
     }
     let ts_len = input.u32("block timestamps length")? as usize;
     let ts_buf = input.bytes(ts_len, "block timestamps")?;
-    let timestamps = codec::decode_timestamps(ts_codec, ts_buf, n)?;
+    column.timestamps.clear();
+    codec::decode_timestamps_into(ts_codec, ts_buf, n, &mut column.timestamps)?;
     let rest = input.remaining();
-    let values = codec::decode_values(
+    clear_values(&mut column.values, field_type);
+    codec::decode_values_into(
         field_type,
         value_codec,
         input.bytes(rest, "block values")?,
         n,
+        &mut column.values,
     )?;
+    let timestamps = &column.timestamps;
     if timestamps.windows(2).any(|w| w.first() >= w.get(1)) {
         return Err(DecodeError(
             "block timestamps are not strictly ascending".into(),
@@ -334,14 +349,23 @@ pub(crate) fn decode_block(buf: &[u8]) -> Result<(BlockHeader<'_>, Column), Deco
             "block header range {min_ts}..={max_ts} does not match its timestamps"
         )));
     }
-    Ok((
-        BlockHeader {
-            min_ts,
-            max_ts,
-            count,
-            field_type,
-            agg_bytes,
-        },
-        Column { timestamps, values },
-    ))
+    Ok(BlockHeader {
+        min_ts,
+        max_ts,
+        count,
+        field_type,
+        agg_bytes,
+    })
+}
+
+/// Empty `values`, keeping its allocation when it already has type `t`.
+fn clear_values(values: &mut Values, t: FieldType) {
+    match values {
+        Values::Float(v) if t == FieldType::Float => v.clear(),
+        Values::Integer(v) if t == FieldType::Integer => v.clear(),
+        Values::Unsigned(v) if t == FieldType::Unsigned => v.clear(),
+        Values::Boolean(v) if t == FieldType::Boolean => v.clear(),
+        Values::String(v) if t == FieldType::String => v.clear(),
+        _ => *values = Values::empty(t),
+    }
 }

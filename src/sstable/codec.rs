@@ -1,25 +1,76 @@
-//! Value codecs of SSTable format v1 and the little-endian byte helpers the format is built from.
+//! Column codecs of SSTable blocks and the little-endian byte helpers the format is built from.
 //!
-//! Every column encoding is tagged on disk with a one-byte codec id, so later format versions can
-//! add better codecs next to these simple ones. Decoders never panic: malformed input gives a
-//! [`DecodeError`], which the reader turns into [`crate::Error::Corrupt`] naming the file.
+//! Every column encoding is tagged on disk with a one-byte codec id (per field type), so a block
+//! says how to decode itself. Format v1 files use only the v1 codecs (id 1); format v2 writers
+//! pick, per block, the smallest of the codecs available for the type. Decoders accept every
+//! id listed here, so v1 blocks stay readable.
+//!
+//! | type | id | codec |
+//! |---|---|---|
+//! | timestamps | 1 | v1: zigzag varints of the deltas |
+//! | timestamps | 2 | frame-of-reference bit packing of deltas or deltas of deltas ([`packed`]) |
+//! | float | 1 | raw IEEE-754 bits, 8 bytes each |
+//! | float | 2 | Gorilla XOR bit stream ([`float::encode_gorilla`]) |
+//! | float | 3 | decimal-scaled integers, packed ([`float::encode_decimal`]) |
+//! | integer | 1 | v1: zigzag varints of the deltas |
+//! | integer | 2 | frame-of-reference bit packing of values, deltas or deltas of deltas |
+//! | unsigned | 1 | v1: LEB128 varints |
+//! | unsigned | 2 | as integer id 2, on the values with their top bit flipped (order-preserving) |
+//! | boolean | 1 | v1: one byte each |
+//! | boolean | 2 | bitmap, LSB-first, zero-padded |
+//! | string | 1 | varint length + UTF-8 bytes, each |
+//! | string | 2 | varint raw length + raw DEFLATE of the id-1 encoding |
+//!
+//! Decoders never panic: malformed input gives a [`DecodeError`], which the reader turns into
+//! [`crate::Error::Corrupt`] naming the file. The `decode_*_into` variants append to a
+//! caller-provided buffer (left unchanged on error) so a scan can reuse its buffers.
 
 use std::fmt;
+use std::io::{Read, Write};
 
 use crate::types::{FieldType, Values};
 
-/// Timestamps: first value as a zigzag varint, then the deltas as zigzag varints.
+mod bits;
+pub mod float;
+pub mod packed;
+
+#[cfg(test)]
+mod tests;
+
+/// Timestamps v1: first value as a zigzag varint, then the deltas as zigzag varints.
 pub const TS_DELTA_ZIGZAG: u8 = 1;
+/// Timestamps v2: [`packed`] bit packing of deltas (order 1) or deltas of deltas (order 2).
+pub const TS_PACKED: u8 = 2;
 /// Floats: the raw IEEE-754 bits, 8 bytes little-endian each (bit-exact, NaN payloads kept).
 pub const FLOAT_RAW: u8 = 1;
-/// Integers: zigzag varints of the deltas (the first delta is from 0).
+/// Floats: Gorilla XOR bit stream (bit-exact for every value).
+pub const FLOAT_GORILLA: u8 = 2;
+/// Floats: decimal-scaled integers (only for blocks whose values are all short decimals).
+pub const FLOAT_DECIMAL: u8 = 3;
+/// Integers v1: zigzag varints of the deltas (the first delta is from 0).
 pub const INT_DELTA_ZIGZAG: u8 = 1;
-/// Unsigned integers: plain LEB128 varints.
+/// Integers v2: [`packed`] bit packing.
+pub const INT_PACKED: u8 = 2;
+/// Unsigned integers v1: plain LEB128 varints.
 pub const UNSIGNED_VARINT: u8 = 1;
-/// Booleans: one byte each, 0 or 1.
+/// Unsigned integers v2: [`packed`] bit packing of `v ^ (1 << 63)` as i64.
+pub const UNSIGNED_PACKED: u8 = 2;
+/// Booleans v1: one byte each, 0 or 1.
 pub const BOOL_BYTE: u8 = 1;
-/// Strings: varint byte length followed by the UTF-8 bytes, each.
+/// Booleans v2: a bitmap, LSB-first, zero-padded to a byte.
+pub const BOOL_BITMAP: u8 = 2;
+/// Strings v1: varint byte length followed by the UTF-8 bytes, each.
 pub const STRING_LEN_PREFIXED: u8 = 1;
+/// Strings v2: varint length of the [`STRING_LEN_PREFIXED`] encoding, then that encoding
+/// compressed with raw DEFLATE.
+pub const STRING_DEFLATE: u8 = 2;
+
+/// Most values one call of a packed decoder produces (a block holds far fewer); protects
+/// against a corrupt count with a zero bit width asking for a huge allocation.
+pub const MAX_VALUES: usize = 1 << 20;
+
+/// Most bytes a compressed string column may inflate to.
+pub const MAX_STRING_COLUMN_BYTES: usize = 1 << 30;
 
 /// The value codec id format v1 uses for a field type.
 pub fn value_codec(t: FieldType) -> u8 {
@@ -193,39 +244,115 @@ pub fn put_str(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn check_codec(codec: u8, expected: u8, what: &str) -> Result<(), DecodeError> {
-    if codec != expected {
-        return err(format!("unknown {what} codec id {codec}"));
-    }
-    Ok(())
+fn unknown<T>(codec: u8, what: &str) -> Result<T, DecodeError> {
+    err(format!("unknown {what} codec id {codec}"))
 }
 
-/// Encode timestamps with [`TS_DELTA_ZIGZAG`]. Returns the codec id.
-pub fn encode_timestamps(ts: &[i64], out: &mut Vec<u8>) -> u8 {
-    let mut prev = 0i64;
-    for &t in ts {
-        put_uvarint(out, zigzag(t.wrapping_sub(prev)));
-        prev = t;
+/// Run `f` appending to `out`; on error, restore `out` to its previous length.
+fn appending<T>(
+    out: &mut Vec<T>,
+    f: impl FnOnce(&mut Vec<T>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let start = out.len();
+    let r = f(out);
+    if r.is_err() {
+        out.truncate(start);
     }
+    r
+}
+
+/// Zigzag-varint deltas (v1 timestamps and integers): exactly `n` values from all of `buf`.
+fn decode_delta_varints(
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<i64>,
+    what: &str,
+) -> Result<(), DecodeError> {
+    let mut input = Input::new(buf);
+    out.reserve(n.min(buf.len()));
+    let mut prev = 0i64;
+    for _ in 0..n {
+        prev = prev.wrapping_add(unzigzag(input.uvarint(what)?));
+        out.push(prev);
+    }
+    input.finish(what)
+}
+
+fn encode_delta_varints(v: &[i64], out: &mut Vec<u8>) {
+    let mut prev = 0i64;
+    for &x in v {
+        put_uvarint(out, zigzag(x.wrapping_sub(prev)));
+        prev = x;
+    }
+}
+
+/// Encode timestamps with [`TS_PACKED`] (any order of values, duplicates included, round-trips).
+/// Returns the codec id.
+pub fn encode_timestamps(ts: &[i64], out: &mut Vec<u8>) -> u8 {
+    packed::encode(ts, &[1, 2], out);
+    TS_PACKED
+}
+
+/// Encode timestamps with the v1 codec [`TS_DELTA_ZIGZAG`]. Returns the codec id.
+pub fn encode_timestamps_v1(ts: &[i64], out: &mut Vec<u8>) -> u8 {
+    encode_delta_varints(ts, out);
     TS_DELTA_ZIGZAG
 }
 
 /// Decode exactly `n` timestamps from all of `buf`.
 pub fn decode_timestamps(codec: u8, buf: &[u8], n: usize) -> Result<Vec<i64>, DecodeError> {
-    check_codec(codec, TS_DELTA_ZIGZAG, "timestamp")?;
-    let mut input = Input::new(buf);
-    let mut out = Vec::with_capacity(n.min(buf.len()));
-    let mut prev = 0i64;
-    for _ in 0..n {
-        prev = prev.wrapping_add(unzigzag(input.uvarint("timestamp")?));
-        out.push(prev);
-    }
-    input.finish("timestamps")?;
+    let mut out = Vec::new();
+    decode_timestamps_into(codec, buf, n, &mut out)?;
     Ok(out)
 }
 
-/// Encode floats with [`FLOAT_RAW`]. Returns the codec id.
+/// Decode exactly `n` timestamps from all of `buf`, appending them to `out`.
+pub fn decode_timestamps_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<i64>,
+) -> Result<(), DecodeError> {
+    match codec {
+        TS_DELTA_ZIGZAG => appending(out, |o| decode_delta_varints(buf, n, o, "timestamps")),
+        TS_PACKED => packed::decode_into(buf, n, out, "timestamps", |x| x),
+        c => unknown(c, "timestamp"),
+    }
+}
+
+/// Encode floats with the smallest of [`FLOAT_DECIMAL`] (when every value is a short decimal),
+/// [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
 pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) -> u8 {
+    let mut decimal = Vec::new();
+    let has_decimal = float::encode_decimal(v, &mut decimal).is_some();
+    let mut gorilla = Vec::new();
+    float::encode_gorilla(v, &mut gorilla);
+    let raw_len = v.len().saturating_mul(8);
+    if has_decimal && decimal.len() <= gorilla.len() && decimal.len() <= raw_len {
+        out.extend_from_slice(&decimal);
+        FLOAT_DECIMAL
+    } else if gorilla.len() < raw_len {
+        out.extend_from_slice(&gorilla);
+        FLOAT_GORILLA
+    } else {
+        encode_floats_raw(v, out)
+    }
+}
+
+/// Encode floats with [`FLOAT_GORILLA`]. Returns the codec id.
+pub fn encode_floats_gorilla(v: &[f64], out: &mut Vec<u8>) -> u8 {
+    float::encode_gorilla(v, out);
+    FLOAT_GORILLA
+}
+
+/// Encode floats with [`FLOAT_DECIMAL`] if every value is a short decimal (nothing is appended
+/// otherwise). Returns the codec id.
+pub fn encode_floats_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<u8> {
+    float::encode_decimal(v, out).map(|()| FLOAT_DECIMAL)
+}
+
+/// Encode floats with [`FLOAT_RAW`]. Returns the codec id.
+pub fn encode_floats_raw(v: &[f64], out: &mut Vec<u8>) -> u8 {
     out.reserve(v.len() * 8);
     for x in v {
         out.extend_from_slice(&x.to_bits().to_le_bytes());
@@ -235,102 +362,262 @@ pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) -> u8 {
 
 /// Decode exactly `n` floats from all of `buf`.
 pub fn decode_floats(codec: u8, buf: &[u8], n: usize) -> Result<Vec<f64>, DecodeError> {
-    check_codec(codec, FLOAT_RAW, "float")?;
-    if Some(buf.len()) != n.checked_mul(8) {
-        return err(format!(
-            "float column of {n} values has {} bytes, expected {}",
-            buf.len(),
-            n.saturating_mul(8)
-        ));
-    }
-    let mut input = Input::new(buf);
-    (0..n).map(|_| input.f64("float value")).collect()
+    let mut out = Vec::new();
+    decode_floats_into(codec, buf, n, &mut out)?;
+    Ok(out)
 }
 
-/// Encode integers with [`INT_DELTA_ZIGZAG`]. Returns the codec id.
-pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) -> u8 {
-    let mut prev = 0i64;
-    for &x in v {
-        put_uvarint(out, zigzag(x.wrapping_sub(prev)));
-        prev = x;
+/// Decode exactly `n` floats from all of `buf`, appending them to `out`.
+pub fn decode_floats_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
+    match codec {
+        FLOAT_RAW => {
+            if Some(buf.len()) != n.checked_mul(8) {
+                return err(format!(
+                    "float column of {n} values has {} bytes, expected {}",
+                    buf.len(),
+                    n.saturating_mul(8)
+                ));
+            }
+            out.extend(
+                buf.chunks_exact(8)
+                    .filter_map(|c| c.first_chunk::<8>())
+                    .map(|c| f64::from_bits(u64::from_le_bytes(*c))),
+            );
+            Ok(())
+        }
+        FLOAT_GORILLA => float::decode_gorilla_into(buf, n, out),
+        FLOAT_DECIMAL => float::decode_decimal_into(buf, n, out),
+        c => unknown(c, "float"),
     }
-    INT_DELTA_ZIGZAG
+}
+
+/// Encode integers with the smaller of [`INT_PACKED`] and [`INT_DELTA_ZIGZAG`] (varints win
+/// only when a few outliers would force a wide bit width on every value). Returns the codec id.
+pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) -> u8 {
+    let start = out.len();
+    packed::encode(v, &[0, 1, 2], out);
+    let packed_len = out.len() - start;
+    let mut varints = Vec::new();
+    encode_delta_varints(v, &mut varints);
+    if varints.len() < packed_len {
+        out.truncate(start);
+        out.extend_from_slice(&varints);
+        INT_DELTA_ZIGZAG
+    } else {
+        INT_PACKED
+    }
 }
 
 /// Decode exactly `n` integers from all of `buf`.
 pub fn decode_integers(codec: u8, buf: &[u8], n: usize) -> Result<Vec<i64>, DecodeError> {
-    check_codec(codec, INT_DELTA_ZIGZAG, "integer")?;
-    let mut input = Input::new(buf);
-    let mut out = Vec::with_capacity(n.min(buf.len()));
-    let mut prev = 0i64;
-    for _ in 0..n {
-        prev = prev.wrapping_add(unzigzag(input.uvarint("integer value")?));
-        out.push(prev);
-    }
-    input.finish("integer values")?;
+    let mut out = Vec::new();
+    decode_integers_into(codec, buf, n, &mut out)?;
     Ok(out)
 }
 
-/// Encode unsigned integers with [`UNSIGNED_VARINT`]. Returns the codec id.
-pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) -> u8 {
-    for &x in v {
-        put_uvarint(out, x);
+/// Decode exactly `n` integers from all of `buf`, appending them to `out`.
+pub fn decode_integers_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<i64>,
+) -> Result<(), DecodeError> {
+    match codec {
+        INT_DELTA_ZIGZAG => appending(out, |o| decode_delta_varints(buf, n, o, "integer values")),
+        INT_PACKED => packed::decode_into(buf, n, out, "integer values", |x| x),
+        c => unknown(c, "integer"),
     }
-    UNSIGNED_VARINT
+}
+
+const SIGN: u64 = 1 << 63;
+
+/// Encode unsigned integers with the smaller of [`UNSIGNED_PACKED`] and [`UNSIGNED_VARINT`].
+/// Returns the codec id.
+pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) -> u8 {
+    let start = out.len();
+    let flipped: Vec<i64> = v.iter().map(|&x| (x ^ SIGN) as i64).collect();
+    packed::encode(&flipped, &[0, 1, 2], out);
+    let packed_len = out.len() - start;
+    let mut varints = Vec::new();
+    for &x in v {
+        put_uvarint(&mut varints, x);
+    }
+    if varints.len() < packed_len {
+        out.truncate(start);
+        out.extend_from_slice(&varints);
+        UNSIGNED_VARINT
+    } else {
+        UNSIGNED_PACKED
+    }
 }
 
 /// Decode exactly `n` unsigned integers from all of `buf`.
 pub fn decode_unsigned(codec: u8, buf: &[u8], n: usize) -> Result<Vec<u64>, DecodeError> {
-    check_codec(codec, UNSIGNED_VARINT, "unsigned")?;
-    let mut input = Input::new(buf);
-    let mut out = Vec::with_capacity(n.min(buf.len()));
-    for _ in 0..n {
-        out.push(input.uvarint("unsigned value")?);
-    }
-    input.finish("unsigned values")?;
+    let mut out = Vec::new();
+    decode_unsigned_into(codec, buf, n, &mut out)?;
     Ok(out)
 }
 
-/// Encode booleans with [`BOOL_BYTE`]. Returns the codec id.
+/// Decode exactly `n` unsigned integers from all of `buf`, appending them to `out`.
+pub fn decode_unsigned_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<u64>,
+) -> Result<(), DecodeError> {
+    match codec {
+        UNSIGNED_VARINT => appending(out, |o| {
+            let mut input = Input::new(buf);
+            o.reserve(n.min(buf.len()));
+            for _ in 0..n {
+                o.push(input.uvarint("unsigned value")?);
+            }
+            input.finish("unsigned values")
+        }),
+        UNSIGNED_PACKED => {
+            packed::decode_into(buf, n, out, "unsigned values", |x| (x as u64) ^ SIGN)
+        }
+        c => unknown(c, "unsigned"),
+    }
+}
+
+/// Encode booleans with [`BOOL_BITMAP`]. Returns the codec id.
 pub fn encode_bools(v: &[bool], out: &mut Vec<u8>) -> u8 {
-    out.extend(v.iter().map(|&b| u8::from(b)));
-    BOOL_BYTE
+    out.extend(v.chunks(8).map(|c| {
+        c.iter()
+            .enumerate()
+            .fold(0u8, |acc, (i, &b)| acc | (u8::from(b) << i))
+    }));
+    BOOL_BITMAP
 }
 
 /// Decode exactly `n` booleans from all of `buf`.
 pub fn decode_bools(codec: u8, buf: &[u8], n: usize) -> Result<Vec<bool>, DecodeError> {
-    check_codec(codec, BOOL_BYTE, "boolean")?;
-    if buf.len() != n {
-        return err(format!(
-            "boolean column of {n} values has {} bytes",
-            buf.len()
-        ));
-    }
-    let mut input = Input::new(buf);
-    (0..n).map(|_| input.bool("boolean value")).collect()
+    let mut out = Vec::new();
+    decode_bools_into(codec, buf, n, &mut out)?;
+    Ok(out)
 }
 
-/// Encode strings with [`STRING_LEN_PREFIXED`]. Returns the codec id.
-pub fn encode_strings(v: &[String], out: &mut Vec<u8>) -> u8 {
-    for s in v {
-        put_str(out, s);
+/// Decode exactly `n` booleans from all of `buf`, appending them to `out`.
+pub fn decode_bools_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<bool>,
+) -> Result<(), DecodeError> {
+    match codec {
+        BOOL_BYTE => {
+            if buf.len() != n {
+                return err(format!(
+                    "boolean column of {n} values has {} bytes",
+                    buf.len()
+                ));
+            }
+            appending(out, |o| {
+                let mut input = Input::new(buf);
+                o.reserve(n);
+                for _ in 0..n {
+                    o.push(input.bool("boolean value")?);
+                }
+                Ok(())
+            })
+        }
+        BOOL_BITMAP => {
+            if buf.len() != n.div_ceil(8) {
+                return err(format!(
+                    "boolean bitmap of {n} values has {} bytes, expected {}",
+                    buf.len(),
+                    n.div_ceil(8)
+                ));
+            }
+            bits::check_padding(buf, n, "boolean bitmap")?;
+            out.extend((0..n).map(|i| buf.get(i / 8).is_some_and(|b| (b >> (i % 8)) & 1 == 1)));
+            Ok(())
+        }
+        c => unknown(c, "boolean"),
     }
-    STRING_LEN_PREFIXED
+}
+
+/// Encode strings with the smaller of [`STRING_DEFLATE`] and [`STRING_LEN_PREFIXED`]. Returns
+/// the codec id.
+pub fn encode_strings(v: &[String], out: &mut Vec<u8>) -> u8 {
+    let mut raw = Vec::new();
+    for s in v {
+        put_str(&mut raw, s);
+    }
+    let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
+    // Writing into a Vec cannot fail; if it somehow did, the uncompressed form is used.
+    let deflated = z.write_all(&raw).and_then(|()| z.finish()).ok();
+    let mut header = Vec::new();
+    put_uvarint(&mut header, raw.len() as u64);
+    match deflated {
+        Some(d) if header.len() + d.len() < raw.len() => {
+            out.extend_from_slice(&header);
+            out.extend_from_slice(&d);
+            STRING_DEFLATE
+        }
+        _ => {
+            out.extend_from_slice(&raw);
+            STRING_LEN_PREFIXED
+        }
+    }
 }
 
 /// Decode exactly `n` strings from all of `buf`.
 pub fn decode_strings(codec: u8, buf: &[u8], n: usize) -> Result<Vec<String>, DecodeError> {
-    check_codec(codec, STRING_LEN_PREFIXED, "string")?;
-    let mut input = Input::new(buf);
-    let mut out = Vec::with_capacity(n.min(buf.len()));
-    for _ in 0..n {
-        out.push(input.str("string value")?.to_owned());
-    }
-    input.finish("string values")?;
+    let mut out = Vec::new();
+    decode_strings_into(codec, buf, n, &mut out)?;
     Ok(out)
 }
 
-/// Encode a whole column of values with the v1 codec of its type. Returns the codec id.
+fn decode_len_prefixed(buf: &[u8], n: usize, out: &mut Vec<String>) -> Result<(), DecodeError> {
+    appending(out, |o| {
+        let mut input = Input::new(buf);
+        o.reserve(n.min(buf.len()));
+        for _ in 0..n {
+            o.push(input.str("string value")?.to_owned());
+        }
+        input.finish("string values")
+    })
+}
+
+/// Decode exactly `n` strings from all of `buf`, appending them to `out`.
+pub fn decode_strings_into(
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Vec<String>,
+) -> Result<(), DecodeError> {
+    match codec {
+        STRING_LEN_PREFIXED => decode_len_prefixed(buf, n, out),
+        STRING_DEFLATE => {
+            let mut input = Input::new(buf);
+            let raw_len = input.len(MAX_STRING_COLUMN_BYTES, "compressed strings length")?;
+            let body = input.bytes(input.remaining(), "compressed strings")?;
+            // Inflate at most one byte more than announced, so a bomb cannot grow the buffer.
+            let mut raw = Vec::with_capacity(raw_len.min(body.len().saturating_mul(4)));
+            flate2::read::DeflateDecoder::new(body)
+                .take(raw_len as u64 + 1)
+                .read_to_end(&mut raw)
+                .map_err(|e| DecodeError(format!("bad compressed strings: {e}")))?;
+            if raw.len() != raw_len {
+                return err(format!(
+                    "compressed strings inflate to {} bytes, expected {raw_len}",
+                    raw.len()
+                ));
+            }
+            decode_len_prefixed(&raw, n, out)
+        }
+        c => unknown(c, "string"),
+    }
+}
+
+/// Encode a whole column of values with the best codec of its type. Returns the codec id.
 pub fn encode_values(values: &Values, out: &mut Vec<u8>) -> u8 {
     match values {
         Values::Float(v) => encode_floats(v, out),
@@ -343,97 +630,56 @@ pub fn encode_values(values: &Values, out: &mut Vec<u8>) -> u8 {
 
 /// Decode exactly `n` values of type `t` from all of `buf`.
 pub fn decode_values(t: FieldType, codec: u8, buf: &[u8], n: usize) -> Result<Values, DecodeError> {
-    Ok(match t {
-        FieldType::Float => Values::Float(decode_floats(codec, buf, n)?),
-        FieldType::Integer => Values::Integer(decode_integers(codec, buf, n)?),
-        FieldType::Unsigned => Values::Unsigned(decode_unsigned(codec, buf, n)?),
-        FieldType::Boolean => Values::Boolean(decode_bools(codec, buf, n)?),
-        FieldType::String => Values::String(decode_strings(codec, buf, n)?),
-    })
+    let mut out = Values::empty(t);
+    decode_values_into(t, codec, buf, n, &mut out)?;
+    Ok(out)
 }
 
+/// Decode exactly `n` values of type `t` from all of `buf`, appending them to `out` (which is
+/// replaced by an empty column of type `t` first if it has another type).
+pub fn decode_values_into(
+    t: FieldType,
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    out: &mut Values,
+) -> Result<(), DecodeError> {
+    if out.field_type() != t {
+        *out = Values::empty(t);
+    }
+    match out {
+        Values::Float(v) => decode_floats_into(codec, buf, n, v),
+        Values::Integer(v) => decode_integers_into(codec, buf, n, v),
+        Values::Unsigned(v) => decode_unsigned_into(codec, buf, n, v),
+        Values::Boolean(v) => decode_bools_into(codec, buf, n, v),
+        Values::String(v) => decode_strings_into(codec, buf, n, v),
+    }
+}
+
+/// The format v1 encoders, kept so tests can write v1 blocks and prove they still decode.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn zigzag_extremes() {
-        for v in [0, 1, -1, i64::MIN, i64::MAX, 63, -64] {
-            assert_eq!(unzigzag(zigzag(v)), v);
+pub(crate) fn encode_values_v1(values: &Values, out: &mut Vec<u8>) -> u8 {
+    match values {
+        Values::Float(v) => encode_floats_raw(v, out),
+        Values::Integer(v) => {
+            encode_delta_varints(v, out);
+            INT_DELTA_ZIGZAG
         }
-        assert_eq!(zigzag(-1), 1);
-        assert_eq!(zigzag(1), 2);
-    }
-
-    #[test]
-    fn varint_rejects_overflow_and_truncation() {
-        let mut buf = Vec::new();
-        put_uvarint(&mut buf, u64::MAX);
-        assert_eq!(buf.len(), 10);
-        assert_eq!(Input::new(&buf).uvarint("x"), Ok(u64::MAX));
-        let mut bad = buf.clone();
-        bad[9] = 2;
-        assert!(Input::new(&bad).uvarint("x").is_err());
-        assert!(Input::new(&buf[..9]).uvarint("x").is_err());
-        assert!(Input::new(&[0x80; 11]).uvarint("x").is_err());
-    }
-
-    #[test]
-    fn decoders_reject_bad_input() {
-        assert!(decode_bools(BOOL_BYTE, &[2], 1).is_err());
-        assert!(decode_bools(BOOL_BYTE, &[1, 0], 1).is_err());
-        assert!(decode_floats(FLOAT_RAW, &[0; 7], 1).is_err());
-        assert!(decode_floats(FLOAT_RAW, &[0; 8], usize::MAX).is_err());
-        assert!(decode_strings(STRING_LEN_PREFIXED, &[2, 0xff, 0xfe], 1).is_err());
-        assert!(decode_strings(STRING_LEN_PREFIXED, &[5, b'a'], 1).is_err());
-        assert!(decode_unsigned(UNSIGNED_VARINT, &[1, 2], 1).is_err());
-        assert!(decode_integers(2, &[], 0).is_err());
-        assert!(decode_timestamps(TS_DELTA_ZIGZAG, &[0x80], 1).is_err());
-    }
-
-    fn values_strategy() -> impl Strategy<Value = Values> {
-        prop_oneof![
-            prop::collection::vec(any::<u64>().prop_map(f64::from_bits), 0..50)
-                .prop_map(Values::Float),
-            prop::collection::vec(any::<i64>(), 0..50).prop_map(Values::Integer),
-            prop::collection::vec(any::<u64>(), 0..50).prop_map(Values::Unsigned),
-            prop::collection::vec(any::<bool>(), 0..50).prop_map(Values::Boolean),
-            prop::collection::vec(".{0,12}", 0..50).prop_map(Values::String),
-        ]
-    }
-
-    /// Bit-exact equality (so NaN payloads and -0.0 count).
-    pub(crate) fn same_values(a: &Values, b: &Values) -> bool {
-        match (a, b) {
-            (Values::Float(x), Values::Float(y)) => {
-                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.to_bits() == q.to_bits())
+        Values::Unsigned(v) => {
+            for &x in v {
+                put_uvarint(out, x);
             }
-            _ => a == b,
+            UNSIGNED_VARINT
         }
-    }
-
-    proptest! {
-        #[test]
-        fn timestamps_round_trip(ts in prop::collection::vec(any::<i64>(), 0..100)) {
-            let mut buf = Vec::new();
-            let c = encode_timestamps(&ts, &mut buf);
-            prop_assert_eq!(decode_timestamps(c, &buf, ts.len()), Ok(ts));
+        Values::Boolean(v) => {
+            out.extend(v.iter().map(|&b| u8::from(b)));
+            BOOL_BYTE
         }
-
-        #[test]
-        fn values_round_trip(v in values_strategy()) {
-            let mut buf = Vec::new();
-            let c = encode_values(&v, &mut buf);
-            let back = decode_values(v.field_type(), c, &buf, v.len());
-            prop_assert!(back.as_ref().is_ok_and(|b| same_values(b, &v)), "{:?} != {:?}", back, v);
-        }
-
-        #[test]
-        fn decoders_never_panic(t in 0u8..5, buf in prop::collection::vec(any::<u8>(), 0..64), n in 0usize..40) {
-            let t = FieldType::from_u8(t).ok_or_else(|| TestCaseError::fail("type"))?;
-            let _ = decode_values(t, value_codec(t), &buf, n);
-            let _ = decode_timestamps(TS_DELTA_ZIGZAG, &buf, n);
+        Values::String(v) => {
+            for s in v {
+                put_str(out, s);
+            }
+            STRING_LEN_PREFIXED
         }
     }
 }

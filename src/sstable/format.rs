@@ -5,7 +5,7 @@ use crate::types::{FieldType, SeriesId};
 
 use super::block::{self, BlockAgg, BLOCK_POINTS};
 use super::codec::{put_str, put_uvarint, DecodeError, Input};
-use super::{TableStats, FORMAT_VERSION, MAGIC};
+use super::{TableStats, FORMAT_VERSION, MAGIC, OLDEST_READABLE_VERSION};
 
 /// Bytes of the footer: three (offset u64, length u64, crc32 u32) section entries, version u16,
 /// magic (8 bytes) and the footer's own crc32.
@@ -74,6 +74,9 @@ impl Section {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Footer {
+    /// Format version: [`FORMAT_VERSION`] when writing; whatever readable version was found
+    /// when reading.
+    pub version: u16,
     pub index: Section,
     pub filter: Section,
     pub stats: Section,
@@ -87,7 +90,7 @@ impl Footer {
             out.extend_from_slice(&s.len.to_le_bytes());
             out.extend_from_slice(&s.crc.to_le_bytes());
         }
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&self.version.to_le_bytes());
         out.extend_from_slice(MAGIC);
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -112,9 +115,10 @@ impl Footer {
                 "bad magic {magic:02x?} (expected {MAGIC:02x?}): not a strata SSTable or truncated"
             )));
         }
-        if version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
             return Err(DecodeError(format!(
-                "unsupported format version {version} (this build reads version {FORMAT_VERSION})"
+                "unsupported format version {version} (this build reads versions \
+                 {OLDEST_READABLE_VERSION} to {FORMAT_VERSION})"
             )));
         }
         let crc = crc32fast::hash(body);
@@ -132,6 +136,7 @@ impl Footer {
             })
         };
         Ok(Footer {
+            version,
             index: section("index section entry")?,
             filter: section("filter section entry")?,
             stats: section("stats section entry")?,

@@ -1,4 +1,4 @@
-//! SSTable format v1: immutable files of columnar data blocks, one run of blocks per
+//! SSTable format v2 (reads v1 too): immutable files of columnar data blocks, one run of blocks per
 //! (series, field), with a series index, a series filter, file stats and a fixed-size footer.
 //!
 //! File layout (all integers little-endian):
@@ -9,6 +9,9 @@
 //!
 //! * A data block holds at most [`BLOCK_POINTS`] points of one (series, field) run; see
 //!   [`block`] for its layout. Every block ends with a crc32 of its other bytes.
+//! * Versions: v1 and v2 have the same layout; v2 blocks use the compressed codecs of
+//!   [`codec`] (chosen per block, their ids recorded in the block), so a build that only knows
+//!   v1 refuses v2 files by their version instead of failing on an unknown codec id.
 //! * The series index lists, for each series in ascending id, its key and its fields in ascending
 //!   name order, and for each field its [`BlockMeta`]s (offset, length, time range, count and
 //!   pre-aggregates), so queries can prune blocks and answer aggregates without reading them.
@@ -32,8 +35,11 @@ pub use format::BlockMeta;
 pub use reader::Table;
 pub use writer::TableWriter;
 
-/// The SSTable format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The SSTable format version this build writes.
+pub const FORMAT_VERSION: u16 = 2;
+
+/// The oldest format version this build reads (every version up to [`FORMAT_VERSION`]).
+pub const OLDEST_READABLE_VERSION: u16 = 1;
 
 /// The last eight bytes before the footer crc.
 pub const MAGIC: &[u8; 8] = b"STRATSST";

@@ -21,6 +21,8 @@ pub struct Table {
     stats: TableStats,
     series: Vec<SeriesEntry>,
     filter: Vec<SeriesId>,
+    /// Format version from the footer.
+    version: u16,
     /// Blocks decoded by this table so far (for metrics and tests of pruning).
     blocks_read: AtomicU64,
 }
@@ -54,6 +56,7 @@ impl Table {
         let footer = Footer::decode(&footer_buf).map_err(|e| corrupt(path, e.0))?;
 
         let Footer {
+            version,
             index,
             filter,
             stats,
@@ -127,12 +130,18 @@ impl Table {
             stats,
             series,
             filter: filter_ids,
+            version,
             blocks_read: AtomicU64::new(0),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The format version of the file (see [`super::FORMAT_VERSION`]).
+    pub fn format_version(&self) -> u16 {
+        self.version
     }
 
     pub fn stats(&self) -> &TableStats {
@@ -186,13 +195,29 @@ impl Table {
 
     /// Read and decode one block, verifying its crc and that it matches `block`.
     pub fn read_block(&self, block: &BlockMeta) -> Result<Column> {
+        let mut column = Column::new(block.field_type);
+        self.read_block_into(block, &mut Vec::new(), &mut column)?;
+        Ok(column)
+    }
+
+    /// [`Table::read_block`] reusing the caller's buffers: `buf` receives the raw block bytes
+    /// and `column` is cleared and filled with the decoded points, so a scan that calls this in
+    /// a loop allocates nothing per block once the buffers have grown. On error `column`'s
+    /// contents are unspecified.
+    pub fn read_block_into(
+        &self,
+        block: &BlockMeta,
+        buf: &mut Vec<u8>,
+        column: &mut Column,
+    ) -> Result<()> {
         let what = || format!("block at offset {} length {}", block.offset, block.len);
-        let mut buf = vec![0u8; block.len as usize];
+        buf.clear();
+        buf.resize(block.len as usize, 0);
         self.file
-            .read_exact_at(&mut buf, block.offset)
+            .read_exact_at(buf, block.offset)
             .ctx(|| format!("read {} of SSTable {}", what(), self.path.display()))?;
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
-        let (header, column) = block::decode_block(&buf)
+        let header = block::decode_block_into(buf, column)
             .map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))?;
         let mut agg = Vec::new();
         block::encode_agg(&block.agg, &mut agg);
@@ -207,7 +232,7 @@ impl Table {
                 format!("{}: block header does not match the series index", what()),
             ));
         }
-        Ok(column)
+        Ok(())
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.

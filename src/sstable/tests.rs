@@ -600,13 +600,20 @@ fn unknown_version_and_bad_magic_are_named() {
     let n = good.len();
     // Version is at n-14..n-12, magic at n-12..n-4.
     let mut bad = good.clone();
-    bad[n - 14] = 2;
+    bad[n - 14] = 3;
     std::fs::write(&path, &bad).expect("write");
     let msg = Table::open(&path)
         .map(|_| ())
         .expect_err("version")
         .to_string();
-    assert!(msg.contains("version 2"), "{msg}");
+    assert!(msg.contains("version 3"), "{msg}");
+    bad[n - 14] = 0;
+    std::fs::write(&path, &bad).expect("write");
+    let msg = Table::open(&path)
+        .map(|_| ())
+        .expect_err("version")
+        .to_string();
+    assert!(msg.contains("version 0"), "{msg}");
     let mut bad = good.clone();
     bad[n - 5] = b'X';
     std::fs::write(&path, &bad).expect("write");
@@ -683,5 +690,145 @@ proptest! {
             let got = got.ok_or_else(|| TestCaseError::fail("range is non-empty"))?;
             prop_assert_eq!(&got.timestamps[..], &c.timestamps[a..b]);
         }
+    }
+}
+
+/// The runs stored in `testdata/v1.sst` (written by the format v1 writer at commit 24814d5).
+fn v1_fixture_runs() -> Vec<Run> {
+    let walk: Vec<f64> = (0..1500)
+        .map(|i| f64::from((i * 37) % 1000) / 100.0)
+        .collect();
+    let wts: Vec<i64> = (0..1500)
+        .map(|i| 1_700_000_000_000_000_000 + i * 10_000_000_000)
+        .collect();
+    vec![
+        (
+            1,
+            "cpu,host=a".into(),
+            "f".into(),
+            col(
+                vec![-3, 9, 10, 11, 12, 13],
+                Values::Float(vec![
+                    1.25,
+                    f64::from_bits(0x7ff8_dead_beef_0001),
+                    -0.0,
+                    f64::NEG_INFINITY,
+                    f64::from_bits(1),
+                    f64::MAX,
+                ]),
+            ),
+        ),
+        (
+            1,
+            "cpu,host=a".into(),
+            "i".into(),
+            col(vec![5, 6, 7], Values::Integer(vec![i64::MIN, -7, i64::MAX])),
+        ),
+        (
+            1,
+            "cpu,host=a".into(),
+            "walk".into(),
+            col(wts, Values::Float(walk)),
+        ),
+        (
+            2,
+            "mem,host=b".into(),
+            "s".into(),
+            col(
+                vec![0, 1, 2],
+                Values::String(vec!["x".into(), "".into(), "héllo".into()]),
+            ),
+        ),
+        (
+            2,
+            "mem,host=b".into(),
+            "t".into(),
+            col(vec![4, 8], Values::Boolean(vec![true, false])),
+        ),
+        (
+            3,
+            "disk".into(),
+            "u".into(),
+            col(vec![8, 9], Values::Unsigned(vec![u64::MAX, 0])),
+        ),
+    ]
+}
+
+#[test]
+fn reads_format_v1_files() {
+    // testdata/v1.sst was written by the v1 writer (raw floats, varint timestamps and
+    // integers, one byte per boolean) before format v2 existed.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sstable/testdata/v1.sst");
+    let t = Table::open(&path).expect("open v1 file");
+    assert_eq!(t.format_version(), 1);
+    let runs = v1_fixture_runs();
+    assert_same_runs(&read_all(&t).expect("read v1 blocks"), &runs);
+    assert_eq!(
+        t.stats().points,
+        runs.iter().map(|r| r.3.len() as u64).sum::<u64>()
+    );
+    // Pre-aggregates stored by v1 are served as they are.
+    let walk = t.blocks(1, "walk");
+    assert_eq!(walk.len(), 2);
+    assert_eq!(walk[0].agg.first, FieldValue::Float(0.0));
+    let range = t
+        .read_range(
+            1,
+            "walk",
+            1_700_000_000_000_000_000,
+            1_700_000_000_000_000_000 + 20_000_000_000,
+        )
+        .expect("range")
+        .expect("points");
+    assert_eq!(range.values, Values::Float(vec![0.0, 0.37, 0.74]));
+    // A v1 file written now reads back the same: same runs written as v2 are smaller.
+    let (_d, v2) = tmp();
+    let stats = write(&v2, &runs);
+    let t2 = Table::open(&v2).expect("open v2");
+    assert_eq!(t2.format_version(), FORMAT_VERSION);
+    assert_same_runs(&read_all(&t2).expect("read v2"), &runs);
+    assert!(stats.file_bytes < t.stats().file_bytes / 2, "{stats:?}");
+}
+
+#[test]
+fn tsbs_table_is_compact_and_scans_into_reused_buffers() {
+    let (_d, path) = tmp();
+    let runs: Vec<Run> = (0..10u64)
+        .map(|f| {
+            (
+                1,
+                "cpu,hostname=host_0".to_string(),
+                format!("f{f}"),
+                crate::bench_data::float_column(f, 3000),
+            )
+        })
+        .collect();
+    let stats = write(&path, &runs);
+    let per_point = stats.file_bytes as f64 / stats.points as f64;
+    // Data blocks carry a ~70-byte header and index entry each besides ~1 byte/point.
+    assert!(per_point < 1.5, "{per_point} bytes/point");
+    let t = Table::open(&path).expect("open");
+    let (mut buf, mut c) = (Vec::new(), Column::new(FieldType::Integer));
+    for (_, _, field, want) in &runs {
+        let mut sum = 0.0;
+        let mut n = 0;
+        for b in t.blocks(1, field) {
+            t.read_block_into(b, &mut buf, &mut c).expect("read");
+            let Values::Float(v) = &c.values else {
+                panic!("float block");
+            };
+            let NumericAgg::Float { sum: agg_sum, .. } = b.agg.numeric else {
+                panic!("float agg");
+            };
+            let block_sum: f64 = v.iter().sum();
+            assert_eq!(block_sum.to_bits(), agg_sum.to_bits());
+            sum += block_sum;
+            n += v.len();
+        }
+        let Values::Float(w) = &want.values else {
+            panic!("float run");
+        };
+        assert_eq!(n, w.len());
+        assert!((sum - w.iter().sum::<f64>()).abs() < 1e-6);
     }
 }

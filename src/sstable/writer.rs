@@ -255,6 +255,7 @@ impl TableWriter {
         let filter_sec = Section::of(index_sec.offset + index_sec.len, &filter);
         let stats_sec = Section::of(filter_sec.offset + filter_sec.len, &stats_bytes);
         let footer = Footer {
+            version: super::FORMAT_VERSION,
             index: index_sec,
             filter: filter_sec,
             stats: stats_sec,

@@ -1,0 +1,209 @@
+//! The v2 float codecs: Gorilla XOR and decimal-scaled integers (ALP-like).
+
+use super::bits::{BitReader, BitWriter};
+use super::{err, packed, DecodeError, Input};
+
+/// Largest decimal exponent [`encode_decimal`] tries.
+pub const MAX_DECIMAL_EXP: u8 = 10;
+
+/// Powers of ten 10^0..=10^MAX_DECIMAL_EXP, all exact in f64.
+const POW10: [f64; MAX_DECIMAL_EXP as usize + 1] =
+    [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+
+/// Largest |mantissa| the decimal codec stores (2^53: every such integer is exact in f64).
+const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
+
+/// The integer `m` with `m as f64 / p == x` bit for bit, if there is one within 2^53.
+#[inline]
+fn to_decimal(x: f64, p: f64) -> Option<i64> {
+    let m = (x * p).round();
+    // NaN fails this test too.
+    if m.is_nan() || m.abs() > MAX_MANTISSA {
+        return None;
+    }
+    let mi = m as i64;
+    ((mi as f64 / p).to_bits() == x.to_bits()).then_some(mi)
+}
+
+/// Encode `v` as decimal-scaled integers: exponent `e` u8, then the integers `m[i]` (with
+/// `v[i] == m[i] as f64 / 10^e` exactly, bit for bit) in the [`packed`] layout at the best of
+/// orders 0, 1, 2. `e` is the smallest exponent `<= MAX_DECIMAL_EXP` that works for every value;
+/// `None` (nothing appended) if there is none, e.g. for NaN, infinities, -0.0 or values that are
+/// not short decimals.
+pub fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
+    // The smallest exponent of each value only grows along the block; the final pass below
+    // verifies every value at the chosen exponent.
+    let mut e = 0usize;
+    for &x in v {
+        while to_decimal(x, *POW10.get(e)?).is_none() {
+            e += 1;
+        }
+    }
+    let p = *POW10.get(e)?;
+    let ints = v
+        .iter()
+        .map(|&x| to_decimal(x, p))
+        .collect::<Option<Vec<i64>>>()?;
+    out.push(e as u8);
+    packed::encode(&ints, &[0, 1, 2], out);
+    Some(())
+}
+
+/// Decode exactly `n` decimal-scaled floats from all of `buf`, appending to `out`.
+pub fn decode_decimal_into(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    let mut input = Input::new(buf);
+    let e = input.u8("decimal exponent")?;
+    let Some(&p) = POW10.get(usize::from(e)) else {
+        return err(format!("bad decimal exponent {e}"));
+    };
+    let rest = input.bytes(input.remaining(), "decimal floats")?;
+    packed::decode_into(rest, n, out, "decimal floats", |m| m as f64 / p)
+}
+
+/// Encode `v` as a Gorilla XOR bit stream: the first value's 64 bits, then per value the XOR `x`
+/// with its predecessor: `0` if `x == 0`; `10` + the meaningful bits if they fit the previous
+/// window; else `11` + leading zeros (5 bits, capped at 31) + meaningful length - 1 (6 bits) +
+/// the meaningful bits. Zero-padded to a byte. Empty input gives no bytes.
+pub fn encode_gorilla(v: &[f64], out: &mut Vec<u8>) {
+    let Some((first, rest)) = v.split_first() else {
+        return;
+    };
+    let mut w = BitWriter::new(out);
+    let mut prev = first.to_bits();
+    w.put(prev, 64);
+    // (leading zeros, meaningful bits) of the current window; 0 meaningful bits = none yet.
+    let (mut wlz, mut wsig) = (0u32, 0u32);
+    for x in rest {
+        let bits = x.to_bits();
+        let xor = bits ^ prev;
+        prev = bits;
+        if xor == 0 {
+            w.put(0, 1);
+            continue;
+        }
+        let lz = xor.leading_zeros().min(31);
+        let tz = xor.trailing_zeros();
+        if wsig != 0 && lz >= wlz && tz >= 64 - wlz - wsig {
+            w.put(0b01, 2); // bits 1 then 0
+            w.put(xor >> (64 - wlz - wsig), wsig);
+        } else {
+            let sig = 64 - lz - tz;
+            w.put(0b11, 2);
+            w.put(u64::from(lz), 5);
+            w.put(u64::from(sig - 1), 6);
+            w.put(xor >> tz, sig);
+            (wlz, wsig) = (lz, sig);
+        }
+    }
+    w.finish();
+}
+
+/// Decode exactly `n` Gorilla-encoded floats from all of `buf`, appending to `out`.
+/// On error `out` is left as it was.
+pub fn decode_gorilla_into(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    let start = out.len();
+    let r = gorilla_values(buf, n, out);
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
+}
+
+fn gorilla_values(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+    const WHAT: &str = "gorilla floats";
+    if n == 0 {
+        return if buf.is_empty() {
+            Ok(())
+        } else {
+            err(format!("{} bytes for zero gorilla floats", buf.len()))
+        };
+    }
+    // Every value after the first takes at least one bit.
+    if n - 1 > buf.len().saturating_mul(8) {
+        return err(format!(
+            "{n} gorilla floats cannot fit in {} bytes",
+            buf.len()
+        ));
+    }
+    out.reserve(n);
+    let mut r = BitReader::new(buf);
+    let mut prev = r.get(64, WHAT)?;
+    out.push(f64::from_bits(prev));
+    let (mut wlz, mut wsig) = (0u32, 0u32);
+    for _ in 1..n {
+        if r.bit(WHAT)? {
+            if r.bit(WHAT)? {
+                let lz = r.get(5, WHAT)? as u32;
+                let sig = r.get(6, WHAT)? as u32 + 1;
+                if lz + sig > 64 {
+                    return err(format!(
+                        "bad {WHAT}: window of {lz} leading zeros and {sig} bits"
+                    ));
+                }
+                (wlz, wsig) = (lz, sig);
+            } else if wsig == 0 {
+                return err(format!("bad {WHAT}: window reused before one was set"));
+            }
+            let tz = 64 - wlz - wsig;
+            prev ^= r.get(wsig, WHAT)? << tz;
+        }
+        out.push(f64::from_bits(prev));
+    }
+    r.finish(WHAT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_picks_the_smallest_exponent() {
+        let mut buf = Vec::new();
+        assert!(encode_decimal(&[1.0, 2.5, 3.25], &mut buf).is_some());
+        assert_eq!(buf.first(), Some(&2));
+        buf.clear();
+        assert!(encode_decimal(&[100.0, -7.0], &mut buf).is_some());
+        assert_eq!(buf.first(), Some(&0));
+        let mut out = Vec::new();
+        decode_decimal_into(&buf, 2, &mut out).expect("decode");
+        assert_eq!(out, vec![100.0, -7.0]);
+    }
+
+    #[test]
+    fn decimal_refuses_what_it_cannot_store_exactly() {
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            -0.0,
+            f64::MIN_POSITIVE,
+            0.1 + 0.2,
+            1e300,
+            std::f64::consts::PI,
+        ] {
+            let mut buf = Vec::new();
+            assert!(encode_decimal(&[1.5, bad], &mut buf).is_none(), "{bad:e}");
+            assert!(buf.is_empty());
+        }
+        assert!(decode_decimal_into(&[11, 0, 0, 0], 1, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn gorilla_rejects_window_reuse_before_set_and_bad_windows() {
+        let mut buf = vec![0u8; 8];
+        buf.push(0b01); // value 2: control 1,0 with no window
+        assert!(decode_gorilla_into(&buf, 2, &mut Vec::new()).is_err());
+        let mut buf = vec![0u8; 8];
+        // control 1,1; lz = 31; sig - 1 = 63 -> 31 + 64 > 64
+        let mut w = BitWriter::new(&mut buf);
+        w.put(0b11, 2);
+        w.put(31, 5);
+        w.put(63, 6);
+        w.put(0, 64);
+        w.finish();
+        assert!(decode_gorilla_into(&buf, 2, &mut Vec::new()).is_err());
+        assert!(decode_gorilla_into(&[1], 0, &mut Vec::new()).is_err());
+        let mut out = vec![1.0];
+        assert!(decode_gorilla_into(&[0; 7], 1, &mut out).is_err());
+        assert_eq!(out, vec![1.0]);
+    }
+}

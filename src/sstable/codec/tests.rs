@@ -1,0 +1,326 @@
+//! Property tests of every codec: bit-exact round trips of arbitrary input and no panics on
+//! arbitrary bytes.
+
+use super::*;
+use proptest::prelude::*;
+
+#[test]
+fn zigzag_extremes() {
+    for v in [0, 1, -1, i64::MIN, i64::MAX, 63, -64] {
+        assert_eq!(unzigzag(zigzag(v)), v);
+    }
+    assert_eq!(zigzag(-1), 1);
+    assert_eq!(zigzag(1), 2);
+}
+
+#[test]
+fn varint_rejects_overflow_and_truncation() {
+    let mut buf = Vec::new();
+    put_uvarint(&mut buf, u64::MAX);
+    assert_eq!(buf.len(), 10);
+    assert_eq!(Input::new(&buf).uvarint("x"), Ok(u64::MAX));
+    let mut bad = buf.clone();
+    bad[9] = 2;
+    assert!(Input::new(&bad).uvarint("x").is_err());
+    assert!(Input::new(&buf[..9]).uvarint("x").is_err());
+    assert!(Input::new(&[0x80; 11]).uvarint("x").is_err());
+}
+
+#[test]
+fn decoders_reject_bad_input() {
+    assert!(decode_bools(BOOL_BYTE, &[2], 1).is_err());
+    assert!(decode_bools(BOOL_BYTE, &[1, 0], 1).is_err());
+    assert!(
+        decode_bools(BOOL_BITMAP, &[0b10], 1).is_err(),
+        "padding bit set"
+    );
+    assert!(decode_bools(BOOL_BITMAP, &[0, 0], 9).is_ok());
+    assert!(decode_bools(BOOL_BITMAP, &[0, 0], 8).is_err(), "extra byte");
+    assert!(decode_floats(FLOAT_RAW, &[0; 7], 1).is_err());
+    assert!(decode_floats(FLOAT_RAW, &[0; 8], usize::MAX).is_err());
+    assert!(decode_floats(FLOAT_GORILLA, &[0; 8], usize::MAX).is_err());
+    assert!(decode_floats(FLOAT_DECIMAL, &[0, 0, 0, 0], usize::MAX).is_err());
+    assert!(decode_floats(4, &[], 0).is_err());
+    assert!(decode_strings(STRING_LEN_PREFIXED, &[2, 0xff, 0xfe], 1).is_err());
+    assert!(decode_strings(STRING_LEN_PREFIXED, &[5, b'a'], 1).is_err());
+    assert!(decode_strings(STRING_DEFLATE, &[5, 1, 2, 3], 1).is_err());
+    assert!(decode_unsigned(UNSIGNED_VARINT, &[1, 2], 1).is_err());
+    assert!(decode_integers(3, &[], 0).is_err());
+    assert!(decode_integers(INT_PACKED, &[0, 0, 0], usize::MAX).is_err());
+    assert!(decode_timestamps(TS_DELTA_ZIGZAG, &[0x80], 1).is_err());
+    assert!(decode_timestamps(TS_PACKED, &[1, 0, 0, 0, 0], 1).is_err());
+}
+
+#[test]
+fn compressed_strings_announcing_a_wrong_length_are_rejected() {
+    let v: Vec<String> = (0..100).map(|i| format!("host_{}", i % 3)).collect();
+    let mut buf = Vec::new();
+    assert_eq!(encode_strings(&v, &mut buf), STRING_DEFLATE);
+    assert_eq!(decode_strings(STRING_DEFLATE, &buf, 100), Ok(v.clone()));
+    // The raw length is the leading varint; announce one byte less, then one more.
+    let mut raw_len = Input::new(&buf);
+    let n = raw_len.uvarint("len").expect("len");
+    let body = &buf[raw_len.position()..];
+    for wrong in [n - 1, n + 1] {
+        let mut bad = Vec::new();
+        put_uvarint(&mut bad, wrong);
+        bad.extend_from_slice(body);
+        assert!(
+            decode_strings(STRING_DEFLATE, &bad, 100).is_err(),
+            "{wrong}"
+        );
+    }
+}
+
+/// A TSBS-shaped block (10 s timestamps, a 2-decimal random walk in [0, 100]) of 1000 points
+/// must stay small: measured about 1.0 byte/point; fail well before the raw 16.
+#[test]
+fn tsbs_block_costs_at_most_two_bytes_per_point() {
+    for seed in 0..5 {
+        let c = crate::bench_data::float_column(seed, 1000);
+        let Values::Float(v) = &c.values else {
+            panic!("float column");
+        };
+        let mut ts = Vec::new();
+        assert_eq!(encode_timestamps(&c.timestamps, &mut ts), TS_PACKED);
+        let mut vals = Vec::new();
+        assert_eq!(encode_floats(v, &mut vals), FLOAT_DECIMAL);
+        let per_point = (ts.len() + vals.len()) as f64 / 1000.0;
+        assert!(ts.len() <= 24, "timestamps take {} bytes", ts.len());
+        assert!(per_point <= 2.0, "seed {seed}: {per_point} bytes/point");
+        assert_eq!(decode_floats(FLOAT_DECIMAL, &vals, 1000).as_ref(), Ok(v));
+        assert_eq!(
+            decode_timestamps(TS_PACKED, &ts, 1000),
+            Ok(c.timestamps.clone())
+        );
+    }
+}
+
+#[test]
+fn irregular_timestamps_still_pack() {
+    // 10 s with up to ±1 ms of jitter: deltas of deltas need ~22 bits, not 64.
+    let ts: Vec<i64> = (0..1000i64)
+        .map(|i| {
+            1_700_000_000_000_000_000 + i * 10_000_000_000 + (i * 7919 % 2001 - 1000) * 1_000_000
+        })
+        .collect();
+    let mut buf = Vec::new();
+    encode_timestamps(&ts, &mut buf);
+    assert!(buf.len() <= 24 + 1000 * 32 / 8, "{} bytes", buf.len());
+    assert_eq!(decode_timestamps(TS_PACKED, &buf, ts.len()), Ok(ts));
+}
+
+/// Floats that stress bit-exactness: NaN payloads, signed zeros, infinities, subnormals.
+fn special_float() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        any::<u64>().prop_map(f64::from_bits),
+        Just(f64::NAN),
+        Just(f64::from_bits(0x7ff8_dead_beef_0001)),
+        Just(f64::from_bits(0xfff0_0000_0000_0001)),
+        Just(-0.0),
+        Just(0.0),
+        Just(f64::INFINITY),
+        Just(f64::NEG_INFINITY),
+        Just(f64::from_bits(1)),
+        Just(f64::MIN_POSITIVE / 2.0),
+        Just(f64::MAX),
+        Just(f64::MIN),
+        (-10_000i64..10_000).prop_map(|m| m as f64 / 100.0),
+        (-1000i64..1000, 0u32..=10).prop_map(|(m, e)| m as f64 / 10f64.powi(e as i32)),
+    ]
+}
+
+/// Decimal-only floats (what FLOAT_DECIMAL must accept).
+fn decimal_floats() -> impl Strategy<Value = Vec<f64>> {
+    (0u32..=6).prop_flat_map(|e| {
+        prop::collection::vec(
+            prop_oneof![
+                -1_000_000i64..1_000_000,
+                Just(0),
+                Just(1 << 40),
+                Just(-(1 << 45))
+            ],
+            0..300,
+        )
+        .prop_map(move |ms| {
+            ms.into_iter()
+                .map(|m| m as f64 / 10f64.powi(e as i32))
+                .collect()
+        })
+    })
+}
+
+fn same_floats(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits())
+}
+
+fn timestamps_strategy() -> impl Strategy<Value = Vec<i64>> {
+    prop_oneof![
+        // arbitrary: irregular, duplicates, decreasing, extremes
+        prop::collection::vec(
+            prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -5i64..5],
+            0..300
+        ),
+        // regular with occasional gaps / duplicates / steps back
+        (
+            any::<i64>(),
+            1i64..1_000_000_000_000,
+            prop::collection::vec(-2i64..3, 0..300)
+        )
+            .prop_map(|(start, step, jitter)| {
+                let mut t = start;
+                jitter
+                    .into_iter()
+                    .map(|j| {
+                        t = t.wrapping_add(step.wrapping_mul(j));
+                        t
+                    })
+                    .collect()
+            }),
+    ]
+}
+
+/// Values of every type, with extremes.
+fn values_strategy() -> impl Strategy<Value = Values> {
+    prop_oneof![
+        prop::collection::vec(special_float(), 0..300).prop_map(Values::Float),
+        decimal_floats().prop_map(Values::Float),
+        prop::collection::vec(
+            prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -100i64..100],
+            0..300
+        )
+        .prop_map(Values::Integer),
+        prop::collection::vec(
+            prop_oneof![
+                any::<u64>(),
+                Just(u64::MAX),
+                Just(0u64),
+                Just(1 << 63),
+                0u64..1000
+            ],
+            0..300
+        )
+        .prop_map(Values::Unsigned),
+        prop::collection::vec(any::<bool>(), 0..300).prop_map(Values::Boolean),
+        prop::collection::vec(prop_oneof![".{0,12}", "(ab|cd){0,20}"], 0..100)
+            .prop_map(Values::String),
+    ]
+}
+
+/// Bit-exact equality (so NaN payloads and -0.0 count).
+fn same_values(a: &Values, b: &Values) -> bool {
+    match (a, b) {
+        (Values::Float(x), Values::Float(y)) => same_floats(x, y),
+        _ => a == b,
+    }
+}
+
+fn round_trips(v: &Values, codec: u8, buf: &[u8]) -> Result<(), TestCaseError> {
+    let back = decode_values(v.field_type(), codec, buf, v.len());
+    prop_assert!(
+        back.as_ref().is_ok_and(|b| same_values(b, v)),
+        "codec {}: {:?} != {:?}",
+        codec,
+        back,
+        v
+    );
+    // Appending to a non-empty buffer keeps what was there.
+    let mut out = v.clone();
+    decode_values_into(v.field_type(), codec, buf, v.len(), &mut out)
+        .map_err(|e| TestCaseError::fail(e.0))?;
+    prop_assert_eq!(out.len(), 2 * v.len());
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn timestamps_round_trip(ts in timestamps_strategy()) {
+        for (enc, codec) in [
+            (encode_timestamps as fn(&[i64], &mut Vec<u8>) -> u8, TS_PACKED),
+            (encode_timestamps_v1, TS_DELTA_ZIGZAG),
+        ] {
+            let mut buf = Vec::new();
+            prop_assert_eq!(enc(&ts, &mut buf), codec);
+            prop_assert_eq!(decode_timestamps(codec, &buf, ts.len()), Ok(ts.clone()));
+            // A truncated encoding is an error and leaves the output buffer as it was.
+            if let Some((_, short)) = buf.split_last() {
+                let mut out = vec![7];
+                prop_assert!(decode_timestamps_into(codec, short, ts.len(), &mut out).is_err());
+                prop_assert_eq!(&out, &vec![7]);
+            }
+        }
+    }
+
+    #[test]
+    fn values_round_trip_with_the_chosen_codec(v in values_strategy()) {
+        let mut buf = Vec::new();
+        let c = encode_values(&v, &mut buf);
+        round_trips(&v, c, &buf)?;
+        // Never bigger than the v1 encoding, except for the small fixed headers.
+        let mut v1 = Vec::new();
+        encode_values_v1(&v, &mut v1);
+        prop_assert!(buf.len() <= v1.len(), "{} > {}", buf.len(), v1.len());
+    }
+
+    #[test]
+    fn values_round_trip_with_every_codec(v in values_strategy()) {
+        let mut buf = Vec::new();
+        let c = encode_values_v1(&v, &mut buf);
+        round_trips(&v, c, &buf)?;
+        if let Values::Float(f) = &v {
+            buf.clear();
+            round_trips(&v, encode_floats_gorilla(f, &mut buf), &buf)?;
+            buf.clear();
+            if let Some(c) = encode_floats_decimal(f, &mut buf) {
+                round_trips(&v, c, &buf)?;
+            }
+            buf.clear();
+            round_trips(&v, encode_floats_raw(f, &mut buf), &buf)?;
+        }
+    }
+
+    #[test]
+    fn decimal_floats_use_the_decimal_codec(v in decimal_floats()) {
+        // Values made as m / 10^e (e <= 6, |m| <= 2^45) are always decimal-encodable.
+        let mut buf = Vec::new();
+        prop_assert_eq!(encode_floats_decimal(&v, &mut buf), Some(FLOAT_DECIMAL));
+        round_trips(&Values::Float(v), FLOAT_DECIMAL, &buf)?;
+    }
+
+    #[test]
+    fn decoders_never_panic_on_random_bytes(
+        t in 0u8..5,
+        codec in 0u8..5,
+        buf in prop::collection::vec(any::<u8>(), 0..96),
+        n in prop_oneof![0usize..40, Just(usize::MAX), Just(MAX_VALUES)],
+    ) {
+        let t = FieldType::from_u8(t).ok_or_else(|| TestCaseError::fail("type"))?;
+        let _ = decode_values(t, codec, &buf, n);
+        let _ = decode_timestamps(codec, &buf, n);
+    }
+
+    #[test]
+    fn decoders_never_panic_on_mutated_encodings(
+        v in values_strategy(),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..4),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut buf = Vec::new();
+        let c = encode_values(&v, &mut buf);
+        let mut ts = Vec::new();
+        let tc = encode_timestamps(&(0..v.len() as i64).map(|i| i * 10).collect::<Vec<_>>(), &mut ts);
+        for b in [&mut buf, &mut ts] {
+            if !b.is_empty() {
+                for (i, x) in &flips {
+                    let i = i.index(b.len());
+                    b[i] ^= x;
+                }
+            }
+        }
+        let _ = decode_values(v.field_type(), c, &buf, v.len());
+        let _ = decode_timestamps(tc, &ts, v.len());
+        if !buf.is_empty() {
+            let _ = decode_values(v.field_type(), c, &buf[..cut.index(buf.len())], v.len());
+        }
+    }
+}
