@@ -26,6 +26,7 @@ pub struct Config {
     query_queue_depth: usize,
     max_select_points: u64,
     max_select_series: u64,
+    query_memory_limit: u64,
     testing_query_delay: Duration,
 }
 
@@ -53,6 +54,7 @@ impl Default for Config {
             query_queue_depth: 64,
             max_select_points: 0,
             max_select_series: 0,
+            query_memory_limit: 256 << 20,
             testing_query_delay: Duration::ZERO,
             retention_check_interval: Duration::from_secs(30 * 60),
         }
@@ -152,6 +154,15 @@ impl Config {
         self
     }
 
+    /// Most bytes one query may hold: decoded columns it keeps, accumulator buffers (median,
+    /// distinct, percentile, …) and result rows are charged before they are allocated, and a
+    /// query going past the limit fails with an error naming `query_memory_limit`. 0 means
+    /// unlimited. Default 256 MiB.
+    pub fn query_memory_limit(mut self, bytes: u64) -> Self {
+        self.query_memory_limit = bytes;
+        self
+    }
+
     /// **Testing aid, not for production.** Every query with a SELECT statement first waits this
     /// long on its pool worker, in 10 ms steps that check its cancel token (so `KILL QUERY`, a
     /// client that goes away and `query_timeout` stop it like a slow query). The daemon reads it
@@ -184,6 +195,10 @@ impl Config {
     pub fn get_query_queue_depth(&self) -> usize {
         self.query_queue_depth
     }
+    pub fn get_query_memory_limit(&self) -> u64 {
+        self.query_memory_limit
+    }
+
     pub fn get_max_select_points(&self) -> u64 {
         self.max_select_points
     }

@@ -80,6 +80,10 @@ struct EngineArgs {
     /// Most series one SELECT may select (0: unlimited), as InfluxDB 1.x's max-select-series.
     #[arg(long, env = "STRATA_MAX_SELECT_SERIES", default_value_t = 0)]
     max_select_series: u64,
+    /// Most bytes one query may hold (decoded columns, accumulator buffers, result rows);
+    /// past it the query fails naming query_memory_limit (0: unlimited).
+    #[arg(long, env = "STRATA_QUERY_MEMORY_LIMIT", default_value_t = 256 << 20)]
+    query_memory_limit: u64,
     /// Seconds between retention checks (dropping tables past each database's retention).
     #[arg(
         long,
@@ -125,6 +129,7 @@ impl EngineArgs {
             .query_queue_depth(self.query_queue_depth)
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)
+            .query_memory_limit(self.query_memory_limit)
             .testing_query_delay(Duration::from_millis(delay_ms));
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);

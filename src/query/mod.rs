@@ -9,6 +9,7 @@ pub mod limits;
 pub mod plan;
 pub mod registry;
 pub mod result;
+pub mod scan;
 
 use std::collections::BTreeMap;
 
@@ -177,6 +178,63 @@ fn delete_where(
     Ok(())
 }
 
+/// EXPLAIN [ANALYZE]: the plan as 1.x answers it, one series with the column `QUERY PLAN` and
+/// one row per line; ANALYZE runs the statement and adds what it really did.
+fn explain(
+    d: &Database,
+    plan: &plan::SelectPlan,
+    analyze: bool,
+    token: &CancelToken,
+    limits: &limits::SelectLimits,
+    mem: &limits::QueryMemory,
+) -> Result<Vec<SeriesResult>> {
+    use scan::ScanStats;
+    let snap = exec::snapshot(d, plan, limits, mem);
+    let mut ex = exec::Explain {
+        on: true,
+        plan_only: !analyze,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let out = exec::execute_on(d, &snap, plan, token, &mut ex)?;
+    let elapsed = started.elapsed();
+    let mut lines = vec![format!("SELECT over {} series", ex.series)];
+    lines.append(&mut ex.lines);
+    if analyze {
+        let s = &snap.stats;
+        lines.push("EXECUTION:".to_string());
+        lines.push(format!(
+            "  BLOCKS FROM PRE-AGGREGATES: {}",
+            ScanStats::get(&s.blocks_from_aggregates)
+        ));
+        lines.push(format!(
+            "  BLOCKS DECODED: {}",
+            ScanStats::get(&s.blocks_decoded)
+        ));
+        lines.push(format!(
+            "  POINTS DECODED: {}",
+            ScanStats::get(&s.points_decoded)
+        ));
+        lines.push(format!(
+            "  MEMTABLE POINTS: {}",
+            ScanStats::get(&s.memtable_points)
+        ));
+        lines.push(format!("  SERIES: {}", ex.series));
+        lines.push(format!(
+            "  RESULT ROWS: {}",
+            out.iter().map(|r| r.values.len()).sum::<usize>()
+        ));
+        lines.push(format!("  PEAK MEMORY BYTES: {}", mem.peak()));
+        lines.push(format!("  EXECUTION TIME: {elapsed:?}"));
+    }
+    Ok(vec![SeriesResult {
+        name: String::new(),
+        tags: None,
+        columns: vec!["QUERY PLAN".to_string()],
+        values: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
+    }])
+}
+
 fn run_statement(
     db: &Db,
     st: &Statement,
@@ -192,7 +250,18 @@ fn run_statement(
             let cfg = db.config();
             let limits =
                 limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
-            exec::execute_select(&d, &plan, token, &limits)
+            let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
+            exec::execute_select(&d, &plan, token, &limits, &mem)
+        }
+        Statement::Explain { analyze, statement } => {
+            let name = database_for(opts, source_database(&statement.sources))?;
+            let d = db.database(name)?;
+            let plan = compile::compile_select(&d, statement, now)?;
+            let cfg = db.config();
+            let limits =
+                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
+            let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
+            explain(&d, &plan, *analyze, token, &limits, &mem)
         }
         Statement::ShowQueries => Ok(vec![db.queries().show()]),
         Statement::KillQuery { id } => {
