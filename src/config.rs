@@ -27,6 +27,7 @@ pub struct Config {
     max_select_points: u64,
     max_select_series: u64,
     query_memory_limit: u64,
+    query_parallelism: usize,
     testing_query_delay: Duration,
 }
 
@@ -55,6 +56,7 @@ impl Default for Config {
             max_select_points: 0,
             max_select_series: 0,
             query_memory_limit: 256 << 20,
+            query_parallelism: default_max_concurrent_queries(),
             testing_query_delay: Duration::ZERO,
             retention_check_interval: Duration::from_secs(30 * 60),
         }
@@ -163,6 +165,15 @@ impl Config {
         self
     }
 
+    /// Tasks one query is split into on the query pool's workers: a request made of one SELECT
+    /// runs as this many tasks (each computing the output series whose measurement and group
+    /// key hash to it, merged at the end), at most this many at once, each holding a worker and
+    /// a permit. 1 runs every query as one task. At least 1. Default: the number of cores.
+    pub fn query_parallelism(mut self, n: usize) -> Self {
+        self.query_parallelism = n;
+        self
+    }
+
     /// **Testing aid, not for production.** Every query with a SELECT statement first waits this
     /// long on its pool worker, in 10 ms steps that check its cancel token (so `KILL QUERY`, a
     /// client that goes away and `query_timeout` stop it like a slow query). The daemon reads it
@@ -195,6 +206,10 @@ impl Config {
     pub fn get_query_queue_depth(&self) -> usize {
         self.query_queue_depth
     }
+    pub fn get_query_parallelism(&self) -> usize {
+        self.query_parallelism
+    }
+
     pub fn get_query_memory_limit(&self) -> u64 {
         self.query_memory_limit
     }
@@ -263,6 +278,12 @@ impl Config {
             return Err(Error::Config(format!(
                 "query_queue_depth must be between 1 and {MAX_QUERY_SLOTS} (got {})",
                 self.query_queue_depth
+            )));
+        }
+        if !(1..=1024).contains(&self.query_parallelism) {
+            return Err(Error::Config(format!(
+                "query_parallelism must be between 1 and 1024 (got {})",
+                self.query_parallelism
             )));
         }
         Ok(())

@@ -84,6 +84,9 @@ struct EngineArgs {
     /// past it the query fails naming query_memory_limit (0: unlimited).
     #[arg(long, env = "STRATA_QUERY_MEMORY_LIMIT", default_value_t = 256 << 20)]
     query_memory_limit: u64,
+    /// Tasks one SELECT is split into on the query pool's workers [default: number of cores].
+    #[arg(long, env = "STRATA_QUERY_PARALLELISM")]
+    query_parallelism: Option<usize>,
     /// Seconds between retention checks (dropping tables past each database's retention).
     #[arg(
         long,
@@ -133,6 +136,9 @@ impl EngineArgs {
             .testing_query_delay(Duration::from_millis(delay_ms));
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);
+        }
+        if let Some(n) = self.query_parallelism {
+            cfg = cfg.query_parallelism(n);
         }
         Ok(cfg)
     }

@@ -247,6 +247,13 @@ fn agg_accepts(func: AggFn, t: FieldType) -> bool {
     }
 }
 
+/// What one measurement's selection works over: the union schema of the statement's
+/// measurements, and the part of the statement this task computes.
+struct Scope<'a> {
+    union: &'a Schema,
+    part: Option<Part>,
+}
+
 /// Fields and tag keys of the selected measurements.
 #[derive(Default)]
 struct Schema {
@@ -265,6 +272,39 @@ pub struct Explain {
     pub lines: Vec<String>,
     /// Series selected over all measurements.
     pub series: u64,
+}
+
+/// The key of one output series: its GROUP BY tags.
+pub type GroupKey = Vec<(String, String)>;
+
+/// The output series of one measurement, by group key, before SOFFSET/SLIMIT.
+pub type MeasurementPart = (String, Vec<(GroupKey, SeriesResult)>);
+
+/// Which of a statement's (measurement, group) units one task computes: those whose key hashes
+/// to `index` modulo `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct Part {
+    pub index: usize,
+    pub of: usize,
+}
+
+impl Part {
+    fn owns(&self, measurement: &str, key: &GroupKey) -> bool {
+        // FNV-1a: stable across tasks and runs.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |s: &str| {
+            for b in s.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(measurement);
+        for (k, v) in key {
+            eat(k);
+            eat(v);
+        }
+        (h % self.of.max(1) as u64) as usize == self.index
+    }
 }
 
 /// Run a SELECT plan.
@@ -286,8 +326,18 @@ pub fn snapshot(
     limits: &SelectLimits,
     mem: &QueryMemory,
 ) -> Snapshot {
-    let mut snap =
-        Snapshot::new(db.versions().current()).with_cutoff(db.retention_cutoff(plan.now));
+    snapshot_of(db, db.versions().current(), plan, limits, mem)
+}
+
+/// [`snapshot`] of a given version (the tasks of one query share theirs).
+pub fn snapshot_of(
+    db: &Database,
+    version: Arc<Version>,
+    plan: &SelectPlan,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Snapshot {
+    let mut snap = Snapshot::new(version).with_cutoff(db.retention_cutoff(plan.now));
     snap.limits = limits.clone();
     snap.mem = mem.clone();
     snap
@@ -301,6 +351,51 @@ pub fn execute_on(
     token: &CancelToken,
     ex: &mut Explain,
 ) -> Result<Vec<SeriesResult>> {
+    let parts = execute_part(db, snap, plan, token, ex, None)?;
+    Ok(merge_parts(plan, vec![parts]))
+}
+
+/// Merge what the tasks of one statement computed ([`execute_part`]): measurements in the
+/// statement's order, each measurement's series by group key, then ORDER BY time DESC,
+/// SOFFSET and SLIMIT.
+pub fn merge_parts(plan: &SelectPlan, parts: Vec<Vec<MeasurementPart>>) -> Vec<SeriesResult> {
+    let mut by_name: BTreeMap<String, Vec<(GroupKey, SeriesResult)>> = BTreeMap::new();
+    for part in parts {
+        for (name, groups) in part {
+            by_name.entry(name).or_default().extend(groups);
+        }
+    }
+    let mut measurements: Vec<(String, Vec<(GroupKey, SeriesResult)>)> =
+        by_name.into_iter().collect();
+    if plan.desc {
+        // ORDER BY time DESC also reverses the order of the series (1.x).
+        measurements.reverse();
+    }
+    let mut out = Vec::new();
+    for (_, mut groups) in measurements {
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        if plan.desc {
+            groups.reverse();
+        }
+        let it = groups.into_iter().map(|(_, r)| r).skip(plan.soffset);
+        if plan.slimit > 0 {
+            out.extend(it.take(plan.slimit));
+        } else {
+            out.extend(it);
+        }
+    }
+    out
+}
+
+/// Compute the output series of a SELECT, or of the (measurement, group) units `part` owns.
+pub fn execute_part(
+    db: &Database,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    ex: &mut Explain,
+    part: Option<Part>,
+) -> Result<Vec<MeasurementPart>> {
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();
     if !plan.measurement_regexes.is_empty() {
@@ -322,22 +417,19 @@ pub fn execute_on(
     }
     union.tags.sort();
     union.tags.dedup();
-    if plan.desc {
-        // ORDER BY time DESC also reverses the order of the series (1.x).
-        names.reverse();
-    }
     let mut out = Vec::new();
-    let mut rows = None;
+    let mut rows = snap.mem.charge(0)?;
+    let mut bytes = 0;
     for name in names {
-        out.extend(select_measurement(
-            index, snap, plan, &name, &union, token, ex,
-        )?);
+        let scope = Scope {
+            union: &union,
+            part,
+        };
+        let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;
         // Result rows are held until the answer is sent.
-        let bytes: u64 = out.iter().map(result_bytes).sum();
-        match &mut rows {
-            None => rows = Some(snap.mem.charge(bytes)?),
-            Some(c) => Charge::set(c, bytes)?,
-        }
+        bytes += groups.iter().map(|(_, r)| result_bytes(r)).sum::<u64>();
+        Charge::set(&mut rows, bytes)?;
+        out.push((name, groups));
     }
     Ok(out)
 }
@@ -479,19 +571,17 @@ fn select_measurement(
     snap: &Snapshot,
     plan: &SelectPlan,
     measurement: &str,
-    union: &Schema,
+    scope: &Scope,
     token: &CancelToken,
     ex: &mut Explain,
-) -> Result<Vec<SeriesResult>> {
+) -> Result<Vec<(GroupKey, SeriesResult)>> {
+    let (union, part) = (scope.union, scope.part);
     let Some(mi) = index.measurement(measurement) else {
         return Ok(Vec::new());
     };
     let schema = mi.fields();
     let tag_keys = mi.tag_keys();
     let series = matching_series(index, measurement, &plan.tag_filter);
-    // LIMITS CALL SITE 2 (max_select_series): the series this statement selects.
-    snap.limits.add_series(series.len())?;
-    ex.series += series.len() as u64;
     if series.is_empty() {
         if ex.on {
             ex.lines.push(format!("MEASUREMENT: {measurement}"));
@@ -514,6 +604,22 @@ fn select_measurement(
         }
         GroupTags::All => tag_keys.clone(),
     };
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
+    for s in series {
+        let key: Vec<(String, String)> = group_keys
+            .iter()
+            .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
+            .collect();
+        if part.is_none_or(|p| p.owns(measurement, &key)) {
+            groups.entry(key).or_default().push(s);
+        }
+    }
+    // LIMITS CALL SITE 2 (max_select_series): the series this statement (this part of it)
+    // selects.
+    let selected = groups.values().map(Vec::len).sum::<usize>();
+    snap.limits.add_series(selected)?;
+    ex.series += selected as u64;
+
     let l = layout(plan, &union.fields, &union.tags, &group_keys)?;
     if l.exprs.is_empty() {
         return Ok(Vec::new());
@@ -535,15 +641,6 @@ fn select_measurement(
     let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
     let mut columns = vec!["time".to_string()];
     columns.extend(dedup_names(&l.names));
-
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
-    for s in series {
-        let key: Vec<(String, String)> = group_keys
-            .iter()
-            .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
-            .collect();
-        groups.entry(key).or_default().push(s);
-    }
 
     let ids: Vec<SeriesId> = series_ids(&groups);
     let (read_min, read_max) = read_window(plan, &l);
@@ -576,22 +673,16 @@ fn select_measurement(
         if values.is_empty() {
             continue;
         }
-        out.push(SeriesResult {
+        let result = SeriesResult {
             name: measurement.to_string(),
-            tags: (!matches!(plan.group_tags, GroupTags::None)).then(|| gkey.into_iter().collect()),
+            tags: (!matches!(plan.group_tags, GroupTags::None))
+                .then(|| gkey.iter().cloned().collect()),
             columns: columns.clone(),
             values,
-        });
+        };
+        out.push((gkey, result));
     }
-    if plan.desc {
-        out.reverse();
-    }
-    let out: Vec<SeriesResult> = out.into_iter().skip(plan.soffset).collect();
-    Ok(if plan.slimit > 0 {
-        out.into_iter().take(plan.slimit).collect()
-    } else {
-        out
-    })
+    Ok(out)
 }
 
 fn series_ids(groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>) -> Vec<SeriesId> {
