@@ -289,3 +289,23 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_memory_limit_and_parallelism_defaults_and_validation() {
+        let c = Config::new();
+        assert_eq!(c.get_query_memory_limit(), 256 << 20);
+        assert_eq!(c.get_query_parallelism(), default_max_concurrent_queries());
+        assert!(c.validate().is_ok());
+        let e = Config::new().query_parallelism(0).validate().unwrap_err();
+        assert!(e.to_string().contains("query_parallelism"), "{e}");
+        assert!(Config::new().query_memory_limit(0).validate().is_ok());
+        assert_eq!(
+            Config::new().query_memory_limit(1).get_query_memory_limit(),
+            1
+        );
+    }
+}
