@@ -48,6 +48,8 @@ pub struct Config {
     query_queue_depth: usize,
     max_select_points: u64,
     max_select_series: u64,
+    query_memory_limit: u64,
+    query_parallelism: usize,
     testing_query_delay: Duration,
 }
 
@@ -75,6 +77,8 @@ impl Default for Config {
             query_queue_depth: 64,
             max_select_points: 0,
             max_select_series: 0,
+            query_memory_limit: 256 << 20,
+            query_parallelism: default_max_concurrent_queries(),
             testing_query_delay: Duration::ZERO,
             retention_check_interval: Duration::from_secs(30 * 60),
             layer_max_tables: DEFAULT_LAYER_MAX_TABLES,
@@ -177,6 +181,24 @@ impl Config {
         self
     }
 
+    /// Most bytes one query may hold: decoded columns it keeps, accumulator buffers (median,
+    /// distinct, percentile, …) and result rows are charged before they are allocated, and a
+    /// query going past the limit fails with an error naming `query_memory_limit`. 0 means
+    /// unlimited. Default 256 MiB.
+    pub fn query_memory_limit(mut self, bytes: u64) -> Self {
+        self.query_memory_limit = bytes;
+        self
+    }
+
+    /// Tasks one query is split into on the query pool's workers: a request made of one SELECT
+    /// runs as this many tasks (each computing the output series whose measurement and group
+    /// key hash to it, merged at the end), at most this many at once, each holding a worker and
+    /// a permit. 1 runs every query as one task. At least 1. Default: the number of cores.
+    pub fn query_parallelism(mut self, n: usize) -> Self {
+        self.query_parallelism = n;
+        self
+    }
+
     /// **Testing aid, not for production.** Every query with a SELECT statement first waits this
     /// long on its pool worker, in 10 ms steps that check its cancel token (so `KILL QUERY`, a
     /// client that goes away and `query_timeout` stop it like a slow query). The daemon reads it
@@ -249,6 +271,14 @@ impl Config {
     pub fn get_query_queue_depth(&self) -> usize {
         self.query_queue_depth
     }
+    pub fn get_query_parallelism(&self) -> usize {
+        self.query_parallelism
+    }
+
+    pub fn get_query_memory_limit(&self) -> u64 {
+        self.query_memory_limit
+    }
+
     pub fn get_max_select_points(&self) -> u64 {
         self.max_select_points
     }
@@ -330,6 +360,32 @@ impl Config {
                 )));
             }
         }
+        if !(1..=1024).contains(&self.query_parallelism) {
+            return Err(Error::Config(format!(
+                "query_parallelism must be between 1 and 1024 (got {})",
+                self.query_parallelism
+            )));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_memory_limit_and_parallelism_defaults_and_validation() {
+        let c = Config::new();
+        assert_eq!(c.get_query_memory_limit(), 256 << 20);
+        assert_eq!(c.get_query_parallelism(), default_max_concurrent_queries());
+        assert!(c.validate().is_ok());
+        let e = Config::new().query_parallelism(0).validate().unwrap_err();
+        assert!(e.to_string().contains("query_parallelism"), "{e}");
+        assert!(Config::new().query_memory_limit(0).validate().is_ok());
+        assert_eq!(
+            Config::new().query_memory_limit(1).get_query_memory_limit(),
+            1
+        );
     }
 }

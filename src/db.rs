@@ -264,17 +264,46 @@ impl Db {
         let status = QueryStatus::new();
         let task_status = status.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = Query::new(1)
-            .task(move |token: &CancelToken| {
-                task_status.set_running();
-                if statements.iter().any(|s| matches!(s, Statement::Select(_))) {
-                    testing_delay(delay, token)?;
+        // More tasks than workers would only wait for each other (and take queue places).
+        let parallelism = self
+            .config()
+            .get_query_parallelism()
+            .min(self.config().get_max_concurrent_queries());
+        let task =
+            match crate::query::SplitSelect::new(&self.dbs, &statements, opts, parallelism) {
+                // One SELECT: split into `query_parallelism` tasks the pool runs at once.
+                Some(split) => {
+                    let tx = Arc::new(std::sync::Mutex::new(Some(tx)));
+                    let mut q = Query::new(parallelism);
+                    for index in 0..split.tasks() {
+                        let (split, dbs, tx, task_status) =
+                            (split.clone(), dbs.clone(), tx.clone(), task_status.clone());
+                        q = q.task(move |token: &CancelToken| {
+                            task_status.set_running();
+                            testing_delay(delay, token)?;
+                            if let Some(answer) = split.run_part(&dbs, index, token)? {
+                                let sender = tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+                                if let Some(sender) = sender {
+                                    // The receiver is gone only if nobody waits any more.
+                                    let _ = sender.send(answer);
+                                }
+                            }
+                            Ok(())
+                        });
+                    }
+                    q
                 }
-                let answer = query::run(&dbs, &statements, &run_opts, token)?;
-                // The receiver is gone only if nobody waits for the answer any more.
-                let _ = tx.send(answer);
-                Ok(())
-            })
+                None => Query::new(1).task(move |token: &CancelToken| {
+                    task_status.set_running();
+                    if statements.iter().any(|s| matches!(s, Statement::Select(_))) {
+                        testing_delay(delay, token)?;
+                    }
+                    let answer = query::run(&dbs, &statements, &run_opts, token)?;
+                    // The receiver is gone only if nobody waits for the answer any more.
+                    let _ = tx.send(answer);
+                    Ok(())
+                }),
+            }
             .timeout((!timeout.is_zero()).then_some(timeout));
         let handle = self
             .pool

@@ -100,6 +100,10 @@ pub enum Error {
     #[error("max-select-series limit exceeded: ({selected}/{limit})")]
     MaxSelectSeriesExceeded { selected: u64, limit: u64 },
 
+    /// A query needed more memory than `query_memory_limit` allows.
+    #[error("query_memory_limit exceeded: the query holds {held} bytes and needs {wanted} more, past the limit of {limit} bytes")]
+    QueryMemoryLimitExceeded { limit: u64, held: u64, wanted: u64 },
+
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]
     Poisoned(String),

@@ -216,6 +216,13 @@ struct EngineArgs {
     /// Most series one SELECT may select (0: unlimited), as InfluxDB 1.x's max-select-series.
     #[arg(long, env = "STRATA_MAX_SELECT_SERIES", default_value_t = 0)]
     max_select_series: u64,
+    /// Most bytes one query may hold (decoded columns, accumulator buffers, result rows);
+    /// past it the query fails naming query_memory_limit (0: unlimited).
+    #[arg(long, env = "STRATA_QUERY_MEMORY_LIMIT", default_value_t = 256 << 20)]
+    query_memory_limit: u64,
+    /// Tasks one SELECT is split into on the query pool's workers [default: number of cores].
+    #[arg(long, env = "STRATA_QUERY_PARALLELISM")]
+    query_parallelism: Option<usize>,
     /// Seconds between retention checks (dropping tables past each database's retention).
     #[arg(
         long,
@@ -263,9 +270,13 @@ impl EngineArgs {
             .query_queue_depth(self.query_queue_depth)
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)
+            .query_memory_limit(self.query_memory_limit)
             .testing_query_delay(Duration::from_millis(delay_ms));
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);
+        }
+        if let Some(n) = self.query_parallelism {
+            cfg = cfg.query_parallelism(n);
         }
         self.layers.apply(cfg)
     }

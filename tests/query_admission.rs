@@ -3,7 +3,7 @@
 //! waits in the queue and the third gets 503; `SHOW QUERIES` lists them (running / queued) in
 //! InfluxDB 1.x's shape; `KILL QUERY` stops the running one (its client gets 1.x's "query
 //! interrupted"), its permit comes back and the queued query runs and succeeds. With
-//! `--max-concurrent-queries 2` two queries run at once.
+//! `--max-concurrent-queries 2` (and `--query-parallelism 1`) two queries run at once.
 //!
 //! Queries are held deterministically by the testing aid `STRATA_TEST_QUERY_DELAY_MS`: every
 //! query with a SELECT waits that long (10 minutes here, so only a kill, a disconnect or a
@@ -128,7 +128,16 @@ fn max_concurrent_queries_two_runs_two_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let d = start(
         dir.path(),
-        &["--max-concurrent-queries", "2", "--query-queue-depth", "4"],
+        // One task per query: with `query_parallelism` above 1 a single SELECT would take
+        // both workers (tests/query_parallelism.rs shows that).
+        &[
+            "--max-concurrent-queries",
+            "2",
+            "--query-queue-depth",
+            "4",
+            "--query-parallelism",
+            "1",
+        ],
         &[],
     );
     let sock = d.socket.clone();

@@ -10,14 +10,16 @@ use std::sync::Arc;
 
 use crate::engine::Database;
 use crate::error::{Error, Result};
-use crate::memtable::{merge_columns, Memtable};
+use crate::memtable::Memtable;
 use crate::query::compile::unsupported;
-use crate::query::limits::SelectLimits;
+use crate::query::limits::{Charge, QueryMemory, SelectLimits};
 use crate::query::plan::{
     AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PExpr, SelectPlan, TagPred,
 };
 use crate::query::result::{SeriesResult, Value};
+use crate::query::scan::{ScanStats, Segment};
 use crate::series::{SeriesIndex, SeriesInfo};
+use crate::sstable::{BlockMeta, NumericAgg};
 use crate::types::{Column, FieldType, FieldValue, SeriesId};
 use crate::version::{TableRef, Version};
 use strata_actors::CancelToken;
@@ -36,6 +38,13 @@ pub struct Snapshot {
     memtables: Vec<Arc<Memtable>>,
     /// max_select_points / max_select_series of the statement reading this snapshot.
     pub limits: SelectLimits,
+    /// The memory budget of the query reading this snapshot.
+    pub mem: QueryMemory,
+    /// What the reads did (EXPLAIN ANALYZE).
+    pub stats: Arc<ScanStats>,
+    /// Answer whole blocks from their pre-aggregates when allowed (tests turn it off to
+    /// compare).
+    pub preaggregates: bool,
     /// Oldest timestamp visible: the retention cutoff (`i64::MIN`: none).
     min_time: i64,
 }
@@ -47,6 +56,9 @@ impl Snapshot {
             memtables: version.memtables_oldest_first(),
             version,
             limits: SelectLimits::unlimited(),
+            mem: QueryMemory::default(),
+            stats: Arc::default(),
+            preaggregates: true,
             min_time: i64::MIN,
         }
     }
@@ -57,32 +69,27 @@ impl Snapshot {
         self
     }
 
-    /// The merged run of (series, field) within `[min, max]`.
+    pub(crate) fn min_time(&self) -> i64 {
+        self.min_time
+    }
+
+    /// Every table of the snapshot, oldest first.
+    pub(crate) fn all_tables(&self) -> &[TableRef] {
+        &self.tables
+    }
+
+    /// Every memtable of the snapshot, oldest first.
+    pub(crate) fn all_memtables(&self) -> &[Arc<Memtable>] {
+        &self.memtables
+    }
+
+    pub(crate) fn memory(&self) -> &QueryMemory {
+        &self.mem
+    }
+
+    /// The merged run of (series, field) within `[min, max]`, from every source.
     pub fn read(&self, id: SeriesId, field: &str, min: i64, max: i64) -> Result<Option<Column>> {
-        let min = min.max(self.min_time);
-        if min > max {
-            return Ok(None);
-        }
-        let mut srcs = Vec::new();
-        for t in &self.tables {
-            let s = t.table.stats();
-            if s.max_ts < min || s.min_ts > max || !t.table.may_contain(id) {
-                continue;
-            }
-            if let Some(c) = t.table.read_range(id, field, min, max)? {
-                srcs.push(c);
-            }
-        }
-        for m in &self.memtables {
-            if let Some(c) = m.read(id, field, min, max) {
-                srcs.push(c);
-            }
-        }
-        let merged = merge_columns(srcs);
-        // LIMITS CALL SITE 1 (max_select_points): every point read goes through here.
-        self.limits
-            .add_points(merged.as_ref().map_or(0, Column::len))?;
-        Ok(merged)
+        Ok(self.read_in(&self.tables, id, field, min, max)?.0)
     }
 }
 
@@ -240,11 +247,64 @@ fn agg_accepts(func: AggFn, t: FieldType) -> bool {
     }
 }
 
+/// What one measurement's selection works over: the union schema of the statement's
+/// measurements, and the part of the statement this task computes.
+struct Scope<'a> {
+    union: &'a Schema,
+    part: Option<Part>,
+}
+
 /// Fields and tag keys of the selected measurements.
 #[derive(Default)]
 struct Schema {
     fields: BTreeMap<String, FieldType>,
     tags: Vec<String>,
+}
+
+/// What EXPLAIN collects while a SELECT is planned (and, for EXPLAIN ANALYZE, run).
+#[derive(Debug, Default)]
+pub struct Explain {
+    /// Collect plan lines.
+    pub on: bool,
+    /// Plan only: read nothing, answer nothing (EXPLAIN without ANALYZE).
+    pub plan_only: bool,
+    /// The plan, one line per entry.
+    pub lines: Vec<String>,
+    /// Series selected over all measurements.
+    pub series: u64,
+}
+
+/// The key of one output series: its GROUP BY tags.
+pub type GroupKey = Vec<(String, String)>;
+
+/// The output series of one measurement, by group key, before SOFFSET/SLIMIT.
+pub type MeasurementPart = (String, Vec<(GroupKey, SeriesResult)>);
+
+/// Which of a statement's (measurement, group) units one task computes: those whose key hashes
+/// to `index` modulo `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct Part {
+    pub index: usize,
+    pub of: usize,
+}
+
+impl Part {
+    fn owns(&self, measurement: &str, key: &GroupKey) -> bool {
+        // FNV-1a: stable across tasks and runs.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |s: &str| {
+            for b in s.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(measurement);
+        for (k, v) in key {
+            eat(k);
+            eat(v);
+        }
+        (h % self.of.max(1) as u64) as usize == self.index
+    }
 }
 
 /// Run a SELECT plan.
@@ -253,10 +313,89 @@ pub fn execute_select(
     plan: &SelectPlan,
     token: &CancelToken,
     limits: &SelectLimits,
+    mem: &QueryMemory,
 ) -> Result<Vec<SeriesResult>> {
-    let mut snap =
-        Snapshot::new(db.versions().current()).with_cutoff(db.retention_cutoff(plan.now));
+    let snap = snapshot(db, plan, limits, mem);
+    execute_on(db, &snap, plan, token, &mut Explain::default())
+}
+
+/// The snapshot a SELECT reads: the database's current version under its retention cutoff.
+pub fn snapshot(
+    db: &Database,
+    plan: &SelectPlan,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Snapshot {
+    snapshot_of(db, db.versions().current(), plan, limits, mem)
+}
+
+/// [`snapshot`] of a given version (the tasks of one query share theirs).
+pub fn snapshot_of(
+    db: &Database,
+    version: Arc<Version>,
+    plan: &SelectPlan,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Snapshot {
+    let mut snap = Snapshot::new(version).with_cutoff(db.retention_cutoff(plan.now));
     snap.limits = limits.clone();
+    snap.mem = mem.clone();
+    snap
+}
+
+/// Run (or, with `ex.plan_only`, only plan) a SELECT on `snap`.
+pub fn execute_on(
+    db: &Database,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    ex: &mut Explain,
+) -> Result<Vec<SeriesResult>> {
+    let parts = execute_part(db, snap, plan, token, ex, None)?;
+    Ok(merge_parts(plan, vec![parts]))
+}
+
+/// Merge what the tasks of one statement computed ([`execute_part`]): measurements in the
+/// statement's order, each measurement's series by group key, then ORDER BY time DESC,
+/// SOFFSET and SLIMIT.
+pub fn merge_parts(plan: &SelectPlan, parts: Vec<Vec<MeasurementPart>>) -> Vec<SeriesResult> {
+    let mut by_name: BTreeMap<String, Vec<(GroupKey, SeriesResult)>> = BTreeMap::new();
+    for part in parts {
+        for (name, groups) in part {
+            by_name.entry(name).or_default().extend(groups);
+        }
+    }
+    let mut measurements: Vec<(String, Vec<(GroupKey, SeriesResult)>)> =
+        by_name.into_iter().collect();
+    if plan.desc {
+        // ORDER BY time DESC also reverses the order of the series (1.x).
+        measurements.reverse();
+    }
+    let mut out = Vec::new();
+    for (_, mut groups) in measurements {
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        if plan.desc {
+            groups.reverse();
+        }
+        let it = groups.into_iter().map(|(_, r)| r).skip(plan.soffset);
+        if plan.slimit > 0 {
+            out.extend(it.take(plan.slimit));
+        } else {
+            out.extend(it);
+        }
+    }
+    out
+}
+
+/// Compute the output series of a SELECT, or of the (measurement, group) units `part` owns.
+pub fn execute_part(
+    db: &Database,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    ex: &mut Explain,
+    part: Option<Part>,
+) -> Result<Vec<MeasurementPart>> {
     let index = db.index();
     let mut names: Vec<String> = plan.measurements.clone();
     if !plan.measurement_regexes.is_empty() {
@@ -278,17 +417,33 @@ pub fn execute_select(
     }
     union.tags.sort();
     union.tags.dedup();
-    if plan.desc {
-        // ORDER BY time DESC also reverses the order of the series (1.x).
-        names.reverse();
-    }
     let mut out = Vec::new();
+    let mut rows = snap.mem.charge(0)?;
+    let mut bytes = 0;
     for name in names {
-        out.extend(select_measurement(
-            index, &snap, plan, &name, &union, token,
-        )?);
+        let scope = Scope {
+            union: &union,
+            part,
+        };
+        let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;
+        // Result rows are held until the answer is sent.
+        bytes += groups.iter().map(|(_, r)| result_bytes(r)).sum::<u64>();
+        Charge::set(&mut rows, bytes)?;
+        out.push((name, groups));
     }
     Ok(out)
+}
+
+/// Bytes the rows of a result hold (an estimate: 32 bytes per value plus string contents).
+fn result_bytes(r: &SeriesResult) -> u64 {
+    r.values
+        .iter()
+        .flatten()
+        .map(|v| match v {
+            Value::String(s) => 32 + s.len() as u64,
+            _ => 32,
+        })
+        .sum()
 }
 
 /// The series of `measurement` whose tags satisfy `pred`, in series-key order.
@@ -416,18 +571,22 @@ fn select_measurement(
     snap: &Snapshot,
     plan: &SelectPlan,
     measurement: &str,
-    union: &Schema,
+    scope: &Scope,
     token: &CancelToken,
-) -> Result<Vec<SeriesResult>> {
+    ex: &mut Explain,
+) -> Result<Vec<(GroupKey, SeriesResult)>> {
+    let (union, part) = (scope.union, scope.part);
     let Some(mi) = index.measurement(measurement) else {
         return Ok(Vec::new());
     };
     let schema = mi.fields();
     let tag_keys = mi.tag_keys();
     let series = matching_series(index, measurement, &plan.tag_filter);
-    // LIMITS CALL SITE 2 (max_select_series): the series this statement selects.
-    snap.limits.add_series(series.len())?;
     if series.is_empty() {
+        if ex.on {
+            ex.lines.push(format!("MEASUREMENT: {measurement}"));
+            ex.lines.push("  SERIES: 0".to_string());
+        }
         return Ok(Vec::new());
     }
     let group_keys: Vec<String> = match &plan.group_tags {
@@ -445,6 +604,22 @@ fn select_measurement(
         }
         GroupTags::All => tag_keys.clone(),
     };
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
+    for s in series {
+        let key: Vec<(String, String)> = group_keys
+            .iter()
+            .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
+            .collect();
+        if part.is_none_or(|p| p.owns(measurement, &key)) {
+            groups.entry(key).or_default().push(s);
+        }
+    }
+    // LIMITS CALL SITE 2 (max_select_series): the series this statement (this part of it)
+    // selects.
+    let selected = groups.values().map(Vec::len).sum::<usize>();
+    snap.limits.add_series(selected)?;
+    ex.series += selected as u64;
+
     let l = layout(plan, &union.fields, &union.tags, &group_keys)?;
     if l.exprs.is_empty() {
         return Ok(Vec::new());
@@ -467,17 +642,18 @@ fn select_measurement(
     let mut columns = vec!["time".to_string()];
     columns.extend(dedup_names(&l.names));
 
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
-    for s in series {
-        let key: Vec<(String, String)> = group_keys
-            .iter()
-            .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
-            .collect();
-        groups.entry(key).or_default().push(s);
+    let ids: Vec<SeriesId> = series_ids(&groups);
+    let (read_min, read_max) = read_window(plan, &l);
+    let pruned = snap.prune(&ids, &fields, read_min, read_max);
+    if ex.on {
+        explain_lines(ex, measurement, &ids, &fields, &pruned, snap);
+        if ex.plan_only {
+            return Ok(Vec::new());
+        }
     }
-
     let ctx = GroupCtx {
         snap,
+        tables: &pruned.tables,
         plan,
         l: &l,
         srcs: &srcs,
@@ -497,22 +673,81 @@ fn select_measurement(
         if values.is_empty() {
             continue;
         }
-        out.push(SeriesResult {
+        let result = SeriesResult {
             name: measurement.to_string(),
-            tags: (!matches!(plan.group_tags, GroupTags::None)).then(|| gkey.into_iter().collect()),
+            tags: (!matches!(plan.group_tags, GroupTags::None))
+                .then(|| gkey.iter().cloned().collect()),
             columns: columns.clone(),
             values,
-        });
+        };
+        out.push((gkey, result));
     }
-    if plan.desc {
-        out.reverse();
+    Ok(out)
+}
+
+fn series_ids(groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>) -> Vec<SeriesId> {
+    let mut ids: Vec<SeriesId> = groups.values().flatten().map(|s| s.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The time range a statement reads: GROUP BY time with transformations looks back before the
+/// first bucket.
+fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
+    let (interval, offset) = plan.group_time.unwrap_or((0, 0));
+    if l.aggs.is_empty() || interval <= 0 || !plan.has_tmin {
+        return (plan.tmin, plan.tmax);
     }
-    let out: Vec<SeriesResult> = out.into_iter().skip(plan.soffset).collect();
-    Ok(if plan.slimit > 0 {
-        out.into_iter().take(plan.slimit).collect()
-    } else {
-        out
-    })
+    let lookback: i64 = l
+        .trs
+        .iter()
+        .map(|t| match t.func {
+            AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
+            AggFn::CumulativeSum => 0,
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(0);
+    let bucket = (plan.tmin - offset).div_euclid(interval) * interval + offset;
+    (
+        bucket.saturating_sub(lookback.saturating_mul(interval)),
+        plan.tmax,
+    )
+}
+
+fn explain_lines(
+    ex: &mut Explain,
+    measurement: &str,
+    ids: &[SeriesId],
+    fields: &[String],
+    p: &crate::query::scan::Pruned,
+    snap: &Snapshot,
+) {
+    ex.lines.push(format!("MEASUREMENT: {measurement}"));
+    ex.lines.push(format!("  SERIES: {}", ids.len()));
+    ex.lines.push(format!("  FIELDS: {}", fields.join(", ")));
+    let (chosen, total) = p
+        .layers
+        .iter()
+        .fold((0, 0), |(c, t), (_, lc, lt)| (c + lc, t + lt));
+    ex.lines.push(format!(
+        "  FILES: {chosen} chosen, {} pruned, of {total}",
+        total - chosen
+    ));
+    for (layer, c, t) in &p.layers {
+        ex.lines.push(format!(
+            "    LAYER C{layer}: {c} chosen, {} pruned, of {t}",
+            t - c
+        ));
+    }
+    ex.lines.push(format!("  BLOCKS: {}", p.blocks));
+    ex.lines
+        .push(format!("  ESTIMATED POINTS: {}", p.estimated_points));
+    ex.lines.push(format!(
+        "  MEMTABLES: {} read, of {}",
+        p.memtables,
+        snap.all_memtables().len()
+    ));
 }
 
 fn eval_field_pred(
@@ -568,6 +803,8 @@ type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
 
 struct GroupCtx<'a> {
     snap: &'a Snapshot,
+    /// The tables left after pruning, oldest first.
+    tables: &'a [TableRef],
     plan: &'a SelectPlan,
     l: &'a Layout,
     srcs: &'a [VarSrc],
@@ -578,14 +815,32 @@ struct GroupCtx<'a> {
 
 impl GroupCtx<'_> {
     /// One series' rows within `[min, max]` joined on time, filtered by the field condition.
-    fn rows(&self, s: &SeriesInfo, min: i64, max: i64) -> Result<Rows> {
+    ///
+    /// The returned [`Charge`] holds the query memory the rows take; drop it with them.
+    fn rows(&self, s: &SeriesInfo, min: i64, max: i64) -> Result<(Rows, Charge)> {
         check(self.token)?;
         let n = self.fields.len();
+        let mut held = self.snap.mem.charge(0)?;
+        let row_bytes = 48 + 40 * n as u64;
         let mut rows: BTreeMap<i64, Vec<Option<FieldValue>>> = BTreeMap::new();
         for (i, f) in self.fields.iter().enumerate() {
-            if let Some(col) = self.snap.read(s.id, f, min, max)? {
+            let (col, _col_charge) = self.snap.read_in(self.tables, s.id, f, min, max)?;
+            if let Some(col) = col {
                 for (j, t) in col.timestamps.iter().enumerate() {
-                    rows.entry(*t).or_insert_with(|| vec![None; n])[i] = Some(col.values.get(j));
+                    let v = col.values.get(j);
+                    let extra = match &v {
+                        FieldValue::String(x) => x.len() as u64,
+                        _ => 0,
+                    };
+                    let row = match rows.entry(*t) {
+                        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::btree_map::Entry::Vacant(e) => {
+                            held.add(row_bytes)?;
+                            e.insert(vec![None; n])
+                        }
+                    };
+                    held.add(extra)?;
+                    row[i] = Some(v);
                 }
             }
         }
@@ -593,7 +848,7 @@ impl GroupCtx<'_> {
         if let Some(fp) = &self.plan.field_filter {
             out.retain(|(_, vals)| eval_field_pred(fp, self.fields, vals, s));
         }
-        Ok(out)
+        Ok((out, held))
     }
 
     fn var_value(&self, v: usize, vals: &[Option<FieldValue>], s: &SeriesInfo) -> Value {
@@ -613,8 +868,11 @@ impl GroupCtx<'_> {
     fn raw(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let plan = self.plan;
         let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
+        let mut out_held = self.snap.mem.charge(0)?;
+        let out_row_bytes = 32 * (self.l.exprs.len() as u64 + 1) + 24;
         for s in members {
-            for (ts, vals) in self.rows(s, plan.tmin, plan.tmax)? {
+            let (series_rows, _held) = self.rows(s, plan.tmin, plan.tmax)?;
+            for (ts, vals) in series_rows {
                 let vars: Vec<Value> = (0..self.l.vars.len())
                     .map(|v| self.var_value(v, &vals, s))
                     .collect();
@@ -623,6 +881,7 @@ impl GroupCtx<'_> {
                 if !any_field {
                     continue;
                 }
+                out_held.add(out_row_bytes)?;
                 let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
                 row.push(Value::Time(ts));
                 for e in &self.l.exprs {
@@ -648,10 +907,13 @@ impl GroupCtx<'_> {
             return Ok(Vec::new());
         };
         let mut points: Vec<(i64, Value)> = Vec::new();
+        let mut held = self.snap.mem.charge(0)?;
         for s in members {
-            for (ts, vals) in self.rows(s, plan.tmin, plan.tmax)? {
+            let (series_rows, _rows_held) = self.rows(s, plan.tmin, plan.tmax)?;
+            for (ts, vals) in series_rows {
                 let x = self.var_value(v, &vals, s);
                 if x != Value::Null {
+                    held.add(48)?;
                     points.push((ts, x));
                 }
             }
@@ -717,8 +979,82 @@ impl GroupCtx<'_> {
         };
         let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
         let mut data_min = i64::MAX;
-        for s in members {
-            for (ts, vals) in self.rows(s, read_min, plan.tmax)? {
+        // Held accumulator buffers (median, distinct, top, …) until the buckets are answered.
+        let mut held = self.snap.mem.charge(0)?;
+        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector();
+        // Without a field condition or columns taken from the selected point, every call
+        // reads its field alone: (series, field) runs stream in, and whole blocks inside one
+        // bucket may be answered from their pre-aggregates.
+        let per_field = plan.field_filter.is_none()
+            && aux.is_empty()
+            && l.aggs.iter().all(|a| self.is_field_var(a.field));
+        if per_field {
+            let no_aux = || vec![Value::Null; l.vars.len()];
+            // min/max from a block lose the selected point's time: only when it is not shown.
+            let time_free = interval > 0 || !single_selector;
+            let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
+            field_vars.sort_unstable();
+            field_vars.dedup();
+            for s in members {
+                check(self.token)?;
+                for &fv in &field_vars {
+                    let VarSrc::Field(fi) = self.srcs[fv] else {
+                        continue;
+                    };
+                    let calls: Vec<usize> = (0..l.aggs.len())
+                        .filter(|&ai| l.aggs[ai].field == fv)
+                        .collect();
+                    let use_agg = |b: &BlockMeta| {
+                        self.snap.preaggregates
+                            && bucket_of(b.min_ts) == bucket_of(b.max_ts)
+                            && calls
+                                .iter()
+                                .all(|&ai| block_answers(&l.aggs[ai], b, time_free))
+                    };
+                    let (segs, _seg_held) = self.snap.read_segments(
+                        self.tables,
+                        s.id,
+                        &self.fields[fi],
+                        read_min,
+                        plan.tmax,
+                        &use_agg,
+                    )?;
+                    for seg in segs {
+                        match seg {
+                            Segment::Block(b) => {
+                                data_min = data_min.min(b.min_ts);
+                                let accs = buckets
+                                    .entry(bucket_of(b.min_ts))
+                                    .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                for &ai in &calls {
+                                    accs[ai].add_block(&l.aggs[ai], &b);
+                                }
+                            }
+                            Segment::Points(col) => {
+                                for (j, &ts) in col.timestamps.iter().enumerate() {
+                                    data_min = data_min.min(ts);
+                                    let accs = buckets
+                                        .entry(bucket_of(ts))
+                                        .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                    for &ai in &calls {
+                                        let n = accs[ai].add(
+                                            &l.aggs[ai],
+                                            ts,
+                                            col.values.get(j),
+                                            &no_aux,
+                                        );
+                                        held.add(n)?;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for s in members.iter().filter(|_| !per_field) {
+            let (series_rows, _rows_held) = self.rows(s, read_min, plan.tmax)?;
+            for (ts, vals) in series_rows {
                 let b = bucket_of(ts);
                 let xs: Vec<Option<FieldValue>> = l
                     .aggs
@@ -741,7 +1077,7 @@ impl GroupCtx<'_> {
                 };
                 for (ai, (a, x)) in l.aggs.iter().zip(xs).enumerate() {
                     if let Some(fv) = x {
-                        accs[ai].add(a, ts, fv, &auxv);
+                        held.add(accs[ai].add(a, ts, fv, &auxv))?;
                     }
                 }
             }
@@ -769,7 +1105,6 @@ impl GroupCtx<'_> {
             .aggs
             .iter()
             .position(|a| a.func.is_multi_row() && !a.count_distinct);
-        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector();
         let mut rows: Vec<Vec<Value>> = Vec::new();
         let row_of = |time: i64, outs: &[Out], pick_aux: Option<&[Value]>, trv: &[Value]| {
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
@@ -1074,6 +1409,21 @@ struct Acc {
     integral: Option<f64>,
 }
 
+/// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
+/// point's time is not shown (GROUP BY time, or beside other calls), so min/max may too.
+fn block_answers(a: &AggSpec, b: &BlockMeta, time_free: bool) -> bool {
+    let numeric = !matches!(b.agg.numeric, NumericAgg::None);
+    if a.count_distinct {
+        return false;
+    }
+    match a.func {
+        AggFn::Count | AggFn::First | AggFn::Last => true,
+        AggFn::Sum | AggFn::Mean | AggFn::Spread => numeric,
+        AggFn::Min | AggFn::Max => numeric && time_free,
+        _ => false,
+    }
+}
+
 fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
     match (a, b) {
         (FieldValue::Integer(x), FieldValue::Integer(y)) => x.cmp(y),
@@ -1098,7 +1448,89 @@ fn num(v: &FieldValue) -> f64 {
 }
 
 impl Acc {
-    fn add(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) {
+    /// Add one point; returns the bytes it made the accumulator hold (buffers of points).
+    fn add(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) -> u64 {
+        let before = self.held.len();
+        let point_bytes = 48 + v.mem_size() as u64;
+        self.add_point(a, ts, v, aux);
+        let grew = self.held.len().saturating_sub(before) as u64;
+        grew * (point_bytes + self.held.last().map_or(0, |h| 32 * h.2.len() as u64))
+    }
+
+    /// Add a whole block from its pre-aggregates ([`block_answers`] said it can).
+    fn add_block(&mut self, a: &AggSpec, b: &BlockMeta) {
+        self.count += u64::from(b.count);
+        self.is_int = b.field_type == FieldType::Integer;
+        let (min, max) = match &b.agg.numeric {
+            NumericAgg::Float { min, max, .. } => {
+                (FieldValue::Float(*min), FieldValue::Float(*max))
+            }
+            NumericAgg::Integer { min, max, .. } => {
+                (FieldValue::Integer(*min), FieldValue::Integer(*max))
+            }
+            NumericAgg::Unsigned { min, max, .. } => {
+                (FieldValue::Unsigned(*min), FieldValue::Unsigned(*max))
+            }
+            NumericAgg::None => (b.agg.first.clone(), b.agg.last.clone()),
+        };
+        let none = &|| Vec::new();
+        match a.func {
+            AggFn::Sum | AggFn::Mean => match &b.agg.numeric {
+                NumericAgg::Integer { sum, exact_sum, .. } => {
+                    // Truncation is the wrapping sum of the values, as adding them one by one.
+                    self.sum_i = self.sum_i.wrapping_add(*exact_sum as i64);
+                    self.sum_f += sum;
+                }
+                NumericAgg::Float { sum, .. } | NumericAgg::Unsigned { sum, .. } => {
+                    self.sum_f += sum
+                }
+                NumericAgg::None => {}
+            },
+            AggFn::Spread => {
+                self.spread(min);
+                self.spread(max);
+            }
+            // The selected point's time is not shown (see `block_answers`): any time of the
+            // block keeps the tie rule (equal values: the earlier point) across blocks.
+            AggFn::Min => self.pick(a, b.min_ts, min, none),
+            AggFn::Max => self.pick(a, b.min_ts, max, none),
+            AggFn::First => self.pick(a, b.min_ts, b.agg.first.clone(), none),
+            AggFn::Last => self.pick(a, b.max_ts, b.agg.last.clone(), none),
+            _ => {}
+        }
+    }
+
+    fn spread(&mut self, v: FieldValue) {
+        if self.min.as_ref().is_none_or(|m| cmp_values(&v, m).is_lt()) {
+            self.min = Some(v.clone());
+        }
+        if self.max.as_ref().is_none_or(|m| cmp_values(&v, m).is_gt()) {
+            self.max = Some(v);
+        }
+    }
+
+    fn pick(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) {
+        let replace = match &self.pick {
+            None => true,
+            Some((pt, pv, _)) => match a.func {
+                AggFn::First => ts < *pt,
+                AggFn::Last => ts > *pt,
+                AggFn::Min => {
+                    let o = cmp_values(&v, pv);
+                    o.is_lt() || (o.is_eq() && ts < *pt)
+                }
+                _ => {
+                    let o = cmp_values(&v, pv);
+                    o.is_gt() || (o.is_eq() && ts < *pt)
+                }
+            },
+        };
+        if replace {
+            self.pick = Some((ts, v, aux()));
+        }
+    }
+
+    fn add_point(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) {
         self.count += 1;
         self.is_int = matches!(v, FieldValue::Integer(_));
         match a.func {
@@ -1115,34 +1547,8 @@ impl Acc {
                 self.mean += d / self.count as f64;
                 self.m2 += d * (x - self.mean);
             }
-            AggFn::Spread => {
-                if self.min.as_ref().is_none_or(|m| cmp_values(&v, m).is_lt()) {
-                    self.min = Some(v.clone());
-                }
-                if self.max.as_ref().is_none_or(|m| cmp_values(&v, m).is_gt()) {
-                    self.max = Some(v);
-                }
-            }
-            AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => {
-                let replace = match &self.pick {
-                    None => true,
-                    Some((pt, pv, _)) => match a.func {
-                        AggFn::First => ts < *pt,
-                        AggFn::Last => ts > *pt,
-                        AggFn::Min => {
-                            let o = cmp_values(&v, pv);
-                            o.is_lt() || (o.is_eq() && ts < *pt)
-                        }
-                        _ => {
-                            let o = cmp_values(&v, pv);
-                            o.is_gt() || (o.is_eq() && ts < *pt)
-                        }
-                    },
-                };
-                if replace {
-                    self.pick = Some((ts, v, aux()));
-                }
-            }
+            AggFn::Spread => self.spread(v),
+            AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => self.pick(a, ts, v, aux),
             AggFn::Top | AggFn::Bottom => {
                 self.held.push((ts, v, aux()));
                 if a.tags.is_empty() && self.held.len() >= 2 * a.n.max(16) {

@@ -89,6 +89,121 @@ fn add(counter: &AtomicU64, n: usize) -> u64 {
     prev.saturating_add(n)
 }
 
+/// The memory budget of one query (`Config::query_memory_limit`): the bytes it really holds —
+/// decoded columns it keeps, accumulator buffers (median, distinct, …), result rows — are
+/// charged before they are allocated, and a charge past the limit fails with
+/// [`Error::QueryMemoryLimitExceeded`]. Clones share the count; a [`Charge`] gives its bytes back
+/// when dropped. A limit of 0 means unlimited.
+#[derive(Clone, Debug, Default)]
+pub struct QueryMemory {
+    limit: u64,
+    used: Arc<MemUsed>,
+}
+
+#[derive(Debug, Default)]
+struct MemUsed {
+    now: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl QueryMemory {
+    pub fn new(limit: u64) -> QueryMemory {
+        QueryMemory {
+            limit,
+            used: Arc::default(),
+        }
+    }
+
+    /// Charge `n` bytes, returned when the [`Charge`] is dropped.
+    pub fn charge(&self, n: u64) -> Result<Charge> {
+        self.take(n)?;
+        Ok(Charge {
+            mem: self.clone(),
+            bytes: n,
+        })
+    }
+
+    fn take(&self, n: u64) -> Result<()> {
+        let prev = self
+            .used
+            .now
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                let t = c.saturating_add(n);
+                (self.limit == 0 || t <= self.limit).then_some(t)
+            })
+            .map_err(|held| Error::QueryMemoryLimitExceeded {
+                limit: self.limit,
+                held,
+                wanted: n,
+            })?;
+        self.used
+            .peak
+            .fetch_max(prev.saturating_add(n), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn give(&self, n: u64) {
+        let _ = self
+            .used
+            .now
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
+                Some(c.saturating_sub(n))
+            });
+    }
+
+    /// Bytes held now.
+    pub fn used(&self) -> u64 {
+        self.used.now.load(Ordering::Relaxed)
+    }
+
+    /// Most bytes held at once.
+    pub fn peak(&self) -> u64 {
+        self.used.peak.load(Ordering::Relaxed)
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+/// Bytes charged to a [`QueryMemory`], given back on drop.
+#[derive(Debug)]
+#[must_use = "a charge is given back when dropped"]
+pub struct Charge {
+    mem: QueryMemory,
+    bytes: u64,
+}
+
+impl Charge {
+    /// Charge `n` more bytes to this charge.
+    pub fn add(&mut self, n: u64) -> Result<()> {
+        self.mem.take(n)?;
+        self.bytes = self.bytes.saturating_add(n);
+        Ok(())
+    }
+
+    /// Make this charge exactly `n` bytes (giving back or taking the difference).
+    pub fn set(&mut self, n: u64) -> Result<()> {
+        if n > self.bytes {
+            self.add(n - self.bytes)
+        } else {
+            self.mem.give(self.bytes - n);
+            self.bytes = n;
+            Ok(())
+        }
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.mem.give(self.bytes);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +253,46 @@ mod tests {
         assert!(a.add_points(3).is_ok());
         assert!(b.add_points(3).is_err());
         assert_eq!(a.points(), 6);
+    }
+
+    #[test]
+    fn memory_charges_fail_past_the_limit_and_come_back_on_drop() {
+        let m = QueryMemory::new(100);
+        let a = m.charge(60).unwrap();
+        let mut b = m.charge(40).unwrap(); // exactly the limit
+        assert_eq!(m.used(), 100);
+        let e = m.charge(1).unwrap_err();
+        assert!(e.to_string().contains("query_memory_limit"), "{e}");
+        assert!(matches!(
+            e,
+            Error::QueryMemoryLimitExceeded {
+                limit: 100,
+                held: 100,
+                wanted: 1
+            }
+        ));
+        // A failed charge takes nothing.
+        assert_eq!(m.used(), 100);
+        drop(a);
+        assert_eq!(m.used(), 40);
+        b.set(10).unwrap();
+        assert_eq!(m.used(), 10);
+        b.add(90).unwrap();
+        assert!(b.add(1).is_err());
+        assert_eq!(b.bytes(), 100);
+        drop(b);
+        assert_eq!(m.used(), 0);
+        assert_eq!(m.peak(), 100);
+    }
+
+    #[test]
+    fn memory_zero_means_unlimited_and_clones_share() {
+        let m = QueryMemory::new(0);
+        let _big = m.charge(u64::MAX / 2).unwrap();
+        let n = QueryMemory::new(10);
+        let c = n.clone().charge(8).unwrap();
+        assert!(n.charge(3).is_err());
+        drop(c);
+        assert!(n.charge(3).is_ok());
     }
 }

@@ -9,6 +9,7 @@ pub mod limits;
 pub mod plan;
 pub mod registry;
 pub mod result;
+pub mod scan;
 
 use std::collections::BTreeMap;
 
@@ -60,6 +61,136 @@ pub fn run(
         results.push(r);
     }
     Ok(QueryResponse { results })
+}
+
+/// One SELECT split into tasks on the query pool (`query_parallelism`): task `k` of `n`
+/// computes the (measurement, group) units that [`exec::Part`] `k` of `n` owns, all tasks read
+/// the same Version snapshot and `now()`, share the statement's limits and memory budget, and
+/// the last task to finish merges the parts into the answer.
+pub struct SplitSelect {
+    statement: Box<influxql::ast::SelectStatement>,
+    opts: QueryOptions,
+    of: usize,
+    limits: limits::SelectLimits,
+    mem: limits::QueryMemory,
+    now: std::sync::OnceLock<i64>,
+    version: std::sync::OnceLock<std::sync::Arc<crate::version::Version>>,
+    parts: std::sync::Mutex<SplitParts>,
+}
+
+type PartResult = Result<(plan::SelectPlan, Vec<exec::MeasurementPart>)>;
+
+#[derive(Default)]
+struct SplitParts {
+    done: Vec<Option<PartResult>>,
+    left: usize,
+}
+
+impl SplitSelect {
+    /// `Some` when `statements` is one SELECT and `of` > 1: what runs as `of` pool tasks.
+    pub fn new(
+        db: &Db,
+        statements: &[Statement],
+        opts: &QueryOptions,
+        of: usize,
+    ) -> Option<std::sync::Arc<SplitSelect>> {
+        let [Statement::Select(s)] = statements else {
+            return None;
+        };
+        if of < 2 {
+            return None;
+        }
+        let cfg = db.config();
+        Some(std::sync::Arc::new(SplitSelect {
+            statement: s.clone(),
+            opts: opts.clone(),
+            of,
+            limits: limits::SelectLimits::new(
+                cfg.get_max_select_points(),
+                cfg.get_max_select_series(),
+            ),
+            mem: limits::QueryMemory::new(cfg.get_query_memory_limit()),
+            now: std::sync::OnceLock::new(),
+            version: std::sync::OnceLock::new(),
+            parts: std::sync::Mutex::new(SplitParts {
+                done: (0..of).map(|_| None).collect(),
+                left: of,
+            }),
+        }))
+    }
+
+    /// How many tasks the statement is split into.
+    pub fn tasks(&self) -> usize {
+        self.of
+    }
+
+    /// Run part `index`; the last part to finish returns the merged answer. A stopped query
+    /// (kill, deadline, client gone) is `Err` with the reason, which stops the other tasks.
+    pub fn run_part(
+        &self,
+        db: &Db,
+        index: usize,
+        token: &CancelToken,
+    ) -> Result<Option<QueryResponse>, String> {
+        token.check()?;
+        let now = *self.now.get_or_init(now_ns);
+        let r = self.compute(db, index, now, token);
+        if let Err(Error::QueryStopped(reason)) = r {
+            return Err(reason);
+        }
+        let mut parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = parts.done.get_mut(index) {
+            *slot = Some(r);
+        }
+        parts.left = parts.left.saturating_sub(1);
+        if parts.left > 0 {
+            return Ok(None);
+        }
+        let mut plan = None;
+        let mut all = Vec::with_capacity(self.of);
+        let mut error = None;
+        for r in parts.done.drain(..).flatten() {
+            match r {
+                Ok((p, groups)) => {
+                    plan.get_or_insert(p);
+                    all.push(groups);
+                }
+                Err(e) => {
+                    error.get_or_insert(e);
+                }
+            }
+        }
+        let result = match (error, plan) {
+            (Some(e), _) => StatementResult::error(0, e.to_string()),
+            (None, Some(p)) => StatementResult {
+                statement_id: 0,
+                series: exec::merge_parts(&p, all),
+                error: None,
+            },
+            (None, None) => StatementResult::error(0, "no part of the query ran".to_string()),
+        };
+        Ok(Some(QueryResponse {
+            results: vec![result],
+        }))
+    }
+
+    fn compute(&self, db: &Db, index: usize, now: i64, token: &CancelToken) -> PartResult {
+        let name = database_for(&self.opts, source_database(&self.statement.sources))?;
+        let d = db.database(name)?;
+        let plan = compile::compile_select(&d, &self.statement, now)?;
+        let version = self.version.get_or_init(|| d.versions().current()).clone();
+        let snap = exec::snapshot_of(&d, version, &plan, &self.limits, &self.mem);
+        let part = exec::Part { index, of: self.of };
+        let groups = exec::execute_part(
+            &d,
+            &snap,
+            &plan,
+            token,
+            &mut exec::Explain::default(),
+            Some(part),
+        )?;
+        Ok((plan, groups))
+    }
 }
 
 fn database_for<'a>(opts: &'a QueryOptions, named: Option<&'a str>) -> Result<&'a str> {
@@ -177,6 +308,63 @@ fn delete_where(
     Ok(())
 }
 
+/// EXPLAIN [ANALYZE]: the plan as 1.x answers it, one series with the column `QUERY PLAN` and
+/// one row per line; ANALYZE runs the statement and adds what it really did.
+fn explain(
+    d: &Database,
+    plan: &plan::SelectPlan,
+    analyze: bool,
+    token: &CancelToken,
+    limits: &limits::SelectLimits,
+    mem: &limits::QueryMemory,
+) -> Result<Vec<SeriesResult>> {
+    use scan::ScanStats;
+    let snap = exec::snapshot(d, plan, limits, mem);
+    let mut ex = exec::Explain {
+        on: true,
+        plan_only: !analyze,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let out = exec::execute_on(d, &snap, plan, token, &mut ex)?;
+    let elapsed = started.elapsed();
+    let mut lines = vec![format!("SELECT over {} series", ex.series)];
+    lines.append(&mut ex.lines);
+    if analyze {
+        let s = &snap.stats;
+        lines.push("EXECUTION:".to_string());
+        lines.push(format!(
+            "  BLOCKS FROM PRE-AGGREGATES: {}",
+            ScanStats::get(&s.blocks_from_aggregates)
+        ));
+        lines.push(format!(
+            "  BLOCKS DECODED: {}",
+            ScanStats::get(&s.blocks_decoded)
+        ));
+        lines.push(format!(
+            "  POINTS DECODED: {}",
+            ScanStats::get(&s.points_decoded)
+        ));
+        lines.push(format!(
+            "  MEMTABLE POINTS: {}",
+            ScanStats::get(&s.memtable_points)
+        ));
+        lines.push(format!("  SERIES: {}", ex.series));
+        lines.push(format!(
+            "  RESULT ROWS: {}",
+            out.iter().map(|r| r.values.len()).sum::<usize>()
+        ));
+        lines.push(format!("  PEAK MEMORY BYTES: {}", mem.peak()));
+        lines.push(format!("  EXECUTION TIME: {elapsed:?}"));
+    }
+    Ok(vec![SeriesResult {
+        name: String::new(),
+        tags: None,
+        columns: vec!["QUERY PLAN".to_string()],
+        values: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
+    }])
+}
+
 fn run_statement(
     db: &Db,
     st: &Statement,
@@ -192,7 +380,18 @@ fn run_statement(
             let cfg = db.config();
             let limits =
                 limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
-            exec::execute_select(&d, &plan, token, &limits)
+            let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
+            exec::execute_select(&d, &plan, token, &limits, &mem)
+        }
+        Statement::Explain { analyze, statement } => {
+            let name = database_for(opts, source_database(&statement.sources))?;
+            let d = db.database(name)?;
+            let plan = compile::compile_select(&d, statement, now)?;
+            let cfg = db.config();
+            let limits =
+                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
+            let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
+            explain(&d, &plan, *analyze, token, &limits, &mem)
         }
         Statement::ShowQueries => Ok(vec![db.queries().show()]),
         Statement::KillQuery { id } => {
