@@ -600,13 +600,14 @@ fn unknown_version_and_bad_magic_are_named() {
     let n = good.len();
     // Version is at n-14..n-12, magic at n-12..n-4.
     let mut bad = good.clone();
-    bad[n - 14] = 3;
+    let next = FORMAT_VERSION + 1;
+    bad[n - 14] = next as u8;
     std::fs::write(&path, &bad).expect("write");
     let msg = Table::open(&path)
         .map(|_| ())
         .expect_err("version")
         .to_string();
-    assert!(msg.contains("version 3"), "{msg}");
+    assert!(msg.contains(&format!("version {next}")), "{msg}");
     bad[n - 14] = 0;
     std::fs::write(&path, &bad).expect("write");
     let msg = Table::open(&path)
