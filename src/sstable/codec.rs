@@ -9,17 +9,26 @@
 //! |---|---|---|
 //! | timestamps | 1 | v1: zigzag varints of the deltas |
 //! | timestamps | 2 | frame-of-reference bit packing of deltas or deltas of deltas ([`packed`]) |
+//! | timestamps | 3 | as id 2, patched: outliers listed as exceptions ([`packed`]) |
 //! | float | 1 | raw IEEE-754 bits, 8 bytes each |
 //! | float | 2 | Gorilla XOR bit stream ([`float::encode_gorilla`]) |
 //! | float | 3 | decimal-scaled integers, packed ([`float::encode_decimal`]) |
+//! | float | 4 | as id 3, the integers in the patched packed layout |
 //! | integer | 1 | v1: zigzag varints of the deltas |
 //! | integer | 2 | frame-of-reference bit packing of values, deltas or deltas of deltas |
+//! | integer | 3 | as id 2, patched: outliers listed as exceptions |
 //! | unsigned | 1 | v1: LEB128 varints |
 //! | unsigned | 2 | as integer id 2, on the values with their top bit flipped (order-preserving) |
+//! | unsigned | 3 | as id 2, patched |
 //! | boolean | 1 | v1: one byte each |
 //! | boolean | 2 | bitmap, LSB-first, zero-padded |
 //! | string | 1 | varint length + UTF-8 bytes, each |
 //! | string | 2 | varint raw length + raw DEFLATE of the id-1 encoding |
+//!
+//! The patched ids (timestamps, integers and unsigned 3, float 4) are the [`packed`] layout with
+//! PFOR-style exceptions; writers use them for a block only when they are strictly smaller than
+//! the plain id, so a regular series with a gap or a counter reset no longer pays the outlier's
+//! bit width on every value. They came with format version 3 (see [`super::FORMAT_VERSION`]).
 //!
 //! Decoders never panic: malformed input gives a [`DecodeError`], which the reader turns into
 //! [`crate::Error::Corrupt`] naming the file. The `decode_*_into` variants append to a
@@ -29,6 +38,7 @@ use std::fmt;
 use std::io::{Read, Write};
 
 use crate::types::{FieldType, Values};
+use packed::Variant;
 
 mod bits;
 pub mod float;
@@ -41,20 +51,28 @@ mod tests;
 pub const TS_DELTA_ZIGZAG: u8 = 1;
 /// Timestamps v2: [`packed`] bit packing of deltas (order 1) or deltas of deltas (order 2).
 pub const TS_PACKED: u8 = 2;
+/// Timestamps v3: [`packed`] bit packing with exceptions (the patched layout).
+pub const TS_PACKED_PATCHED: u8 = 3;
 /// Floats: the raw IEEE-754 bits, 8 bytes little-endian each (bit-exact, NaN payloads kept).
 pub const FLOAT_RAW: u8 = 1;
 /// Floats: Gorilla XOR bit stream (bit-exact for every value).
 pub const FLOAT_GORILLA: u8 = 2;
 /// Floats: decimal-scaled integers (only for blocks whose values are all short decimals).
 pub const FLOAT_DECIMAL: u8 = 3;
+/// Floats: decimal-scaled integers in the patched [`packed`] layout.
+pub const FLOAT_DECIMAL_PATCHED: u8 = 4;
 /// Integers v1: zigzag varints of the deltas (the first delta is from 0).
 pub const INT_DELTA_ZIGZAG: u8 = 1;
 /// Integers v2: [`packed`] bit packing.
 pub const INT_PACKED: u8 = 2;
+/// Integers v3: [`packed`] bit packing with exceptions (the patched layout).
+pub const INT_PACKED_PATCHED: u8 = 3;
 /// Unsigned integers v1: plain LEB128 varints.
 pub const UNSIGNED_VARINT: u8 = 1;
 /// Unsigned integers v2: [`packed`] bit packing of `v ^ (1 << 63)` as i64.
 pub const UNSIGNED_PACKED: u8 = 2;
+/// Unsigned integers v3: as [`UNSIGNED_PACKED`] in the patched layout.
+pub const UNSIGNED_PACKED_PATCHED: u8 = 3;
 /// Booleans v1: one byte each, 0 or 1.
 pub const BOOL_BYTE: u8 = 1;
 /// Booleans v2: a bitmap, LSB-first, zero-padded to a byte.
@@ -286,11 +304,13 @@ fn encode_delta_varints(v: &[i64], out: &mut Vec<u8>) {
     }
 }
 
-/// Encode timestamps with [`TS_PACKED`] (any order of values, duplicates included, round-trips).
-/// Returns the codec id.
+/// Encode timestamps with the smaller of [`TS_PACKED`] and [`TS_PACKED_PATCHED`] (any order of
+/// values, duplicates included, round-trips). Returns the codec id.
 pub fn encode_timestamps(ts: &[i64], out: &mut Vec<u8>) -> u8 {
-    packed::encode(ts, &[1, 2], out);
-    TS_PACKED
+    match packed::encode_best(ts, &[1, 2], out) {
+        Variant::Plain => TS_PACKED,
+        Variant::Patched => TS_PACKED_PATCHED,
+    }
 }
 
 /// Encode timestamps with the v1 codec [`TS_DELTA_ZIGZAG`]. Returns the codec id.
@@ -315,23 +335,30 @@ pub fn decode_timestamps_into(
 ) -> Result<(), DecodeError> {
     match codec {
         TS_DELTA_ZIGZAG => appending(out, |o| decode_delta_varints(buf, n, o, "timestamps")),
-        TS_PACKED => packed::decode_into(buf, n, out, "timestamps", |x| x),
+        TS_PACKED => packed::decode_into(buf, n, Variant::Plain, out, "timestamps", |x| x),
+        TS_PACKED_PATCHED => {
+            packed::decode_into(buf, n, Variant::Patched, out, "timestamps", |x| x)
+        }
         c => unknown(c, "timestamp"),
     }
 }
 
-/// Encode floats with the smallest of [`FLOAT_DECIMAL`] (when every value is a short decimal),
-/// [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
+/// Encode floats with the smallest of [`FLOAT_DECIMAL`] or [`FLOAT_DECIMAL_PATCHED`] (when every
+/// value is a short decimal), [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
 pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) -> u8 {
     let mut decimal = Vec::new();
-    let has_decimal = float::encode_decimal(v, &mut decimal).is_some();
+    let decimal_id = encode_floats_decimal(v, &mut decimal);
     let mut gorilla = Vec::new();
     float::encode_gorilla(v, &mut gorilla);
     let raw_len = v.len().saturating_mul(8);
-    if has_decimal && decimal.len() <= gorilla.len() && decimal.len() <= raw_len {
-        out.extend_from_slice(&decimal);
-        FLOAT_DECIMAL
-    } else if gorilla.len() < raw_len {
+    match decimal_id {
+        Some(id) if decimal.len() <= gorilla.len() && decimal.len() <= raw_len => {
+            out.extend_from_slice(&decimal);
+            return id;
+        }
+        _ => {}
+    }
+    if gorilla.len() < raw_len {
         out.extend_from_slice(&gorilla);
         FLOAT_GORILLA
     } else {
@@ -345,10 +372,13 @@ pub fn encode_floats_gorilla(v: &[f64], out: &mut Vec<u8>) -> u8 {
     FLOAT_GORILLA
 }
 
-/// Encode floats with [`FLOAT_DECIMAL`] if every value is a short decimal (nothing is appended
-/// otherwise). Returns the codec id.
+/// Encode floats with the smaller of [`FLOAT_DECIMAL`] and [`FLOAT_DECIMAL_PATCHED`] if every
+/// value is a short decimal (nothing is appended otherwise). Returns the codec id.
 pub fn encode_floats_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<u8> {
-    float::encode_decimal(v, out).map(|()| FLOAT_DECIMAL)
+    float::encode_decimal(v, out).map(|variant| match variant {
+        Variant::Plain => FLOAT_DECIMAL,
+        Variant::Patched => FLOAT_DECIMAL_PATCHED,
+    })
 }
 
 /// Encode floats with [`FLOAT_RAW`]. Returns the codec id.
@@ -391,16 +421,17 @@ pub fn decode_floats_into(
             Ok(())
         }
         FLOAT_GORILLA => float::decode_gorilla_into(buf, n, out),
-        FLOAT_DECIMAL => float::decode_decimal_into(buf, n, out),
+        FLOAT_DECIMAL => float::decode_decimal_into(buf, n, Variant::Plain, out),
+        FLOAT_DECIMAL_PATCHED => float::decode_decimal_into(buf, n, Variant::Patched, out),
         c => unknown(c, "float"),
     }
 }
 
-/// Encode integers with the smaller of [`INT_PACKED`] and [`INT_DELTA_ZIGZAG`] (varints win
-/// only when a few outliers would force a wide bit width on every value). Returns the codec id.
+/// Encode integers with the smallest of [`INT_PACKED`], [`INT_PACKED_PATCHED`] and
+/// [`INT_DELTA_ZIGZAG`]. Returns the codec id.
 pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) -> u8 {
     let start = out.len();
-    packed::encode(v, &[0, 1, 2], out);
+    let variant = packed::encode_best(v, &[0, 1, 2], out);
     let packed_len = out.len() - start;
     let mut varints = Vec::new();
     encode_delta_varints(v, &mut varints);
@@ -409,7 +440,10 @@ pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) -> u8 {
         out.extend_from_slice(&varints);
         INT_DELTA_ZIGZAG
     } else {
-        INT_PACKED
+        match variant {
+            Variant::Plain => INT_PACKED,
+            Variant::Patched => INT_PACKED_PATCHED,
+        }
     }
 }
 
@@ -429,19 +463,22 @@ pub fn decode_integers_into(
 ) -> Result<(), DecodeError> {
     match codec {
         INT_DELTA_ZIGZAG => appending(out, |o| decode_delta_varints(buf, n, o, "integer values")),
-        INT_PACKED => packed::decode_into(buf, n, out, "integer values", |x| x),
+        INT_PACKED => packed::decode_into(buf, n, Variant::Plain, out, "integer values", |x| x),
+        INT_PACKED_PATCHED => {
+            packed::decode_into(buf, n, Variant::Patched, out, "integer values", |x| x)
+        }
         c => unknown(c, "integer"),
     }
 }
 
 const SIGN: u64 = 1 << 63;
 
-/// Encode unsigned integers with the smaller of [`UNSIGNED_PACKED`] and [`UNSIGNED_VARINT`].
-/// Returns the codec id.
+/// Encode unsigned integers with the smallest of [`UNSIGNED_PACKED`], [`UNSIGNED_PACKED_PATCHED`]
+/// and [`UNSIGNED_VARINT`]. Returns the codec id.
 pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) -> u8 {
     let start = out.len();
     let flipped: Vec<i64> = v.iter().map(|&x| (x ^ SIGN) as i64).collect();
-    packed::encode(&flipped, &[0, 1, 2], out);
+    let variant = packed::encode_best(&flipped, &[0, 1, 2], out);
     let packed_len = out.len() - start;
     let mut varints = Vec::new();
     for &x in v {
@@ -452,7 +489,10 @@ pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) -> u8 {
         out.extend_from_slice(&varints);
         UNSIGNED_VARINT
     } else {
-        UNSIGNED_PACKED
+        match variant {
+            Variant::Plain => UNSIGNED_PACKED,
+            Variant::Patched => UNSIGNED_PACKED_PATCHED,
+        }
     }
 }
 
@@ -480,7 +520,14 @@ pub fn decode_unsigned_into(
             input.finish("unsigned values")
         }),
         UNSIGNED_PACKED => {
-            packed::decode_into(buf, n, out, "unsigned values", |x| (x as u64) ^ SIGN)
+            packed::decode_into(buf, n, Variant::Plain, out, "unsigned values", |x| {
+                (x as u64) ^ SIGN
+            })
+        }
+        UNSIGNED_PACKED_PATCHED => {
+            packed::decode_into(buf, n, Variant::Patched, out, "unsigned values", |x| {
+                (x as u64) ^ SIGN
+            })
         }
         c => unknown(c, "unsigned"),
     }
@@ -654,6 +701,70 @@ pub fn decode_values_into(
         Values::Boolean(v) => decode_bools_into(codec, buf, n, v),
         Values::String(v) => decode_strings_into(codec, buf, n, v),
     }
+}
+
+/// The format v2 encoders (before the patched ids), kept so tests can compare sizes against them
+/// and prove their output still decodes.
+#[cfg(test)]
+pub(crate) fn encode_values_v2_plain(values: &Values, out: &mut Vec<u8>) -> u8 {
+    let packed_or_varints = |ints: &[i64], varints: Vec<u8>, out: &mut Vec<u8>| {
+        let start = out.len();
+        packed::encode(ints, &[0, 1, 2], out);
+        if varints.len() < out.len() - start {
+            out.truncate(start);
+            out.extend_from_slice(&varints);
+            false
+        } else {
+            true
+        }
+    };
+    match values {
+        Values::Float(v) => {
+            let mut decimal = Vec::new();
+            let has_decimal = float::encode_decimal_plain(v, &mut decimal).is_some();
+            let mut gorilla = Vec::new();
+            float::encode_gorilla(v, &mut gorilla);
+            let raw_len = v.len().saturating_mul(8);
+            if has_decimal && decimal.len() <= gorilla.len() && decimal.len() <= raw_len {
+                out.extend_from_slice(&decimal);
+                FLOAT_DECIMAL
+            } else if gorilla.len() < raw_len {
+                out.extend_from_slice(&gorilla);
+                FLOAT_GORILLA
+            } else {
+                encode_floats_raw(v, out)
+            }
+        }
+        Values::Integer(v) => {
+            let mut varints = Vec::new();
+            encode_delta_varints(v, &mut varints);
+            if packed_or_varints(v, varints, out) {
+                INT_PACKED
+            } else {
+                INT_DELTA_ZIGZAG
+            }
+        }
+        Values::Unsigned(v) => {
+            let flipped: Vec<i64> = v.iter().map(|&x| (x ^ SIGN) as i64).collect();
+            let mut varints = Vec::new();
+            for &x in v {
+                put_uvarint(&mut varints, x);
+            }
+            if packed_or_varints(&flipped, varints, out) {
+                UNSIGNED_PACKED
+            } else {
+                UNSIGNED_VARINT
+            }
+        }
+        Values::Boolean(_) | Values::String(_) => encode_values(values, out),
+    }
+}
+
+/// The format v2 timestamp encoder (before the patched id).
+#[cfg(test)]
+pub(crate) fn encode_timestamps_v2_plain(ts: &[i64], out: &mut Vec<u8>) -> u8 {
+    packed::encode(ts, &[1, 2], out);
+    TS_PACKED
 }
 
 /// The format v1 encoders, kept so tests can write v1 blocks and prove they still decode.

@@ -1,4 +1,4 @@
-//! SSTable format v2 (reads v1 too): immutable files of columnar data blocks, one run of blocks per
+//! SSTable format v3 (reads v1 and v2 too): immutable files of columnar data blocks, one run of blocks per
 //! (series, field), with a series index, a series filter, file stats and a fixed-size footer.
 //!
 //! File layout (all integers little-endian):
@@ -9,9 +9,12 @@
 //!
 //! * A data block holds at most [`BLOCK_POINTS`] points of one (series, field) run; see
 //!   [`block`] for its layout. Every block ends with a crc32 of its other bytes.
-//! * Versions: v1 and v2 have the same layout; v2 blocks use the compressed codecs of
+//! * Versions: v1, v2 and v3 have the same layout; v2 blocks use the compressed codecs of
 //!   [`codec`] (chosen per block, their ids recorded in the block), so a build that only knows
-//!   v1 refuses v2 files by their version instead of failing on an unknown codec id.
+//!   v1 refuses v2 files by their version instead of failing on an unknown codec id. v3 adds the
+//!   patched packed codec ids (timestamps, integers and unsigned 3, float 4) for the same reason:
+//!   a v2-only build refuses v3 files by their version. Decoders accept every codec id they know
+//!   whatever the file version and reject unknown ids as corrupt.
 //! * The series index lists, for each series in ascending id, its key and its fields in ascending
 //!   name order, and for each field its [`BlockMeta`]s (offset, length, time range, count and
 //!   pre-aggregates), so queries can prune blocks and answer aggregates without reading them.
@@ -36,7 +39,7 @@ pub use reader::Table;
 pub use writer::TableWriter;
 
 /// The SSTable format version this build writes.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 
 /// The oldest format version this build reads (every version up to [`FORMAT_VERSION`]).
 pub const OLDEST_READABLE_VERSION: u16 = 1;

@@ -25,12 +25,10 @@ fn to_decimal(x: f64, p: f64) -> Option<i64> {
     ((mi as f64 / p).to_bits() == x.to_bits()).then_some(mi)
 }
 
-/// Encode `v` as decimal-scaled integers: exponent `e` u8, then the integers `m[i]` (with
-/// `v[i] == m[i] as f64 / 10^e` exactly, bit for bit) in the [`packed`] layout at the best of
-/// orders 0, 1, 2. `e` is the smallest exponent `<= MAX_DECIMAL_EXP` that works for every value;
-/// `None` (nothing appended) if there is none, e.g. for NaN, infinities, -0.0 or values that are
-/// not short decimals.
-pub fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
+/// The decimal exponent `e` and the integers `m[i]` with `v[i] == m[i] as f64 / 10^e` exactly,
+/// bit for bit; `e` is the smallest exponent `<= MAX_DECIMAL_EXP` that works for every value.
+/// `None` if there is none, e.g. for NaN, infinities, -0.0 or values that are not short decimals.
+fn decimal_ints(v: &[f64]) -> Option<(u8, Vec<i64>)> {
     // The smallest exponent of each value only grows along the block; the final pass below
     // verifies every value at the chosen exponent.
     let mut e = 0usize;
@@ -44,20 +42,44 @@ pub fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
         .iter()
         .map(|&x| to_decimal(x, p))
         .collect::<Option<Vec<i64>>>()?;
-    out.push(e as u8);
+    Some((e as u8, ints))
+}
+
+/// Encode `v` as decimal-scaled integers: exponent `e` u8, then the integers `m[i]` (with
+/// `v[i] == m[i] as f64 / 10^e` exactly, bit for bit) in the plain or patched [`packed`] layout
+/// (whichever is smaller) at the best of orders 0, 1, 2. `e` is the smallest exponent
+/// `<= MAX_DECIMAL_EXP` that works for every value; `None` (nothing appended) if there is none,
+/// e.g. for NaN, infinities, -0.0 or values that are not short decimals. Returns the layout used.
+pub fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<packed::Variant> {
+    let (e, ints) = decimal_ints(v)?;
+    out.push(e);
+    Some(packed::encode_best(&ints, &[0, 1, 2], out))
+}
+
+/// [`encode_decimal`] restricted to the plain layout (what format v2 writers produced).
+#[cfg(test)]
+pub(crate) fn encode_decimal_plain(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
+    let (e, ints) = decimal_ints(v)?;
+    out.push(e);
     packed::encode(&ints, &[0, 1, 2], out);
     Some(())
 }
 
-/// Decode exactly `n` decimal-scaled floats from all of `buf`, appending to `out`.
-pub fn decode_decimal_into(buf: &[u8], n: usize, out: &mut Vec<f64>) -> Result<(), DecodeError> {
+/// Decode exactly `n` decimal-scaled floats in layout `variant` from all of `buf`, appending to
+/// `out`.
+pub fn decode_decimal_into(
+    buf: &[u8],
+    n: usize,
+    variant: packed::Variant,
+    out: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
     let mut input = Input::new(buf);
     let e = input.u8("decimal exponent")?;
     let Some(&p) = POW10.get(usize::from(e)) else {
         return err(format!("bad decimal exponent {e}"));
     };
     let rest = input.bytes(input.remaining(), "decimal floats")?;
-    packed::decode_into(rest, n, out, "decimal floats", |m| m as f64 / p)
+    packed::decode_into(rest, n, variant, out, "decimal floats", |m| m as f64 / p)
 }
 
 /// Encode `v` as a Gorilla XOR bit stream: the first value's 64 bits, then per value the XOR `x`
@@ -165,7 +187,7 @@ mod tests {
         assert!(encode_decimal(&[100.0, -7.0], &mut buf).is_some());
         assert_eq!(buf.first(), Some(&0));
         let mut out = Vec::new();
-        decode_decimal_into(&buf, 2, &mut out).expect("decode");
+        decode_decimal_into(&buf, 2, packed::Variant::Plain, &mut out).expect("decode");
         assert_eq!(out, vec![100.0, -7.0]);
     }
 
@@ -184,7 +206,10 @@ mod tests {
             assert!(encode_decimal(&[1.5, bad], &mut buf).is_none(), "{bad:e}");
             assert!(buf.is_empty());
         }
-        assert!(decode_decimal_into(&[11, 0, 0, 0], 1, &mut Vec::new()).is_err());
+        assert!(
+            decode_decimal_into(&[11, 0, 0, 0], 1, packed::Variant::Plain, &mut Vec::new())
+                .is_err()
+        );
     }
 
     #[test]

@@ -17,6 +17,33 @@
 //! the largest one. A constant-step series (regular timestamps) has width 0 at order 1 and costs
 //! nothing per value. The encoder picks the order with the smallest encoding (lowest order on a
 //! tie, which decodes fastest).
+//!
+//! # Patched variant (PFOR-style exceptions)
+//!
+//! One bit width for every value lets a single outlier (a gap in a regular series, a counter
+//! reset) widen all of them. The patched variant packs most residuals at a small width and lists
+//! the few that do not fit as exceptions:
+//!
+//! ```text
+//! order u8 | seeds | base: zigzag varint | width u8 (0..=64) | exceptions e: varint (<= n - order)
+//! | residuals: (n - order) slots of `width` bits, LSB-first, zero-padded to a byte
+//! | e times: index gap varint | residual: zigzag varint of (r[i] - base), wrapping
+//! ```
+//!
+//! The slot of an exception holds 0 (the decoder rejects anything else); its residual is stored
+//! whole, relative to `base` and zigzagged, so exceptions may lie below `base` (here `base` is
+//! the smallest residual of the values that are *not* exceptions, so a single large negative
+//! step does not shift the frame for everyone). Exception indexes (into the slots, 0-based) are
+//! strictly increasing: the first gap is the first index, each next gap is `index - previous - 1`.
+//! Decoding unpacks every slot with the same loop as the plain layout, overwrites the `e`
+//! exception slots, then rebuilds the values exactly as the plain layout does.
+//!
+//! The encoder minimises the exact encoded size over the order, `base` (the smallest residual,
+//! one of the next [`LOW_TRIM`] distinct smallest, or the residual at rank 1/64, 1/16, 1/4 or
+//! 1/2 of the sorted residuals; the ones below `base` become exceptions) and
+//! the width: a histogram of residual bit widths gives a lower bound on the size for every
+//! width, and widths are tried in increasing order of that bound until it reaches the best exact
+//! size found. [`encode_best`] keeps the plain layout when the patched one is not smaller.
 
 use super::bits::{self, Lane};
 use super::{err, put_uvarint, unzigzag, zigzag, DecodeError, Input, MAX_VALUES};
@@ -85,6 +112,235 @@ pub(crate) fn encode(v: &[i64], orders: &[usize], out: &mut Vec<u8>) {
     bits::pack(scratch.iter().map(|&r| r.wrapping_sub(base) as u64), w, out);
 }
 
+/// Which of the two layouts a packed encoding uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// One width for every residual.
+    Plain,
+    /// A width for most residuals plus an exception list.
+    Patched,
+}
+
+/// How many of the smallest distinct residuals (beyond the minimum) the patched encoder tries as
+/// `base`, making the ones below it exceptions.
+pub(crate) const LOW_TRIM: usize = 4;
+
+/// The patched encoding of one residual sequence: `base`, `width` and the encoded size of
+/// everything from `base` on.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    base: i64,
+    width: u32,
+    size: usize,
+}
+
+/// Whether residual `x` is an exception at (`base`, `w`).
+#[inline]
+fn is_exception(x: i64, base: i64, w: u32) -> bool {
+    x < base || bits::width(x.wrapping_sub(base) as u64) > w
+}
+
+/// Exact size of the exception list at (`base`, `w`), and the exception count.
+fn exceptions_size(r: &[i64], base: i64, w: u32) -> (usize, usize) {
+    let (mut size, mut count, mut next) = (0usize, 0usize, 0usize);
+    for (i, &x) in r.iter().enumerate() {
+        if is_exception(x, base, w) {
+            size += uvarint_len((i - next) as u64) + uvarint_len(zigzag(x.wrapping_sub(base)));
+            count += 1;
+            next = i + 1;
+        }
+    }
+    (size, count)
+}
+
+/// The smallest patched encoding of residuals `r`.
+fn plan(r: &[i64]) -> Plan {
+    let m = r.len();
+    let mut sorted = r.to_vec();
+    sorted.sort_unstable();
+    let quantiles = [64, 16, 4, 2].map(|q| sorted.get(m / q).copied());
+    sorted.dedup();
+    let mut candidates: Vec<i64> = sorted.iter().take(LOW_TRIM + 1).copied().collect();
+    candidates.extend(quantiles.into_iter().flatten());
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut best: Option<Plan> = None;
+    for base in candidates {
+        // Per fitting width b (0..=64; 65 = below base): how many residuals, and what they
+        // would cost as exceptions.
+        let mut count = [0usize; 66];
+        let mut cost = [0usize; 66];
+        for &x in r {
+            let d = x.wrapping_sub(base);
+            let b = if x < base {
+                65
+            } else {
+                bits::width(d as u64) as usize
+            };
+            if let (Some(c), Some(k)) = (count.get_mut(b), cost.get_mut(b)) {
+                *c += 1;
+                *k += uvarint_len(zigzag(d));
+            }
+        }
+        let fixed = uvarint_len(zigzag(base)) + 1;
+        // Lower bound of the size at each width: every exception index takes at least a byte.
+        let mut bounds: Vec<(usize, u32)> = Vec::with_capacity(65);
+        let (mut e, mut ec) = (0usize, 0usize);
+        for w in (0..=64u32).rev() {
+            let above = w as usize + 1;
+            e += count.get(above).copied().unwrap_or(0);
+            ec += cost.get(above).copied().unwrap_or(0);
+            let packed = bits::packed_len(m, w).unwrap_or(usize::MAX);
+            bounds.push((
+                fixed
+                    .saturating_add(packed)
+                    .saturating_add(uvarint_len(e as u64) + ec + e),
+                w,
+            ));
+        }
+        bounds.sort_unstable();
+        for (bound, w) in bounds {
+            if best.is_some_and(|b| bound >= b.size) {
+                break;
+            }
+            let (xs, e) = exceptions_size(r, base, w);
+            let size = fixed
+                .saturating_add(uvarint_len(e as u64))
+                .saturating_add(bits::packed_len(m, w).unwrap_or(usize::MAX))
+                .saturating_add(xs);
+            if best.is_none_or(|b| size < b.size) {
+                best = Some(Plan {
+                    base,
+                    width: w,
+                    size,
+                });
+            }
+        }
+    }
+    best.unwrap_or(Plan {
+        base: 0,
+        width: 0,
+        size: 3,
+    })
+}
+
+/// Append `v` in the patched layout at the best order of `orders` (each 0, 1 or 2).
+pub(crate) fn encode_patched(v: &[i64], orders: &[usize], out: &mut Vec<u8>) {
+    let mut scratch = Vec::with_capacity(v.len());
+    let s = seeds(v);
+    let mut best: Option<(usize, usize, Plan)> = None; // size, order, plan
+    for &order in orders {
+        let order = order.min(2).min(v.len());
+        residuals(v, order, &mut scratch);
+        let p = plan(&scratch);
+        let size = 1
+            + s.iter()
+                .take(order)
+                .map(|&x| uvarint_len(zigzag(x)))
+                .sum::<usize>()
+            + p.size;
+        if best.is_none_or(|b| size < b.0) {
+            best = Some((size, order, p));
+        }
+    }
+    let Some((size, order, p)) = best else {
+        return;
+    };
+    residuals(v, order, &mut scratch);
+    let (base, w) = (p.base, p.width);
+    out.reserve(size);
+    out.push(order as u8);
+    for &x in s.iter().take(order) {
+        put_uvarint(out, zigzag(x));
+    }
+    put_uvarint(out, zigzag(base));
+    out.push(w as u8);
+    let (_, e) = exceptions_size(&scratch, base, w);
+    put_uvarint(out, e as u64);
+    bits::pack(
+        scratch.iter().map(|&x| {
+            if is_exception(x, base, w) {
+                0
+            } else {
+                x.wrapping_sub(base) as u64
+            }
+        }),
+        w,
+        out,
+    );
+    let mut next = 0usize;
+    for (i, &x) in scratch.iter().enumerate() {
+        if is_exception(x, base, w) {
+            put_uvarint(out, (i - next) as u64);
+            put_uvarint(out, zigzag(x.wrapping_sub(base)));
+            next = i + 1;
+        }
+    }
+}
+
+/// Append `v` at the best order of `orders` in whichever of the plain and patched layouts is
+/// smaller (plain on a tie: it decodes a little faster). Returns the layout used.
+pub(crate) fn encode_best(v: &[i64], orders: &[usize], out: &mut Vec<u8>) -> Variant {
+    let start = out.len();
+    encode(v, orders, out);
+    let plain_len = out.len() - start;
+    if !worth_patching(v, orders, &out[start..]) {
+        return Variant::Plain;
+    }
+    let mut patched = Vec::new();
+    encode_patched(v, orders, &mut patched);
+    if patched.len() < plain_len {
+        out.truncate(start);
+        out.extend_from_slice(&patched);
+        Variant::Patched
+    } else {
+        Variant::Plain
+    }
+}
+
+/// Whether the (much slower) patched search can pay off: only when, at one of `orders`, all
+/// but a few residuals lie within a range at least [`PATCH_GAIN_BITS`] - 1 bits narrower than
+/// the plain layout spends on every value — the signature of a few outliers (a gap in a regular
+/// series, a counter reset, a spike). Smooth data (random walks, jitter) has no such gap and
+/// keeps the plain encoder's speed. A couple of branch-free passes per order; no sort.
+fn worth_patching(v: &[i64], orders: &[usize], plain: &[u8]) -> bool {
+    let n = v.len();
+    // At most about one bit per value already: there is little left to win.
+    if plain.len() <= 16 + n / 8 {
+        return false;
+    }
+    // Bits per value of the plain layout (its header is a few bytes: order, seeds, base, width).
+    let plain_bits = (plain.len().saturating_sub(4) * 8).div_ceil(n.max(1)) as u32;
+    let Some(target) = plain_bits.checked_sub(PATCH_GAIN_BITS) else {
+        return false;
+    };
+    let mut r = Vec::with_capacity(n);
+    orders.iter().any(|&order| {
+        residuals(v, order.min(2).min(n), &mut r);
+        let m = r.len();
+        // Outliers allowed: 2% of the block, and at least a dozen (a few outliers at order 2
+        // make up to three exceptions each) while that leaves half the block.
+        let allowed = (m / 50).max(12.min(m / 4));
+        // Residuals within ±2^target of a reference residual span target + 1 bits, so fitting
+        // saves at least PATCH_GAIN_BITS - 1 bits per value. Two references, in case one is
+        // itself an outlier; outliers may lie on both sides (a gap at order 2 gives +gap then
+        // -gap).
+        [m / 3, 2 * m / 3]
+            .iter()
+            .filter_map(|&i| r.get(i).copied())
+            .any(|reference| {
+                let fit = r
+                    .iter()
+                    .filter(|&&x| bits::width(zigzag(x.wrapping_sub(reference))) <= target + 1)
+                    .count();
+                m > 0 && fit + allowed >= m
+            })
+    })
+}
+
+/// Bits per value the middle of a block must save before the patched layout is tried.
+const PATCH_GAIN_BITS: u32 = 3;
+
 /// A parsed header with its packed residuals.
 struct Header<'a> {
     order: usize,
@@ -92,9 +348,17 @@ struct Header<'a> {
     base: i64,
     width: u32,
     packed: &'a [u8],
+    /// Patched layout: the exception count and the exception list bytes.
+    exceptions: usize,
+    patches: &'a [u8],
 }
 
-fn header<'a>(buf: &'a [u8], n: usize, what: &str) -> Result<Header<'a>, DecodeError> {
+fn header<'a>(
+    buf: &'a [u8],
+    n: usize,
+    variant: Variant,
+    what: &str,
+) -> Result<Header<'a>, DecodeError> {
     if n > MAX_VALUES {
         return err(format!(
             "bad {what}: {n} values exceed the limit {MAX_VALUES}"
@@ -115,7 +379,15 @@ fn header<'a>(buf: &'a [u8], n: usize, what: &str) -> Result<Header<'a>, DecodeE
         return err(format!("bad {what}: bit width {width}"));
     }
     let count = n - order;
-    let packed = input.bytes(input.remaining(), what)?;
+    let exceptions = match variant {
+        Variant::Plain => 0,
+        Variant::Patched => input.len(count, what)?,
+    };
+    let packed_len = match variant {
+        Variant::Plain => input.remaining(),
+        Variant::Patched => bits::packed_len(count, width).unwrap_or(usize::MAX),
+    };
+    let packed = input.bytes(packed_len, what)?;
     if Some(packed.len()) != bits::packed_len(count, width) {
         return err(format!(
             "bad {what}: {} packed bytes for {count} values of {width} bits",
@@ -123,30 +395,64 @@ fn header<'a>(buf: &'a [u8], n: usize, what: &str) -> Result<Header<'a>, DecodeE
         ));
     }
     bits::check_padding(packed, count * width as usize, what)?;
+    let patches = input.bytes(input.remaining(), what)?;
     Ok(Header {
         order,
         seeds,
         base,
         width,
         packed,
+        exceptions,
+        patches,
     })
 }
 
-/// Decode exactly `n` values from all of `buf`, appending `finish(x)` for each to `out`.
-/// On error `out` is left as it was.
+/// Overwrite the exception slots of `slots` (raw residuals, all 0) with their residuals.
+fn patch<T: Lane>(h: &Header<'_>, slots: &mut [T], what: &str) -> Result<(), DecodeError> {
+    let mut input = Input::new(h.patches);
+    let mut next = 0usize;
+    for _ in 0..h.exceptions {
+        let gap = input.uvarint(what)?;
+        let Some(i) = usize::try_from(gap).ok().and_then(|g| next.checked_add(g)) else {
+            return err(format!("bad {what}: exception index gap {gap}"));
+        };
+        let Some(slot) = slots.get_mut(i) else {
+            return err(format!(
+                "bad {what}: exception index {i} past {} slots",
+                slots.len()
+            ));
+        };
+        if slot.raw() != 0 {
+            return err(format!("bad {what}: exception slot {i} is not zero"));
+        }
+        *slot = T::from_raw(unzigzag(input.uvarint(what)?) as u64);
+        next = i + 1;
+    }
+    input.finish(what)
+}
+
+/// Decode exactly `n` values in layout `variant` from all of `buf`, appending `finish(x)` for
+/// each to `out`. On error `out` is left as it was.
 #[inline]
 pub(crate) fn decode_into<T: Lane>(
     buf: &[u8],
     n: usize,
+    variant: Variant,
     out: &mut Vec<T>,
     what: &str,
     finish: impl Fn(i64) -> T,
 ) -> Result<(), DecodeError> {
-    let h = header(buf, n, what)?;
+    let h = header(buf, n, variant, what)?;
     let start = out.len();
     out.resize(start + n, T::default());
     let (head, tail) = out[start..].split_at_mut(h.order);
     bits::unpack(h.packed, h.width, tail);
+    if h.exceptions != 0 || !h.patches.is_empty() {
+        if let Err(e) = patch(&h, tail, what) {
+            out.truncate(start);
+            return Err(e);
+        }
+    }
     let base = h.base;
     let [s0, s1] = h.seeds;
     match h.order {
@@ -191,7 +497,7 @@ mod tests {
         let mut buf = Vec::new();
         encode(v, orders, &mut buf);
         let mut out = vec![42];
-        decode_into(&buf, v.len(), &mut out, "test", |x| x).expect("decode");
+        decode_into(&buf, v.len(), Variant::Plain, &mut out, "test", |x| x).expect("decode");
         assert_eq!(out.first(), Some(&42), "appends");
         (buf.len(), out.split_off(1))
     }
@@ -224,7 +530,8 @@ mod tests {
 
     #[test]
     fn rejects_malformed_headers() {
-        let ok = |b: &[u8], n| decode_into::<i64>(b, n, &mut Vec::new(), "t", |x| x);
+        let ok =
+            |b: &[u8], n| decode_into::<i64>(b, n, Variant::Plain, &mut Vec::new(), "t", |x| x);
         assert!(ok(&[0, 0, 0], 5).is_ok());
         assert!(ok(&[3, 0, 0], 5).is_err(), "order 3");
         assert!(ok(&[2, 0, 0, 0, 0], 1).is_err(), "order above n");
@@ -234,7 +541,7 @@ mod tests {
         assert!(ok(&[0, 0, 1, 0, 0], 1).is_err(), "trailing byte");
         assert!(ok(&[0, 0, 0], MAX_VALUES + 1).is_err(), "too many values");
         let mut out = vec![1i64];
-        assert!(decode_into(&[0, 0, 8], 2, &mut out, "t", |x| x).is_err());
+        assert!(decode_into(&[0, 0, 8], 2, Variant::Plain, &mut out, "t", |x| x).is_err());
         assert_eq!(out, vec![1], "unchanged on error");
     }
 
@@ -245,6 +552,144 @@ mod tests {
             orders in prop::sample::subsequence(vec![0usize, 1, 2], 1..=3),
         ) {
             prop_assert_eq!(round_trip(&v, &orders).1, v);
+        }
+    }
+
+    fn round_trip_best(v: &[i64], orders: &[usize]) -> (Variant, usize, Vec<i64>) {
+        let mut buf = Vec::new();
+        let variant = encode_best(v, orders, &mut buf);
+        let mut out = vec![42];
+        decode_into(&buf, v.len(), variant, &mut out, "test", |x| x).expect("decode");
+        assert_eq!(out.first(), Some(&42), "appends");
+        (variant, buf.len(), out.split_off(1))
+    }
+
+    #[test]
+    fn one_gap_is_an_exception_not_a_width() {
+        let mut ts: Vec<i64> = (0..1000)
+            .map(|i| 1_700_000_000_000_000_000 + i * 10_000_000_000)
+            .collect();
+        ts.drain(400..460);
+        let (variant, len, back) = round_trip_best(&ts, &[1, 2]);
+        assert_eq!(back, ts);
+        assert_eq!(variant, Variant::Patched);
+        assert!(len <= 32, "{len} bytes");
+    }
+
+    #[test]
+    fn a_negative_outlier_does_not_shift_the_frame() {
+        // A counter that resets once: the one negative delta is an exception below `base`.
+        let v: Vec<i64> = (0..1000).map(|i| (i % 700) * 3 + 1_000_000).collect();
+        let (variant, len, back) = round_trip_best(&v, &[0, 1, 2]);
+        assert_eq!(back, v);
+        assert_eq!(variant, Variant::Patched);
+        assert!(len <= 24, "{len} bytes");
+    }
+
+    #[test]
+    fn rejects_malformed_exceptions() {
+        let ok =
+            |b: &[u8], n| decode_into::<i64>(b, n, Variant::Patched, &mut Vec::new(), "t", |x| x);
+        // order 0, base 0, width 0, 1 exception at index 1 of value zigzag 4 = 2.
+        assert_eq!(
+            decode_into::<i64>(
+                &[0, 0, 0, 1, 1, 4],
+                3,
+                Variant::Patched,
+                &mut Vec::new(),
+                "t",
+                |x| x
+            ),
+            Ok(())
+        );
+        let mut out = vec![9i64];
+        decode_into(
+            &[0, 0, 0, 1, 1, 4],
+            3,
+            Variant::Patched,
+            &mut out,
+            "t",
+            |x| x,
+        )
+        .expect("ok");
+        assert_eq!(out, vec![9, 0, 2, 0]);
+        assert!(ok(&[0, 0, 0, 1, 3, 4], 3).is_err(), "index past the slots");
+        assert!(
+            ok(&[0, 0, 0, 4, 0, 1, 0, 1, 0, 1, 0, 1], 3).is_err(),
+            "more exceptions than slots"
+        );
+        assert!(ok(&[0, 0, 0, 2, 1, 4], 3).is_err(), "missing exception");
+        assert!(ok(&[0, 0, 0, 1, 1, 4, 0], 3).is_err(), "trailing byte");
+        assert!(ok(&[0, 0, 0, 1, 1], 3).is_err(), "truncated residual");
+        assert!(
+            ok(&[0, 0, 1, 1, 0b010, 1, 4], 3).is_err(),
+            "exception slot not zero"
+        );
+        assert!(ok(&[0, 0, 1, 1, 0b000, 1, 4], 3).is_ok());
+        assert!(ok(
+            &[0, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 4],
+            3
+        )
+        .is_err());
+        let mut out = vec![1i64];
+        assert!(decode_into(
+            &[0, 0, 0, 1, 5, 4],
+            2,
+            Variant::Patched,
+            &mut out,
+            "t",
+            |x| x
+        )
+        .is_err());
+        assert_eq!(out, vec![1], "unchanged on error");
+    }
+
+    proptest! {
+        #[test]
+        fn any_sequence_round_trips_patched(
+            v in prop::collection::vec(prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -3i64..3], 0..300),
+            orders in prop::sample::subsequence(vec![0usize, 1, 2], 1..=3),
+        ) {
+            let mut buf = Vec::new();
+            encode_patched(&v, &orders, &mut buf);
+            let mut out = Vec::new();
+            decode_into(&buf, v.len(), Variant::Patched, &mut out, "t", |x| x).map_err(|e| TestCaseError::fail(e.0))?;
+            prop_assert_eq!(&out, &v);
+            let (_, best_len, back) = round_trip_best(&v, &orders);
+            prop_assert_eq!(back, v.clone());
+            let mut plain = Vec::new();
+            encode(&v, &orders, &mut plain);
+            // The patched search runs only where it can pay off (`worth_patching`), so the best
+            // encoding is never larger than plain but may miss a marginally smaller patched one.
+            prop_assert!(best_len <= plain.len());
+        }
+
+        #[test]
+        fn outliers_round_trip_and_cost_little(
+            start in any::<i64>(),
+            step in 1i64..1_000_000_000_000,
+            len in 2usize..1000,
+            outliers in prop::collection::vec((any::<prop::sample::Index>(), any::<i64>()), 0..4),
+        ) {
+            let mut v: Vec<i64> = (0..len as i64).map(|i| start.wrapping_add(step.wrapping_mul(i))).collect();
+            for (i, x) in &outliers {
+                let i = i.index(len);
+                v[i] = *x;
+            }
+            let (_, n, back) = round_trip_best(&v, &[0, 1, 2]);
+            prop_assert_eq!(back, v);
+            // Seeds, base and width, plus each outlier as up to 3 exceptions (order 2) of at most
+            // 12 bytes (index varint up to 2, residual varint up to 10).
+            prop_assert!(n <= 2 + 30 + 1 + 2 + outliers.len() * 3 * 12, "{} bytes", n);
+        }
+
+        #[test]
+        fn patched_decoder_never_panics(
+            buf in prop::collection::vec(any::<u8>(), 0..64),
+            n in prop_oneof![0usize..40, Just(MAX_VALUES), Just(MAX_VALUES + 1), Just(usize::MAX)],
+        ) {
+            let _ = decode_into::<i64>(&buf, n, Variant::Patched, &mut Vec::new(), "t", |x| x);
+            let _ = decode_into::<f64>(&buf, n, Variant::Patched, &mut Vec::new(), "t", |x| x as f64);
         }
     }
 }

@@ -84,11 +84,12 @@ fn tsbs_block_costs_at_most_two_bytes_per_point() {
         let mut ts = Vec::new();
         assert_eq!(encode_timestamps(&c.timestamps, &mut ts), TS_PACKED);
         let mut vals = Vec::new();
-        assert_eq!(encode_floats(v, &mut vals), FLOAT_DECIMAL);
+        let id = encode_floats(v, &mut vals);
+        assert!(id == FLOAT_DECIMAL || id == FLOAT_DECIMAL_PATCHED, "{id}");
         let per_point = (ts.len() + vals.len()) as f64 / 1000.0;
         assert!(ts.len() <= 24, "timestamps take {} bytes", ts.len());
         assert!(per_point <= 2.0, "seed {seed}: {per_point} bytes/point");
-        assert_eq!(decode_floats(FLOAT_DECIMAL, &vals, 1000).as_ref(), Ok(v));
+        assert_eq!(decode_floats(id, &vals, 1000).as_ref(), Ok(v));
         assert_eq!(
             decode_timestamps(TS_PACKED, &ts, 1000),
             Ok(c.timestamps.clone())
@@ -105,9 +106,9 @@ fn irregular_timestamps_still_pack() {
         })
         .collect();
     let mut buf = Vec::new();
-    encode_timestamps(&ts, &mut buf);
+    let id = encode_timestamps(&ts, &mut buf);
     assert!(buf.len() <= 24 + 1000 * 32 / 8, "{} bytes", buf.len());
-    assert_eq!(decode_timestamps(TS_PACKED, &buf, ts.len()), Ok(ts));
+    assert_eq!(decode_timestamps(id, &buf, ts.len()), Ok(ts));
 }
 
 /// Floats that stress bit-exactness: NaN payloads, signed zeros, infinities, subnormals.
@@ -235,12 +236,16 @@ fn round_trips(v: &Values, codec: u8, buf: &[u8]) -> Result<(), TestCaseError> {
 proptest! {
     #[test]
     fn timestamps_round_trip(ts in timestamps_strategy()) {
-        for (enc, codec) in [
-            (encode_timestamps as fn(&[i64], &mut Vec<u8>) -> u8, TS_PACKED),
-            (encode_timestamps_v1, TS_DELTA_ZIGZAG),
+        let mut sizes = Vec::new();
+        for (enc, codecs) in [
+            (encode_timestamps as fn(&[i64], &mut Vec<u8>) -> u8, &[TS_PACKED, TS_PACKED_PATCHED][..]),
+            (encode_timestamps_v2_plain, &[TS_PACKED]),
+            (encode_timestamps_v1, &[TS_DELTA_ZIGZAG]),
         ] {
             let mut buf = Vec::new();
-            prop_assert_eq!(enc(&ts, &mut buf), codec);
+            let codec = enc(&ts, &mut buf);
+            prop_assert!(codecs.contains(&codec), "{}", codec);
+            sizes.push(buf.len());
             prop_assert_eq!(decode_timestamps(codec, &buf, ts.len()), Ok(ts.clone()));
             // A truncated encoding is an error and leaves the output buffer as it was.
             if let Some((_, short)) = buf.split_last() {
@@ -249,6 +254,8 @@ proptest! {
                 prop_assert_eq!(&out, &vec![7]);
             }
         }
+        // The chosen encoding is never larger than the plain id-2 one.
+        prop_assert!(sizes[0] <= sizes[1], "{:?}", sizes);
     }
 
     #[test]
@@ -260,6 +267,11 @@ proptest! {
         let mut v1 = Vec::new();
         encode_values_v1(&v, &mut v1);
         prop_assert!(buf.len() <= v1.len(), "{} > {}", buf.len(), v1.len());
+        // Never bigger than the format v2 (plain packed) encoding, which still decodes.
+        let mut v2 = Vec::new();
+        let c2 = encode_values_v2_plain(&v, &mut v2);
+        prop_assert!(buf.len() <= v2.len(), "{} > {}", buf.len(), v2.len());
+        round_trips(&v, c2, &v2)?;
     }
 
     #[test]
@@ -283,14 +295,19 @@ proptest! {
     fn decimal_floats_use_the_decimal_codec(v in decimal_floats()) {
         // Values made as m / 10^e (e <= 6, |m| <= 2^45) are always decimal-encodable.
         let mut buf = Vec::new();
-        prop_assert_eq!(encode_floats_decimal(&v, &mut buf), Some(FLOAT_DECIMAL));
-        round_trips(&Values::Float(v), FLOAT_DECIMAL, &buf)?;
+        let id = encode_floats_decimal(&v, &mut buf);
+        prop_assert!(id == Some(FLOAT_DECIMAL) || id == Some(FLOAT_DECIMAL_PATCHED), "{:?}", id);
+        round_trips(&Values::Float(v.clone()), id.unwrap_or(0), &buf)?;
+        // Never larger than the plain decimal encoding.
+        let mut plain = Vec::new();
+        prop_assert!(float::encode_decimal_plain(&v, &mut plain).is_some());
+        prop_assert!(buf.len() <= plain.len(), "{} > {}", buf.len(), plain.len());
     }
 
     #[test]
     fn decoders_never_panic_on_random_bytes(
         t in 0u8..5,
-        codec in 0u8..5,
+        codec in 0u8..6,
         buf in prop::collection::vec(any::<u8>(), 0..96),
         n in prop_oneof![0usize..40, Just(usize::MAX), Just(MAX_VALUES)],
     ) {
@@ -322,5 +339,127 @@ proptest! {
         if !buf.is_empty() {
             let _ = decode_values(v.field_type(), c, &buf[..cut.index(buf.len())], v.len());
         }
+    }
+}
+
+fn regular_ts(n: i64) -> Vec<i64> {
+    (0..n)
+        .map(|i| 1_700_000_000_000_000_000 + i * 10_000_000_000)
+        .collect()
+}
+
+#[test]
+fn regular_timestamps_with_one_gap_stay_tiny() {
+    for (from, to) in [(500, 501), (400, 460), (1, 2), (998, 999), (100, 900)] {
+        let mut ts = regular_ts(1001);
+        ts.drain(from..to);
+        let mut buf = Vec::new();
+        let id = encode_timestamps(&ts, &mut buf);
+        assert_eq!(id, TS_PACKED_PATCHED, "gap {from}..{to}");
+        assert!(buf.len() <= 64, "gap {from}..{to}: {} bytes", buf.len());
+        let mut plain = Vec::new();
+        encode_timestamps_v2_plain(&ts, &mut plain);
+        assert!(
+            plain.len() > 1000,
+            "the plain layout pays the gap: {}",
+            plain.len()
+        );
+        assert_eq!(decode_timestamps(id, &buf, ts.len()), Ok(ts));
+    }
+}
+
+#[test]
+fn integer_run_with_a_hole_and_a_reset_encode_small() {
+    let mut v: Vec<i64> = (0..1000).collect();
+    v.drain(300..500);
+    let mut buf = Vec::new();
+    let id = encode_integers(&v, &mut buf);
+    assert_eq!(id, INT_PACKED_PATCHED);
+    assert!(buf.len() <= 16, "{} bytes", buf.len());
+    assert_eq!(decode_integers(id, &buf, v.len()), Ok(v));
+    // A counter that resets to zero.
+    let v: Vec<u64> = (0..1000u64).map(|i| (i % 600) * 1000 + 5).collect();
+    let mut buf = Vec::new();
+    let id = encode_unsigned(&v, &mut buf);
+    assert_eq!(id, UNSIGNED_PACKED_PATCHED);
+    assert!(buf.len() <= 24, "{} bytes", buf.len());
+    assert_eq!(decode_unsigned(id, &buf, v.len()), Ok(v));
+    // Decimal floats with one spike.
+    let mut f: Vec<f64> = (0..1000).map(|i| f64::from(i % 10) / 10.0).collect();
+    f[500] = 123_456.7;
+    let mut buf = Vec::new();
+    let id = encode_floats(&f, &mut buf);
+    assert_eq!(id, FLOAT_DECIMAL_PATCHED);
+    let mut plain = Vec::new();
+    assert!(float::encode_decimal_plain(&f, &mut plain).is_some());
+    assert!(
+        buf.len() * 2 < plain.len(),
+        "{} vs {}",
+        buf.len(),
+        plain.len()
+    );
+    assert_eq!(decode_floats(id, &buf, f.len()), Ok(f));
+}
+
+#[test]
+fn unknown_codec_ids_are_errors() {
+    assert_eq!(
+        decode_timestamps(4, &[], 0),
+        Err(DecodeError("unknown timestamp codec id 4".into()))
+    );
+    assert!(decode_integers(4, &[], 0).is_err());
+    assert!(decode_unsigned(4, &[], 0).is_err());
+    assert!(decode_floats(5, &[], 0).is_err());
+}
+
+/// Bytes written by the format v2 encoders (plain packed ids) before the patched ids existed:
+/// they must keep decoding bit for bit.
+#[test]
+fn format_v2_packed_bytes_still_decode() {
+    let mut ts = regular_ts(8);
+    ts.drain(3..4);
+    let ts_v2: &[u8] = &[
+        1, 128, 128, 208, 226, 198, 191, 206, 151, 47, 128, 144, 223, 192, 74, 34, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 64, 190, 64, 37, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    assert_eq!(
+        decode_timestamps(TS_PACKED, ts_v2, ts.len()),
+        Ok(ts.clone())
+    );
+    let mut now = Vec::new();
+    encode_timestamps_v2_plain(&ts, &mut now);
+    assert_eq!(now, ts_v2, "the plain encoder is unchanged");
+    let cases: [(Values, u8, &[u8]); 3] = [
+        (
+            Values::Integer(vec![5, -3, 100, 7, 7, 8, -100, 12, 13, 14]),
+            INT_PACKED,
+            &[0, 199, 1, 8, 105, 97, 200, 107, 107, 108, 0, 112, 113, 114],
+        ),
+        (
+            Values::Unsigned(vec![
+                1 << 40,
+                (1 << 40) + 10,
+                (1 << 40) + 25,
+                (1 << 40) + 30,
+            ]),
+            UNSIGNED_PACKED,
+            &[
+                0, 255, 255, 255, 255, 255, 191, 255, 255, 255, 1, 5, 64, 101, 15,
+            ],
+        ),
+        (
+            Values::Float(vec![1.5, 2.25, -7.0, 1e6, 0.01]),
+            FLOAT_DECIMAL,
+            &[
+                2, 0, 247, 10, 27, 82, 3, 0, 232, 28, 0, 0, 0, 0, 0, 120, 199, 235, 219, 43, 0, 0,
+            ],
+        ),
+    ];
+    for (v, id, bytes) in cases {
+        let back = decode_values(v.field_type(), id, bytes, v.len());
+        assert!(back.as_ref().is_ok_and(|b| same_values(b, &v)), "{back:?}");
+        let mut now = Vec::new();
+        assert_eq!(encode_values_v2_plain(&v, &mut now), id);
+        assert_eq!(now, bytes);
     }
 }
