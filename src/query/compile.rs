@@ -317,9 +317,16 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 (BinaryOp::Neq, Expr::String(v)) if !field => {
                     Ok(Class::Tag(TagPred::Neq(name.clone(), v.clone())))
                 }
-                (BinaryOp::EqRegex | BinaryOp::NeqRegex, _) => {
-                    Err(unsupported(&format!("the regex condition {e} on a field")))
+                (op @ (BinaryOp::EqRegex | BinaryOp::NeqRegex), Expr::Regex(r)) => {
+                    Ok(Class::Field(FieldPred::Match {
+                        field: name.clone(),
+                        re: r.regex().clone(),
+                        negated: op == BinaryOp::NeqRegex,
+                    }))
                 }
+                (BinaryOp::EqRegex | BinaryOp::NeqRegex, other) => Err(Error::Query(format!(
+                    "invalid condition {e}: a regex operator needs a regex, not {other}"
+                ))),
                 (op, lit) => {
                     let lit = match lit {
                         Expr::Integer(n) => Literal::Number(*n as f64),
@@ -666,6 +673,12 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
                             c.func.name()
                         )));
                     }
+                    if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
+                        return Err(Error::Query(format!(
+                            "selector function {}() cannot be combined with other functions",
+                            inner.func.name()
+                        )));
+                    }
                     if inner.func.is_multi_row() {
                         return Err(unsupported(&format!(
                             "{}() of {}()",
@@ -684,18 +697,6 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
             }
         }
     }
-    let transforms = calls.iter().filter(|c| c.func.is_transform()).count();
-    if transforms > 0 && transforms != calls.len() {
-        return Err(unsupported(
-            "mixing transformation functions with other functions",
-        ));
-    }
-    let raw_transforms = calls
-        .iter()
-        .any(|c| c.func.is_transform() && !matches!(c.arg, PExpr::Call(_)));
-    if raw_transforms && calls.len() > 1 {
-        return Err(unsupported("several transformation functions in one query"));
-    }
     if !vars.is_empty() {
         let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
         if calls.len() != 1 || selectors != 1 {
@@ -707,9 +708,6 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
             } else {
                 "mixing aggregate and non-aggregate queries is not supported".into()
             }));
-        }
-        if vars.contains(&"*") {
-            return Err(unsupported("a wildcard beside a selector"));
         }
     }
     if calls.len() > 1 {
