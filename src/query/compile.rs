@@ -786,6 +786,20 @@ mod tests {
             .contains("mixing multiple selector functions with tags or fields"));
         assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
         assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
+        assert!(err("SELECT derivative(top(a, 2)) FROM m GROUP BY time(1m)")
+            .contains("selector function top() cannot be combined with other functions"));
+        assert!(
+            err("SELECT derivative(a), difference(a) FROM m GROUP BY time(1m)")
+                .contains("aggregate function required inside the call to derivative")
+        );
+        assert!(err("SELECT derivative(a), difference(mean(a)) FROM m")
+            .contains("difference aggregate requires a GROUP BY interval"));
+        assert!(err("SELECT derivative(a), a FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT max(a), difference(a), * FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT *, max(a), min(b) FROM m")
+            .contains("mixing multiple selector functions with tags or fields"));
     }
 
     #[test]
@@ -800,6 +814,13 @@ mod tests {
             "SELECT count(distinct(a)) FROM m",
             "SELECT percentile(a, 95) FROM m GROUP BY time(1m)",
             "SELECT /usage/ FROM m",
+            "SELECT mean(a), derivative(mean(a), 1m) FROM m GROUP BY time(10m)",
+            "SELECT max(a), non_negative_derivative(max(a)) FROM m GROUP BY time(1m), host",
+            "SELECT derivative(a), difference(b) FROM m",
+            "SELECT difference(a), cumulative_sum(a), moving_average(a, 3) FROM m",
+            "SELECT difference(a), max(a) FROM m",
+            "SELECT max(a), * FROM m",
+            "SELECT *, max(a) FROM m GROUP BY time(1m)",
         ] {
             check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }

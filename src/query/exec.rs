@@ -2220,6 +2220,127 @@ mod tests {
         assert_eq!(cs.push(1, &Value::Integer(3)), Some(Value::Integer(5)));
     }
 
+    fn plan(limit: usize, offset: usize, desc: bool) -> SelectPlan {
+        SelectPlan {
+            measurements: Vec::new(),
+            measurement_regexes: Vec::new(),
+            tag_filter: TagPred::True,
+            field_filter: None,
+            tmin: 0,
+            tmax: 0,
+            has_tmin: false,
+            has_tmax: false,
+            projections: Vec::new(),
+            group_regexes: Vec::new(),
+            group_time: None,
+            group_tags: GroupTags::None,
+            fill: Fill::Null,
+            desc,
+            limit,
+            offset,
+            slimit: 0,
+            soffset: 0,
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn streams_join_on_time_with_limit_per_column() {
+        let i = Value::Integer;
+        let a: Stream = vec![(1, i(10)), (2, i(20)), (3, i(30))];
+        let b: Stream = vec![(2, i(2)), (3, i(3)), (4, i(4))];
+        let t = Value::Time;
+        assert_eq!(
+            join_streams(&plan(0, 0, false), vec![a.clone(), b.clone()]),
+            vec![
+                vec![t(1), i(10), Value::Null],
+                vec![t(2), i(20), i(2)],
+                vec![t(3), i(30), i(3)],
+                vec![t(4), Value::Null, i(4)],
+            ]
+        );
+        // LIMIT 1 OFFSET 1 of each column: a's (2, 20) and b's (3, 3).
+        assert_eq!(
+            join_streams(&plan(1, 1, false), vec![a, b]),
+            vec![
+                vec![t(2), i(20), Value::Null],
+                vec![t(3), Value::Null, i(3)]
+            ]
+        );
+        // DESC: streams come newest first; a duplicate time in one stream gives two rows.
+        let c: Stream = vec![(5, i(1)), (5, i(2)), (0, i(3))];
+        let d: Stream = vec![(5, i(9))];
+        assert_eq!(
+            join_streams(&plan(0, 0, true), vec![c, d]),
+            vec![
+                vec![t(5), i(1), i(9)],
+                vec![t(5), i(2), Value::Null],
+                vec![t(0), i(3), Value::Null],
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_transformation_columns() {
+        let s: Stream = vec![(1, Value::Integer(3)), (2, Value::Integer(4))];
+        let col = E::Bin(
+            ArithOp::Mul,
+            Box::new(E::Tr(1)),
+            Box::new(E::Lit(Value::Integer(2))),
+        );
+        assert_eq!(
+            tr_column(&col, &[Vec::new(), s.clone()], 2).ok(),
+            Some(vec![(1, Value::Integer(6)), (2, Value::Integer(8))])
+        );
+        let both = E::Bin(ArithOp::Add, Box::new(E::Tr(0)), Box::new(E::Tr(1)));
+        assert!(tr_column(&both, &[s.clone(), s], 2).is_err());
+        assert!(has_agg(&E::Bin(
+            ArithOp::Add,
+            Box::new(E::Agg(0)),
+            Box::new(E::Tr(0))
+        )));
+        assert!(!has_tr(&E::Agg(0)));
+    }
+
+    #[test]
+    fn derivative_newest_first_keeps_elapsed_positive() {
+        let spec = TrSpec {
+            func: AggFn::Derivative,
+            n: 0,
+            unit: 0,
+            input: TrInput::Var(0),
+        };
+        let s = 1_000_000_000;
+        let mut d = TrState::new(&spec, s);
+        assert_eq!(d.push(2 * s, &Value::Float(5.0)), None);
+        assert_eq!(d.push(0, &Value::Float(1.0)), Some(Value::Float(-2.0)));
+    }
+
+    #[test]
+    fn field_regex_matches_strings_only() {
+        let re = regex::Regex::new("^b").unwrap_or_else(|e| panic!("{e}"));
+        let index = SeriesIndex::new();
+        index.insert_known(1, "m");
+        let Some(info) = index.get(1) else {
+            panic!("series 1 not indexed")
+        };
+        let fields = vec!["f".to_string()];
+        let p = |negated| FieldPred::Match {
+            field: "f".into(),
+            re: re.clone(),
+            negated,
+        };
+        let st = |x: &str| vec![Some(FieldValue::String(x.into()))];
+        assert!(eval_field_pred(&p(false), &fields, &st("busy"), &info));
+        assert!(!eval_field_pred(&p(false), &fields, &st("idle"), &info));
+        assert!(eval_field_pred(&p(true), &fields, &st("idle"), &info));
+        // Numbers and missing values match neither way.
+        for vals in [vec![Some(FieldValue::Float(1.0))], vec![None]] {
+            assert!(!eval_field_pred(&p(false), &fields, &vals, &info));
+            assert!(!eval_field_pred(&p(true), &fields, &vals, &info));
+        }
+    }
+
     #[test]
     fn integral_interpolates_at_bucket_ends() {
         // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
