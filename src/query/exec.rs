@@ -1458,11 +1458,7 @@ fn tr_column(e: &E, trs: &[Stream], ntrs: usize) -> Result<Stream> {
 /// The transformations a column reads.
 fn tr_refs(e: &E, out: &mut Vec<usize>) {
     match e {
-        E::Tr(i) => {
-            if !out.contains(i) {
-                out.push(*i)
-            }
-        }
+        E::Tr(i) if !out.contains(i) => out.push(*i),
         E::Bin(_, a, b) => {
             tr_refs(a, out);
             tr_refs(b, out);
