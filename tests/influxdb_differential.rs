@@ -468,6 +468,108 @@ fn queries() -> Vec<String> {
     add("SELECT elapsed(load, 1ms) FROM cpu GROUP BY host");
     add("SELECT difference(usage_user) * 2 FROM cpu WHERE host = 'd'");
 
+    // Transformations beside aggregates and each other: every call answers its own column,
+    // LIMIT/OFFSET apply to each, and the columns are joined on time (nulls where a column has
+    // no row). ORDER BY time DESC runs transformations newest first.
+    add(&format!(
+        "SELECT mean(usage_user), derivative(mean(usage_user), 1m) FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT max(load), non_negative_derivative(max(load)) FROM cpu WHERE {N} GROUP BY time(3m), host"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(10m) LIMIT 3"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(10m) LIMIT 3 OFFSET 1"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), moving_average(mean(usage_user), 3) FROM cpu WHERE {W} GROUP BY time(30m) ORDER BY time DESC LIMIT 2"
+    ));
+    add(&format!(
+        "SELECT derivative(mean(usage_user)), mean(usage_user) FROM cpu WHERE {W} GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(30m) fill(none)"
+    ));
+    add(&format!(
+        "SELECT count(usage_user), cumulative_sum(count(usage_user)) FROM cpu WHERE {W} GROUP BY time(30m) fill(0)"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user) + derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(30m)"
+    ));
+    add(&format!(
+        "SELECT sum(load), difference(sum(load)), cumulative_sum(sum(load)) FROM cpu WHERE {N} GROUP BY time(5m), host fill(none)"
+    ));
+    add(&format!(
+        "SELECT min(usage_user), max(usage_user), difference(max(usage_user)) FROM cpu WHERE {N} AND host = 'c' GROUP BY time(2m)"
+    ));
+    add("SELECT derivative(usage_user), difference(load) FROM cpu WHERE host = 'd' LIMIT 5");
+    add("SELECT difference(usage_user), cumulative_sum(usage_user), moving_average(usage_user, 3) FROM cpu WHERE host = 'd' LIMIT 5");
+    add("SELECT difference(usage_user), cumulative_sum(usage_user), moving_average(usage_user, 3) FROM cpu WHERE host = 'd'");
+    add(&format!(
+        "SELECT derivative(usage_user), difference(load) FROM cpu WHERE {N} GROUP BY host LIMIT 2"
+    ));
+    add(&format!(
+        "SELECT difference(usage_system), elapsed(usage_system) FROM cpu WHERE host = 'a' AND {N}"
+    ));
+    add("SELECT non_negative_difference(load), derivative(usage_user, 1m) FROM cpu WHERE host = 'b' ORDER BY time DESC LIMIT 6");
+    add("SELECT derivative(usage_user) FROM cpu WHERE host = 'c' ORDER BY time DESC LIMIT 5");
+    add(&format!(
+        "SELECT difference(usage_user), max(usage_user) FROM cpu WHERE host = 'd' AND {N}"
+    ));
+    add(&format!(
+        "SELECT difference(usage_user), count(usage_user) FROM cpu WHERE host = 'd' AND {N} ORDER BY time DESC LIMIT 2"
+    ));
+    add("SELECT max(usage_user), difference(usage_user) FROM cpu WHERE host = 'd' LIMIT 3");
+    add("SELECT difference(usage_user), max(usage_user), min(usage_user) FROM cpu WHERE host = 'd' LIMIT 2 OFFSET 1");
+    // … and what 1.x rejects.
+    add("SELECT derivative(usage_user), usage_user FROM cpu WHERE host = 'd'");
+    add(&format!(
+        "SELECT derivative(usage_user), difference(usage_user) FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add("SELECT derivative(usage_user), difference(mean(usage_user)) FROM cpu");
+    add(&format!(
+        "SELECT top(usage_user, 2), derivative(mean(usage_user)) FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT derivative(bottom(usage_user, 1)) FROM cpu WHERE {W} GROUP BY time(30m)"
+    ));
+    add(&format!(
+        "SELECT max(usage_user), derivative(mean(usage_user)), host FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add("SELECT max(usage_user), difference(usage_user), * FROM cpu WHERE host = 'd'");
+
+    // Regex conditions on fields: only string values match, either way.
+    add("SELECT state FROM cpu WHERE state =~ /^b/ AND host = 'd'");
+    add("SELECT state, usage_user FROM cpu WHERE state !~ /^b/ AND host = 'd'");
+    add("SELECT usage_user FROM cpu WHERE usage_user =~ /^1/ AND host = 'd'");
+    add("SELECT usage_user FROM cpu WHERE usage_user !~ /^1/ AND host = 'd'");
+    add("SELECT load FROM cpu WHERE load =~ /1/");
+    add("SELECT ok FROM cpu WHERE ok !~ /t/");
+    add("SELECT count(usage_user) FROM cpu WHERE state =~ /busy|down/ GROUP BY host");
+    add("SELECT state, usage_user FROM cpu WHERE state =~ /idle/ OR host = 'a'");
+    add("SELECT label, pct FROM disk WHERE label =~ /x/ AND host = 'a'");
+    add(&format!(
+        "SELECT mean(pct) FROM disk WHERE label !~ /x/ AND {W} GROUP BY time(30m), path"
+    ));
+
+    // A wildcard beside a selector: the selected point's fields and tags.
+    add("SELECT max(usage_user), * FROM cpu WHERE host = 'a'");
+    add("SELECT *, max(usage_user) FROM cpu WHERE host = 'a'");
+    add(&format!(
+        "SELECT max(usage_user), * FROM cpu WHERE {W} GROUP BY time(30m)"
+    ));
+    add(&format!(
+        "SELECT min(load), * FROM cpu WHERE {W} GROUP BY time(30m), host"
+    ));
+    add("SELECT max(usage_user), /usage/ FROM cpu");
+    add("SELECT last(pct), * FROM disk GROUP BY host");
+    add("SELECT *, max(usage_user), min(load) FROM cpu");
+
     // SHOW statements.
     add("SHOW MEASUREMENTS");
     add("SHOW MEASUREMENTS WITH MEASUREMENT =~ /cpu.*/");

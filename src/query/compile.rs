@@ -317,9 +317,16 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 (BinaryOp::Neq, Expr::String(v)) if !field => {
                     Ok(Class::Tag(TagPred::Neq(name.clone(), v.clone())))
                 }
-                (BinaryOp::EqRegex | BinaryOp::NeqRegex, _) => {
-                    Err(unsupported(&format!("the regex condition {e} on a field")))
+                (op @ (BinaryOp::EqRegex | BinaryOp::NeqRegex), Expr::Regex(r)) => {
+                    Ok(Class::Field(FieldPred::Match {
+                        field: name.clone(),
+                        re: r.regex().clone(),
+                        negated: op == BinaryOp::NeqRegex,
+                    }))
                 }
+                (BinaryOp::EqRegex | BinaryOp::NeqRegex, other) => Err(Error::Query(format!(
+                    "invalid condition {e}: a regex operator needs a regex, not {other}"
+                ))),
                 (op, lit) => {
                     let lit = match lit {
                         Expr::Integer(n) => Literal::Number(*n as f64),
@@ -666,6 +673,12 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
                             c.func.name()
                         )));
                     }
+                    if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
+                        return Err(Error::Query(format!(
+                            "selector function {}() cannot be combined with other functions",
+                            inner.func.name()
+                        )));
+                    }
                     if inner.func.is_multi_row() {
                         return Err(unsupported(&format!(
                             "{}() of {}()",
@@ -684,18 +697,6 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
             }
         }
     }
-    let transforms = calls.iter().filter(|c| c.func.is_transform()).count();
-    if transforms > 0 && transforms != calls.len() {
-        return Err(unsupported(
-            "mixing transformation functions with other functions",
-        ));
-    }
-    let raw_transforms = calls
-        .iter()
-        .any(|c| c.func.is_transform() && !matches!(c.arg, PExpr::Call(_)));
-    if raw_transforms && calls.len() > 1 {
-        return Err(unsupported("several transformation functions in one query"));
-    }
     if !vars.is_empty() {
         let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
         if calls.len() != 1 || selectors != 1 {
@@ -707,9 +708,6 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
             } else {
                 "mixing aggregate and non-aggregate queries is not supported".into()
             }));
-        }
-        if vars.contains(&"*") {
-            return Err(unsupported("a wildcard beside a selector"));
         }
     }
     if calls.len() > 1 {
@@ -788,6 +786,20 @@ mod tests {
             .contains("mixing multiple selector functions with tags or fields"));
         assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
         assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
+        assert!(err("SELECT derivative(top(a, 2)) FROM m GROUP BY time(1m)")
+            .contains("selector function top() cannot be combined with other functions"));
+        assert!(
+            err("SELECT derivative(a), difference(a) FROM m GROUP BY time(1m)")
+                .contains("aggregate function required inside the call to derivative")
+        );
+        assert!(err("SELECT derivative(a), difference(mean(a)) FROM m")
+            .contains("difference aggregate requires a GROUP BY interval"));
+        assert!(err("SELECT derivative(a), a FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT max(a), difference(a), * FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT *, max(a), min(b) FROM m")
+            .contains("mixing multiple selector functions with tags or fields"));
     }
 
     #[test]
@@ -802,6 +814,13 @@ mod tests {
             "SELECT count(distinct(a)) FROM m",
             "SELECT percentile(a, 95) FROM m GROUP BY time(1m)",
             "SELECT /usage/ FROM m",
+            "SELECT mean(a), derivative(mean(a), 1m) FROM m GROUP BY time(10m)",
+            "SELECT max(a), non_negative_derivative(max(a)) FROM m GROUP BY time(1m), host",
+            "SELECT derivative(a), difference(b) FROM m",
+            "SELECT difference(a), cumulative_sum(a), moving_average(a, 3) FROM m",
+            "SELECT difference(a), max(a) FROM m",
+            "SELECT max(a), * FROM m",
+            "SELECT *, max(a) FROM m GROUP BY time(1m)",
         ] {
             check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }

@@ -691,6 +691,15 @@ fn series_ids(groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>) ->
     ids
 }
 
+/// Buckets a transformation over buckets reads before the first one it answers.
+fn tr_lookback(t: &TrSpec) -> i64 {
+    match t.func {
+        AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
+        AggFn::CumulativeSum => 0,
+        _ => 1,
+    }
+}
+
 /// The time range a statement reads: GROUP BY time with transformations looks back before the
 /// first bucket.
 fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
@@ -698,16 +707,7 @@ fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
     if l.aggs.is_empty() || interval <= 0 || !plan.has_tmin {
         return (plan.tmin, plan.tmax);
     }
-    let lookback: i64 = l
-        .trs
-        .iter()
-        .map(|t| match t.func {
-            AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
-            AggFn::CumulativeSum => 0,
-            _ => 1,
-        })
-        .max()
-        .unwrap_or(0);
+    let lookback: i64 = l.trs.iter().map(tr_lookback).max().unwrap_or(0);
     let bucket = (plan.tmin - offset).div_euclid(interval) * interval + offset;
     (
         bucket.saturating_sub(lookback.saturating_mul(interval)),
@@ -765,6 +765,12 @@ fn eval_field_pred(
         }
         FieldPred::Not(a) => !eval_field_pred(a, fields, vals, s),
         FieldPred::Tag(t) => t.eval(&|k: &str| s.tag(k).map(str::to_string)),
+        FieldPred::Match { field, re, negated } => {
+            match fields.iter().position(|x| x == field).map(|i| &vals[i]) {
+                Some(Some(FieldValue::String(v))) => re.is_match(v) != *negated,
+                _ => false,
+            }
+        }
         FieldPred::Cmp(f, op, lit) => {
             let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) else {
                 return false;
@@ -897,43 +903,72 @@ impl GroupCtx<'_> {
         Ok(limit_rows(plan, rows.into_iter().map(|(_, r)| r).collect()))
     }
 
-    /// A transformation over the raw points of a field (one per query).
+    /// Transformations over the raw points of fields: each answers its own column, and the
+    /// columns are joined on time ([`join_streams`]).
     fn raw_transform(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
+        let trs = self.raw_tr_streams(members)?;
+        let streams = self
+            .l
+            .exprs
+            .iter()
+            .map(|e| tr_column(e, &trs, self.l.trs.len()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(join_streams(self.plan, streams))
+    }
+
+    /// What each transformation over raw points ([`TrInput::Var`]) answers, as (time, value)
+    /// in output order (ORDER BY time DESC runs it over the points newest first, as 1.x does).
+    /// Transformations over aggregates answer an empty stream here.
+    fn raw_tr_streams(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Stream>> {
         let plan = self.plan;
-        let Some(tr) = self.l.trs.first() else {
-            return Ok(Vec::new());
-        };
-        let TrInput::Var(v) = tr.input else {
-            return Ok(Vec::new());
-        };
-        let mut points: Vec<(i64, Value)> = Vec::new();
+        let mut vars: Vec<usize> = self
+            .l
+            .trs
+            .iter()
+            .filter_map(|t| match t.input {
+                TrInput::Var(v) => Some(v),
+                TrInput::Agg(_) => None,
+            })
+            .collect();
+        vars.sort_unstable();
+        vars.dedup();
+        let mut points: BTreeMap<usize, Vec<(i64, Value)>> = BTreeMap::new();
         let mut held = self.snap.mem.charge(0)?;
-        for s in members {
-            let (series_rows, _rows_held) = self.rows(s, plan.tmin, plan.tmax)?;
-            for (ts, vals) in series_rows {
-                let x = self.var_value(v, &vals, s);
-                if x != Value::Null {
-                    held.add(48)?;
-                    points.push((ts, x));
+        if !vars.is_empty() {
+            for s in members {
+                let (series_rows, _rows_held) = self.rows(s, plan.tmin, plan.tmax)?;
+                for (ts, vals) in series_rows {
+                    for &v in &vars {
+                        let x = self.var_value(v, &vals, s);
+                        if x != Value::Null {
+                            held.add(48)?;
+                            points.entry(v).or_default().push((ts, x));
+                        }
+                    }
                 }
             }
         }
-        points.sort_by_key(|(t, _)| *t);
-        if plan.desc {
-            points.reverse();
-        }
-        let mut state = TrState::new(tr, 1_000_000_000);
-        let mut rows = Vec::new();
-        for (ts, x) in points {
-            if let Some(y) = state.push(ts, &x) {
-                let mut row = vec![Value::Time(ts)];
-                for e in &self.l.exprs {
-                    row.push(eval(e, &[], &[], std::slice::from_ref(&y)));
-                }
-                rows.push(row);
+        for p in points.values_mut() {
+            p.sort_by_key(|(t, _)| *t); // stable: series order kept within a timestamp
+            if plan.desc {
+                p.reverse();
             }
         }
-        Ok(limit_rows(plan, rows))
+        let mut out = Vec::with_capacity(self.l.trs.len());
+        for tr in &self.l.trs {
+            let mut stream = Vec::new();
+            if let TrInput::Var(v) = tr.input {
+                let mut state = TrState::new(tr, 1_000_000_000);
+                for (ts, x) in points.get(&v).into_iter().flatten() {
+                    if let Some(y) = state.push(*ts, x) {
+                        held.add(48)?;
+                        stream.push((*ts, y));
+                    }
+                }
+            }
+            out.push(stream);
+        }
+        Ok(out)
     }
 
     /// Aggregates per (bucket), then expressions, transformations and fill.
@@ -949,16 +984,7 @@ impl GroupCtx<'_> {
             }
         };
         // Transformations over buckets look back before the first bucket.
-        let lookback: i64 = l
-            .trs
-            .iter()
-            .map(|t| match t.func {
-                AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
-                AggFn::CumulativeSum => 0,
-                _ => 1,
-            })
-            .max()
-            .unwrap_or(0);
+        let lookback: i64 = l.trs.iter().map(tr_lookback).max().unwrap_or(0);
         let read_min = if interval > 0 && plan.has_tmin {
             bucket_of(plan.tmin).saturating_sub(lookback.saturating_mul(interval))
         } else {
@@ -981,7 +1007,8 @@ impl GroupCtx<'_> {
         let mut data_min = i64::MAX;
         // Held accumulator buffers (median, distinct, top, …) until the buckets are answered.
         let mut held = self.snap.mem.charge(0)?;
-        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector();
+        // Beside a transformation a selector's row is the bucket's (or the query's start).
+        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector() && l.trs.is_empty();
         // Without a field condition or columns taken from the selected point, every call
         // reads its field alone: (series, field) runs stream in, and whole blocks inside one
         // bucket may be answered from their pre-aggregates.
@@ -1134,6 +1161,29 @@ impl GroupCtx<'_> {
                     };
                     rows.push(row_of(time, std::slice::from_ref(&out), Some(&auxv), &[]));
                 }
+            } else if !l.trs.is_empty() {
+                // Aggregates beside transformations of raw points (1.x allows it without
+                // GROUP BY time): the aggregates' one row at the query's start, joined on time
+                // with each transformation's rows.
+                let aggv: Vec<Value> = finals(&mut accs).into_iter().map(|o| o.value).collect();
+                let trs = self.raw_tr_streams(members)?;
+                let streams = l
+                    .exprs
+                    .iter()
+                    .map(|e| {
+                        if has_tr(e) {
+                            if has_agg(e) {
+                                return Err(unsupported(
+                                    "arithmetic between an aggregate and a transformation of raw points",
+                                ));
+                            }
+                            tr_column(e, &trs, l.trs.len())
+                        } else {
+                            Ok(vec![(base, eval(e, &[], &aggv, &[]))])
+                        }
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(join_streams(plan, streams));
             } else {
                 let outs = finals(&mut accs);
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
@@ -1159,7 +1209,7 @@ impl GroupCtx<'_> {
                     "GROUP BY time({interval}ns) over this time range gives more than {MAX_BUCKETS} buckets; use a larger interval or a narrower time range"
                 )));
             }
-            let mut trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
+            let trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
             let mut prev: Vec<Value> = vec![Value::Null; l.aggs.len()];
             let mut filled: Vec<(i64, Vec<Out>, bool)> = Vec::new();
             let mut b = start;
@@ -1256,31 +1306,17 @@ impl GroupCtx<'_> {
             if plan.fill == Fill::Linear {
                 fill_linear(&mut filled);
             }
+            if !l.trs.is_empty() {
+                return Ok(self.bucket_transforms(filled, trs, out_start, interval));
+            }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
                     outs.first().and_then(|o| o.aux.clone())
                 } else {
                     None
                 };
-                if l.trs.is_empty() {
-                    if b >= out_start {
-                        rows.push(row_of(b, &outs, aux.as_deref(), &[]));
-                    }
-                    continue;
-                }
-                let mut trv = Vec::with_capacity(trs.len());
-                let mut any = false;
-                for (ti, t) in l.trs.iter().enumerate() {
-                    let TrInput::Agg(ai) = t.input else {
-                        trv.push(Value::Null);
-                        continue;
-                    };
-                    let y = trs[ti].push(b, &outs[ai].value);
-                    any |= y.is_some();
-                    trv.push(y.unwrap_or(Value::Null));
-                }
-                if any && b >= out_start {
-                    rows.push(row_of(b, &outs, aux.as_deref(), &trv));
+                if b >= out_start {
+                    rows.push(row_of(b, &outs, aux.as_deref(), &[]));
                 }
             }
         }
@@ -1290,8 +1326,158 @@ impl GroupCtx<'_> {
         Ok(limit_rows(plan, rows))
     }
 
+    /// Transformations over the buckets of aggregates, beside aggregates or other
+    /// transformations. As in 1.x every column is its own stream: an aggregate's column has a
+    /// row per (filled) bucket, a transformation's only where it yields; LIMIT/OFFSET apply to
+    /// each, and the streams are joined on time. ORDER BY time DESC runs the transformations
+    /// over the buckets newest first, and each reads only its own look-back before the first
+    /// bucket answered (cumulative_sum none, even beside derivative).
+    fn bucket_transforms(
+        &self,
+        mut filled: Vec<(i64, Vec<Out>, bool)>,
+        mut trs: Vec<TrState>,
+        out_start: i64,
+        interval: i64,
+    ) -> Vec<Vec<Value>> {
+        let l = self.l;
+        if self.plan.desc {
+            filled.reverse();
+        }
+        let refs: Vec<Vec<usize>> = l
+            .exprs
+            .iter()
+            .map(|e| {
+                let mut r = Vec::new();
+                tr_refs(e, &mut r);
+                r
+            })
+            .collect();
+        let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
+        for (b, outs, _) in filled {
+            let mut trv = Vec::with_capacity(trs.len());
+            let mut yielded = Vec::with_capacity(trs.len());
+            for (ti, t) in l.trs.iter().enumerate() {
+                let first = out_start.saturating_sub(tr_lookback(t).saturating_mul(interval));
+                let y = match t.input {
+                    TrInput::Agg(ai) if b >= first => {
+                        outs.get(ai).and_then(|o| trs[ti].push(b, &o.value))
+                    }
+                    _ => None,
+                };
+                yielded.push(y.is_some());
+                trv.push(y.unwrap_or(Value::Null));
+            }
+            if b < out_start {
+                continue;
+            }
+            let any = yielded.iter().any(|y| *y);
+            let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
+            for ((e, r), stream) in l.exprs.iter().zip(&refs).zip(streams.iter_mut()) {
+                let present = if has_agg(e) {
+                    true
+                } else if r.is_empty() {
+                    any
+                } else {
+                    r.iter().all(|&i| yielded[i])
+                };
+                if present {
+                    stream.push((b, eval(e, &[], &aggv, &trv)));
+                }
+            }
+        }
+        join_streams(self.plan, streams)
+    }
+
     fn field_is_int(&self, v: usize) -> bool {
         self.var_types.get(v) == Some(&Some(FieldType::Integer))
+    }
+}
+
+/// One column's answer: (time, value) in output order.
+type Stream = Vec<(i64, Value)>;
+
+/// Join columns answered separately on time, as InfluxDB 1.x joins the iterators of a
+/// statement's calls: OFFSET and LIMIT apply to each column; each row takes the earliest (DESC:
+/// latest) time any column has next, with a value from every column whose next point has that
+/// time and null from the others.
+fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
+    let mut its: Vec<_> = streams
+        .into_iter()
+        .map(|s| {
+            let it = s.into_iter().skip(plan.offset);
+            let s: Stream = if plan.limit > 0 {
+                it.take(plan.limit).collect()
+            } else {
+                it.collect()
+            };
+            s.into_iter().peekable()
+        })
+        .collect();
+    let mut rows = Vec::new();
+    loop {
+        let heads = its.iter_mut().filter_map(|it| it.peek().map(|p| p.0));
+        let next = if plan.desc { heads.max() } else { heads.min() };
+        let Some(t) = next else {
+            break;
+        };
+        let mut row = Vec::with_capacity(its.len() + 1);
+        row.push(Value::Time(t));
+        for it in &mut its {
+            row.push(it.next_if(|p| p.0 == t).map_or(Value::Null, |(_, v)| v));
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// The stream of a column over transformations of raw points: the rows of the one
+/// transformation it reads.
+fn tr_column(e: &E, trs: &[Stream], ntrs: usize) -> Result<Stream> {
+    let mut r = Vec::new();
+    tr_refs(e, &mut r);
+    match r.as_slice() {
+        [] => Ok(Vec::new()),
+        [i] => {
+            let mut trv = vec![Value::Null; ntrs];
+            Ok(trs
+                .get(*i)
+                .into_iter()
+                .flatten()
+                .map(|(t, y)| {
+                    trv[*i] = y.clone();
+                    (*t, eval(e, &[], &[], &trv))
+                })
+                .collect())
+        }
+        _ => Err(unsupported(
+            "arithmetic between several transformations of raw points",
+        )),
+    }
+}
+
+/// The transformations a column reads.
+fn tr_refs(e: &E, out: &mut Vec<usize>) {
+    match e {
+        E::Tr(i) if !out.contains(i) => out.push(*i),
+        E::Bin(_, a, b) => {
+            tr_refs(a, out);
+            tr_refs(b, out);
+        }
+        _ => {}
+    }
+}
+
+fn has_tr(e: &E) -> bool {
+    let mut r = Vec::new();
+    tr_refs(e, &mut r);
+    !r.is_empty()
+}
+
+fn has_agg(e: &E) -> bool {
+    match e {
+        E::Agg(_) => true,
+        E::Bin(_, a, b) => has_agg(a) || has_agg(b),
+        _ => false,
     }
 }
 
@@ -1839,7 +2025,9 @@ impl TrState {
                 if pt == ts {
                     return None;
                 }
-                let d = (f(v)? - f(&pv)?) / ((ts - pt) as f64 / self.unit as f64);
+                // Over points newest first (ORDER BY time DESC) 1.x keeps the elapsed time
+                // positive.
+                let d = (f(v)? - f(&pv)?) / ((ts - pt).abs() as f64 / self.unit as f64);
                 if self.func == AggFn::NonNegativeDerivative && d < 0.0 {
                     return None;
                 }
@@ -2026,6 +2214,127 @@ mod tests {
         let mut cs = tr(AggFn::CumulativeSum, 0, 0);
         cs.push(0, &Value::Integer(2));
         assert_eq!(cs.push(1, &Value::Integer(3)), Some(Value::Integer(5)));
+    }
+
+    fn plan(limit: usize, offset: usize, desc: bool) -> SelectPlan {
+        SelectPlan {
+            measurements: Vec::new(),
+            measurement_regexes: Vec::new(),
+            tag_filter: TagPred::True,
+            field_filter: None,
+            tmin: 0,
+            tmax: 0,
+            has_tmin: false,
+            has_tmax: false,
+            projections: Vec::new(),
+            group_regexes: Vec::new(),
+            group_time: None,
+            group_tags: GroupTags::None,
+            fill: Fill::Null,
+            desc,
+            limit,
+            offset,
+            slimit: 0,
+            soffset: 0,
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn streams_join_on_time_with_limit_per_column() {
+        let i = Value::Integer;
+        let a: Stream = vec![(1, i(10)), (2, i(20)), (3, i(30))];
+        let b: Stream = vec![(2, i(2)), (3, i(3)), (4, i(4))];
+        let t = Value::Time;
+        assert_eq!(
+            join_streams(&plan(0, 0, false), vec![a.clone(), b.clone()]),
+            vec![
+                vec![t(1), i(10), Value::Null],
+                vec![t(2), i(20), i(2)],
+                vec![t(3), i(30), i(3)],
+                vec![t(4), Value::Null, i(4)],
+            ]
+        );
+        // LIMIT 1 OFFSET 1 of each column: a's (2, 20) and b's (3, 3).
+        assert_eq!(
+            join_streams(&plan(1, 1, false), vec![a, b]),
+            vec![
+                vec![t(2), i(20), Value::Null],
+                vec![t(3), Value::Null, i(3)]
+            ]
+        );
+        // DESC: streams come newest first; a duplicate time in one stream gives two rows.
+        let c: Stream = vec![(5, i(1)), (5, i(2)), (0, i(3))];
+        let d: Stream = vec![(5, i(9))];
+        assert_eq!(
+            join_streams(&plan(0, 0, true), vec![c, d]),
+            vec![
+                vec![t(5), i(1), i(9)],
+                vec![t(5), i(2), Value::Null],
+                vec![t(0), i(3), Value::Null],
+            ]
+        );
+    }
+
+    #[test]
+    fn raw_transformation_columns() {
+        let s: Stream = vec![(1, Value::Integer(3)), (2, Value::Integer(4))];
+        let col = E::Bin(
+            ArithOp::Mul,
+            Box::new(E::Tr(1)),
+            Box::new(E::Lit(Value::Integer(2))),
+        );
+        assert_eq!(
+            tr_column(&col, &[Vec::new(), s.clone()], 2).ok(),
+            Some(vec![(1, Value::Integer(6)), (2, Value::Integer(8))])
+        );
+        let both = E::Bin(ArithOp::Add, Box::new(E::Tr(0)), Box::new(E::Tr(1)));
+        assert!(tr_column(&both, &[s.clone(), s], 2).is_err());
+        assert!(has_agg(&E::Bin(
+            ArithOp::Add,
+            Box::new(E::Agg(0)),
+            Box::new(E::Tr(0))
+        )));
+        assert!(!has_tr(&E::Agg(0)));
+    }
+
+    #[test]
+    fn derivative_newest_first_keeps_elapsed_positive() {
+        let spec = TrSpec {
+            func: AggFn::Derivative,
+            n: 0,
+            unit: 0,
+            input: TrInput::Var(0),
+        };
+        let s = 1_000_000_000;
+        let mut d = TrState::new(&spec, s);
+        assert_eq!(d.push(2 * s, &Value::Float(5.0)), None);
+        assert_eq!(d.push(0, &Value::Float(1.0)), Some(Value::Float(-2.0)));
+    }
+
+    #[test]
+    fn field_regex_matches_strings_only() {
+        let re = regex::Regex::new("^b").unwrap_or_else(|e| panic!("{e}"));
+        let index = SeriesIndex::new();
+        index.insert_known(1, "m");
+        let Some(info) = index.get(1) else {
+            panic!("series 1 not indexed")
+        };
+        let fields = vec!["f".to_string()];
+        let p = |negated| FieldPred::Match {
+            field: "f".into(),
+            re: re.clone(),
+            negated,
+        };
+        let st = |x: &str| vec![Some(FieldValue::String(x.into()))];
+        assert!(eval_field_pred(&p(false), &fields, &st("busy"), &info));
+        assert!(!eval_field_pred(&p(false), &fields, &st("idle"), &info));
+        assert!(eval_field_pred(&p(true), &fields, &st("idle"), &info));
+        // Numbers and missing values match neither way.
+        for vals in [vec![Some(FieldValue::Float(1.0))], vec![None]] {
+            assert!(!eval_field_pred(&p(false), &fields, &vals, &info));
+            assert!(!eval_field_pred(&p(true), &fields, &vals, &info));
+        }
     }
 
     #[test]

@@ -76,6 +76,13 @@ pub enum Literal {
 #[derive(Clone, Debug)]
 pub enum FieldPred {
     Cmp(String, CmpOp, Literal),
+    /// `field =~ /re/` (`negated`: `!~`). As in InfluxDB 1.x only string values can match
+    /// either way: a number, boolean or missing value satisfies neither.
+    Match {
+        field: String,
+        re: Regex,
+        negated: bool,
+    },
     /// A tag condition combined with field conditions inside `OR`.
     Tag(TagPred),
     And(Box<FieldPred>, Box<FieldPred>),
@@ -87,7 +94,7 @@ impl FieldPred {
     /// Field names the predicate reads.
     pub fn fields(&self, out: &mut Vec<String>) {
         match self {
-            FieldPred::Cmp(f, _, _) => {
+            FieldPred::Cmp(f, _, _) | FieldPred::Match { field: f, .. } => {
                 if !out.contains(f) {
                     out.push(f.clone())
                 }
