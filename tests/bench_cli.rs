@@ -70,6 +70,15 @@ fn tiny_bench_prints_every_figure_for_embedded_and_daemon() {
             }
         }
     }
+    let ingest_rss = stdout
+        .lines()
+        .find(|l| l.starts_with("strata-daemon: ingest_peak_rss_kb="))
+        .unwrap_or_else(|| panic!("no ingest RSS line in:\n{stdout}"));
+    let kb: u64 = field(ingest_rss, "ingest_peak_rss_kb")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(kb > 1000, "{ingest_rss}");
     assert!(stdout.contains("strata-daemon: sigterm exit=0"), "{stdout}");
     let summary = stdout.split("=== summary ===").nth(1).expect("a summary");
     assert!(summary.contains("strata-embedded") && summary.contains("strata-daemon"));

@@ -373,6 +373,13 @@ pub fn daemon(
     let figures =
         ingest(opts, DAEMON, sinks).map_err(|e| server.failure(format!("ingest failed: {e}")))?;
     report.ingest(DAEMON, &figures)?;
+    // Ingest alone (issue #6's memory target), before any query adds its working set.
+    report.line(&match server.peak_rss_kb() {
+        Some(kb) => {
+            format!("{DAEMON}: ingest_peak_rss_kb={kb} (VmHWM after the load, before any query)")
+        }
+        None => format!("{DAEMON}: ingest_peak_rss_kb=unknown"),
+    })?;
 
     let count = client
         .get(&format!("/query?db={DB}&q={}", encode(COUNT_QUERY)))
