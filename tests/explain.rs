@@ -2,7 +2,7 @@
 //! 1.x's shape (one series, column `QUERY PLAN`, one row per line), the plan the executor
 //! follows, and the numbers move as they should: a narrow time range and a tag filter prune
 //! files, a GROUP BY time aligned with the blocks is answered from their pre-aggregates, a field
-//! condition forces decoding.
+//! condition forces decoding, the last point of each series decodes only its newest block.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -135,6 +135,16 @@ fn explain_shows_pruning_and_explain_analyze_the_preaggregate_shortcut() {
     );
     assert_eq!(num(&pred, "BLOCKS FROM PRE-AGGREGATES"), 0, "{pred:#?}");
     assert_eq!(num(&pred, "BLOCKS DECODED"), 6, "{pred:#?}");
+
+    // The last point of each host: only the newest block of each series is decoded (a and b
+    // have 3 + 1 blocks each, c has 1).
+    let last = plan(
+        &sock,
+        "EXPLAIN ANALYZE SELECT * FROM m GROUP BY host ORDER BY time DESC LIMIT 1",
+    );
+    assert_eq!(num(&last, "BLOCKS"), 9, "{last:#?}");
+    assert_eq!(num(&last, "BLOCKS DECODED"), 3, "{last:#?}");
+    assert_eq!(num(&last, "RESULT ROWS"), 3, "{last:#?}");
 
     // A syntax or database error is the statement's error, as for SELECT.
     let v = query_json(&sock, "nope", "EXPLAIN SELECT v FROM m");

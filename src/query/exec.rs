@@ -45,6 +45,9 @@ pub struct Snapshot {
     /// Answer whole blocks from their pre-aggregates when allowed (tests turn it off to
     /// compare).
     pub preaggregates: bool,
+    /// Read only the newest blocks of each series a raw `ORDER BY time DESC LIMIT n` needs
+    /// (tests turn it off to compare).
+    pub early_stop: bool,
     /// Oldest timestamp visible: the retention cutoff (`i64::MIN`: none).
     min_time: i64,
 }
@@ -59,6 +62,7 @@ impl Snapshot {
             mem: QueryMemory::default(),
             stats: Arc::default(),
             preaggregates: true,
+            early_stop: true,
             min_time: i64::MIN,
         }
     }
@@ -857,6 +861,105 @@ impl GroupCtx<'_> {
         Ok((out, held))
     }
 
+    /// The `k` newest rows of one series within `[min, max]` that pass the field condition and
+    /// `keep`, in time order: the newest `k` of [`Self::rows`]'s rows that pass `keep`, built
+    /// newest first so that no older row is built at all.
+    fn newest_rows(
+        &self,
+        s: &SeriesInfo,
+        min: i64,
+        max: i64,
+        k: usize,
+        keep: &dyn Fn(&[Option<FieldValue>]) -> bool,
+    ) -> Result<(Rows, Charge)> {
+        check(self.token)?;
+        let n = self.fields.len();
+        let mut held = self.snap.mem.charge(0)?;
+        let row_bytes = 48 + 40 * n as u64;
+        let mut cols: Vec<Option<Column>> = Vec::with_capacity(n);
+        let mut col_charges = Vec::with_capacity(n);
+        for f in self.fields {
+            let (col, charge) = self.snap.read_in(self.tables, s.id, f, min, max)?;
+            cols.push(col);
+            col_charges.push(charge);
+        }
+        // Per column: how many of its points are not taken yet (the newest are taken first).
+        let mut left: Vec<usize> = cols
+            .iter()
+            .map(|c| c.as_ref().map_or(0, Column::len))
+            .collect();
+        let mut out: Rows = Vec::new();
+        while out.len() < k {
+            let newest = cols
+                .iter()
+                .zip(&left)
+                .filter_map(|(c, &l)| Some(*c.as_ref()?.timestamps.get(l.checked_sub(1)?)?))
+                .max();
+            let Some(t) = newest else { break };
+            let mut vals: Vec<Option<FieldValue>> = vec![None; n];
+            for ((c, l), v) in cols.iter().zip(left.iter_mut()).zip(vals.iter_mut()) {
+                if let Some(c) = c {
+                    if *l > 0 && c.timestamps[*l - 1] == t {
+                        *l -= 1;
+                        *v = Some(c.values.get(*l));
+                    }
+                }
+            }
+            if let Some(fp) = &self.plan.field_filter {
+                if !eval_field_pred(fp, self.fields, &vals, s) {
+                    continue;
+                }
+            }
+            if !keep(&vals) {
+                continue;
+            }
+            let extra: u64 = vals
+                .iter()
+                .map(|v| match v {
+                    Some(FieldValue::String(x)) => x.len() as u64,
+                    _ => 0,
+                })
+                .sum();
+            held.add(row_bytes + extra)?;
+            out.push((t, vals));
+        }
+        out.reverse();
+        Ok((out, held))
+    }
+
+    /// The `k` newest rows of one series within the statement's time range that pass the
+    /// field condition and `keep`, in time order, reading only the newest blocks that can
+    /// hold them: the window `[start, tmax]` widens through the series' block starts (newest
+    /// first, at least doubling the blocks it decodes each time but the last, so that all the
+    /// tries together decode fewer than three times the blocks of the whole range, and in the
+    /// common case of a small `k` just the newest block of each field) until it holds `k` such
+    /// rows or covers the whole range. Rows are merged per timestamp, so a window's rows are
+    /// exactly the whole range's rows at or after its start.
+    fn newest(
+        &self,
+        s: &SeriesInfo,
+        k: usize,
+        keep: &dyn Fn(&[Option<FieldValue>]) -> bool,
+    ) -> Result<(Rows, Charge)> {
+        let (min, max) = (self.plan.tmin, self.plan.tmax);
+        let starts = self
+            .snap
+            .block_starts(self.tables, s.id, self.fields, min, max);
+        let mut next = starts.first().copied();
+        loop {
+            let (lo, blocks) = next.unwrap_or((min, usize::MAX));
+            let (rows, held) = self.newest_rows(s, lo, max, k, keep)?;
+            if rows.len() >= k || lo <= min || next.is_none() {
+                return Ok((rows, held));
+            }
+            next = starts
+                .iter()
+                .copied()
+                .find(|&(_, n)| n >= blocks.saturating_mul(2))
+                .or(starts.last().copied());
+        }
+    }
+
     fn var_value(&self, v: usize, vals: &[Option<FieldValue>], s: &SeriesInfo) -> Value {
         match &self.srcs[v] {
             VarSrc::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
@@ -876,8 +979,22 @@ impl GroupCtx<'_> {
         let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
         let mut out_held = self.snap.mem.charge(0)?;
         let out_row_bytes = 32 * (self.l.exprs.len() as u64 + 1) + 24;
+        // ORDER BY time DESC LIMIT n: the group's rows are the newest offset + n of its series'
+        // rows, so each series needs only its newest offset + n.
+        let newest = (plan.desc && plan.limit > 0 && self.snap.early_stop)
+            .then(|| plan.offset.saturating_add(plan.limit));
         for s in members {
-            let (series_rows, _held) = self.rows(s, plan.tmin, plan.tmax)?;
+            let (series_rows, _held) = match newest {
+                Some(k) => {
+                    let keep = |vals: &[Option<FieldValue>]| {
+                        (0..self.l.vars.len()).any(|v| {
+                            self.is_field_var(v) && self.var_value(v, vals, s) != Value::Null
+                        })
+                    };
+                    self.newest(s, k, &keep)?
+                }
+                None => self.rows(s, plan.tmin, plan.tmax)?,
+            };
             for (ts, vals) in series_rows {
                 let vars: Vec<Value> = (0..self.l.vars.len())
                     .map(|v| self.var_value(v, &vals, s))
