@@ -82,29 +82,29 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
     validate_projections(&plan.projections, s.group_by_time().is_some())?;
 
     if let Some(cond) = &s.condition {
-        let mut conjuncts = Vec::new();
-        flatten_and(cond, &mut conjuncts);
         let mut tags = TagPred::True;
         let mut fields: Option<FieldPred> = None;
-        for c in conjuncts {
-            if let Some((op, t)) = time_bound(c, now)? {
-                apply_time_bound(&mut plan, op, t);
-                continue;
-            }
-            if mentions_time(c) {
-                return Err(unsupported(&format!(
-                    "the time condition {c} (time may only be compared with AND-ed bounds)"
-                )));
-            }
-            match classify(c, &is_field)? {
-                Class::Tag(t) => tags = TagPred::and(tags, t),
+        let (lo, hi) = split_where(cond, now, &is_field, &mut |c| {
+            match c {
+                Class::Tag(t) => {
+                    tags = TagPred::and(std::mem::replace(&mut tags, TagPred::True), t)
+                }
                 Class::Field(f) => {
-                    fields = Some(match fields {
+                    fields = Some(match fields.take() {
                         None => f,
                         Some(prev) => FieldPred::And(Box::new(prev), Box::new(f)),
                     })
                 }
             }
+            Ok(())
+        })?;
+        if let Some(lo) = lo {
+            plan.tmin = plan.tmin.max(lo);
+            plan.has_tmin = true;
+        }
+        if let Some(hi) = hi {
+            plan.tmax = plan.tmax.min(hi);
+            plan.has_tmax = true;
         }
         plan.tag_filter = tags;
         plan.field_filter = fields;
@@ -231,22 +231,44 @@ fn time_bound(e: &Expr, now: i64) -> Result<Option<(BinaryOp, i64)>> {
     Ok(None)
 }
 
-fn apply_time_bound(plan: &mut SelectPlan, op: BinaryOp, t: i64) {
-    let (lo, hi) = match op {
-        BinaryOp::Gt => (Some(t.saturating_add(1)), None),
-        BinaryOp::Gte => (Some(t), None),
-        BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
-        BinaryOp::Lte => (None, Some(t)),
-        _ => (Some(t), Some(t)),
-    };
-    if let Some(lo) = lo {
-        plan.tmin = plan.tmin.max(lo);
-        plan.has_tmin = true;
+/// Take a WHERE clause apart for SELECT and DELETE alike: its AND-ed time bounds are folded into
+/// one inclusive range, returned as `(lo, hi)` (`None`: unbounded on that side); every other
+/// conjunct is classified as a tag or field predicate and handed to `on_class`, in order. Time
+/// may only appear in AND-ed bounds.
+fn split_where(
+    cond: &Expr,
+    now: i64,
+    is_field: &dyn Fn(&str) -> bool,
+    on_class: &mut dyn FnMut(Class) -> Result<()>,
+) -> Result<(Option<i64>, Option<i64>)> {
+    let mut conjuncts = Vec::new();
+    flatten_and(cond, &mut conjuncts);
+    let (mut tmin, mut tmax): (Option<i64>, Option<i64>) = (None, None);
+    for c in conjuncts {
+        if let Some((op, t)) = time_bound(c, now)? {
+            let (lo, hi) = match op {
+                BinaryOp::Gt => (Some(t.saturating_add(1)), None),
+                BinaryOp::Gte => (Some(t), None),
+                BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
+                BinaryOp::Lte => (None, Some(t)),
+                _ => (Some(t), Some(t)),
+            };
+            if let Some(lo) = lo {
+                tmin = Some(tmin.map_or(lo, |cur| cur.max(lo)));
+            }
+            if let Some(hi) = hi {
+                tmax = Some(tmax.map_or(hi, |cur| cur.min(hi)));
+            }
+            continue;
+        }
+        if mentions_time(c) {
+            return Err(unsupported(&format!(
+                "the time condition {c} (time may only be compared with AND-ed bounds)"
+            )));
+        }
+        on_class(classify(c, is_field)?)?;
     }
-    if let Some(hi) = hi {
-        plan.tmax = plan.tmax.min(hi);
-        plan.has_tmax = true;
-    }
+    Ok((tmin, tmax))
 }
 
 enum Class {
@@ -386,34 +408,17 @@ pub fn compile_delete_condition(
             .filter_map(|m| index.measurement(m))
             .any(|mi| mi.field_type(name).is_some())
     };
-    let mut conjuncts = Vec::new();
-    flatten_and(cond, &mut conjuncts);
-    for c in conjuncts {
-        if let Some((op, t)) = time_bound(c, now)? {
-            let (lo, hi) = match op {
-                BinaryOp::Gt => (t.saturating_add(1), MAX_TIME),
-                BinaryOp::Gte => (t, MAX_TIME),
-                BinaryOp::Lt => (MIN_TIME, t.saturating_sub(1)),
-                BinaryOp::Lte => (MIN_TIME, t),
-                _ => (t, t),
-            };
-            (tmin, tmax) = (tmin.max(lo), tmax.min(hi));
-            continue;
+    let (lo, hi) = split_where(cond, now, &is_field, &mut |c| match c {
+        Class::Tag(t) => {
+            tags = TagPred::and(std::mem::replace(&mut tags, TagPred::True), t);
+            Ok(())
         }
-        if mentions_time(c) {
-            return Err(unsupported(&format!(
-                "the time condition {c} (time may only be compared with AND-ed bounds)"
-            )));
-        }
-        match classify(c, &is_field)? {
-            Class::Tag(t) => tags = TagPred::and(tags, t),
-            Class::Field(_) => {
-                return Err(Error::Query(
-                    "fields not supported in WHERE clause during deletion".into(),
-                ))
-            }
-        }
-    }
+        Class::Field(_) => Err(Error::Query(
+            "fields not supported in WHERE clause during deletion".into(),
+        )),
+    })?;
+    tmin = tmin.max(lo.unwrap_or(MIN_TIME));
+    tmax = tmax.min(hi.unwrap_or(MAX_TIME));
     Ok((tags, tmin, tmax))
 }
 
