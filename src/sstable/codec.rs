@@ -432,18 +432,37 @@ pub fn decode_floats_into(
 pub fn encode_integers(v: &[i64], out: &mut Vec<u8>) -> u8 {
     let start = out.len();
     let variant = packed::encode_best(v, &[0, 1, 2], out);
-    let packed_len = out.len() - start;
     let mut varints = Vec::new();
     encode_delta_varints(v, &mut varints);
-    if varints.len() < packed_len {
+    packed_or_smaller(
+        out,
+        start,
+        variant,
+        [INT_PACKED, INT_PACKED_PATCHED],
+        &varints,
+        INT_DELTA_ZIGZAG,
+    )
+}
+
+/// After a packed encoding was appended at `start`: keep it (returning the id of its `variant`,
+/// `[plain, patched]`) unless `alt` is strictly smaller, in which case `alt` replaces it and
+/// `alt_id` is returned.
+fn packed_or_smaller(
+    out: &mut Vec<u8>,
+    start: usize,
+    variant: Variant,
+    [plain_id, patched_id]: [u8; 2],
+    alt: &[u8],
+    alt_id: u8,
+) -> u8 {
+    if alt.len() < out.len() - start {
         out.truncate(start);
-        out.extend_from_slice(&varints);
-        INT_DELTA_ZIGZAG
-    } else {
-        match variant {
-            Variant::Plain => INT_PACKED,
-            Variant::Patched => INT_PACKED_PATCHED,
-        }
+        out.extend_from_slice(alt);
+        return alt_id;
+    }
+    match variant {
+        Variant::Plain => plain_id,
+        Variant::Patched => patched_id,
     }
 }
 
@@ -479,21 +498,18 @@ pub fn encode_unsigned(v: &[u64], out: &mut Vec<u8>) -> u8 {
     let start = out.len();
     let flipped: Vec<i64> = v.iter().map(|&x| (x ^ SIGN) as i64).collect();
     let variant = packed::encode_best(&flipped, &[0, 1, 2], out);
-    let packed_len = out.len() - start;
     let mut varints = Vec::new();
     for &x in v {
         put_uvarint(&mut varints, x);
     }
-    if varints.len() < packed_len {
-        out.truncate(start);
-        out.extend_from_slice(&varints);
-        UNSIGNED_VARINT
-    } else {
-        match variant {
-            Variant::Plain => UNSIGNED_PACKED,
-            Variant::Patched => UNSIGNED_PACKED_PATCHED,
-        }
-    }
+    packed_or_smaller(
+        out,
+        start,
+        variant,
+        [UNSIGNED_PACKED, UNSIGNED_PACKED_PATCHED],
+        &varints,
+        UNSIGNED_VARINT,
+    )
 }
 
 /// Decode exactly `n` unsigned integers from all of `buf`.
