@@ -286,6 +286,20 @@ fn queries() -> Vec<String> {
     add("SELECT usage_user FROM cpu WHERE time >= '2023-11-14T23:00:00Z' - 10m AND time < '2023-11-14T23:00:00Z' + 5m");
     add("SELECT usage_user FROM cpu WHERE time >= 1700003600s AND time < 1700003900s");
     add("SELECT usage_user FROM cpu WHERE '2023-11-14T23:30:00Z' < time AND host = 'b'");
+    // Time conditions beyond AND-ed bounds: 1.6 takes every time comparison out of the
+    // AND/OR tree and intersects the bounds (under OR too), keeping the rest as the filter.
+    add("SELECT usage_user FROM cpu WHERE host = 'd' AND (time < '2023-11-14T22:20:00Z' OR time > '2023-11-14T22:50:00Z')");
+    add("SELECT count(usage_user) FROM cpu WHERE time < '2023-11-14T22:20:00Z' OR time > '2023-11-14T22:50:00Z'");
+    add("SELECT usage_user, host FROM cpu WHERE (time > '2023-11-14T22:20:00Z' AND time < '2023-11-14T22:25:00Z') OR host = 'd'");
+    add("SELECT usage_user, host FROM cpu WHERE time > '2023-11-14T23:30:00Z' OR usage_user > 90");
+    add("SELECT mean(usage_user) FROM cpu WHERE (time >= '2023-11-14T22:30:00Z' OR host = 'a') AND time < '2023-11-14T23:00:00Z' GROUP BY time(10m)");
+    add("SELECT usage_user FROM cpu WHERE time = 1700000019821000000");
+    add("SELECT usage_user, host FROM cpu WHERE time = '2023-11-14T22:13:39.821Z' OR host = 'd'");
+    add("SELECT usage_user FROM cpu WHERE time != 1700000019821000000");
+    add("SELECT usage_user FROM cpu WHERE host = 'd' OR time <> 5");
+    add("SELECT usage_user FROM cpu WHERE time =~ /x/");
+    add("SELECT usage_user FROM cpu WHERE time > usage_user");
+    add("SELECT usage_user FROM cpu WHERE host = 'd' AND time > 1700000019821000000 - usage_user");
     add("SELECT usage_user FROM cpu GROUP BY host LIMIT 3");
     add("SELECT usage_user FROM cpu GROUP BY * LIMIT 2");
     add("SELECT usage_user FROM cpu GROUP BY host SLIMIT 2 SOFFSET 1");

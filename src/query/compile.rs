@@ -190,85 +190,163 @@ fn mentions_time(e: &Expr) -> bool {
 fn time_value(e: &Expr, now: i64) -> Result<i64> {
     match e.unparen() {
         // InfluxDB 1.x's wording for a string that is not a time.
-        Expr::String(s) => parse_time_string(s).ok_or_else(|| {
-            Error::Query(
-                "invalid operation: time and *influxql.StringLiteral are not compatible".into(),
-            )
-        }),
+        Expr::String(s) => {
+            parse_time_string(s).ok_or_else(|| not_a_time("*influxql.StringLiteral"))
+        }
         Expr::Integer(n) => Ok(*n),
         Expr::Number(x) => Ok(*x as i64),
         Expr::Duration(d) => Ok(*d),
         c if c.is_now() => Ok(now),
         Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::Add | BinaryOp::Sub) => {
-            let (a, b) = (time_value(lhs, now)?, time_value(rhs, now)?);
+            // 1.x reduces the whole expression first: one that does not reduce to a time is
+            // a BinaryExpr.
+            let (a, b) = match (time_value(lhs, now), time_value(rhs, now)) {
+                (Ok(a), Ok(b)) => (a, b),
+                _ => return Err(not_a_time("*influxql.BinaryExpr")),
+            };
             Ok(if *op == BinaryOp::Add {
                 a.saturating_add(b)
             } else {
                 a.saturating_sub(b)
             })
         }
-        other => Err(Error::Query(format!("invalid time expression {other}"))),
+        other => Err(not_a_time(expr_kind(other))),
     }
 }
 
-/// `time OP value` (either side) → the operator as if time were on the left, and the value.
-fn time_bound(e: &Expr, now: i64) -> Result<Option<(BinaryOp, i64)>> {
-    let Expr::Binary { op, lhs, rhs } = e.unparen() else {
-        return Ok(None);
+/// InfluxDB 1.x's error for time compared with something that is not a time.
+fn not_a_time(kind: &str) -> Error {
+    Error::Query(format!(
+        "invalid operation: time and {kind} are not compatible"
+    ))
+}
+
+/// `time OP value` (either side) → the inclusive bounds it sets, as InfluxDB 1.x's
+/// `getTimeRange` reads it: the value first, then the operator (only `= < <= > >=`).
+fn time_bound(
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    now: i64,
+) -> Result<(Option<i64>, Option<i64>)> {
+    let (op, value) = if is_time_ref(lhs) {
+        (op, rhs)
+    } else {
+        (flip(op), lhs)
     };
-    if !matches!(
-        op,
-        BinaryOp::Eq | BinaryOp::Lt | BinaryOp::Lte | BinaryOp::Gt | BinaryOp::Gte
-    ) {
-        return Ok(None);
-    }
-    if is_time_ref(lhs) {
-        return Ok(Some((*op, time_value(rhs, now)?)));
-    }
-    if is_time_ref(rhs) {
-        return Ok(Some((flip(*op), time_value(lhs, now)?)));
-    }
-    Ok(None)
+    let t = time_value(value, now)?;
+    Ok(match op {
+        BinaryOp::Gt => (Some(t.saturating_add(1)), None),
+        BinaryOp::Gte => (Some(t), None),
+        BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
+        BinaryOp::Lte => (None, Some(t)),
+        BinaryOp::Eq => (Some(t), Some(t)),
+        other => {
+            return Err(Error::Query(format!(
+                "invalid time comparison operator: {other}"
+            )))
+        }
+    })
 }
 
-/// Take a WHERE clause apart for SELECT and DELETE alike: its AND-ed time bounds are folded into
-/// one inclusive range, returned as `(lo, hi)` (`None`: unbounded on that side); every other
-/// conjunct is classified as a tag or field predicate and handed to `on_class`, in order. Time
-/// may only appear in AND-ed bounds.
+/// `NOT e` without the NOT where `e` compares time (strata's NOT is an extension; 1.x has
+/// none): De Morgan through AND/OR, and time comparisons inverted, so that the time
+/// comparisons can be taken out as [`split_where`] does with a 1.x condition. Subtrees that
+/// do not mention time keep their NOT.
+fn negate(e: &Expr) -> Expr {
+    let inner = e.unparen();
+    match inner {
+        Expr::Binary { op, lhs, rhs } if mentions_time(inner) => {
+            let op2 = match op {
+                BinaryOp::And => BinaryOp::Or,
+                BinaryOp::Or => BinaryOp::And,
+                BinaryOp::Eq => BinaryOp::Neq,
+                BinaryOp::Neq => BinaryOp::Eq,
+                BinaryOp::Lt => BinaryOp::Gte,
+                BinaryOp::Lte => BinaryOp::Gt,
+                BinaryOp::Gt => BinaryOp::Lte,
+                BinaryOp::Gte => BinaryOp::Lt,
+                BinaryOp::EqRegex => BinaryOp::NeqRegex,
+                BinaryOp::NeqRegex => BinaryOp::EqRegex,
+                _ => return Expr::Not(Box::new(inner.clone())),
+            };
+            let (lhs, rhs) = if matches!(op, BinaryOp::And | BinaryOp::Or) {
+                (negate(lhs), negate(rhs))
+            } else {
+                ((**lhs).clone(), (**rhs).clone())
+            };
+            Expr::Binary {
+                op: op2,
+                lhs: Box::new(lhs),
+                rhs: Box::new(rhs),
+            }
+        }
+        Expr::Not(x) => (**x).clone(),
+        other => Expr::Not(Box::new(other.clone())),
+    }
+}
+
+/// InfluxDB 1.x's `conditionExpr`: every time comparison in the AND/OR tree of a WHERE clause
+/// is taken out and the bounds of all of them intersected into `range` (1.6 does so under OR
+/// too: `time < a OR time > b` selects nothing); what is left keeps its shape, a side that
+/// was all time comparisons dropping out. `None`: nothing left.
+fn strip_time(e: &Expr, now: i64, range: &mut (Option<i64>, Option<i64>)) -> Result<Option<Expr>> {
+    match e.unparen() {
+        Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
+            let l = strip_time(lhs, now, range)?;
+            let r = strip_time(rhs, now, range)?;
+            Ok(match (l, r) {
+                (None, r) => r,
+                (l, None) => l,
+                (Some(l), Some(r)) => Some(Expr::Binary {
+                    op: *op,
+                    lhs: Box::new(l),
+                    rhs: Box::new(r),
+                }),
+            })
+        }
+        Expr::Binary { op, lhs, rhs }
+            if op.is_comparison() && (is_time_ref(lhs) || is_time_ref(rhs)) =>
+        {
+            let (lo, hi) = time_bound(*op, lhs, rhs, now)?;
+            if let Some(lo) = lo {
+                range.0 = Some(range.0.map_or(lo, |cur| cur.max(lo)));
+            }
+            if let Some(hi) = hi {
+                range.1 = Some(range.1.map_or(hi, |cur| cur.min(hi)));
+            }
+            Ok(None)
+        }
+        Expr::Not(x) if mentions_time(x) => strip_time(&negate(x), now, range),
+        other => Ok(Some(other.clone())),
+    }
+}
+
+/// Take a WHERE clause apart for SELECT and DELETE alike: its time comparisons are folded
+/// into one inclusive range ([`strip_time`]), returned as `(lo, hi)` (`None`: unbounded on
+/// that side); every conjunct of the rest is classified as a tag or field predicate and
+/// handed to `on_class`, in order.
 fn split_where(
     cond: &Expr,
     now: i64,
     is_field: &dyn Fn(&str) -> bool,
     on_class: &mut dyn FnMut(Class) -> Result<()>,
 ) -> Result<(Option<i64>, Option<i64>)> {
+    let mut range = (None, None);
+    let Some(rest) = strip_time(cond, now, &mut range)? else {
+        return Ok(range);
+    };
     let mut conjuncts = Vec::new();
-    flatten_and(cond, &mut conjuncts);
-    let (mut tmin, mut tmax): (Option<i64>, Option<i64>) = (None, None);
+    flatten_and(&rest, &mut conjuncts);
     for c in conjuncts {
-        if let Some((op, t)) = time_bound(c, now)? {
-            let (lo, hi) = match op {
-                BinaryOp::Gt => (Some(t.saturating_add(1)), None),
-                BinaryOp::Gte => (Some(t), None),
-                BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
-                BinaryOp::Lte => (None, Some(t)),
-                _ => (Some(t), Some(t)),
-            };
-            if let Some(lo) = lo {
-                tmin = Some(tmin.map_or(lo, |cur| cur.max(lo)));
-            }
-            if let Some(hi) = hi {
-                tmax = Some(tmax.map_or(hi, |cur| cur.min(hi)));
-            }
-            continue;
-        }
         if mentions_time(c) {
             return Err(unsupported(&format!(
-                "the time condition {c} (time may only be compared with AND-ed bounds)"
+                "the condition {c} (time may only be compared directly with a time value)"
             )));
         }
         on_class(classify(c, is_field)?)?;
     }
-    Ok((tmin, tmax))
+    Ok(range)
 }
 
 enum Class {
@@ -448,7 +526,10 @@ fn expr_kind(e: &Expr) -> &'static str {
         Expr::Duration(_) => "*influxql.DurationLiteral",
         Expr::VarRef { .. } => "*influxql.VarRef",
         Expr::Call { .. } => "*influxql.Call",
-        _ => "expression",
+        Expr::Regex(_) => "*influxql.RegexLiteral",
+        Expr::Binary { .. } | Expr::Neg(_) | Expr::Not(_) => "*influxql.BinaryExpr",
+        Expr::Wildcard(_) => "*influxql.Wildcard",
+        Expr::Paren(_) => "*influxql.ParenExpr",
     }
 }
 
@@ -805,6 +886,81 @@ mod tests {
             .contains("mixing aggregate and non-aggregate queries is not supported"));
         assert!(err("SELECT *, max(a), min(b) FROM m")
             .contains("mixing multiple selector functions with tags or fields"));
+    }
+
+    /// The time range and the rest of `WHERE cond`, or the error.
+    fn where_parts(cond: &str) -> std::result::Result<(Option<i64>, Option<i64>, String), String> {
+        let stmts = parse(&format!("SELECT a FROM m WHERE {cond}")).map_err(|e| e.to_string())?;
+        let Some(Statement::Select(s)) = stmts.first() else {
+            panic!("not a SELECT: {cond}");
+        };
+        let Some(c) = &s.condition else {
+            panic!("no condition: {cond}")
+        };
+        let mut range = (None, None);
+        let rest = strip_time(c, 1_000, &mut range).map_err(|e| e.to_string())?;
+        Ok((
+            range.0,
+            range.1,
+            rest.map_or(String::new(), |r| r.to_string()),
+        ))
+    }
+
+    #[test]
+    fn time_comparisons_are_taken_out_of_and_or_trees_as_1x_does() {
+        // (WHERE, lower bound, upper bound, what is left)
+        let cases: &[(&str, Option<i64>, Option<i64>, &str)] = &[
+            ("time >= 5 AND time < 9", Some(5), Some(8), ""),
+            ("time = 7 AND h = 'x'", Some(7), Some(7), "h = 'x'"),
+            // 1.6 intersects the bounds under OR too, and keeps the rest.
+            ("time < 5 OR time > 9", Some(10), Some(4), ""),
+            (
+                "(time > 5 AND time < 9) OR h = 'x'",
+                Some(6),
+                Some(8),
+                "h = 'x'",
+            ),
+            (
+                "h = 'x' OR (a > 1 AND time >= 3)",
+                Some(3),
+                None,
+                "h = 'x' OR a > 1",
+            ),
+            // NOT (strata's extension) around time: the equivalent NOT-free condition.
+            ("NOT time > 5", None, Some(5), ""),
+            ("NOT (time >= 5 OR h = 'x')", None, Some(4), "NOT h = 'x'"),
+            ("time > now() - 10", Some(991), None, ""),
+        ];
+        for (cond, lo, hi, rest) in cases {
+            assert_eq!(
+                where_parts(cond),
+                Ok((*lo, *hi, rest.to_string())),
+                "{cond}"
+            );
+        }
+        // 1.x's errors.
+        let not_compatible =
+            |kind: &str| format!("invalid operation: time and *influxql.{kind} are not compatible");
+        for (cond, want) in [
+            (
+                "time != 5",
+                "invalid time comparison operator: !=".to_string(),
+            ),
+            (
+                "h = 'x' OR time <> 5",
+                "invalid time comparison operator: !=".into(),
+            ),
+            (
+                "NOT time = 5",
+                "invalid time comparison operator: !=".into(),
+            ),
+            ("time =~ /x/", not_compatible("RegexLiteral")),
+            ("time > a", not_compatible("VarRef")),
+            ("time > 5 - a", not_compatible("BinaryExpr")),
+            ("time > 'bogus'", not_compatible("StringLiteral")),
+        ] {
+            assert_eq!(where_parts(cond), Err(want), "{cond}");
+        }
     }
 
     #[test]
