@@ -540,6 +540,22 @@ fn queries() -> Vec<String> {
     ));
     add("SELECT max(usage_user), difference(usage_user) FROM cpu WHERE host = 'd' LIMIT 3");
     add("SELECT difference(usage_user), max(usage_user), min(usage_user) FROM cpu WHERE host = 'd' LIMIT 2 OFFSET 1");
+    // Arithmetic between calls answered as separate streams: the streams are joined on time
+    // (LIMIT/OFFSET per stream) and the expression is null where a call has no point.
+    add("SELECT derivative(usage_user) + difference(usage_user) FROM cpu WHERE host = 'd' LIMIT 5");
+    add("SELECT difference(usage_user) - difference(usage_system) FROM cpu WHERE host = 'd' LIMIT 8");
+    add("SELECT difference(usage_user) - difference(usage_system), difference(usage_user) FROM cpu WHERE host = 'a'");
+    add("SELECT derivative(usage_user) + difference(usage_user) FROM cpu WHERE host = 'd' ORDER BY time DESC LIMIT 3");
+    add("SELECT difference(usage_user) - difference(usage_system) FROM cpu WHERE host = 'd' ORDER BY time DESC LIMIT 4 OFFSET 1");
+    add(&format!(
+        "SELECT cumulative_sum(load) / moving_average(load, 3) AS r FROM cpu WHERE {N} GROUP BY host"
+    ));
+    add("SELECT mean(usage_user) + derivative(usage_user) FROM cpu WHERE host = 'd' LIMIT 4");
+    add("SELECT max(usage_user) + difference(usage_user) FROM cpu WHERE host = 'd' LIMIT 4");
+    add("SELECT mean(usage_user) + derivative(usage_user), mean(usage_user) FROM cpu WHERE host = 'd' LIMIT 3");
+    add(&format!(
+        "SELECT count(load) * difference(load) FROM cpu WHERE {N} AND host = 'b' ORDER BY time DESC"
+    ));
     // … and what 1.x rejects.
     add("SELECT derivative(usage_user), usage_user FROM cpu WHERE host = 'd'");
     add(&format!(

@@ -1020,17 +1020,11 @@ impl GroupCtx<'_> {
         Ok(limit_rows(plan, rows.into_iter().map(|(_, r)| r).collect()))
     }
 
-    /// Transformations over the raw points of fields: each answers its own column, and the
-    /// columns are joined on time ([`join_streams`]).
+    /// Transformations over the raw points of fields: each answers its own stream, the streams
+    /// are joined on time and every column is evaluated over the joined rows ([`join_calls`]).
     fn raw_transform(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let trs = self.raw_tr_streams(members)?;
-        let streams = self
-            .l
-            .exprs
-            .iter()
-            .map(|e| tr_column(e, &trs, self.l.trs.len()))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(join_streams(self.plan, streams))
+        Ok(join_calls(self.plan, Vec::new(), trs, &self.l.exprs))
     }
 
     /// What each transformation over raw points ([`TrInput::Var`]) answers, as (time, value)
@@ -1280,27 +1274,15 @@ impl GroupCtx<'_> {
                 }
             } else if !l.trs.is_empty() {
                 // Aggregates beside transformations of raw points (1.x allows it without
-                // GROUP BY time): the aggregates' one row at the query's start, joined on time
-                // with each transformation's rows.
-                let aggv: Vec<Value> = finals(&mut accs).into_iter().map(|o| o.value).collect();
+                // GROUP BY time): each aggregate's one row at the query's start and each
+                // transformation's rows, joined on time; an expression of both is null where
+                // they do not meet.
+                let aggs: Vec<Stream> = finals(&mut accs)
+                    .into_iter()
+                    .map(|o| vec![(base, o.value)])
+                    .collect();
                 let trs = self.raw_tr_streams(members)?;
-                let streams = l
-                    .exprs
-                    .iter()
-                    .map(|e| {
-                        if has_tr(e) {
-                            if has_agg(e) {
-                                return Err(unsupported(
-                                    "arithmetic between an aggregate and a transformation of raw points",
-                                ));
-                            }
-                            tr_column(e, &trs, l.trs.len())
-                        } else {
-                            Ok(vec![(base, eval(e, &[], &aggv, &[]))])
-                        }
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                return Ok(join_streams(plan, streams));
+                return Ok(join_calls(plan, aggs, trs, &l.exprs));
             } else {
                 let outs = finals(&mut accs);
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
@@ -1547,29 +1529,30 @@ fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
     rows
 }
 
-/// The stream of a column over transformations of raw points: the rows of the one
-/// transformation it reads.
-fn tr_column(e: &E, trs: &[Stream], ntrs: usize) -> Result<Stream> {
-    let mut r = Vec::new();
-    tr_refs(e, &mut r);
-    match r.as_slice() {
-        [] => Ok(Vec::new()),
-        [i] => {
-            let mut trv = vec![Value::Null; ntrs];
-            Ok(trs
-                .get(*i)
-                .into_iter()
-                .flatten()
-                .map(|(t, y)| {
-                    trv[*i] = y.clone();
-                    (*t, eval(e, &[], &[], &trv))
-                })
-                .collect())
-        }
-        _ => Err(unsupported(
-            "arithmetic between several transformations of raw points",
-        )),
-    }
+/// The rows of columns over calls that each answer their own stream (the aggregates', then
+/// the transformations'), as InfluxDB 1.x evaluates a statement over its calls' iterators: the
+/// streams are joined on time ([`join_streams`]: OFFSET and LIMIT apply to each), and every
+/// column is evaluated over each joined row, a call without a point at that time being null
+/// (so `derivative(a) + difference(b)` is null where only one of them yields).
+fn join_calls(
+    plan: &SelectPlan,
+    aggs: Vec<Stream>,
+    trs: Vec<Stream>,
+    exprs: &[E],
+) -> Vec<Vec<Value>> {
+    let naggs = aggs.len();
+    let joined = join_streams(plan, aggs.into_iter().chain(trs).collect());
+    joined
+        .into_iter()
+        .map(|row| {
+            let (time, calls) = row.split_at(1);
+            let (aggv, trv) = calls.split_at(naggs.min(calls.len()));
+            let mut out = Vec::with_capacity(exprs.len() + 1);
+            out.extend_from_slice(time);
+            out.extend(exprs.iter().map(|e| eval(e, &[], aggv, trv)));
+            out
+        })
+        .collect()
 }
 
 /// The transformations a column reads.
@@ -1582,12 +1565,6 @@ fn tr_refs(e: &E, out: &mut Vec<usize>) {
         }
         _ => {}
     }
-}
-
-fn has_tr(e: &E) -> bool {
-    let mut r = Vec::new();
-    tr_refs(e, &mut r);
-    !r.is_empty()
 }
 
 fn has_agg(e: &E) -> bool {
@@ -2394,25 +2371,61 @@ mod tests {
     }
 
     #[test]
-    fn raw_transformation_columns() {
-        let s: Stream = vec![(1, Value::Integer(3)), (2, Value::Integer(4))];
-        let col = E::Bin(
-            ArithOp::Mul,
-            Box::new(E::Tr(1)),
-            Box::new(E::Lit(Value::Integer(2))),
-        );
+    fn columns_over_several_calls_evaluate_the_joined_rows() {
+        let (i, t, null) = (Value::Integer, Value::Time, Value::Null);
+        let add = |a: E, b: E| E::Bin(ArithOp::Add, Box::new(a), Box::new(b));
+        let d: Stream = vec![(1, i(3)), (2, i(4)), (4, i(5))];
+        let e: Stream = vec![(2, i(10)), (3, i(20)), (4, i(30))];
+        // difference(a) + difference(b), difference(a) * 2: null where only one yields.
+        let cols = [
+            add(E::Tr(0), E::Tr(1)),
+            E::Bin(ArithOp::Mul, Box::new(E::Tr(0)), Box::new(E::Lit(i(2)))),
+        ];
         assert_eq!(
-            tr_column(&col, &[Vec::new(), s.clone()], 2).ok(),
-            Some(vec![(1, Value::Integer(6)), (2, Value::Integer(8))])
+            join_calls(
+                &plan(0, 0, false),
+                Vec::new(),
+                vec![d.clone(), e.clone()],
+                &cols
+            ),
+            vec![
+                vec![t(1), null.clone(), i(6)],
+                vec![t(2), i(14), i(8)],
+                vec![t(3), null.clone(), null.clone()],
+                vec![t(4), i(35), i(10)],
+            ]
         );
-        let both = E::Bin(ArithOp::Add, Box::new(E::Tr(0)), Box::new(E::Tr(1)));
-        assert!(tr_column(&both, &[s.clone(), s], 2).is_err());
-        assert!(has_agg(&E::Bin(
-            ArithOp::Add,
-            Box::new(E::Agg(0)),
-            Box::new(E::Tr(0))
-        )));
-        assert!(!has_tr(&E::Agg(0)));
+        // LIMIT 2 applies to each call's stream before the join.
+        assert_eq!(
+            join_calls(
+                &plan(2, 0, false),
+                Vec::new(),
+                vec![d.clone(), e],
+                &cols[..1]
+            ),
+            vec![
+                vec![t(1), null.clone()],
+                vec![t(2), i(14)],
+                vec![t(3), null.clone()],
+            ]
+        );
+        // mean(a) + derivative(a): the aggregate's one row (at the start) meets no
+        // transformation row.
+        let mean: Stream = vec![(0, i(100))];
+        assert_eq!(
+            join_calls(
+                &plan(0, 0, false),
+                vec![mean],
+                vec![d],
+                &[add(E::Agg(0), E::Tr(0))]
+            ),
+            vec![
+                vec![t(0), null.clone()],
+                vec![t(1), null.clone()],
+                vec![t(2), null.clone()],
+                vec![t(4), null],
+            ]
+        );
     }
 
     #[test]
