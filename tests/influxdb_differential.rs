@@ -480,6 +480,28 @@ fn queries() -> Vec<String> {
     add("SELECT elapsed(usage_user) FROM cpu WHERE host = 'a'");
     add("SELECT elapsed(usage_user, 1s) FROM cpu WHERE host = 'b'");
     add("SELECT elapsed(load, 1ms) FROM cpu GROUP BY host");
+    // elapsed() newest first, and transformations of aggregates newest first: 1.x reads the
+    // look-back after the last bucket then.
+    add("SELECT elapsed(usage_user) FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 5");
+    add("SELECT elapsed(usage_user, 1s) FROM cpu WHERE host = 'b' ORDER BY time DESC");
+    add(&format!(
+        "SELECT elapsed(mean(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT elapsed(mean(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT elapsed(max(load), 1m) FROM cpu WHERE {N} GROUP BY time(5m), host fill(none) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT derivative(mean(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT moving_average(mean(load), 3) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT mean(load), difference(mean(load)), cumulative_sum(mean(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
     add("SELECT difference(usage_user) * 2 FROM cpu WHERE host = 'd'");
 
     // Transformations beside aggregates and each other: every call answers its own column,

@@ -705,10 +705,16 @@ fn tr_lookback(t: &TrSpec) -> i64 {
 }
 
 /// The time range a statement reads: GROUP BY time with transformations looks back before the
-/// first bucket.
+/// first bucket, or with ORDER BY time DESC past the last ([`desc_tmax`]).
 fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
     let (interval, offset) = plan.group_time.unwrap_or((0, 0));
-    if l.aggs.is_empty() || interval <= 0 || !plan.has_tmin {
+    if l.aggs.is_empty() || interval <= 0 {
+        return (plan.tmin, plan.tmax);
+    }
+    if plan.desc {
+        return (plan.tmin, desc_tmax(plan, &l.trs));
+    }
+    if !plan.has_tmin {
         return (plan.tmin, plan.tmax);
     }
     let lookback: i64 = l.trs.iter().map(tr_lookback).max().unwrap_or(0);
@@ -717,6 +723,27 @@ fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
         bucket.saturating_sub(lookback.saturating_mul(interval)),
         plan.tmax,
     )
+}
+
+/// Buckets a transformation over buckets reads past the last one it answers when it runs
+/// newest first (ORDER BY time DESC): as InfluxDB 1.x does, one for any transformation that
+/// looks back at all (even moving_average of a longer window), none for cumulative_sum.
+fn tr_lookahead(t: &TrSpec) -> i64 {
+    tr_lookback(t).min(1)
+}
+
+/// The end of the time range a GROUP BY time statement reads with ORDER BY time DESC: past
+/// the last bucket, to the end of the buckets its transformations look ahead to.
+fn desc_tmax(plan: &SelectPlan, trs: &[TrSpec]) -> i64 {
+    let (interval, offset) = plan.group_time.unwrap_or((0, 0));
+    let ahead = trs.iter().map(tr_lookahead).max().unwrap_or(0);
+    if !plan.desc || interval <= 0 || ahead == 0 {
+        return plan.tmax;
+    }
+    let last = plan.tmax.saturating_sub(offset).div_euclid(interval) * interval + offset;
+    last.saturating_add(interval.saturating_mul(ahead + 1))
+        .saturating_sub(1)
+        .max(plan.tmax)
 }
 
 fn explain_lines(
@@ -1084,8 +1111,20 @@ impl GroupCtx<'_> {
 
     /// Aggregates per (bucket), then expressions, transformations and fill.
     fn aggregate(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
-        let plan = self.plan;
         let l = self.l;
+        // Newest first, transformations read buckets past the statement's end: the buckets
+        // are computed up to the widened end and the columns cut at the statement's.
+        let widened;
+        let plan = match desc_tmax(self.plan, &l.trs) {
+            t if t != self.plan.tmax => {
+                widened = SelectPlan {
+                    tmax: t,
+                    ..self.plan.clone()
+                };
+                &widened
+            }
+            _ => self.plan,
+        };
         let (interval, offset) = plan.group_time.unwrap_or((0, 0));
         let bucket_of = |t: i64| -> i64 {
             if interval > 0 {
@@ -1094,8 +1133,12 @@ impl GroupCtx<'_> {
                 0
             }
         };
-        // Transformations over buckets look back before the first bucket.
-        let lookback: i64 = l.trs.iter().map(tr_lookback).max().unwrap_or(0);
+        // Transformations over buckets look back before the first bucket (oldest first).
+        let lookback: i64 = if plan.desc {
+            0
+        } else {
+            l.trs.iter().map(tr_lookback).max().unwrap_or(0)
+        };
         let read_min = if interval > 0 && plan.has_tmin {
             bucket_of(plan.tmin).saturating_sub(lookback.saturating_mul(interval))
         } else {
@@ -1406,7 +1449,8 @@ impl GroupCtx<'_> {
                 fill_linear(&mut filled);
             }
             if !l.trs.is_empty() {
-                return Ok(self.bucket_transforms(filled, trs, out_start, interval));
+                let out = (out_start, bucket_of(self.plan.tmax));
+                return Ok(self.bucket_transforms(filled, trs, out, interval));
             }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
@@ -1428,18 +1472,20 @@ impl GroupCtx<'_> {
     /// Transformations over the buckets of aggregates, beside aggregates or other
     /// transformations. As in 1.x every column is its own stream: an aggregate's column has a
     /// row per (filled) bucket, a transformation's only where it yields; LIMIT/OFFSET apply to
-    /// each, and the streams are joined on time. ORDER BY time DESC runs the transformations
-    /// over the buckets newest first, and each reads only its own look-back before the first
-    /// bucket answered (cumulative_sum none, even beside derivative).
+    /// each, and the streams are joined on time. Each transformation reads only its own
+    /// look-back before the first bucket answered (cumulative_sum none, even beside
+    /// derivative); ORDER BY time DESC runs them over the buckets newest first, reading
+    /// [`tr_lookahead`] buckets past the last one answered, `out` being the answered buckets.
     fn bucket_transforms(
         &self,
         mut filled: Vec<(i64, Vec<Out>, bool)>,
         mut trs: Vec<TrState>,
-        out_start: i64,
+        (out_start, out_end): (i64, i64),
         interval: i64,
     ) -> Vec<Vec<Value>> {
         let l = self.l;
-        if self.plan.desc {
+        let desc = self.plan.desc;
+        if desc {
             filled.reverse();
         }
         let refs: Vec<Vec<usize>> = l
@@ -1456,9 +1502,14 @@ impl GroupCtx<'_> {
             let mut trv = Vec::with_capacity(trs.len());
             let mut yielded = Vec::with_capacity(trs.len());
             for (ti, t) in l.trs.iter().enumerate() {
-                let first = out_start.saturating_sub(tr_lookback(t).saturating_mul(interval));
+                // The first bucket this transformation reads, in its order.
+                let reads = if desc {
+                    b <= out_end.saturating_add(tr_lookahead(t).saturating_mul(interval))
+                } else {
+                    b >= out_start.saturating_sub(tr_lookback(t).saturating_mul(interval))
+                };
                 let y = match t.input {
-                    TrInput::Agg(ai) if b >= first => {
+                    TrInput::Agg(ai) if reads => {
                         outs.get(ai).and_then(|o| trs[ti].push(b, &o.value))
                     }
                     _ => None,
@@ -1466,7 +1517,7 @@ impl GroupCtx<'_> {
                 yielded.push(y.is_some());
                 trv.push(y.unwrap_or(Value::Null));
             }
-            if b < out_start {
+            if b < out_start || b > out_end {
                 continue;
             }
             let any = yielded.iter().any(|y| *y);
@@ -2426,6 +2477,31 @@ mod tests {
                 vec![t(4), null],
             ]
         );
+    }
+
+    #[test]
+    fn newest_first_transformations_read_one_bucket_past_the_end() {
+        let tr = |func, n| TrSpec {
+            func,
+            n,
+            unit: 0,
+            input: TrInput::Agg(0),
+        };
+        let mut p = plan(0, 0, true);
+        p.group_time = Some((10, 0));
+        p.tmax = 49;
+        // derivative, elapsed, moving_average of any window: one bucket ([50, 59]) ahead.
+        for t in [
+            tr(AggFn::Derivative, 0),
+            tr(AggFn::Elapsed, 0),
+            tr(AggFn::MovingAverage, 4),
+        ] {
+            assert_eq!(desc_tmax(&p, std::slice::from_ref(&t)), 59, "{:?}", t.func);
+        }
+        // cumulative_sum none; oldest first none.
+        assert_eq!(desc_tmax(&p, &[tr(AggFn::CumulativeSum, 0)]), 49);
+        p.desc = false;
+        assert_eq!(desc_tmax(&p, &[tr(AggFn::Derivative, 0)]), 49);
     }
 
     #[test]
