@@ -502,6 +502,54 @@ fn queries() -> Vec<String> {
     add(&format!(
         "SELECT mean(load), difference(mean(load)), cumulative_sum(mean(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
     ));
+    // Transformations of distinct(): every distinct value is a point at its bucket's time.
+    for f in [
+        "derivative",
+        "non_negative_derivative",
+        "difference",
+        "cumulative_sum",
+        "elapsed",
+    ] {
+        add(&format!(
+            "SELECT {f}(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+        ));
+    }
+    add(&format!(
+        "SELECT moving_average(distinct(load), 2) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT derivative(distinct(load), 1m) FROM cpu WHERE {N} GROUP BY time(10m), host"
+    ));
+    add(&format!(
+        "SELECT derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(1m)"
+    ));
+    add(&format!(
+        "SELECT difference(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) LIMIT 2 OFFSET 1"
+    ));
+    add(&format!(
+        "SELECT mean(load), derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT difference(distinct(load)) FROM cpu WHERE {N} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT distinct(load), derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add("SELECT derivative(distinct(load)) FROM cpu WHERE host = 'a'");
+    for q in [
+        "difference(distinct(state))",
+        "derivative(distinct(ok))",
+        "cumulative_sum(distinct(ok))",
+        "moving_average(distinct(state), 2)",
+        "elapsed(distinct(state))",
+    ] {
+        add(&format!(
+            "SELECT {q} FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+        ));
+    }
+    add(&format!(
+        "SELECT derivative(top(load, 2)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
     add("SELECT difference(usage_user) * 2 FROM cpu WHERE host = 'd'");
 
     // Transformations beside aggregates and each other: every call answers its own column,

@@ -765,13 +765,6 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
                             inner.func.name()
                         )));
                     }
-                    if inner.func.is_multi_row() {
-                        return Err(unsupported(&format!(
-                            "{}() of {}()",
-                            c.func.name(),
-                            inner.func.name()
-                        )));
-                    }
                 }
                 _ if group_by_time => {
                     return Err(Error::Query(format!(
@@ -886,6 +879,12 @@ mod tests {
             .contains("mixing aggregate and non-aggregate queries is not supported"));
         assert!(err("SELECT *, max(a), min(b) FROM m")
             .contains("mixing multiple selector functions with tags or fields"));
+        assert!(
+            err("SELECT distinct(a), derivative(distinct(a)) FROM m GROUP BY time(1m)")
+                .contains("aggregate function distinct() cannot be combined with other functions")
+        );
+        assert!(err("SELECT difference(distinct(a)) FROM m")
+            .contains("difference aggregate requires a GROUP BY interval"));
     }
 
     /// The time range and the rest of `WHERE cond`, or the error.
@@ -982,6 +981,8 @@ mod tests {
             "SELECT difference(a), max(a) FROM m",
             "SELECT max(a), * FROM m",
             "SELECT *, max(a) FROM m GROUP BY time(1m)",
+            "SELECT derivative(distinct(a)) FROM m GROUP BY time(1m)",
+            "SELECT mean(a), cumulative_sum(distinct(a)) FROM m GROUP BY time(1m)",
         ] {
             check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }

@@ -239,6 +239,35 @@ fn call_wildcard(c: &Call) -> Option<&PExpr> {
     }
 }
 
+/// InfluxDB 1.x's error for a transformation other than elapsed() of the distinct() values of
+/// a string or boolean field.
+fn distinct_input_accepted(c: &Call, schema: &BTreeMap<String, FieldType>) -> Result<()> {
+    let PExpr::Call(inner) = &c.arg else {
+        return Ok(());
+    };
+    let PExpr::Var(f) = &inner.arg else {
+        return Ok(());
+    };
+    let kind = match schema.get(f) {
+        Some(FieldType::String) => "string",
+        Some(FieldType::Boolean) => "boolean",
+        _ => return Ok(()),
+    };
+    let name = match c.func {
+        AggFn::Derivative | AggFn::NonNegativeDerivative => "derivative",
+        AggFn::Difference | AggFn::NonNegativeDifference => "difference",
+        AggFn::CumulativeSum => "cumulative sum",
+        AggFn::MovingAverage => "moving average",
+        _ => return Ok(()),
+    };
+    if inner.func != AggFn::Distinct {
+        return Ok(());
+    }
+    Err(Error::Query(format!(
+        "unsupported {name} iterator type: *query.{kind}IntervalIterator"
+    )))
+}
+
 fn agg_accepts(func: AggFn, t: FieldType) -> bool {
     let numeric = matches!(
         t,
@@ -541,6 +570,7 @@ fn layout(
             other => {
                 let e = l.expr(other, None)?;
                 if let PExpr::Call(c) = other {
+                    distinct_input_accepted(c, schema)?;
                     if let PExpr::Var(f) = &c.arg {
                         if let Some(t) = schema.get(f) {
                             if !agg_accepts(c.func, *t) && !c.func.is_transform() {
@@ -1286,6 +1316,14 @@ impl GroupCtx<'_> {
             .aggs
             .iter()
             .position(|a| a.func.is_multi_row() && !a.count_distinct);
+        // … unless it feeds transformations (`derivative(distinct(x))`): then its rows are
+        // the transformations' input, bucket by bucket.
+        let (multi, multi_input) = if l.trs.is_empty() {
+            (multi, None)
+        } else {
+            (None, multi)
+        };
+        let mut multi_rows: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
         let mut rows: Vec<Vec<Value>> = Vec::new();
         let row_of = |time: i64, outs: &[Out], pick_aux: Option<&[Value]>, trv: &[Value]| {
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
@@ -1381,6 +1419,10 @@ impl GroupCtx<'_> {
                                 }
                             }
                         } else {
+                            if let Some(mi) = multi_input {
+                                let vals = accs[mi].finish_rows(&l.aggs[mi]);
+                                multi_rows.insert(b, vals.into_iter().map(|(_, v, _)| v).collect());
+                            }
                             let outs = finals(accs);
                             prev = outs.iter().map(|o| o.value.clone()).collect();
                             filled.push((b, outs, true));
@@ -1450,7 +1492,8 @@ impl GroupCtx<'_> {
             }
             if !l.trs.is_empty() {
                 let out = (out_start, bucket_of(self.plan.tmax));
-                return Ok(self.bucket_transforms(filled, trs, out, interval));
+                let multi = multi_input.map(|mi| (mi, multi_rows));
+                return Ok(self.bucket_transforms(filled, multi, trs, out, interval));
             }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
@@ -1479,6 +1522,7 @@ impl GroupCtx<'_> {
     fn bucket_transforms(
         &self,
         mut filled: Vec<(i64, Vec<Out>, bool)>,
+        multi: Option<(usize, BTreeMap<i64, Vec<Value>>)>,
         mut trs: Vec<TrState>,
         (out_start, out_end): (i64, i64),
         interval: i64,
@@ -1497,41 +1541,63 @@ impl GroupCtx<'_> {
                 r
             })
             .collect();
+        // Transformations of distinct(): every distinct value of a bucket is a point at the
+        // bucket's time.
+        let over_multi = |ti: usize| match (&l.trs[ti].input, &multi) {
+            (TrInput::Agg(ai), Some((mi, _))) => ai == mi,
+            _ => false,
+        };
+        let no_rows = Vec::new();
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
         for (b, outs, _) in filled {
-            let mut trv = Vec::with_capacity(trs.len());
-            let mut yielded = Vec::with_capacity(trs.len());
+            // What each transformation yields at this bucket (several over distinct()).
+            let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
             for (ti, t) in l.trs.iter().enumerate() {
-                // The first bucket this transformation reads, in its order.
+                // Whether this transformation reads this bucket, in its order.
                 let reads = if desc {
                     b <= out_end.saturating_add(tr_lookahead(t).saturating_mul(interval))
                 } else {
                     b >= out_start.saturating_sub(tr_lookback(t).saturating_mul(interval))
                 };
-                let y = match t.input {
-                    TrInput::Agg(ai) if reads => {
-                        outs.get(ai).and_then(|o| trs[ti].push(b, &o.value))
+                let mut y = Vec::new();
+                match (&t.input, &multi) {
+                    (_, _) if !reads => {}
+                    (TrInput::Agg(ai), Some((mi, rows))) if ai == mi => {
+                        for v in rows.get(&b).unwrap_or(&no_rows) {
+                            y.extend(trs[ti].push(b, v));
+                        }
                     }
-                    _ => None,
-                };
-                yielded.push(y.is_some());
-                trv.push(y.unwrap_or(Value::Null));
+                    (TrInput::Agg(ai), _) => {
+                        y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
+                    }
+                    (TrInput::Var(_), _) => {}
+                }
+                ys.push(y);
             }
-            if b < out_start || b > out_end {
-                continue;
-            }
-            let any = yielded.iter().any(|y| *y);
+            let answered = b >= out_start && b <= out_end;
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
+            let nth = |k: usize| -> Vec<Value> {
+                ys.iter()
+                    .map(|y| y.get(k).cloned().unwrap_or(Value::Null))
+                    .collect()
+            };
             for ((e, r), stream) in l.exprs.iter().zip(&refs).zip(streams.iter_mut()) {
-                let present = if has_agg(e) {
-                    true
-                } else if r.is_empty() {
-                    any
-                } else {
-                    r.iter().all(|&i| yielded[i])
-                };
-                if present {
-                    stream.push((b, eval(e, &[], &aggv, &trv)));
+                if has_agg(e) || r.is_empty() {
+                    // One row per bucket answered (with the transformations' first points).
+                    let present = has_agg(e) || ys.iter().any(|y| !y.is_empty());
+                    if answered && present {
+                        stream.push((b, eval(e, &[], &aggv, &nth(0))));
+                    }
+                    continue;
+                }
+                // A row per point every transformation of the column yields; over distinct()
+                // 1.x answers those of the buckets read outside the statement's range too.
+                if !answered && !r.iter().any(|&i| over_multi(i)) {
+                    continue;
+                }
+                let n = r.iter().map(|&i| ys[i].len()).min().unwrap_or(0);
+                for k in 0..n {
+                    stream.push((b, eval(e, &[], &aggv, &nth(k))));
                 }
             }
         }
@@ -2163,13 +2229,22 @@ impl TrState {
             Value::Unsigned(x) => Some(*x as f64),
             _ => None,
         };
+        // derivative and difference keep the first of several points at one time (1.x: a
+        // point that does not advance the stream is skipped).
+        let differs = matches!(
+            self.func,
+            AggFn::Derivative
+                | AggFn::NonNegativeDerivative
+                | AggFn::Difference
+                | AggFn::NonNegativeDifference
+        );
+        if differs && self.prev.as_ref().is_some_and(|(pt, _)| *pt == ts) {
+            return None;
+        }
         let prev = self.prev.replace((ts, v.clone()));
         match self.func {
             AggFn::Derivative | AggFn::NonNegativeDerivative => {
                 let (pt, pv) = prev?;
-                if pt == ts {
-                    return None;
-                }
                 // Over points newest first (ORDER BY time DESC) 1.x keeps the elapsed time
                 // positive.
                 let d = (f(v)? - f(&pv)?) / ((ts - pt).abs() as f64 / self.unit as f64);
@@ -2359,6 +2434,21 @@ mod tests {
         let mut cs = tr(AggFn::CumulativeSum, 0, 0);
         cs.push(0, &Value::Integer(2));
         assert_eq!(cs.push(1, &Value::Integer(3)), Some(Value::Integer(5)));
+        // Several points at one time (the distinct() values of a bucket): difference keeps
+        // the first, elapsed answers 0 for the others.
+        let mut df = tr(AggFn::Difference, 0, 0);
+        let mut el = tr(AggFn::Elapsed, 0, 1);
+        for (t, x) in [(0, 5), (0, 9), (10, 7), (10, 1)] {
+            df.push(t, &Value::Integer(x));
+            el.push(t, &Value::Integer(x));
+        }
+        assert_eq!(df.push(20, &Value::Integer(8)), Some(Value::Integer(1)));
+        let mut df = tr(AggFn::Difference, 0, 0);
+        df.push(0, &Value::Integer(5));
+        df.push(0, &Value::Integer(9));
+        assert_eq!(df.push(10, &Value::Integer(7)), Some(Value::Integer(2)));
+        assert_eq!(el.push(20, &Value::Integer(0)), Some(Value::Integer(10)));
+        assert_eq!(el.push(20, &Value::Integer(0)), Some(Value::Integer(0)));
     }
 
     fn plan(limit: usize, offset: usize, desc: bool) -> SelectPlan {
