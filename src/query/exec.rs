@@ -179,7 +179,7 @@ impl Layout {
                     _ => return Err(unsupported("a nested transformation")),
                 },
                 arg => {
-                    let f = field_of(arg).ok_or_else(|| unsupported("this function argument"))?;
+                    let f = field_of(arg).ok_or_else(|| wildcard_in_expression(c))?;
                     TrInput::Var(self.var(&f))
                 }
             };
@@ -195,7 +195,7 @@ impl Layout {
             PExpr::Call(inner) if inner.func == AggFn::Distinct => (true, field_of(&inner.arg)),
             arg => (false, field_of(arg)),
         };
-        let f = f.ok_or_else(|| unsupported("this function argument"))?;
+        let f = f.ok_or_else(|| wildcard_in_expression(c))?;
         let field = self.var(&f);
         let tags = c.tags.iter().map(|t| self.var(t)).collect();
         self.aggs.push(AggSpec {
@@ -228,6 +228,20 @@ impl Layout {
             }
         })
     }
+}
+
+/// InfluxDB 1.x's error for a call over `*` or a regex inside an expression (`mean(*) * 2`),
+/// which expands only as a column of its own.
+fn wildcard_in_expression(c: &Call) -> Error {
+    let what = match call_wildcard(c) {
+        Some(PExpr::Regex(_)) => "regex field",
+        Some(_) => "wildcard",
+        None => return unsupported("this function argument"),
+    };
+    Error::Query(format!(
+        "unsupported expression with {what}: {}()",
+        c.func.name()
+    ))
 }
 
 /// The innermost field argument of a call, when it is `*` or a regex.
@@ -2592,6 +2606,27 @@ mod tests {
         assert_eq!(desc_tmax(&p, &[tr(AggFn::CumulativeSum, 0)]), 49);
         p.desc = false;
         assert_eq!(desc_tmax(&p, &[tr(AggFn::Derivative, 0)]), 49);
+    }
+
+    #[test]
+    fn a_wildcard_call_inside_an_expression_is_1xs_error() {
+        let mean = |arg| Call {
+            func: AggFn::Mean,
+            arg,
+            n: 0,
+            p: 0.0,
+            unit: 0,
+            tags: Vec::new(),
+        };
+        let re = regex::Regex::new("u").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            wildcard_in_expression(&mean(PExpr::Wildcard)).to_string(),
+            Error::Query("unsupported expression with wildcard: mean()".into()).to_string()
+        );
+        assert_eq!(
+            wildcard_in_expression(&mean(PExpr::Regex(re))).to_string(),
+            Error::Query("unsupported expression with regex field: mean()".into()).to_string()
+        );
     }
 
     #[test]
