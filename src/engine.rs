@@ -157,19 +157,18 @@ fn write_table(
     index: &SeriesIndex,
     frozen: &Memtable,
 ) -> Result<Option<TableRef>> {
-    let runs = frozen.runs();
-    if runs.is_empty() {
+    if frozen.is_empty() {
         return Ok(None);
     }
     let (file, path) = versions.new_table();
     let mut w = TableWriter::create(&path)?;
-    for (series, field, col) in &runs {
+    frozen.for_each_run(|series, field, col| {
         let key = index
-            .get(*series)
+            .get(series)
             .map(|s| s.key.clone())
             .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
-        w.add(*series, &key, field, col)?;
-    }
+        w.add(series, &key, field, col)
+    })?;
     w.finish()?;
     if let Some(dir) = path.parent() {
         sync_dir(dir)?;

@@ -8,8 +8,9 @@ use dashmap::DashMap;
 
 use crate::types::{Column, FieldType, FieldValue, SeqNo, SeriesId, Timestamp, Values, WriteBatch};
 
-/// Bytes of bookkeeping charged per stored value on top of the value itself.
-const ENTRY_OVERHEAD: usize = 16;
+/// Bytes charged for a series' entry in the map, and for a field's entry beside its name.
+const SERIES_OVERHEAD: usize = 64;
+const FIELD_OVERHEAD: usize = 64;
 
 #[derive(Default)]
 struct SeriesBuf {
@@ -17,11 +18,90 @@ struct SeriesBuf {
     fields: Vec<(Arc<str>, FieldBuf)>,
 }
 
+/// One field's points as typed columns (16 bytes a numeric point, not a 40-byte
+/// `(Timestamp, FieldValue)`), appended in seqno order (single writer), so among equal
+/// timestamps the last one wins.
 struct FieldBuf {
-    field_type: FieldType,
-    /// Appended in seqno order (single writer), so among equal timestamps the last one wins.
-    entries: Vec<(Timestamp, FieldValue)>,
+    timestamps: Vec<Timestamp>,
+    values: Values,
+    /// Timestamps never decrease (equal ones may repeat).
     sorted: bool,
+}
+
+impl FieldBuf {
+    fn new(t: FieldType) -> FieldBuf {
+        FieldBuf {
+            timestamps: Vec::new(),
+            values: Values::empty(t),
+            sorted: true,
+        }
+    }
+
+    fn field_type(&self) -> FieldType {
+        self.values.field_type()
+    }
+
+    /// Bytes the vectors have allocated (capacity, not length: growth slack counts).
+    fn capacity_bytes(&self) -> usize {
+        let vals = match &self.values {
+            Values::Float(v) => v.capacity() * 8,
+            Values::Integer(v) => v.capacity() * 8,
+            Values::Unsigned(v) => v.capacity() * 8,
+            Values::Boolean(v) => v.capacity(),
+            Values::String(v) => v.capacity() * std::mem::size_of::<String>(),
+        };
+        self.timestamps.capacity() * 8 + vals
+    }
+
+    /// Append a point; the bytes newly allocated, or `None` (nothing appended) if its type is
+    /// not the field's.
+    fn push(&mut self, ts: Timestamp, value: &FieldValue) -> Option<usize> {
+        let before = self.capacity_bytes();
+        if !self.values.push(value.clone()) {
+            return None;
+        }
+        if self.timestamps.last().is_some_and(|&last| last > ts) {
+            self.sorted = false;
+        }
+        self.timestamps.push(ts);
+        let heap = match value {
+            FieldValue::String(x) => x.len(),
+            _ => 0,
+        };
+        Some(self.capacity_bytes() - before + heap)
+    }
+
+    /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
+    fn read(&self, min: Timestamp, max: Timestamp) -> Column {
+        let ts = &self.timestamps;
+        let picked: Vec<usize> = if self.sorted {
+            let lo = ts.partition_point(|&t| t < min);
+            let hi = ts.partition_point(|&t| t <= max);
+            (lo..hi).collect()
+        } else {
+            let mut idx: Vec<usize> = (0..ts.len())
+                .filter(|&i| ts[i] >= min && ts[i] <= max)
+                .collect();
+            idx.sort_by_key(|&i| ts[i]); // stable: equal timestamps keep write order
+            idx
+        };
+        // Of a run of equal timestamps the last (latest write) is kept.
+        let keep: Vec<usize> = picked
+            .iter()
+            .enumerate()
+            .filter(|&(k, &i)| picked.get(k + 1).is_none_or(|&j| ts[j] != ts[i]))
+            .map(|(_, &i)| i)
+            .collect();
+        let timestamps = keep.iter().map(|&i| ts[i]).collect();
+        let values = match &self.values {
+            Values::Float(v) => Values::Float(keep.iter().map(|&i| v[i]).collect()),
+            Values::Integer(v) => Values::Integer(keep.iter().map(|&i| v[i]).collect()),
+            Values::Unsigned(v) => Values::Unsigned(keep.iter().map(|&i| v[i]).collect()),
+            Values::Boolean(v) => Values::Boolean(keep.iter().map(|&i| v[i]).collect()),
+            Values::String(v) => Values::String(keep.iter().map(|&i| v[i].clone()).collect()),
+        };
+        Column { timestamps, values }
+    }
 }
 
 /// One memtable. Active while the memtable actor applies to it; frozen (never written again)
@@ -63,35 +143,25 @@ impl Memtable {
         let mut points = 0u64;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
         for row in &batch.rows {
-            let mut sb = self.series.entry(row.series).or_default();
+            let mut sb = self.series.entry(row.series).or_insert_with(|| {
+                added += SERIES_OVERHEAD;
+                SeriesBuf::default()
+            });
             for (name, value) in &row.fields {
                 let fb = match sb.fields.iter().position(|(n, _)| n == name) {
                     Some(i) => &mut sb.fields[i].1,
                     None => {
-                        sb.fields.push((
-                            name.clone(),
-                            FieldBuf {
-                                field_type: value.field_type(),
-                                entries: Vec::new(),
-                                sorted: true,
-                            },
-                        ));
-                        added += name.len() + 32;
+                        sb.fields
+                            .push((name.clone(), FieldBuf::new(value.field_type())));
+                        added += name.len() + FIELD_OVERHEAD;
                         let last = sb.fields.len() - 1;
                         &mut sb.fields[last].1
                     }
                 };
-                if fb.field_type != value.field_type() {
-                    continue;
+                if let Some(n) = fb.push(row.timestamp, value) {
+                    added += n;
+                    points += 1;
                 }
-                if let Some((last_ts, _)) = fb.entries.last() {
-                    if *last_ts > row.timestamp {
-                        fb.sorted = false;
-                    }
-                }
-                fb.entries.push((row.timestamp, value.clone()));
-                added += ENTRY_OVERHEAD + value.mem_size();
-                points += 1;
             }
             lo = lo.min(row.timestamp);
             hi = hi.max(row.timestamp);
@@ -154,7 +224,7 @@ impl Memtable {
             Some(sb) => sb
                 .fields
                 .iter()
-                .map(|(n, fb)| (n.clone(), fb.field_type))
+                .map(|(n, fb)| (n.clone(), fb.field_type()))
                 .collect(),
             None => Vec::new(),
         };
@@ -173,39 +243,25 @@ impl Memtable {
     ) -> Option<Column> {
         let sb = self.series.get(&id)?;
         let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
-        let mut picked: Vec<(Timestamp, &FieldValue)> = fb
-            .entries
-            .iter()
-            .filter(|(t, _)| *t >= min && *t <= max)
-            .map(|(t, v)| (*t, v))
-            .collect();
-        if !fb.sorted {
-            picked.sort_by_key(|(t, _)| *t); // stable: equal timestamps keep write order
-        }
-        let mut col = Column::new(fb.field_type);
-        let n = picked.len();
-        for i in 0..n {
-            if i + 1 < n && picked[i + 1].0 == picked[i].0 {
-                continue; // a later write of the same timestamp follows
-            }
-            col.timestamps.push(picked[i].0);
-            col.values.push(picked[i].1.clone());
-        }
+        let col = fb.read(min, max);
         drop(sb);
         (!col.is_empty()).then_some(col)
     }
 
-    /// Every (series, field) run, series ascending and fields by name: what the flusher writes.
-    pub fn runs(&self) -> Vec<(SeriesId, Arc<str>, Column)> {
-        let mut out = Vec::new();
+    /// Every (series, field) run, series ascending and fields by name, handed to `f` one at a
+    /// time (what the flusher writes; one run is copied at a time, never the whole memtable).
+    pub fn for_each_run<E>(
+        &self,
+        mut f: impl FnMut(SeriesId, &Arc<str>, &Column) -> Result<(), E>,
+    ) -> Result<(), E> {
         for id in self.series_ids() {
             for (name, _) in self.fields(id) {
                 if let Some(col) = self.read(id, &name, i64::MIN, i64::MAX) {
-                    out.push((id, name, col));
+                    f(id, &name, &col)?;
                 }
             }
         }
-        out
+        Ok(())
     }
 }
 
@@ -297,6 +353,81 @@ mod tests {
         let c = m.read(1, "v", 15, 25).unwrap();
         assert_eq!(c.timestamps, vec![20]);
         assert!(m.read(2, "v", 0, 100).is_none());
+    }
+
+    proptest::proptest! {
+        /// Whatever the order and repetition of the writes, a read answers, for each timestamp
+        /// in range, the value written last, in time order (a naive model checks it).
+        #[test]
+        fn reads_answer_the_last_write_of_each_timestamp(
+            writes in proptest::collection::vec((0i64..60, -1000i32..1000), 0..200),
+            min in 0i64..60,
+            len in 0i64..70,
+        ) {
+            let m = Memtable::new();
+            let mut model = std::collections::BTreeMap::new();
+            for (k, chunk) in writes.chunks(7).enumerate() {
+                let rows: Vec<(SeriesId, i64, f64)> =
+                    chunk.iter().map(|&(t, v)| (1, t, f64::from(v))).collect();
+                m.apply(k as u64 + 1, &batch(&rows));
+                for &(t, v) in chunk {
+                    model.insert(t, f64::from(v));
+                }
+            }
+            let want: Vec<(i64, f64)> = model.range(min..=min + len).map(|(t, v)| (*t, *v)).collect();
+            let got = m.read(1, "v", min, min + len);
+            let got: Vec<(i64, f64)> = match got {
+                Some(Column { timestamps, values: Values::Float(v) }) => timestamps.into_iter().zip(v).collect(),
+                Some(c) => panic!("wrong type: {c:?}"),
+                None => Vec::new(),
+            };
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(m.points(), writes.len() as u64);
+        }
+    }
+
+    /// The bytes a memtable counts (what `memtable_size_bytes` bounds) cover what its vectors
+    /// really allocate, growth slack included, and a float point costs 16 bytes, not a 40-byte
+    /// `(timestamp, FieldValue)` entry.
+    #[test]
+    fn counted_bytes_cover_the_allocations() {
+        let m = Memtable::new();
+        let n = 100_000i64;
+        for k in 0..n / 1000 {
+            let rows: Vec<(SeriesId, i64, f64)> = (k * 1000..(k + 1) * 1000)
+                .map(|t| (1, t, t as f64))
+                .collect();
+            m.apply(k as u64 + 1, &batch(&rows));
+        }
+        let allocated: usize = m
+            .series
+            .iter()
+            .flat_map(|e| {
+                e.fields
+                    .iter()
+                    .map(|(_, fb)| fb.capacity_bytes())
+                    .collect::<Vec<_>>()
+            })
+            .sum();
+        assert!(allocated >= 16 * n as usize);
+        assert!(m.bytes() >= allocated, "{} < {allocated}", m.bytes());
+        // Doubling growth: at most twice the payload, plus the entries' overhead.
+        assert!(m.bytes() <= 2 * 16 * n as usize + 256, "{}", m.bytes());
+        // A string's heap bytes count too.
+        let before = m.bytes();
+        let f: Arc<str> = Arc::from("s");
+        m.apply(
+            1_000,
+            &WriteBatch {
+                new_series: vec![],
+                rows: vec![Row {
+                    series: 2,
+                    timestamp: 1,
+                    fields: vec![(f, FieldValue::String("x".repeat(1000)))],
+                }],
+            },
+        );
+        assert!(m.bytes() >= before + 1000 + 24 + 8);
     }
 
     #[test]

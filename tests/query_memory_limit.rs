@@ -47,7 +47,7 @@ fn a_query_past_query_memory_limit_fails_naming_it() {
         assert!(e.contains("query_memory_limit"), "{q}: {e}");
         assert!(e.contains("200000"), "{q}: {e}");
     }
-    // Streaming aggregates hold one series' column at a time: they answer.
+    // Streaming aggregates hold a block or so per source at a time: they answer.
     let v = query_json(&sock, "q", "SELECT count(v), sum(v), max(v) FROM m");
     assert_eq!(scalar(&v), 20_000);
     // So does a median over one series (2000 points).

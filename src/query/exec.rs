@@ -17,7 +17,7 @@ use crate::query::plan::{
     AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PExpr, SelectPlan, TagPred,
 };
 use crate::query::result::{SeriesResult, Value};
-use crate::query::scan::{ScanStats, Segment};
+use crate::query::scan::{ScanStats, Segment, SegmentStream};
 use crate::series::{SeriesIndex, SeriesInfo};
 use crate::sstable::{BlockMeta, NumericAgg};
 use crate::types::{Column, FieldType, FieldValue, SeriesId};
@@ -879,6 +879,19 @@ fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
     }
 }
 
+/// The next chunk of merged points of a stream read without pre-aggregates.
+fn next_points(st: &mut SegmentStream<'_>) -> Result<Option<Column>> {
+    loop {
+        match st.next()? {
+            Some(Segment::Points(c)) if c.is_empty() => continue,
+            Some(Segment::Points(c)) => return Ok(Some(c)),
+            // Not asked for (no block qualifies): nothing to join, so skip it.
+            Some(Segment::Block(_)) => continue,
+            None => return Ok(None),
+        }
+    }
+}
+
 /// Rows of one series: (time, the value of each read field).
 type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
 
@@ -895,41 +908,73 @@ struct GroupCtx<'a> {
 }
 
 impl GroupCtx<'_> {
-    /// One series' rows within `[min, max]` joined on time, filtered by the field condition.
-    ///
-    /// The returned [`Charge`] holds the query memory the rows take; drop it with them.
-    fn rows(&self, s: &SeriesInfo, min: i64, max: i64) -> Result<(Rows, Charge)> {
+    /// One series' rows within `[min, max]` joined on time and filtered by the field
+    /// condition, handed to `f` in time order. The fields are read as [`SegmentStream`]s and
+    /// joined chunk by chunk, so what is held is a decoded block or so per field and source,
+    /// whatever the number of points in range.
+    fn for_each_row(
+        &self,
+        s: &SeriesInfo,
+        min: i64,
+        max: i64,
+        f: &mut dyn FnMut(i64, Vec<Option<FieldValue>>) -> Result<()>,
+    ) -> Result<()> {
         check(self.token)?;
         let n = self.fields.len();
-        let mut held = self.snap.mem.charge(0)?;
-        let row_bytes = 48 + 40 * n as u64;
-        let mut rows: BTreeMap<i64, Vec<Option<FieldValue>>> = BTreeMap::new();
-        for (i, f) in self.fields.iter().enumerate() {
-            let (col, _col_charge) = self.snap.read_in(self.tables, s.id, f, min, max)?;
-            if let Some(col) = col {
-                for (j, t) in col.timestamps.iter().enumerate() {
-                    let v = col.values.get(j);
-                    let extra = match &v {
-                        FieldValue::String(x) => x.len() as u64,
-                        _ => 0,
-                    };
-                    let row = match rows.entry(*t) {
-                        std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::btree_map::Entry::Vacant(e) => {
-                            held.add(row_bytes)?;
-                            e.insert(vec![None; n])
-                        }
-                    };
-                    held.add(extra)?;
-                    row[i] = Some(v);
+        let mut streams = Vec::with_capacity(n);
+        for field in self.fields {
+            streams.push(
+                self.snap
+                    .segments(self.tables, s.id, field, min, max, &|_| false)?,
+            );
+        }
+        // Per field: the chunk being joined and the position in it; `None` once its stream
+        // has ended.
+        let mut heads: Vec<Option<(Column, usize)>> = Vec::with_capacity(n);
+        for st in &mut streams {
+            heads.push(next_points(st)?.map(|c| (c, 0)));
+        }
+        loop {
+            check(self.token)?;
+            for (h, st) in heads.iter_mut().zip(&mut streams) {
+                if h.as_ref().is_some_and(|(c, i)| *i >= c.len()) {
+                    *h = next_points(st)?.map(|c| (c, 0));
                 }
             }
+            // Every field's next chunk starts after its current one ends: rows up to the
+            // earliest end are complete.
+            let Some(horizon) = heads
+                .iter()
+                .filter_map(|h| h.as_ref().and_then(|(c, _)| c.timestamps.last().copied()))
+                .min()
+            else {
+                return Ok(());
+            };
+            loop {
+                let next = heads
+                    .iter()
+                    .filter_map(|h| h.as_ref().and_then(|(c, i)| c.timestamps.get(*i).copied()))
+                    .min();
+                let Some(t) = next.filter(|&t| t <= horizon) else {
+                    break;
+                };
+                let mut vals: Vec<Option<FieldValue>> = vec![None; n];
+                for (h, v) in heads.iter_mut().zip(vals.iter_mut()) {
+                    if let Some((c, i)) = h {
+                        if c.timestamps.get(*i) == Some(&t) {
+                            *v = Some(c.values.get(*i));
+                            *i += 1;
+                        }
+                    }
+                }
+                if let Some(fp) = &self.plan.field_filter {
+                    if !eval_field_pred(fp, self.fields, &vals, s) {
+                        continue;
+                    }
+                }
+                f(t, vals)?;
+            }
         }
-        let mut out: Rows = rows.into_iter().collect();
-        if let Some(fp) = &self.plan.field_filter {
-            out.retain(|(_, vals)| eval_field_pred(fp, self.fields, vals, s));
-        }
-        Ok((out, held))
     }
 
     /// The `k` newest rows of one series within `[min, max]` that pass the field condition and
@@ -1055,25 +1100,14 @@ impl GroupCtx<'_> {
         let newest = (plan.desc && plan.limit > 0 && self.snap.early_stop)
             .then(|| plan.offset.saturating_add(plan.limit));
         for s in members {
-            let (series_rows, _held) = match newest {
-                Some(k) => {
-                    let keep = |vals: &[Option<FieldValue>]| {
-                        (0..self.l.vars.len()).any(|v| {
-                            self.is_field_var(v) && self.var_value(v, vals, s) != Value::Null
-                        })
-                    };
-                    self.newest(s, k, &keep)?
-                }
-                None => self.rows(s, plan.tmin, plan.tmax)?,
-            };
-            for (ts, vals) in series_rows {
+            let mut add = |ts: i64, vals: Vec<Option<FieldValue>>| -> Result<()> {
                 let vars: Vec<Value> = (0..self.l.vars.len())
                     .map(|v| self.var_value(v, &vals, s))
                     .collect();
                 let any_field =
                     (0..vars.len()).any(|v| self.is_field_var(v) && vars[v] != Value::Null);
                 if !any_field {
-                    continue;
+                    return Ok(());
                 }
                 out_held.add(out_row_bytes)?;
                 let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
@@ -1082,6 +1116,21 @@ impl GroupCtx<'_> {
                     row.push(eval(e, &vars, &[], &[]));
                 }
                 rows.push((ts, row));
+                Ok(())
+            };
+            match newest {
+                Some(k) => {
+                    let keep = |vals: &[Option<FieldValue>]| {
+                        (0..self.l.vars.len()).any(|v| {
+                            self.is_field_var(v) && self.var_value(v, vals, s) != Value::Null
+                        })
+                    };
+                    let (series_rows, _held) = self.newest(s, k, &keep)?;
+                    for (ts, vals) in series_rows {
+                        add(ts, vals)?;
+                    }
+                }
+                None => self.for_each_row(s, plan.tmin, plan.tmax, &mut add)?,
             }
         }
         rows.sort_by_key(|(t, _)| *t); // stable: series order kept within a timestamp
@@ -1118,8 +1167,7 @@ impl GroupCtx<'_> {
         let mut held = self.snap.mem.charge(0)?;
         if !vars.is_empty() {
             for s in members {
-                let (series_rows, _rows_held) = self.rows(s, plan.tmin, plan.tmax)?;
-                for (ts, vals) in series_rows {
+                self.for_each_row(s, plan.tmin, plan.tmax, &mut |ts, vals| {
                     for &v in &vars {
                         let x = self.var_value(v, &vals, s);
                         if x != Value::Null {
@@ -1127,7 +1175,8 @@ impl GroupCtx<'_> {
                             points.entry(v).or_default().push((ts, x));
                         }
                     }
-                }
+                    Ok(())
+                })?;
             }
         }
         for p in points.values_mut() {
@@ -1236,7 +1285,7 @@ impl GroupCtx<'_> {
                                 .iter()
                                 .all(|&ai| block_answers(&l.aggs[ai], b, time_free))
                     };
-                    let (segs, _seg_held) = self.snap.read_segments(
+                    let mut segs = self.snap.segments(
                         self.tables,
                         s.id,
                         &self.fields[fi],
@@ -1244,7 +1293,8 @@ impl GroupCtx<'_> {
                         plan.tmax,
                         &use_agg,
                     )?;
-                    for seg in segs {
+                    while let Some(seg) = segs.next()? {
+                        check(self.token)?;
                         match seg {
                             Segment::Block(b) => {
                                 data_min = data_min.min(b.min_ts);
@@ -1278,8 +1328,7 @@ impl GroupCtx<'_> {
             }
         }
         for s in members.iter().filter(|_| !per_field) {
-            let (series_rows, _rows_held) = self.rows(s, read_min, plan.tmax)?;
-            for (ts, vals) in series_rows {
+            self.for_each_row(s, read_min, plan.tmax, &mut |ts, vals| {
                 let b = bucket_of(ts);
                 let xs: Vec<Option<FieldValue>> = l
                     .aggs
@@ -1287,7 +1336,7 @@ impl GroupCtx<'_> {
                     .map(|a| value_to_field(&self.var_value(a.field, &vals, s)))
                     .collect();
                 if xs.iter().all(Option::is_none) {
-                    continue;
+                    return Ok(());
                 }
                 data_min = data_min.min(ts);
                 let accs = buckets
@@ -1305,7 +1354,8 @@ impl GroupCtx<'_> {
                         held.add(accs[ai].add(a, ts, fv, &auxv))?;
                     }
                 }
-            }
+                Ok(())
+            })?;
         }
         if buckets.is_empty() {
             return Ok(Vec::new());
