@@ -255,14 +255,19 @@ pub(crate) fn decode_index(buf: &[u8], data_end: u64) -> Result<Vec<SeriesEntry>
                     agg,
                 });
             }
+            // The index stays in memory as long as the table is open: no growth slack (a
+            // one-block run would otherwise hold room for four).
+            blocks.shrink_to_fit();
             fields.push(FieldEntry {
                 name,
                 field_type,
                 blocks,
             });
         }
+        fields.shrink_to_fit();
         series.push(SeriesEntry { id, key, fields });
     }
+    series.shrink_to_fit();
     input.finish("series index")?;
     if next_offset != data_end {
         return bad(format!(

@@ -180,6 +180,20 @@ impl Table {
             .flat_map(|s| s.fields.iter().map(|f| (f.name.as_str(), f.field_type)))
     }
 
+    /// Bytes the in-memory index holds beyond its entries (vector growth slack).
+    #[cfg(test)]
+    pub(crate) fn index_slack(&self) -> usize {
+        use std::mem::size_of;
+        let mut slack = (self.series.capacity() - self.series.len()) * size_of::<SeriesEntry>();
+        for s in &self.series {
+            slack += (s.fields.capacity() - s.fields.len()) * size_of::<format::FieldEntry>();
+            for f in &s.fields {
+                slack += (f.blocks.capacity() - f.blocks.len()) * size_of::<BlockMeta>();
+            }
+        }
+        slack
+    }
+
     /// The blocks of (series, field) in time order; empty if absent.
     pub fn blocks(&self, series: SeriesId, field: &str) -> &[BlockMeta] {
         self.find(series)

@@ -198,6 +198,30 @@ fn round_trip_every_type() {
     }
 }
 
+/// The index of an open table stays in memory: it holds its entries and no growth slack (a
+/// one-block run would otherwise keep room for four 170-byte block entries).
+#[test]
+fn the_in_memory_index_has_no_slack() {
+    let (_d, path) = tmp();
+    let runs: Vec<Run> = (0..50u64)
+        .flat_map(|id| {
+            ["a", "b", "c"].map(|f| {
+                let ts: Vec<i64> = (0..3).map(|t| t * 10 + id as i64).collect();
+                (
+                    id,
+                    format!("m,host=h{id}"),
+                    f.to_string(),
+                    col(ts, Values::Float(vec![1.0, 2.0, 3.0])),
+                )
+            })
+        })
+        .collect();
+    write(&path, &runs);
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.index_slack(), 0);
+    assert_eq!(read_all(&t).expect("read"), runs);
+}
+
 #[test]
 fn empty_table() {
     let (_d, path) = tmp();
