@@ -1269,6 +1269,7 @@ impl GroupCtx<'_> {
             let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
             field_vars.sort_unstable();
             field_vars.dedup();
+            let read_max = self.first_buckets_end(members, &field_vars, read_min, &bucket_of)?;
             for s in members {
                 check(self.token)?;
                 for &fv in &field_vars {
@@ -1290,7 +1291,7 @@ impl GroupCtx<'_> {
                         s.id,
                         &self.fields[fi],
                         read_min,
-                        plan.tmax,
+                        read_max,
                         &use_agg,
                     )?;
                     while let Some(seg) = segs.next()? {
@@ -1666,6 +1667,72 @@ impl GroupCtx<'_> {
             }
         }
         join_streams(self.plan, streams)
+    }
+
+    /// The end of the reads of an aggregate whose rows are its group's first buckets: ascending,
+    /// `GROUP BY time` without a lower time bound, `LIMIT n`, a fill that does not look ahead,
+    /// one row per bucket and no transformation. Its rows are then the `offset + n` buckets
+    /// from the one holding the group's first point, so nothing past them is read (TSBS
+    /// groupby-orderby-limit reads minutes, not the whole history). The first point comes
+    /// from the head of each (series, field) stream, which decodes at most a block per source.
+    /// Otherwise the statement's end.
+    fn first_buckets_end(
+        &self,
+        members: &[Arc<SeriesInfo>],
+        field_vars: &[usize],
+        read_min: i64,
+        bucket_of: &dyn Fn(i64) -> i64,
+    ) -> Result<i64> {
+        let plan = self.plan;
+        let Some((interval, _)) = plan.group_time.filter(|g| g.0 > 0) else {
+            return Ok(plan.tmax);
+        };
+        let eligible =
+            !plan.has_tmin
+                && !plan.desc
+                && plan.limit > 0
+                && self.l.trs.is_empty()
+                && !matches!(plan.fill, Fill::Linear | Fill::None)
+                && self.l.aggs.iter().all(|a| {
+                    a.func != AggFn::Integral && (!a.func.is_multi_row() || a.count_distinct)
+                });
+        if !eligible {
+            return Ok(plan.tmax);
+        }
+        let mut first = i64::MAX;
+        for s in members {
+            for &fv in field_vars {
+                let VarSrc::Field(fi) = self.srcs[fv] else {
+                    continue;
+                };
+                let mut segs = self
+                    .snap
+                    .segments(
+                        self.tables,
+                        s.id,
+                        &self.fields[fi],
+                        read_min,
+                        plan.tmax.min(first),
+                        &|_| true,
+                    )?
+                    .uncounted();
+                match segs.next()? {
+                    Some(Segment::Block(b)) => first = first.min(b.min_ts),
+                    Some(Segment::Points(c)) => {
+                        first = first.min(c.timestamps.first().copied().unwrap_or(i64::MAX))
+                    }
+                    None => {}
+                }
+            }
+        }
+        if first == i64::MAX {
+            return Ok(plan.tmax);
+        }
+        let rows = i64::try_from(plan.offset.saturating_add(plan.limit)).unwrap_or(i64::MAX);
+        let end = bucket_of(first)
+            .saturating_add(rows.saturating_mul(interval))
+            .saturating_sub(1);
+        Ok(end.min(plan.tmax))
     }
 
     fn field_is_int(&self, v: usize) -> bool {

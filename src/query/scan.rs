@@ -212,6 +212,7 @@ impl Snapshot {
             whole: VecDeque::new(),
             mem_bytes: 0,
             held: self.memory().charge(0)?,
+            counted: true,
         };
         if min > max {
             return Ok(stream);
@@ -358,9 +359,18 @@ pub struct SegmentStream<'a> {
     mem_bytes: u64,
     /// The query memory the stream holds.
     held: Charge,
+    /// Points handed out count toward `max_select_points`.
+    counted: bool,
 }
 
 impl SegmentStream<'_> {
+    /// Do not count what this stream hands out toward `max_select_points` (a look at a
+    /// stream's first point ahead of the read that counts it).
+    pub fn uncounted(mut self) -> Self {
+        self.counted = false;
+        self
+    }
+
     /// The next segment in time order, or `None` at the end.
     #[allow(clippy::should_implement_trait)] // fallible: Iterator<Item = Result<_>> reads worse
     pub fn next(&mut self) -> Result<Option<Segment>> {
@@ -391,7 +401,7 @@ impl SegmentStream<'_> {
                 // before it, the block is next.
                 if next.is_none_or(|t| t > b.min_ts) {
                     let b = self.whole.pop_front();
-                    if let Some(b) = &b {
+                    if let Some(b) = b.as_ref().filter(|_| self.counted) {
                         // LIMITS CALL SITE 1 (max_select_points): every point read goes
                         // through here.
                         snap.limits.add_points(b.count as usize)?;
@@ -439,8 +449,10 @@ impl SegmentStream<'_> {
             }
             let merged = merge_columns(parts);
             let n = merged.as_ref().map_or(0, Column::len);
-            // LIMITS CALL SITE 1 (max_select_points): every point read goes through here.
-            snap.limits.add_points(n)?;
+            if self.counted {
+                // LIMITS CALL SITE 1 (max_select_points): every point read goes through here.
+                snap.limits.add_points(n)?;
+            }
             // Held now: the decoded blocks still being consumed, the memtable columns and the
             // chunk handed out (until the next call).
             let bufs: u64 = self
@@ -917,6 +929,81 @@ mod tests {
         .unwrap();
         assert_eq!(out.len(), 1);
         assert!(mem.peak() <= 100_000, "peak {}", mem.peak());
+    }
+
+    /// `GROUP BY time … LIMIT n` without a lower time bound reads only the first buckets of
+    /// each group: the same rows as the unlimited query cut by OFFSET/LIMIT, from a fraction
+    /// of the blocks (groups whose data starts at different times included).
+    #[test]
+    fn limited_group_by_time_reads_only_its_first_buckets() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
+        write(&d, &lines(0, 3000, 7));
+        d.flush().unwrap();
+        let mut late = String::new();
+        for t in 1234..3000 {
+            late.push_str(&format!("m,host=c f={},i={}i {}\n", t % 17, t % 5, t * S));
+        }
+        write(&d, &late);
+        d.flush().unwrap();
+        for (q, cut) in [
+            (
+                "SELECT max(f), count(i) FROM m WHERE time < 2900s GROUP BY time(100s)",
+                " LIMIT 3",
+            ),
+            (
+                "SELECT max(f), count(i) FROM m WHERE time < 2900s GROUP BY time(100s)",
+                " LIMIT 2 OFFSET 4",
+            ),
+            (
+                "SELECT max(f), sum(i) FROM m WHERE time < 2900s GROUP BY time(100s), host",
+                " LIMIT 3",
+            ),
+            (
+                "SELECT mean(f) FROM m WHERE host = 'c' GROUP BY time(70s, 30s) fill(previous)",
+                " LIMIT 5",
+            ),
+            (
+                "SELECT first(f), last(i) FROM m GROUP BY time(1000s), host fill(0)",
+                " LIMIT 1",
+            ),
+        ] {
+            let limited = format!("{q}{cut}");
+            let (with, st) = select(&d, &limited, false);
+            let (all, st0) = select(&d, q, false);
+            let (offset, limit) = if cut.contains("OFFSET") {
+                (4, 2)
+            } else {
+                (0, cut.trim_start_matches(" LIMIT ").parse().unwrap())
+            };
+            let want: Vec<SeriesResult> = all
+                .into_iter()
+                .map(|mut r| {
+                    r.values = r.values.into_iter().skip(offset).take(limit).collect();
+                    r
+                })
+                .filter(|r| !r.values.is_empty())
+                .collect();
+            assert_eq!(format!("{with:?}"), format!("{want:?}"), "{limited}");
+            assert!(
+                ScanStats::get(&st.blocks_decoded) < ScanStats::get(&st0.blocks_decoded),
+                "{limited}: {} vs {}",
+                ScanStats::get(&st.blocks_decoded),
+                ScanStats::get(&st0.blocks_decoded)
+            );
+        }
+        // Not bounded: a lower time bound, DESC, fill(linear), a field condition.
+        for q in [
+            "SELECT max(f) FROM m WHERE time >= 0s AND time < 2900s GROUP BY time(100s) LIMIT 3",
+            "SELECT max(f) FROM m WHERE time < 2900s GROUP BY time(100s) ORDER BY time DESC LIMIT 3",
+            "SELECT max(f) FROM m WHERE time < 2900s GROUP BY time(100s) fill(linear) LIMIT 3",
+            "SELECT max(f) FROM m WHERE time < 2900s AND i > 1 GROUP BY time(100s) LIMIT 3",
+        ] {
+            let (_, st) = select(&d, q, false);
+            let (_, st0) = select(&d, &q.replace(" LIMIT 3", ""), false);
+            let n = ScanStats::get(&st0.blocks_decoded);
+            assert!(n >= 6 && ScanStats::get(&st.blocks_decoded) == n, "{q}");
+        }
     }
 
     /// `ORDER BY time DESC LIMIT n` reads only the newest blocks of each series: with three
