@@ -1109,12 +1109,20 @@ impl GroupCtx<'_> {
                 if !any_field {
                     return Ok(());
                 }
-                out_held.add(out_row_bytes)?;
                 let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
                 row.push(Value::Time(ts));
                 for e in &self.l.exprs {
                     row.push(eval(e, &vars, &[], &[]));
                 }
+                // The row's strings (tags, string fields) hold heap bytes of their own.
+                let heap: usize = row
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(x) => x.capacity(),
+                        _ => 0,
+                    })
+                    .sum();
+                out_held.add(out_row_bytes + heap as u64)?;
                 rows.push((ts, row));
                 Ok(())
             };

@@ -931,6 +931,55 @@ mod tests {
         assert!(mem.peak() <= 100_000, "peak {}", mem.peak());
     }
 
+    /// Raw rows are charged for the strings they hold (here a 1000-byte tag copied into every
+    /// row), not only for their value slots, so `query_memory_limit` stays near what the
+    /// process really holds.
+    #[test]
+    fn raw_rows_are_charged_for_their_strings() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
+        let tag = "x".repeat(1000);
+        let mut lp = String::new();
+        for t in 0..200 {
+            lp.push_str(&format!("m,host={tag} f={t} {}\n", t * S));
+        }
+        write(&d, &lp);
+        let st = crate::query::influxql::parse("SELECT * FROM m").unwrap();
+        let Some(Statement::Select(s)) = st.first() else {
+            panic!()
+        };
+        let plan = crate::query::compile::compile_select(&d, s, 1_000_000 * S).unwrap();
+        let mem = QueryMemory::new(0);
+        let snap = snapshot(&d, &plan, &SelectLimits::unlimited(), &mem);
+        let out = execute_on(
+            &d,
+            &snap,
+            &plan,
+            &CancelToken::new(),
+            &mut Explain::default(),
+        )
+        .unwrap();
+        assert_eq!(out[0].values.len(), 200);
+        assert!(mem.peak() >= 200 * 1000, "peak {}", mem.peak());
+        // Under a limit between the rows' value slots (~30 kB) and what they hold with their
+        // strings (~230 kB), the query stops while building rows, one row's charge over the
+        // limit, not only once the finished answer is charged.
+        let mem = QueryMemory::new(100_000);
+        let snap = snapshot(&d, &plan, &SelectLimits::unlimited(), &mem);
+        match execute_on(
+            &d,
+            &snap,
+            &plan,
+            &CancelToken::new(),
+            &mut Explain::default(),
+        ) {
+            Err(Error::QueryMemoryLimitExceeded { wanted, .. }) => {
+                assert!(wanted < 2_000, "stopped on a charge of {wanted} bytes")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// `GROUP BY time … LIMIT n` without a lower time bound reads only the first buckets of
     /// each group: the same rows as the unlimited query cut by OFFSET/LIMIT, from a fraction
     /// of the blocks (groups whose data starts at different times included).
