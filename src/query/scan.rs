@@ -621,6 +621,23 @@ mod tests {
 
     const S: i64 = 1_000_000_000;
 
+    /// Run `q` against `d` charging `mem`.
+    fn run_with_memory(d: &Database, q: &str, mem: &QueryMemory) -> Result<Vec<SeriesResult>> {
+        let st = crate::query::influxql::parse(q).unwrap();
+        let Some(Statement::Select(s)) = st.first() else {
+            panic!("not a select: {q}")
+        };
+        let plan = crate::query::compile::compile_select(d, s, 1_000_000 * S).unwrap();
+        let snap = snapshot(d, &plan, &SelectLimits::unlimited(), mem);
+        execute_on(
+            d,
+            &snap,
+            &plan,
+            &CancelToken::new(),
+            &mut Explain::default(),
+        )
+    }
+
     /// Lines for hosts a and b, fields f (float) and i (integer), one point per second over
     /// `[from, to)` seconds, values from `seed`.
     fn lines(from: i64, to: i64, seed: u64) -> String {
@@ -912,21 +929,7 @@ mod tests {
         assert_eq!(snap.mem.used(), 0);
         // A query over all of it holds as little.
         let mem = QueryMemory::new(100_000);
-        let st =
-            crate::query::influxql::parse("SELECT count(f), max(i) FROM m WHERE f > 0").unwrap();
-        let Some(Statement::Select(s)) = st.first() else {
-            panic!()
-        };
-        let plan = crate::query::compile::compile_select(&d, s, 1_000_000 * S).unwrap();
-        let snap = snapshot(&d, &plan, &SelectLimits::unlimited(), &mem);
-        let out = execute_on(
-            &d,
-            &snap,
-            &plan,
-            &CancelToken::new(),
-            &mut Explain::default(),
-        )
-        .unwrap();
+        let out = run_with_memory(&d, "SELECT count(f), max(i) FROM m WHERE f > 0", &mem).unwrap();
         assert_eq!(out.len(), 1);
         assert!(mem.peak() <= 100_000, "peak {}", mem.peak());
     }
@@ -944,35 +947,14 @@ mod tests {
             lp.push_str(&format!("m,host={tag} f={t} {}\n", t * S));
         }
         write(&d, &lp);
-        let st = crate::query::influxql::parse("SELECT * FROM m").unwrap();
-        let Some(Statement::Select(s)) = st.first() else {
-            panic!()
-        };
-        let plan = crate::query::compile::compile_select(&d, s, 1_000_000 * S).unwrap();
         let mem = QueryMemory::new(0);
-        let snap = snapshot(&d, &plan, &SelectLimits::unlimited(), &mem);
-        let out = execute_on(
-            &d,
-            &snap,
-            &plan,
-            &CancelToken::new(),
-            &mut Explain::default(),
-        )
-        .unwrap();
+        let out = run_with_memory(&d, "SELECT * FROM m", &mem).unwrap();
         assert_eq!(out[0].values.len(), 200);
         assert!(mem.peak() >= 200 * 1000, "peak {}", mem.peak());
         // Under a limit between the rows' value slots (~30 kB) and what they hold with their
         // strings (~230 kB), the query stops while building rows, one row's charge over the
         // limit, not only once the finished answer is charged.
-        let mem = QueryMemory::new(100_000);
-        let snap = snapshot(&d, &plan, &SelectLimits::unlimited(), &mem);
-        match execute_on(
-            &d,
-            &snap,
-            &plan,
-            &CancelToken::new(),
-            &mut Explain::default(),
-        ) {
+        match run_with_memory(&d, "SELECT * FROM m", &QueryMemory::new(100_000)) {
             Err(Error::QueryMemoryLimitExceeded { wanted, .. }) => {
                 assert!(wanted < 2_000, "stopped on a charge of {wanted} bytes")
             }
