@@ -21,7 +21,10 @@ use crate::memtable::Memtable;
 use crate::retention::{RetentionChange, RetentionPolicy};
 use crate::series::SeriesIndex;
 use crate::sstable::{Table, TableWriter};
-use crate::types::{parse_series_key, FieldValue, NewSeries, ParsedPoint, Row, SeqNo, WriteBatch};
+use crate::types::{
+    parse_series_key, FieldType, FieldValue, NewSeries, ParsedPoint, Row, SeqNo, SeriesId,
+    WriteBatch,
+};
 use crate::version::{sync_dir, TableHandle, TableRef, VersionSet, LAYERS};
 use crate::wal::{Wal, WalTrimmer};
 
@@ -497,31 +500,42 @@ impl Database {
         self.health.check().map_err(Error::Poisoned)?;
         let mut batch = WriteBatch::default();
         let mut rejected = Vec::new();
-        let mut field_names: std::collections::HashMap<&str, Arc<str>> = Default::default();
+        // The parser shares one measurement, tags and field name `Arc` among the points of a
+        // body that spell them alike: what was checked or resolved for one allocation holds
+        // for every point sharing it (the points are borrowed, so those allocations are alive
+        // and their addresses unique for the whole call).
+        let addr = |a: *const u8| a as usize;
+        let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType)> =
+            Default::default();
+        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId> = Default::default();
         'points: for (i, p) in points.iter().enumerate() {
+            let m = addr(Arc::as_ptr(&p.measurement).cast());
             for (f, v) in &p.fields {
+                let k = (m, addr(Arc::as_ptr(f).cast()), v.field_type());
+                if fields_ok.contains(&k) {
+                    continue;
+                }
                 if let Err(e) = self.index.check_field(&p.measurement, f, v.field_type()) {
                     rejected.push((i, e));
                     continue 'points;
                 }
+                fields_ok.insert(k);
             }
-            let (series, new) = self.index.resolve(p);
-            if let Some(n) = new {
-                if !batch.new_series.iter().any(|s| s.id == n.id) {
-                    batch.new_series.push(n);
+            let key = (m, addr(Arc::as_ptr(&p.tags).cast()));
+            let series = match series_of.get(&key) {
+                Some(&id) => id,
+                None => {
+                    let (id, new) = self.index.resolve(p);
+                    if let Some(n) = new {
+                        if !batch.new_series.iter().any(|s| s.id == n.id) {
+                            batch.new_series.push(n);
+                        }
+                    }
+                    series_of.insert(key, id);
+                    id
                 }
-            }
-            let fields: Vec<(Arc<str>, FieldValue)> = p
-                .fields
-                .iter()
-                .map(|(f, v)| {
-                    let name = field_names
-                        .entry(f.as_str())
-                        .or_insert_with(|| Arc::from(f.as_str()))
-                        .clone();
-                    (name, v.clone())
-                })
-                .collect();
+            };
+            let fields: Vec<(Arc<str>, FieldValue)> = p.fields.clone();
             batch.rows.push(Row {
                 series,
                 timestamp: p.timestamp.unwrap_or(default_ts),

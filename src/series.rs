@@ -112,7 +112,7 @@ impl SeriesIndex {
             Entry::Occupied(e) => *e.get(),
             Entry::Vacant(e) => {
                 let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                self.register(id, &key, &p.measurement, p.tags.clone(), false);
+                self.register(id, &key, &p.measurement, p.tags.to_vec(), false);
                 e.insert(id);
                 id
             }

@@ -94,14 +94,18 @@ impl FieldValue {
 }
 
 /// A point as it comes out of the line-protocol parser, before its series is resolved.
+///
+/// The parser shares the measurement and tags of lines whose series text is the same, and the
+/// names of fields spelt the same, within one body (`Arc`s, not a copy per line), so writers can
+/// resolve each distinct series of a request once.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ParsedPoint {
     /// Unescaped measurement name.
-    pub measurement: String,
+    pub measurement: Arc<str>,
     /// Unescaped tags, sorted by key, keys unique (the parser rejects duplicate tag keys).
-    pub tags: Vec<(String, String)>,
+    pub tags: Arc<[(String, String)]>,
     /// Unescaped field keys with their values, in line order, keys unique (a later duplicate wins).
-    pub fields: Vec<(String, FieldValue)>,
+    pub fields: Vec<(Arc<str>, FieldValue)>,
     /// Timestamp in nanoseconds (precision already applied). The parser fills in the server
     /// time for lines without one; `None` only for points built by hand (the writer then uses
     /// the current time).
@@ -109,6 +113,22 @@ pub struct ParsedPoint {
 }
 
 impl ParsedPoint {
+    /// A point from its parts (tags in any order; sorted here).
+    pub fn new(
+        measurement: &str,
+        mut tags: Vec<(String, String)>,
+        fields: Vec<(String, FieldValue)>,
+        timestamp: Option<Timestamp>,
+    ) -> ParsedPoint {
+        tags.sort_by(|a, b| a.0.cmp(&b.0));
+        ParsedPoint {
+            measurement: Arc::from(measurement),
+            tags: Arc::from(tags),
+            fields: fields.into_iter().map(|(k, v)| (Arc::from(k), v)).collect(),
+            timestamp,
+        }
+    }
+
     /// The canonical series key of this point (see [`series_key`]).
     pub fn series_key(&self) -> String {
         series_key(&self.measurement, &self.tags)

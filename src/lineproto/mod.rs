@@ -29,6 +29,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::types::{FieldValue, ParsedPoint, Timestamp};
 
@@ -147,6 +148,7 @@ pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes:
     };
     // Lines of one body tend to look alike: size each line's vectors like the previous line's.
     let mut hint = Capacity { tags: 0, fields: 4 };
+    let mut names = Interner::default();
     for (index, raw) in input.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         let body = line.trim_start_matches([' ', '\t', '\0']);
@@ -160,7 +162,7 @@ pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes:
                 max_line_bytes
             )))
         } else {
-            parse_line(body, precision, default_ts, &mut hint)
+            parse_line(body, precision, default_ts, &mut hint, &mut names)
         };
         match result {
             Ok(point) => {
@@ -198,6 +200,23 @@ const KEY_ESCAPES: &[u8] = b", =";
 /// Characters that `\` escapes inside a quoted string field value.
 const STRING_ESCAPES: &[u8] = b"\"\\";
 
+/// What the lines of one body share: the measurement and tags parsed from a series text
+/// (everything before the first unescaped space) and the unescaped field names, by their raw
+/// text. Parsing a given text always gives the same result, so a line whose series text was
+/// parsed before reuses it (no allocation per tag per line), and all its points share one
+/// `Arc` that writers can resolve to a series once.
+#[derive(Default)]
+struct Interner<'a> {
+    series: std::collections::HashMap<&'a str, (Arc<str>, SharedTags)>,
+    fields: std::collections::HashMap<&'a str, Arc<str>>,
+}
+
+/// Sorted tags shared by the points of one series text.
+type SharedTags = Arc<[(String, String)]>;
+
+/// Unescaped tags, sorted by key.
+type Tags = Vec<(String, String)>;
+
 /// How many tags and fields the previous good line had.
 struct Capacity {
     tags: usize,
@@ -205,43 +224,47 @@ struct Capacity {
 }
 
 /// Parse one line that has no line ending and does not start with whitespace.
-fn parse_line(
-    line: &str,
+fn parse_line<'a>(
+    line: &'a str,
     precision: Precision,
     default_ts: i64,
     hint: &mut Capacity,
+    names: &mut Interner<'a>,
 ) -> Result<ParsedPoint, Message> {
     let b = line.as_bytes();
 
-    // Measurement.
+    // Measurement and tags: parsed once per distinct series text of the body.
     if b.first() == Some(&b',') {
         return Err("missing measurement".into());
     }
-    let (end, stop, escaped) = scan_name(b, 0, b", ");
-    let measurement = unescape(slice(line, 0, end)?, escaped, MEASUREMENT_ESCAPES);
-    let mut i = end;
-
-    // Tags.
-    let mut tags: Vec<(String, String)> = Vec::new();
-    if stop == Some(b',') {
-        tags.reserve_exact(hint.tags.max(1));
-    }
-    match stop {
-        None => return Err("missing fields".into()),
-        Some(b',') => i = parse_tags(line, end + 1, &mut tags)?,
-        Some(_) => {}
-    }
-    if !tags.is_empty() {
-        sort_tags(&mut tags)?;
-    }
+    let (series_end, series_stop, _) = scan_name(b, 0, b" ");
+    let known = series_stop
+        .and_then(|_| line.get(..series_end))
+        .and_then(|text| Some((text, names.series.get(text)?)));
+    let (measurement, tags, mut i) = match known {
+        Some((_, (m, t))) => (m.clone(), t.clone(), series_end),
+        None => {
+            let (measurement, tags, i) = parse_series(line)?;
+            let (measurement, tags): (Arc<str>, SharedTags) =
+                (Arc::from(measurement), Arc::from(tags));
+            if i == series_end {
+                if let Some(text) = line.get(..series_end) {
+                    names
+                        .series
+                        .insert(text, (measurement.clone(), tags.clone()));
+                }
+            }
+            (measurement, tags, i)
+        }
+    };
 
     // Fields. `i` is at the space that ends the key.
     i = skip_whitespace(b, i);
     if i >= b.len() {
         return Err("missing fields".into());
     }
-    let mut fields: Vec<(String, FieldValue)> = Vec::with_capacity(hint.fields.max(1));
-    i = parse_fields(line, i, &mut fields)?;
+    let mut fields: Vec<(Arc<str>, FieldValue)> = Vec::with_capacity(hint.fields.max(1));
+    i = parse_fields(line, i, &mut fields, &mut names.fields)?;
 
     // Timestamp.
     let timestamp = parse_timestamp(line, i, precision)?.unwrap_or(default_ts);
@@ -253,8 +276,8 @@ fn parse_line(
         )
         .into());
     }
-    if fields.iter().any(|(k, _)| k == "time") {
-        fields.retain(|(k, _)| k != "time");
+    if fields.iter().any(|(k, _)| &**k == "time") {
+        fields.retain(|(k, _)| &**k != "time");
         if fields.is_empty() {
             return Err(format!(
                 "invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid"
@@ -272,6 +295,25 @@ fn parse_line(
         fields,
         timestamp: Some(timestamp),
     })
+}
+
+/// The measurement and sorted tags at the start of `line`, and the position just after them
+/// (the space before the fields).
+fn parse_series(line: &str) -> Result<(String, Tags, usize), Message> {
+    let b = line.as_bytes();
+    let (end, stop, escaped) = scan_name(b, 0, b", ");
+    let measurement = unescape(slice(line, 0, end)?, escaped, MEASUREMENT_ESCAPES);
+    let mut i = end;
+    let mut tags: Tags = Vec::new();
+    match stop {
+        None => return Err("missing fields".into()),
+        Some(b',') => i = parse_tags(line, end + 1, &mut tags)?,
+        Some(_) => {}
+    }
+    if !tags.is_empty() {
+        sort_tags(&mut tags)?;
+    }
+    Ok((measurement, tags, i))
 }
 
 /// `line[start..end]`, as an error rather than a panic if the bounds were ever wrong.
@@ -387,10 +429,11 @@ fn sort_tags(tags: &mut [(String, String)]) -> Result<(), Message> {
 
 /// Parse the field set starting at `i` (its first byte, not whitespace). Returns the position
 /// just after it: the end of the line or the space before the timestamp.
-fn parse_fields(
-    line: &str,
+fn parse_fields<'a>(
+    line: &'a str,
     mut i: usize,
-    fields: &mut Vec<(String, FieldValue)>,
+    fields: &mut Vec<(Arc<str>, FieldValue)>,
+    names: &mut std::collections::HashMap<&'a str, Arc<str>>,
 ) -> Result<usize, Message> {
     let b = line.as_bytes();
     loop {
@@ -403,7 +446,15 @@ fn parse_fields(
         if stop != Some(b'=') {
             return Err("invalid field format".into());
         }
-        let key = unescape(slice(line, i, key_end)?, key_escaped, KEY_ESCAPES);
+        let raw = slice(line, i, key_end)?;
+        let key = match names.get(raw) {
+            Some(k) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(unescape(raw, key_escaped, KEY_ESCAPES));
+                names.insert(raw, k.clone());
+                k
+            }
+        };
         let (value, value_end) = parse_value(line, key_end + 1)?;
         fields.push((key, value));
         match b.get(value_end) {
@@ -553,7 +604,7 @@ fn parse_timestamp(line: &str, i: usize, precision: Precision) -> Result<Option<
 }
 
 /// Make field keys unique: a later value replaces an earlier one, in the earlier one's place.
-fn dedup_fields(fields: &mut Vec<(String, FieldValue)>) {
+fn dedup_fields(fields: &mut Vec<(Arc<str>, FieldValue)>) {
     const LINEAR_LIMIT: usize = 16;
     if fields.len() < 2 {
         return;
@@ -567,9 +618,9 @@ fn dedup_fields(fields: &mut Vec<(String, FieldValue)>) {
             return;
         }
     }
-    let mut index: std::collections::HashMap<String, usize> =
+    let mut index: std::collections::HashMap<Arc<str>, usize> =
         std::collections::HashMap::with_capacity(fields.len());
-    let mut out: Vec<(String, FieldValue)> = Vec::with_capacity(fields.len());
+    let mut out: Vec<(Arc<str>, FieldValue)> = Vec::with_capacity(fields.len());
     for (key, value) in fields.drain(..) {
         match index.get(&key) {
             Some(&pos) => {

@@ -10,6 +10,14 @@ fn parse_ns(input: &str) -> Parsed {
 }
 
 /// Parse a body that must be exactly one good line.
+/// Field names and values as owned strings, to compare with literals.
+fn owned(fields: &[(std::sync::Arc<str>, FieldValue)]) -> Vec<(String, FieldValue)> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
 fn one(input: &str) -> ParsedPoint {
     let mut parsed = parse_ns(input);
     assert_eq!(parsed.errors, vec![], "input {input:?}");
@@ -41,10 +49,10 @@ fn field(input: &str) -> FieldValue {
 #[test]
 fn simple_line() {
     let p = one("cpu,host=a,region=eu usage=1.5,count=3i 1000");
-    assert_eq!(p.measurement, "cpu");
-    assert_eq!(p.tags, tags(&[("host", "a"), ("region", "eu")]));
+    assert_eq!(&*p.measurement, "cpu");
+    assert_eq!(p.tags.to_vec(), tags(&[("host", "a"), ("region", "eu")]));
     assert_eq!(
-        p.fields,
+        owned(&p.fields),
         vec![
             ("usage".to_string(), Float(1.5)),
             ("count".to_string(), Integer(3))
@@ -56,9 +64,9 @@ fn simple_line() {
 #[test]
 fn no_tags_and_default_timestamp() {
     let p = one("cpu value=1");
-    assert_eq!(p.measurement, "cpu");
+    assert_eq!(&*p.measurement, "cpu");
     assert!(p.tags.is_empty());
-    assert_eq!(p.fields, vec![("value".to_string(), Float(1.0))]);
+    assert_eq!(owned(&p.fields), vec![("value".to_string(), Float(1.0))]);
     assert_eq!(p.timestamp, Some(DEFAULT_TS));
 }
 
@@ -75,7 +83,7 @@ fn default_timestamp_is_truncated_to_precision() {
 #[test]
 fn tags_are_sorted() {
     let p = one("m,z=1,a=2,m=3 v=1");
-    assert_eq!(p.tags, tags(&[("a", "2"), ("m", "3"), ("z", "1")]));
+    assert_eq!(p.tags.to_vec(), tags(&[("a", "2"), ("m", "3"), ("z", "1")]));
 }
 
 #[test]
@@ -88,7 +96,7 @@ fn duplicate_tags_are_rejected() {
 fn duplicate_fields_later_wins() {
     let p = one("m a=1,b=2,a=3");
     assert_eq!(
-        p.fields,
+        owned(&p.fields),
         vec![("a".to_string(), Float(3.0)), ("b".to_string(), Float(2.0))]
     );
     // Many fields take the hash-map path.
@@ -101,22 +109,22 @@ fn duplicate_fields_later_wins() {
     );
     let p = one(&line);
     assert_eq!(p.fields.len(), 40);
-    assert_eq!(p.fields[3], ("f3".to_string(), Integer(99)));
-    assert_eq!(p.fields[39], ("f39".to_string(), Integer(39)));
+    assert_eq!(owned(&p.fields)[3], ("f3".to_string(), Integer(99)));
+    assert_eq!(owned(&p.fields)[39], ("f39".to_string(), Integer(39)));
 }
 
 #[test]
 fn measurement_escapes() {
-    assert_eq!(one(r"my\ cpu\,x v=1").measurement, "my cpu,x");
+    assert_eq!(&*one(r"my\ cpu\,x v=1").measurement, "my cpu,x");
     // '=' is not special in a measurement and `\=` is kept as written.
-    assert_eq!(one(r"a=b v=1").measurement, "a=b");
-    assert_eq!(one(r"a\=b v=1").measurement, r"a\=b");
+    assert_eq!(&*one(r"a=b v=1").measurement, "a=b");
+    assert_eq!(&*one(r"a\=b v=1").measurement, r"a\=b");
     // Any other backslash is kept.
-    assert_eq!(one(r"a\b\\c v=1").measurement, r"a\b\\c");
+    assert_eq!(&*one(r"a\b\\c v=1").measurement, r"a\b\\c");
     // A backslash escapes the next character even when it follows a backslash.
-    assert_eq!(one(r"a\\,b v=1").measurement, r"a\,b");
+    assert_eq!(&*one(r"a\\,b v=1").measurement, r"a\,b");
     assert_eq!(
-        one("cp\u{e9}\u{1f980} v=1").measurement,
+        &*one("cp\u{e9}\u{1f980} v=1").measurement,
         "cp\u{e9}\u{1f980}"
     );
 }
@@ -124,17 +132,20 @@ fn measurement_escapes() {
 #[test]
 fn tag_escapes() {
     let p = one(r"m,k\ 1\,\==v\ 1\,\=x,plain=a\b v=1");
-    assert_eq!(p.tags, tags(&[("k 1,=", "v 1,=x"), ("plain", r"a\b")]));
+    assert_eq!(
+        p.tags.to_vec(),
+        tags(&[("k 1,=", "v 1,=x"), ("plain", r"a\b")])
+    );
     // '=' may start a tag value (as in InfluxDB 1.x).
-    assert_eq!(one("m,a==b v=1").tags, tags(&[("a", "=b")]));
+    assert_eq!(one("m,a==b v=1").tags.to_vec(), tags(&[("a", "=b")]));
 }
 
 #[test]
 fn field_key_escapes() {
     let p = one(r"m f\ 1\,\=x=1i");
-    assert_eq!(p.fields, vec![("f 1,=x".to_string(), Integer(1))]);
+    assert_eq!(owned(&p.fields), vec![("f 1,=x".to_string(), Integer(1))]);
     // Quotes are not special in field keys.
-    assert_eq!(one(r#"m "k"=1i"#).fields[0].0, r#""k""#);
+    assert_eq!(&*one(r#"m "k"=1i"#).fields[0].0, r#""k""#);
 }
 
 #[test]
@@ -286,9 +297,9 @@ fn time_tag_and_field() {
     );
     // Other fields survive; `time` is dropped.
     let p = one("cpu time=1,v=2");
-    assert_eq!(p.fields, vec![("v".to_string(), Float(2.0))]);
+    assert_eq!(owned(&p.fields), vec![("v".to_string(), Float(2.0))]);
     // `time` is a valid measurement.
-    assert_eq!(one("time v=1").measurement, "time");
+    assert_eq!(&*one("time v=1").measurement, "time");
 }
 
 #[test]
@@ -343,21 +354,17 @@ fn precision_parse_and_to_nanos() {
 fn whitespace_tab_and_crlf() {
     let parsed = parse_ns("a v=1\r\nb v=2 10\r\n\r\nc v=\"x\"\r\n");
     assert_eq!(parsed.errors, vec![]);
-    let names: Vec<_> = parsed
-        .points
-        .iter()
-        .map(|p| p.measurement.as_str())
-        .collect();
+    let names: Vec<_> = parsed.points.iter().map(|p| &*p.measurement).collect();
     assert_eq!(names, ["a", "b", "c"]);
     assert_eq!(parsed.points[1].timestamp, Some(10));
     assert_eq!(parsed.points[2].fields[0].1, Str("x".into()));
     // Leading whitespace is skipped; tabs are ordinary characters inside names.
     let p = one("  \tm\tx,t\tk=v\tw f\tk=1i");
-    assert_eq!(p.measurement, "m\tx");
-    assert_eq!(p.tags, tags(&[("t\tk", "v\tw")]));
-    assert_eq!(p.fields[0].0, "f\tk");
+    assert_eq!(&*p.measurement, "m\tx");
+    assert_eq!(p.tags.to_vec(), tags(&[("t\tk", "v\tw")]));
+    assert_eq!(&*p.fields[0].0, "f\tk");
     // Several spaces or tabs between the key and the fields.
-    assert_eq!(one("m  \t v=1").fields[0].0, "v");
+    assert_eq!(&*one("m  \t v=1").fields[0].0, "v");
 }
 
 #[test]
@@ -428,7 +435,7 @@ fn error_text_is_truncated_on_a_char_boundary() {
 fn write_point_escapes() {
     let p = ParsedPoint {
         measurement: "my m,=x".into(),
-        tags: tags(&[("a b", "c,d=e"), ("k", r"back\slash")]),
+        tags: tags(&[("a b", "c,d=e"), ("k", r"back\slash")]).into(),
         fields: vec![
             ("f =,".into(), Float(1.0)),
             ("i".into(), Integer(-3)),
@@ -472,7 +479,7 @@ fn reference_write(p: &ParsedPoint) -> String {
     }
     let mut out = String::new();
     esc(&mut out, &p.measurement, ", ");
-    for (k, v) in &p.tags {
+    for (k, v) in p.tags.iter() {
         out.push(',');
         esc(&mut out, k, ", =");
         out.push('=');
@@ -562,12 +569,8 @@ fn point() -> impl Strategy<Value = ParsedPoint> {
                         unique.push((k, v));
                     }
                 }
-                Some(ParsedPoint {
-                    measurement,
-                    tags: tags.into_iter().collect(),
-                    fields: unique,
-                    timestamp,
-                })
+                let tags: Vec<(String, String)> = tags.into_iter().collect();
+                Some(ParsedPoint::new(&measurement, tags, unique, timestamp))
             },
         )
 }
@@ -609,7 +612,7 @@ proptest! {
         let mut dup = String::new();
         write_point(&mut dup, &ParsedPoint {
             measurement: "x".into(),
-            tags: vec![],
+            tags: Vec::new().into(),
             fields: vec![(p.fields[0].0.clone(), extra.clone())],
             timestamp: None,
         });
@@ -650,4 +653,42 @@ proptest! {
             prop_assert!(p.tags.windows(2).all(|w| w[0].0 < w[1].0));
         }
     }
+}
+
+/// Lines of one body with the same series text share one measurement and tags allocation,
+/// and field names spelt the same share one name; a different text of the same series (tags
+/// in another order) parses to equal values; a line whose series text has no fields is
+/// still an error after the same text parsed well.
+#[test]
+fn lines_of_one_series_share_their_parsed_series() {
+    let p = parse_ns(
+        "cpu,b=2,a=1 x=1,y=2 1\ncpu,b=2,a=1 y=3 2\ncpu,a=1,b=2 x=4 3\ncpu,b=2,a=1\ncpu,b=2,a=1 x=5 4\n",
+    );
+    assert_eq!(p.errors.len(), 1);
+    assert_eq!(
+        (p.errors[0].line, p.errors[0].message.as_str()),
+        (4, "missing fields")
+    );
+    let pts = &p.points;
+    assert_eq!(pts.len(), 4);
+    assert!(std::sync::Arc::ptr_eq(&pts[0].tags, &pts[1].tags));
+    assert!(std::sync::Arc::ptr_eq(&pts[0].tags, &pts[3].tags));
+    assert!(std::sync::Arc::ptr_eq(
+        &pts[0].measurement,
+        &pts[1].measurement
+    ));
+    assert!(!std::sync::Arc::ptr_eq(&pts[0].tags, &pts[2].tags));
+    assert_eq!(pts[0].tags, pts[2].tags);
+    assert_eq!(pts[0].series_key(), pts[2].series_key());
+    assert_eq!(pts[0].tags.to_vec(), tags(&[("a", "1"), ("b", "2")]));
+    // Field names: "x" of lines 1, 3 and 5, "y" of lines 1 and 2.
+    assert!(std::sync::Arc::ptr_eq(
+        &pts[0].fields[0].0,
+        &pts[2].fields[0].0
+    ));
+    assert!(std::sync::Arc::ptr_eq(
+        &pts[0].fields[1].0,
+        &pts[1].fields[0].0
+    ));
+    assert_eq!(owned(&pts[3].fields), vec![("x".to_string(), Float(5.0))]);
 }

@@ -14,7 +14,7 @@ use crate::types::{FieldValue, ParsedPoint};
 /// are finite. Anything else is written as is and the line will not parse back the same.
 pub fn write_point(out: &mut String, p: &ParsedPoint) {
     escape(out, &p.measurement, b", ");
-    for (k, v) in &p.tags {
+    for (k, v) in p.tags.iter() {
         out.push(',');
         escape(out, k, b", =");
         out.push('=');
