@@ -505,9 +505,11 @@ impl Database {
         // for every point sharing it (the points are borrowed, so those allocations are alive
         // and their addresses unique for the whole call).
         let addr = |a: *const u8| a as usize;
-        let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType)> =
+        type Fast = foldhash::fast::RandomState;
+        let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType), Fast> =
             Default::default();
-        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId> = Default::default();
+        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId, Fast> =
+            Default::default();
         'points: for (i, p) in points.iter().enumerate() {
             let m = addr(Arc::as_ptr(&p.measurement).cast());
             for (f, v) in &p.fields {

@@ -107,7 +107,7 @@ impl FieldBuf {
 /// One memtable. Active while the memtable actor applies to it; frozen (never written again)
 /// once handed to the flusher.
 pub struct Memtable {
-    series: DashMap<SeriesId, SeriesBuf>,
+    series: DashMap<SeriesId, SeriesBuf, foldhash::fast::RandomState>,
     bytes: AtomicUsize,
     points: AtomicU64,
     min_seq: AtomicU64,
@@ -125,7 +125,7 @@ impl Default for Memtable {
 impl Memtable {
     pub fn new() -> Memtable {
         Memtable {
-            series: DashMap::new(),
+            series: DashMap::default(),
             bytes: AtomicUsize::new(0),
             points: AtomicU64::new(0),
             min_seq: AtomicU64::new(u64::MAX),
