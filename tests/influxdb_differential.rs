@@ -538,6 +538,27 @@ fn queries() -> Vec<String> {
         "SELECT distinct(load), derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
     ));
     add("SELECT derivative(distinct(load)) FROM cpu WHERE host = 'a'");
+    // Newest first 1.x keeps each distinct value's newest point, and answers the buckets
+    // newest first but the rows of a bucket (distinct, top, bottom) oldest first.
+    add(&format!(
+        "SELECT derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT mean(load), derivative(distinct(load)) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT distinct(load) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT distinct(state) FROM cpu WHERE {W} AND host = 'a' GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add("SELECT distinct(load) FROM cpu ORDER BY time DESC");
+    add("SELECT distinct(load) FROM cpu GROUP BY host ORDER BY time DESC LIMIT 10");
+    add(&format!(
+        "SELECT top(load, 3) FROM cpu WHERE {W} AND host = 'a' GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add("SELECT top(load, 3) FROM cpu WHERE host = 'a' ORDER BY time DESC");
+    add("SELECT bottom(usage_user, host, 2) FROM cpu ORDER BY time DESC");
     for q in [
         "difference(distinct(state))",
         "derivative(distinct(ok))",

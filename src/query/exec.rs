@@ -122,6 +122,9 @@ struct AggSpec {
     count_distinct: bool,
     /// top/bottom tag arguments (variable indexes).
     tags: Vec<usize>,
+    /// The query reads newest first (ORDER BY time DESC): distinct() keeps each value's newest
+    /// point, the one 1.x meets first then.
+    newest_first: bool,
 }
 
 /// A transformation over raw points of a field or over an aggregate's buckets.
@@ -206,6 +209,7 @@ impl Layout {
             unit: c.unit,
             count_distinct,
             tags,
+            newest_first: false,
         });
         Ok(E::Agg(self.aggs.len() - 1))
     }
@@ -610,6 +614,9 @@ fn layout(
                 l.exprs.push(e);
             }
         }
+    }
+    for a in &mut l.aggs {
+        a.newest_first = plan.desc;
     }
     Ok(l)
 }
@@ -1404,7 +1411,7 @@ impl GroupCtx<'_> {
             let base = if plan.has_tmin { plan.tmin } else { 0 };
             if let Some(mi) = multi {
                 let points = accs[mi].finish_rows(&l.aggs[mi]);
-                for (ts, v, auxv) in points {
+                for (ts, v, auxv) in bucket_order(points, plan.desc) {
                     let time = if l.aggs[mi].func == AggFn::Distinct {
                         base
                     } else {
@@ -1462,7 +1469,8 @@ impl GroupCtx<'_> {
                 match buckets.get_mut(&b) {
                     Some(accs) => {
                         if let Some(mi) = multi {
-                            for (ts, v, auxv) in accs[mi].finish_rows(&l.aggs[mi]) {
+                            let points = accs[mi].finish_rows(&l.aggs[mi]);
+                            for (ts, v, auxv) in bucket_order(points, plan.desc) {
                                 let time = if l.aggs[mi].func == AggFn::Distinct {
                                     b
                                 } else {
@@ -2018,14 +2026,16 @@ impl Acc {
                 }
             }
             AggFn::Distinct | AggFn::Count => {
-                // Distinct values: keep the earliest point of each.
+                // Distinct values: keep the point of each that 1.x reads first (the earliest,
+                // newest first the latest).
                 match self
                     .held
                     .iter_mut()
                     .find(|(_, x, _)| cmp_values(x, &v).is_eq() && same_kind(x, &v))
                 {
                     Some(h) => {
-                        if ts < h.0 {
+                        let first = if a.newest_first { ts > h.0 } else { ts < h.0 };
+                        if first {
                             h.0 = ts;
                         }
                     }
@@ -2177,6 +2187,16 @@ impl Acc {
             .map(|(t, v, aux)| (t, Value::from(v), aux))
             .collect()
     }
+}
+
+/// A multi-row function's rows of one bucket (in time order) in the order to push them before
+/// the answer's rows are reversed for ORDER BY time DESC: 1.x answers the buckets newest first
+/// but a bucket's rows still oldest first.
+fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
+    if desc {
+        rows.reverse();
+    }
+    rows
 }
 
 /// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
@@ -2397,6 +2417,7 @@ mod tests {
             unit: 0,
             count_distinct: false,
             tags: Vec::new(),
+            newest_first: false,
         }
     }
 
@@ -2465,6 +2486,33 @@ mod tests {
             .map(|(t, v, _)| (t, v))
             .collect();
         assert_eq!(rows, vec![(2, Value::Integer(9)), (3, Value::Integer(9))]);
+    }
+
+    #[test]
+    fn distinct_keeps_the_point_read_first_and_answers_in_its_time_order() {
+        // Points of one bucket in any order; value 7 at times 1 and 4, value 2 at 2 and 6.
+        let pts = [(4, 7), (2, 2), (1, 7), (3, 5), (6, 2)];
+        let rows = |newest_first: bool| -> Vec<(i64, Value)> {
+            let a = AggSpec {
+                newest_first,
+                ..spec(AggFn::Distinct)
+            };
+            let mut acc = Acc::default();
+            for (t, v) in pts {
+                acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
+            }
+            acc.finish_rows(&a)
+                .into_iter()
+                .map(|(t, v, _)| (t, v))
+                .collect()
+        };
+        let i = Value::Integer;
+        assert_eq!(rows(false), vec![(1, i(7)), (2, i(2)), (3, i(5))]);
+        // ORDER BY time DESC: 1.x reads newest first and keeps each value's newest point.
+        assert_eq!(rows(true), vec![(3, i(5)), (4, i(7)), (6, i(2))]);
+        // … and answers a bucket's rows oldest first even then.
+        assert_eq!(bucket_order(vec![1, 2, 3], true), vec![3, 2, 1]);
+        assert_eq!(bucket_order(vec![1, 2, 3], false), vec![1, 2, 3]);
     }
 
     #[test]
