@@ -230,6 +230,9 @@ fn data_set() -> String {
 const W: &str = "time >= '2023-11-14T22:10:00Z' AND time < '2023-11-15T00:30:00Z'";
 /// A narrower window (30 min) for fine buckets with empty ones.
 const N: &str = "time >= '2023-11-14T22:30:00Z' AND time < '2023-11-14T23:00:00Z'";
+/// Windows that start and end inside buckets.
+const U: &str = "time >= '2023-11-14T22:32:00Z' AND time < '2023-11-14T22:58:00Z'";
+const V: &str = "time > '2023-11-14T22:31:13Z' AND time <= '2023-11-14T23:07:31Z'";
 
 fn queries() -> Vec<String> {
     let mut q: Vec<String> = Vec::new();
@@ -665,6 +668,56 @@ fn queries() -> Vec<String> {
         "SELECT max(usage_user), derivative(mean(usage_user)), host FROM cpu WHERE {W} GROUP BY time(10m)"
     ));
     add("SELECT max(usage_user), difference(usage_user), * FROM cpu WHERE host = 'd'");
+
+    // Windows not on bucket boundaries: every call is its own iterator in 1.x. An aggregate
+    // column covers only the statement's range (partial first and last buckets); the
+    // aggregate under a transformation reads one interval more (moving_average of any
+    // window too, cumulative_sum none) before the start, newest first past the end.
+    add(&format!(
+        "SELECT mean(load) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT derivative(mean(load)) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT mean(load), derivative(mean(load)) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(5m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT moving_average(mean(load), 3) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT moving_average(mean(load), 3) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT moving_average(mean(usage_user), 2) FROM cpu WHERE {V} GROUP BY time(10m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), non_negative_derivative(max(usage_user)), cumulative_sum(sum(load)) FROM cpu WHERE {V} GROUP BY time(4m), host fill(0)"
+    ));
+    add(&format!(
+        "SELECT difference(mean(usage_user)), elapsed(count(load)), count(load) FROM cpu WHERE {V} AND host = 'b' GROUP BY time(3m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), derivative(mean(usage_user)) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(1m) fill(previous) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT derivative(distinct(load)) FROM cpu WHERE {U} AND host = 'a' GROUP BY time(5m)"
+    ));
+    // fill() per call: a call without points in a bucket another call has points in is
+    // filled; fill(previous) newest first takes the newer bucket's value; fill(<number>) also
+    // stands for a column without a point in a joined row.
+    add(&format!(
+        "SELECT mean(usage_user), mean(usage_system) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(1m) fill(0)"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), mean(usage_system) FROM cpu WHERE {V} AND host = 'a' GROUP BY time(1m) fill(linear)"
+    ));
+    add(&format!(
+        "SELECT mean(usage_user), mean(usage_system) FROM cpu WHERE {V} AND host = 'a' GROUP BY time(1m) fill(previous) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT count(load), moving_average(count(load), 3) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m) fill(-7)"
+    ));
 
     // Regex conditions on fields: only string values match, either way.
     add("SELECT state FROM cpu WHERE state =~ /^b/ AND host = 'd'");
