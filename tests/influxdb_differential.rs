@@ -303,6 +303,15 @@ fn queries() -> Vec<String> {
     add("SELECT usage_user FROM cpu WHERE time =~ /x/");
     add("SELECT usage_user FROM cpu WHERE time > usage_user");
     add("SELECT usage_user FROM cpu WHERE host = 'd' AND time > 1700000019821000000 - usage_user");
+    // time inside an expression: 1.x leaves the comparison in the condition, where time has
+    // no value, so it is false (another operator beside time is a time condition's error).
+    add("SELECT usage_user FROM cpu WHERE time + 1s > '2023-11-14T23:00:00Z' AND host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE time - 5m < now()");
+    add("SELECT usage_user FROM cpu WHERE time + 1s > 5 OR host = 'd'");
+    add("SELECT usage_user, host FROM cpu WHERE time > '2023-11-14T23:30:00Z' AND (5 < time * 2 OR usage_user > 90)");
+    add("SELECT usage_user FROM cpu WHERE -time < 5 OR host = 'd'");
+    add("SELECT usage_user FROM cpu WHERE time + 1s != 5 AND host = 'd'");
+    add("SELECT usage_user FROM cpu WHERE time + 1s AND host = 'd'");
     add("SELECT usage_user FROM cpu GROUP BY host LIMIT 3");
     add("SELECT usage_user FROM cpu GROUP BY * LIMIT 2");
     add("SELECT usage_user FROM cpu GROUP BY host SLIMIT 2 SOFFSET 1");

@@ -305,9 +305,9 @@ fn strip_time(e: &Expr, now: i64, range: &mut (Option<i64>, Option<i64>)) -> Res
                 }),
             })
         }
-        Expr::Binary { op, lhs, rhs }
-            if op.is_comparison() && (is_time_ref(lhs) || is_time_ref(rhs)) =>
-        {
+        // Any other operator beside time too (`time + 1s AND …`): 1.x takes it for a time
+        // condition and rejects the operator.
+        Expr::Binary { op, lhs, rhs } if is_time_ref(lhs) || is_time_ref(rhs) => {
             let (lo, hi) = time_bound(*op, lhs, rhs, now)?;
             if let Some(lo) = lo {
                 range.0 = Some(range.0.map_or(lo, |cur| cur.max(lo)));
@@ -339,14 +339,15 @@ fn split_where(
     let mut conjuncts = Vec::new();
     flatten_and(&rest, &mut conjuncts);
     for c in conjuncts {
-        if mentions_time(c) {
-            return Err(unsupported(&format!(
-                "the condition {c} (time may only be compared directly with a time value)"
-            )));
-        }
         on_class(classify(c, is_field)?)?;
     }
     Ok(range)
+}
+
+/// A field condition no point satisfies: a comparison with time inside an expression
+/// (`time + 1s > x`), which InfluxDB 1.x leaves in the condition, where time has no value.
+fn never() -> FieldPred {
+    FieldPred::Not(Box::new(FieldPred::Tag(TagPred::True)))
 }
 
 enum Class {
@@ -393,6 +394,9 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             Class::Tag(t) => Class::Tag(TagPred::Not(Box::new(t))),
             Class::Field(f) => Class::Field(FieldPred::Not(Box::new(f))),
         }),
+        Expr::Binary { op, .. } if op.is_comparison() && mentions_time(e) => {
+            Ok(Class::Field(never()))
+        }
         Expr::Binary { op, lhs, rhs } if op.is_comparison() => {
             let (name, lit, op) = match (lhs.unparen(), rhs.unparen()) {
                 (Expr::VarRef { name, .. }, lit) => (name, lit, *op),
@@ -451,6 +455,9 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 }
             }
         }
+        other if mentions_time(other) => Err(unsupported(&format!(
+            "the condition {other} (time inside an expression that is not a comparison)"
+        ))),
         other => Err(Error::Query(format!("invalid condition {other}"))),
     }
 }
@@ -957,9 +964,60 @@ mod tests {
             ("time > a", not_compatible("VarRef")),
             ("time > 5 - a", not_compatible("BinaryExpr")),
             ("time > 'bogus'", not_compatible("StringLiteral")),
+            // Another operator beside time is taken for a time condition too.
+            (
+                "time + 1s AND h = 'x'",
+                "invalid time comparison operator: +".into(),
+            ),
         ] {
             assert_eq!(where_parts(cond), Err(want), "{cond}");
         }
+    }
+
+    #[test]
+    fn a_comparison_with_time_inside_an_expression_is_false_as_in_1x() {
+        let classes = |cond: &str| -> Vec<String> {
+            let stmts = parse(&format!("SELECT a FROM m WHERE {cond}"))
+                .unwrap_or_else(|e| panic!("{cond}: {e}"));
+            let Some(Statement::Select(s)) = stmts.first() else {
+                panic!("not a SELECT: {cond}");
+            };
+            let c = s.condition.as_ref().unwrap_or_else(|| panic!("{cond}"));
+            let mut out = Vec::new();
+            let is_field = |n: &str| n == "a";
+            split_where(c, 0, &is_field, &mut |c| {
+                out.push(match c {
+                    Class::Tag(t) => format!("tag {t:?}"),
+                    Class::Field(f) => format!("field {f:?}"),
+                });
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{cond}: {e}"));
+            out
+        };
+        let false_field = format!("field {:?}", never());
+        for cond in [
+            "time + 1s > 5",
+            "time - 5m < now()",
+            "5 < time * 2",
+            "-time < 5",
+            "time + 1s != 5",
+            "time + 1s =~ /x/",
+            "time + 1s > a",
+        ] {
+            assert_eq!(classes(cond), vec![false_field.clone()], "{cond}");
+        }
+        // Inside OR the other side still selects.
+        assert_eq!(
+            classes("time + 1s > 5 OR h = 'x'"),
+            vec![format!(
+                "field {:?}",
+                FieldPred::Or(
+                    Box::new(never()),
+                    Box::new(FieldPred::Tag(TagPred::Eq("h".into(), "x".into())))
+                )
+            )]
+        );
     }
 
     #[test]
