@@ -677,6 +677,15 @@ fn queries() -> Vec<String> {
         "SELECT max(usage_user), derivative(mean(usage_user)), host FROM cpu WHERE {W} GROUP BY time(10m)"
     ));
     add("SELECT max(usage_user), difference(usage_user), * FROM cpu WHERE host = 'd'");
+    // Transformations of transformations: 1.x checks every level.
+    add("SELECT derivative(difference(usage_user)) FROM cpu WHERE host = 'd'");
+    add("SELECT derivative(difference(mean(usage_user))) FROM cpu WHERE host = 'd'");
+    add(&format!(
+        "SELECT derivative(difference(usage_user)) FROM cpu WHERE {N} GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT cumulative_sum(difference(top(usage_user, 2))) FROM cpu WHERE {N} GROUP BY time(5m)"
+    ));
 
     // Windows not on bucket boundaries: every call is its own iterator in 1.x. An aggregate
     // column covers only the statement's range (partial first and last buckets); the

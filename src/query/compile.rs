@@ -681,16 +681,11 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
     }
 }
 
-/// The argument of a transformation: a field, or an aggregate call.
+/// The argument of a transformation: a field, or a call (an aggregate, or a transformation of
+/// one, [`validate_transform`]).
 fn transform_arg(name: &str, e: &Expr) -> Result<PExpr> {
     match e.unparen() {
-        Expr::Call { name: inner, args } => {
-            let c = compile_call(inner, args)?;
-            if c.func.is_transform() {
-                return Err(Error::Query(format!("expected field argument in {name}()")));
-            }
-            Ok(PExpr::Call(Box::new(c)))
-        }
+        Expr::Call { name: inner, args } => Ok(PExpr::Call(Box::new(compile_call(inner, args)?))),
         Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
         Expr::Wildcard(_) => Ok(PExpr::Wildcard),
         Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
@@ -737,6 +732,36 @@ fn compile_field(e: &Expr) -> Result<PExpr> {
     })
 }
 
+/// InfluxDB 1.x's checks of a transformation's argument, down through transformations of
+/// transformations.
+fn validate_transform(c: &Call, group_by_time: bool) -> Result<()> {
+    if !c.func.is_transform() {
+        return Ok(());
+    }
+    match &c.arg {
+        PExpr::Call(inner) => {
+            if !group_by_time {
+                return Err(Error::Query(format!(
+                    "{} aggregate requires a GROUP BY interval",
+                    c.func.name()
+                )));
+            }
+            if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
+                return Err(Error::Query(format!(
+                    "selector function {}() cannot be combined with other functions",
+                    inner.func.name()
+                )));
+            }
+            validate_transform(inner, group_by_time)
+        }
+        _ if group_by_time => Err(Error::Query(format!(
+            "aggregate function required inside the call to {}",
+            c.func.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// InfluxDB 1.x's semantic checks of the SELECT list.
 fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
     let mut calls = Vec::new();
@@ -757,31 +782,7 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
         return Ok(());
     }
     for c in &calls {
-        if c.func.is_transform() {
-            match &c.arg {
-                PExpr::Call(inner) => {
-                    if !group_by_time {
-                        return Err(Error::Query(format!(
-                            "{} aggregate requires a GROUP BY interval",
-                            c.func.name()
-                        )));
-                    }
-                    if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
-                        return Err(Error::Query(format!(
-                            "selector function {}() cannot be combined with other functions",
-                            inner.func.name()
-                        )));
-                    }
-                }
-                _ if group_by_time => {
-                    return Err(Error::Query(format!(
-                        "aggregate function required inside the call to {}",
-                        c.func.name()
-                    )))
-                }
-                _ => {}
-            }
-        }
+        validate_transform(c, group_by_time)?;
     }
     if !vars.is_empty() {
         let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
@@ -892,6 +893,18 @@ mod tests {
         );
         assert!(err("SELECT difference(distinct(a)) FROM m")
             .contains("difference aggregate requires a GROUP BY interval"));
+        // Transformations of transformations: each level checked.
+        assert!(err("SELECT derivative(difference(a)) FROM m")
+            .contains("derivative aggregate requires a GROUP BY interval"));
+        assert!(
+            err("SELECT derivative(difference(a)) FROM m GROUP BY time(1m)")
+                .contains("aggregate function required inside the call to difference")
+        );
+        assert!(
+            err("SELECT derivative(difference(top(a, 2))) FROM m GROUP BY time(1m)")
+                .contains("selector function top() cannot be combined with other functions")
+        );
+        assert!(check("SELECT derivative(difference(mean(a))) FROM m GROUP BY time(1m)").is_ok());
     }
 
     /// The time range and the rest of `WHERE cond`, or the error.
