@@ -686,6 +686,22 @@ fn queries() -> Vec<String> {
     add(&format!(
         "SELECT cumulative_sum(difference(top(usage_user, 2))) FROM cpu WHERE {N} GROUP BY time(5m)"
     ));
+    // … and answers them: every level widens the range by its own reach, while data is read
+    // only as far as the statement's largest single reach (the buckets before are empty).
+    for f in [
+        "derivative(difference(mean(usage_user)))",
+        "difference(difference(count(load)))",
+        "moving_average(difference(difference(mean(load))), 2)",
+        "cumulative_sum(moving_average(max(load), 2))",
+        "derivative(difference(distinct(load)))",
+    ] {
+        for w in [N, U] {
+            add(&format!(
+                "SELECT {f} FROM cpu WHERE {w} AND host = 'a' GROUP BY time(5m)"
+            ));
+        }
+    }
+    add("SELECT mean(load), difference(difference(mean(load))), elapsed(derivative(mean(load))) FROM cpu WHERE time >= '2023-11-14T22:20:00Z' AND time < '2023-11-14T22:45:00Z' GROUP BY time(3m), host fill(0) ORDER BY time DESC");
 
     // Windows not on bucket boundaries: every call is its own iterator in 1.x. An aggregate
     // column covers only the statement's range (partial first and last buckets); the

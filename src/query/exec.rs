@@ -151,6 +151,8 @@ struct TrSpec {
 enum TrInput {
     Var(usize),
     Agg(usize),
+    /// Another transformation's output (`derivative(difference(mean(x)))`).
+    Tr(usize),
 }
 
 /// How a variable is read for a series.
@@ -190,7 +192,8 @@ impl Layout {
             let input = match &c.arg {
                 PExpr::Call(inner) => match self.call(inner, field)? {
                     E::Agg(i) => TrInput::Agg(i),
-                    _ => return Err(unsupported("a nested transformation")),
+                    E::Tr(i) => TrInput::Tr(i),
+                    _ => return Err(unsupported("this transformation argument")),
                 },
                 arg => {
                     let f = field_of(arg).ok_or_else(|| wildcard_in_expression(c))?;
@@ -648,11 +651,12 @@ fn call_windows(plan: &SelectPlan, l: &mut Layout) {
     if interval <= 0 {
         return;
     }
-    for t in &l.trs {
+    let extra = extra_intervals(&l.trs);
+    for (t, reach) in l.trs.iter().zip(tr_reaches(&l.trs)) {
         let TrInput::Agg(ai) = t.input else {
             continue;
         };
-        let reach = tr_reach(t).saturating_mul(interval);
+        let reach = reach.min(extra).saturating_mul(interval);
         let a = &mut l.aggs[ai];
         if plan.desc {
             a.to = plan.tmax.saturating_add(reach);
@@ -795,6 +799,55 @@ fn tr_reach(t: &TrSpec) -> i64 {
     match t.func {
         AggFn::CumulativeSum => 0,
         _ => 1,
+    }
+}
+
+/// The intervals each transformation reads beyond the statement's range: its own
+/// [`tr_reach`] and those of the transformations its output feeds (1.x widens the range at
+/// every level of `derivative(difference(mean(x)))`).
+fn tr_reaches(trs: &[TrSpec]) -> Vec<i64> {
+    let mut total: Vec<i64> = trs.iter().map(tr_reach).collect();
+    // An input transformation comes before the one it feeds.
+    for i in (0..trs.len()).rev() {
+        if let TrInput::Tr(j) = trs[i].input {
+            if j < i {
+                total[j] = total[j].saturating_add(total[i]);
+            }
+        }
+    }
+    total
+}
+
+/// The intervals InfluxDB 1.x reads data beyond the statement's range at most, whatever the
+/// transformations' own ranges ([`tr_reaches`]): the largest any transformation asks for
+/// (moving_average its window). Under a transformation of a transformation the buckets reach
+/// further than the data: those are empty (filled).
+fn extra_intervals(trs: &[TrSpec]) -> i64 {
+    trs.iter()
+        .map(|t| match t.func {
+            AggFn::MovingAverage => t.n as i64,
+            _ => tr_reach(t),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The buckets a GROUP BY time statement computes, as a time range: the statement's, widened
+/// as far as a transformation reads ([`tr_reaches`]), before the start (newest first: past
+/// the end).
+fn bucket_span(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
+    let interval = plan.group_time.map_or(0, |g| g.0);
+    let reach = tr_reaches(&l.trs)
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .saturating_mul(interval.max(0));
+    if plan.desc {
+        (plan.tmin, plan.tmax.saturating_add(reach))
+    } else if plan.has_tmin {
+        (plan.tmin.saturating_sub(reach), plan.tmax)
+    } else {
+        (plan.tmin, plan.tmax)
     }
 }
 
@@ -1173,7 +1226,7 @@ impl GroupCtx<'_> {
             .iter()
             .filter_map(|t| match t.input {
                 TrInput::Var(v) => Some(v),
-                TrInput::Agg(_) => None,
+                TrInput::Agg(_) | TrInput::Tr(_) => None,
             })
             .collect();
         vars.sort_unstable();
@@ -1454,13 +1507,18 @@ impl GroupCtx<'_> {
                 rows.push(row_of(time, &outs, aux.as_deref(), &[]));
             }
         } else {
-            let start = bucket_of(if plan.has_tmin { read_min } else { data_min });
+            let (span_min, span_max) = bucket_span(self.plan, l);
+            let start = bucket_of(if plan.has_tmin {
+                span_min.min(read_min)
+            } else {
+                data_min
+            });
             let out_start = if plan.has_tmin {
                 bucket_of(plan.tmin)
             } else {
                 start
             };
-            let end = bucket_of(plan.tmax);
+            let end = bucket_of(span_max.max(plan.tmax));
             if end < start {
                 return Ok(Vec::new());
             }
@@ -1627,6 +1685,7 @@ impl GroupCtx<'_> {
             _ => false,
         };
         let no_rows = Vec::new();
+        let reaches = tr_reaches(&l.trs);
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
         for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
@@ -1634,7 +1693,7 @@ impl GroupCtx<'_> {
             for (ti, t) in l.trs.iter().enumerate() {
                 // Whether this transformation reads this bucket, in its order: the buckets of
                 // its input's range ([`call_windows`]).
-                let reach = tr_reach(t).saturating_mul(interval);
+                let reach = reaches[ti].saturating_mul(interval);
                 let reads = if desc {
                     b <= out_end.saturating_add(reach)
                 } else {
@@ -1650,6 +1709,11 @@ impl GroupCtx<'_> {
                     }
                     (TrInput::Agg(ai), _) => {
                         y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
+                    }
+                    (TrInput::Tr(j), _) => {
+                        for v in ys.get(*j).unwrap_or(&no_rows) {
+                            y.extend(trs[ti].push(b, v));
+                        }
                     }
                     (TrInput::Var(_), _) => {}
                 }
@@ -2776,6 +2840,41 @@ mod tests {
         assert_eq!(windows(false), vec![(25, 49), (15, 49), (15, 49), (25, 49)]);
         // Newest first past the end instead.
         assert_eq!(windows(true), vec![(25, 49), (25, 59), (25, 59), (25, 49)]);
+    }
+
+    #[test]
+    fn a_transformation_of_a_transformation_reads_as_far_as_1x() {
+        // moving_average(difference(difference(mean(x))), 2), GROUP BY time(10) over [25, 49].
+        let tr = |func, input| TrSpec {
+            func,
+            n: 2,
+            unit: 0,
+            input,
+        };
+        let mut l = Layout {
+            aggs: vec![spec(AggFn::Mean)],
+            trs: vec![
+                tr(AggFn::Difference, TrInput::Agg(0)),
+                tr(AggFn::Difference, TrInput::Tr(0)),
+                tr(AggFn::MovingAverage, TrInput::Tr(1)),
+            ],
+            ..Layout::default()
+        };
+        // Every level widens the range by its own reach…
+        assert_eq!(tr_reaches(&l.trs), vec![3, 2, 1]);
+        let mut p = plan(0, 0, false);
+        (p.tmin, p.tmax, p.has_tmin, p.has_tmax) = (25, 49, true, true);
+        p.group_time = Some((10, 0));
+        assert_eq!(bucket_span(&p, &l), (-5, 49));
+        // … but data is read only as far as the statement's largest single reach
+        // (moving_average: its window): the buckets before are empty.
+        assert_eq!(extra_intervals(&l.trs), 2);
+        call_windows(&p, &mut l);
+        assert_eq!((l.aggs[0].from, l.aggs[0].to), (5, 49));
+        p.desc = true;
+        assert_eq!(bucket_span(&p, &l), (25, 79));
+        call_windows(&p, &mut l);
+        assert_eq!((l.aggs[0].from, l.aggs[0].to), (25, 69));
     }
 
     #[test]
