@@ -312,6 +312,15 @@ fn queries() -> Vec<String> {
     add("SELECT usage_user FROM cpu WHERE -time < 5 OR host = 'd'");
     add("SELECT usage_user FROM cpu WHERE time + 1s != 5 AND host = 'd'");
     add("SELECT usage_user FROM cpu WHERE time + 1s AND host = 'd'");
+    // Arithmetic alone as a condition is one every point satisfies; a bare value is an error.
+    add("SELECT count(usage_user) FROM cpu WHERE (time + 1s) * 2 AND host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE (usage_user + 1) * 2 OR host = 'd'");
+    add("SELECT usage_user, usage_system FROM cpu WHERE host = 'd' AND -usage_system");
+    add("SELECT count(usage_user) FROM cpu WHERE true AND host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE false OR host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user AND host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE 'x' AND host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE -time AND host = 'd'");
     add("SELECT usage_user FROM cpu GROUP BY host LIMIT 3");
     add("SELECT usage_user FROM cpu GROUP BY * LIMIT 2");
     add("SELECT usage_user FROM cpu GROUP BY host SLIMIT 2 SOFFSET 1");

@@ -241,12 +241,13 @@ fn time_bound(
         BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
         BinaryOp::Lte => (None, Some(t)),
         BinaryOp::Eq => (Some(t), Some(t)),
-        other => {
-            return Err(Error::Query(format!(
-                "invalid time comparison operator: {other}"
-            )))
-        }
+        other => return Err(invalid_time_operator(other)),
     })
+}
+
+/// InfluxDB 1.x's error for a time condition with an operator that is not a comparison.
+fn invalid_time_operator(op: impl std::fmt::Display) -> Error {
+    Error::Query(format!("invalid time comparison operator: {op}"))
 }
 
 /// `NOT e` without the NOT where `e` compares time (strata's NOT is an extension; 1.x has
@@ -318,6 +319,8 @@ fn strip_time(e: &Expr, now: i64, range: &mut (Option<i64>, Option<i64>)) -> Res
             Ok(None)
         }
         Expr::Not(x) if mentions_time(x) => strip_time(&negate(x), now, range),
+        // 1.x reads `-time` as `-1 * time`.
+        Expr::Neg(x) if is_time_ref(x) => Err(invalid_time_operator("*")),
         other => Ok(Some(other.clone())),
     }
 }
@@ -455,10 +458,17 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 }
             }
         }
-        other if mentions_time(other) => Err(unsupported(&format!(
-            "the condition {other} (time inside an expression that is not a comparison)"
+        // Arithmetic alone (`(time + 1s) * 2`, `-a`): 1.x keeps it as a field condition
+        // every point satisfies.
+        Expr::Binary { op, .. } if op.is_arithmetic() => {
+            Ok(Class::Field(FieldPred::Tag(TagPred::True)))
+        }
+        Expr::Neg(_) => Ok(Class::Field(FieldPred::Tag(TagPred::True))),
+        Expr::Boolean(true) => Ok(Class::Tag(TagPred::True)),
+        Expr::Boolean(false) => Ok(Class::Tag(TagPred::Not(Box::new(TagPred::True)))),
+        other => Err(Error::Query(format!(
+            "invalid condition expression: {other}"
         ))),
-        other => Err(Error::Query(format!("invalid condition {other}"))),
     }
 }
 
@@ -1020,6 +1030,17 @@ mod tests {
         ] {
             assert_eq!(classes(cond), vec![false_field.clone()], "{cond}");
         }
+        // Arithmetic alone is a field condition every point satisfies; a bare value is 1.x's
+        // error, a boolean literal itself.
+        let always = format!("field {:?}", FieldPred::Tag(TagPred::True));
+        for cond in ["(time + 1s) * 2", "(a + 1) / 2", "-a"] {
+            assert_eq!(classes(cond), vec![always.clone()], "{cond}");
+        }
+        assert_eq!(classes("true"), vec![format!("tag {:?}", TagPred::True)]);
+        assert_eq!(
+            where_parts("-time AND h = 'x'"),
+            Err("invalid time comparison operator: *".into())
+        );
         // Inside OR the other side still selects.
         assert_eq!(
             classes("time + 1s > 5 OR h = 'x'"),
