@@ -357,6 +357,8 @@ fn queries() -> Vec<String> {
     add("SELECT mean(/usage/) FROM cpu");
     add("SELECT mean(*) * 2 FROM cpu WHERE host = 'd'");
     add("SELECT mean(/usage/) + 1 FROM cpu WHERE host = 'd'");
+    add("SELECT usage_user + * FROM cpu WHERE host = 'd'");
+    add("SELECT mean(usage_user) + * FROM cpu");
     add("SELECT percentile(usage_user, 50) FROM cpu");
     add("SELECT percentile(usage_user, 90), percentile(load, 5) FROM cpu");
     // Deliberately on a float field: with several equal values (load is a small integer)

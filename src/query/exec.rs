@@ -243,8 +243,11 @@ impl Layout {
                 Box::new(self.expr(b, field)?),
             ),
             PExpr::Call(c) => self.call(c, field)?,
+            // (1.x rejects a regex there when parsing; strata's parser takes it.)
             PExpr::Wildcard | PExpr::Regex(_) => {
-                return Err(unsupported("a wildcard inside an expression"))
+                return Err(Error::Query(
+                    "unable to use wildcard in a binary expression".into(),
+                ))
             }
         })
     }
