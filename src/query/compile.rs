@@ -241,12 +241,13 @@ fn time_bound(
         BinaryOp::Lt => (None, Some(t.saturating_sub(1))),
         BinaryOp::Lte => (None, Some(t)),
         BinaryOp::Eq => (Some(t), Some(t)),
-        other => {
-            return Err(Error::Query(format!(
-                "invalid time comparison operator: {other}"
-            )))
-        }
+        other => return Err(invalid_time_operator(other)),
     })
+}
+
+/// InfluxDB 1.x's error for a time condition with an operator that is not a comparison.
+fn invalid_time_operator(op: impl std::fmt::Display) -> Error {
+    Error::Query(format!("invalid time comparison operator: {op}"))
 }
 
 /// `NOT e` without the NOT where `e` compares time (strata's NOT is an extension; 1.x has
@@ -305,9 +306,9 @@ fn strip_time(e: &Expr, now: i64, range: &mut (Option<i64>, Option<i64>)) -> Res
                 }),
             })
         }
-        Expr::Binary { op, lhs, rhs }
-            if op.is_comparison() && (is_time_ref(lhs) || is_time_ref(rhs)) =>
-        {
+        // Any other operator beside time too (`time + 1s AND …`): 1.x takes it for a time
+        // condition and rejects the operator.
+        Expr::Binary { op, lhs, rhs } if is_time_ref(lhs) || is_time_ref(rhs) => {
             let (lo, hi) = time_bound(*op, lhs, rhs, now)?;
             if let Some(lo) = lo {
                 range.0 = Some(range.0.map_or(lo, |cur| cur.max(lo)));
@@ -318,6 +319,8 @@ fn strip_time(e: &Expr, now: i64, range: &mut (Option<i64>, Option<i64>)) -> Res
             Ok(None)
         }
         Expr::Not(x) if mentions_time(x) => strip_time(&negate(x), now, range),
+        // 1.x reads `-time` as `-1 * time`.
+        Expr::Neg(x) if is_time_ref(x) => Err(invalid_time_operator("*")),
         other => Ok(Some(other.clone())),
     }
 }
@@ -339,14 +342,15 @@ fn split_where(
     let mut conjuncts = Vec::new();
     flatten_and(&rest, &mut conjuncts);
     for c in conjuncts {
-        if mentions_time(c) {
-            return Err(unsupported(&format!(
-                "the condition {c} (time may only be compared directly with a time value)"
-            )));
-        }
         on_class(classify(c, is_field)?)?;
     }
     Ok(range)
+}
+
+/// A field condition no point satisfies: a comparison with time inside an expression
+/// (`time + 1s > x`), which InfluxDB 1.x leaves in the condition, where time has no value.
+fn never() -> FieldPred {
+    FieldPred::Not(Box::new(FieldPred::Tag(TagPred::True)))
 }
 
 enum Class {
@@ -393,6 +397,9 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             Class::Tag(t) => Class::Tag(TagPred::Not(Box::new(t))),
             Class::Field(f) => Class::Field(FieldPred::Not(Box::new(f))),
         }),
+        Expr::Binary { op, .. } if op.is_comparison() && mentions_time(e) => {
+            Ok(Class::Field(never()))
+        }
         Expr::Binary { op, lhs, rhs } if op.is_comparison() => {
             let (name, lit, op) = match (lhs.unparen(), rhs.unparen()) {
                 (Expr::VarRef { name, .. }, lit) => (name, lit, *op),
@@ -451,7 +458,17 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                 }
             }
         }
-        other => Err(Error::Query(format!("invalid condition {other}"))),
+        // Arithmetic alone (`(time + 1s) * 2`, `-a`): 1.x keeps it as a field condition
+        // every point satisfies.
+        Expr::Binary { op, .. } if op.is_arithmetic() => {
+            Ok(Class::Field(FieldPred::Tag(TagPred::True)))
+        }
+        Expr::Neg(_) => Ok(Class::Field(FieldPred::Tag(TagPred::True))),
+        Expr::Boolean(true) => Ok(Class::Tag(TagPred::True)),
+        Expr::Boolean(false) => Ok(Class::Tag(TagPred::Not(Box::new(TagPred::True)))),
+        other => Err(Error::Query(format!(
+            "invalid condition expression: {other}"
+        ))),
     }
 }
 
@@ -674,16 +691,11 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
     }
 }
 
-/// The argument of a transformation: a field, or an aggregate call.
+/// The argument of a transformation: a field, or a call (an aggregate, or a transformation of
+/// one, [`validate_transform`]).
 fn transform_arg(name: &str, e: &Expr) -> Result<PExpr> {
     match e.unparen() {
-        Expr::Call { name: inner, args } => {
-            let c = compile_call(inner, args)?;
-            if c.func.is_transform() {
-                return Err(Error::Query(format!("expected field argument in {name}()")));
-            }
-            Ok(PExpr::Call(Box::new(c)))
-        }
+        Expr::Call { name: inner, args } => Ok(PExpr::Call(Box::new(compile_call(inner, args)?))),
         Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
         Expr::Wildcard(_) => Ok(PExpr::Wildcard),
         Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
@@ -730,6 +742,36 @@ fn compile_field(e: &Expr) -> Result<PExpr> {
     })
 }
 
+/// InfluxDB 1.x's checks of a transformation's argument, down through transformations of
+/// transformations.
+fn validate_transform(c: &Call, group_by_time: bool) -> Result<()> {
+    if !c.func.is_transform() {
+        return Ok(());
+    }
+    match &c.arg {
+        PExpr::Call(inner) => {
+            if !group_by_time {
+                return Err(Error::Query(format!(
+                    "{} aggregate requires a GROUP BY interval",
+                    c.func.name()
+                )));
+            }
+            if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
+                return Err(Error::Query(format!(
+                    "selector function {}() cannot be combined with other functions",
+                    inner.func.name()
+                )));
+            }
+            validate_transform(inner, group_by_time)
+        }
+        _ if group_by_time => Err(Error::Query(format!(
+            "aggregate function required inside the call to {}",
+            c.func.name()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// InfluxDB 1.x's semantic checks of the SELECT list.
 fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
     let mut calls = Vec::new();
@@ -750,31 +792,7 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
         return Ok(());
     }
     for c in &calls {
-        if c.func.is_transform() {
-            match &c.arg {
-                PExpr::Call(inner) => {
-                    if !group_by_time {
-                        return Err(Error::Query(format!(
-                            "{} aggregate requires a GROUP BY interval",
-                            c.func.name()
-                        )));
-                    }
-                    if matches!(inner.func, AggFn::Top | AggFn::Bottom) {
-                        return Err(Error::Query(format!(
-                            "selector function {}() cannot be combined with other functions",
-                            inner.func.name()
-                        )));
-                    }
-                }
-                _ if group_by_time => {
-                    return Err(Error::Query(format!(
-                        "aggregate function required inside the call to {}",
-                        c.func.name()
-                    )))
-                }
-                _ => {}
-            }
-        }
+        validate_transform(c, group_by_time)?;
     }
     if !vars.is_empty() {
         let selectors = calls.iter().filter(|c| c.func.is_selector()).count();
@@ -885,6 +903,18 @@ mod tests {
         );
         assert!(err("SELECT difference(distinct(a)) FROM m")
             .contains("difference aggregate requires a GROUP BY interval"));
+        // Transformations of transformations: each level checked.
+        assert!(err("SELECT derivative(difference(a)) FROM m")
+            .contains("derivative aggregate requires a GROUP BY interval"));
+        assert!(
+            err("SELECT derivative(difference(a)) FROM m GROUP BY time(1m)")
+                .contains("aggregate function required inside the call to difference")
+        );
+        assert!(
+            err("SELECT derivative(difference(top(a, 2))) FROM m GROUP BY time(1m)")
+                .contains("selector function top() cannot be combined with other functions")
+        );
+        assert!(check("SELECT derivative(difference(mean(a))) FROM m GROUP BY time(1m)").is_ok());
     }
 
     /// The time range and the rest of `WHERE cond`, or the error.
@@ -957,9 +987,71 @@ mod tests {
             ("time > a", not_compatible("VarRef")),
             ("time > 5 - a", not_compatible("BinaryExpr")),
             ("time > 'bogus'", not_compatible("StringLiteral")),
+            // Another operator beside time is taken for a time condition too.
+            (
+                "time + 1s AND h = 'x'",
+                "invalid time comparison operator: +".into(),
+            ),
         ] {
             assert_eq!(where_parts(cond), Err(want), "{cond}");
         }
+    }
+
+    #[test]
+    fn a_comparison_with_time_inside_an_expression_is_false_as_in_1x() {
+        let classes = |cond: &str| -> Vec<String> {
+            let stmts = parse(&format!("SELECT a FROM m WHERE {cond}"))
+                .unwrap_or_else(|e| panic!("{cond}: {e}"));
+            let Some(Statement::Select(s)) = stmts.first() else {
+                panic!("not a SELECT: {cond}");
+            };
+            let c = s.condition.as_ref().unwrap_or_else(|| panic!("{cond}"));
+            let mut out = Vec::new();
+            let is_field = |n: &str| n == "a";
+            split_where(c, 0, &is_field, &mut |c| {
+                out.push(match c {
+                    Class::Tag(t) => format!("tag {t:?}"),
+                    Class::Field(f) => format!("field {f:?}"),
+                });
+                Ok(())
+            })
+            .unwrap_or_else(|e| panic!("{cond}: {e}"));
+            out
+        };
+        let false_field = format!("field {:?}", never());
+        for cond in [
+            "time + 1s > 5",
+            "time - 5m < now()",
+            "5 < time * 2",
+            "-time < 5",
+            "time + 1s != 5",
+            "time + 1s =~ /x/",
+            "time + 1s > a",
+        ] {
+            assert_eq!(classes(cond), vec![false_field.clone()], "{cond}");
+        }
+        // Arithmetic alone is a field condition every point satisfies; a bare value is 1.x's
+        // error, a boolean literal itself.
+        let always = format!("field {:?}", FieldPred::Tag(TagPred::True));
+        for cond in ["(time + 1s) * 2", "(a + 1) / 2", "-a"] {
+            assert_eq!(classes(cond), vec![always.clone()], "{cond}");
+        }
+        assert_eq!(classes("true"), vec![format!("tag {:?}", TagPred::True)]);
+        assert_eq!(
+            where_parts("-time AND h = 'x'"),
+            Err("invalid time comparison operator: *".into())
+        );
+        // Inside OR the other side still selects.
+        assert_eq!(
+            classes("time + 1s > 5 OR h = 'x'"),
+            vec![format!(
+                "field {:?}",
+                FieldPred::Or(
+                    Box::new(never()),
+                    Box::new(FieldPred::Tag(TagPred::Eq("h".into(), "x".into())))
+                )
+            )]
+        );
     }
 
     #[test]

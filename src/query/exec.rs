@@ -122,6 +122,20 @@ struct AggSpec {
     count_distinct: bool,
     /// top/bottom tag arguments (variable indexes).
     tags: Vec<usize>,
+    /// The query reads newest first (ORDER BY time DESC): distinct() keeps each value's newest
+    /// point, the one 1.x meets first then.
+    newest_first: bool,
+    /// The time range the call reads (inclusive): the statement's, widened for the input of a
+    /// transformation ([`call_windows`]).
+    from: i64,
+    to: i64,
+}
+
+impl AggSpec {
+    /// Whether the call reads a point at `ts`.
+    fn reads(&self, ts: i64) -> bool {
+        self.from <= ts && ts <= self.to
+    }
 }
 
 /// A transformation over raw points of a field or over an aggregate's buckets.
@@ -137,6 +151,8 @@ struct TrSpec {
 enum TrInput {
     Var(usize),
     Agg(usize),
+    /// Another transformation's output (`derivative(difference(mean(x)))`).
+    Tr(usize),
 }
 
 /// How a variable is read for a series.
@@ -176,7 +192,8 @@ impl Layout {
             let input = match &c.arg {
                 PExpr::Call(inner) => match self.call(inner, field)? {
                     E::Agg(i) => TrInput::Agg(i),
-                    _ => return Err(unsupported("a nested transformation")),
+                    E::Tr(i) => TrInput::Tr(i),
+                    _ => return Err(unsupported("this transformation argument")),
                 },
                 arg => {
                     let f = field_of(arg).ok_or_else(|| wildcard_in_expression(c))?;
@@ -206,6 +223,9 @@ impl Layout {
             unit: c.unit,
             count_distinct,
             tags,
+            newest_first: false,
+            from: i64::MIN,
+            to: i64::MAX,
         });
         Ok(E::Agg(self.aggs.len() - 1))
     }
@@ -223,8 +243,11 @@ impl Layout {
                 Box::new(self.expr(b, field)?),
             ),
             PExpr::Call(c) => self.call(c, field)?,
+            // (1.x rejects a regex there when parsing; strata's parser takes it.)
             PExpr::Wildcard | PExpr::Regex(_) => {
-                return Err(unsupported("a wildcard inside an expression"))
+                return Err(Error::Query(
+                    "unable to use wildcard in a binary expression".into(),
+                ))
             }
         })
     }
@@ -611,7 +634,39 @@ fn layout(
             }
         }
     }
+    for a in &mut l.aggs {
+        a.newest_first = plan.desc;
+    }
+    call_windows(plan, &mut l);
     Ok(l)
+}
+
+/// The time range every aggregate call reads. As in InfluxDB 1.x each call is its own
+/// iterator: an aggregate column reads the statement's range, so its first and last buckets
+/// may be partial; the aggregate a transformation reads over GROUP BY time reads [`tr_reach`]
+/// intervals more (not buckets: its range is shifted, so the statement's first bucket is whole
+/// and the one before it partial), before the start, or newest first past the end.
+fn call_windows(plan: &SelectPlan, l: &mut Layout) {
+    for a in &mut l.aggs {
+        (a.from, a.to) = (plan.tmin, plan.tmax);
+    }
+    let interval = plan.group_time.map_or(0, |g| g.0);
+    if interval <= 0 {
+        return;
+    }
+    let extra = extra_intervals(&l.trs);
+    for (t, reach) in l.trs.iter().zip(tr_reaches(&l.trs)) {
+        let TrInput::Agg(ai) = t.input else {
+            continue;
+        };
+        let reach = reach.min(extra).saturating_mul(interval);
+        let a = &mut l.aggs[ai];
+        if plan.desc {
+            a.to = plan.tmax.saturating_add(reach);
+        } else if plan.has_tmin {
+            a.from = plan.tmin.saturating_sub(reach);
+        }
+    }
 }
 
 fn select_measurement(
@@ -739,55 +794,71 @@ fn series_ids(groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>) ->
     ids
 }
 
-/// Buckets a transformation over buckets reads before the first one it answers.
-fn tr_lookback(t: &TrSpec) -> i64 {
+/// GROUP BY time intervals the aggregate under a transformation reads beyond the statement's
+/// range, before its start (newest first: past its end): as InfluxDB 1.x does, one for any
+/// transformation that looks back at all (moving_average of any window too), none for
+/// cumulative_sum.
+fn tr_reach(t: &TrSpec) -> i64 {
     match t.func {
-        AggFn::MovingAverage => t.n.saturating_sub(1) as i64,
         AggFn::CumulativeSum => 0,
         _ => 1,
     }
 }
 
-/// The time range a statement reads: GROUP BY time with transformations looks back before the
-/// first bucket, or with ORDER BY time DESC past the last ([`desc_tmax`]).
-fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
-    let (interval, offset) = plan.group_time.unwrap_or((0, 0));
-    if l.aggs.is_empty() || interval <= 0 {
-        return (plan.tmin, plan.tmax);
+/// The intervals each transformation reads beyond the statement's range: its own
+/// [`tr_reach`] and those of the transformations its output feeds (1.x widens the range at
+/// every level of `derivative(difference(mean(x)))`).
+fn tr_reaches(trs: &[TrSpec]) -> Vec<i64> {
+    let mut total: Vec<i64> = trs.iter().map(tr_reach).collect();
+    // An input transformation comes before the one it feeds.
+    for i in (0..trs.len()).rev() {
+        if let TrInput::Tr(j) = trs[i].input {
+            if j < i {
+                total[j] = total[j].saturating_add(total[i]);
+            }
+        }
     }
+    total
+}
+
+/// The intervals InfluxDB 1.x reads data beyond the statement's range at most, whatever the
+/// transformations' own ranges ([`tr_reaches`]): the largest any transformation asks for
+/// (moving_average its window). Under a transformation of a transformation the buckets reach
+/// further than the data: those are empty (filled).
+fn extra_intervals(trs: &[TrSpec]) -> i64 {
+    trs.iter()
+        .map(|t| match t.func {
+            AggFn::MovingAverage => t.n as i64,
+            _ => tr_reach(t),
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// The buckets a GROUP BY time statement computes, as a time range: the statement's, widened
+/// as far as a transformation reads ([`tr_reaches`]), before the start (newest first: past
+/// the end).
+fn bucket_span(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
+    let interval = plan.group_time.map_or(0, |g| g.0);
+    let reach = tr_reaches(&l.trs)
+        .into_iter()
+        .max()
+        .unwrap_or(0)
+        .saturating_mul(interval.max(0));
     if plan.desc {
-        return (plan.tmin, desc_tmax(plan, &l.trs));
+        (plan.tmin, plan.tmax.saturating_add(reach))
+    } else if plan.has_tmin {
+        (plan.tmin.saturating_sub(reach), plan.tmax)
+    } else {
+        (plan.tmin, plan.tmax)
     }
-    if !plan.has_tmin {
-        return (plan.tmin, plan.tmax);
-    }
-    let lookback: i64 = l.trs.iter().map(tr_lookback).max().unwrap_or(0);
-    let bucket = (plan.tmin - offset).div_euclid(interval) * interval + offset;
-    (
-        bucket.saturating_sub(lookback.saturating_mul(interval)),
-        plan.tmax,
-    )
 }
 
-/// Buckets a transformation over buckets reads past the last one it answers when it runs
-/// newest first (ORDER BY time DESC): as InfluxDB 1.x does, one for any transformation that
-/// looks back at all (even moving_average of a longer window), none for cumulative_sum.
-fn tr_lookahead(t: &TrSpec) -> i64 {
-    tr_lookback(t).min(1)
-}
-
-/// The end of the time range a GROUP BY time statement reads with ORDER BY time DESC: past
-/// the last bucket, to the end of the buckets its transformations look ahead to.
-fn desc_tmax(plan: &SelectPlan, trs: &[TrSpec]) -> i64 {
-    let (interval, offset) = plan.group_time.unwrap_or((0, 0));
-    let ahead = trs.iter().map(tr_lookahead).max().unwrap_or(0);
-    if !plan.desc || interval <= 0 || ahead == 0 {
-        return plan.tmax;
-    }
-    let last = plan.tmax.saturating_sub(offset).div_euclid(interval) * interval + offset;
-    last.saturating_add(interval.saturating_mul(ahead + 1))
-        .saturating_sub(1)
-        .max(plan.tmax)
+/// The time range a statement reads: every aggregate call's ([`call_windows`]).
+fn read_window(plan: &SelectPlan, l: &Layout) -> (i64, i64) {
+    let from = l.aggs.iter().map(|a| a.from).min().unwrap_or(plan.tmin);
+    let to = l.aggs.iter().map(|a| a.to).max().unwrap_or(plan.tmax);
+    (from.min(plan.tmin), to.max(plan.tmax))
 }
 
 fn explain_lines(
@@ -1166,7 +1237,7 @@ impl GroupCtx<'_> {
             .iter()
             .filter_map(|t| match t.input {
                 TrInput::Var(v) => Some(v),
-                TrInput::Agg(_) => None,
+                TrInput::Agg(_) | TrInput::Tr(_) => None,
             })
             .collect();
         vars.sort_unstable();
@@ -1213,10 +1284,12 @@ impl GroupCtx<'_> {
     /// Aggregates per (bucket), then expressions, transformations and fill.
     fn aggregate(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let l = self.l;
-        // Newest first, transformations read buckets past the statement's end: the buckets
-        // are computed up to the widened end and the columns cut at the statement's.
+        // Transformations read past the statement's range ([`call_windows`]): the buckets are
+        // computed over the widened range, every call over its own, and the columns cut at
+        // the statement's buckets.
+        let (read_min, read_max) = read_window(self.plan, l);
         let widened;
-        let plan = match desc_tmax(self.plan, &l.trs) {
+        let plan = match read_max {
             t if t != self.plan.tmax => {
                 widened = SelectPlan {
                     tmax: t,
@@ -1233,17 +1306,6 @@ impl GroupCtx<'_> {
             } else {
                 0
             }
-        };
-        // Transformations over buckets look back before the first bucket (oldest first).
-        let lookback: i64 = if plan.desc {
-            0
-        } else {
-            l.trs.iter().map(tr_lookback).max().unwrap_or(0)
-        };
-        let read_min = if interval > 0 && plan.has_tmin {
-            bucket_of(plan.tmin).saturating_sub(lookback.saturating_mul(interval))
-        } else {
-            plan.tmin
         };
         // Aux columns beside a single selector come from the selected point.
         let aux: Vec<usize> = {
@@ -1277,7 +1339,8 @@ impl GroupCtx<'_> {
             let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
             field_vars.sort_unstable();
             field_vars.dedup();
-            let read_max = self.first_buckets_end(members, &field_vars, read_min, &bucket_of)?;
+            let read_max =
+                self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
             for s in members {
                 check(self.token)?;
                 for &fv in &field_vars {
@@ -1290,9 +1353,12 @@ impl GroupCtx<'_> {
                     let use_agg = |b: &BlockMeta| {
                         self.snap.preaggregates
                             && bucket_of(b.min_ts) == bucket_of(b.max_ts)
-                            && calls
-                                .iter()
-                                .all(|&ai| block_answers(&l.aggs[ai], b, time_free))
+                            && calls.iter().all(|&ai| {
+                                let a = &l.aggs[ai];
+                                a.reads(b.min_ts)
+                                    && a.reads(b.max_ts)
+                                    && block_answers(a, b, time_free)
+                            })
                     };
                     let mut segs = self.snap.segments(
                         self.tables,
@@ -1316,11 +1382,14 @@ impl GroupCtx<'_> {
                             }
                             Segment::Points(col) => {
                                 for (j, &ts) in col.timestamps.iter().enumerate() {
+                                    if !calls.iter().any(|&ai| l.aggs[ai].reads(ts)) {
+                                        continue;
+                                    }
                                     data_min = data_min.min(ts);
                                     let accs = buckets
                                         .entry(bucket_of(ts))
                                         .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
-                                    for &ai in &calls {
+                                    for &ai in calls.iter().filter(|&&ai| l.aggs[ai].reads(ts)) {
                                         let n = accs[ai].add(
                                             &l.aggs[ai],
                                             ts,
@@ -1342,7 +1411,11 @@ impl GroupCtx<'_> {
                 let xs: Vec<Option<FieldValue>> = l
                     .aggs
                     .iter()
-                    .map(|a| value_to_field(&self.var_value(a.field, &vals, s)))
+                    .map(|a| {
+                        a.reads(ts)
+                            .then(|| value_to_field(&self.var_value(a.field, &vals, s)))
+                            .flatten()
+                    })
                     .collect();
                 if xs.iter().all(Option::is_none) {
                     return Ok(());
@@ -1413,7 +1486,7 @@ impl GroupCtx<'_> {
             let base = if plan.has_tmin { plan.tmin } else { 0 };
             if let Some(mi) = multi {
                 let points = accs[mi].finish_rows(&l.aggs[mi]);
-                for (ts, v, auxv) in points {
+                for (ts, v, auxv) in bucket_order(points, plan.desc) {
                     let time = if l.aggs[mi].func == AggFn::Distinct {
                         base
                     } else {
@@ -1447,13 +1520,18 @@ impl GroupCtx<'_> {
                 rows.push(row_of(time, &outs, aux.as_deref(), &[]));
             }
         } else {
-            let start = bucket_of(if plan.has_tmin { read_min } else { data_min });
+            let (span_min, span_max) = bucket_span(self.plan, l);
+            let start = bucket_of(if plan.has_tmin {
+                span_min.min(read_min)
+            } else {
+                data_min
+            });
             let out_start = if plan.has_tmin {
                 bucket_of(plan.tmin)
             } else {
                 start
             };
-            let end = bucket_of(plan.tmax);
+            let end = bucket_of(span_max.max(plan.tmax));
             if end < start {
                 return Ok(Vec::new());
             }
@@ -1463,15 +1541,47 @@ impl GroupCtx<'_> {
                 )));
             }
             let trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
-            let mut prev: Vec<Value> = vec![Value::Null; l.aggs.len()];
-            let mut filled: Vec<(i64, Vec<Out>, bool)> = Vec::new();
+            // Each bucket's values, and which calls had points there.
+            let mut filled: Vec<(i64, Vec<Out>, Vec<bool>)> = Vec::new();
+            // A call's value in a bucket it has no points in (None: no row, fill(none);
+            // fill(previous) and fill(linear) are done after the buckets, [`fill_previous`],
+            // [`fill_linear`]).
+            let fill_value = |ai: usize| -> Option<Value> {
+                let a = &l.aggs[ai];
+                match &plan.fill {
+                    Fill::None => None,
+                    Fill::Linear => Some(Value::Null),
+                    Fill::Null if a.func == AggFn::Count => Some(Value::Integer(0)),
+                    Fill::Null => Some(Value::Null),
+                    Fill::Previous => Some(Value::Null),
+                    Fill::Value(x) => Some(
+                        if a.func == AggFn::Count
+                            || (matches!(
+                                a.func,
+                                AggFn::Sum
+                                    | AggFn::Min
+                                    | AggFn::Max
+                                    | AggFn::First
+                                    | AggFn::Last
+                                    | AggFn::Spread
+                                    | AggFn::Mode
+                            ) && self.field_is_int(a.field))
+                        {
+                            Value::Integer(*x as i64)
+                        } else {
+                            Value::Float(*x)
+                        },
+                    ),
+                }
+            };
             let mut b = start;
             while b <= end {
                 self.token.check().map_err(Error::QueryStopped)?;
                 match buckets.get_mut(&b) {
                     Some(accs) => {
                         if let Some(mi) = multi {
-                            for (ts, v, auxv) in accs[mi].finish_rows(&l.aggs[mi]) {
+                            let points = accs[mi].finish_rows(&l.aggs[mi]);
+                            for (ts, v, auxv) in bucket_order(points, plan.desc) {
                                 let time = if l.aggs[mi].func == AggFn::Distinct {
                                     b
                                 } else {
@@ -1496,72 +1606,37 @@ impl GroupCtx<'_> {
                                 let vals = accs[mi].finish_rows(&l.aggs[mi]);
                                 multi_rows.insert(b, vals.into_iter().map(|(_, v, _)| v).collect());
                             }
-                            let outs = finals(accs);
-                            prev = outs.iter().map(|o| o.value.clone()).collect();
-                            filled.push((b, outs, true));
+                            // A call without points in a bucket others have points in is filled
+                            // as in an empty bucket: 1.x fills every call's stream on its own.
+                            let has: Vec<bool> = accs.iter().map(Acc::has_points).collect();
+                            let mut outs = finals(accs);
+                            for (ai, o) in outs.iter_mut().enumerate() {
+                                if !has[ai] {
+                                    o.value = fill_value(ai).unwrap_or(Value::Null);
+                                }
+                            }
+                            filled.push((b, outs, has));
                         }
                     }
                     None if multi.is_some() => {}
+                    None if plan.fill == Fill::None => {}
                     None => {
-                        let vals: Option<Vec<Value>> = match &plan.fill {
-                            Fill::None => None,
-                            Fill::Linear => Some(vec![Value::Null; l.aggs.len()]),
-                            Fill::Null => Some(
-                                l.aggs
-                                    .iter()
-                                    .map(|a| {
-                                        if a.func == AggFn::Count {
-                                            Value::Integer(0)
-                                        } else {
-                                            Value::Null
-                                        }
-                                    })
-                                    .collect(),
-                            ),
-                            Fill::Previous => Some(prev.clone()),
-                            Fill::Value(x) => Some(
-                                l.aggs
-                                    .iter()
-                                    .map(|a| {
-                                        if a.func == AggFn::Count
-                                            || (matches!(
-                                                a.func,
-                                                AggFn::Sum
-                                                    | AggFn::Min
-                                                    | AggFn::Max
-                                                    | AggFn::First
-                                                    | AggFn::Last
-                                                    | AggFn::Spread
-                                                    | AggFn::Mode
-                                            ) && self.field_is_int(a.field))
-                                        {
-                                            Value::Integer(*x as i64)
-                                        } else {
-                                            Value::Float(*x)
-                                        }
-                                    })
-                                    .collect(),
-                            ),
-                        };
-                        if let Some(vals) = vals {
-                            filled.push((
-                                b,
-                                vals.into_iter()
-                                    .map(|value| Out {
-                                        value,
-                                        time: None,
-                                        aux: None,
-                                    })
-                                    .collect(),
-                                false,
-                            ));
-                        }
+                        let outs = (0..l.aggs.len())
+                            .map(|ai| Out {
+                                value: fill_value(ai).unwrap_or(Value::Null),
+                                time: None,
+                                aux: None,
+                            })
+                            .collect();
+                        filled.push((b, outs, vec![false; l.aggs.len()]));
                     }
                 }
                 b += interval;
             }
-            if plan.fill == Fill::Linear {
-                fill_linear(&mut filled);
+            match plan.fill {
+                Fill::Linear => fill_linear(&mut filled),
+                Fill::Previous => fill_previous(&mut filled, plan.desc),
+                _ => {}
             }
             if !l.trs.is_empty() {
                 let out = (out_start, bucket_of(self.plan.tmax));
@@ -1591,10 +1666,10 @@ impl GroupCtx<'_> {
     /// each, and the streams are joined on time. Each transformation reads only its own
     /// look-back before the first bucket answered (cumulative_sum none, even beside
     /// derivative); ORDER BY time DESC runs them over the buckets newest first, reading
-    /// [`tr_lookahead`] buckets past the last one answered, `out` being the answered buckets.
+    /// [`tr_reach`] buckets past the last one answered, `out` being the answered buckets.
     fn bucket_transforms(
         &self,
-        mut filled: Vec<(i64, Vec<Out>, bool)>,
+        mut filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
         multi: Option<(usize, BTreeMap<i64, Vec<Value>>)>,
         mut trs: Vec<TrState>,
         (out_start, out_end): (i64, i64),
@@ -1605,15 +1680,17 @@ impl GroupCtx<'_> {
         if desc {
             filled.reverse();
         }
-        let refs: Vec<Vec<usize>> = l
+        // Each column's aggregates and transformations.
+        let (agg_refs, refs): (Vec<Vec<usize>>, Vec<Vec<usize>>) = l
             .exprs
             .iter()
             .map(|e| {
-                let mut r = Vec::new();
-                tr_refs(e, &mut r);
-                r
+                let (mut a, mut r) = (Vec::new(), Vec::new());
+                call_refs(e, &mut a, &mut r);
+                (a, r)
             })
-            .collect();
+            .unzip();
+        let fill_none = self.plan.fill == Fill::None;
         // Transformations of distinct(): every distinct value of a bucket is a point at the
         // bucket's time.
         let over_multi = |ti: usize| match (&l.trs[ti].input, &multi) {
@@ -1621,16 +1698,19 @@ impl GroupCtx<'_> {
             _ => false,
         };
         let no_rows = Vec::new();
+        let reaches = tr_reaches(&l.trs);
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
-        for (b, outs, _) in filled {
+        for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
             let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
             for (ti, t) in l.trs.iter().enumerate() {
-                // Whether this transformation reads this bucket, in its order.
+                // Whether this transformation reads this bucket, in its order: the buckets of
+                // its input's range ([`call_windows`]).
+                let reach = reaches[ti].saturating_mul(interval);
                 let reads = if desc {
-                    b <= out_end.saturating_add(tr_lookahead(t).saturating_mul(interval))
+                    b <= out_end.saturating_add(reach)
                 } else {
-                    b >= out_start.saturating_sub(tr_lookback(t).saturating_mul(interval))
+                    b >= out_start.saturating_sub(reach)
                 };
                 let mut y = Vec::new();
                 match (&t.input, &multi) {
@@ -1643,6 +1723,11 @@ impl GroupCtx<'_> {
                     (TrInput::Agg(ai), _) => {
                         y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
                     }
+                    (TrInput::Tr(j), _) => {
+                        for v in ys.get(*j).unwrap_or(&no_rows) {
+                            y.extend(trs[ti].push(b, v));
+                        }
+                    }
                     (TrInput::Var(_), _) => {}
                 }
                 ys.push(y);
@@ -1654,10 +1739,24 @@ impl GroupCtx<'_> {
                     .map(|y| y.get(k).cloned().unwrap_or(Value::Null))
                     .collect()
             };
-            for ((e, r), stream) in l.exprs.iter().zip(&refs).zip(streams.iter_mut()) {
+            for (((e, r), ar), stream) in l
+                .exprs
+                .iter()
+                .zip(&refs)
+                .zip(&agg_refs)
+                .zip(streams.iter_mut())
+            {
                 if has_agg(e) || r.is_empty() {
-                    // One row per bucket answered (with the transformations' first points).
-                    let present = has_agg(e) || ys.iter().any(|y| !y.is_empty());
+                    // One row per bucket answered (with the transformations' first points)
+                    // where its aggregates have points or are filled, or its transformations
+                    // yield (a column of neither: where any does).
+                    let yields = |i: &usize| !ys[*i].is_empty();
+                    let present = if ar.is_empty() && r.is_empty() {
+                        (0..ys.len()).any(|i| yields(&i))
+                    } else {
+                        (!ar.is_empty() && (!fill_none || ar.iter().any(|&i| has[i])))
+                            || r.iter().any(yields)
+                    };
                     if answered && present {
                         stream.push((b, eval(e, &[], &aggv, &nth(0))));
                     }
@@ -1684,14 +1783,15 @@ impl GroupCtx<'_> {
     /// groupby-orderby-limit reads minutes, not the whole history). The first point comes
     /// from the head of each (series, field) stream, which decodes at most a block per source.
     /// Otherwise the statement's end.
+    /// `plan` is the one the aggregate reads with (its end may lie past the statement's).
     fn first_buckets_end(
         &self,
+        plan: &SelectPlan,
         members: &[Arc<SeriesInfo>],
         field_vars: &[usize],
         read_min: i64,
         bucket_of: &dyn Fn(i64) -> i64,
     ) -> Result<i64> {
-        let plan = self.plan;
         let Some((interval, _)) = plan.group_time.filter(|g| g.0 > 0) else {
             return Ok(plan.tmax);
         };
@@ -1768,6 +1868,12 @@ fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
             s.into_iter().peekable()
         })
         .collect();
+    // A column without a point at a row's time: null, or fill(<number>)'s number (1.x fills
+    // the joined row with it).
+    let missing = match plan.fill {
+        Fill::Value(x) if plan.group_time.is_some() => Value::Float(x),
+        _ => Value::Null,
+    };
     let mut rows = Vec::new();
     loop {
         let heads = its.iter_mut().filter_map(|it| it.peek().map(|p| p.0));
@@ -1778,7 +1884,7 @@ fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
         let mut row = Vec::with_capacity(its.len() + 1);
         row.push(Value::Time(t));
         for it in &mut its {
-            row.push(it.next_if(|p| p.0 == t).map_or(Value::Null, |(_, v)| v));
+            row.push(it.next_if(|p| p.0 == t).map_or(missing.clone(), |(_, v)| v));
         }
         rows.push(row);
     }
@@ -1812,12 +1918,14 @@ fn join_calls(
 }
 
 /// The transformations a column reads.
-fn tr_refs(e: &E, out: &mut Vec<usize>) {
+/// The aggregates and the transformations expression `e` refers to.
+fn call_refs(e: &E, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
     match e {
-        E::Tr(i) if !out.contains(i) => out.push(*i),
+        E::Agg(i) if !aggs.contains(i) => aggs.push(*i),
+        E::Tr(i) if !trs.contains(i) => trs.push(*i),
         E::Bin(_, a, b) => {
-            tr_refs(a, out);
-            tr_refs(b, out);
+            call_refs(a, aggs, trs);
+            call_refs(b, aggs, trs);
         }
         _ => {}
     }
@@ -1984,6 +2092,11 @@ fn num(v: &FieldValue) -> f64 {
 }
 
 impl Acc {
+    /// Whether the call had points in this bucket.
+    fn has_points(&self) -> bool {
+        self.count > 0 || self.integral.is_some()
+    }
+
     /// Add one point; returns the bytes it made the accumulator hold (buffers of points).
     fn add(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) -> u64 {
         let before = self.held.len();
@@ -2093,14 +2206,16 @@ impl Acc {
                 }
             }
             AggFn::Distinct | AggFn::Count => {
-                // Distinct values: keep the earliest point of each.
+                // Distinct values: keep the point of each that 1.x reads first (the earliest,
+                // newest first the latest).
                 match self
                     .held
                     .iter_mut()
                     .find(|(_, x, _)| cmp_values(x, &v).is_eq() && same_kind(x, &v))
                 {
                     Some(h) => {
-                        if ts < h.0 {
+                        let first = if a.newest_first { ts > h.0 } else { ts < h.0 };
+                        if first {
                             h.0 = ts;
                         }
                     }
@@ -2252,6 +2367,16 @@ impl Acc {
             .map(|(t, v, aux)| (t, Value::from(v), aux))
             .collect()
     }
+}
+
+/// A multi-row function's rows of one bucket (in time order) in the order to push them before
+/// the answer's rows are reversed for ORDER BY time DESC: 1.x answers the buckets newest first
+/// but a bucket's rows still oldest first.
+fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
+    if desc {
+        rows.reverse();
+    }
+    rows
 }
 
 /// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
@@ -2425,22 +2550,46 @@ impl TrState {
     }
 }
 
-/// Interpolate empty buckets linearly between the nearest buckets with data, per column.
-fn fill_linear(rows: &mut [(i64, Vec<Out>, bool)]) {
+/// Fill each call's empty buckets with its value in the nearest bucket before with data, in
+/// the answer's order as 1.x does (ORDER BY time DESC: the next newer bucket's).
+fn fill_previous(rows: &mut [(i64, Vec<Out>, Vec<bool>)], desc: bool) {
+    let ncols = rows.first().map_or(0, |r| r.1.len());
+    for c in 0..ncols {
+        let mut prev = Value::Null;
+        let mut fill = |row: &mut (i64, Vec<Out>, Vec<bool>)| {
+            if row.2.get(c) == Some(&true) {
+                prev = row.1[c].value.clone();
+            } else {
+                row.1[c].value = prev.clone();
+            }
+        };
+        if desc {
+            rows.iter_mut().rev().for_each(&mut fill);
+        } else {
+            rows.iter_mut().for_each(&mut fill);
+        }
+    }
+}
+
+/// Interpolate each call's empty buckets linearly between its nearest buckets with data
+/// (`rows[i].2[c]`: call `c` has points in bucket `i`).
+fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
     let numv = |v: &Value| match v {
         Value::Float(x) => Some(*x),
         Value::Integer(x) => Some(*x as f64),
         Value::Unsigned(x) => Some(*x as f64),
         _ => None,
     };
-    let data_idx: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].2).collect();
-    for w in data_idx.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        if b - a < 2 {
-            continue;
-        }
-        let ncols = rows[a].1.len();
-        for c in 0..ncols {
+    let ncols = rows.first().map_or(0, |r| r.1.len());
+    for c in 0..ncols {
+        let data_idx: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].2.get(c) == Some(&true))
+            .collect();
+        for w in data_idx.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if b - a < 2 {
+                continue;
+            }
             let (Some(va), Some(vb)) = (numv(&rows[a].1[c].value), numv(&rows[b].1[c].value))
             else {
                 continue;
@@ -2472,6 +2621,9 @@ mod tests {
             unit: 0,
             count_distinct: false,
             tags: Vec::new(),
+            newest_first: false,
+            from: i64::MIN,
+            to: i64::MAX,
         }
     }
 
@@ -2540,6 +2692,33 @@ mod tests {
             .map(|(t, v, _)| (t, v))
             .collect();
         assert_eq!(rows, vec![(2, Value::Integer(9)), (3, Value::Integer(9))]);
+    }
+
+    #[test]
+    fn distinct_keeps_the_point_read_first_and_answers_in_its_time_order() {
+        // Points of one bucket in any order; value 7 at times 1 and 4, value 2 at 2 and 6.
+        let pts = [(4, 7), (2, 2), (1, 7), (3, 5), (6, 2)];
+        let rows = |newest_first: bool| -> Vec<(i64, Value)> {
+            let a = AggSpec {
+                newest_first,
+                ..spec(AggFn::Distinct)
+            };
+            let mut acc = Acc::default();
+            for (t, v) in pts {
+                acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
+            }
+            acc.finish_rows(&a)
+                .into_iter()
+                .map(|(t, v, _)| (t, v))
+                .collect()
+        };
+        let i = Value::Integer;
+        assert_eq!(rows(false), vec![(1, i(7)), (2, i(2)), (3, i(5))]);
+        // ORDER BY time DESC: 1.x reads newest first and keeps each value's newest point.
+        assert_eq!(rows(true), vec![(3, i(5)), (4, i(7)), (6, i(2))]);
+        // … and answers a bucket's rows oldest first even then.
+        assert_eq!(bucket_order(vec![1, 2, 3], true), vec![3, 2, 1]);
+        assert_eq!(bucket_order(vec![1, 2, 3], false), vec![1, 2, 3]);
     }
 
     #[test]
@@ -2709,28 +2888,114 @@ mod tests {
     }
 
     #[test]
-    fn newest_first_transformations_read_one_bucket_past_the_end() {
-        let tr = |func, n| TrSpec {
-            func,
-            n,
-            unit: 0,
-            input: TrInput::Agg(0),
+    fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
+        // mean(x), derivative(mean(x)), moving_average(mean(x), 4), cumulative_sum(mean(x))
+        // with GROUP BY time(10) over [25, 49] (not on bucket boundaries).
+        let windows = |desc: bool| -> Vec<(i64, i64)> {
+            let mut l = Layout::default();
+            for (i, f) in [
+                AggFn::Derivative,
+                AggFn::MovingAverage,
+                AggFn::CumulativeSum,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                l.trs.push(TrSpec {
+                    func: f,
+                    n: 4,
+                    unit: 0,
+                    input: TrInput::Agg(i + 1),
+                });
+            }
+            l.aggs = vec![spec(AggFn::Mean); 4];
+            let mut p = plan(0, 0, desc);
+            (p.tmin, p.tmax, p.has_tmin, p.has_tmax) = (25, 49, true, true);
+            p.group_time = Some((10, 0));
+            call_windows(&p, &mut l);
+            l.aggs.iter().map(|a| (a.from, a.to)).collect()
         };
-        let mut p = plan(0, 0, true);
+        // The column reads the statement's range; derivative and moving_average of any window
+        // one interval more (bucket [20, 29] whole, [10, 19] from 15); cumulative_sum none.
+        assert_eq!(windows(false), vec![(25, 49), (15, 49), (15, 49), (25, 49)]);
+        // Newest first past the end instead.
+        assert_eq!(windows(true), vec![(25, 49), (25, 59), (25, 59), (25, 49)]);
+    }
+
+    #[test]
+    fn a_transformation_of_a_transformation_reads_as_far_as_1x() {
+        // moving_average(difference(difference(mean(x))), 2), GROUP BY time(10) over [25, 49].
+        let tr = |func, input| TrSpec {
+            func,
+            n: 2,
+            unit: 0,
+            input,
+        };
+        let mut l = Layout {
+            aggs: vec![spec(AggFn::Mean)],
+            trs: vec![
+                tr(AggFn::Difference, TrInput::Agg(0)),
+                tr(AggFn::Difference, TrInput::Tr(0)),
+                tr(AggFn::MovingAverage, TrInput::Tr(1)),
+            ],
+            ..Layout::default()
+        };
+        // Every level widens the range by its own reach…
+        assert_eq!(tr_reaches(&l.trs), vec![3, 2, 1]);
+        let mut p = plan(0, 0, false);
+        (p.tmin, p.tmax, p.has_tmin, p.has_tmax) = (25, 49, true, true);
         p.group_time = Some((10, 0));
-        p.tmax = 49;
-        // derivative, elapsed, moving_average of any window: one bucket ([50, 59]) ahead.
-        for t in [
-            tr(AggFn::Derivative, 0),
-            tr(AggFn::Elapsed, 0),
-            tr(AggFn::MovingAverage, 4),
-        ] {
-            assert_eq!(desc_tmax(&p, std::slice::from_ref(&t)), 59, "{:?}", t.func);
-        }
-        // cumulative_sum none; oldest first none.
-        assert_eq!(desc_tmax(&p, &[tr(AggFn::CumulativeSum, 0)]), 49);
-        p.desc = false;
-        assert_eq!(desc_tmax(&p, &[tr(AggFn::Derivative, 0)]), 49);
+        assert_eq!(bucket_span(&p, &l), (-5, 49));
+        // … but data is read only as far as the statement's largest single reach
+        // (moving_average: its window): the buckets before are empty.
+        assert_eq!(extra_intervals(&l.trs), 2);
+        call_windows(&p, &mut l);
+        assert_eq!((l.aggs[0].from, l.aggs[0].to), (5, 49));
+        p.desc = true;
+        assert_eq!(bucket_span(&p, &l), (25, 79));
+        call_windows(&p, &mut l);
+        assert_eq!((l.aggs[0].from, l.aggs[0].to), (25, 69));
+    }
+
+    #[test]
+    fn fill_previous_and_linear_fill_each_call_in_the_answers_order() {
+        let row = |t: i64, vals: &[Option<i64>]| -> (i64, Vec<Out>, Vec<bool>) {
+            let outs = vals
+                .iter()
+                .map(|v| Out {
+                    value: v.map_or(Value::Null, Value::Integer),
+                    time: None,
+                    aux: None,
+                })
+                .collect();
+            (t, outs, vals.iter().map(Option::is_some).collect())
+        };
+        // Two calls; the second has no points in bucket 1 though the first has.
+        let rows = || {
+            vec![
+                row(0, &[Some(1), Some(10)]),
+                row(1, &[Some(2), None]),
+                row(2, &[None, None]),
+                row(3, &[Some(4), Some(40)]),
+            ]
+        };
+        let values = |rows: &[(i64, Vec<Out>, Vec<bool>)], c: usize| -> Vec<Value> {
+            rows.iter().map(|r| r.1[c].value.clone()).collect()
+        };
+        let i = Value::Integer;
+        let mut r = rows();
+        fill_previous(&mut r, false);
+        assert_eq!(values(&r, 0), vec![i(1), i(2), i(2), i(4)]);
+        assert_eq!(values(&r, 1), vec![i(10), i(10), i(10), i(40)]);
+        // ORDER BY time DESC: the previous bucket is the newer one.
+        let mut r = rows();
+        fill_previous(&mut r, true);
+        assert_eq!(values(&r, 0), vec![i(1), i(2), i(4), i(4)]);
+        assert_eq!(values(&r, 1), vec![i(10), i(40), i(40), i(40)]);
+        let mut r = rows();
+        fill_linear(&mut r);
+        assert_eq!(values(&r, 0), vec![i(1), i(2), i(3), i(4)]);
+        assert_eq!(values(&r, 1), vec![i(10), i(20), i(30), i(40)]);
     }
 
     #[test]
