@@ -79,7 +79,57 @@ pub fn decode_decimal_into(
         return err(format!("bad decimal exponent {e}"));
     };
     let rest = input.bytes(input.remaining(), "decimal floats")?;
-    packed::decode_into(rest, n, variant, out, "decimal floats", |m| m as f64 / p)
+    decode_scaled_into(rest, n, variant, out, |x| x / p)
+}
+
+/// Decode exactly `n` packed integers `m` in layout `variant` from all of `buf`, appending
+/// `scale(m as f64)` for each to `out`. On error `out` is left as it was.
+///
+/// Three tight passes instead of one serial loop: the packed decoder leaves each integer's bits
+/// in its output slot, then a branch-free pass checks they are all within ±2^51 and a second
+/// one converts and scales them (both vectorise; a scalar `as f64` conversion does not).
+#[inline(always)]
+fn decode_scaled_into(
+    buf: &[u8],
+    n: usize,
+    variant: packed::Variant,
+    out: &mut Vec<f64>,
+    scale: impl Fn(f64) -> f64,
+) -> Result<(), DecodeError> {
+    let start = out.len();
+    packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
+        f64::from_bits(m as u64)
+    })?;
+    let vals = out.get_mut(start..).unwrap_or_default();
+    if all_within_2_51(vals) {
+        for x in vals {
+            *x = scale(small_int_to_f64(x.to_bits()));
+        }
+    } else {
+        for x in vals {
+            *x = scale(x.to_bits() as i64 as f64);
+        }
+    }
+    Ok(())
+}
+
+/// 1.5 * 2^52: adding an integer in [-2^51, 2^51) to its bit pattern gives the f64 `MAGIC + m`.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// `m as f64` for the two's complement bits of an `m` in [-2^51, 2^51) (exact there), without a
+/// scalar integer conversion: `MAGIC + m` is exact in f64 (its ulp is 1) and has the bits
+/// `MAGIC.to_bits() + m`, so subtracting `MAGIC` leaves `m` exactly (+0.0 for 0, as `0 as f64`).
+#[inline(always)]
+fn small_int_to_f64(bits: u64) -> f64 {
+    f64::from_bits(bits.wrapping_add(MAGIC.to_bits())) - MAGIC
+}
+
+/// Whether every slot holds the bits of an integer in [-2^51, 2^51) (one OR per value).
+#[inline(always)]
+fn all_within_2_51(vals: &[f64]) -> bool {
+    vals.iter().fold(0u64, |acc, x| {
+        acc | (x.to_bits().wrapping_add(1 << 51) >> 52)
+    }) == 0
 }
 
 /// Encode `v` as a Gorilla XOR bit stream: the first value's 64 bits, then per value the XOR `x`
@@ -210,6 +260,32 @@ mod tests {
             decode_decimal_into(&[11, 0, 0, 0], 1, packed::Variant::Plain, &mut Vec::new())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn small_ints_convert_exactly_and_large_ones_take_the_scalar_path() {
+        for m in [0i64, 1, -1, 12345, -(1 << 51), (1 << 51) - 1, (1 << 51) - 7] {
+            assert_eq!(
+                small_int_to_f64(m as u64).to_bits(),
+                (m as f64).to_bits(),
+                "{m}"
+            );
+        }
+        assert!(all_within_2_51(&[
+            f64::from_bits(5),
+            f64::from_bits(-(1i64 << 51) as u64)
+        ]));
+        for m in [1i64 << 51, -(1 << 51) - 1, i64::MIN, i64::MAX] {
+            assert!(!all_within_2_51(&[f64::from_bits(m as u64)]), "{m}");
+        }
+        // Integers beyond 2^51 (corrupt or hand-made blocks) decode as `m as f64 / 10^e`.
+        let ints = [1i64 << 52, 3, -(1 << 53), i64::MAX, 7];
+        let mut buf = vec![1];
+        packed::encode(&ints, &[0], &mut buf);
+        let mut out = Vec::new();
+        decode_decimal_into(&buf, ints.len(), packed::Variant::Plain, &mut out).expect("decode");
+        let want: Vec<u64> = ints.iter().map(|&m| (m as f64 / 10.0).to_bits()).collect();
+        assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want);
     }
 
     #[test]
