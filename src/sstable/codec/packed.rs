@@ -443,6 +443,10 @@ pub(crate) fn decode_into<T: Lane>(
     finish: impl Fn(i64) -> T,
 ) -> Result<(), DecodeError> {
     let h = header(buf, n, variant, what)?;
+    if h.width == 0 && h.exceptions == 0 && h.patches.is_empty() {
+        constant_residuals(&h, n, out, finish);
+        return Ok(());
+    }
     let start = out.len();
     out.resize(start + n, T::default());
     let (head, tail) = out[start..].split_at_mut(h.order);
@@ -486,6 +490,31 @@ pub(crate) fn decode_into<T: Lane>(
         }
     }
     Ok(())
+}
+
+/// [`decode_into`] when every residual is `base` (width 0, no exceptions: a constant, a
+/// constant step, a constant second difference): no residuals to unpack, and the values come
+/// from closed forms with no loop-carried dependency, so the loop vectorises.
+fn constant_residuals<T: Lane>(
+    h: &Header<'_>,
+    n: usize,
+    out: &mut Vec<T>,
+    finish: impl Fn(i64) -> T,
+) {
+    let (base, [s0, s1]) = (h.base, h.seeds);
+    // The recurrences of `decode_into` (x[i] = x[i-1] + d[i], d[i] = d[i-1] + base, wrapping)
+    // solved: x[i] = s0 + i * base at order 1, s0 + i * s1 + i * (i - 1) / 2 * base at order 2.
+    // `i < n <= MAX_VALUES`, so `i` and `i * (i - 1) / 2` are exact in an i64.
+    match h.order {
+        0 => out.extend((0..n).map(|_| finish(base))),
+        1 => out.extend((0..n as i64).map(|i| finish(s0.wrapping_add(base.wrapping_mul(i))))),
+        _ => out.extend((0..n as i64).map(|i| {
+            finish(
+                s0.wrapping_add(s1.wrapping_mul(i))
+                    .wrapping_add(base.wrapping_mul(i * (i - 1) / 2)),
+            )
+        })),
+    }
 }
 
 #[cfg(test)]
@@ -681,6 +710,29 @@ mod tests {
             // Seeds, base and width, plus each outlier as up to 3 exceptions (order 2) of at most
             // 12 bytes (index varint up to 2, residual varint up to 10).
             prop_assert!(n <= 2 + 30 + 1 + 2 + outliers.len() * 3 * 12, "{} bytes", n);
+        }
+
+        #[test]
+        fn constant_residuals_round_trip_at_every_order(
+            start in prop_oneof![any::<i64>(), -3i64..3],
+            step in prop_oneof![any::<i64>(), -3i64..3],
+            accel in prop_oneof![any::<i64>(), -3i64..3],
+            len in 0usize..300,
+        ) {
+            // Constant, arithmetic and quadratic sequences (wrapping): width 0 at some order.
+            let (mut x, mut d) = (start, step);
+            let v: Vec<i64> = (0..len)
+                .map(|_| {
+                    let y = x;
+                    x = x.wrapping_add(d);
+                    d = d.wrapping_add(accel);
+                    y
+                })
+                .collect();
+            for orders in [&[0usize][..], &[1], &[2], &[0, 1, 2]] {
+                prop_assert_eq!(&round_trip(&v, orders).1, &v);
+                prop_assert_eq!(&round_trip_best(&v, orders).2, &v);
+            }
         }
 
         #[test]
