@@ -186,6 +186,12 @@ fn decode_scaled_into(
     out: &mut Vec<f64>,
     scale: impl Fn(f64) -> f64,
 ) -> Result<(), DecodeError> {
+    if packed::magnitude_bound(buf, n, variant).is_some_and(|b| b < 1 << 51) {
+        // Every integer is within ±2^51: convert and scale in the decoder's last loop.
+        return packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
+            scale(small_int_to_f64(m as u64))
+        });
+    }
     let start = out.len();
     packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
         f64::from_bits(m as u64)
@@ -374,6 +380,19 @@ mod tests {
         for m in [1i64 << 51, -(1 << 51) - 1, i64::MIN, i64::MAX] {
             assert!(!all_within_2_51(&[f64::from_bits(m as u64)]), "{m}");
         }
+        // Near 2^50 the header's bound stays below 2^51: the fused path converts them.
+        let ints = [(1i64 << 50) - 1, -(1 << 50), 0, 1];
+        let mut buf = vec![3];
+        packed::encode(&ints, &[0], &mut buf);
+        assert!(
+            packed::magnitude_bound(&buf[1..], 4, packed::Variant::Plain)
+                .is_some_and(|b| b < 1 << 51)
+        );
+        let mut out = Vec::new();
+        let (divide, plain) = (DecimalRule::Divide, packed::Variant::Plain);
+        decode_decimal_into(&buf, ints.len(), divide, plain, &mut out).expect("decode");
+        let want: Vec<u64> = ints.iter().map(|&m| (m as f64 / 1e3).to_bits()).collect();
+        assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want);
         // Integers beyond 2^51 (corrupt or hand-made blocks) decode as `m as f64 / 10^e`.
         let ints = [1i64 << 52, 3, -(1 << 53), i64::MAX, 7];
         let mut buf = vec![1];

@@ -431,6 +431,29 @@ fn patch<T: Lane>(h: &Header<'_>, slots: &mut [T], what: &str) -> Result<(), Dec
     input.finish(what)
 }
 
+/// An upper bound of `|x|` over the values [`decode_into`] produces from `buf` (before
+/// `finish`), from the header alone: residuals lie in `[base, base + 2^width)`, and each order
+/// sums at most `n` of them (with the seeds), so nothing wraps below the bound. `None` for
+/// the patched layout with exceptions (whose residuals the header does not bound) and for
+/// malformed input (the decoder reports it).
+pub(crate) fn magnitude_bound(buf: &[u8], n: usize, variant: Variant) -> Option<u128> {
+    let h = header(buf, n, variant, "packed values").ok()?;
+    if h.exceptions != 0 {
+        return None;
+    }
+    // Residuals lie in [base, base + 2^width - 1]. With width <= 64 and n <= MAX_VALUES = 2^20
+    // the bound is at most 2^20 * (2^63 + 2^20 * 2^65) < 2^128.
+    let hi = i128::from(h.base) + (1i128 << h.width) - 1;
+    let r = u128::from(h.base.unsigned_abs()).max(hi.unsigned_abs());
+    let [s0, s1] = h.seeds.map(|s| u128::from(s.unsigned_abs()));
+    let n = n as u128;
+    Some(match h.order {
+        0 => r,
+        1 => s0 + n * r,
+        _ => s0 + n * (s1 + n * r),
+    })
+}
+
 /// Decode exactly `n` values in layout `variant` from all of `buf`, appending `finish(x)` for
 /// each to `out`. On error `out` is left as it was.
 #[inline]
@@ -732,6 +755,29 @@ mod tests {
             for orders in [&[0usize][..], &[1], &[2], &[0, 1, 2]] {
                 prop_assert_eq!(&round_trip(&v, orders).1, &v);
                 prop_assert_eq!(&round_trip_best(&v, orders).2, &v);
+            }
+        }
+
+        #[test]
+        fn magnitude_bound_bounds_every_value(
+            v in prop_oneof![
+                prop::collection::vec(prop_oneof![any::<i64>(), -3i64..3], 0..300),
+                prop::collection::vec(-(1i64 << 40)..(1i64 << 40), 0..300),
+                (any::<i32>(), prop::collection::vec(-100i64..100, 0..300)).prop_map(|(s, d)| {
+                    d.iter().scan(i64::from(s), |x, &d| { *x += d; Some(*x) }).collect()
+                }),
+            ],
+            orders in prop::sample::subsequence(vec![0usize, 1, 2], 1..=3),
+        ) {
+            let max = v.iter().map(|x| u128::from(x.unsigned_abs())).max().unwrap_or(0);
+            let mut buf = Vec::new();
+            encode(&v, &orders, &mut buf);
+            let bound = magnitude_bound(&buf, v.len(), Variant::Plain);
+            prop_assert!(bound.is_some_and(|b| b >= max), "{:?} < {}", bound, max);
+            buf.clear();
+            let variant = encode_best(&v, &orders, &mut buf);
+            if let Some(b) = magnitude_bound(&buf, v.len(), variant) {
+                prop_assert!(b >= max, "{} < {}", b, max);
             }
         }
 
