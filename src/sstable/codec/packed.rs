@@ -516,8 +516,7 @@ pub(crate) fn decode_into<T: Lane>(
 }
 
 /// [`decode_into`] when every residual is `base` (width 0, no exceptions: a constant, a
-/// constant step, a constant second difference): no residuals to unpack, and the values come
-/// from closed forms with no loop-carried dependency, so the loop vectorises.
+/// constant step, a constant second difference): no residuals to unpack or zero-fill.
 fn constant_residuals<T: Lane>(
     h: &Header<'_>,
     n: usize,
@@ -525,17 +524,22 @@ fn constant_residuals<T: Lane>(
     finish: impl Fn(i64) -> T,
 ) {
     let (base, [s0, s1]) = (h.base, h.seeds);
-    // The recurrences of `decode_into` (x[i] = x[i-1] + d[i], d[i] = d[i-1] + base, wrapping)
-    // solved: x[i] = s0 + i * base at order 1, s0 + i * s1 + i * (i - 1) / 2 * base at order 2.
-    // `i < n <= MAX_VALUES`, so `i` and `i * (i - 1) / 2` are exact in an i64.
+    // The recurrences of `decode_into` with every residual `base` (wrapping): x[i] = x[i-1] +
+    // base at order 1 (a linear induction, which vectorises as such), x[i] = x[i-1] + d[i],
+    // d[i] = d[i-1] + base at order 2 (two independent one-cycle chains).
+    let (mut x, mut d) = (s0, s1);
     match h.order {
         0 => out.extend((0..n).map(|_| finish(base))),
-        1 => out.extend((0..n as i64).map(|i| finish(s0.wrapping_add(base.wrapping_mul(i))))),
-        _ => out.extend((0..n as i64).map(|i| {
-            finish(
-                s0.wrapping_add(s1.wrapping_mul(i))
-                    .wrapping_add(base.wrapping_mul(i * (i - 1) / 2)),
-            )
+        1 => out.extend((0..n).map(|_| {
+            let y = x;
+            x = x.wrapping_add(base);
+            finish(y)
+        })),
+        _ => out.extend((0..n).map(|_| {
+            let y = x;
+            x = x.wrapping_add(d);
+            d = d.wrapping_add(base);
+            finish(y)
         })),
     }
 }
