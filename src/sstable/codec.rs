@@ -355,6 +355,17 @@ pub fn decode_timestamps_into(
     }
 }
 
+/// Whether the encoded timestamps `buf` (`n` of them, codec `codec`) are strictly ascending by
+/// their header alone (a regular series), so that a reader can skip comparing every pair.
+/// `false` says nothing either way.
+pub fn timestamps_ascend_by_header(codec: u8, buf: &[u8], n: usize) -> bool {
+    match codec {
+        TS_PACKED => packed::ascending_by_header(buf, n, Variant::Plain),
+        TS_PACKED_PATCHED => packed::ascending_by_header(buf, n, Variant::Patched),
+        _ => false,
+    }
+}
+
 /// Encode floats with the smallest of the decimal codecs (when every value is a short decimal;
 /// see [`encode_floats_decimal`]), [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
 pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) -> u8 {

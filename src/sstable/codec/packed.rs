@@ -454,6 +454,22 @@ pub(crate) fn magnitude_bound(buf: &[u8], n: usize, variant: Variant) -> Option<
     })
 }
 
+/// Whether the header alone proves that the values [`decode_into`] produces from `buf` are
+/// strictly ascending: a constant positive step (order 1, width 0, no exceptions) whose last
+/// value does not pass `i64::MAX`. `false` says nothing (the values may still ascend).
+pub(crate) fn ascending_by_header(buf: &[u8], n: usize, variant: Variant) -> bool {
+    let Ok(h) = header(buf, n, variant, "packed values") else {
+        return false;
+    };
+    let last = i128::from(h.seeds[0]) + i128::from(h.base) * (n as i128 - 1);
+    h.order == 1
+        && h.width == 0
+        && h.exceptions == 0
+        && h.patches.is_empty()
+        && h.base > 0
+        && last <= i128::from(i64::MAX)
+}
+
 /// Decode exactly `n` values in layout `variant` from all of `buf`, appending `finish(x)` for
 /// each to `out`. On error `out` is left as it was.
 #[inline]

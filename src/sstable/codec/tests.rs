@@ -327,6 +327,36 @@ proptest! {
     }
 
     #[test]
+    fn timestamps_ascend_by_header_only_when_they_do(
+        ts in prop_oneof![
+            timestamps_strategy(),
+            (any::<i64>(), prop_oneof![any::<i64>(), 1i64..1000], 0usize..300)
+                .prop_map(|(s, step, n)| (0..n as i64).map(|i| s.wrapping_add(step.wrapping_mul(i))).collect()),
+        ],
+        flip in any::<prop::sample::Index>(),
+        xor in any::<u8>(),
+    ) {
+        let strictly = |t: &[i64]| t.windows(2).all(|w| w[0] < w[1]);
+        let mut buf = Vec::new();
+        let c = encode_timestamps(&ts, &mut buf);
+        if timestamps_ascend_by_header(c, &buf, ts.len()) {
+            prop_assert!(strictly(&ts), "{:?}", ts);
+        }
+        // Mutated bytes that still decode: the claim must hold for what they decode to.
+        if !buf.is_empty() {
+            let i = flip.index(buf.len());
+            buf[i] ^= xor;
+        }
+        for c in [TS_PACKED, TS_PACKED_PATCHED] {
+            if let Ok(back) = decode_timestamps(c, &buf, ts.len()) {
+                if timestamps_ascend_by_header(c, &buf, ts.len()) {
+                    prop_assert!(strictly(&back), "{:?}", back);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn decoders_never_panic_on_random_bytes(
         t in 0u8..5,
         codec in 0u8..8,
