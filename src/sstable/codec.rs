@@ -237,16 +237,23 @@ impl<'a> Input<'a> {
 
     /// An unsigned LEB128 varint of at most 10 bytes that fits in a u64.
     pub fn uvarint(&mut self, what: &str) -> Result<u64, DecodeError> {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
         let mut v: u64 = 0;
-        for i in 0..10 {
-            let b = self.u8(what)?;
+        for (i, &b) in rest.iter().take(10).enumerate() {
             if i == 9 && b > 1 {
                 return err(format!("bad {what}: varint overflows 64 bits"));
             }
             v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(v);
             }
+        }
+        if rest.len() < 10 {
+            return err(format!(
+                "truncated {what}: varint runs past the end at offset {}",
+                self.pos + rest.len()
+            ));
         }
         err(format!("bad {what}: varint longer than 10 bytes"))
     }
