@@ -109,6 +109,15 @@ fn bench(c: &mut Criterion) {
         codec::decode_floats_into,
         Some(sum_f64),
     );
+    // The same integers under the format v3 ids, decoded by division.
+    bench_codec(
+        c,
+        "floats_decimal_div",
+        &walk,
+        |v, out| codec::encode_floats_decimal_v3(v, out).expect("decimal"),
+        codec::decode_floats_into,
+        Some(sum_f64),
+    );
     bench_codec(
         c,
         "floats_gorilla",

@@ -14,6 +14,8 @@
 //! | float | 2 | Gorilla XOR bit stream ([`float::encode_gorilla`]) |
 //! | float | 3 | decimal-scaled integers, packed ([`float::encode_decimal`]) |
 //! | float | 4 | as id 3, the integers in the patched packed layout |
+//! | float | 5 | as id 3, decoded by multiplication ([`float::DecimalRule::Multiply`]) |
+//! | float | 6 | as id 5, the integers in the patched packed layout |
 //! | integer | 1 | v1: zigzag varints of the deltas |
 //! | integer | 2 | frame-of-reference bit packing of values, deltas or deltas of deltas |
 //! | integer | 3 | as id 2, patched: outliers listed as exceptions |
@@ -30,6 +32,11 @@
 //! the plain id, so a regular series with a gap or a counter reset no longer pays the outlier's
 //! bit width on every value. They came with format version 3 (see [`super::FORMAT_VERSION`]).
 //!
+//! Float ids 5 and 6 (format version 4) store the same integers as ids 3 and 4 with one more
+//! exponent in the same byte, and decode them with two multiplications instead of a division;
+//! the encoder picks them only when every value of the block decodes bit for bit that way, and
+//! ids 3 and 4 (which keep their division rule) otherwise.
+//!
 //! Decoders never panic: malformed input gives a [`DecodeError`], which the reader turns into
 //! [`crate::Error::Corrupt`] naming the file. The `decode_*_into` variants append to a
 //! caller-provided buffer (left unchanged on error) so a scan can reuse its buffers.
@@ -38,6 +45,7 @@ use std::fmt;
 use std::io::{Read, Write};
 
 use crate::types::{FieldType, Values};
+use float::DecimalRule;
 use packed::Variant;
 
 mod bits;
@@ -61,6 +69,10 @@ pub const FLOAT_GORILLA: u8 = 2;
 pub const FLOAT_DECIMAL: u8 = 3;
 /// Floats: decimal-scaled integers in the patched [`packed`] layout.
 pub const FLOAT_DECIMAL_PATCHED: u8 = 4;
+/// Floats: decimal-scaled integers decoded by multiplication ([`float::DecimalRule::Multiply`]).
+pub const FLOAT_DECIMAL_MUL: u8 = 5;
+/// Floats: as [`FLOAT_DECIMAL_MUL`] in the patched [`packed`] layout.
+pub const FLOAT_DECIMAL_MUL_PATCHED: u8 = 6;
 /// Integers v1: zigzag varints of the deltas (the first delta is from 0).
 pub const INT_DELTA_ZIGZAG: u8 = 1;
 /// Integers v2: [`packed`] bit packing.
@@ -225,16 +237,23 @@ impl<'a> Input<'a> {
 
     /// An unsigned LEB128 varint of at most 10 bytes that fits in a u64.
     pub fn uvarint(&mut self, what: &str) -> Result<u64, DecodeError> {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
         let mut v: u64 = 0;
-        for i in 0..10 {
-            let b = self.u8(what)?;
+        for (i, &b) in rest.iter().take(10).enumerate() {
             if i == 9 && b > 1 {
                 return err(format!("bad {what}: varint overflows 64 bits"));
             }
             v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(v);
             }
+        }
+        if rest.len() < 10 {
+            return err(format!(
+                "truncated {what}: varint runs past the end at offset {}",
+                self.pos + rest.len()
+            ));
         }
         err(format!("bad {what}: varint longer than 10 bytes"))
     }
@@ -343,8 +362,19 @@ pub fn decode_timestamps_into(
     }
 }
 
-/// Encode floats with the smallest of [`FLOAT_DECIMAL`] or [`FLOAT_DECIMAL_PATCHED`] (when every
-/// value is a short decimal), [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
+/// Whether the encoded timestamps `buf` (`n` of them, codec `codec`) are strictly ascending by
+/// their header alone (a regular series), so that a reader can skip comparing every pair.
+/// `false` says nothing either way.
+pub fn timestamps_ascend_by_header(codec: u8, buf: &[u8], n: usize) -> bool {
+    match codec {
+        TS_PACKED => packed::ascending_by_header(buf, n, Variant::Plain),
+        TS_PACKED_PATCHED => packed::ascending_by_header(buf, n, Variant::Patched),
+        _ => false,
+    }
+}
+
+/// Encode floats with the smallest of the decimal codecs (when every value is a short decimal;
+/// see [`encode_floats_decimal`]), [`FLOAT_GORILLA`] and [`FLOAT_RAW`]. Returns the codec id.
 pub fn encode_floats(v: &[f64], out: &mut Vec<u8>) -> u8 {
     let mut decimal = Vec::new();
     let decimal_id = encode_floats_decimal(v, &mut decimal);
@@ -372,12 +402,26 @@ pub fn encode_floats_gorilla(v: &[f64], out: &mut Vec<u8>) -> u8 {
     FLOAT_GORILLA
 }
 
-/// Encode floats with the smaller of [`FLOAT_DECIMAL`] and [`FLOAT_DECIMAL_PATCHED`] if every
-/// value is a short decimal (nothing is appended otherwise). Returns the codec id.
+/// Encode floats as decimal-scaled integers if every value is a short decimal (nothing is
+/// appended otherwise), in the smaller packed layout: [`FLOAT_DECIMAL_MUL`] or
+/// [`FLOAT_DECIMAL_MUL_PATCHED`] when every value decodes bit for bit by multiplication, else
+/// [`FLOAT_DECIMAL`] or [`FLOAT_DECIMAL_PATCHED`] (the same size). Returns the codec id.
 pub fn encode_floats_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<u8> {
-    float::encode_decimal(v, out).map(|variant| match variant {
-        Variant::Plain => FLOAT_DECIMAL,
-        Variant::Patched => FLOAT_DECIMAL_PATCHED,
+    decimal_id(float::encode_decimal(v, DecimalRule::Multiply, out)?)
+}
+
+/// [`encode_floats_decimal`] as format v3 writers did it: only [`FLOAT_DECIMAL`] or
+/// [`FLOAT_DECIMAL_PATCHED`] (decoded by division). For tests and benchmarks of those ids.
+pub fn encode_floats_decimal_v3(v: &[f64], out: &mut Vec<u8>) -> Option<u8> {
+    decimal_id(float::encode_decimal(v, DecimalRule::Divide, out)?)
+}
+
+fn decimal_id(chosen: (DecimalRule, Variant)) -> Option<u8> {
+    Some(match chosen {
+        (DecimalRule::Divide, Variant::Plain) => FLOAT_DECIMAL,
+        (DecimalRule::Divide, Variant::Patched) => FLOAT_DECIMAL_PATCHED,
+        (DecimalRule::Multiply, Variant::Plain) => FLOAT_DECIMAL_MUL,
+        (DecimalRule::Multiply, Variant::Patched) => FLOAT_DECIMAL_MUL_PATCHED,
     })
 }
 
@@ -421,8 +465,17 @@ pub fn decode_floats_into(
             Ok(())
         }
         FLOAT_GORILLA => float::decode_gorilla_into(buf, n, out),
-        FLOAT_DECIMAL => float::decode_decimal_into(buf, n, Variant::Plain, out),
-        FLOAT_DECIMAL_PATCHED => float::decode_decimal_into(buf, n, Variant::Patched, out),
+        FLOAT_DECIMAL | FLOAT_DECIMAL_PATCHED | FLOAT_DECIMAL_MUL | FLOAT_DECIMAL_MUL_PATCHED => {
+            let rule = match codec {
+                FLOAT_DECIMAL | FLOAT_DECIMAL_PATCHED => DecimalRule::Divide,
+                _ => DecimalRule::Multiply,
+            };
+            let variant = match codec {
+                FLOAT_DECIMAL | FLOAT_DECIMAL_MUL => Variant::Plain,
+                _ => Variant::Patched,
+            };
+            float::decode_decimal_into(buf, n, rule, variant, out)
+        }
         c => unknown(c, "float"),
     }
 }

@@ -1,4 +1,4 @@
-//! SSTable format v3 (reads v1 and v2 too): immutable files of columnar data blocks, one run of blocks per
+//! SSTable format v4 (reads v1, v2 and v3 too): immutable files of columnar data blocks, one run of blocks per
 //! (series, field), with a series index, a series filter, file stats and a fixed-size footer.
 //!
 //! File layout (all integers little-endian):
@@ -13,7 +13,9 @@
 //!   [`codec`] (chosen per block, their ids recorded in the block), so a build that only knows
 //!   v1 refuses v2 files by their version instead of failing on an unknown codec id. v3 adds the
 //!   patched packed codec ids (timestamps, integers and unsigned 3, float 4) for the same reason:
-//!   a v2-only build refuses v3 files by their version. Decoders accept every codec id they know
+//!   a v2-only build refuses v3 files by their version. v4 adds the float codec ids 5 and 6
+//!   (decimal-scaled integers decoded by multiplication) for the same reason; v3 files keep
+//!   their ids 3 and 4, decoded by division as before. Decoders accept every codec id they know
 //!   whatever the file version and reject unknown ids as corrupt.
 //! * The series index lists, for each series in ascending id, its key and its fields in ascending
 //!   name order, and for each field its [`BlockMeta`]s (offset, length, time range, count and
@@ -39,7 +41,7 @@ pub use reader::Table;
 pub use writer::TableWriter;
 
 /// The SSTable format version this build writes.
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
 
 /// The oldest format version this build reads (every version up to [`FORMAT_VERSION`]).
 pub const OLDEST_READABLE_VERSION: u16 = 1;

@@ -10,6 +10,63 @@ pub const MAX_DECIMAL_EXP: u8 = 10;
 const POW10: [f64; MAX_DECIMAL_EXP as usize + 1] =
     [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 
+/// How decimal-scaled integers `m` at exponent `e` turn back into floats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecimalRule {
+    /// `m as f64 / 10^e` (float codec ids 3 and 4, format v2 and v3 files).
+    Divide,
+    /// `(m as f64 * 10^f) * 10^-(e+f)`, two f64 multiplications by table constants (ALP's decode
+    /// rule; float codec ids 5 and 6, format v4). Division is several times slower than
+    /// multiplication, but a product is not always the correctly rounded quotient: the encoder
+    /// uses this rule only with an `f` for which every value of the block comes back bit for
+    /// bit, and the division rule otherwise.
+    Multiply,
+}
+
+/// Largest `f` of [`DecimalRule::Multiply`] (`e` and `f` share one byte, 4 bits each).
+const MAX_MUL_F: u8 = 15;
+
+/// 10^0..=10^15, all exact in f64: the `10^f` factors of [`DecimalRule::Multiply`].
+const POW10_F: [f64; MAX_MUL_F as usize + 1] = [
+    1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// The f64 nearest to 10^-i for i in 0..=25: the `10^-(e+f)` factors of
+/// [`DecimalRule::Multiply`] (`e <= MAX_DECIMAL_EXP`, `f <= MAX_MUL_F`).
+const NEG_POW10: [f64; MAX_DECIMAL_EXP as usize + MAX_MUL_F as usize + 1] = [
+    1.0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14,
+    1e-15, 1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22, 1e-23, 1e-24, 1e-25,
+];
+
+/// The two factors (10^f, 10^-(e+f)) of [`DecimalRule::Multiply`].
+fn mul_factors(e: u8, f: u8) -> Option<(f64, f64)> {
+    if e > MAX_DECIMAL_EXP {
+        return None;
+    }
+    Some((
+        *POW10_F.get(usize::from(f))?,
+        *NEG_POW10.get(usize::from(e) + usize::from(f))?,
+    ))
+}
+
+/// The multiplicative decode of one integer (also what the encoder verifies against).
+#[inline(always)]
+fn mul_decode(m: f64, (ten_f, neg): (f64, f64)) -> f64 {
+    m * ten_f * neg
+}
+
+/// The smallest `f <= MAX_MUL_F` with `mul_decode(m[i] as f64) == v[i]` bit for bit for every
+/// `i`, if there is one. Most `f` fail within the first few values.
+fn mul_exponent(v: &[f64], e: u8, ints: &[i64]) -> Option<u8> {
+    (0..=MAX_MUL_F).find(|&f| {
+        mul_factors(e, f).is_some_and(|k| {
+            v.iter()
+                .zip(ints)
+                .all(|(x, &m)| mul_decode(m as f64, k).to_bits() == x.to_bits())
+        })
+    })
+}
+
 /// Largest |mantissa| the decimal codec stores (2^53: every such integer is exact in f64).
 const MAX_MANTISSA: f64 = 9_007_199_254_740_992.0;
 
@@ -45,15 +102,37 @@ fn decimal_ints(v: &[f64]) -> Option<(u8, Vec<i64>)> {
     Some((e as u8, ints))
 }
 
-/// Encode `v` as decimal-scaled integers: exponent `e` u8, then the integers `m[i]` (with
+/// Encode `v` as decimal-scaled integers: one byte, then the integers `m[i]` (with
 /// `v[i] == m[i] as f64 / 10^e` exactly, bit for bit) in the plain or patched [`packed`] layout
 /// (whichever is smaller) at the best of orders 0, 1, 2. `e` is the smallest exponent
 /// `<= MAX_DECIMAL_EXP` that works for every value; `None` (nothing appended) if there is none,
-/// e.g. for NaN, infinities, -0.0 or values that are not short decimals. Returns the layout used.
-pub fn encode_decimal(v: &[f64], out: &mut Vec<u8>) -> Option<packed::Variant> {
+/// e.g. for NaN, infinities, -0.0 or values that are not short decimals.
+///
+/// With `rule` [`DecimalRule::Multiply`] the byte is `e | f << 4` for the smallest `f` under
+/// which every value decodes bit for bit by multiplication; if there is none the division rule
+/// is used (the byte is `e`). The integers, hence the size, are the same under both rules.
+/// Returns the rule and layout used.
+pub fn encode_decimal(
+    v: &[f64],
+    rule: DecimalRule,
+    out: &mut Vec<u8>,
+) -> Option<(DecimalRule, packed::Variant)> {
     let (e, ints) = decimal_ints(v)?;
-    out.push(e);
-    Some(packed::encode_best(&ints, &[0, 1, 2], out))
+    let f = match rule {
+        DecimalRule::Multiply => mul_exponent(v, e, &ints),
+        DecimalRule::Divide => None,
+    };
+    let rule = match f {
+        Some(f) => {
+            out.push(e | (f << 4));
+            DecimalRule::Multiply
+        }
+        None => {
+            out.push(e);
+            DecimalRule::Divide
+        }
+    };
+    Some((rule, packed::encode_best(&ints, &[0, 1, 2], out)))
 }
 
 /// [`encode_decimal`] restricted to the plain layout (what format v2 writers produced).
@@ -65,21 +144,88 @@ pub(crate) fn encode_decimal_plain(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// Decode exactly `n` decimal-scaled floats in layout `variant` from all of `buf`, appending to
-/// `out`.
+/// Decode exactly `n` decimal-scaled floats written under `rule` in layout `variant` from all
+/// of `buf`, appending to `out`.
 pub fn decode_decimal_into(
     buf: &[u8],
     n: usize,
+    rule: DecimalRule,
     variant: packed::Variant,
     out: &mut Vec<f64>,
 ) -> Result<(), DecodeError> {
     let mut input = Input::new(buf);
-    let e = input.u8("decimal exponent")?;
-    let Some(&p) = POW10.get(usize::from(e)) else {
-        return err(format!("bad decimal exponent {e}"));
-    };
+    let b = input.u8("decimal exponent")?;
     let rest = input.bytes(input.remaining(), "decimal floats")?;
-    packed::decode_into(rest, n, variant, out, "decimal floats", |m| m as f64 / p)
+    match rule {
+        DecimalRule::Divide => {
+            let Some(&p) = POW10.get(usize::from(b)) else {
+                return err(format!("bad decimal exponent {b}"));
+            };
+            decode_scaled_into(rest, n, variant, out, |x| x / p)
+        }
+        DecimalRule::Multiply => {
+            let Some(k) = mul_factors(b & 15, b >> 4) else {
+                return err(format!("bad decimal exponents {} and {}", b & 15, b >> 4));
+            };
+            decode_scaled_into(rest, n, variant, out, |x| mul_decode(x, k))
+        }
+    }
+}
+
+/// Decode exactly `n` packed integers `m` in layout `variant` from all of `buf`, appending
+/// `scale(m as f64)` for each to `out`. On error `out` is left as it was.
+///
+/// Three tight passes instead of one serial loop: the packed decoder leaves each integer's bits
+/// in its output slot, then a branch-free pass checks they are all within ±2^51 and a second
+/// one converts and scales them (both vectorise; a scalar `as f64` conversion does not).
+#[inline(always)]
+fn decode_scaled_into(
+    buf: &[u8],
+    n: usize,
+    variant: packed::Variant,
+    out: &mut Vec<f64>,
+    scale: impl Fn(f64) -> f64,
+) -> Result<(), DecodeError> {
+    if packed::magnitude_bound(buf, n, variant).is_some_and(|b| b < 1 << 51) {
+        // Every integer is within ±2^51: convert and scale in the decoder's last loop.
+        return packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
+            scale(small_int_to_f64(m as u64))
+        });
+    }
+    let start = out.len();
+    packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
+        f64::from_bits(m as u64)
+    })?;
+    let vals = out.get_mut(start..).unwrap_or_default();
+    if all_within_2_51(vals) {
+        for x in vals {
+            *x = scale(small_int_to_f64(x.to_bits()));
+        }
+    } else {
+        for x in vals {
+            *x = scale(x.to_bits() as i64 as f64);
+        }
+    }
+    Ok(())
+}
+
+/// 1.5 * 2^52: adding an integer in [-2^51, 2^51) to its bit pattern gives the f64 `MAGIC + m`.
+const MAGIC: f64 = 6_755_399_441_055_744.0;
+
+/// `m as f64` for the two's complement bits of an `m` in [-2^51, 2^51) (exact there), without a
+/// scalar integer conversion: `MAGIC + m` is exact in f64 (its ulp is 1) and has the bits
+/// `MAGIC.to_bits() + m`, so subtracting `MAGIC` leaves `m` exactly (+0.0 for 0, as `0 as f64`).
+#[inline(always)]
+fn small_int_to_f64(bits: u64) -> f64 {
+    f64::from_bits(bits.wrapping_add(MAGIC.to_bits())) - MAGIC
+}
+
+/// Whether every slot holds the bits of an integer in [-2^51, 2^51) (one OR per value).
+#[inline(always)]
+fn all_within_2_51(vals: &[f64]) -> bool {
+    vals.iter().fold(0u64, |acc, x| {
+        acc | (x.to_bits().wrapping_add(1 << 51) >> 52)
+    }) == 0
 }
 
 /// Encode `v` as a Gorilla XOR bit stream: the first value's 64 bits, then per value the XOR `x`
@@ -181,13 +327,14 @@ mod tests {
     #[test]
     fn decimal_picks_the_smallest_exponent() {
         let mut buf = Vec::new();
-        assert!(encode_decimal(&[1.0, 2.5, 3.25], &mut buf).is_some());
+        assert!(encode_decimal(&[1.0, 2.5, 3.25], DecimalRule::Divide, &mut buf).is_some());
         assert_eq!(buf.first(), Some(&2));
         buf.clear();
-        assert!(encode_decimal(&[100.0, -7.0], &mut buf).is_some());
+        assert!(encode_decimal(&[100.0, -7.0], DecimalRule::Divide, &mut buf).is_some());
         assert_eq!(buf.first(), Some(&0));
         let mut out = Vec::new();
-        decode_decimal_into(&buf, 2, packed::Variant::Plain, &mut out).expect("decode");
+        let (rule, plain) = (DecimalRule::Divide, packed::Variant::Plain);
+        decode_decimal_into(&buf, 2, rule, plain, &mut out).expect("decode");
         assert_eq!(out, vec![100.0, -7.0]);
     }
 
@@ -203,13 +350,93 @@ mod tests {
             std::f64::consts::PI,
         ] {
             let mut buf = Vec::new();
-            assert!(encode_decimal(&[1.5, bad], &mut buf).is_none(), "{bad:e}");
+            for rule in [DecimalRule::Divide, DecimalRule::Multiply] {
+                assert!(
+                    encode_decimal(&[1.5, bad], rule, &mut buf).is_none(),
+                    "{bad:e}"
+                );
+            }
             assert!(buf.is_empty());
         }
+        let plain = packed::Variant::Plain;
+        for (rule, b) in [(DecimalRule::Divide, 11), (DecimalRule::Multiply, 0xfb)] {
+            assert!(decode_decimal_into(&[b, 0, 0, 0], 1, rule, plain, &mut Vec::new()).is_err());
+        }
+    }
+
+    #[test]
+    fn small_ints_convert_exactly_and_large_ones_take_the_scalar_path() {
+        for m in [0i64, 1, -1, 12345, -(1 << 51), (1 << 51) - 1, (1 << 51) - 7] {
+            assert_eq!(
+                small_int_to_f64(m as u64).to_bits(),
+                (m as f64).to_bits(),
+                "{m}"
+            );
+        }
+        assert!(all_within_2_51(&[
+            f64::from_bits(5),
+            f64::from_bits(-(1i64 << 51) as u64)
+        ]));
+        for m in [1i64 << 51, -(1 << 51) - 1, i64::MIN, i64::MAX] {
+            assert!(!all_within_2_51(&[f64::from_bits(m as u64)]), "{m}");
+        }
+        // Near 2^50 the header's bound stays below 2^51: the fused path converts them.
+        let ints = [(1i64 << 50) - 1, -(1 << 50), 0, 1];
+        let mut buf = vec![3];
+        packed::encode(&ints, &[0], &mut buf);
         assert!(
-            decode_decimal_into(&[11, 0, 0, 0], 1, packed::Variant::Plain, &mut Vec::new())
-                .is_err()
+            packed::magnitude_bound(&buf[1..], 4, packed::Variant::Plain)
+                .is_some_and(|b| b < 1 << 51)
         );
+        let mut out = Vec::new();
+        let (divide, plain) = (DecimalRule::Divide, packed::Variant::Plain);
+        decode_decimal_into(&buf, ints.len(), divide, plain, &mut out).expect("decode");
+        let want: Vec<u64> = ints.iter().map(|&m| (m as f64 / 1e3).to_bits()).collect();
+        assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want);
+        // Integers beyond 2^51 (corrupt or hand-made blocks) decode as `m as f64 / 10^e`.
+        let ints = [1i64 << 52, 3, -(1 << 53), i64::MAX, 7];
+        let mut buf = vec![1];
+        packed::encode(&ints, &[0], &mut buf);
+        let mut out = Vec::new();
+        let (divide, plain) = (DecimalRule::Divide, packed::Variant::Plain);
+        decode_decimal_into(&buf, ints.len(), divide, plain, &mut out).expect("decode");
+        let want: Vec<u64> = ints.iter().map(|&m| (m as f64 / 10.0).to_bits()).collect();
+        assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want);
+        // The same under the multiplicative rule, e = 1 and f = 13.
+        buf[0] = 1 | (13 << 4);
+        out.clear();
+        let multiply = DecimalRule::Multiply;
+        decode_decimal_into(&buf, ints.len(), multiply, plain, &mut out).expect("decode");
+        let want: Vec<u64> = ints
+            .iter()
+            .map(|&m| (m as f64 * 1e13 * 1e-14).to_bits())
+            .collect();
+        assert_eq!(out.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want);
+    }
+
+    #[test]
+    fn two_decimals_decode_by_multiplication() {
+        // Every two-decimal value in [-100, 100] (TSBS cpu data lies in [0, 100]).
+        let v: Vec<f64> = (-10_000..=10_000).map(|m| f64::from(m) / 100.0).collect();
+        let mut buf = Vec::new();
+        let (rule, _) = encode_decimal(&v, DecimalRule::Multiply, &mut buf).expect("decimal");
+        assert_eq!(rule, DecimalRule::Multiply);
+        assert_eq!(buf[0] & 15, 2);
+        let mut div = Vec::new();
+        encode_decimal(&v, DecimalRule::Divide, &mut div).expect("decimal");
+        assert_eq!(buf.len(), div.len(), "same integers, same size");
+        let mut out = Vec::new();
+        let plain = packed::Variant::Plain;
+        decode_decimal_into(&buf, v.len(), rule, plain, &mut out).expect("decode");
+        assert!(out.iter().zip(&v).all(|(a, b)| a.to_bits() == b.to_bits()));
+        // Where no f works for every value, the division rule is kept (same bytes as Divide).
+        let v: Vec<f64> = (-10_000..=10_000).map(|m| f64::from(m) / 1e4).collect();
+        let mut mul = Vec::new();
+        let (rule, _) = encode_decimal(&v, DecimalRule::Multiply, &mut mul).expect("decimal");
+        assert_eq!(rule, DecimalRule::Divide);
+        let mut div = Vec::new();
+        encode_decimal(&v, DecimalRule::Divide, &mut div).expect("decimal");
+        assert_eq!(mul, div);
     }
 
     #[test]

@@ -431,6 +431,45 @@ fn patch<T: Lane>(h: &Header<'_>, slots: &mut [T], what: &str) -> Result<(), Dec
     input.finish(what)
 }
 
+/// An upper bound of `|x|` over the values [`decode_into`] produces from `buf` (before
+/// `finish`), from the header alone: residuals lie in `[base, base + 2^width)`, and each order
+/// sums at most `n` of them (with the seeds), so nothing wraps below the bound. `None` for
+/// the patched layout with exceptions (whose residuals the header does not bound) and for
+/// malformed input (the decoder reports it).
+pub(crate) fn magnitude_bound(buf: &[u8], n: usize, variant: Variant) -> Option<u128> {
+    let h = header(buf, n, variant, "packed values").ok()?;
+    if h.exceptions != 0 {
+        return None;
+    }
+    // Residuals lie in [base, base + 2^width - 1]. With width <= 64 and n <= MAX_VALUES = 2^20
+    // the bound is at most 2^20 * (2^63 + 2^20 * 2^65) < 2^128.
+    let hi = i128::from(h.base) + (1i128 << h.width) - 1;
+    let r = u128::from(h.base.unsigned_abs()).max(hi.unsigned_abs());
+    let [s0, s1] = h.seeds.map(|s| u128::from(s.unsigned_abs()));
+    let n = n as u128;
+    Some(match h.order {
+        0 => r,
+        1 => s0 + n * r,
+        _ => s0 + n * (s1 + n * r),
+    })
+}
+
+/// Whether the header alone proves that the values [`decode_into`] produces from `buf` are
+/// strictly ascending: a constant positive step (order 1, width 0, no exceptions) whose last
+/// value does not pass `i64::MAX`. `false` says nothing (the values may still ascend).
+pub(crate) fn ascending_by_header(buf: &[u8], n: usize, variant: Variant) -> bool {
+    let Ok(h) = header(buf, n, variant, "packed values") else {
+        return false;
+    };
+    let last = i128::from(h.seeds[0]) + i128::from(h.base) * (n as i128 - 1);
+    h.order == 1
+        && h.width == 0
+        && h.exceptions == 0
+        && h.patches.is_empty()
+        && h.base > 0
+        && last <= i128::from(i64::MAX)
+}
+
 /// Decode exactly `n` values in layout `variant` from all of `buf`, appending `finish(x)` for
 /// each to `out`. On error `out` is left as it was.
 #[inline]
@@ -443,6 +482,10 @@ pub(crate) fn decode_into<T: Lane>(
     finish: impl Fn(i64) -> T,
 ) -> Result<(), DecodeError> {
     let h = header(buf, n, variant, what)?;
+    if h.width == 0 && h.exceptions == 0 && h.patches.is_empty() {
+        constant_residuals(&h, n, out, finish);
+        return Ok(());
+    }
     let start = out.len();
     out.resize(start + n, T::default());
     let (head, tail) = out[start..].split_at_mut(h.order);
@@ -486,6 +529,35 @@ pub(crate) fn decode_into<T: Lane>(
         }
     }
     Ok(())
+}
+
+/// [`decode_into`] when every residual is `base` (width 0, no exceptions: a constant, a
+/// constant step, a constant second difference): no residuals to unpack or zero-fill.
+fn constant_residuals<T: Lane>(
+    h: &Header<'_>,
+    n: usize,
+    out: &mut Vec<T>,
+    finish: impl Fn(i64) -> T,
+) {
+    let (base, [s0, s1]) = (h.base, h.seeds);
+    // The recurrences of `decode_into` with every residual `base` (wrapping): x[i] = x[i-1] +
+    // base at order 1 (a linear induction, which vectorises as such), x[i] = x[i-1] + d[i],
+    // d[i] = d[i-1] + base at order 2 (two independent one-cycle chains).
+    let (mut x, mut d) = (s0, s1);
+    match h.order {
+        0 => out.extend((0..n).map(|_| finish(base))),
+        1 => out.extend((0..n).map(|_| {
+            let y = x;
+            x = x.wrapping_add(base);
+            finish(y)
+        })),
+        _ => out.extend((0..n).map(|_| {
+            let y = x;
+            x = x.wrapping_add(d);
+            d = d.wrapping_add(base);
+            finish(y)
+        })),
+    }
 }
 
 #[cfg(test)]
@@ -681,6 +753,52 @@ mod tests {
             // Seeds, base and width, plus each outlier as up to 3 exceptions (order 2) of at most
             // 12 bytes (index varint up to 2, residual varint up to 10).
             prop_assert!(n <= 2 + 30 + 1 + 2 + outliers.len() * 3 * 12, "{} bytes", n);
+        }
+
+        #[test]
+        fn constant_residuals_round_trip_at_every_order(
+            start in prop_oneof![any::<i64>(), -3i64..3],
+            step in prop_oneof![any::<i64>(), -3i64..3],
+            accel in prop_oneof![any::<i64>(), -3i64..3],
+            len in 0usize..300,
+        ) {
+            // Constant, arithmetic and quadratic sequences (wrapping): width 0 at some order.
+            let (mut x, mut d) = (start, step);
+            let v: Vec<i64> = (0..len)
+                .map(|_| {
+                    let y = x;
+                    x = x.wrapping_add(d);
+                    d = d.wrapping_add(accel);
+                    y
+                })
+                .collect();
+            for orders in [&[0usize][..], &[1], &[2], &[0, 1, 2]] {
+                prop_assert_eq!(&round_trip(&v, orders).1, &v);
+                prop_assert_eq!(&round_trip_best(&v, orders).2, &v);
+            }
+        }
+
+        #[test]
+        fn magnitude_bound_bounds_every_value(
+            v in prop_oneof![
+                prop::collection::vec(prop_oneof![any::<i64>(), -3i64..3], 0..300),
+                prop::collection::vec(-(1i64 << 40)..(1i64 << 40), 0..300),
+                (any::<i32>(), prop::collection::vec(-100i64..100, 0..300)).prop_map(|(s, d)| {
+                    d.iter().scan(i64::from(s), |x, &d| { *x += d; Some(*x) }).collect()
+                }),
+            ],
+            orders in prop::sample::subsequence(vec![0usize, 1, 2], 1..=3),
+        ) {
+            let max = v.iter().map(|x| u128::from(x.unsigned_abs())).max().unwrap_or(0);
+            let mut buf = Vec::new();
+            encode(&v, &orders, &mut buf);
+            let bound = magnitude_bound(&buf, v.len(), Variant::Plain);
+            prop_assert!(bound.is_some_and(|b| b >= max), "{:?} < {}", bound, max);
+            buf.clear();
+            let variant = encode_best(&v, &orders, &mut buf);
+            if let Some(b) = magnitude_bound(&buf, v.len(), variant) {
+                prop_assert!(b >= max, "{} < {}", b, max);
+            }
         }
 
         #[test]

@@ -85,7 +85,11 @@ fn tsbs_block_costs_at_most_two_bytes_per_point() {
         assert_eq!(encode_timestamps(&c.timestamps, &mut ts), TS_PACKED);
         let mut vals = Vec::new();
         let id = encode_floats(v, &mut vals);
-        assert!(id == FLOAT_DECIMAL || id == FLOAT_DECIMAL_PATCHED, "{id}");
+        // Two-decimal values in [0, 100] all decode by multiplication (ALP's e = 14, f = 12).
+        assert_eq!(id, FLOAT_DECIMAL_MUL, "seed {seed}");
+        let mut v3 = Vec::new();
+        encode_floats_decimal_v3(v, &mut v3);
+        assert_eq!(vals.len(), v3.len(), "the same size as the division rule");
         let per_point = (ts.len() + vals.len()) as f64 / 1000.0;
         assert!(ts.len() <= 24, "timestamps take {} bytes", ts.len());
         assert!(per_point <= 2.0, "seed {seed}: {per_point} bytes/point");
@@ -287,6 +291,11 @@ proptest! {
                 round_trips(&v, c, &buf)?;
             }
             buf.clear();
+            if let Some(c) = encode_floats_decimal_v3(f, &mut buf) {
+                prop_assert!(c == FLOAT_DECIMAL || c == FLOAT_DECIMAL_PATCHED, "{}", c);
+                round_trips(&v, c, &buf)?;
+            }
+            buf.clear();
             round_trips(&v, encode_floats_raw(f, &mut buf), &buf)?;
         }
     }
@@ -296,7 +305,8 @@ proptest! {
         // Values made as m / 10^e (e <= 6, |m| <= 2^45) are always decimal-encodable.
         let mut buf = Vec::new();
         let id = encode_floats_decimal(&v, &mut buf);
-        prop_assert!(id == Some(FLOAT_DECIMAL) || id == Some(FLOAT_DECIMAL_PATCHED), "{:?}", id);
+        let ids = [FLOAT_DECIMAL, FLOAT_DECIMAL_PATCHED, FLOAT_DECIMAL_MUL, FLOAT_DECIMAL_MUL_PATCHED];
+        prop_assert!(id.is_some_and(|id| ids.contains(&id)), "{:?}", id);
         round_trips(&Values::Float(v.clone()), id.unwrap_or(0), &buf)?;
         // Never larger than the plain decimal encoding.
         let mut plain = Vec::new();
@@ -305,9 +315,51 @@ proptest! {
     }
 
     #[test]
+    fn two_decimal_blocks_decode_by_multiplication(
+        ms in prop::collection::vec(-10_000i64..=10_000, 1..300),
+    ) {
+        // Two decimals within ±100 (TSBS cpu fields) always take the multiplying codec.
+        let v: Vec<f64> = ms.iter().map(|&m| m as f64 / 100.0).collect();
+        let mut buf = Vec::new();
+        let id = encode_floats_decimal(&v, &mut buf);
+        prop_assert!(id == Some(FLOAT_DECIMAL_MUL) || id == Some(FLOAT_DECIMAL_MUL_PATCHED), "{:?}", id);
+        round_trips(&Values::Float(v), id.unwrap_or(0), &buf)?;
+    }
+
+    #[test]
+    fn timestamps_ascend_by_header_only_when_they_do(
+        ts in prop_oneof![
+            timestamps_strategy(),
+            (any::<i64>(), prop_oneof![any::<i64>(), 1i64..1000], 0usize..300)
+                .prop_map(|(s, step, n)| (0..n as i64).map(|i| s.wrapping_add(step.wrapping_mul(i))).collect()),
+        ],
+        flip in any::<prop::sample::Index>(),
+        xor in any::<u8>(),
+    ) {
+        let strictly = |t: &[i64]| t.windows(2).all(|w| w[0] < w[1]);
+        let mut buf = Vec::new();
+        let c = encode_timestamps(&ts, &mut buf);
+        if timestamps_ascend_by_header(c, &buf, ts.len()) {
+            prop_assert!(strictly(&ts), "{:?}", ts);
+        }
+        // Mutated bytes that still decode: the claim must hold for what they decode to.
+        if !buf.is_empty() {
+            let i = flip.index(buf.len());
+            buf[i] ^= xor;
+        }
+        for c in [TS_PACKED, TS_PACKED_PATCHED] {
+            if let Ok(back) = decode_timestamps(c, &buf, ts.len()) {
+                if timestamps_ascend_by_header(c, &buf, ts.len()) {
+                    prop_assert!(strictly(&back), "{:?}", back);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn decoders_never_panic_on_random_bytes(
         t in 0u8..5,
-        codec in 0u8..6,
+        codec in 0u8..8,
         buf in prop::collection::vec(any::<u8>(), 0..96),
         n in prop_oneof![0usize..40, Just(usize::MAX), Just(MAX_VALUES)],
     ) {
@@ -389,7 +441,10 @@ fn integer_run_with_a_hole_and_a_reset_encode_small() {
     f[500] = 123_456.7;
     let mut buf = Vec::new();
     let id = encode_floats(&f, &mut buf);
-    assert_eq!(id, FLOAT_DECIMAL_PATCHED);
+    assert!(
+        id == FLOAT_DECIMAL_PATCHED || id == FLOAT_DECIMAL_MUL_PATCHED,
+        "{id}"
+    );
     let mut plain = Vec::new();
     assert!(float::encode_decimal_plain(&f, &mut plain).is_some());
     assert!(
@@ -409,7 +464,7 @@ fn unknown_codec_ids_are_errors() {
     );
     assert!(decode_integers(4, &[], 0).is_err());
     assert!(decode_unsigned(4, &[], 0).is_err());
-    assert!(decode_floats(5, &[], 0).is_err());
+    assert!(decode_floats(7, &[], 0).is_err());
 }
 
 /// Bytes written by the format v2 encoders (plain packed ids) before the patched ids existed:
