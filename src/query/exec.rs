@@ -20,7 +20,7 @@ use crate::query::result::{SeriesResult, Value};
 use crate::query::scan::{ScanStats, Segment, SegmentStream};
 use crate::series::{SeriesIndex, SeriesInfo};
 use crate::sstable::{BlockMeta, NumericAgg};
-use crate::types::{Column, FieldType, FieldValue, SeriesId};
+use crate::types::{Column, FieldType, FieldValue, SeriesId, Values};
 use crate::version::{TableRef, Version};
 use strata_actors::CancelToken;
 
@@ -1381,23 +1381,47 @@ impl GroupCtx<'_> {
                                 }
                             }
                             Segment::Points(col) => {
-                                for (j, &ts) in col.timestamps.iter().enumerate() {
-                                    if !calls.iter().any(|&ai| l.aggs[ai].reads(ts)) {
-                                        continue;
+                                // The chunk is in time order: each bucket's points are one run,
+                                // and each call's window a run within it, so the bucket is
+                                // looked up once per run and a call folds its run at once.
+                                let ts = &col.timestamps;
+                                let mut j = 0;
+                                while j < ts.len() {
+                                    let b = bucket_of(ts[j]);
+                                    let end = if interval > 0 {
+                                        let next = b.saturating_add(interval);
+                                        j + ts[j..].partition_point(|&t| t < next)
+                                    } else {
+                                        ts.len()
+                                    };
+                                    let run = &ts[j..end];
+                                    let reads: Vec<(usize, usize, usize)> = calls
+                                        .iter()
+                                        .map(|&ai| {
+                                            let a = &l.aggs[ai];
+                                            let lo = j + run.partition_point(|&t| t < a.from);
+                                            let hi = j + run.partition_point(|&t| t <= a.to);
+                                            (ai, lo, hi)
+                                        })
+                                        .filter(|&(_, lo, hi)| lo < hi)
+                                        .collect();
+                                    if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
+                                        data_min = data_min.min(first);
+                                        let accs = buckets
+                                            .entry(b)
+                                            .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                        for (ai, lo, hi) in reads {
+                                            let a = &l.aggs[ai];
+                                            if accs[ai].add_floats(a, &col.values, lo..hi) {
+                                                continue;
+                                            }
+                                            for k in lo..hi {
+                                                let v = col.values.get(k);
+                                                held.add(accs[ai].add(a, ts[k], v, &no_aux))?;
+                                            }
+                                        }
                                     }
-                                    data_min = data_min.min(ts);
-                                    let accs = buckets
-                                        .entry(bucket_of(ts))
-                                        .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
-                                    for &ai in calls.iter().filter(|&&ai| l.aggs[ai].reads(ts)) {
-                                        let n = accs[ai].add(
-                                            &l.aggs[ai],
-                                            ts,
-                                            col.values.get(j),
-                                            &no_aux,
-                                        );
-                                        held.add(n)?;
-                                    }
+                                    j = end;
                                 }
                             }
                         }
@@ -2104,6 +2128,30 @@ impl Acc {
         self.add_point(a, ts, v, aux);
         let grew = self.held.len().saturating_sub(before) as u64;
         grew * (point_bytes + self.held.last().map_or(0, |h| 32 * h.2.len() as u64))
+    }
+
+    /// Fold points `range` of a float column at once for the calls that only count and sum
+    /// (the same additions in the same order as [`Acc::add`] point by point); `false` (nothing
+    /// done) for any other call or column type.
+    fn add_floats(&mut self, a: &AggSpec, values: &Values, range: std::ops::Range<usize>) -> bool {
+        let Values::Float(v) = values else {
+            return false;
+        };
+        let Some(v) = v.get(range) else {
+            return false;
+        };
+        match a.func {
+            AggFn::Count if !a.count_distinct => {}
+            AggFn::Sum | AggFn::Mean => {
+                for x in v {
+                    self.sum_f += x;
+                }
+            }
+            _ => return false,
+        }
+        self.count += v.len() as u64;
+        self.is_int = false;
+        true
     }
 
     /// Add a whole block from its pre-aggregates ([`block_answers`] said it can).
