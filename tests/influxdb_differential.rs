@@ -321,6 +321,32 @@ fn queries() -> Vec<String> {
     add("SELECT count(usage_user) FROM cpu WHERE usage_user AND host = 'd'");
     add("SELECT count(usage_user) FROM cpu WHERE 'x' AND host = 'd'");
     add("SELECT count(usage_user) FROM cpu WHERE -time AND host = 'd'");
+    // Arithmetic and names on both sides of a comparison: evaluated per row as 1.x does
+    // (integers divide as integers here; a missing value compares false, beside a boolean it
+    // is false unless it is a bare name's; a tag is a string; strings and booleans only = !=).
+    add("SELECT usage_user, load FROM cpu WHERE usage_user + 1 > 99");
+    add("SELECT usage_user, load FROM cpu WHERE host = 'd' AND usage_user > load * 2");
+    add("SELECT usage_user, usage_system FROM cpu WHERE host = 'd' AND usage_user - usage_system < 0");
+    add("SELECT count(usage_user) FROM cpu WHERE (usage_user + usage_system) / 2 >= 50");
+    add("SELECT load FROM cpu WHERE host = 'a' AND load / 2 = 3");
+    add("SELECT load FROM cpu WHERE host = 'a' AND load % 4 = 1 AND load < 10");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > load");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > 50 + 1 OR host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE 7 = load + 0");
+    add("SELECT count(usage_user) FROM cpu WHERE -usage_user < -50");
+    add("SELECT count(usage_user) FROM cpu WHERE 1 + 1 = 2 AND host = 'b'");
+    add("SELECT count(usage_user) FROM cpu WHERE host + 1 > 0");
+    add("SELECT count(usage_user) FROM cpu WHERE state + 'x' = 'busyx'");
+    add("SELECT count(load) FROM cpu WHERE usage_system + 0 = false");
+    add("SELECT count(load) FROM cpu WHERE ok = usage_system * 1");
+    add("SELECT count(load) FROM cpu WHERE ok = usage_system");
+    add("SELECT count(load) FROM cpu WHERE state = state");
+    add("SELECT count(usage_user) FROM cpu WHERE load / 0 = 0");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + 1 =~ /1/");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + 5m > 0");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > 5m");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + mean(load) > 1");
+    add("SELECT count(state) FROM cpu WHERE state > 'a'");
     add("SELECT usage_user FROM cpu GROUP BY host LIMIT 3");
     add("SELECT usage_user FROM cpu GROUP BY * LIMIT 2");
     add("SELECT usage_user FROM cpu GROUP BY host SLIMIT 2 SOFFSET 1");

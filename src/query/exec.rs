@@ -917,28 +917,102 @@ fn eval_field_pred(
                 _ => false,
             }
         }
+        FieldPred::Expr {
+            op,
+            lhs,
+            rhs,
+            fields: names,
+        } => {
+            let side = |e: &PExpr| {
+                let v = cond_value(e, names, fields, vals, s);
+                // 1.x takes a missing value beside a boolean for false, unless it is a bare
+                // name's.
+                (v, matches!(e, PExpr::Var(_)))
+            };
+            let ((mut a, a_var), (mut b, b_var)) = (side(lhs), side(rhs));
+            match (&a, &b) {
+                (Value::Null, Value::Boolean(_)) if !a_var => a = Value::Boolean(false),
+                (Value::Boolean(_), Value::Null) if !b_var => b = Value::Boolean(false),
+                _ => {}
+            }
+            cond_compare(*op, &a, &b)
+        }
         FieldPred::Cmp(f, op, lit) => {
             let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) else {
                 return false;
             };
+            // As in 1.x strings and booleans compare by = and != only.
+            let equality = matches!(op, CmpOp::Eq | CmpOp::Neq);
             let ord = match (v, lit) {
-                (FieldValue::String(s), Literal::String(l)) => s.as_str().partial_cmp(l.as_str()),
-                (FieldValue::Boolean(b), Literal::Bool(l)) => b.partial_cmp(l),
+                (FieldValue::String(s), Literal::String(l)) if equality => {
+                    s.as_str().partial_cmp(l.as_str())
+                }
+                (FieldValue::Boolean(b), Literal::Bool(l)) if equality => b.partial_cmp(l),
                 (v, Literal::Number(n)) => v.as_f64().and_then(|x| x.partial_cmp(n)),
                 _ => None,
             };
-            let Some(ord) = ord else { return false };
-            use std::cmp::Ordering::*;
-            match op {
-                CmpOp::Eq => ord == Equal,
-                CmpOp::Neq => ord != Equal,
-                CmpOp::Lt => ord == Less,
-                CmpOp::Lte => ord != Greater,
-                CmpOp::Gt => ord == Greater,
-                CmpOp::Gte => ord != Less,
-            }
+            ord.is_some_and(|ord| op.holds(ord))
         }
     }
+}
+
+/// One side of a [`FieldPred::Expr`] for a row: the names in `names` are fields of the row,
+/// any other a tag of its series. Arithmetic as SELECT's [`arith`], except that 1.x divides
+/// integers as integers in a condition.
+fn cond_value(
+    e: &PExpr,
+    names: &[String],
+    fields: &[String],
+    vals: &[Option<FieldValue>],
+    s: &SeriesInfo,
+) -> Value {
+    match e {
+        PExpr::Var(v) if names.contains(v) => fields
+            .iter()
+            .position(|x| x == v)
+            .and_then(|i| vals.get(i).cloned().flatten())
+            .map_or(Value::Null, Value::from),
+        PExpr::Var(v) => s
+            .tag(v)
+            .map_or(Value::Null, |t| Value::String(t.to_string())),
+        PExpr::Integer(n) => Value::Integer(*n),
+        PExpr::Number(x) => Value::Float(*x),
+        PExpr::String(x) => Value::String(x.clone()),
+        PExpr::Bool(b) => Value::Boolean(*b),
+        PExpr::Binary(op, a, b) => {
+            let a = cond_value(a, names, fields, vals, s);
+            let b = cond_value(b, names, fields, vals, s);
+            match (op, &a, &b) {
+                (ArithOp::Div, Value::Integer(x), Value::Integer(y)) => {
+                    Value::Integer(if *y == 0 { 0 } else { x.wrapping_div(*y) })
+                }
+                _ => arith(*op, &a, &b),
+            }
+        }
+        PExpr::Wildcard | PExpr::Regex(_) | PExpr::Call(_) => Value::Null,
+    }
+}
+
+/// 1.x's comparison in a condition: numbers with numbers (as integers when both are, else as
+/// floats), strings and booleans by `=` and `!=` only; anything else is false.
+fn cond_compare(op: CmpOp, a: &Value, b: &Value) -> bool {
+    let num = |v: &Value| match v {
+        Value::Float(x) => Some(*x),
+        Value::Integer(x) => Some(*x as f64),
+        Value::Unsigned(x) => Some(*x as f64),
+        _ => None,
+    };
+    let ord = match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => Some(x.cmp(y)),
+        (Value::String(x), Value::String(y)) if matches!(op, CmpOp::Eq | CmpOp::Neq) => {
+            Some(x.cmp(y))
+        }
+        (Value::Boolean(x), Value::Boolean(y)) if matches!(op, CmpOp::Eq | CmpOp::Neq) => {
+            Some(x.cmp(y))
+        }
+        _ => num(a).zip(num(b)).and_then(|(x, y)| x.partial_cmp(&y)),
+    };
+    ord.is_some_and(|ord| op.holds(ord))
 }
 
 fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
@@ -3056,6 +3130,49 @@ mod tests {
             assert!(!eval_field_pred(&p(false), &fields, &vals, &info));
             assert!(!eval_field_pred(&p(true), &fields, &vals, &info));
         }
+    }
+
+    #[test]
+    fn expression_conditions_follow_1xs_evaluation() {
+        let index = SeriesIndex::new();
+        index.insert_known(1, "m");
+        let Some(info) = index.get(1) else {
+            panic!("series 1 not indexed")
+        };
+        let fields = vec!["i".to_string(), "f".to_string(), "b".to_string()];
+        let var = |n: &str| PExpr::Var(n.into());
+        let bin = |op, a, b| PExpr::Binary(op, Box::new(a), Box::new(b));
+        let pred = |op, lhs, rhs| FieldPred::Expr {
+            op,
+            lhs,
+            rhs,
+            fields: fields.clone(),
+        };
+        let row = vec![
+            Some(FieldValue::Integer(7)),
+            None,
+            Some(FieldValue::Boolean(true)),
+        ];
+        let holds = |p: &FieldPred| eval_field_pred(p, &fields, &row, &info);
+        // Integers divide as integers in a condition: 7 / 2 = 3.
+        let half = bin(ArithOp::Div, var("i"), PExpr::Integer(2));
+        assert!(holds(&pred(CmpOp::Eq, half.clone(), PExpr::Integer(3))));
+        assert!(!holds(&pred(CmpOp::Eq, half, PExpr::Number(3.5))));
+        // Integer beside float compares as floats.
+        assert!(holds(&pred(CmpOp::Lt, var("i"), PExpr::Number(7.5))));
+        // A missing field compares false ...
+        let f1 = bin(ArithOp::Add, var("f"), PExpr::Integer(1));
+        assert!(!holds(&pred(CmpOp::Neq, f1.clone(), PExpr::Integer(5))));
+        // ... but an expression's missing value beside a boolean is false; a name's is not.
+        assert!(holds(&pred(CmpOp::Eq, f1, PExpr::Bool(false))));
+        assert!(!holds(&pred(CmpOp::Eq, var("f"), PExpr::Bool(false))));
+        // Booleans and strings: = and != only; no string arithmetic.
+        assert!(holds(&pred(CmpOp::Eq, var("b"), PExpr::Bool(true))));
+        assert!(!holds(&pred(CmpOp::Gte, var("b"), PExpr::Bool(true))));
+        let s = |x: &str| PExpr::String(x.into());
+        assert!(!holds(&pred(CmpOp::Gt, s("b"), s("a"))));
+        let cat = bin(ArithOp::Add, s("a"), s("b"));
+        assert!(!holds(&pred(CmpOp::Eq, cat, s("ab"))));
     }
 
     #[test]
