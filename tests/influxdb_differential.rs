@@ -255,6 +255,24 @@ fn queries() -> Vec<String> {
     add("SELECT (usage_user + usage_system) / 2 AS avg, usage_user FROM cpu WHERE host = 'd'");
     add("SELECT usage_user * load FROM cpu WHERE host = 'a' LIMIT 15");
     add("SELECT 2 * usage_user - usage_system * 0.5 FROM cpu WHERE host = 'b' LIMIT 15");
+    // A regex is a whole field, a whole argument or the right side of =~ / !~ only: inside
+    // an expression 1.x rejects it while parsing.
+    add("SELECT 2 * /usage/ FROM cpu");
+    add("SELECT /usage/ * 2 FROM cpu");
+    add("SELECT load + /usage/ FROM cpu");
+    add("SELECT load, /usage/ + 1 FROM cpu");
+    add("SELECT (/usage/) FROM cpu");
+    add("SELECT -/usage/ FROM cpu");
+    add("SELECT count(/usage/ + 1) FROM cpu");
+    add("SELECT count(1 + /usage/) FROM cpu");
+    add("SELECT /usage/ AS x FROM cpu WHERE host = 'd' LIMIT 3");
+    add("SELECT count(usage_user) FROM cpu WHERE host = /a/");
+    add("SELECT count(usage_user) FROM cpu WHERE host = 'a' AND /a/");
+    add("SELECT count(usage_user) FROM cpu WHERE host =~ (/a/)");
+    add("SELECT count(usage_user) FROM cpu WHERE host !~ 'a'");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + /a/ > 1");
+    add("SELECT mean(usage_user FROM cpu");
+    add("SELECT usage_user FROM cpu LIMIT 'x'");
     add("SELECT * FROM /cpu.*/");
     add("SELECT usage_user FROM cpu, cpu_extra WHERE host = 'a'");
     add("SELECT * FROM mem, disk WHERE host = 'b'");
