@@ -421,6 +421,40 @@ fn queries() -> Vec<String> {
     add(&format!(
         "SELECT integral(usage_user, 1s) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(30m)"
     ));
+    // ORDER BY time DESC: 1.x integrates newest first, so the areas are negative, each bucket
+    // is shown at its end, and the area over a gap goes to the older bucket, not the newer.
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user, 1m) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(3m) fill(0) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(3m) fill(0)"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'a' AND {W} GROUP BY time(2m) ORDER BY time DESC LIMIT 12"
+    ));
+    add(&format!(
+        "SELECT integral(load) FROM cpu WHERE host = 'd' AND {W} GROUP BY time(20m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(load, 1m) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(20m)"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'd' AND {W} GROUP BY time(2m) LIMIT 20"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) * 2, max(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(5m) fill(0) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user), mean(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(10m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(7m) ORDER BY time DESC"
+    ));
+    add("SELECT integral(usage_user) FROM cpu WHERE host = 'c' ORDER BY time DESC");
+    add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");
     add("SELECT top(usage_user, host, 2) FROM cpu");
@@ -894,7 +928,10 @@ fn rfc3339_queries() -> Vec<String> {
 
 /// Queries whose series InfluxDB 1.x answers in no stable order (integral() grouped by tags
 /// comes out in hash order); their series are compared sorted by name and tags.
-const UNORDERED_SERIES: &[&str] = &["SELECT integral(load, 1h) FROM cpu GROUP BY host"];
+const UNORDERED_SERIES: &[&str] = &[
+    "SELECT integral(load, 1h) FROM cpu GROUP BY host",
+    "SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC",
+];
 
 /// Deliberate difference: when several values are equally frequent, InfluxDB 1.x's mode()
 /// picks one by the order Go's unstable sort leaves equal points in; strata picks the smallest.
