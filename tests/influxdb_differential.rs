@@ -255,6 +255,24 @@ fn queries() -> Vec<String> {
     add("SELECT (usage_user + usage_system) / 2 AS avg, usage_user FROM cpu WHERE host = 'd'");
     add("SELECT usage_user * load FROM cpu WHERE host = 'a' LIMIT 15");
     add("SELECT 2 * usage_user - usage_system * 0.5 FROM cpu WHERE host = 'b' LIMIT 15");
+    // A regex is a whole field, a whole argument or the right side of =~ / !~ only: inside
+    // an expression 1.x rejects it while parsing.
+    add("SELECT 2 * /usage/ FROM cpu");
+    add("SELECT /usage/ * 2 FROM cpu");
+    add("SELECT load + /usage/ FROM cpu");
+    add("SELECT load, /usage/ + 1 FROM cpu");
+    add("SELECT (/usage/) FROM cpu");
+    add("SELECT -/usage/ FROM cpu");
+    add("SELECT count(/usage/ + 1) FROM cpu");
+    add("SELECT count(1 + /usage/) FROM cpu");
+    add("SELECT /usage/ AS x FROM cpu WHERE host = 'd' LIMIT 3");
+    add("SELECT count(usage_user) FROM cpu WHERE host = /a/");
+    add("SELECT count(usage_user) FROM cpu WHERE host = 'a' AND /a/");
+    add("SELECT count(usage_user) FROM cpu WHERE host =~ (/a/)");
+    add("SELECT count(usage_user) FROM cpu WHERE host !~ 'a'");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + /a/ > 1");
+    add("SELECT mean(usage_user FROM cpu");
+    add("SELECT usage_user FROM cpu LIMIT 'x'");
     add("SELECT * FROM /cpu.*/");
     add("SELECT usage_user FROM cpu, cpu_extra WHERE host = 'a'");
     add("SELECT * FROM mem, disk WHERE host = 'b'");
@@ -321,6 +339,32 @@ fn queries() -> Vec<String> {
     add("SELECT count(usage_user) FROM cpu WHERE usage_user AND host = 'd'");
     add("SELECT count(usage_user) FROM cpu WHERE 'x' AND host = 'd'");
     add("SELECT count(usage_user) FROM cpu WHERE -time AND host = 'd'");
+    // Arithmetic and names on both sides of a comparison: evaluated per row as 1.x does
+    // (integers divide as integers here; a missing value compares false, beside a boolean it
+    // is false unless it is a bare name's; a tag is a string; strings and booleans only = !=).
+    add("SELECT usage_user, load FROM cpu WHERE usage_user + 1 > 99");
+    add("SELECT usage_user, load FROM cpu WHERE host = 'd' AND usage_user > load * 2");
+    add("SELECT usage_user, usage_system FROM cpu WHERE host = 'd' AND usage_user - usage_system < 0");
+    add("SELECT count(usage_user) FROM cpu WHERE (usage_user + usage_system) / 2 >= 50");
+    add("SELECT load FROM cpu WHERE host = 'a' AND load / 2 = 3");
+    add("SELECT load FROM cpu WHERE host = 'a' AND load % 4 = 1 AND load < 10");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > load");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > 50 + 1 OR host = 'd'");
+    add("SELECT count(usage_user) FROM cpu WHERE 7 = load + 0");
+    add("SELECT count(usage_user) FROM cpu WHERE -usage_user < -50");
+    add("SELECT count(usage_user) FROM cpu WHERE 1 + 1 = 2 AND host = 'b'");
+    add("SELECT count(usage_user) FROM cpu WHERE host + 1 > 0");
+    add("SELECT count(usage_user) FROM cpu WHERE state + 'x' = 'busyx'");
+    add("SELECT count(load) FROM cpu WHERE usage_system + 0 = false");
+    add("SELECT count(load) FROM cpu WHERE ok = usage_system * 1");
+    add("SELECT count(load) FROM cpu WHERE ok = usage_system");
+    add("SELECT count(load) FROM cpu WHERE state = state");
+    add("SELECT count(usage_user) FROM cpu WHERE load / 0 = 0");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + 1 =~ /1/");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + 5m > 0");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user > 5m");
+    add("SELECT count(usage_user) FROM cpu WHERE usage_user + mean(load) > 1");
+    add("SELECT count(state) FROM cpu WHERE state > 'a'");
     add("SELECT usage_user FROM cpu GROUP BY host LIMIT 3");
     add("SELECT usage_user FROM cpu GROUP BY * LIMIT 2");
     add("SELECT usage_user FROM cpu GROUP BY host SLIMIT 2 SOFFSET 1");
@@ -377,6 +421,40 @@ fn queries() -> Vec<String> {
     add(&format!(
         "SELECT integral(usage_user, 1s) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(30m)"
     ));
+    // ORDER BY time DESC: 1.x integrates newest first, so the areas are negative, each bucket
+    // is shown at its end, and the area over a gap goes to the older bucket, not the newer.
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(30m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user, 1m) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(3m) fill(0) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(3m) fill(0)"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'a' AND {W} GROUP BY time(2m) ORDER BY time DESC LIMIT 12"
+    ));
+    add(&format!(
+        "SELECT integral(load) FROM cpu WHERE host = 'd' AND {W} GROUP BY time(20m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(load, 1m) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(20m)"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'd' AND {W} GROUP BY time(2m) LIMIT 20"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) * 2, max(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(5m) fill(0) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user), mean(usage_user) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(10m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(7m) ORDER BY time DESC"
+    ));
+    add("SELECT integral(usage_user) FROM cpu WHERE host = 'c' ORDER BY time DESC");
+    add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");
     add("SELECT top(usage_user, host, 2) FROM cpu");
@@ -850,7 +928,10 @@ fn rfc3339_queries() -> Vec<String> {
 
 /// Queries whose series InfluxDB 1.x answers in no stable order (integral() grouped by tags
 /// comes out in hash order); their series are compared sorted by name and tags.
-const UNORDERED_SERIES: &[&str] = &["SELECT integral(load, 1h) FROM cpu GROUP BY host"];
+const UNORDERED_SERIES: &[&str] = &[
+    "SELECT integral(load, 1h) FROM cpu GROUP BY host",
+    "SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC",
+];
 
 /// Deliberate difference: when several values are equally frequent, InfluxDB 1.x's mode()
 /// picks one by the order Go's unstable sort leaves equal points in; strata picks the smallest.

@@ -401,14 +401,20 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             Ok(Class::Field(never()))
         }
         Expr::Binary { op, lhs, rhs } if op.is_comparison() => {
+            let literal = |x: &Expr| {
+                matches!(
+                    x,
+                    Expr::Integer(_)
+                        | Expr::Number(_)
+                        | Expr::String(_)
+                        | Expr::Boolean(_)
+                        | Expr::Regex(_)
+                )
+            };
             let (name, lit, op) = match (lhs.unparen(), rhs.unparen()) {
-                (Expr::VarRef { name, .. }, lit) => (name, lit, *op),
-                (lit, Expr::VarRef { name, .. }) => (name, lit, flip(*op)),
-                _ => {
-                    return Err(Error::Query(format!(
-                        "invalid condition {e}: compare a tag or field with a literal"
-                    )))
-                }
+                (Expr::VarRef { name, .. }, lit) if literal(lit) => (name, lit, *op),
+                (lit, Expr::VarRef { name, .. }) if literal(lit) => (name, lit, flip(*op)),
+                _ => return expr_pred(e, *op, lhs, rhs, is_field),
             };
             let field = is_field(name);
             match (op, lit) {
@@ -446,15 +452,7 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                             )))
                         }
                     };
-                    let op = match op {
-                        BinaryOp::Eq => CmpOp::Eq,
-                        BinaryOp::Neq => CmpOp::Neq,
-                        BinaryOp::Lt => CmpOp::Lt,
-                        BinaryOp::Lte => CmpOp::Lte,
-                        BinaryOp::Gt => CmpOp::Gt,
-                        _ => CmpOp::Gte,
-                    };
-                    Ok(Class::Field(FieldPred::Cmp(name.clone(), op, lit)))
+                    Ok(Class::Field(FieldPred::Cmp(name.clone(), cmp_op(op), lit)))
                 }
             }
         }
@@ -470,6 +468,82 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             "invalid condition expression: {other}"
         ))),
     }
+}
+
+fn cmp_op(op: BinaryOp) -> CmpOp {
+    match op {
+        BinaryOp::Eq => CmpOp::Eq,
+        BinaryOp::Neq => CmpOp::Neq,
+        BinaryOp::Lt => CmpOp::Lt,
+        BinaryOp::Lte => CmpOp::Lte,
+        BinaryOp::Gt => CmpOp::Gt,
+        _ => CmpOp::Gte,
+    }
+}
+
+/// A comparison that is not a name against a literal (`a + 1 > 99`, `a > b * 2`, `a > b`):
+/// both sides are evaluated per row ([`FieldPred::Expr`]). As in 1.x a duration or now() in
+/// it compares with nothing, and arithmetic never matches a regex (it yields no string).
+fn expr_pred(
+    e: &Expr,
+    op: BinaryOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    is_field: &dyn Fn(&str) -> bool,
+) -> Result<Class> {
+    let mut uncomparable = false;
+    let mut invalid = None;
+    for side in [lhs, rhs] {
+        side.walk(&mut |n| match n {
+            Expr::Duration(_) => uncomparable = true,
+            c if c.is_now() => uncomparable = true,
+            Expr::Call { .. } => {
+                invalid.get_or_insert_with(|| format!("invalid function call in condition: {n}"));
+            }
+            Expr::Binary { op, .. } if !op.is_arithmetic() => {
+                invalid.get_or_insert_with(|| format!("invalid condition {e}"));
+            }
+            Expr::Wildcard(_) | Expr::Not(_) => {
+                invalid.get_or_insert_with(|| format!("invalid condition {e}"));
+            }
+            _ => {}
+        });
+    }
+    if let Some(msg) = invalid {
+        return Err(Error::Query(msg));
+    }
+    let arithmetic = |x: &Expr| {
+        matches!(x.unparen(), Expr::Neg(_))
+            || matches!(x.unparen(), Expr::Binary { op, .. } if op.is_arithmetic())
+    };
+    if matches!(op, BinaryOp::EqRegex | BinaryOp::NeqRegex) {
+        return if matches!(rhs.unparen(), Expr::Regex(_)) && arithmetic(lhs) {
+            Ok(Class::Field(never()))
+        } else {
+            Err(Error::Query(format!(
+                "invalid condition {e}: compare a tag or field with a literal"
+            )))
+        };
+    }
+    if uncomparable {
+        return Ok(Class::Field(never()));
+    }
+    let (lhs, rhs) = (compile_field(lhs)?, compile_field(rhs)?);
+    let mut names = Vec::new();
+    lhs.bare_vars(&mut names);
+    rhs.bare_vars(&mut names);
+    let mut fields: Vec<String> = Vec::new();
+    for n in names {
+        if is_field(n) && !fields.iter().any(|f| f == n) {
+            fields.push(n.to_string());
+        }
+    }
+    Ok(Class::Field(FieldPred::Expr {
+        op: cmp_op(op),
+        lhs,
+        rhs,
+        fields,
+    }))
 }
 
 /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
@@ -1051,6 +1125,44 @@ mod tests {
                     Box::new(FieldPred::Tag(TagPred::Eq("h".into(), "x".into())))
                 )
             )]
+        );
+    }
+
+    #[test]
+    fn comparisons_of_expressions_are_evaluated_per_row_as_1x_does() {
+        let class = |cond: &str| -> std::result::Result<String, String> {
+            let stmts =
+                parse(&format!("SELECT a FROM m WHERE {cond}")).map_err(|e| e.to_string())?;
+            let Some(Statement::Select(s)) = stmts.first() else {
+                panic!("not a SELECT: {cond}");
+            };
+            let c = s.condition.as_ref().unwrap_or_else(|| panic!("{cond}"));
+            let mut out = String::new();
+            let is_field = |n: &str| n == "a" || n == "b";
+            split_where(c, 0, &is_field, &mut |c| {
+                if let Class::Field(f) = c {
+                    out = format!("{f:?}");
+                }
+                Ok(())
+            })
+            .map_err(|e| e.to_string())?;
+            Ok(out)
+        };
+        // Both sides kept as expressions; only the fields are read, `h` is a tag.
+        let Ok(p) = class("a + 1 > b * h") else {
+            panic!("a + 1 > b * h")
+        };
+        assert!(p.starts_with("Expr { op: Gt"), "{p}");
+        assert!(p.ends_with("fields: [\"a\", \"b\"] }"), "{p}");
+        assert!(class("a > b").is_ok_and(|p| p.starts_with("Expr")));
+        // A duration or now() compares with nothing; arithmetic matches no regex.
+        let never = format!("{:?}", never());
+        for cond in ["a + 5m > 0", "a > 5m", "a > b + now()", "a + 1 =~ /x/"] {
+            assert_eq!(class(cond), Ok(never.clone()), "{cond}");
+        }
+        assert_eq!(
+            class("a + mean(b) > 1"),
+            Err("invalid function call in condition: mean(b)".into())
         );
     }
 

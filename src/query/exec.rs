@@ -917,28 +917,102 @@ fn eval_field_pred(
                 _ => false,
             }
         }
+        FieldPred::Expr {
+            op,
+            lhs,
+            rhs,
+            fields: names,
+        } => {
+            let side = |e: &PExpr| {
+                let v = cond_value(e, names, fields, vals, s);
+                // 1.x takes a missing value beside a boolean for false, unless it is a bare
+                // name's.
+                (v, matches!(e, PExpr::Var(_)))
+            };
+            let ((mut a, a_var), (mut b, b_var)) = (side(lhs), side(rhs));
+            match (&a, &b) {
+                (Value::Null, Value::Boolean(_)) if !a_var => a = Value::Boolean(false),
+                (Value::Boolean(_), Value::Null) if !b_var => b = Value::Boolean(false),
+                _ => {}
+            }
+            cond_compare(*op, &a, &b)
+        }
         FieldPred::Cmp(f, op, lit) => {
             let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) else {
                 return false;
             };
+            // As in 1.x strings and booleans compare by = and != only.
+            let equality = matches!(op, CmpOp::Eq | CmpOp::Neq);
             let ord = match (v, lit) {
-                (FieldValue::String(s), Literal::String(l)) => s.as_str().partial_cmp(l.as_str()),
-                (FieldValue::Boolean(b), Literal::Bool(l)) => b.partial_cmp(l),
+                (FieldValue::String(s), Literal::String(l)) if equality => {
+                    s.as_str().partial_cmp(l.as_str())
+                }
+                (FieldValue::Boolean(b), Literal::Bool(l)) if equality => b.partial_cmp(l),
                 (v, Literal::Number(n)) => v.as_f64().and_then(|x| x.partial_cmp(n)),
                 _ => None,
             };
-            let Some(ord) = ord else { return false };
-            use std::cmp::Ordering::*;
-            match op {
-                CmpOp::Eq => ord == Equal,
-                CmpOp::Neq => ord != Equal,
-                CmpOp::Lt => ord == Less,
-                CmpOp::Lte => ord != Greater,
-                CmpOp::Gt => ord == Greater,
-                CmpOp::Gte => ord != Less,
-            }
+            ord.is_some_and(|ord| op.holds(ord))
         }
     }
+}
+
+/// One side of a [`FieldPred::Expr`] for a row: the names in `names` are fields of the row,
+/// any other a tag of its series. Arithmetic as SELECT's [`arith`], except that 1.x divides
+/// integers as integers in a condition.
+fn cond_value(
+    e: &PExpr,
+    names: &[String],
+    fields: &[String],
+    vals: &[Option<FieldValue>],
+    s: &SeriesInfo,
+) -> Value {
+    match e {
+        PExpr::Var(v) if names.contains(v) => fields
+            .iter()
+            .position(|x| x == v)
+            .and_then(|i| vals.get(i).cloned().flatten())
+            .map_or(Value::Null, Value::from),
+        PExpr::Var(v) => s
+            .tag(v)
+            .map_or(Value::Null, |t| Value::String(t.to_string())),
+        PExpr::Integer(n) => Value::Integer(*n),
+        PExpr::Number(x) => Value::Float(*x),
+        PExpr::String(x) => Value::String(x.clone()),
+        PExpr::Bool(b) => Value::Boolean(*b),
+        PExpr::Binary(op, a, b) => {
+            let a = cond_value(a, names, fields, vals, s);
+            let b = cond_value(b, names, fields, vals, s);
+            match (op, &a, &b) {
+                (ArithOp::Div, Value::Integer(x), Value::Integer(y)) => {
+                    Value::Integer(if *y == 0 { 0 } else { x.wrapping_div(*y) })
+                }
+                _ => arith(*op, &a, &b),
+            }
+        }
+        PExpr::Wildcard | PExpr::Regex(_) | PExpr::Call(_) => Value::Null,
+    }
+}
+
+/// 1.x's comparison in a condition: numbers with numbers (as integers when both are, else as
+/// floats), strings and booleans by `=` and `!=` only; anything else is false.
+fn cond_compare(op: CmpOp, a: &Value, b: &Value) -> bool {
+    let num = |v: &Value| match v {
+        Value::Float(x) => Some(*x),
+        Value::Integer(x) => Some(*x as f64),
+        Value::Unsigned(x) => Some(*x as f64),
+        _ => None,
+    };
+    let ord = match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => Some(x.cmp(y)),
+        (Value::String(x), Value::String(y)) if matches!(op, CmpOp::Eq | CmpOp::Neq) => {
+            Some(x.cmp(y))
+        }
+        (Value::Boolean(x), Value::Boolean(y)) if matches!(op, CmpOp::Eq | CmpOp::Neq) => {
+            Some(x.cmp(y))
+        }
+        _ => num(a).zip(num(b)).and_then(|(x, y)| x.partial_cmp(&y)),
+    };
+    ord.is_some_and(|ord| op.holds(ord))
 }
 
 fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
@@ -1469,7 +1543,7 @@ impl GroupCtx<'_> {
         if interval > 0 {
             for (ai, a) in l.aggs.iter().enumerate() {
                 if a.func == AggFn::Integral {
-                    integral_across_buckets(&mut buckets, ai, a.unit, interval);
+                    integral_across_buckets(&mut buckets, ai, a.unit, interval, plan.desc);
                 }
             }
         }
@@ -1535,7 +1609,15 @@ impl GroupCtx<'_> {
                 let trs = self.raw_tr_streams(members)?;
                 return Ok(join_calls(plan, aggs, trs, &l.exprs));
             } else {
-                let outs = finals(&mut accs);
+                let mut outs = finals(&mut accs);
+                if plan.desc {
+                    // 1.x integrates newest first: the area is negative.
+                    for (a, o) in l.aggs.iter().zip(outs.iter_mut()) {
+                        if let (AggFn::Integral, Value::Float(x)) = (a.func, &mut o.value) {
+                            *x = -*x;
+                        }
+                    }
+                }
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
                     (true, Some(t)) => t,
                     _ => base,
@@ -1666,6 +1748,9 @@ impl GroupCtx<'_> {
                 let out = (out_start, bucket_of(self.plan.tmax));
                 let multi = multi_input.map(|mi| (mi, multi_rows));
                 return Ok(self.bucket_transforms(filled, multi, trs, out, interval));
+            }
+            if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
+                return Ok(integral_streams(plan, l, filled, out_start, interval));
             }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
@@ -2427,25 +2512,70 @@ fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
     rows
 }
 
+/// The rows of GROUP BY time aggregates among which is an integral: as in 1.x each call is a
+/// stream of its own, joined on time ([`join_calls`]); an integral's has a row only for the
+/// buckets with points (it is not filled), each at its bucket's end under ORDER BY time DESC
+/// (1.x's integral emits at the end of its newest-first window).
+fn integral_streams(
+    plan: &SelectPlan,
+    l: &Layout,
+    filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
+    out_start: i64,
+    interval: i64,
+) -> Vec<Vec<Value>> {
+    let mut streams: Vec<Stream> = vec![Vec::new(); l.aggs.len()];
+    let shift = if plan.desc { interval } else { 0 };
+    for (b, outs, has) in filled.into_iter().filter(|f| f.0 >= out_start) {
+        for (ai, o) in outs.into_iter().enumerate() {
+            match l.aggs.get(ai).map(|a| a.func) {
+                Some(AggFn::Integral) if has.get(ai) == Some(&true) => {
+                    streams[ai].push((b.saturating_add(shift), o.value))
+                }
+                Some(AggFn::Integral) | None => {}
+                Some(_) => streams[ai].push((b, o.value)),
+            }
+        }
+    }
+    if plan.desc {
+        streams.iter_mut().for_each(|s| s.reverse());
+    }
+    join_calls(plan, streams, Vec::new(), &l.exprs)
+}
+
 /// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
 /// time order, where the area up to a bucket's end is interpolated towards the next point and
-/// the next bucket starts from that interpolated point.
+/// the next bucket starts from that interpolated point (the area over empty buckets between
+/// goes to the next bucket with points). `desc` (ORDER BY time DESC): 1.x integrates newest
+/// first, so the areas are negative and each bucket ends at its start, the area over a gap
+/// going to the older bucket. For integers 1.x keeps the previous point's value after the
+/// interpolation and takes the interpolated value for the crossing point's (a quirk kept).
 fn integral_across_buckets(
     buckets: &mut BTreeMap<i64, Vec<Acc>>,
     ai: usize,
     unit: i64,
     interval: i64,
+    desc: bool,
 ) {
     let unit = if unit > 0 { unit } else { 1_000_000_000 } as f64;
     let mut prev: Option<(i64, f64)> = None;
     let mut prev_bucket: Option<i64> = None;
-    let keys: Vec<i64> = buckets.keys().copied().collect();
+    let mut keys: Vec<i64> = buckets.keys().copied().collect();
+    if desc {
+        keys.reverse();
+    }
     for b in keys {
         let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) else {
             continue;
         };
+        let integer = acc
+            .held
+            .first()
+            .is_some_and(|h| matches!(h.1, FieldValue::Integer(_)));
         let mut pts: Vec<(i64, f64)> = acc.held.iter().map(|h| (h.0, num(&h.1))).collect();
         pts.sort_by_key(|p| p.0);
+        if desc {
+            pts.reverse();
+        }
         if pts.is_empty() {
             continue;
         }
@@ -2462,18 +2592,23 @@ fn integral_across_buckets(
                 prev = Some((t, v));
                 continue;
             }
+            let mut cur = v;
             if let (false, Some(pb)) = (crossed, closing) {
                 // First point past the previous bucket: close that bucket at its end.
                 crossed = true;
-                let end = pb + interval;
+                let end = if desc { pb } else { pb + interval };
                 if pt != end {
                     let value = pv + (v - pv) * ((end - pt) as f64 / (t - pt) as f64);
                     carry += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
-                    pv = value;
+                    if integer {
+                        cur = value;
+                    } else {
+                        pv = value;
+                    }
                     pt = end;
                 }
             }
-            sum += 0.5 * (v + pv) * ((t - pt) as f64 / unit);
+            sum += 0.5 * (cur + pv) * ((t - pt) as f64 / unit);
             prev = Some((t, v));
         }
         if let (true, Some(pb)) = (crossed, closing) {
@@ -3107,6 +3242,101 @@ mod tests {
     }
 
     #[test]
+    fn expression_conditions_follow_1xs_evaluation() {
+        let index = SeriesIndex::new();
+        index.insert_known(1, "m");
+        let Some(info) = index.get(1) else {
+            panic!("series 1 not indexed")
+        };
+        let fields = vec!["i".to_string(), "f".to_string(), "b".to_string()];
+        let var = |n: &str| PExpr::Var(n.into());
+        let bin = |op, a, b| PExpr::Binary(op, Box::new(a), Box::new(b));
+        let pred = |op, lhs, rhs| FieldPred::Expr {
+            op,
+            lhs,
+            rhs,
+            fields: fields.clone(),
+        };
+        let row = vec![
+            Some(FieldValue::Integer(7)),
+            None,
+            Some(FieldValue::Boolean(true)),
+        ];
+        let holds = |p: &FieldPred| eval_field_pred(p, &fields, &row, &info);
+        // Integers divide as integers in a condition: 7 / 2 = 3.
+        let half = bin(ArithOp::Div, var("i"), PExpr::Integer(2));
+        assert!(holds(&pred(CmpOp::Eq, half.clone(), PExpr::Integer(3))));
+        assert!(!holds(&pred(CmpOp::Eq, half, PExpr::Number(3.5))));
+        // Integer beside float compares as floats.
+        assert!(holds(&pred(CmpOp::Lt, var("i"), PExpr::Number(7.5))));
+        // A missing field compares false ...
+        let f1 = bin(ArithOp::Add, var("f"), PExpr::Integer(1));
+        assert!(!holds(&pred(CmpOp::Neq, f1.clone(), PExpr::Integer(5))));
+        // ... but an expression's missing value beside a boolean is false; a name's is not.
+        assert!(holds(&pred(CmpOp::Eq, f1, PExpr::Bool(false))));
+        assert!(!holds(&pred(CmpOp::Eq, var("f"), PExpr::Bool(false))));
+        // Booleans and strings: = and != only; no string arithmetic.
+        assert!(holds(&pred(CmpOp::Eq, var("b"), PExpr::Bool(true))));
+        assert!(!holds(&pred(CmpOp::Gte, var("b"), PExpr::Bool(true))));
+        let s = |x: &str| PExpr::String(x.into());
+        assert!(!holds(&pred(CmpOp::Gt, s("b"), s("a"))));
+        let cat = bin(ArithOp::Add, s("a"), s("b"));
+        assert!(!holds(&pred(CmpOp::Eq, cat, s("ab"))));
+    }
+
+    /// Integrals of 10 s buckets over points `(seconds, value)` by [`integral_across_buckets`],
+    /// in bucket order.
+    fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<Value> {
+        let s = 1_000_000_000;
+        let a = spec(AggFn::Integral);
+        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        for (t, v) in points {
+            buckets
+                .entry(t / 10 * 10 * s)
+                .or_insert_with(|| vec![Acc::default()])[0]
+                .add(&a, t * s, v.clone(), &Vec::new);
+        }
+        integral_across_buckets(&mut buckets, 0, 0, 10 * s, desc);
+        buckets
+            .values_mut()
+            .map(|b| b[0].finish(&a).value)
+            .collect()
+    }
+
+    #[test]
+    fn integral_newest_first_is_negative_and_gives_a_gap_to_the_older_bucket() {
+        // (0s, 0), (20s, 20), (25s, 20) with 10s buckets; bucket 10s is empty.
+        let f = |t, v| (t, FieldValue::Float(v));
+        let pts = [f(0, 0.0), f(25, 25.0), f(27, 25.0)];
+        // Oldest first: 0..10 to bucket 0 (interpolated 10 at 10s), 10..27 to bucket 20.
+        assert_eq!(
+            bucket_integrals(&pts, false),
+            vec![Value::Float(50.0), Value::Float(262.5 + 50.0)]
+        );
+        // Newest first: 27..20 to bucket 20 (interpolated 20 at 20s), 20..0 to bucket 0.
+        assert_eq!(
+            bucket_integrals(&pts, true),
+            vec![Value::Float(-200.0), Value::Float(-(50.0 + 112.5))]
+        );
+    }
+
+    #[test]
+    fn integer_integral_keeps_1xs_value_after_interpolating() {
+        // (5s, 0), (15s, 20): interpolated 10 at 10s; 1.x integrates 10s..15s with the
+        // interpolated value for the point at 15s and the previous point's 0: (10 + 0) / 2 * 5.
+        let i = |t, v| (t, FieldValue::Integer(v));
+        assert_eq!(
+            bucket_integrals(&[i(5, 0), i(15, 20)], false),
+            vec![Value::Float(25.0), Value::Float(25.0)]
+        );
+        let f = |t, v| (t, FieldValue::Float(v));
+        assert_eq!(
+            bucket_integrals(&[f(5, 0.0), f(15, 20.0)], false),
+            vec![Value::Float(25.0), Value::Float(75.0)]
+        );
+    }
+
+    #[test]
     fn integral_interpolates_at_bucket_ends() {
         // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
         // from the interpolated point (10s, 10).
@@ -3119,7 +3349,7 @@ mod tests {
                 .or_insert_with(|| vec![Acc::default()])[0]
                 .add(&a, t, FieldValue::Float(v), &Vec::new);
         }
-        integral_across_buckets(&mut buckets, 0, 0, 10 * s);
+        integral_across_buckets(&mut buckets, 0, 0, 10 * s, false);
         let got: Vec<Value> = buckets
             .values_mut()
             .map(|b| b[0].finish(&a).value)

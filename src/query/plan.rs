@@ -64,6 +64,21 @@ pub enum CmpOp {
     Gte,
 }
 
+impl CmpOp {
+    /// Whether `a OP b` holds when `a` compares to `b` as `ord`.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ord == Equal,
+            CmpOp::Neq => ord != Equal,
+            CmpOp::Lt => ord == Less,
+            CmpOp::Lte => ord != Greater,
+            CmpOp::Gt => ord == Greater,
+            CmpOp::Gte => ord != Less,
+        }
+    }
+}
+
 /// A literal a field is compared with.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
@@ -83,6 +98,15 @@ pub enum FieldPred {
         re: Regex,
         negated: bool,
     },
+    /// A comparison that is not a name against a literal (`a + 1 > 99`, `a > b * 2`,
+    /// `(a + b) / 2 >= 50`): both sides evaluated per row as InfluxDB 1.x evaluates a
+    /// condition. `fields` are the names in it that are fields; the others are tags.
+    Expr {
+        op: CmpOp,
+        lhs: PExpr,
+        rhs: PExpr,
+        fields: Vec<String>,
+    },
     /// A tag condition combined with field conditions inside `OR`.
     Tag(TagPred),
     And(Box<FieldPred>, Box<FieldPred>),
@@ -97,6 +121,13 @@ impl FieldPred {
             FieldPred::Cmp(f, _, _) | FieldPred::Match { field: f, .. } => {
                 if !out.contains(f) {
                     out.push(f.clone())
+                }
+            }
+            FieldPred::Expr { fields, .. } => {
+                for f in fields {
+                    if !out.contains(f) {
+                        out.push(f.clone())
+                    }
                 }
             }
             FieldPred::Tag(_) => {}

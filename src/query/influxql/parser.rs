@@ -131,6 +131,12 @@ impl<'a> Parser<'a> {
     fn found(t: &Token, expected: &str) -> Error {
         match &t.kind {
             TokenKind::Error(m) => Self::error_at(t.pos, m.clone()),
+            // 1.x places a string one column before its opening quote (not before column 1).
+            k @ TokenKind::Str(_) => {
+                let mut pos = t.pos;
+                pos.column = pos.column.saturating_sub(1).max(1);
+                Self::error_at(pos, format!("found {k}, expected {expected}"))
+            }
             k => Self::error_at(t.pos, format!("found {k}, expected {expected}")),
         }
     }
@@ -669,7 +675,7 @@ impl<'a> Parser<'a> {
     fn parse_fields(&mut self) -> Result<Vec<Field>> {
         let mut fields = Vec::new();
         loop {
-            let expr = self.parse_expr()?;
+            let expr = self.parse_operand_or_regex()?;
             let alias = if self.eat_kw("AS") {
                 Some(self.parse_ident()?)
             } else {
@@ -866,11 +872,17 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_expr_prec_inner(&mut self, min: u8) -> Result<Expr> {
-        let mut lhs = if min <= NOT_PRECEDENCE && self.eat_kw("NOT") {
+        let lhs = if min <= NOT_PRECEDENCE && self.eat_kw("NOT") {
             Expr::Not(Box::new(self.parse_expr_prec(NOT_PRECEDENCE)?))
         } else {
             self.parse_unary()?
         };
+        self.parse_binary_rest(lhs, min)
+    }
+
+    /// The binary operators after `lhs` that bind at least as tightly as `min`. As in 1.x a
+    /// regex is an operand only right after `=~`/`!~` (there it must be one, unparenthesized).
+    fn parse_binary_rest(&mut self, mut lhs: Expr, min: u8) -> Result<Expr> {
         loop {
             let Some(op) = binary_op(&self.peek().kind) else {
                 return Ok(lhs);
@@ -880,12 +892,29 @@ impl<'a> Parser<'a> {
                 return Ok(lhs);
             }
             self.next();
-            let rhs = self.parse_expr_prec(p + 1)?;
+            let rhs = if matches!(op, BinaryOp::EqRegex | BinaryOp::NeqRegex) {
+                let re = Expr::Regex(self.parse_regex()?);
+                self.descend()?;
+                let r = self.parse_binary_rest(re, p + 1);
+                self.ascend();
+                r?
+            } else {
+                self.parse_expr_prec(p + 1)?
+            };
             lhs = Expr::Binary {
                 op,
                 lhs: Box::new(lhs),
                 rhs: Box::new(rhs),
             };
+        }
+    }
+
+    /// A field of the SELECT list or a call's argument: a regex alone (as in 1.x, not inside
+    /// an expression), or an expression.
+    fn parse_operand_or_regex(&mut self) -> Result<Expr> {
+        match self.try_regex()? {
+            Some(r) => Ok(Expr::Regex(r)),
+            None => self.parse_expr(),
         }
     }
 
@@ -899,6 +928,7 @@ impl<'a> Parser<'a> {
                     TokenKind::Integer(_) | TokenKind::Number(_) | TokenKind::Duration(_) => {
                         self.parse_literal(true)
                     }
+                    TokenKind::Div => Err(Self::found(&n, "identifier, number, duration, (")),
                     _ => {
                         self.descend()?;
                         let e = self.parse_unary();
@@ -924,10 +954,6 @@ impl<'a> Parser<'a> {
                 }
                 Ok(Expr::Wildcard(data_type))
             }
-            TokenKind::Div => match self.try_regex()? {
-                Some(r) => Ok(Expr::Regex(r)),
-                None => Err(Self::found(&t, EXPECT_OPERAND)),
-            },
             TokenKind::Integer(_)
             | TokenKind::Number(_)
             | TokenKind::Duration(_)
@@ -985,12 +1011,12 @@ impl<'a> Parser<'a> {
         let mut args = Vec::new();
         if !self.eat(&TokenKind::RParen) {
             loop {
-                args.push(self.parse_expr()?);
+                args.push(self.parse_operand_or_regex()?);
                 if self.eat(&TokenKind::RParen) {
                     break;
                 }
                 if !self.eat(&TokenKind::Comma) {
-                    return Err(self.unexpected(", or )"));
+                    return Err(self.unexpected(")"));
                 }
             }
         }

@@ -154,8 +154,15 @@ fn literal_kinds() {
     assert_eq!(ex("FALSE"), Expr::Boolean(false));
     assert_eq!(ex("1h"), Expr::Duration(NS_H));
     assert_eq!(ex("-15m"), Expr::Duration(-15 * NS_M));
-    assert_eq!(ex("/cpu\\/[0-9]+/"), Expr::Regex(re("cpu/[0-9]+")));
-    assert_eq!(ex("/a\\d/"), Expr::Regex(re("a\\d")));
+    let regex_rhs = |q: &str| match ex(q) {
+        Expr::Binary { rhs, .. } => *rhs,
+        other => panic!("{q}: {other:?}"),
+    };
+    assert_eq!(
+        regex_rhs("x =~ /cpu\\/[0-9]+/"),
+        Expr::Regex(re("cpu/[0-9]+"))
+    );
+    assert_eq!(regex_rhs("x !~ /a\\d/"), Expr::Regex(re("a\\d")));
     assert_eq!(ex("now()"), Expr::now());
     assert!(ex("now()").is_now());
     assert_eq!(ex("*"), Expr::Wildcard(None));
@@ -899,7 +906,63 @@ fn error_messages_and_positions() {
             1,
             27,
         ),
-        ("SELECT mean(a FROM m", "found FROM, expected , or )", 1, 15),
+        ("SELECT mean(a FROM m", "found FROM, expected )", 1, 15),
+        // A regex is a whole field, a whole argument or the right side of =~ / !~ only.
+        (
+            "SELECT 2 * /usage/ FROM cpu",
+            "found /, expected identifier, string, number, bool",
+            1,
+            12,
+        ),
+        (
+            "SELECT /usage/ * 2 FROM cpu",
+            "found *, expected FROM",
+            1,
+            16,
+        ),
+        (
+            "SELECT count(/usage/ + 1) FROM cpu",
+            "found +, expected )",
+            1,
+            22,
+        ),
+        (
+            "SELECT -/usage/ FROM cpu",
+            "found /, expected identifier, number, duration, (",
+            1,
+            9,
+        ),
+        (
+            "SELECT a FROM m WHERE h = /a/",
+            "found /, expected identifier, string, number, bool",
+            1,
+            27,
+        ),
+        (
+            "SELECT a FROM m WHERE /a/ OR 0",
+            "found /, expected identifier, string, number, bool",
+            1,
+            23,
+        ),
+        (
+            "SELECT a FROM m WHERE h =~ (/a/)",
+            "found (, expected regex",
+            1,
+            28,
+        ),
+        // 1.x places a string one column before its quote.
+        (
+            "SELECT a FROM m WHERE h !~ 'a'",
+            "found a, expected regex",
+            1,
+            27,
+        ),
+        (
+            "SELECT a FROM m LIMIT 'x'",
+            "found x, expected integer",
+            1,
+            22,
+        ),
         (
             "SHOW FOO",
             "found FOO, expected DATABASES, FIELD, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG",
@@ -1049,8 +1112,8 @@ fn display_is_canonical() {
     assert_eq!(p("SELECT a FROM m ORDER BY time ASC"), "SELECT a FROM m");
     assert_eq!(p("SELECT 1.0, 2 FROM m"), "SELECT 1.0, 2 FROM m");
     assert_eq!(
-        p("SELECT a FROM m WHERE x = /a\\/b/"),
-        "SELECT a FROM m WHERE x = /a\\/b/"
+        p("SELECT a FROM m WHERE x =~ /a\\/b/"),
+        "SELECT a FROM m WHERE x =~ /a\\/b/"
     );
 }
 
@@ -1101,7 +1164,6 @@ mod props {
             ".{0,8}".prop_map(Expr::String),
             any::<bool>().prop_map(Expr::Boolean),
             any::<i64>().prop_map(Expr::Duration),
-            regex_source().prop_map(|s| Expr::Regex(Regex::new(&s).unwrap())),
             (
                 ident(),
                 proptest::option::of(prop_oneof![
@@ -1127,8 +1189,6 @@ mod props {
             Just(BinaryOp::Lte),
             Just(BinaryOp::Gt),
             Just(BinaryOp::Gte),
-            Just(BinaryOp::EqRegex),
-            Just(BinaryOp::NeqRegex),
             Just(BinaryOp::Add),
             Just(BinaryOp::Sub),
             Just(BinaryOp::Mul),
@@ -1138,12 +1198,21 @@ mod props {
     }
 
     /// Expressions in the canonical shape the parser produces: operands wrapped in `Paren`
-    /// where precedence needs it, `Neg` never directly around a non-negative number literal.
+    /// where precedence needs it, `Neg` never directly around a non-negative number literal,
+    /// a regex only right after `=~`/`!~` (as 1.x parses it) and always there.
     fn expr() -> impl Strategy<Value = Expr> {
         leaf().prop_recursive(5, 48, 4, |inner| {
             prop_oneof![
                 (binop(), inner.clone(), inner.clone())
                     .prop_map(|(op, l, r)| Expr::binary(op, l, r)),
+                (any::<bool>(), inner.clone(), regex_source()).prop_map(|(eq, l, r)| {
+                    let op = if eq {
+                        BinaryOp::EqRegex
+                    } else {
+                        BinaryOp::NeqRegex
+                    };
+                    Expr::binary(op, l, Expr::Regex(Regex::new(&r).unwrap()))
+                }),
                 inner.clone().prop_map(|e| {
                     let e = if e.precedence() < 3 {
                         Expr::Paren(Box::new(e))
