@@ -1489,9 +1489,9 @@ impl GroupCtx<'_> {
                                             if accs[ai].add_floats(a, &col.values, lo..hi) {
                                                 continue;
                                             }
-                                            for k in lo..hi {
+                                            for (k, &t) in ts.iter().enumerate().take(hi).skip(lo) {
                                                 let v = col.values.get(k);
-                                                held.add(accs[ai].add(a, ts[k], v, &no_aux))?;
+                                                held.add(accs[ai].add(a, t, v, &no_aux))?;
                                             }
                                         }
                                     }
