@@ -1486,7 +1486,13 @@ impl GroupCtx<'_> {
                                             .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
                                         for (ai, lo, hi) in reads {
                                             let a = &l.aggs[ai];
-                                            if accs[ai].add_floats(a, &col.values, lo..hi) {
+                                            if accs[ai].add_floats(
+                                                a,
+                                                ts,
+                                                &col.values,
+                                                lo..hi,
+                                                &no_aux,
+                                            ) {
                                                 continue;
                                             }
                                             for (k, &t) in ts.iter().enumerate().take(hi).skip(lo) {
@@ -2215,11 +2221,19 @@ impl Acc {
         grew * (point_bytes + self.held.last().map_or(0, |h| 32 * h.2.len() as u64))
     }
 
-    /// Fold points `range` of a float column at once for the calls that only count and sum
-    /// (the same additions in the same order as [`Acc::add`] point by point); `false` (nothing
-    /// done) for any other call or column type.
-    fn add_floats(&mut self, a: &AggSpec, values: &Values, range: std::ops::Range<usize>) -> bool {
-        let Values::Float(v) = values else {
+    /// Fold points `range` of a float column (`ts` its timestamps) at once for count, sum,
+    /// mean and the selectors min, max, first and last: the same additions in the same order,
+    /// and the same replace rule against a running pick, as [`Acc::add`] point by point, without
+    /// a `FieldValue` per point. `false` (nothing done) for any other call or column type.
+    fn add_floats(
+        &mut self,
+        a: &AggSpec,
+        ts: &[i64],
+        values: &Values,
+        range: std::ops::Range<usize>,
+        aux: &dyn Fn() -> Vec<Value>,
+    ) -> bool {
+        let (Values::Float(v), Some(ts)) = (values, ts.get(range.clone())) else {
             return false;
         };
         let Some(v) = v.get(range) else {
@@ -2230,6 +2244,35 @@ impl Acc {
             AggFn::Sum | AggFn::Mean => {
                 for x in v {
                     self.sum_f += x;
+                }
+            }
+            AggFn::Min | AggFn::Max | AggFn::First | AggFn::Last => {
+                let mut best = match &self.pick {
+                    None => None,
+                    Some((t, FieldValue::Float(x), _)) => Some((*t, *x)),
+                    Some(_) => return false,
+                };
+                let mut changed = false;
+                for (&t, &x) in ts.iter().zip(v) {
+                    let replace = match best {
+                        None => true,
+                        Some((pt, pv)) => {
+                            let o = x.partial_cmp(&pv).unwrap_or(std::cmp::Ordering::Equal);
+                            match a.func {
+                                AggFn::First => t < pt,
+                                AggFn::Last => t > pt,
+                                AggFn::Min => o.is_lt() || (o.is_eq() && t < pt),
+                                _ => o.is_gt() || (o.is_eq() && t < pt),
+                            }
+                        }
+                    };
+                    if replace {
+                        best = Some((t, x));
+                        changed = true;
+                    }
+                }
+                if let Some((t, x)) = best.filter(|_| changed) {
+                    self.pick = Some((t, FieldValue::Float(x), aux()));
                 }
             }
             _ => return false,
@@ -2794,6 +2837,42 @@ fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        /// Folding float runs at once (in any split into runs) answers exactly what adding
+        /// their points one by one does, ties and NaNs included.
+        #[test]
+        fn folding_float_runs_equals_adding_points(
+            vals in proptest::collection::vec(
+                proptest::prop_oneof![(-3i32..3).prop_map(f64::from), proptest::strategy::Just(f64::NAN)],
+                1..60,
+            ),
+            cuts in proptest::collection::vec(0usize..60, 0..5),
+        ) {
+            let ts: Vec<i64> = (0..vals.len() as i64).map(|t| t * 10).collect();
+            let col = Values::Float(vals.clone());
+            let mut bounds: Vec<usize> = cuts.into_iter().filter(|&c| c < vals.len()).collect();
+            bounds.extend([0, vals.len()]);
+            bounds.sort_unstable();
+            bounds.dedup();
+            let no_aux = || vec![Value::Null];
+            for func in [AggFn::Count, AggFn::Sum, AggFn::Mean, AggFn::Min, AggFn::Max, AggFn::First, AggFn::Last] {
+                let a = spec(func);
+                let mut one = Acc::default();
+                for (k, &t) in ts.iter().enumerate() {
+                    one.add(&a, t, col.get(k), &no_aux);
+                }
+                let mut runs = Acc::default();
+                for w in bounds.windows(2) {
+                    proptest::prop_assert!(runs.add_floats(&a, &ts, &col, w[0]..w[1], &no_aux));
+                }
+                let (x, y) = (one.finish(&a), runs.finish(&a));
+                proptest::prop_assert_eq!(format!("{:?}", (x.value, x.time)), format!("{:?}", (y.value, y.time)), "{:?}", func);
+            }
+        }
+    }
 
     fn spec(func: AggFn) -> AggSpec {
         AggSpec {
