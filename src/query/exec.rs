@@ -235,7 +235,7 @@ impl Layout {
             PExpr::Var(v) => E::Var(self.var(v)),
             PExpr::Integer(n) => E::Lit(Value::Integer(*n)),
             PExpr::Number(x) => E::Lit(Value::Float(*x)),
-            PExpr::String(s) => E::Lit(Value::String(s.clone())),
+            PExpr::String(s) => E::Lit(Value::string(s.clone())),
             PExpr::Bool(b) => E::Lit(Value::Boolean(*b)),
             PExpr::Binary(op, a, b) => E::Bin(
                 *op,
@@ -504,15 +504,12 @@ pub fn execute_part(
     Ok(out)
 }
 
-/// Bytes the rows of a result hold (an estimate: 32 bytes per value plus string contents).
+/// Bytes the rows of a result hold: a cell each, plus the strings a cell holds alone.
 fn result_bytes(r: &SeriesResult) -> u64 {
     r.values
         .iter()
         .flatten()
-        .map(|v| match v {
-            Value::String(s) => 32 + s.len() as u64,
-            _ => 32,
-        })
+        .map(|v| std::mem::size_of::<Value>() as u64 + v.own_heap_bytes())
         .sum()
 }
 
@@ -974,10 +971,10 @@ fn cond_value(
             .map_or(Value::Null, Value::from),
         PExpr::Var(v) => s
             .tag(v)
-            .map_or(Value::Null, |t| Value::String(t.to_string())),
+            .map_or(Value::Null, |t| Value::string(t.to_string())),
         PExpr::Integer(n) => Value::Integer(*n),
         PExpr::Number(x) => Value::Float(*x),
-        PExpr::String(x) => Value::String(x.clone()),
+        PExpr::String(x) => Value::string(x.clone()),
         PExpr::Bool(b) => Value::Boolean(*b),
         PExpr::Binary(op, a, b) => {
             let a = cond_value(a, names, fields, vals, s);
@@ -1226,7 +1223,7 @@ impl GroupCtx<'_> {
             VarSrc::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
             VarSrc::Tag(t) => s
                 .tag(t)
-                .map_or(Value::Null, |x| Value::String(x.to_string())),
+                .map_or(Value::Null, |x| Value::string(x.to_string())),
         }
     }
 
@@ -1239,15 +1236,25 @@ impl GroupCtx<'_> {
         let plan = self.plan;
         let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
         let mut out_held = self.snap.mem.charge(0)?;
-        let out_row_bytes = 32 * (self.l.exprs.len() as u64 + 1) + 24;
+        let cell = std::mem::size_of::<Value>() as u64;
+        let out_row_bytes = cell * (self.l.exprs.len() as u64 + 1) + 24;
         // ORDER BY time DESC LIMIT n: the group's rows are the newest offset + n of its series'
         // rows, so each series needs only its newest offset + n.
         let newest = (plan.desc && plan.limit > 0 && self.snap.early_stop)
             .then(|| plan.offset.saturating_add(plan.limit));
         for s in members {
+            // The series' tag values, made once and shared by its rows.
+            let tags: Vec<Option<Value>> = (0..self.l.vars.len())
+                .map(|v| (!self.is_field_var(v)).then(|| self.var_value(v, &[], s)))
+                .collect();
             let mut add = |ts: i64, vals: Vec<Option<FieldValue>>| -> Result<()> {
-                let vars: Vec<Value> = (0..self.l.vars.len())
-                    .map(|v| self.var_value(v, &vals, s))
+                let vars: Vec<Value> = tags
+                    .iter()
+                    .enumerate()
+                    .map(|(v, tag)| match tag {
+                        Some(t) => t.clone(),
+                        None => self.var_value(v, &vals, s),
+                    })
                     .collect();
                 let any_field =
                     (0..vars.len()).any(|v| self.is_field_var(v) && vars[v] != Value::Null);
@@ -1259,15 +1266,12 @@ impl GroupCtx<'_> {
                 for e in &self.l.exprs {
                     row.push(eval(e, &vars, &[], &[]));
                 }
-                // The row's strings (tags, string fields) hold heap bytes of their own.
-                let heap: usize = row
-                    .iter()
-                    .map(|v| match v {
-                        Value::String(x) => x.capacity(),
-                        _ => 0,
-                    })
-                    .sum();
-                out_held.add(out_row_bytes + heap as u64)?;
+                // Strings the row holds alone (string fields) hold heap bytes of their own; tag
+                // values are shared by the series' rows. (`vars` goes first: it shares the
+                // row's field strings until dropped.)
+                drop(vars);
+                let heap: u64 = row.iter().map(Value::own_heap_bytes).sum();
+                out_held.add(out_row_bytes + heap)?;
                 rows.push((ts, row));
                 Ok(())
             };
@@ -2071,7 +2075,7 @@ fn value_to_field(v: &Value) -> Option<FieldValue> {
         Value::Integer(x) => FieldValue::Integer(*x),
         Value::Unsigned(x) => FieldValue::Unsigned(*x),
         Value::Boolean(x) => FieldValue::Boolean(*x),
-        Value::String(x) => FieldValue::String(x.clone()),
+        Value::String(x) => FieldValue::String(x.to_string()),
         Value::Null | Value::Time(_) => return None,
     })
 }

@@ -249,7 +249,7 @@ fn one_column(name: &str, column: &str, values: Vec<String>) -> SeriesResult {
         name: name.to_string(),
         tags: None,
         columns: vec![column.to_string()],
-        values: values.into_iter().map(|v| vec![Value::String(v)]).collect(),
+        values: values.into_iter().map(|v| vec![Value::string(v)]).collect(),
     }
 }
 
@@ -361,7 +361,7 @@ fn explain(
         name: String::new(),
         tags: None,
         columns: vec!["QUERY PLAN".to_string()],
-        values: lines.into_iter().map(|l| vec![Value::String(l)]).collect(),
+        values: lines.into_iter().map(|l| vec![Value::string(l)]).collect(),
     }])
 }
 
@@ -477,9 +477,9 @@ fn run_statement(
                 .map(|s| s.to_string())
                 .collect(),
                 values: vec![vec![
-                    Value::String(rp.name),
-                    Value::String(go_duration(rp.duration)),
-                    Value::String(go_duration(rp.shard_group_duration)),
+                    Value::string(rp.name),
+                    Value::string(go_duration(rp.duration)),
+                    Value::string(go_duration(rp.shard_group_duration)),
                     Value::Integer(i64::from(rp.replica_n)),
                     Value::Boolean(true),
                 ]],
@@ -550,7 +550,7 @@ fn run_statement(
                             values: fields
                                 .into_iter()
                                 .map(|(k, t)| {
-                                    vec![Value::String(k), Value::String(t.influx_name().into())]
+                                    vec![Value::string(k), Value::string(t.influx_name())]
                                 })
                                 .collect(),
                         });
@@ -603,7 +603,7 @@ fn run_statement(
                         columns: vec!["key".into(), "value".into()],
                         values: rows
                             .into_iter()
-                            .map(|(k, v)| vec![Value::String(k), Value::String(v)])
+                            .map(|(k, v)| vec![Value::string(k), Value::string(v)])
                             .collect(),
                     });
                 }

@@ -159,10 +159,10 @@ impl QueryRegistry {
                 };
                 vec![
                     Value::Integer(i64::try_from(*id).unwrap_or(i64::MAX)),
-                    Value::String(e.text.clone()),
-                    Value::String(e.database.clone()),
-                    Value::String(influx_duration(now.saturating_duration_since(e.started))),
-                    Value::String(status.to_string()),
+                    Value::string(e.text.clone()),
+                    Value::string(e.database.clone()),
+                    Value::string(influx_duration(now.saturating_duration_since(e.started))),
+                    Value::string(status.to_string()),
                 ]
             })
             .collect();

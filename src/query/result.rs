@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::types::FieldValue;
 
@@ -15,7 +16,23 @@ pub enum Value {
     Integer(i64),
     Unsigned(u64),
     Boolean(bool),
-    String(String),
+    /// Shared: the rows of one series hold the same tag values, not a copy each.
+    String(Arc<str>),
+}
+
+impl Value {
+    /// A string cell.
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// Heap bytes this cell holds alone (a string no other cell shares), for query memory.
+    pub fn own_heap_bytes(&self) -> u64 {
+        match self {
+            Value::String(s) if Arc::strong_count(s) == 1 => s.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 impl From<FieldValue> for Value {
@@ -25,7 +42,7 @@ impl From<FieldValue> for Value {
             FieldValue::Integer(x) => Value::Integer(x),
             FieldValue::Unsigned(x) => Value::Unsigned(x),
             FieldValue::Boolean(x) => Value::Boolean(x),
-            FieldValue::String(x) => Value::String(x),
+            FieldValue::String(x) => Value::String(x.into()),
         }
     }
 }

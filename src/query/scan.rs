@@ -934,31 +934,42 @@ mod tests {
         assert!(mem.peak() <= 100_000, "peak {}", mem.peak());
     }
 
-    /// Raw rows are charged for the strings they hold (here a 1000-byte tag copied into every
-    /// row), not only for their value slots, so `query_memory_limit` stays near what the
-    /// process really holds.
+    /// Raw rows share their series' tag values (one string, not a copy per row) and are
+    /// charged for the strings they hold alone (here a 1000-byte string field per row) as they
+    /// are built, so `query_memory_limit` stays near what the process really holds.
     #[test]
-    fn raw_rows_are_charged_for_their_strings() {
+    fn raw_rows_share_tags_and_are_charged_for_their_own_strings() {
         let dir = tempfile::tempdir().unwrap();
         let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
-        let tag = "x".repeat(1000);
+        let tag = "t".repeat(1000);
         let mut lp = String::new();
         for t in 0..200 {
-            lp.push_str(&format!("m,host={tag} f={t} {}\n", t * S));
+            let s = format!("{t:04}").repeat(250);
+            lp.push_str(&format!("m,host={tag} s=\"{s}\",f={t} {}\n", t * S));
         }
         write(&d, &lp);
+        d.flush().unwrap();
         let mem = QueryMemory::new(0);
         let out = run_with_memory(&d, "SELECT * FROM m", &mem).unwrap();
-        assert_eq!(out[0].values.len(), 200);
+        let rows = &out[0].values;
+        assert_eq!(rows.len(), 200);
+        // Columns: time, f, host, s.
+        let (Value::String(h0), Value::String(h1)) = (&rows[0][2], &rows[199][2]) else {
+            panic!("{:?}", rows[0])
+        };
+        assert!(std::sync::Arc::ptr_eq(h0, h1), "rows copy the tag");
         assert!(mem.peak() >= 200 * 1000, "peak {}", mem.peak());
-        // Under a limit between the rows' value slots (~30 kB) and what they hold with their
-        // strings (~230 kB), the query stops while building rows, one row's charge over the
-        // limit, not only once the finished answer is charged.
-        match run_with_memory(&d, "SELECT * FROM m", &QueryMemory::new(100_000)) {
+        // The decoded block (~205 kB) plus the rows' cells (~25 kB) fit in 300 kB; with the
+        // rows' own strings (~200 kB more) they do not: the query stops while building rows,
+        // on one row's charge (charging cells only, it would answer).
+        match run_with_memory(&d, "SELECT * FROM m", &QueryMemory::new(300_000)) {
             Err(Error::QueryMemoryLimitExceeded { wanted, .. }) => {
                 assert!(wanted < 2_000, "stopped on a charge of {wanted} bytes")
             }
-            other => panic!("{other:?}"),
+            other => panic!(
+                "expected the memory error, got {:?}",
+                other.map(|r| r.len())
+            ),
         }
     }
 
