@@ -220,6 +220,11 @@ fn data_set() -> String {
             }
         }
     }
+    // Points at whole seconds from T0 (22:13:20), some exactly at 10 s bucket starts: for
+    // integral()'s rows at bucket edges.
+    for (s, v) in [(0, 1), (10, 3), (15, 5), (40, 8), (70, 2)] {
+        out.push_str(&format!("edge v={v}.5,n={v}i {}\n", T0_MS + s * 1000));
+    }
     out
 }
 
@@ -454,6 +459,25 @@ fn queries() -> Vec<String> {
         "SELECT integral(usage_user) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(7m) ORDER BY time DESC"
     ));
     add("SELECT integral(usage_user) FROM cpu WHERE host = 'c' ORDER BY time DESC");
+    // A last bucket whose last point is at its start: 1.x gives it no row (oldest first);
+    // newest first a bucket with a point at its start and a newer one comes twice, the second
+    // time with 0.
+    let e = "time >= '2023-11-14T22:13:00Z' AND time < '2023-11-14T22:16:00Z'";
+    add(&format!(
+        "SELECT integral(v) FROM edge WHERE {e} GROUP BY time(10s)"
+    ));
+    add(&format!(
+        "SELECT integral(v) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(n, 1m), mean(n) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(v), count(v) FROM edge WHERE {e} GROUP BY time(10s) fill(none)"
+    ));
+    add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:00Z' GROUP BY time(10s)");
+    add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:25Z' GROUP BY time(10s)");
+    add("SELECT integral(n) FROM edge WHERE time <= '2023-11-14T22:13:30Z' GROUP BY time(5s)");
     add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");

@@ -1540,13 +1540,14 @@ impl GroupCtx<'_> {
         if buckets.is_empty() {
             return Ok(Vec::new());
         }
-        if interval > 0 {
-            for (ai, a) in l.aggs.iter().enumerate() {
-                if a.func == AggFn::Integral {
-                    integral_across_buckets(&mut buckets, ai, a.unit, interval, plan.desc);
-                }
-            }
-        }
+        // Each integral's rows over the buckets (GROUP BY time), by call.
+        let integrals: BTreeMap<usize, Vec<(i64, f64)>> = l
+            .aggs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| interval > 0 && a.func == AggFn::Integral)
+            .map(|(ai, a)| (ai, integral_rows(&buckets, ai, a.unit, interval, plan.desc)))
+            .collect();
         let finals = |accs: &mut [Acc]| -> Vec<Out> {
             l.aggs
                 .iter()
@@ -1750,7 +1751,9 @@ impl GroupCtx<'_> {
                 return Ok(self.bucket_transforms(filled, multi, trs, out, interval));
             }
             if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
-                return Ok(integral_streams(plan, l, filled, out_start, interval));
+                return Ok(integral_streams(
+                    plan, l, filled, &integrals, out_start, interval,
+                ));
             }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
@@ -2158,8 +2161,6 @@ struct Acc {
     pick: Option<Held>,
     /// Held points (median, mode, percentile, distinct, integral, top, bottom).
     held: Vec<Held>,
-    /// The bucket's integral, when computed across buckets (GROUP BY time).
-    integral: Option<f64>,
 }
 
 /// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
@@ -2203,7 +2204,7 @@ fn num(v: &FieldValue) -> f64 {
 impl Acc {
     /// Whether the call had points in this bucket.
     fn has_points(&self) -> bool {
-        self.count > 0 || self.integral.is_some()
+        self.count > 0
     }
 
     /// Add one point; returns the bytes it made the accumulator hold (buffers of points).
@@ -2450,9 +2451,6 @@ impl Acc {
                     Value::from(v)
                 }
             }
-            AggFn::Integral if self.integral.is_some() => {
-                Value::Float(self.integral.unwrap_or_default())
-            }
             AggFn::Integral => {
                 self.held.sort_by_key(|h| h.0);
                 let unit = if a.unit > 0 { a.unit } else { 1_000_000_000 } as f64;
@@ -2513,114 +2511,126 @@ fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
 }
 
 /// The rows of GROUP BY time aggregates among which is an integral: as in 1.x each call is a
-/// stream of its own, joined on time ([`join_calls`]); an integral's has a row only for the
-/// buckets with points (it is not filled), each at its bucket's end under ORDER BY time DESC
-/// (1.x's integral emits at the end of its newest-first window).
+/// stream of its own, joined on time ([`join_calls`]); an integral's is its rows
+/// ([`integral_rows`], not filled) from the first bucket answered on, each at its bucket's end
+/// under ORDER BY time DESC (1.x's integral emits at the end of its newest-first window).
 fn integral_streams(
     plan: &SelectPlan,
     l: &Layout,
     filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
+    integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
     out_start: i64,
     interval: i64,
 ) -> Vec<Vec<Value>> {
     let mut streams: Vec<Stream> = vec![Vec::new(); l.aggs.len()];
-    let shift = if plan.desc { interval } else { 0 };
-    for (b, outs, has) in filled.into_iter().filter(|f| f.0 >= out_start) {
+    for (b, outs, _) in filled.into_iter().filter(|f| f.0 >= out_start) {
         for (ai, o) in outs.into_iter().enumerate() {
-            match l.aggs.get(ai).map(|a| a.func) {
-                Some(AggFn::Integral) if has.get(ai) == Some(&true) => {
-                    streams[ai].push((b.saturating_add(shift), o.value))
-                }
-                Some(AggFn::Integral) | None => {}
-                Some(_) => streams[ai].push((b, o.value)),
+            if !integrals.contains_key(&ai) {
+                streams[ai].push((b, o.value));
             }
         }
     }
     if plan.desc {
         streams.iter_mut().for_each(|s| s.reverse());
     }
+    for (&ai, rows) in integrals {
+        if let Some(s) = streams.get_mut(ai) {
+            *s = integral_stream(rows, out_start, interval, plan.desc);
+        }
+    }
     join_calls(plan, streams, Vec::new(), &l.exprs)
 }
 
-/// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
-/// time order, where the area up to a bucket's end is interpolated towards the next point and
-/// the next bucket starts from that interpolated point (the area over empty buckets between
-/// goes to the next bucket with points). `desc` (ORDER BY time DESC): 1.x integrates newest
-/// first, so the areas are negative and each bucket ends at its start, the area over a gap
-/// going to the older bucket. For integers 1.x keeps the previous point's value after the
-/// interpolation and takes the interpolated value for the crossing point's (a quirk kept).
-fn integral_across_buckets(
-    buckets: &mut BTreeMap<i64, Vec<Acc>>,
+/// An integral's column from its rows ([`integral_rows`]): those of the buckets from
+/// `out_start` on, at the bucket's start (newest first: its end).
+fn integral_stream(rows: &[(i64, f64)], out_start: i64, interval: i64, desc: bool) -> Stream {
+    let shift = if desc { interval } else { 0 };
+    rows.iter()
+        .filter(|(b, _)| *b >= out_start)
+        .map(|&(b, x)| (b.saturating_add(shift), Value::Float(x)))
+        .collect()
+}
+
+/// InfluxDB 1.x's integral over GROUP BY time buckets, as its integral reducer emits it: the
+/// trapezium rule over the points in time order (newest first for ORDER BY time DESC), a
+/// bucket's row emitted when a point past its end arrives, the area up to that end
+/// interpolated towards that point (the area over empty buckets between goes to the next
+/// bucket with points). Rows are `(bucket, area)` in emission order. Newest first the areas
+/// are negative and a bucket ends at its start, so a point exactly at its bucket's start after
+/// a newer one of that bucket ends the bucket and opens it again: 1.x then emits the bucket a
+/// second time, with 0. The last bucket is not emitted when its last point lies exactly at its
+/// start (oldest first: 1.x sees no area in it). For integers 1.x keeps the previous point's
+/// value after the interpolation and takes the interpolated value for the crossing point's (a
+/// quirk kept).
+fn integral_rows(
+    buckets: &BTreeMap<i64, Vec<Acc>>,
     ai: usize,
     unit: i64,
     interval: i64,
     desc: bool,
-) {
+) -> Vec<(i64, f64)> {
     let unit = if unit > 0 { unit } else { 1_000_000_000 } as f64;
-    let mut prev: Option<(i64, f64)> = None;
-    let mut prev_bucket: Option<i64> = None;
-    let mut keys: Vec<i64> = buckets.keys().copied().collect();
+    // (time, value, integer, bucket) in the order 1.x feeds them.
+    let mut pts: Vec<(i64, f64, bool, i64)> = buckets
+        .iter()
+        .filter_map(|(b, accs)| accs.get(ai).map(|acc| (*b, acc)))
+        .flat_map(|(b, acc)| {
+            acc.held
+                .iter()
+                .map(move |h| (h.0, num(&h.1), matches!(h.1, FieldValue::Integer(_)), b))
+        })
+        .collect();
+    pts.sort_by_key(|p| p.0);
     if desc {
-        keys.reverse();
+        pts.reverse();
     }
-    for b in keys {
-        let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) else {
+    let mut rows = Vec::new();
+    let mut prev: Option<(i64, f64)> = None;
+    let mut window = 0;
+    let mut sum = 0.0;
+    for (t, v, integer, b) in pts {
+        let Some((mut pt, mut pv)) = prev else {
+            prev = Some((t, v));
+            window = b;
             continue;
         };
-        let integer = acc
-            .held
-            .first()
-            .is_some_and(|h| matches!(h.1, FieldValue::Integer(_)));
-        let mut pts: Vec<(i64, f64)> = acc.held.iter().map(|h| (h.0, num(&h.1))).collect();
-        pts.sort_by_key(|p| p.0);
-        if desc {
-            pts.reverse();
-        }
-        if pts.is_empty() {
+        if pt == t {
+            prev = Some((t, v));
             continue;
         }
-        let mut sum = 0.0;
-        let mut carry = 0.0;
-        let closing = prev_bucket.filter(|pb| *pb != b);
-        let mut crossed = false;
-        for (t, v) in pts {
-            let Some((mut pt, mut pv)) = prev else {
-                prev = Some((t, v));
-                continue;
-            };
-            if pt == t {
-                prev = Some((t, v));
-                continue;
-            }
-            let mut cur = v;
-            if let (false, Some(pb)) = (crossed, closing) {
-                // First point past the previous bucket: close that bucket at its end.
-                crossed = true;
-                let end = if desc { pb } else { pb + interval };
-                if pt != end {
-                    let value = pv + (v - pv) * ((end - pt) as f64 / (t - pt) as f64);
-                    carry += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
-                    if integer {
-                        cur = value;
-                    } else {
-                        pv = value;
-                    }
-                    pt = end;
+        let mut cur = v;
+        let end = if desc {
+            window
+        } else {
+            window.saturating_add(interval)
+        };
+        if (!desc && t >= end) || (desc && t <= end) {
+            if pt != end {
+                let value = (v - pv) / (t - pt) as f64 * (end - pt) as f64 + pv;
+                sum += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
+                if integer {
+                    cur = value;
+                } else {
+                    pv = value;
                 }
+                pt = end;
             }
-            sum += 0.5 * (cur + pv) * ((t - pt) as f64 / unit);
-            prev = Some((t, v));
+            rows.push((window, sum));
+            window = b;
+            sum = 0.0;
         }
-        if let (true, Some(pb)) = (crossed, closing) {
-            if let Some(acc) = buckets.get_mut(&pb).map(|accs| &mut accs[ai]) {
-                acc.integral = Some(acc.integral.unwrap_or_default() + carry);
-            }
-        }
-        if let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) {
-            acc.integral = Some(acc.integral.unwrap_or_default() + sum);
-        }
-        prev_bucket = Some(b);
+        sum += 0.5 * (cur + pv) * ((t - pt) as f64 / unit);
+        prev = Some((t, v));
     }
+    let start = if desc {
+        window.saturating_add(interval)
+    } else {
+        window
+    };
+    if prev.is_some_and(|(pt, _)| pt != start) {
+        rows.push((window, sum));
+    }
+    rows
 }
 
 fn same_kind(a: &FieldValue, b: &FieldValue) -> bool {
@@ -3284,9 +3294,9 @@ mod tests {
         assert!(!holds(&pred(CmpOp::Eq, cat, s("ab"))));
     }
 
-    /// Integrals of 10 s buckets over points `(seconds, value)` by [`integral_across_buckets`],
-    /// in bucket order.
-    fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<Value> {
+    /// The rows of an integral of 10 s buckets over points `(seconds, value)` by
+    /// [`integral_rows`]: (bucket in seconds, area), in emission order.
+    fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<(i64, f64)> {
         let s = 1_000_000_000;
         let a = spec(AggFn::Integral);
         let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
@@ -3296,10 +3306,9 @@ mod tests {
                 .or_insert_with(|| vec![Acc::default()])[0]
                 .add(&a, t * s, v.clone(), &Vec::new);
         }
-        integral_across_buckets(&mut buckets, 0, 0, 10 * s, desc);
-        buckets
-            .values_mut()
-            .map(|b| b[0].finish(&a).value)
+        integral_rows(&buckets, 0, 0, 10 * s, desc)
+            .into_iter()
+            .map(|(b, x)| (b / s, x))
             .collect()
     }
 
@@ -3311,12 +3320,12 @@ mod tests {
         // Oldest first: 0..10 to bucket 0 (interpolated 10 at 10s), 10..27 to bucket 20.
         assert_eq!(
             bucket_integrals(&pts, false),
-            vec![Value::Float(50.0), Value::Float(262.5 + 50.0)]
+            vec![(0, 50.0), (20, 262.5 + 50.0)]
         );
         // Newest first: 27..20 to bucket 20 (interpolated 20 at 20s), 20..0 to bucket 0.
         assert_eq!(
             bucket_integrals(&pts, true),
-            vec![Value::Float(-200.0), Value::Float(-(50.0 + 112.5))]
+            vec![(20, -(50.0 + 112.5)), (0, -200.0)]
         );
     }
 
@@ -3327,33 +3336,56 @@ mod tests {
         let i = |t, v| (t, FieldValue::Integer(v));
         assert_eq!(
             bucket_integrals(&[i(5, 0), i(15, 20)], false),
-            vec![Value::Float(25.0), Value::Float(25.0)]
+            vec![(0, 25.0), (10, 25.0)]
         );
         let f = |t, v| (t, FieldValue::Float(v));
         assert_eq!(
             bucket_integrals(&[f(5, 0.0), f(15, 20.0)], false),
-            vec![Value::Float(25.0), Value::Float(75.0)]
+            vec![(0, 25.0), (10, 75.0)]
         );
     }
 
     #[test]
     fn integral_interpolates_at_bucket_ends() {
-        // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
-        // from the interpolated point (10s, 10).
-        let s = 1_000_000_000;
-        let a = spec(AggFn::Integral);
-        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
-        for (t, v) in [(0, 0.0), (20 * s, 20.0)] {
-            buckets
-                .entry(t / (10 * s) * 10 * s)
-                .or_insert_with(|| vec![Acc::default()])[0]
-                .add(&a, t, FieldValue::Float(v), &Vec::new);
-        }
-        integral_across_buckets(&mut buckets, 0, 0, 10 * s, false);
-        let got: Vec<Value> = buckets
-            .values_mut()
-            .map(|b| b[0].finish(&a).value)
-            .collect();
-        assert_eq!(got, vec![Value::Float(50.0), Value::Float(150.0)]);
+        // (0s, 0), (15s, 15), (25s, 25): each bucket gets the area up to or from the
+        // interpolated points (10s, 10) and (20s, 20).
+        let f = |t, v| (t, FieldValue::Float(v));
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(15, 15.0), f(25, 25.0)], false),
+            vec![(0, 50.0), (10, 150.0), (20, 112.5)]
+        );
+    }
+
+    #[test]
+    fn integral_drops_a_last_bucket_whose_last_point_is_at_its_start() {
+        // As 1.x: (0s, 0), (20s, 20): bucket 20 (its only point at its start, the area over
+        // the empty bucket 10 in it) gives no row; the same bucket in the middle does.
+        let f = |t, v| (t, FieldValue::Float(v));
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0)], false),
+            vec![(0, 50.0)]
+        );
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0), f(25, 25.0)], false),
+            vec![(0, 50.0), (20, 150.0 + 112.5)]
+        );
+        // Newest first a bucket never ends at a point's time: all rows.
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0)], true),
+            vec![(20, 0.0), (0, -200.0)]
+        );
+    }
+
+    #[test]
+    fn integral_newest_first_emits_twice_a_bucket_with_a_point_at_its_start() {
+        // 1.x: the point at 10s ends bucket 10 (newest first it ends at its start) and opens
+        // it again; the next point ends it once more, with 0. Oldest first: one row each.
+        let f = |t, v| (t, FieldValue::Float(v));
+        let pts = [f(0, 1.0), f(10, 3.0), f(15, 5.0), f(40, 8.0)];
+        assert_eq!(
+            bucket_integrals(&pts, true),
+            vec![(40, 0.0), (10, -182.5), (10, 0.0), (0, -20.0)]
+        );
+        assert_eq!(bucket_integrals(&pts, false), vec![(0, 20.0), (10, 46.5)]);
     }
 }
