@@ -921,6 +921,10 @@ fn queries() -> Vec<String> {
     // Several statements, errors.
     add("SELECT count(load) FROM cpu; SELECT count(used) FROM mem");
     add("SELECT FROM cpu");
+    // Statement-start errors list 1.x's statement keywords (users' ones too).
+    add("'x'");
+    add("mean(usage_user)");
+    add("SELECT count(load) FROM cpu; 42");
     add("SELECT mean(usage_user) FROM cpu WHERE");
     add("SELECT mean(usage_user), usage_user FROM cpu");
     add("SELECT usage_user FROM cpu GROUP BY time(1m)");
