@@ -478,6 +478,39 @@ fn queries() -> Vec<String> {
     add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:00Z' GROUP BY time(10s)");
     add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:25Z' GROUP BY time(10s)");
     add("SELECT integral(n) FROM edge WHERE time <= '2023-11-14T22:13:30Z' GROUP BY time(5s)");
+    // integral() beside transformations, and transformations of integral(): its rows, not
+    // filled, at their times (newest first at the bucket's end).
+    add(&format!(
+        "SELECT integral(usage_user), derivative(mean(usage_user)) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT integral(load), derivative(mean(load)) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(10m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT difference(integral(usage_user)) FROM cpu WHERE host = 'a' AND {W} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT non_negative_difference(integral(usage_user, 1m)) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(3m) ORDER BY time DESC LIMIT 5"
+    ));
+    add(&format!(
+        "SELECT derivative(integral(v), 1s) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT cumulative_sum(integral(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(0)"
+    ));
+    add(&format!(
+        "SELECT integral(v) * 2, moving_average(mean(v), 2) FROM edge WHERE {e} GROUP BY time(10s) fill(none)"
+    ));
+    // … and an expression of integral() with other calls beside a transformation.
+    add(&format!(
+        "SELECT integral(v) + mean(v), derivative(mean(v)) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(n) - integral(n, 2s), difference(mean(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(none) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) + derivative(mean(usage_user)) FROM cpu WHERE host = 'a' AND {N} GROUP BY time(2m)"
+    ));
     add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");

@@ -5,7 +5,7 @@
 //! of a timestamp wins. Aggregations accumulate per (group, bucket, call); only median, mode,
 //! percentile, distinct, integral and top/bottom (bounded to N) hold their bucket's values.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::engine::Database;
@@ -1748,7 +1748,7 @@ impl GroupCtx<'_> {
             if !l.trs.is_empty() {
                 let out = (out_start, bucket_of(self.plan.tmax));
                 let multi = multi_input.map(|mi| (mi, multi_rows));
-                return Ok(self.bucket_transforms(filled, multi, trs, out, interval));
+                return Ok(self.bucket_transforms(filled, multi, &integrals, trs, out, interval));
             }
             if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
                 return Ok(integral_streams(
@@ -1779,16 +1779,40 @@ impl GroupCtx<'_> {
     /// look-back before the first bucket answered (cumulative_sum none, even beside
     /// derivative); ORDER BY time DESC runs them over the buckets newest first, reading
     /// [`tr_reach`] buckets past the last one answered, `out` being the answered buckets.
+    /// An integral's column, and a transformation of it, read its rows ([`integral_rows`],
+    /// unfilled, at their time: newest first at the bucket's end), as in 1.x.
     fn bucket_transforms(
         &self,
         mut filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
         multi: Option<(usize, BTreeMap<i64, Vec<Value>>)>,
+        integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
         mut trs: Vec<TrState>,
         (out_start, out_end): (i64, i64),
         interval: i64,
     ) -> Vec<Vec<Value>> {
         let l = self.l;
         let desc = self.plan.desc;
+        if desc && !integrals.is_empty() {
+            // Newest first an integral's rows lie at their bucket's end: a row of its own
+            // where no call has a bucket (fill(none)), for the columns joining it with others.
+            let have: BTreeSet<i64> = filled.iter().map(|f| f.0).collect();
+            let ends: BTreeSet<i64> = integrals
+                .values()
+                .flatten()
+                .map(|(b, _)| b.saturating_add(interval))
+                .filter(|t| !have.contains(t))
+                .collect();
+            for t in ends {
+                let none = || Out {
+                    value: Value::Null,
+                    time: None,
+                    aux: None,
+                };
+                let outs = (0..l.aggs.len()).map(|_| none()).collect();
+                filled.push((t, outs, vec![false; l.aggs.len()]));
+            }
+            filled.sort_by_key(|f| f.0);
+        }
         if desc {
             filled.reverse();
         }
@@ -1810,6 +1834,10 @@ impl GroupCtx<'_> {
             _ => false,
         };
         let no_rows = Vec::new();
+        // Each integral's rows, at `shift` past their bucket.
+        let shift = if desc { interval } else { 0 };
+        let integral_at = integrals_by_bucket(integrals);
+        let tr_shift = tr_shifts(&l.trs, integrals, shift);
         let reaches = tr_reaches(&l.trs);
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
         for (b, outs, has) in filled {
@@ -1832,6 +1860,12 @@ impl GroupCtx<'_> {
                             y.extend(trs[ti].push(b, v));
                         }
                     }
+                    (TrInput::Agg(ai), _) if integral_at.contains_key(ai) => {
+                        let rows = integral_at.get(ai).and_then(|at| at.get(&b));
+                        for v in rows.unwrap_or(&no_rows) {
+                            y.extend(trs[ti].push(b.saturating_add(shift), v));
+                        }
+                    }
                     (TrInput::Agg(ai), _) => {
                         y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
                     }
@@ -1846,6 +1880,18 @@ impl GroupCtx<'_> {
             }
             let answered = b >= out_start && b <= out_end;
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
+            // … with each integral's (first) row at this bucket's time instead (newest first
+            // that of the bucket before), null without one.
+            let row_of = b.saturating_sub(shift);
+            let integral_rows_here =
+                |ai: &usize| integral_at.get(ai).and_then(|at| at.get(&row_of));
+            let mut aggv_at = aggv.clone();
+            for ai in integral_at.keys() {
+                if let Some(x) = aggv_at.get_mut(*ai) {
+                    let row = integral_rows_here(ai).and_then(|r| r.first());
+                    *x = row.cloned().unwrap_or(Value::Null);
+                }
+            }
             let nth = |k: usize| -> Vec<Value> {
                 ys.iter()
                     .map(|y| y.get(k).cloned().unwrap_or(Value::Null))
@@ -1860,17 +1906,43 @@ impl GroupCtx<'_> {
             {
                 if has_agg(e) || r.is_empty() {
                     // One row per bucket answered (with the transformations' first points)
-                    // where its aggregates have points or are filled, or its transformations
-                    // yield (a column of neither: where any does).
+                    // where its aggregates have points or are filled, an integral has a row at
+                    // its time, or its transformations yield (a column of neither: where any
+                    // does).
                     let yields = |i: &usize| !ys[*i].is_empty();
+                    let (ints, plain): (Vec<usize>, Vec<usize>) =
+                        ar.iter().partition(|i| integral_at.contains_key(i));
+                    // An integral's row answers at its time (newest first past its bucket).
+                    let answered = answered
+                        || (row_of >= out_start
+                            && row_of <= out_end
+                            && ints.iter().any(|&i| !matches!(aggv_at[i], Value::Null)));
                     let present = if ar.is_empty() && r.is_empty() {
                         (0..ys.len()).any(|i| yields(&i))
                     } else {
-                        (!ar.is_empty() && (!fill_none || ar.iter().any(|&i| has[i])))
+                        (!plain.is_empty() && (!fill_none || plain.iter().any(|&i| has[i])))
+                            || ints.iter().any(|&i| !matches!(aggv_at[i], Value::Null))
                             || r.iter().any(yields)
                     };
                     if answered && present {
-                        stream.push((b, eval(e, &[], &aggv, &nth(0))));
+                        stream.push((b, eval(e, &[], &aggv_at, &nth(0))));
+                        // An integral's further rows at this time (newest first, a bucket
+                        // emitted twice) join with nothing from the other calls.
+                        for k in 1.. {
+                            let mut more = false;
+                            let mut vals = vec![Value::Null; aggv.len()];
+                            for &ai in &ints {
+                                let row = integral_rows_here(&ai).and_then(|r| r.get(k));
+                                if let (Some(v), Some(x)) = (row, vals.get_mut(ai)) {
+                                    *x = v.clone();
+                                    more = true;
+                                }
+                            }
+                            if !more {
+                                break;
+                            }
+                            stream.push((b, eval(e, &[], &vals, &[])));
+                        }
                     }
                     continue;
                 }
@@ -1880,8 +1952,9 @@ impl GroupCtx<'_> {
                     continue;
                 }
                 let n = r.iter().map(|&i| ys[i].len()).min().unwrap_or(0);
+                let time = b.saturating_add(r.iter().map(|&i| tr_shift[i]).max().unwrap_or(0));
                 for k in 0..n {
-                    stream.push((b, eval(e, &[], &aggv, &nth(k))));
+                    stream.push((time, eval(e, &[], &aggv, &nth(k))));
                 }
             }
         }
@@ -2539,6 +2612,36 @@ fn integral_streams(
         }
     }
     join_calls(plan, streams, Vec::new(), &l.exprs)
+}
+
+/// Each integral's rows ([`integral_rows`]) by call and bucket, in the order it emits them.
+fn integrals_by_bucket(
+    integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
+) -> BTreeMap<usize, BTreeMap<i64, Vec<Value>>> {
+    let mut by: BTreeMap<usize, BTreeMap<i64, Vec<Value>>> = BTreeMap::new();
+    for (&ai, rows) in integrals {
+        let at = by.entry(ai).or_default();
+        for &(b, x) in rows {
+            at.entry(b).or_default().push(Value::Float(x));
+        }
+    }
+    by
+}
+
+/// How far past its bucket each transformation's points lie: `shift` (an integral's rows'
+/// distance from their bucket) for those over an integral, directly or through other
+/// transformations; 0 for the others.
+fn tr_shifts(trs: &[TrSpec], integrals: &BTreeMap<usize, Vec<(i64, f64)>>, shift: i64) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::with_capacity(trs.len());
+    for t in trs {
+        let s = match t.input {
+            TrInput::Agg(ai) if integrals.contains_key(&ai) => shift,
+            TrInput::Tr(j) => out.get(j).copied().unwrap_or(0),
+            _ => 0,
+        };
+        out.push(s);
+    }
+    out
 }
 
 /// An integral's column from its rows ([`integral_rows`]): those of the buckets from
@@ -3387,5 +3490,39 @@ mod tests {
             vec![(40, 0.0), (10, -182.5), (10, 0.0), (0, -20.0)]
         );
         assert_eq!(bucket_integrals(&pts, false), vec![(0, 20.0), (10, 46.5)]);
+    }
+
+    #[test]
+    fn transformations_of_an_integral_read_its_rows_at_their_times() {
+        // derivative(integral(x)), difference(derivative(integral(x))), derivative(mean(x)).
+        let tr = |func, input| TrSpec {
+            func,
+            n: 0,
+            unit: 0,
+            input,
+        };
+        let trs = [
+            tr(AggFn::Derivative, TrInput::Agg(0)),
+            tr(AggFn::Difference, TrInput::Tr(0)),
+            tr(AggFn::Derivative, TrInput::Agg(1)),
+        ];
+        // Newest first, the rows of bucket 10 twice (a point at its start): both read, in
+        // order, and the transformations over them lie at the bucket's end.
+        let integrals = BTreeMap::from([(0, vec![(40, 0.0), (10, -182.5), (10, 0.0), (0, -20.0)])]);
+        assert_eq!(tr_shifts(&trs, &integrals, 10), vec![10, 10, 0]);
+        let by = integrals_by_bucket(&integrals);
+        assert_eq!(
+            by.get(&0).and_then(|b| b.get(&10)),
+            Some(&vec![Value::Float(-182.5), Value::Float(0.0)])
+        );
+        assert_eq!(by.get(&0).map(BTreeMap::len), Some(3));
+        assert_eq!(
+            integral_stream(&integrals[&0], 10, 10, true),
+            vec![
+                (50, Value::Float(0.0)),
+                (20, Value::Float(-182.5)),
+                (20, Value::Float(0.0))
+            ]
+        );
     }
 }
