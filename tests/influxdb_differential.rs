@@ -225,6 +225,8 @@ fn data_set() -> String {
     for (s, v) in [(0, 1), (10, 3), (15, 5), (40, 8), (70, 2)] {
         out.push_str(&format!("edge v={v}.5,n={v}i {}\n", T0_MS + s * 1000));
     }
+    // Points at the epoch and 10 s after: integral()'s window without GROUP BY time starts there.
+    out.push_str("epoch0 v=1.5 0\nepoch0 v=3.5 10000\n");
     out
 }
 
@@ -478,6 +480,11 @@ fn queries() -> Vec<String> {
     add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:00Z' GROUP BY time(10s)");
     add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:25Z' GROUP BY time(10s)");
     add("SELECT integral(n) FROM edge WHERE time <= '2023-11-14T22:13:30Z' GROUP BY time(5s)");
+    // Without GROUP BY time 1.x gives no row when the last point read lies at the epoch.
+    add("SELECT integral(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(v), mean(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(v) FROM epoch0 WHERE time <= 0");
+    add("SELECT integral(v) FROM epoch0");
     // integral() beside transformations, and transformations of integral(): its rows, not
     // filled, at their times (newest first at the bucket's end).
     add(&format!(

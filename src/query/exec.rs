@@ -1610,13 +1610,21 @@ impl GroupCtx<'_> {
                 let trs = self.raw_tr_streams(members)?;
                 return Ok(join_calls(plan, aggs, trs, &l.exprs));
             } else {
+                let gone: Vec<bool> = l
+                    .aggs
+                    .iter()
+                    .zip(&accs)
+                    .map(|(a, acc)| {
+                        a.func == AggFn::Integral && integral_ends_at_epoch(acc, plan.desc)
+                    })
+                    .collect();
                 let mut outs = finals(&mut accs);
-                if plan.desc {
-                    // 1.x integrates newest first: the area is negative.
-                    for (a, o) in l.aggs.iter().zip(outs.iter_mut()) {
-                        if let (AggFn::Integral, Value::Float(x)) = (a.func, &mut o.value) {
-                            *x = -*x;
-                        }
+                for ((a, o), gone) in l.aggs.iter().zip(outs.iter_mut()).zip(&gone) {
+                    match (a.func, &mut o.value) {
+                        _ if *gone => o.value = Value::Null,
+                        // 1.x integrates newest first: the area is negative.
+                        (AggFn::Integral, Value::Float(x)) if plan.desc => *x = -*x,
+                        _ => {}
                     }
                 }
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
@@ -1624,7 +1632,9 @@ impl GroupCtx<'_> {
                     _ => base,
                 };
                 let aux = outs.first().and_then(|o| o.aux.clone());
-                rows.push(row_of(time, &outs, aux.as_deref(), &[]));
+                if !gone.iter().all(|g| *g) {
+                    rows.push(row_of(time, &outs, aux.as_deref(), &[]));
+                }
             }
         } else {
             let (span_min, span_max) = bucket_span(self.plan, l);
@@ -2614,6 +2624,15 @@ fn integral_streams(
     join_calls(plan, streams, Vec::new(), &l.exprs)
 }
 
+/// Whether 1.x's integral without GROUP BY time gives no row: when the last point it reads
+/// (newest first: the oldest) lies at its window's start, which is then 0 (the epoch), as at a
+/// bucket's start with GROUP BY time ([`integral_rows`]).
+fn integral_ends_at_epoch(acc: &Acc, desc: bool) -> bool {
+    let times = acc.held.iter().map(|h| h.0);
+    let last = if desc { times.min() } else { times.max() };
+    last == Some(0)
+}
+
 /// Each integral's rows ([`integral_rows`]) by call and bucket, in the order it emits them.
 fn integrals_by_bucket(
     integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
@@ -3524,5 +3543,18 @@ mod tests {
                 (20, Value::Float(0.0))
             ]
         );
+    }
+
+    #[test]
+    fn integral_without_group_by_time_has_no_row_ending_at_the_epoch() {
+        let a = spec(AggFn::Integral);
+        let mut acc = Acc::default();
+        for (t, v) in [(0, 1.0), (10, 3.0)] {
+            acc.add(&a, t, FieldValue::Float(v), &Vec::new);
+        }
+        // Oldest first the last point is at 10; newest first at 0, the window's start.
+        assert!(!integral_ends_at_epoch(&acc, false));
+        assert!(integral_ends_at_epoch(&acc, true));
+        assert!(!integral_ends_at_epoch(&Acc::default(), true));
     }
 }
