@@ -485,6 +485,9 @@ fn queries() -> Vec<String> {
     add("SELECT integral(v), mean(v) FROM epoch0 ORDER BY time DESC");
     add("SELECT integral(v) FROM epoch0 WHERE time <= 0");
     add("SELECT integral(v) FROM epoch0");
+    // … and beside transformations of raw points (negative newest first there too).
+    add("SELECT integral(v), difference(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(usage_user), difference(usage_user) FROM cpu WHERE host = 'd' ORDER BY time DESC LIMIT 3");
     // integral() beside transformations, and transformations of integral(): its rows, not
     // filled, at their times (newest first at the bucket's end).
     add(&format!(

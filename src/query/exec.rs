@@ -1603,30 +1603,24 @@ impl GroupCtx<'_> {
                 // GROUP BY time): each aggregate's one row at the query's start and each
                 // transformation's rows, joined on time; an expression of both is null where
                 // they do not meet.
-                let aggs: Vec<Stream> = finals(&mut accs)
+                let mut outs = finals(&mut accs);
+                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
+                let aggs: Vec<Stream> = outs
                     .into_iter()
-                    .map(|o| vec![(base, o.value)])
+                    .zip(gone)
+                    .map(|(o, gone)| {
+                        if gone {
+                            Vec::new()
+                        } else {
+                            vec![(base, o.value)]
+                        }
+                    })
                     .collect();
                 let trs = self.raw_tr_streams(members)?;
                 return Ok(join_calls(plan, aggs, trs, &l.exprs));
             } else {
-                let gone: Vec<bool> = l
-                    .aggs
-                    .iter()
-                    .zip(&accs)
-                    .map(|(a, acc)| {
-                        a.func == AggFn::Integral && integral_ends_at_epoch(acc, plan.desc)
-                    })
-                    .collect();
                 let mut outs = finals(&mut accs);
-                for ((a, o), gone) in l.aggs.iter().zip(outs.iter_mut()).zip(&gone) {
-                    match (a.func, &mut o.value) {
-                        _ if *gone => o.value = Value::Null,
-                        // 1.x integrates newest first: the area is negative.
-                        (AggFn::Integral, Value::Float(x)) if plan.desc => *x = -*x,
-                        _ => {}
-                    }
-                }
+                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
                     (true, Some(t)) => t,
                     _ => base,
@@ -2624,6 +2618,29 @@ fn integral_streams(
     join_calls(plan, streams, Vec::new(), &l.exprs)
 }
 
+/// The integrals among the values `outs` of calls `aggs` without GROUP BY time as 1.x
+/// answers them: negative newest first (1.x integrates newest first), and, for those without
+/// a row ([`integral_ends_at_epoch`]), null and `true` in the answer.
+fn finish_integrals(aggs: &[AggSpec], accs: &[Acc], outs: &mut [Out], desc: bool) -> Vec<bool> {
+    aggs.iter()
+        .zip(accs)
+        .zip(outs.iter_mut())
+        .map(|((a, acc), o)| {
+            if a.func != AggFn::Integral {
+                return false;
+            }
+            if integral_ends_at_epoch(acc, desc) {
+                o.value = Value::Null;
+                return true;
+            }
+            if let (true, Value::Float(x)) = (desc, &mut o.value) {
+                *x = -*x;
+            }
+            false
+        })
+        .collect()
+}
+
 /// Whether 1.x's integral without GROUP BY time gives no row: when the last point it reads
 /// (newest first: the oldest) lies at its window's start, which is then 0 (the epoch), as at a
 /// bucket's start with GROUP BY time ([`integral_rows`]).
@@ -3556,5 +3573,23 @@ mod tests {
         assert!(!integral_ends_at_epoch(&acc, false));
         assert!(integral_ends_at_epoch(&acc, true));
         assert!(!integral_ends_at_epoch(&Acc::default(), true));
+        // Newest first: no row (null, gone) at the epoch; otherwise the area negated.
+        let mut later = Acc::default();
+        for (t, v) in [(5, 1.0), (10, 3.0)] {
+            later.add(&a, t * 1_000_000_000, FieldValue::Float(v), &Vec::new);
+        }
+        let aggs = [a.clone(), a.clone(), spec(AggFn::Mean)];
+        let mut accs = [acc, later, Acc::default()];
+        let mut outs: Vec<Out> = aggs
+            .iter()
+            .zip(accs.iter_mut())
+            .map(|(a, c)| c.finish(a))
+            .collect();
+        assert_eq!(
+            finish_integrals(&aggs, &accs, &mut outs, true),
+            vec![true, false, false]
+        );
+        assert_eq!(outs[0].value, Value::Null);
+        assert_eq!(outs[1].value, Value::Float(-10.0));
     }
 }
