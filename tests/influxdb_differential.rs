@@ -521,6 +521,20 @@ fn queries() -> Vec<String> {
     add(&format!(
         "SELECT integral(usage_user) + derivative(mean(usage_user)) FROM cpu WHERE host = 'a' AND {N} GROUP BY time(2m)"
     ));
+    // 1.x fills a joined row where integral() has no point: fill(previous) with its value in
+    // the row before, fill(<n>) with n.
+    add(&format!(
+        "SELECT integral(v), mean(v) FROM edge WHERE {e} GROUP BY time(10s) fill(previous) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(v) + mean(v), difference(mean(v)) FROM edge WHERE {e} GROUP BY time(10s) fill(previous)"
+    ));
+    add(&format!(
+        "SELECT integral(n) + mean(n), derivative(mean(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(3) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user), derivative(mean(usage_user)) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(2m) fill(previous)"
+    ));
     add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");

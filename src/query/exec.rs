@@ -1844,6 +1844,15 @@ impl GroupCtx<'_> {
         let tr_shift = tr_shifts(&l.trs, integrals, shift);
         let reaches = tr_reaches(&l.trs);
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
+        // A call's value in a joined row it has no point in, `prev` its value in the row
+        // before: 1.x fills the row.
+        let missing = |prev: &Value| match self.plan.fill {
+            Fill::Value(x) => Value::Float(x),
+            Fill::Previous => prev.clone(),
+            _ => Value::Null,
+        };
+        // Each integral's value in the last row it was in.
+        let mut last_integral: BTreeMap<usize, Value> = BTreeMap::new();
         for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
             let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
@@ -1892,8 +1901,10 @@ impl GroupCtx<'_> {
             let mut aggv_at = aggv.clone();
             for ai in integral_at.keys() {
                 if let Some(x) = aggv_at.get_mut(*ai) {
-                    let row = integral_rows_here(ai).and_then(|r| r.first());
-                    *x = row.cloned().unwrap_or(Value::Null);
+                    *x = match integral_rows_here(ai).and_then(|r| r.first()) {
+                        Some(v) => v.clone(),
+                        None => missing(last_integral.get(ai).unwrap_or(&Value::Null)),
+                    };
                 }
             }
             let nth = |k: usize| -> Vec<Value> {
@@ -1920,12 +1931,12 @@ impl GroupCtx<'_> {
                     let answered = answered
                         || (row_of >= out_start
                             && row_of <= out_end
-                            && ints.iter().any(|&i| !matches!(aggv_at[i], Value::Null)));
+                            && ints.iter().any(|i| integral_rows_here(i).is_some()));
                     let present = if ar.is_empty() && r.is_empty() {
                         (0..ys.len()).any(|i| yields(&i))
                     } else {
                         (!plain.is_empty() && (!fill_none || plain.iter().any(|&i| has[i])))
-                            || ints.iter().any(|&i| !matches!(aggv_at[i], Value::Null))
+                            || ints.iter().any(|i| integral_rows_here(i).is_some())
                             || r.iter().any(yields)
                     };
                     if answered && present {
@@ -1934,7 +1945,7 @@ impl GroupCtx<'_> {
                         // emitted twice) join with nothing from the other calls.
                         for k in 1.. {
                             let mut more = false;
-                            let mut vals = vec![Value::Null; aggv.len()];
+                            let mut vals: Vec<Value> = aggv_at.iter().map(missing).collect();
                             for &ai in &ints {
                                 let row = integral_rows_here(&ai).and_then(|r| r.get(k));
                                 if let (Some(v), Some(x)) = (row, vals.get_mut(ai)) {
@@ -1959,6 +1970,11 @@ impl GroupCtx<'_> {
                 let time = b.saturating_add(r.iter().map(|&i| tr_shift[i]).max().unwrap_or(0));
                 for k in 0..n {
                     stream.push((time, eval(e, &[], &aggv, &nth(k))));
+                }
+            }
+            for ai in integral_at.keys() {
+                if let Some(v) = integral_rows_here(ai).and_then(|r| r.last()) {
+                    last_integral.insert(*ai, v.clone());
                 }
             }
         }
@@ -2072,8 +2088,18 @@ fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
         };
         let mut row = Vec::with_capacity(its.len() + 1);
         row.push(Value::Time(t));
-        for it in &mut its {
-            row.push(it.next_if(|p| p.0 == t).map_or(missing.clone(), |(_, v)| v));
+        for (c, it) in its.iter_mut().enumerate() {
+            let v = match it.next_if(|p| p.0 == t) {
+                Some((_, v)) => v,
+                // fill(previous): the column's value in the row before (1.x fills the joined
+                // row so).
+                None if plan.fill == Fill::Previous => rows
+                    .last()
+                    .and_then(|r: &Vec<Value>| r.get(c + 1).cloned())
+                    .unwrap_or(Value::Null),
+                None => missing.clone(),
+            };
+            row.push(v);
         }
         rows.push(row);
     }
@@ -3157,6 +3183,27 @@ mod tests {
                 vec![t(5), i(1), i(9)],
                 vec![t(5), i(2), Value::Null],
                 vec![t(0), i(3), Value::Null],
+            ]
+        );
+    }
+
+    #[test]
+    fn fill_previous_fills_a_joined_row_with_the_columns_value_in_the_row_before() {
+        // 1.x: a column without a point at a row's time takes its value in the row before.
+        let i = Value::Integer;
+        let t = Value::Time;
+        let a: Stream = vec![(1, i(10)), (2, i(20)), (2, i(0)), (4, i(40))];
+        let b: Stream = vec![(2, i(2)), (3, i(3))];
+        let mut p = plan(0, 0, false);
+        p.fill = Fill::Previous;
+        assert_eq!(
+            join_streams(&p, vec![a, b]),
+            vec![
+                vec![t(1), i(10), Value::Null],
+                vec![t(2), i(20), i(2)],
+                vec![t(2), i(0), i(2)],
+                vec![t(3), i(0), i(3)],
+                vec![t(4), i(40), i(3)],
             ]
         );
     }
