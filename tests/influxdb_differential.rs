@@ -220,6 +220,13 @@ fn data_set() -> String {
             }
         }
     }
+    // Points at whole seconds from T0 (22:13:20), some exactly at 10 s bucket starts: for
+    // integral()'s rows at bucket edges.
+    for (s, v) in [(0, 1), (10, 3), (15, 5), (40, 8), (70, 2)] {
+        out.push_str(&format!("edge v={v}.5,n={v}i {}\n", T0_MS + s * 1000));
+    }
+    // Points at the epoch and 10 s after: integral()'s window without GROUP BY time starts there.
+    out.push_str("epoch0 v=1.5 0\nepoch0 v=3.5 10000\n");
     out
 }
 
@@ -454,6 +461,80 @@ fn queries() -> Vec<String> {
         "SELECT integral(usage_user) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(7m) ORDER BY time DESC"
     ));
     add("SELECT integral(usage_user) FROM cpu WHERE host = 'c' ORDER BY time DESC");
+    // A last bucket whose last point is at its start: 1.x gives it no row (oldest first);
+    // newest first a bucket with a point at its start and a newer one comes twice, the second
+    // time with 0.
+    let e = "time >= '2023-11-14T22:13:00Z' AND time < '2023-11-14T22:16:00Z'";
+    add(&format!(
+        "SELECT integral(v) FROM edge WHERE {e} GROUP BY time(10s)"
+    ));
+    add(&format!(
+        "SELECT integral(v) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(n, 1m), mean(n) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(v), count(v) FROM edge WHERE {e} GROUP BY time(10s) fill(none)"
+    ));
+    add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:00Z' GROUP BY time(10s)");
+    add("SELECT integral(v) FROM edge WHERE time >= '2023-11-14T22:14:25Z' GROUP BY time(10s)");
+    add("SELECT integral(n) FROM edge WHERE time <= '2023-11-14T22:13:30Z' GROUP BY time(5s)");
+    // Without GROUP BY time 1.x gives no row when the last point read lies at the epoch.
+    add("SELECT integral(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(v), mean(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(v) FROM epoch0 WHERE time <= 0");
+    add("SELECT integral(v) FROM epoch0");
+    // … and beside transformations of raw points (negative newest first there too).
+    add("SELECT integral(v), difference(v) FROM epoch0 ORDER BY time DESC");
+    add("SELECT integral(usage_user), difference(usage_user) FROM cpu WHERE host = 'd' ORDER BY time DESC LIMIT 3");
+    // integral() beside transformations, and transformations of integral(): its rows, not
+    // filled, at their times (newest first at the bucket's end).
+    add(&format!(
+        "SELECT integral(usage_user), derivative(mean(usage_user)) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT integral(load), derivative(mean(load)) FROM cpu WHERE host = 'c' AND {W} GROUP BY time(10m) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT difference(integral(usage_user)) FROM cpu WHERE host = 'a' AND {W} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT non_negative_difference(integral(usage_user, 1m)) FROM cpu WHERE host = 'b' AND {U} GROUP BY time(3m) ORDER BY time DESC LIMIT 5"
+    ));
+    add(&format!(
+        "SELECT derivative(integral(v), 1s) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT cumulative_sum(integral(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(0)"
+    ));
+    add(&format!(
+        "SELECT integral(v) * 2, moving_average(mean(v), 2) FROM edge WHERE {e} GROUP BY time(10s) fill(none)"
+    ));
+    // … and an expression of integral() with other calls beside a transformation.
+    add(&format!(
+        "SELECT integral(v) + mean(v), derivative(mean(v)) FROM edge WHERE {e} GROUP BY time(10s) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(n) - integral(n, 2s), difference(mean(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(none) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user) + derivative(mean(usage_user)) FROM cpu WHERE host = 'a' AND {N} GROUP BY time(2m)"
+    ));
+    // 1.x fills a joined row where integral() has no point: fill(previous) with its value in
+    // the row before, fill(<n>) with n.
+    add(&format!(
+        "SELECT integral(v), mean(v) FROM edge WHERE {e} GROUP BY time(10s) fill(previous) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(v) + mean(v), difference(mean(v)) FROM edge WHERE {e} GROUP BY time(10s) fill(previous)"
+    ));
+    add(&format!(
+        "SELECT integral(n) + mean(n), derivative(mean(n)) FROM edge WHERE {e} GROUP BY time(10s) fill(3) ORDER BY time DESC"
+    ));
+    add(&format!(
+        "SELECT integral(usage_user), derivative(mean(usage_user)) FROM cpu WHERE host = 'd' AND {N} GROUP BY time(2m) fill(previous)"
+    ));
     add("SELECT integral(usage_user, 1h) FROM cpu GROUP BY host ORDER BY time DESC");
     add("SELECT top(usage_user, 3) FROM cpu");
     add("SELECT bottom(load, 5) FROM cpu WHERE host = 'b'");
@@ -897,6 +978,10 @@ fn queries() -> Vec<String> {
     // Several statements, errors.
     add("SELECT count(load) FROM cpu; SELECT count(used) FROM mem");
     add("SELECT FROM cpu");
+    // Statement-start errors list 1.x's statement keywords (users' ones too).
+    add("'x'");
+    add("mean(usage_user)");
+    add("SELECT count(load) FROM cpu; 42");
     add("SELECT mean(usage_user) FROM cpu WHERE");
     add("SELECT mean(usage_user), usage_user FROM cpu");
     add("SELECT usage_user FROM cpu GROUP BY time(1m)");

@@ -5,7 +5,7 @@
 //! of a timestamp wins. Aggregations accumulate per (group, bucket, call); only median, mode,
 //! percentile, distinct, integral and top/bottom (bounded to N) hold their bucket's values.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::engine::Database;
@@ -1550,13 +1550,14 @@ impl GroupCtx<'_> {
         if buckets.is_empty() {
             return Ok(Vec::new());
         }
-        if interval > 0 {
-            for (ai, a) in l.aggs.iter().enumerate() {
-                if a.func == AggFn::Integral {
-                    integral_across_buckets(&mut buckets, ai, a.unit, interval, plan.desc);
-                }
-            }
-        }
+        // Each integral's rows over the buckets (GROUP BY time), by call.
+        let integrals: BTreeMap<usize, Vec<(i64, f64)>> = l
+            .aggs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| interval > 0 && a.func == AggFn::Integral)
+            .map(|(ai, a)| (ai, integral_rows(&buckets, ai, a.unit, interval, plan.desc)))
+            .collect();
         let finals = |accs: &mut [Acc]| -> Vec<Out> {
             l.aggs
                 .iter()
@@ -1612,28 +1613,32 @@ impl GroupCtx<'_> {
                 // GROUP BY time): each aggregate's one row at the query's start and each
                 // transformation's rows, joined on time; an expression of both is null where
                 // they do not meet.
-                let aggs: Vec<Stream> = finals(&mut accs)
+                let mut outs = finals(&mut accs);
+                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
+                let aggs: Vec<Stream> = outs
                     .into_iter()
-                    .map(|o| vec![(base, o.value)])
+                    .zip(gone)
+                    .map(|(o, gone)| {
+                        if gone {
+                            Vec::new()
+                        } else {
+                            vec![(base, o.value)]
+                        }
+                    })
                     .collect();
                 let trs = self.raw_tr_streams(members)?;
                 return Ok(join_calls(plan, aggs, trs, &l.exprs));
             } else {
                 let mut outs = finals(&mut accs);
-                if plan.desc {
-                    // 1.x integrates newest first: the area is negative.
-                    for (a, o) in l.aggs.iter().zip(outs.iter_mut()) {
-                        if let (AggFn::Integral, Value::Float(x)) = (a.func, &mut o.value) {
-                            *x = -*x;
-                        }
-                    }
-                }
+                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
                 let time = match (single_selector, outs.first().and_then(|o| o.time)) {
                     (true, Some(t)) => t,
                     _ => base,
                 };
                 let aux = outs.first().and_then(|o| o.aux.clone());
-                rows.push(row_of(time, &outs, aux.as_deref(), &[]));
+                if !gone.iter().all(|g| *g) {
+                    rows.push(row_of(time, &outs, aux.as_deref(), &[]));
+                }
             }
         } else {
             let (span_min, span_max) = bucket_span(self.plan, l);
@@ -1757,10 +1762,12 @@ impl GroupCtx<'_> {
             if !l.trs.is_empty() {
                 let out = (out_start, bucket_of(self.plan.tmax));
                 let multi = multi_input.map(|mi| (mi, multi_rows));
-                return Ok(self.bucket_transforms(filled, multi, trs, out, interval));
+                return Ok(self.bucket_transforms(filled, multi, &integrals, trs, out, interval));
             }
             if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
-                return Ok(integral_streams(plan, l, filled, out_start, interval));
+                return Ok(integral_streams(
+                    plan, l, filled, &integrals, out_start, interval,
+                ));
             }
             for (b, outs, _) in filled {
                 let aux = if single_selector {
@@ -1786,16 +1793,40 @@ impl GroupCtx<'_> {
     /// look-back before the first bucket answered (cumulative_sum none, even beside
     /// derivative); ORDER BY time DESC runs them over the buckets newest first, reading
     /// [`tr_reach`] buckets past the last one answered, `out` being the answered buckets.
+    /// An integral's column, and a transformation of it, read its rows ([`integral_rows`],
+    /// unfilled, at their time: newest first at the bucket's end), as in 1.x.
     fn bucket_transforms(
         &self,
         mut filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
         multi: Option<(usize, BTreeMap<i64, Vec<Value>>)>,
+        integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
         mut trs: Vec<TrState>,
         (out_start, out_end): (i64, i64),
         interval: i64,
     ) -> Vec<Vec<Value>> {
         let l = self.l;
         let desc = self.plan.desc;
+        if desc && !integrals.is_empty() {
+            // Newest first an integral's rows lie at their bucket's end: a row of its own
+            // where no call has a bucket (fill(none)), for the columns joining it with others.
+            let have: BTreeSet<i64> = filled.iter().map(|f| f.0).collect();
+            let ends: BTreeSet<i64> = integrals
+                .values()
+                .flatten()
+                .map(|(b, _)| b.saturating_add(interval))
+                .filter(|t| !have.contains(t))
+                .collect();
+            for t in ends {
+                let none = || Out {
+                    value: Value::Null,
+                    time: None,
+                    aux: None,
+                };
+                let outs = (0..l.aggs.len()).map(|_| none()).collect();
+                filled.push((t, outs, vec![false; l.aggs.len()]));
+            }
+            filled.sort_by_key(|f| f.0);
+        }
         if desc {
             filled.reverse();
         }
@@ -1817,8 +1848,21 @@ impl GroupCtx<'_> {
             _ => false,
         };
         let no_rows = Vec::new();
+        // Each integral's rows, at `shift` past their bucket.
+        let shift = if desc { interval } else { 0 };
+        let integral_at = integrals_by_bucket(integrals);
+        let tr_shift = tr_shifts(&l.trs, integrals, shift);
         let reaches = tr_reaches(&l.trs);
         let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
+        // A call's value in a joined row it has no point in, `prev` its value in the row
+        // before: 1.x fills the row.
+        let missing = |prev: &Value| match self.plan.fill {
+            Fill::Value(x) => Value::Float(x),
+            Fill::Previous => prev.clone(),
+            _ => Value::Null,
+        };
+        // Each integral's value in the last row it was in.
+        let mut last_integral: BTreeMap<usize, Value> = BTreeMap::new();
         for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
             let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
@@ -1839,6 +1883,12 @@ impl GroupCtx<'_> {
                             y.extend(trs[ti].push(b, v));
                         }
                     }
+                    (TrInput::Agg(ai), _) if integral_at.contains_key(ai) => {
+                        let rows = integral_at.get(ai).and_then(|at| at.get(&b));
+                        for v in rows.unwrap_or(&no_rows) {
+                            y.extend(trs[ti].push(b.saturating_add(shift), v));
+                        }
+                    }
                     (TrInput::Agg(ai), _) => {
                         y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
                     }
@@ -1853,6 +1903,20 @@ impl GroupCtx<'_> {
             }
             let answered = b >= out_start && b <= out_end;
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
+            // … with each integral's (first) row at this bucket's time instead (newest first
+            // that of the bucket before), null without one.
+            let row_of = b.saturating_sub(shift);
+            let integral_rows_here =
+                |ai: &usize| integral_at.get(ai).and_then(|at| at.get(&row_of));
+            let mut aggv_at = aggv.clone();
+            for ai in integral_at.keys() {
+                if let Some(x) = aggv_at.get_mut(*ai) {
+                    *x = match integral_rows_here(ai).and_then(|r| r.first()) {
+                        Some(v) => v.clone(),
+                        None => missing(last_integral.get(ai).unwrap_or(&Value::Null)),
+                    };
+                }
+            }
             let nth = |k: usize| -> Vec<Value> {
                 ys.iter()
                     .map(|y| y.get(k).cloned().unwrap_or(Value::Null))
@@ -1867,17 +1931,43 @@ impl GroupCtx<'_> {
             {
                 if has_agg(e) || r.is_empty() {
                     // One row per bucket answered (with the transformations' first points)
-                    // where its aggregates have points or are filled, or its transformations
-                    // yield (a column of neither: where any does).
+                    // where its aggregates have points or are filled, an integral has a row at
+                    // its time, or its transformations yield (a column of neither: where any
+                    // does).
                     let yields = |i: &usize| !ys[*i].is_empty();
+                    let (ints, plain): (Vec<usize>, Vec<usize>) =
+                        ar.iter().partition(|i| integral_at.contains_key(i));
+                    // An integral's row answers at its time (newest first past its bucket).
+                    let answered = answered
+                        || (row_of >= out_start
+                            && row_of <= out_end
+                            && ints.iter().any(|i| integral_rows_here(i).is_some()));
                     let present = if ar.is_empty() && r.is_empty() {
                         (0..ys.len()).any(|i| yields(&i))
                     } else {
-                        (!ar.is_empty() && (!fill_none || ar.iter().any(|&i| has[i])))
+                        (!plain.is_empty() && (!fill_none || plain.iter().any(|&i| has[i])))
+                            || ints.iter().any(|i| integral_rows_here(i).is_some())
                             || r.iter().any(yields)
                     };
                     if answered && present {
-                        stream.push((b, eval(e, &[], &aggv, &nth(0))));
+                        stream.push((b, eval(e, &[], &aggv_at, &nth(0))));
+                        // An integral's further rows at this time (newest first, a bucket
+                        // emitted twice) join with nothing from the other calls.
+                        for k in 1.. {
+                            let mut more = false;
+                            let mut vals: Vec<Value> = aggv_at.iter().map(missing).collect();
+                            for &ai in &ints {
+                                let row = integral_rows_here(&ai).and_then(|r| r.get(k));
+                                if let (Some(v), Some(x)) = (row, vals.get_mut(ai)) {
+                                    *x = v.clone();
+                                    more = true;
+                                }
+                            }
+                            if !more {
+                                break;
+                            }
+                            stream.push((b, eval(e, &[], &vals, &[])));
+                        }
                     }
                     continue;
                 }
@@ -1887,8 +1977,14 @@ impl GroupCtx<'_> {
                     continue;
                 }
                 let n = r.iter().map(|&i| ys[i].len()).min().unwrap_or(0);
+                let time = b.saturating_add(r.iter().map(|&i| tr_shift[i]).max().unwrap_or(0));
                 for k in 0..n {
-                    stream.push((b, eval(e, &[], &aggv, &nth(k))));
+                    stream.push((time, eval(e, &[], &aggv, &nth(k))));
+                }
+            }
+            for ai in integral_at.keys() {
+                if let Some(v) = integral_rows_here(ai).and_then(|r| r.last()) {
+                    last_integral.insert(*ai, v.clone());
                 }
             }
         }
@@ -2002,8 +2098,18 @@ fn join_streams(plan: &SelectPlan, streams: Vec<Stream>) -> Vec<Vec<Value>> {
         };
         let mut row = Vec::with_capacity(its.len() + 1);
         row.push(Value::Time(t));
-        for it in &mut its {
-            row.push(it.next_if(|p| p.0 == t).map_or(missing.clone(), |(_, v)| v));
+        for (c, it) in its.iter_mut().enumerate() {
+            let v = match it.next_if(|p| p.0 == t) {
+                Some((_, v)) => v,
+                // fill(previous): the column's value in the row before (1.x fills the joined
+                // row so).
+                None if plan.fill == Fill::Previous => rows
+                    .last()
+                    .and_then(|r: &Vec<Value>| r.get(c + 1).cloned())
+                    .unwrap_or(Value::Null),
+                None => missing.clone(),
+            };
+            row.push(v);
         }
         rows.push(row);
     }
@@ -2168,8 +2274,6 @@ struct Acc {
     pick: Option<Held>,
     /// Held points (median, mode, percentile, distinct, integral, top, bottom).
     held: Vec<Held>,
-    /// The bucket's integral, when computed across buckets (GROUP BY time).
-    integral: Option<f64>,
 }
 
 /// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
@@ -2213,7 +2317,7 @@ fn num(v: &FieldValue) -> f64 {
 impl Acc {
     /// Whether the call had points in this bucket.
     fn has_points(&self) -> bool {
-        self.count > 0 || self.integral.is_some()
+        self.count > 0
     }
 
     /// Add one point; returns the bytes it made the accumulator hold (buffers of points).
@@ -2497,9 +2601,6 @@ impl Acc {
                     Value::from(v)
                 }
             }
-            AggFn::Integral if self.integral.is_some() => {
-                Value::Float(self.integral.unwrap_or_default())
-            }
             AggFn::Integral => {
                 self.held.sort_by_key(|h| h.0);
                 let unit = if a.unit > 0 { a.unit } else { 1_000_000_000 } as f64;
@@ -2560,114 +2661,188 @@ fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
 }
 
 /// The rows of GROUP BY time aggregates among which is an integral: as in 1.x each call is a
-/// stream of its own, joined on time ([`join_calls`]); an integral's has a row only for the
-/// buckets with points (it is not filled), each at its bucket's end under ORDER BY time DESC
-/// (1.x's integral emits at the end of its newest-first window).
+/// stream of its own, joined on time ([`join_calls`]); an integral's is its rows
+/// ([`integral_rows`], not filled) from the first bucket answered on, each at its bucket's end
+/// under ORDER BY time DESC (1.x's integral emits at the end of its newest-first window).
 fn integral_streams(
     plan: &SelectPlan,
     l: &Layout,
     filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
+    integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
     out_start: i64,
     interval: i64,
 ) -> Vec<Vec<Value>> {
     let mut streams: Vec<Stream> = vec![Vec::new(); l.aggs.len()];
-    let shift = if plan.desc { interval } else { 0 };
-    for (b, outs, has) in filled.into_iter().filter(|f| f.0 >= out_start) {
+    for (b, outs, _) in filled.into_iter().filter(|f| f.0 >= out_start) {
         for (ai, o) in outs.into_iter().enumerate() {
-            match l.aggs.get(ai).map(|a| a.func) {
-                Some(AggFn::Integral) if has.get(ai) == Some(&true) => {
-                    streams[ai].push((b.saturating_add(shift), o.value))
-                }
-                Some(AggFn::Integral) | None => {}
-                Some(_) => streams[ai].push((b, o.value)),
+            if !integrals.contains_key(&ai) {
+                streams[ai].push((b, o.value));
             }
         }
     }
     if plan.desc {
         streams.iter_mut().for_each(|s| s.reverse());
     }
+    for (&ai, rows) in integrals {
+        if let Some(s) = streams.get_mut(ai) {
+            *s = integral_stream(rows, out_start, interval, plan.desc);
+        }
+    }
     join_calls(plan, streams, Vec::new(), &l.exprs)
 }
 
-/// InfluxDB 1.x's integral over GROUP BY time buckets: the trapezium rule over the points in
-/// time order, where the area up to a bucket's end is interpolated towards the next point and
-/// the next bucket starts from that interpolated point (the area over empty buckets between
-/// goes to the next bucket with points). `desc` (ORDER BY time DESC): 1.x integrates newest
-/// first, so the areas are negative and each bucket ends at its start, the area over a gap
-/// going to the older bucket. For integers 1.x keeps the previous point's value after the
-/// interpolation and takes the interpolated value for the crossing point's (a quirk kept).
-fn integral_across_buckets(
-    buckets: &mut BTreeMap<i64, Vec<Acc>>,
+/// The integrals among the values `outs` of calls `aggs` without GROUP BY time as 1.x
+/// answers them: negative newest first (1.x integrates newest first), and, for those without
+/// a row ([`integral_ends_at_epoch`]), null and `true` in the answer.
+fn finish_integrals(aggs: &[AggSpec], accs: &[Acc], outs: &mut [Out], desc: bool) -> Vec<bool> {
+    aggs.iter()
+        .zip(accs)
+        .zip(outs.iter_mut())
+        .map(|((a, acc), o)| {
+            if a.func != AggFn::Integral {
+                return false;
+            }
+            if integral_ends_at_epoch(acc, desc) {
+                o.value = Value::Null;
+                return true;
+            }
+            if let (true, Value::Float(x)) = (desc, &mut o.value) {
+                *x = -*x;
+            }
+            false
+        })
+        .collect()
+}
+
+/// Whether 1.x's integral without GROUP BY time gives no row: when the last point it reads
+/// (newest first: the oldest) lies at its window's start, which is then 0 (the epoch), as at a
+/// bucket's start with GROUP BY time ([`integral_rows`]).
+fn integral_ends_at_epoch(acc: &Acc, desc: bool) -> bool {
+    let times = acc.held.iter().map(|h| h.0);
+    let last = if desc { times.min() } else { times.max() };
+    last == Some(0)
+}
+
+/// Each integral's rows ([`integral_rows`]) by call and bucket, in the order it emits them.
+fn integrals_by_bucket(
+    integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
+) -> BTreeMap<usize, BTreeMap<i64, Vec<Value>>> {
+    let mut by: BTreeMap<usize, BTreeMap<i64, Vec<Value>>> = BTreeMap::new();
+    for (&ai, rows) in integrals {
+        let at = by.entry(ai).or_default();
+        for &(b, x) in rows {
+            at.entry(b).or_default().push(Value::Float(x));
+        }
+    }
+    by
+}
+
+/// How far past its bucket each transformation's points lie: `shift` (an integral's rows'
+/// distance from their bucket) for those over an integral, directly or through other
+/// transformations; 0 for the others.
+fn tr_shifts(trs: &[TrSpec], integrals: &BTreeMap<usize, Vec<(i64, f64)>>, shift: i64) -> Vec<i64> {
+    let mut out: Vec<i64> = Vec::with_capacity(trs.len());
+    for t in trs {
+        let s = match t.input {
+            TrInput::Agg(ai) if integrals.contains_key(&ai) => shift,
+            TrInput::Tr(j) => out.get(j).copied().unwrap_or(0),
+            _ => 0,
+        };
+        out.push(s);
+    }
+    out
+}
+
+/// An integral's column from its rows ([`integral_rows`]): those of the buckets from
+/// `out_start` on, at the bucket's start (newest first: its end).
+fn integral_stream(rows: &[(i64, f64)], out_start: i64, interval: i64, desc: bool) -> Stream {
+    let shift = if desc { interval } else { 0 };
+    rows.iter()
+        .filter(|(b, _)| *b >= out_start)
+        .map(|&(b, x)| (b.saturating_add(shift), Value::Float(x)))
+        .collect()
+}
+
+/// InfluxDB 1.x's integral over GROUP BY time buckets, as its integral reducer emits it: the
+/// trapezium rule over the points in time order (newest first for ORDER BY time DESC), a
+/// bucket's row emitted when a point past its end arrives, the area up to that end
+/// interpolated towards that point (the area over empty buckets between goes to the next
+/// bucket with points). Rows are `(bucket, area)` in emission order. Newest first the areas
+/// are negative and a bucket ends at its start, so a point exactly at its bucket's start after
+/// a newer one of that bucket ends the bucket and opens it again: 1.x then emits the bucket a
+/// second time, with 0. The last bucket is not emitted when its last point lies exactly at its
+/// start (oldest first: 1.x sees no area in it). For integers 1.x keeps the previous point's
+/// value after the interpolation and takes the interpolated value for the crossing point's (a
+/// quirk kept).
+fn integral_rows(
+    buckets: &BTreeMap<i64, Vec<Acc>>,
     ai: usize,
     unit: i64,
     interval: i64,
     desc: bool,
-) {
+) -> Vec<(i64, f64)> {
     let unit = if unit > 0 { unit } else { 1_000_000_000 } as f64;
-    let mut prev: Option<(i64, f64)> = None;
-    let mut prev_bucket: Option<i64> = None;
-    let mut keys: Vec<i64> = buckets.keys().copied().collect();
+    // (time, value, integer, bucket) in the order 1.x feeds them.
+    let mut pts: Vec<(i64, f64, bool, i64)> = buckets
+        .iter()
+        .filter_map(|(b, accs)| accs.get(ai).map(|acc| (*b, acc)))
+        .flat_map(|(b, acc)| {
+            acc.held
+                .iter()
+                .map(move |h| (h.0, num(&h.1), matches!(h.1, FieldValue::Integer(_)), b))
+        })
+        .collect();
+    pts.sort_by_key(|p| p.0);
     if desc {
-        keys.reverse();
+        pts.reverse();
     }
-    for b in keys {
-        let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) else {
+    let mut rows = Vec::new();
+    let mut prev: Option<(i64, f64)> = None;
+    let mut window = 0;
+    let mut sum = 0.0;
+    for (t, v, integer, b) in pts {
+        let Some((mut pt, mut pv)) = prev else {
+            prev = Some((t, v));
+            window = b;
             continue;
         };
-        let integer = acc
-            .held
-            .first()
-            .is_some_and(|h| matches!(h.1, FieldValue::Integer(_)));
-        let mut pts: Vec<(i64, f64)> = acc.held.iter().map(|h| (h.0, num(&h.1))).collect();
-        pts.sort_by_key(|p| p.0);
-        if desc {
-            pts.reverse();
-        }
-        if pts.is_empty() {
+        if pt == t {
+            prev = Some((t, v));
             continue;
         }
-        let mut sum = 0.0;
-        let mut carry = 0.0;
-        let closing = prev_bucket.filter(|pb| *pb != b);
-        let mut crossed = false;
-        for (t, v) in pts {
-            let Some((mut pt, mut pv)) = prev else {
-                prev = Some((t, v));
-                continue;
-            };
-            if pt == t {
-                prev = Some((t, v));
-                continue;
-            }
-            let mut cur = v;
-            if let (false, Some(pb)) = (crossed, closing) {
-                // First point past the previous bucket: close that bucket at its end.
-                crossed = true;
-                let end = if desc { pb } else { pb + interval };
-                if pt != end {
-                    let value = pv + (v - pv) * ((end - pt) as f64 / (t - pt) as f64);
-                    carry += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
-                    if integer {
-                        cur = value;
-                    } else {
-                        pv = value;
-                    }
-                    pt = end;
+        let mut cur = v;
+        let end = if desc {
+            window
+        } else {
+            window.saturating_add(interval)
+        };
+        if (!desc && t >= end) || (desc && t <= end) {
+            if pt != end {
+                let value = (v - pv) / (t - pt) as f64 * (end - pt) as f64 + pv;
+                sum += 0.5 * (value + pv) * ((end - pt) as f64 / unit);
+                if integer {
+                    cur = value;
+                } else {
+                    pv = value;
                 }
+                pt = end;
             }
-            sum += 0.5 * (cur + pv) * ((t - pt) as f64 / unit);
-            prev = Some((t, v));
+            rows.push((window, sum));
+            window = b;
+            sum = 0.0;
         }
-        if let (true, Some(pb)) = (crossed, closing) {
-            if let Some(acc) = buckets.get_mut(&pb).map(|accs| &mut accs[ai]) {
-                acc.integral = Some(acc.integral.unwrap_or_default() + carry);
-            }
-        }
-        if let Some(acc) = buckets.get_mut(&b).map(|accs| &mut accs[ai]) {
-            acc.integral = Some(acc.integral.unwrap_or_default() + sum);
-        }
-        prev_bucket = Some(b);
+        sum += 0.5 * (cur + pv) * ((t - pt) as f64 / unit);
+        prev = Some((t, v));
     }
+    let start = if desc {
+        window.saturating_add(interval)
+    } else {
+        window
+    };
+    if prev.is_some_and(|(pt, _)| pt != start) {
+        rows.push((window, sum));
+    }
+    rows
 }
 
 fn same_kind(a: &FieldValue, b: &FieldValue) -> bool {
@@ -3096,6 +3271,27 @@ mod tests {
     }
 
     #[test]
+    fn fill_previous_fills_a_joined_row_with_the_columns_value_in_the_row_before() {
+        // 1.x: a column without a point at a row's time takes its value in the row before.
+        let i = Value::Integer;
+        let t = Value::Time;
+        let a: Stream = vec![(1, i(10)), (2, i(20)), (2, i(0)), (4, i(40))];
+        let b: Stream = vec![(2, i(2)), (3, i(3))];
+        let mut p = plan(0, 0, false);
+        p.fill = Fill::Previous;
+        assert_eq!(
+            join_streams(&p, vec![a, b]),
+            vec![
+                vec![t(1), i(10), Value::Null],
+                vec![t(2), i(20), i(2)],
+                vec![t(2), i(0), i(2)],
+                vec![t(3), i(0), i(3)],
+                vec![t(4), i(40), i(3)],
+            ]
+        );
+    }
+
+    #[test]
     fn columns_over_several_calls_evaluate_the_joined_rows() {
         let (i, t, null) = (Value::Integer, Value::Time, Value::Null);
         let add = |a: E, b: E| E::Bin(ArithOp::Add, Box::new(a), Box::new(b));
@@ -3367,9 +3563,9 @@ mod tests {
         assert!(!holds(&pred(CmpOp::Eq, cat, s("ab"))));
     }
 
-    /// Integrals of 10 s buckets over points `(seconds, value)` by [`integral_across_buckets`],
-    /// in bucket order.
-    fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<Value> {
+    /// The rows of an integral of 10 s buckets over points `(seconds, value)` by
+    /// [`integral_rows`]: (bucket in seconds, area), in emission order.
+    fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<(i64, f64)> {
         let s = 1_000_000_000;
         let a = spec(AggFn::Integral);
         let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
@@ -3379,10 +3575,9 @@ mod tests {
                 .or_insert_with(|| vec![Acc::default()])[0]
                 .add(&a, t * s, v.clone(), &Vec::new);
         }
-        integral_across_buckets(&mut buckets, 0, 0, 10 * s, desc);
-        buckets
-            .values_mut()
-            .map(|b| b[0].finish(&a).value)
+        integral_rows(&buckets, 0, 0, 10 * s, desc)
+            .into_iter()
+            .map(|(b, x)| (b / s, x))
             .collect()
     }
 
@@ -3394,12 +3589,12 @@ mod tests {
         // Oldest first: 0..10 to bucket 0 (interpolated 10 at 10s), 10..27 to bucket 20.
         assert_eq!(
             bucket_integrals(&pts, false),
-            vec![Value::Float(50.0), Value::Float(262.5 + 50.0)]
+            vec![(0, 50.0), (20, 262.5 + 50.0)]
         );
         // Newest first: 27..20 to bucket 20 (interpolated 20 at 20s), 20..0 to bucket 0.
         assert_eq!(
             bucket_integrals(&pts, true),
-            vec![Value::Float(-200.0), Value::Float(-(50.0 + 112.5))]
+            vec![(20, -(50.0 + 112.5)), (0, -200.0)]
         );
     }
 
@@ -3410,33 +3605,121 @@ mod tests {
         let i = |t, v| (t, FieldValue::Integer(v));
         assert_eq!(
             bucket_integrals(&[i(5, 0), i(15, 20)], false),
-            vec![Value::Float(25.0), Value::Float(25.0)]
+            vec![(0, 25.0), (10, 25.0)]
         );
         let f = |t, v| (t, FieldValue::Float(v));
         assert_eq!(
             bucket_integrals(&[f(5, 0.0), f(15, 20.0)], false),
-            vec![Value::Float(25.0), Value::Float(75.0)]
+            vec![(0, 25.0), (10, 75.0)]
         );
     }
 
     #[test]
     fn integral_interpolates_at_bucket_ends() {
-        // Points (0s, 0) and (20s, 20) with 10s buckets: each bucket gets the area up to or
-        // from the interpolated point (10s, 10).
-        let s = 1_000_000_000;
+        // (0s, 0), (15s, 15), (25s, 25): each bucket gets the area up to or from the
+        // interpolated points (10s, 10) and (20s, 20).
+        let f = |t, v| (t, FieldValue::Float(v));
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(15, 15.0), f(25, 25.0)], false),
+            vec![(0, 50.0), (10, 150.0), (20, 112.5)]
+        );
+    }
+
+    #[test]
+    fn integral_drops_a_last_bucket_whose_last_point_is_at_its_start() {
+        // As 1.x: (0s, 0), (20s, 20): bucket 20 (its only point at its start, the area over
+        // the empty bucket 10 in it) gives no row; the same bucket in the middle does.
+        let f = |t, v| (t, FieldValue::Float(v));
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0)], false),
+            vec![(0, 50.0)]
+        );
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0), f(25, 25.0)], false),
+            vec![(0, 50.0), (20, 150.0 + 112.5)]
+        );
+        // Newest first a bucket never ends at a point's time: all rows.
+        assert_eq!(
+            bucket_integrals(&[f(0, 0.0), f(20, 20.0)], true),
+            vec![(20, 0.0), (0, -200.0)]
+        );
+    }
+
+    #[test]
+    fn integral_newest_first_emits_twice_a_bucket_with_a_point_at_its_start() {
+        // 1.x: the point at 10s ends bucket 10 (newest first it ends at its start) and opens
+        // it again; the next point ends it once more, with 0. Oldest first: one row each.
+        let f = |t, v| (t, FieldValue::Float(v));
+        let pts = [f(0, 1.0), f(10, 3.0), f(15, 5.0), f(40, 8.0)];
+        assert_eq!(
+            bucket_integrals(&pts, true),
+            vec![(40, 0.0), (10, -182.5), (10, 0.0), (0, -20.0)]
+        );
+        assert_eq!(bucket_integrals(&pts, false), vec![(0, 20.0), (10, 46.5)]);
+    }
+
+    #[test]
+    fn transformations_of_an_integral_read_its_rows_at_their_times() {
+        // derivative(integral(x)), difference(derivative(integral(x))), derivative(mean(x)).
+        let tr = |func, input| TrSpec {
+            func,
+            n: 0,
+            unit: 0,
+            input,
+        };
+        let trs = [
+            tr(AggFn::Derivative, TrInput::Agg(0)),
+            tr(AggFn::Difference, TrInput::Tr(0)),
+            tr(AggFn::Derivative, TrInput::Agg(1)),
+        ];
+        // Newest first, the rows of bucket 10 twice (a point at its start): both read, in
+        // order, and the transformations over them lie at the bucket's end.
+        let integrals = BTreeMap::from([(0, vec![(40, 0.0), (10, -182.5), (10, 0.0), (0, -20.0)])]);
+        assert_eq!(tr_shifts(&trs, &integrals, 10), vec![10, 10, 0]);
+        let by = integrals_by_bucket(&integrals);
+        assert_eq!(
+            by.get(&0).and_then(|b| b.get(&10)),
+            Some(&vec![Value::Float(-182.5), Value::Float(0.0)])
+        );
+        assert_eq!(by.get(&0).map(BTreeMap::len), Some(3));
+        assert_eq!(
+            integral_stream(&integrals[&0], 10, 10, true),
+            vec![
+                (50, Value::Float(0.0)),
+                (20, Value::Float(-182.5)),
+                (20, Value::Float(0.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn integral_without_group_by_time_has_no_row_ending_at_the_epoch() {
         let a = spec(AggFn::Integral);
-        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
-        for (t, v) in [(0, 0.0), (20 * s, 20.0)] {
-            buckets
-                .entry(t / (10 * s) * 10 * s)
-                .or_insert_with(|| vec![Acc::default()])[0]
-                .add(&a, t, FieldValue::Float(v), &Vec::new);
+        let mut acc = Acc::default();
+        for (t, v) in [(0, 1.0), (10, 3.0)] {
+            acc.add(&a, t, FieldValue::Float(v), &Vec::new);
         }
-        integral_across_buckets(&mut buckets, 0, 0, 10 * s, false);
-        let got: Vec<Value> = buckets
-            .values_mut()
-            .map(|b| b[0].finish(&a).value)
+        // Oldest first the last point is at 10; newest first at 0, the window's start.
+        assert!(!integral_ends_at_epoch(&acc, false));
+        assert!(integral_ends_at_epoch(&acc, true));
+        assert!(!integral_ends_at_epoch(&Acc::default(), true));
+        // Newest first: no row (null, gone) at the epoch; otherwise the area negated.
+        let mut later = Acc::default();
+        for (t, v) in [(5, 1.0), (10, 3.0)] {
+            later.add(&a, t * 1_000_000_000, FieldValue::Float(v), &Vec::new);
+        }
+        let aggs = [a.clone(), a.clone(), spec(AggFn::Mean)];
+        let mut accs = [acc, later, Acc::default()];
+        let mut outs: Vec<Out> = aggs
+            .iter()
+            .zip(accs.iter_mut())
+            .map(|(a, c)| c.finish(a))
             .collect();
-        assert_eq!(got, vec![Value::Float(50.0), Value::Float(150.0)]);
+        assert_eq!(
+            finish_integrals(&aggs, &accs, &mut outs, true),
+            vec![true, false, false]
+        );
+        assert_eq!(outs[0].value, Value::Null);
+        assert_eq!(outs[1].value, Value::Float(-10.0));
     }
 }

@@ -841,7 +841,31 @@ fn error_messages_and_positions() {
     let cases: &[(&str, &str, usize, usize)] = &[
         (
             "SELEKT a FROM m",
-            "found SELEKT, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, ALTER, KILL",
+            "found SELEKT, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL",
+            1,
+            1,
+        ),
+        (
+            "SELECT a FROM m; 'x'",
+            "found x, expected SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL",
+            1,
+            17,
+        ),
+        (
+            "SELECT a FROM m;\n  REVOKE ALL FROM bob",
+            "REVOKE is not supported: strata has no users",
+            2,
+            3,
+        ),
+        (
+            "GRANT ALL TO bob",
+            "GRANT is not supported: strata has no users",
+            1,
+            1,
+        ),
+        (
+            "SET PASSWORD FOR bob = 'x'",
+            "SET is not supported: strata has no users",
             1,
             1,
         ),
