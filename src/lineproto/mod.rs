@@ -146,8 +146,8 @@ pub fn parse(input: &str, precision: Precision, default_ts: i64, max_line_bytes:
         lines: Vec::with_capacity(input.len() / 128 + 1),
         errors: Vec::new(),
     };
-    // Lines of one body tend to look alike: size each line's vectors like the previous line's.
-    let mut hint = Capacity { tags: 0, fields: 4 };
+    // Lines of one body tend to look alike: size each line's fields like the previous line's.
+    let mut hint = Capacity { fields: 4 };
     let mut names = Interner::default();
     for (index, raw) in input.split('\n').enumerate() {
         let line = raw.strip_suffix('\r').unwrap_or(raw);
@@ -221,9 +221,8 @@ type SharedTags = Arc<[(String, String)]>;
 /// Unescaped tags, sorted by key.
 type Tags = Vec<(String, String)>;
 
-/// How many tags and fields the previous good line had.
+/// How many fields the previous good line had.
 struct Capacity {
-    tags: usize,
     fields: usize,
 }
 
@@ -290,7 +289,6 @@ fn parse_line<'a>(
         }
     }
     dedup_fields(&mut fields);
-    hint.tags = tags.len();
     hint.fields = fields.len();
 
     Ok(ParsedPoint {
