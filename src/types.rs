@@ -356,6 +356,22 @@ impl Column {
     pub fn is_empty(&self) -> bool {
         self.timestamps.is_empty()
     }
+
+    /// A copy of the points in `range` (which must lie within the column).
+    pub fn copy_range(&self, range: std::ops::Range<usize>) -> Column {
+        let r = range.clone();
+        let values = match &self.values {
+            Values::Float(v) => Values::Float(v[r].to_vec()),
+            Values::Integer(v) => Values::Integer(v[r].to_vec()),
+            Values::Unsigned(v) => Values::Unsigned(v[r].to_vec()),
+            Values::Boolean(v) => Values::Boolean(v[r].to_vec()),
+            Values::String(v) => Values::String(v[r].to_vec()),
+        };
+        Column {
+            timestamps: self.timestamps[range].to_vec(),
+            values,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -323,7 +323,7 @@ impl Cursor {
             let empty = Column::new(self.col.values.field_type());
             return Some(std::mem::replace(&mut self.col, empty));
         }
-        Some(copy_range(&self.col, lo, hi))
+        Some(self.col.copy_range(lo..hi))
     }
 }
 
@@ -490,21 +490,6 @@ impl SegmentStream<'_> {
         bump(&snap.stats.points_decoded, c.len() as u64);
         src.buf = Some(Cursor { col: c, pos: 0 });
         Ok(())
-    }
-}
-
-/// A copy of points `lo..hi` of `c` (in range).
-fn copy_range(c: &Column, lo: usize, hi: usize) -> Column {
-    let values = match &c.values {
-        Values::Float(v) => Values::Float(v[lo..hi].to_vec()),
-        Values::Integer(v) => Values::Integer(v[lo..hi].to_vec()),
-        Values::Unsigned(v) => Values::Unsigned(v[lo..hi].to_vec()),
-        Values::Boolean(v) => Values::Boolean(v[lo..hi].to_vec()),
-        Values::String(v) => Values::String(v[lo..hi].to_vec()),
-    };
-    Column {
-        timestamps: c.timestamps[lo..hi].to_vec(),
-        values,
     }
 }
 
