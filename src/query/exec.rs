@@ -2291,6 +2291,23 @@ fn block_answers(a: &AggSpec, b: &BlockMeta, time_free: bool) -> bool {
     }
 }
 
+/// Whether selector `func` (first, last, min, max) takes a point at `ts` over the one it holds
+/// at `held`; `cmp` orders the new value against the held one. Ties keep the earliest point.
+fn picks(func: AggFn, ts: i64, held: i64, cmp: impl FnOnce() -> std::cmp::Ordering) -> bool {
+    match func {
+        AggFn::First => ts < held,
+        AggFn::Last => ts > held,
+        AggFn::Min => {
+            let o = cmp();
+            o.is_lt() || (o.is_eq() && ts < held)
+        }
+        _ => {
+            let o = cmp();
+            o.is_gt() || (o.is_eq() && ts < held)
+        }
+    }
+}
+
 fn cmp_values(a: &FieldValue, b: &FieldValue) -> std::cmp::Ordering {
     match (a, b) {
         (FieldValue::Integer(x), FieldValue::Integer(y)) => x.cmp(y),
@@ -2364,15 +2381,10 @@ impl Acc {
                 for (&t, &x) in ts.iter().zip(v) {
                     let replace = match best {
                         None => true,
-                        Some((pt, pv)) => {
-                            let o = x.partial_cmp(&pv).unwrap_or(std::cmp::Ordering::Equal);
-                            match a.func {
-                                AggFn::First => t < pt,
-                                AggFn::Last => t > pt,
-                                AggFn::Min => o.is_lt() || (o.is_eq() && t < pt),
-                                _ => o.is_gt() || (o.is_eq() && t < pt),
-                            }
-                        }
+                        // cmp_values' order for two floats.
+                        Some((pt, pv)) => picks(a.func, t, pt, || {
+                            x.partial_cmp(&pv).unwrap_or(std::cmp::Ordering::Equal)
+                        }),
                     };
                     if replace {
                         best = Some((t, x));
@@ -2445,18 +2457,7 @@ impl Acc {
     fn pick(&mut self, a: &AggSpec, ts: i64, v: FieldValue, aux: &dyn Fn() -> Vec<Value>) {
         let replace = match &self.pick {
             None => true,
-            Some((pt, pv, _)) => match a.func {
-                AggFn::First => ts < *pt,
-                AggFn::Last => ts > *pt,
-                AggFn::Min => {
-                    let o = cmp_values(&v, pv);
-                    o.is_lt() || (o.is_eq() && ts < *pt)
-                }
-                _ => {
-                    let o = cmp_values(&v, pv);
-                    o.is_gt() || (o.is_eq() && ts < *pt)
-                }
-            },
+            Some((pt, pv, _)) => picks(a.func, ts, *pt, || cmp_values(&v, pv)),
         };
         if replace {
             self.pick = Some((ts, v, aux()));
