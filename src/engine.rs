@@ -22,8 +22,8 @@ use crate::retention::{RetentionChange, RetentionPolicy};
 use crate::series::SeriesIndex;
 use crate::sstable::{Table, TableWriter};
 use crate::types::{
-    parse_series_key, FieldType, FieldValue, NewSeries, ParsedPoint, Row, SeqNo, SeriesId,
-    WriteBatch,
+    parse_series_key, FastHash, FieldType, FieldValue, NewSeries, ParsedPoint, Row, SeqNo,
+    SeriesId, WriteBatch,
 };
 use crate::version::{sync_dir, TableHandle, TableRef, VersionSet, LAYERS};
 use crate::wal::{Wal, WalTrimmer};
@@ -505,10 +505,9 @@ impl Database {
         // for every point sharing it (the points are borrowed, so those allocations are alive
         // and their addresses unique for the whole call).
         let addr = |a: *const u8| a as usize;
-        type Fast = foldhash::fast::RandomState;
-        let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType), Fast> =
+        let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType), FastHash> =
             Default::default();
-        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId, Fast> =
+        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId, FastHash> =
             Default::default();
         'points: for (i, p) in points.iter().enumerate() {
             let m = addr(Arc::as_ptr(&p.measurement).cast());

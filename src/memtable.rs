@@ -109,7 +109,7 @@ impl FieldBuf {
 /// One memtable. Active while the memtable actor applies to it; frozen (never written again)
 /// once handed to the flusher.
 pub struct Memtable {
-    series: DashMap<SeriesId, SeriesBuf, foldhash::fast::RandomState>,
+    series: DashMap<SeriesId, SeriesBuf, crate::types::FastHash>,
     bytes: AtomicUsize,
     points: AtomicU64,
     min_seq: AtomicU64,

@@ -93,6 +93,10 @@ impl FieldValue {
     }
 }
 
+/// The hasher of the write path's maps: foldhash, seeded per process (a fraction of SipHash's
+/// cost on short keys and integers, and not predictable from outside the process).
+pub type FastHash = foldhash::fast::RandomState;
+
 /// A point as it comes out of the line-protocol parser, before its series is resolved.
 ///
 /// The parser shares the measurement and tags of lines whose series text is the same, and the

@@ -213,7 +213,7 @@ struct Interner<'a> {
 
 /// A map with foldhash's per-process seeded hasher (a fraction of SipHash's cost on short
 /// keys; hashing series texts with SipHash took ~5% of ingest).
-type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type FastMap<K, V> = std::collections::HashMap<K, V, crate::types::FastHash>;
 
 /// Sorted tags shared by the points of one series text.
 type SharedTags = Arc<[(String, String)]>;

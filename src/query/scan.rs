@@ -202,7 +202,6 @@ impl Snapshot {
         use_agg: &dyn Fn(&BlockMeta) -> bool,
     ) -> Result<SegmentStream<'a>> {
         let min = min.max(self.min_time());
-        let mut held = self.memory().charge(0)?;
         let mut stream = SegmentStream {
             snap: self,
             min,
@@ -230,13 +229,12 @@ impl Snapshot {
             .collect();
         for m in self.all_memtables() {
             if let Some(c) = m.read(id, field, min, max) {
-                held.add(column_bytes(&c))?;
+                stream.held.add(column_bytes(&c))?;
                 bump(&self.stats.memtable_points, c.len() as u64);
                 stream.mem.push(Cursor { col: c, pos: 0 });
             }
         }
-        stream.mem_bytes = held.bytes();
-        stream.held = held;
+        stream.mem_bytes = stream.held.bytes();
         let overridden = |ti: usize, b: &BlockMeta| -> bool {
             runs.iter()
                 .enumerate()
