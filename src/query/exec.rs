@@ -969,9 +969,7 @@ fn cond_value(
             .position(|x| x == v)
             .and_then(|i| vals.get(i).cloned().flatten())
             .map_or(Value::Null, Value::from),
-        PExpr::Var(v) => s
-            .tag(v)
-            .map_or(Value::Null, |t| Value::string(t.to_string())),
+        PExpr::Var(v) => s.tag(v).map_or(Value::Null, Value::string),
         PExpr::Integer(n) => Value::Integer(*n),
         PExpr::Number(x) => Value::Float(*x),
         PExpr::String(x) => Value::string(x.clone()),
@@ -1221,9 +1219,7 @@ impl GroupCtx<'_> {
     fn var_value(&self, v: usize, vals: &[Option<FieldValue>], s: &SeriesInfo) -> Value {
         match &self.srcs[v] {
             VarSrc::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
-            VarSrc::Tag(t) => s
-                .tag(t)
-                .map_or(Value::Null, |x| Value::string(x.to_string())),
+            VarSrc::Tag(t) => s.tag(t).map_or(Value::Null, Value::string),
         }
     }
 
