@@ -1,26 +1,46 @@
 //! Data blocks and their pre-aggregates.
 //!
-//! Block layout (little-endian):
+//! Block layout of format v5 (little-endian):
+//!
+//! ```text
+//! ts codec u8 | value codec u8 | ts_len uvarint | timestamps (ts_len bytes) | values | crc32 u32
+//! ```
+//!
+//! A v5 block does not repeat what its series-index entry ([`super::BlockMeta`]) records: the
+//! field type, the point count, the time range and the pre-aggregates live only there, and the
+//! reader decodes a block against its entry. Timestamps that step regularly from the entry's
+//! `min_ts` to its `max_ts` are stored as nothing at all ([`TS_REGULAR`]).
+//!
+//! Blocks of formats v1–v4 (still read) carry a fixed header:
 //!
 //! ```text
 //! min_ts i64 | max_ts i64 | count u32 | field type u8 | ts codec u8 | value codec u8
 //! | aggregates (see encode_agg) | ts_len u32 | timestamps (ts_len bytes) | values | crc32 u32
 //! ```
 //!
-//! The crc32 covers every byte of the block before it. The layout is the same in format v1 and
-//! v2; v2 writers choose the codecs per block (see [`super::codec`]) and record their ids, so
-//! the block decodes itself. The pre-aggregates are computed from the values, whatever the
-//! codec.
+//! which the reader checks against the index entry. In every version the crc32 covers every
+//! byte of the block before it, writers choose the codecs per block (see [`super::codec`]) and
+//! record their ids, and the pre-aggregates are computed from the values, whatever the codec.
 
 use crate::types::{Column, FieldType, FieldValue, Timestamp, Values};
 
-use super::codec::{self, DecodeError, Input};
+use super::codec::{self, put_uvarint, zigzag, DecodeError, Input};
+use super::format::BlockMeta;
 
 /// Most points in one data block; the writer splits longer runs.
 pub const BLOCK_POINTS: usize = 1000;
 
-/// Fixed bytes of a block header before the aggregates.
+/// Fixed bytes of a v1–v4 block header before the aggregates.
 const HEADER_FIXED: usize = 8 + 8 + 4 + 3;
+
+/// Timestamp codec id of format v5 blocks whose points step regularly (the same positive
+/// delta) from the index entry's `min_ts` to its `max_ts`, or a single point: no bytes stored,
+/// the timestamps follow from the entry's range and count. Only blocks decode it (the column
+/// codecs of [`super::codec`] don't know the entry); its id follows the timestamp ids there.
+pub const TS_REGULAR: u8 = 4;
+
+/// Smallest v5 block: two codec ids, an empty timestamp length, the crc.
+pub(crate) const MIN_BLOCK_LEN_V5: u32 = 2 + 1 + 4;
 
 /// Pre-aggregates of one block, stored both in the block header and in the series index so a
 /// query can answer `count/sum/min/max/first/last` for whole blocks without reading them.
@@ -217,6 +237,260 @@ pub(crate) fn decode_agg(input: &mut Input<'_>, t: FieldType) -> Result<BlockAgg
     })
 }
 
+/// Largest power-of-ten exponent a v5 float aggregate is scaled by.
+const AGG_MAX_EXP: u32 = 15;
+
+/// The smallest `e <= AGG_MAX_EXP` such that every value of `vs` is bit for bit
+/// `m as f64 / 10^e` for an integer `|m| < 2^53` (NaNs, infinities and -0.0 never are), and
+/// those integers.
+fn decimal_scaled<const N: usize>(vs: [f64; N]) -> Option<(u32, [i64; N])> {
+    const LIMIT: f64 = (1u64 << 53) as f64;
+    'exp: for e in 0..=AGG_MAX_EXP {
+        let p = 10f64.powi(e as i32);
+        let mut ms = [0i64; N];
+        for (m, &v) in ms.iter_mut().zip(&vs) {
+            let scaled = (v * p).round();
+            if !scaled.is_finite() || scaled.abs() >= LIMIT {
+                continue 'exp;
+            }
+            // Checked on the integer, so -0.0 (which scales to 0) is refused.
+            let k = scaled as i64;
+            if (k as f64 / p).to_bits() != v.to_bits() {
+                continue 'exp;
+            }
+            *m = k;
+        }
+        return Some((e, ms));
+    }
+    None
+}
+
+fn put_uvarint128(out: &mut Vec<u8>, mut v: u128) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn get_uvarint128(input: &mut Input<'_>, what: &str) -> Result<u128, DecodeError> {
+    let mut v = 0u128;
+    for i in 0..19 {
+        let b = input.u8(what)?;
+        if i == 18 && b > 0x03 {
+            break;
+        }
+        v |= u128::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError(format!(
+        "bad {what}: varint overflows 128 bits"
+    )))
+}
+
+fn zigzag128(v: i128) -> u128 {
+    ((v << 1) ^ (v >> 127)) as u128
+}
+
+fn unzigzag128(v: u128) -> i128 {
+    ((v >> 1) as i128) ^ -((v & 1) as i128)
+}
+
+/// `min`, then `max`, `first` and `last` as unsigned offsets from `min` (which they are at
+/// least), for integer aggregates.
+fn put_spread(out: &mut Vec<u8>, min: u64, rest: [u64; 3]) {
+    put_uvarint(out, min);
+    for v in rest {
+        put_uvarint(out, v.wrapping_sub(min));
+    }
+}
+
+fn get_spread(input: &mut Input<'_>, what: &str) -> Result<(u64, [u64; 3]), DecodeError> {
+    let min = input.uvarint(what)?;
+    let mut rest = [0u64; 3];
+    for v in &mut rest {
+        let off = input.uvarint(what)?;
+        *v = min
+            .checked_add(off)
+            .ok_or_else(|| DecodeError(format!("bad {what}: offset {off} overflows")))?;
+    }
+    Ok((min, rest))
+}
+
+/// Flip the top bit: an order-preserving map between i64 and u64.
+fn flip(v: i64) -> u64 {
+    (v as u64) ^ (1 << 63)
+}
+
+fn unflip(v: u64) -> i64 {
+    (v ^ (1 << 63)) as i64
+}
+
+/// Append the format v5 (series index) form of `agg`, for a block of type `t`:
+/// * float: a tag byte; tag 1: the exponent `e` (u8), then `sum` as f64 bits, then `min` as a
+///   zigzag varint and `max`, `first`, `last` as varint offsets from it, all four as integers
+///   `m` with `value == m as f64 / 10^e` bit for bit; tag 0: sum, min, max, first, last as f64;
+/// * integer: the exact sum as a zigzag LEB128 (up to 128 bits), then min (order-preserving
+///   flip of its top bit) and max, first, last as offsets from it; the f64 sum is the exact sum
+///   rounded;
+/// * unsigned: the exact sum as a LEB128, then min and max, first, last as offsets from it;
+/// * boolean: one byte, bit 0 first, bit 1 last;
+/// * string: first and last as varint length + UTF-8.
+pub(crate) fn encode_agg_v5(agg: &BlockAgg, out: &mut Vec<u8>) {
+    match (&agg.numeric, &agg.first, &agg.last) {
+        (NumericAgg::Float { sum, min, max }, FieldValue::Float(f), FieldValue::Float(l)) => {
+            match decimal_scaled([*min, *max, *f, *l]) {
+                Some((e, [m_min, m_max, m_f, m_l])) => {
+                    out.push(1);
+                    out.push(e as u8);
+                    out.extend_from_slice(&sum.to_bits().to_le_bytes());
+                    put_uvarint(out, zigzag(m_min));
+                    for m in [m_max, m_f, m_l] {
+                        // max, first and last are at least min (as decimals of one scale).
+                        put_uvarint(out, m.wrapping_sub(m_min) as u64);
+                    }
+                }
+                None => {
+                    out.push(0);
+                    for x in [sum, min, max, f, l] {
+                        out.extend_from_slice(&x.to_bits().to_le_bytes());
+                    }
+                }
+            }
+        }
+        (
+            NumericAgg::Integer {
+                exact_sum,
+                min,
+                max,
+                ..
+            },
+            FieldValue::Integer(f),
+            FieldValue::Integer(l),
+        ) => {
+            put_uvarint128(out, zigzag128(*exact_sum));
+            put_spread(out, flip(*min), [flip(*max), flip(*f), flip(*l)]);
+        }
+        (
+            NumericAgg::Unsigned {
+                exact_sum,
+                min,
+                max,
+                ..
+            },
+            FieldValue::Unsigned(f),
+            FieldValue::Unsigned(l),
+        ) => {
+            put_uvarint128(out, *exact_sum);
+            put_spread(out, *min, [*max, *f, *l]);
+        }
+        (NumericAgg::None, FieldValue::Boolean(f), FieldValue::Boolean(l)) => {
+            out.push(u8::from(*f) | (u8::from(*l) << 1));
+        }
+        (NumericAgg::None, FieldValue::String(f), FieldValue::String(l)) => {
+            codec::put_str(out, f);
+            codec::put_str(out, l);
+        }
+        // Aggregates whose parts disagree in type are never computed; the v1–v4 form (which
+        // the decoder below never sees) keeps the encoder total.
+        _ => encode_agg(agg, out),
+    }
+}
+
+/// Read the v5 aggregates of a block of type `t` (inverse of [`encode_agg_v5`]), checking that
+/// `min <= first, last <= max` where they are ordered.
+pub(crate) fn decode_agg_v5(input: &mut Input<'_>, t: FieldType) -> Result<BlockAgg, DecodeError> {
+    Ok(match t {
+        FieldType::Float => match input.u8("float aggregate tag")? {
+            1 => {
+                let e = u32::from(input.u8("aggregate exponent")?);
+                if e > AGG_MAX_EXP {
+                    return Err(DecodeError(format!("bad aggregate exponent {e}")));
+                }
+                let p = 10f64.powi(e as i32);
+                let sum = input.f64("aggregate sum")?;
+                let m_min = codec::unzigzag(input.uvarint("aggregate min")?);
+                let mut rest = [0.0f64; 3];
+                for v in &mut rest {
+                    let off = input.uvarint("aggregate offset")?;
+                    let m = i64::try_from(off)
+                        .ok()
+                        .and_then(|o| m_min.checked_add(o))
+                        .ok_or_else(|| DecodeError(format!("bad aggregate offset {off}")))?;
+                    *v = m as f64 / p;
+                }
+                let [max, first, last] = rest;
+                BlockAgg {
+                    first: FieldValue::Float(first),
+                    last: FieldValue::Float(last),
+                    numeric: NumericAgg::Float {
+                        sum,
+                        min: m_min as f64 / p,
+                        max,
+                    },
+                }
+            }
+            0 => {
+                let sum = input.f64("aggregate sum")?;
+                let min = input.f64("aggregate min")?;
+                let max = input.f64("aggregate max")?;
+                BlockAgg {
+                    first: FieldValue::Float(input.f64("aggregate first")?),
+                    last: FieldValue::Float(input.f64("aggregate last")?),
+                    numeric: NumericAgg::Float { sum, min, max },
+                }
+            }
+            tag => return Err(DecodeError(format!("unknown float aggregate tag {tag}"))),
+        },
+        FieldType::Integer => {
+            let exact_sum = unzigzag128(get_uvarint128(input, "aggregate exact sum")?);
+            let (min, [max, first, last]) = get_spread(input, "integer aggregates")?;
+            BlockAgg {
+                first: FieldValue::Integer(unflip(first)),
+                last: FieldValue::Integer(unflip(last)),
+                numeric: NumericAgg::Integer {
+                    sum: exact_sum as f64,
+                    exact_sum,
+                    min: unflip(min),
+                    max: unflip(max),
+                },
+            }
+        }
+        FieldType::Unsigned => {
+            let exact_sum = get_uvarint128(input, "aggregate exact sum")?;
+            let (min, [max, first, last]) = get_spread(input, "unsigned aggregates")?;
+            BlockAgg {
+                first: FieldValue::Unsigned(first),
+                last: FieldValue::Unsigned(last),
+                numeric: NumericAgg::Unsigned {
+                    sum: exact_sum as f64,
+                    exact_sum,
+                    min,
+                    max,
+                },
+            }
+        }
+        FieldType::Boolean => {
+            let b = input.u8("boolean aggregates")?;
+            if b > 3 {
+                return Err(DecodeError(format!("bad boolean aggregates byte {b}")));
+            }
+            BlockAgg {
+                first: FieldValue::Boolean(b & 1 != 0),
+                last: FieldValue::Boolean(b & 2 != 0),
+                numeric: NumericAgg::None,
+            }
+        }
+        FieldType::String => BlockAgg {
+            first: FieldValue::String(input.str("aggregate first")?.to_owned()),
+            last: FieldValue::String(input.str("aggregate last")?.to_owned()),
+            numeric: NumericAgg::None,
+        },
+    })
+}
+
 /// What the writer learns from encoding one block.
 pub(crate) struct EncodedBlock {
     pub min_ts: Timestamp,
@@ -236,8 +510,23 @@ fn encode_value_range(values: &Values, lo: usize, hi: usize, out: &mut Vec<u8>) 
     })
 }
 
+/// Whether `ts` (strictly ascending, non-empty) steps by one positive delta throughout, so a v5
+/// block can store it as [`TS_REGULAR`].
+fn is_regular(ts: &[i64]) -> bool {
+    let [first, second, ..] = ts else {
+        return ts.len() == 1;
+    };
+    let step = second.wrapping_sub(*first);
+    // Branch-free over the whole slice (vectorises).
+    step > 0
+        && ts
+            .windows(2)
+            .fold(true, |ok, w| ok & (w[1].wrapping_sub(w[0]) == step))
+}
+
 /// Encode points `lo..hi` of `column` (non-empty, at most [`BLOCK_POINTS`], already validated by
-/// the writer) as one block appended to `out`. `None` if the range is empty or out of bounds.
+/// the writer) as one format v5 block appended to `out`. `None` if the range is empty or out of
+/// bounds. The caller records the returned range, count and aggregates in the series index.
 pub(crate) fn encode_block(
     column: &Column,
     lo: usize,
@@ -248,24 +537,22 @@ pub(crate) fn encode_block(
     let (&min_ts, &max_ts) = (ts.first()?, ts.last()?);
     let count = u32::try_from(ts.len()).ok()?;
     let agg = compute_agg(&column.values, lo, hi)?;
-    let t = column.values.field_type();
     let start = out.len();
-    out.extend_from_slice(&min_ts.to_le_bytes());
-    out.extend_from_slice(&max_ts.to_le_bytes());
-    out.extend_from_slice(&count.to_le_bytes());
-    out.push(t as u8);
     // The codec ids are filled in once the columns are encoded.
-    let codecs_at = out.len();
     out.extend_from_slice(&[0, 0]);
-    encode_agg(&agg, out);
-    let len_at = out.len();
-    out.extend_from_slice(&[0; 4]);
-    let ts_codec = codec::encode_timestamps(ts, out);
-    let ts_len = u32::try_from(out.len() - len_at - 4).ok()?;
-    out.get_mut(len_at..len_at + 4)?
-        .copy_from_slice(&ts_len.to_le_bytes());
+    let ts_codec = if is_regular(ts) {
+        out.push(0);
+        TS_REGULAR
+    } else {
+        let ts_at = out.len();
+        let id = codec::encode_timestamps(ts, out);
+        let mut len = Vec::with_capacity(3);
+        put_uvarint(&mut len, (out.len() - ts_at) as u64);
+        out.splice(ts_at..ts_at, len);
+        id
+    };
     let value_codec = encode_value_range(&column.values, lo, hi, out)?;
-    out.get_mut(codecs_at..codecs_at + 2)?
+    out.get_mut(start..start + 2)?
         .copy_from_slice(&[ts_codec, value_codec]);
     let crc = crc32fast::hash(out.get(start..)?);
     out.extend_from_slice(&crc.to_le_bytes());
@@ -277,7 +564,130 @@ pub(crate) fn encode_block(
     })
 }
 
-/// The header fields of a block, as read back.
+/// Verify the crc of a v5 block and decode it against its index entry `meta` into a
+/// caller-provided column, whose buffers are reused: it is cleared (and given the entry's type)
+/// first. On error its contents are unspecified.
+pub(crate) fn decode_block_v5_into(
+    buf: &[u8],
+    meta: &BlockMeta,
+    column: &mut Column,
+) -> Result<(), DecodeError> {
+    let body_len = buf
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n + 4 >= MIN_BLOCK_LEN_V5 as usize)
+        .ok_or_else(|| DecodeError(format!("block of {} bytes is too short", buf.len())))?;
+    let (body, crc) = buf.split_at(body_len);
+    check_crc(body, crc)?;
+    let n = meta.count as usize;
+    if n == 0 || n > BLOCK_POINTS {
+        return Err(DecodeError(format!(
+            "block count {} outside 1..={BLOCK_POINTS}",
+            meta.count
+        )));
+    }
+    let mut input = Input::new(body);
+    let ts_codec = input.u8("block timestamp codec")?;
+    let value_codec = input.u8("block value codec")?;
+    let ts_len = input.len(input.remaining(), "block timestamps length")?;
+    let ts_buf = input.bytes(ts_len, "block timestamps")?;
+    column.timestamps.clear();
+    let ascending = if ts_codec == TS_REGULAR {
+        if ts_len != 0 {
+            return Err(DecodeError(format!(
+                "regular timestamps carry {ts_len} bytes, expected none"
+            )));
+        }
+        fill_regular(meta.min_ts, meta.max_ts, n, &mut column.timestamps)?;
+        true
+    } else {
+        codec::decode_timestamps_into(ts_codec, ts_buf, n, &mut column.timestamps)?;
+        codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
+    };
+    let rest = input.remaining();
+    clear_values(&mut column.values, meta.field_type);
+    codec::decode_values_into(
+        meta.field_type,
+        value_codec,
+        input.bytes(rest, "block values")?,
+        n,
+        &mut column.values,
+    )?;
+    check_timestamps(&column.timestamps, ascending, meta.min_ts, meta.max_ts)
+}
+
+/// The timestamps of a [`TS_REGULAR`] block: `n` points from `min_ts` to `max_ts` by one
+/// positive step (`n == 1` needs `min_ts == max_ts`).
+fn fill_regular(min_ts: i64, max_ts: i64, n: usize, out: &mut Vec<i64>) -> Result<(), DecodeError> {
+    let bad = || {
+        DecodeError(format!(
+            "regular timestamps cannot step from {min_ts} to {max_ts} in {n} points"
+        ))
+    };
+    if n == 1 {
+        if min_ts != max_ts {
+            return Err(bad());
+        }
+        out.push(min_ts);
+        return Ok(());
+    }
+    let span = i128::from(max_ts) - i128::from(min_ts);
+    let gaps = i128::try_from(n - 1).map_err(|_| bad())?;
+    if span <= 0 || span % gaps != 0 {
+        return Err(bad());
+    }
+    // The step can exceed i64::MAX only for two points more than i64::MAX apart (refused as
+    // corrupt: no writer makes them regular). Every point lies in min_ts..=max_ts.
+    let step = i64::try_from(span / gaps).map_err(|_| bad())?;
+    out.reserve(n);
+    let mut t = min_ts;
+    for _ in 0..n {
+        out.push(t);
+        t = t.wrapping_add(step);
+    }
+    Ok(())
+}
+
+fn check_crc(body: &[u8], crc: &[u8]) -> Result<(), DecodeError> {
+    let stored = Input::new(crc).u32("block crc")?;
+    let actual = crc32fast::hash(body);
+    if stored != actual {
+        return Err(DecodeError(format!(
+            "block checksum mismatch (stored {stored:#010x}, computed {actual:#010x})"
+        )));
+    }
+    Ok(())
+}
+
+/// The decoded timestamps ascend strictly (checked unless `ascending` already proves it) and
+/// span exactly `min_ts..=max_ts`.
+fn check_timestamps(
+    timestamps: &[i64],
+    ascending: bool,
+    min_ts: i64,
+    max_ts: i64,
+) -> Result<(), DecodeError> {
+    let later = timestamps.get(1..).unwrap_or_default();
+    // Branch-free over the whole block (it vectorises; an early-exit `any` does not).
+    if !ascending
+        && timestamps
+            .iter()
+            .zip(later)
+            .fold(false, |bad, (a, b)| bad | (a >= b))
+    {
+        return Err(DecodeError(
+            "block timestamps are not strictly ascending".into(),
+        ));
+    }
+    if timestamps.first() != Some(&min_ts) || timestamps.last() != Some(&max_ts) {
+        return Err(DecodeError(format!(
+            "block range {min_ts}..={max_ts} does not match its timestamps"
+        )));
+    }
+    Ok(())
+}
+
+/// The header fields of a v1–v4 block, as read back.
 pub(crate) struct BlockHeader<'a> {
     pub min_ts: Timestamp,
     pub max_ts: Timestamp,
@@ -287,10 +697,10 @@ pub(crate) struct BlockHeader<'a> {
     pub agg_bytes: &'a [u8],
 }
 
-/// Verify the crc of a block and decode it into a caller-provided column, whose buffers are
-/// reused: it is cleared (and given the block's type) first. On error its contents are
+/// Verify the crc of a v1–v4 block and decode it into a caller-provided column, whose buffers
+/// are reused: it is cleared (and given the block's type) first. On error its contents are
 /// unspecified. The caller compares the header with its index entry.
-pub(crate) fn decode_block_into<'a>(
+pub(crate) fn decode_block_v4_into<'a>(
     buf: &'a [u8],
     column: &mut Column,
 ) -> Result<BlockHeader<'a>, DecodeError> {
@@ -300,13 +710,7 @@ pub(crate) fn decode_block_into<'a>(
         .filter(|&n| n >= HEADER_FIXED)
         .ok_or_else(|| DecodeError(format!("block of {} bytes is too short", buf.len())))?;
     let (body, crc) = buf.split_at(body_len);
-    let stored = Input::new(crc).u32("block crc")?;
-    let actual = crc32fast::hash(body);
-    if stored != actual {
-        return Err(DecodeError(format!(
-            "block checksum mismatch (stored {stored:#010x}, computed {actual:#010x})"
-        )));
-    }
+    check_crc(body, crc)?;
     let mut input = Input::new(body);
     let min_ts = input.i64("block min_ts")?;
     let max_ts = input.i64("block max_ts")?;
@@ -338,25 +742,12 @@ pub(crate) fn decode_block_into<'a>(
         n,
         &mut column.values,
     )?;
-    let timestamps = &column.timestamps;
-    // Branch-free over the whole block (it vectorises; an early-exit `any` does not), unless
-    // the timestamp header already proves it (a regular series).
-    let later = timestamps.get(1..).unwrap_or_default();
-    if !codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
-        && timestamps
-            .iter()
-            .zip(later)
-            .fold(false, |bad, (a, b)| bad | (a >= b))
-    {
-        return Err(DecodeError(
-            "block timestamps are not strictly ascending".into(),
-        ));
-    }
-    if timestamps.first() != Some(&min_ts) || timestamps.last() != Some(&max_ts) {
-        return Err(DecodeError(format!(
-            "block header range {min_ts}..={max_ts} does not match its timestamps"
-        )));
-    }
+    check_timestamps(
+        &column.timestamps,
+        codec::timestamps_ascend_by_header(ts_codec, ts_buf, n),
+        min_ts,
+        max_ts,
+    )?;
     Ok(BlockHeader {
         min_ts,
         max_ts,
@@ -375,5 +766,118 @@ fn clear_values(values: &mut Values, t: FieldType) {
         Values::Boolean(v) if t == FieldType::Boolean => v.clear(),
         Values::String(v) if t == FieldType::String => v.clear(),
         _ => *values = Values::empty(t),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The v5 aggregates of `values` read back bit for bit (compared in the v1–v4 form, which
+    /// stores every float's bits), and take fewer bytes than that form.
+    fn round_trips(values: Values) -> Result<usize, TestCaseError> {
+        let agg = compute_agg(&values, 0, values.len()).unwrap();
+        let mut v5 = Vec::new();
+        encode_agg_v5(&agg, &mut v5);
+        let mut input = Input::new(&v5);
+        let back =
+            decode_agg_v5(&mut input, values.field_type()).map_err(|e| TestCaseError::fail(e.0))?;
+        prop_assert_eq!(input.remaining(), 0);
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        encode_agg(&agg, &mut want);
+        encode_agg(&back, &mut got);
+        prop_assert_eq!(got, want.clone());
+        Ok(want.len() - v5.len().min(want.len()))
+    }
+
+    fn special_float() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>(),
+            (-1_000_000i64..1_000_000, 0u32..6).prop_map(|(m, e)| m as f64 / 10f64.powi(e as i32)),
+            Just(-0.0),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn v5_aggregates_round_trip(
+            floats in prop::collection::vec(special_float(), 1..40),
+            ints in prop::collection::vec(prop_oneof![any::<i64>(), Just(i64::MIN), Just(i64::MAX), -5i64..5], 1..40),
+            uints in prop::collection::vec(prop_oneof![any::<u64>(), Just(u64::MAX), 0u64..5], 1..40),
+            bools in prop::collection::vec(any::<bool>(), 1..5),
+            strings in prop::collection::vec(".{0,8}", 1..5),
+        ) {
+            round_trips(Values::Float(floats))?;
+            round_trips(Values::Integer(ints))?;
+            round_trips(Values::Unsigned(uints))?;
+            round_trips(Values::Boolean(bools))?;
+            round_trips(Values::String(strings))?;
+        }
+    }
+
+    #[test]
+    fn decimal_float_aggregates_are_small() {
+        let walk: Vec<f64> = (0..1000)
+            .map(|i| f64::from((i * 37) % 10_000) / 100.0)
+            .collect();
+        // 40 bytes of f64s become a tag, an exponent, the f64 sum and four short varints.
+        assert!(round_trips(Values::Float(walk)).unwrap() >= 40 - 19);
+        // -0.0 is not a decimal of any scale (it would read back as +0.0).
+        let agg = compute_agg(&Values::Float(vec![-0.0, 1.5]), 0, 2).unwrap();
+        let mut v5 = Vec::new();
+        encode_agg_v5(&agg, &mut v5);
+        assert_eq!(v5[0], 0, "raw form");
+        round_trips(Values::Float(vec![-0.0, 1.5])).unwrap();
+    }
+
+    #[test]
+    fn malformed_v5_aggregates_are_errors() {
+        for (t, bytes) in [
+            (FieldType::Float, vec![2u8]),
+            (
+                FieldType::Float,
+                vec![1, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            ),
+            (
+                FieldType::Float,
+                vec![1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff],
+            ),
+            (FieldType::Boolean, vec![4]),
+            (
+                FieldType::Unsigned,
+                vec![
+                    0, 5, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0, 0,
+                ],
+            ),
+            (FieldType::Integer, vec![0x80; 20]),
+            (FieldType::String, vec![3, b'a']),
+        ] {
+            assert!(
+                decode_agg_v5(&mut Input::new(&bytes), t).is_err(),
+                "{t:?} {bytes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn regular_timestamps_are_recognised() {
+        assert!(is_regular(&[5]));
+        assert!(is_regular(&[5, 8, 11, 14]));
+        assert!(!is_regular(&[5, 8, 12, 14]));
+        assert!(!is_regular(&[i64::MIN, 0, i64::MAX]));
+        let mut out = Vec::new();
+        fill_regular(5, 14, 4, &mut out).unwrap();
+        assert_eq!(out, [5, 8, 11, 14]);
+        out.clear();
+        fill_regular(i64::MIN, i64::MAX, 2, &mut out).unwrap_err();
+        fill_regular(i64::MIN + 1, i64::MAX, 3, &mut out).unwrap();
+        assert_eq!(out, [i64::MIN + 1, 0, i64::MAX]);
     }
 }

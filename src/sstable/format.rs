@@ -4,16 +4,25 @@
 use crate::types::{FieldType, SeriesId};
 
 use super::block::{self, BlockAgg, BLOCK_POINTS};
-use super::codec::{put_str, put_uvarint, DecodeError, Input};
+use std::io::{Read, Write};
+
+use super::codec::{put_str, put_uvarint, unzigzag, zigzag, DecodeError, Input};
 use super::{TableStats, FORMAT_VERSION, MAGIC, OLDEST_READABLE_VERSION};
 
 /// Bytes of the footer: three (offset u64, length u64, crc32 u32) section entries, version u16,
 /// magic (8 bytes) and the footer's own crc32.
 pub(crate) const FOOTER_LEN: usize = 3 * (8 + 8 + 4) + 2 + 8 + 4;
 
-/// Smallest possible block: fixed header, two bool aggregates, ts length, one timestamp byte,
-/// one value byte, crc.
-const MIN_BLOCK_LEN: u32 = 8 + 8 + 4 + 3 + 2 + 4 + 1 + 1 + 4;
+/// Smallest possible v1–v4 block: fixed header, two bool aggregates, ts length, one timestamp
+/// byte, one value byte, crc.
+const MIN_BLOCK_LEN_V4: u32 = 8 + 8 + 4 + 3 + 2 + 4 + 1 + 1 + 4;
+
+/// Most bytes a v5 series index may inflate to.
+const MAX_INDEX_BYTES: usize = 1 << 31;
+
+/// Format version from which the index is compressed, block entries are delta-coded and
+/// blocks carry no header (see [`super::block`]).
+pub(crate) const COMPACT_VERSION: u16 = 5;
 
 /// Where one data block lives and what it holds, as recorded in the series index.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,45 +153,117 @@ impl Footer {
     }
 }
 
-/// Encode the series index: varint series count, then per series (ascending id): id u64, key
-/// (varint length + UTF-8), varint field count, then per field (ascending name): name, field type
-/// u8, varint block count, then per block: offset u64, len u32, min_ts i64, max_ts i64,
-/// count u32, aggregates.
+/// Encode the series index (format v5) as a varint raw length and the raw DEFLATE of: varint
+/// series count, then per series (ascending id): the id as a varint delta from the previous
+/// series' (the first from 0), key (varint length + UTF-8), varint field count, then per field
+/// (ascending name): name, field type u8, varint block count, then per block: its length
+/// (varint; blocks tile the data section in index order, so offsets are implied), `min_ts` as a
+/// zigzag varint delta from the previous block's `max_ts` in the field (a field's first block:
+/// from the first `min_ts` of the field before it, or 0), `max_ts - min_ts` and the count as
+/// varints, then the aggregates ([`block::encode_agg_v5`]).
 pub(crate) fn encode_index(series: &[SeriesEntry], out: &mut Vec<u8>) {
-    put_uvarint(out, series.len() as u64);
+    let mut raw = Vec::new();
+    put_uvarint(&mut raw, series.len() as u64);
+    let (mut prev_id, mut prev_first) = (0u64, 0i64);
     for s in series {
-        out.extend_from_slice(&s.id.to_le_bytes());
-        put_str(out, &s.key);
-        put_uvarint(out, s.fields.len() as u64);
+        put_uvarint(&mut raw, s.id.wrapping_sub(prev_id));
+        prev_id = s.id;
+        put_str(&mut raw, &s.key);
+        put_uvarint(&mut raw, s.fields.len() as u64);
         for f in &s.fields {
-            put_str(out, &f.name);
-            out.push(f.field_type as u8);
-            put_uvarint(out, f.blocks.len() as u64);
+            put_str(&mut raw, &f.name);
+            raw.push(f.field_type as u8);
+            put_uvarint(&mut raw, f.blocks.len() as u64);
+            let mut prev = prev_first;
+            if let Some(b) = f.blocks.first() {
+                prev_first = b.min_ts;
+            }
             for b in &f.blocks {
-                out.extend_from_slice(&b.offset.to_le_bytes());
-                out.extend_from_slice(&b.len.to_le_bytes());
-                out.extend_from_slice(&b.min_ts.to_le_bytes());
-                out.extend_from_slice(&b.max_ts.to_le_bytes());
-                out.extend_from_slice(&b.count.to_le_bytes());
-                block::encode_agg(&b.agg, out);
+                put_uvarint(&mut raw, u64::from(b.len));
+                put_uvarint(&mut raw, zigzag(b.min_ts.wrapping_sub(prev)));
+                put_uvarint(&mut raw, b.max_ts.wrapping_sub(b.min_ts) as u64);
+                put_uvarint(&mut raw, u64::from(b.count));
+                block::encode_agg_v5(&b.agg, &mut raw);
+                prev = b.max_ts;
             }
         }
     }
+    put_uvarint(out, raw.len() as u64);
+    let mut z =
+        flate2::write::DeflateEncoder::new(std::mem::take(out), flate2::Compression::new(6));
+    // Writing into a Vec cannot fail.
+    let _ = z.write_all(&raw);
+    *out = z.finish().unwrap_or_default();
 }
 
 fn bad<T>(msg: String) -> Result<T, DecodeError> {
     Err(DecodeError(msg))
 }
 
-/// Decode and validate the series index. `data_end` is where the data blocks end (the index
-/// offset): blocks must tile `0..data_end` exactly, in index order.
-pub(crate) fn decode_index(buf: &[u8], data_end: u64) -> Result<Vec<SeriesEntry>, DecodeError> {
+/// Inflate a v5 index section (varint raw length + raw DEFLATE), refusing more bytes than
+/// announced.
+fn inflate_index(buf: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut input = Input::new(buf);
+    let raw_len = input.len(MAX_INDEX_BYTES, "index length")?;
+    let body = input.bytes(input.remaining(), "compressed index")?;
+    let mut raw = Vec::with_capacity(raw_len.min(body.len().saturating_mul(8)));
+    flate2::read::DeflateDecoder::new(body)
+        .take(raw_len as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| DecodeError(format!("bad compressed index: {e}")))?;
+    if raw.len() != raw_len {
+        return bad(format!(
+            "index inflates to {} bytes, expected {raw_len}",
+            raw.len()
+        ));
+    }
+    Ok(raw)
+}
+
+/// Decode and validate the series index of a file of format `version`. `data_end` is where the
+/// data blocks end (the index offset): blocks must tile `0..data_end` exactly, in index order.
+pub(crate) fn decode_index(
+    version: u16,
+    buf: &[u8],
+    data_end: u64,
+) -> Result<Vec<SeriesEntry>, DecodeError> {
+    let compact = version >= COMPACT_VERSION;
+    let inflated;
+    let buf = if compact {
+        inflated = inflate_index(buf)?;
+        inflated.as_slice()
+    } else {
+        buf
+    };
+    let min_block_len = if compact {
+        block::MIN_BLOCK_LEN_V5
+    } else {
+        MIN_BLOCK_LEN_V4
+    };
     let mut input = Input::new(buf);
     let n_series = input.len(input.remaining(), "series count")?;
     let mut series: Vec<SeriesEntry> = Vec::new();
     let mut next_offset = 0u64;
+    let mut prev_first = 0i64;
     for _ in 0..n_series {
-        let id = input.u64("series id")?;
+        let id = if compact {
+            let delta = input.uvarint("series id delta")?;
+            match series.last() {
+                None => delta,
+                Some(prev) if delta > 0 => prev
+                    .id
+                    .checked_add(delta)
+                    .ok_or_else(|| DecodeError(format!("series id delta {delta} overflows")))?,
+                Some(prev) => {
+                    return bad(format!(
+                        "series ids not ascending in index after {}",
+                        prev.id
+                    ))
+                }
+            }
+        } else {
+            input.u64("series id")?
+        };
         if let Some(prev) = series.last() {
             if prev.id >= id {
                 return bad(format!(
@@ -215,15 +296,35 @@ pub(crate) fn decode_index(buf: &[u8], data_end: u64) -> Result<Vec<SeriesEntry>
                 return bad(format!("field {name:?} of series {id} has no blocks"));
             }
             let mut blocks: Vec<BlockMeta> = Vec::new();
-            for _ in 0..n_blocks {
-                let offset = input.u64("block offset")?;
-                let len = input.u32("block length")?;
-                let min_ts = input.i64("block min_ts")?;
-                let max_ts = input.i64("block max_ts")?;
-                let count = input.u32("block count")?;
-                let agg = block::decode_agg(&mut input, field_type)?;
+            let mut prev_ts = prev_first;
+            for i in 0..n_blocks {
+                let (offset, len, min_ts, max_ts, count, agg);
+                if compact {
+                    offset = next_offset;
+                    len = u32::try_from(input.uvarint("block length")?)
+                        .map_err(|_| DecodeError("block length exceeds 32 bits".into()))?;
+                    min_ts = prev_ts.wrapping_add(unzigzag(input.uvarint("block min_ts")?));
+                    let span = input.uvarint("block span")?;
+                    max_ts = min_ts.checked_add_unsigned(span).ok_or_else(|| {
+                        DecodeError(format!("block span {span} from {min_ts} overflows"))
+                    })?;
+                    count = u32::try_from(input.uvarint("block count")?)
+                        .map_err(|_| DecodeError("block count exceeds 32 bits".into()))?;
+                    agg = block::decode_agg_v5(&mut input, field_type)?;
+                    if i == 0 {
+                        prev_first = min_ts;
+                    }
+                    prev_ts = max_ts;
+                } else {
+                    offset = input.u64("block offset")?;
+                    len = input.u32("block length")?;
+                    min_ts = input.i64("block min_ts")?;
+                    max_ts = input.i64("block max_ts")?;
+                    count = input.u32("block count")?;
+                    agg = block::decode_agg(&mut input, field_type)?;
+                }
                 let end = offset.checked_add(u64::from(len));
-                if offset != next_offset || len < MIN_BLOCK_LEN || end.is_none_or(|e| e > data_end)
+                if offset != next_offset || len < min_block_len || end.is_none_or(|e| e > data_end)
                 {
                     return bad(format!(
                         "block at offset {offset} length {len} of series {id} field {name:?} \
@@ -277,21 +378,42 @@ pub(crate) fn decode_index(buf: &[u8], data_end: u64) -> Result<Vec<SeriesEntry>
     Ok(series)
 }
 
-/// Encode the series filter: varint count, then the sorted series ids as u64 each.
+/// Encode the series filter (format v5): varint count, then the sorted series ids as varint
+/// deltas (the first from 0).
 pub(crate) fn encode_filter(ids: &[SeriesId], out: &mut Vec<u8>) {
     put_uvarint(out, ids.len() as u64);
-    for id in ids {
-        out.extend_from_slice(&id.to_le_bytes());
+    let mut prev = 0;
+    for &id in ids {
+        put_uvarint(out, id.wrapping_sub(prev));
+        prev = id;
     }
 }
 
-/// Decode the series filter (strictly ascending ids).
-pub(crate) fn decode_filter(buf: &[u8]) -> Result<Vec<SeriesId>, DecodeError> {
+/// Decode the series filter of a file of format `version` (strictly ascending ids): v5 as
+/// [`encode_filter`] writes it, v1–v4 a varint count and a u64 per id.
+pub(crate) fn decode_filter(version: u16, buf: &[u8]) -> Result<Vec<SeriesId>, DecodeError> {
     let mut input = Input::new(buf);
-    let n = input.len(input.remaining() / 8, "filter id count")?;
-    let ids = (0..n)
-        .map(|_| input.u64("filter series id"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let ids = if version >= COMPACT_VERSION {
+        let n = input.len(input.remaining(), "filter id count")?;
+        let mut ids = Vec::with_capacity(n);
+        let mut prev = 0u64;
+        for i in 0..n {
+            let delta = input.uvarint("filter series id delta")?;
+            if i > 0 && delta == 0 {
+                return bad("series filter ids are not strictly ascending".into());
+            }
+            prev = prev
+                .checked_add(delta)
+                .ok_or_else(|| DecodeError("series filter id overflows".into()))?;
+            ids.push(prev);
+        }
+        ids
+    } else {
+        let n = input.len(input.remaining() / 8, "filter id count")?;
+        (0..n)
+            .map(|_| input.u64("filter series id"))
+            .collect::<Result<Vec<_>, _>>()?
+    };
     input.finish("series filter")?;
     if ids.windows(2).any(|w| w.first() >= w.get(1)) {
         return bad("series filter ids are not strictly ascending".into());

