@@ -37,6 +37,7 @@ MODELS=(
   "shutdown:closing_the_front_door_drains_everything_acked"
   "compaction:install_never_loses_or_doubles_a_point"
   "compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
+  "compaction:force_answers_only_once_everything_reached_the_last_layer"
 )
 
 # mutant : model file : test function that must fail
@@ -56,6 +57,7 @@ MUTANTS=(
   "compaction_no_conflict_check:compaction:install_never_loses_or_doubles_a_point"
   "compactor_drop_nudge:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
   "stall_lost_wakeup:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
+  "force_ignored:compaction:force_answers_only_once_everything_reached_the_last_layer"
 )
 
 ROWS=()

@@ -334,6 +334,12 @@ impl Db {
         Ok(())
     }
 
+    /// A major compaction of database `db`: everything acknowledged before the call ends up
+    /// in the last layer, C7 (see [`Database::major_compact`]).
+    pub fn major_compact(&self, db: &str) -> Result<()> {
+        self.database(db)?.major_compact()
+    }
+
     /// Drain every database's actors to disk and release the directory lock.
     pub fn close(self) -> Result<()> {
         self.close_all()

@@ -454,6 +454,16 @@ impl Database {
     /// Wait until every compactor has finished the work queued so far (each layer within its
     /// limits, or stopped by a failure, which is returned).
     pub fn compact(&self) -> Result<()> {
+        self.through_compactors(CompactMsg::Barrier)
+    }
+
+    /// Send a barrier-like message into C0's mailbox and wait for the last layer's answer.
+    fn through_compactors(
+        &self,
+        msg: fn(
+            strata_actors::oneshot::OneshotSender<std::result::Result<(), String>>,
+        ) -> CompactMsg,
+    ) -> Result<()> {
         let tx = self
             .compact_tx
             .lock()
@@ -461,14 +471,24 @@ impl Database {
             .clone()
             .ok_or(Error::Closed)?;
         let (otx, orx) = oneshot();
-        tx.send(CompactMsg::Barrier(otx))
-            .map_err(|_| Error::Closed)?;
+        tx.send(msg(otx)).map_err(|_| Error::Closed)?;
         drop(tx);
         match orx.recv() {
             Some(Ok(())) => Ok(()),
             Some(Err(e)) => Err(Error::Poisoned(e)),
             None => Err(Error::Closed),
         }
+    }
+
+    /// A major compaction: flush the memtables, then move every table down the ladder, layer by
+    /// layer, into the last layer (C7), merged per C7 window. Returns once the data acknowledged
+    /// before the call is all in C7 (or the failure that stopped a compactor). Writes go on
+    /// meanwhile; what they flush later starts again in C0. Costly: it rewrites every table once
+    /// per layer it passes; it is for operators (like VictoriaMetrics' `/internal/force_merge`)
+    /// and for measuring the smallest on-disk size.
+    pub fn major_compact(&self) -> Result<()> {
+        self.flush()?;
+        self.through_compactors(CompactMsg::Force)
     }
 
     /// Per-layer compaction statistics: tables, bytes, points, compactions, bytes read and

@@ -13,7 +13,9 @@
 //! will make the receiver re-plan, and a compactor never blocks on a nudge. A
 //! [`CompactMsg::Barrier`] is forwarded with a blocking `send` (a forward edge: C7 never sends, so
 //! the chain cannot deadlock) and answered by the last layer once every layer before it has
-//! finished the work queued ahead of the barrier.
+//! finished the work queued ahead of the barrier. A [`CompactMsg::Force`] travels the same way,
+//! but each layer first moves *all* its tables on, whatever its limit (a full compaction: when
+//! the last layer answers, every table that existed when the message was sent is in it).
 //!
 //! Backpressure: the [`StallGate`] lets the flusher wait while C0 holds too many tables; the C0
 //! compactor opens it after each install and closes it for good when it stops, so a flusher
@@ -31,6 +33,9 @@ pub enum CompactMsg {
     /// Finish the work queued before this message, pass the barrier on to the next layer; the
     /// last layer answers it (with the database's health).
     Barrier(OneshotSender<Result<(), String>>),
+    /// As [`CompactMsg::Barrier`], but first move every table of your layer into the next one,
+    /// whatever the limit (a full compaction down to the last layer).
+    Force(OneshotSender<Result<(), String>>),
 }
 
 /// What an install did.
@@ -48,8 +53,9 @@ pub trait CompactIo {
     type Job;
     /// The files a job wrote (fsynced, not yet in the catalog).
     type Output;
-    /// A job for this layer if it is over its limits, against the current version.
-    fn plan(&mut self) -> Result<Option<Self::Job>, String>;
+    /// A job for this layer if it is over its limits (with `force`: if it holds any table and
+    /// is not the last layer), against the current version.
+    fn plan(&mut self, force: bool) -> Result<Option<Self::Job>, String>;
     /// Stream the merge into new files (fsync files and directory).
     fn run(&mut self, job: &Self::Job) -> Result<Self::Output, String>;
     /// Log the edit (fsynced) and publish it; old files go once no version references them.
@@ -142,12 +148,13 @@ impl Drop for CloseOnDrop {
     }
 }
 
-/// Work until the layer is within its limits. Returns whether anything was installed.
-fn work<I: CompactIo>(io: &mut I, health: &Health, stall: Option<&StallGate>) -> bool {
+/// Work until the layer is within its limits (with `force`: until it is empty). Returns whether
+/// anything was installed.
+fn work<I: CompactIo>(io: &mut I, health: &Health, stall: Option<&StallGate>, force: bool) -> bool {
     let mut installed = false;
     let mut conflicts = 0;
     while health.check().is_ok() {
-        let step = io.plan().and_then(|job| match job {
+        let step = io.plan(force).and_then(|job| match job {
             None => Ok(None),
             Some(job) => {
                 let out = io.run(&job)?;
@@ -195,7 +202,12 @@ pub fn run_compactor<I, R, S>(
 {
     let _close = CloseOnDrop(stall.clone());
     while let Some(msg) = inbox.recv() {
-        let installed = work(&mut io, &health, stall.as_deref());
+        #[cfg(not(strata_loom_mutant = "force_ignored"))]
+        let force = matches!(msg, CompactMsg::Force(_));
+        // Planted bug: a major compaction is passed on like a barrier, moving nothing.
+        #[cfg(strata_loom_mutant = "force_ignored")]
+        let force = false;
+        let installed = work(&mut io, &health, stall.as_deref(), force);
         if health.is_poisoned() {
             if let Some(g) = &stall {
                 g.close();
@@ -213,18 +225,22 @@ pub fn run_compactor<I, R, S>(
                 let _ = n;
             }
         }
-        if let CompactMsg::Barrier(done) = msg {
-            match &next {
-                Some(n) => {
-                    if let Err(crate::mailbox::Closed(CompactMsg::Barrier(done))) =
-                        n.send(CompactMsg::Barrier(done))
-                    {
-                        let _ = done.send(Err("compaction stopped".to_string()));
-                    }
+        let (done, wrap): (_, fn(_) -> CompactMsg) = match msg {
+            CompactMsg::Nudge => continue,
+            CompactMsg::Barrier(done) => (done, CompactMsg::Barrier),
+            CompactMsg::Force(done) => (done, CompactMsg::Force),
+        };
+        match &next {
+            Some(n) => {
+                if let Err(crate::mailbox::Closed(
+                    CompactMsg::Barrier(done) | CompactMsg::Force(done),
+                )) = n.send(wrap(done))
+                {
+                    let _ = done.send(Err("compaction stopped".to_string()));
                 }
-                None => {
-                    let _ = done.send(health.check());
-                }
+            }
+            None => {
+                let _ = done.send(health.check());
             }
         }
     }
@@ -247,8 +263,9 @@ mod tests {
     impl CompactIo for Layer {
         type Job = ();
         type Output = ();
-        fn plan(&mut self) -> Result<Option<()>, String> {
-            Ok((sync::lock(&self.tables).len() > self.limit).then_some(()))
+        fn plan(&mut self, force: bool) -> Result<Option<()>, String> {
+            let limit = if force { 0 } else { self.limit };
+            Ok((sync::lock(&self.tables).len() > limit).then_some(()))
         }
         fn run(&mut self, _: &()) -> Result<(), String> {
             Ok(())
@@ -298,6 +315,49 @@ mod tests {
             0,
             "closed when the compactor stopped"
         );
+    }
+
+    #[test]
+    fn force_empties_every_layer_before_the_last_answers() {
+        let (a, b) = (
+            Arc::new(Mutex::new(vec![1, 2, 3])),
+            Arc::new(Mutex::new(vec![4, 5])),
+        );
+        let layer = |tables: &Arc<Mutex<Vec<usize>>>| Layer {
+            tables: tables.clone(),
+            limit: 5,
+            conflicts_left: 1,
+        };
+        let (tx_a, rx_a) = CrossbeamMailbox::bounded::<CompactMsg>(1);
+        let (tx_b, rx_b) = CrossbeamMailbox::bounded::<CompactMsg>(1);
+        let (io_a, io_b) = (layer(&a), layer(&b));
+        let ha =
+            std::thread::spawn(move || run_compactor(io_a, rx_a, Some(tx_b), Health::new(), None));
+        let hb = std::thread::spawn(move || {
+            run_compactor::<_, _, crossbeam_channel::Sender<CompactMsg>>(
+                io_b,
+                rx_b,
+                None,
+                Health::new(),
+                None,
+            )
+        });
+        // Within their limits: a barrier moves nothing.
+        let (otx, orx) = oneshot::oneshot();
+        tx_a.send(CompactMsg::Barrier(otx))
+            .map_err(|_| "closed")
+            .unwrap();
+        assert_eq!(orx.recv(), Some(Ok(())));
+        assert_eq!((sync::lock(&a).len(), sync::lock(&b).len()), (3, 2));
+        let (otx, orx) = oneshot::oneshot();
+        tx_a.send(CompactMsg::Force(otx))
+            .map_err(|_| "closed")
+            .unwrap();
+        assert_eq!(orx.recv(), Some(Ok(())));
+        assert_eq!((sync::lock(&a).len(), sync::lock(&b).len()), (0, 0));
+        drop(tx_a);
+        ha.join().unwrap();
+        hb.join().unwrap();
     }
 
     #[test]

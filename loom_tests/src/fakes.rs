@@ -330,10 +330,10 @@ impl CompactIo for LayerIo {
     /// (inputs: this layer's and the next layer's tables)
     type Job = Vec<Arc<Table>>;
     type Output = Arc<Table>;
-    fn plan(&mut self) -> Result<Option<Vec<Arc<Table>>>, String> {
+    fn plan(&mut self, force: bool) -> Result<Option<Vec<Arc<Table>>>, String> {
         let v = self.cell.current();
         let mine = v.layer(self.layer);
-        if mine.len() <= self.limit {
+        if mine.len() <= if force { 0 } else { self.limit } {
             return Ok(None);
         }
         let mut inputs = mine;

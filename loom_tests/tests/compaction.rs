@@ -9,12 +9,17 @@
 //!   flusher stalled while C0 is over its bound; closing the flusher's mailbox drains the chain
 //!   in order, nothing deadlocks, every flushed point reaches C2. Killed by:
 //!   `stall_lost_wakeup` (deadlock), `compactor_drop_nudge`.
+//! * `force_answers_only_once_everything_reached_the_last_layer`: a major compaction
+//!   ([`CompactMsg::Force`]) sent to C0 while C0 and C1 are within their limits and a reader
+//!   checks snapshots: the answer comes only once every table is in C2, and every point is
+//!   visible exactly once throughout.
 
 use strata_actors::catalog::VersionCell;
 use strata_actors::compactor::{run_compactor, CompactMsg, StallGate};
 use strata_actors::flusher::run_flusher;
 use strata_actors::mailbox::{FacadeMailbox, FacadeSender, Mailbox, Sender};
 use strata_actors::memtable::FlushMsg;
+use strata_actors::oneshot::oneshot;
 use strata_actors::sync::{thread, Arc};
 use strata_actors::Health;
 use strata_loom_tests::fakes::{
@@ -139,5 +144,50 @@ fn flusher_stall_and_compactor_chain_drain_without_deadlock() {
             "the chain stopped with work left: layers {:?}",
             v.tables.iter().map(|t| t.layer).collect::<Vec<_>>()
         );
+    });
+}
+
+#[test]
+fn force_answers_only_once_everything_reached_the_last_layer() {
+    model(|| {
+        let mut v = LsmVersion::empty();
+        v.tables = vec![table(&[1], 0), table(&[2], 1)];
+        let cell = Arc::new(VersionCell::new(v));
+        let health = Health::new();
+        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg>(1);
+        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg>(1);
+        // Both layers are within their limits: only the force moves anything.
+        let io0 = LayerIo {
+            cell: cell.clone(),
+            layer: 0,
+            limit: 5,
+        };
+        let io1 = LayerIo {
+            cell: cell.clone(),
+            layer: 1,
+            limit: 5,
+        };
+        let h0 = health.clone();
+        let c0 = thread::spawn(move || run_compactor(io0, rx0, Some(tx1), h0, None));
+        let h1 = health.clone();
+        let c1 = thread::spawn(move || {
+            run_compactor::<_, _, FacadeSender<CompactMsg>>(io1, rx1, None, h1, None)
+        });
+        let rc = cell.clone();
+        let reader = thread::spawn(move || assert_each_visible_once(&rc, &[1, 2]));
+        let (otx, orx) = oneshot();
+        assert!(tx0.send(CompactMsg::Force(otx)).is_ok());
+        assert_eq!(orx.recv(), Some(Ok(())));
+        let v = cell.current();
+        assert!(
+            v.tables.iter().all(|t| t.layer == 2),
+            "answered before the last layer had everything: layers {:?}",
+            v.tables.iter().map(|t| t.layer).collect::<Vec<_>>()
+        );
+        drop(tx0);
+        reader.join().expect("reader");
+        c0.join().expect("C0");
+        c1.join().expect("C1");
+        assert_each_visible_once(&cell, &[2, 1]);
     });
 }

@@ -306,14 +306,15 @@ impl CompactIo for LayerCompactor {
     type Job = Job;
     type Output = Output;
 
-    fn plan(&mut self) -> Result<Option<Job>, String> {
+    fn plan(&mut self, force: bool) -> Result<Option<Job>, String> {
         self.pause.wait_open();
         let version = self.versions.current();
-        let moved = over_limit(
-            &version,
-            self.layer,
-            self.config.get_layer_max_tables(self.layer),
-        );
+        let limit = if force {
+            0
+        } else {
+            self.config.get_layer_max_tables(self.layer)
+        };
+        let moved = over_limit(&version, self.layer, limit);
         if moved.is_empty() {
             return Ok(None);
         }
@@ -413,7 +414,7 @@ mod tests {
         add_table(&vs, 0, 2, &[(0, 10.0)]);
         let c1 = add_table(&vs, 1, 0, &[(60, 5.0)]);
         let mut c = compactor(&vs, 0);
-        let job = c.plan().unwrap().unwrap();
+        let job = c.plan(false).unwrap().unwrap();
         let out = c.run(&job).unwrap();
         assert_eq!(
             out.removed.len(),
@@ -441,7 +442,7 @@ mod tests {
         );
         assert_eq!(vs.current().layers[0].len(), 2, "nothing changed");
         // Planned again against the new version, it installs; newest seqno wins at ts 0.
-        let job = c.plan().unwrap().unwrap();
+        let job = c.plan(false).unwrap().unwrap();
         let out = c.run(&job).unwrap();
         assert_eq!(c.install(job, out).unwrap(), Installed::Done);
         let v = vs.current();
@@ -462,13 +463,13 @@ mod tests {
         drop(v);
         // C1's compactor moves the oldest window on into C2 (1 h windows).
         let mut c = compactor(&vs, 1);
-        let job = c.plan().unwrap().unwrap();
+        let job = c.plan(false).unwrap().unwrap();
         let out = c.run(&job).unwrap();
         assert_eq!(c.install(job, out).unwrap(), Installed::Done);
         let v = vs.current();
         assert_eq!((v.layers[1].len(), v.layers[2].len()), (1, 1));
         assert_eq!(v.layers[2][0].table.stats().max_ts, 0);
-        assert!(c.plan().unwrap().is_none(), "within limits");
+        assert!(c.plan(false).unwrap().is_none(), "within limits");
     }
 
     #[test]
@@ -482,7 +483,7 @@ mod tests {
         add_table(&vs, 0, 2, &[(old + 1, 3.0)]);
         let mut c = compactor(&vs, 0);
         c.retention.lock().unwrap().duration = H;
-        let job = c.plan().unwrap().unwrap();
+        let job = c.plan(false).unwrap().unwrap();
         let out = c.run(&job).unwrap();
         assert_eq!(c.install(job, out).unwrap(), Installed::Done);
         let v = vs.current();
@@ -506,7 +507,7 @@ mod tests {
         add_table(&vs, 0, 1, &[(old, 1.0), (recent, 2.0)]);
         add_table(&vs, 0, 2, &[(old + 1, 3.0)]);
         let mut c = compactor(&vs, 0);
-        let job = c.plan().unwrap().unwrap();
+        let job = c.plan(false).unwrap().unwrap();
         let out = c.run(&job).unwrap();
         assert_eq!(c.install(job, out).unwrap(), Installed::Done);
         let points: usize = vs.current().layers[1]

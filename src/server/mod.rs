@@ -11,7 +11,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 
 use crate::db::Db;
@@ -306,6 +306,27 @@ async fn write(
     }
 }
 
+/// `POST /internal/compact?db=NAME`: a major compaction of the database (everything into C7);
+/// answers 204 once it is done. strata's own endpoint (InfluxDB 1.x has none; VictoriaMetrics
+/// has `/internal/force_merge`).
+async fn compact(
+    State(st): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
+        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    };
+    let dbh = st.db.clone();
+    match tokio::task::spawn_blocking(move || dbh.major_compact(&db)).await {
+        Ok(Ok(())) => with_version(StatusCode::NO_CONTENT.into_response()),
+        Ok(Err(e)) => json_error(write_status(&e), &e.to_string()),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("compaction task failed: {e}"),
+        ),
+    }
+}
+
 async fn query(
     State(st): State<AppState>,
     method: Method,
@@ -388,6 +409,7 @@ pub fn router(db: Arc<Db>) -> Router {
         .route("/metrics", get(metrics))
         .route("/write", any(write))
         .route("/query", get(query).post(query))
+        .route("/internal/compact", post(compact))
         .with_state(AppState { db })
 }
 
