@@ -177,13 +177,16 @@ pub fn victoriametrics(
     mkdir(dir)?;
     let storage = dir.join("vm");
     let port = free_port()?;
-    let mut cmd = Command::new(&bins.victoria_metrics);
-    cmd.arg(format!("-storageDataPath={}", storage.display()))
-        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
-        .arg("-retentionPeriod=100y")
-        .arg("-search.disableCache")
-        .arg("-search.latencyOffset=0s");
-    let mut server = Server::start(VICTORIAMETRICS, cmd, &dir.join("victoria-metrics.log"))?;
+    let vm = |port: u16| {
+        let mut cmd = Command::new(&bins.victoria_metrics);
+        cmd.arg(format!("-storageDataPath={}", storage.display()))
+            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+            .arg("-retentionPeriod=100y")
+            .arg("-search.disableCache")
+            .arg("-search.latencyOffset=0s");
+        cmd
+    };
+    let mut server = Server::start(VICTORIAMETRICS, vm(port), &dir.join("victoria-metrics.log"))?;
     let target = Target::Tcp(format!("127.0.0.1:{port}"));
     let mut client = Client::new(target.clone());
     server.wait_ready(&mut client, "/health", 200)?;
@@ -251,12 +254,52 @@ pub fn victoriametrics(
     )?;
     drop(client);
     stop(server, report, VICTORIAMETRICS)?;
-    let bytes = size(&[storage])?;
+    let bytes = size(std::slice::from_ref(&storage))?;
     report.disk(
         VICTORIAMETRICS,
         bytes,
         figures.points,
         "storage dir after force_flush + SIGINT, as peers.sh",
+    )?;
+    // Restart, force-merge every partition (in VictoriaMetrics' background: done when its log
+    // says so), stop again.
+    let port = free_port()?;
+    let log = dir.join("victoria-metrics-merge.log");
+    let mut server = Server::start(VICTORIAMETRICS, vm(port), &log)?;
+    let mut client = Client::new(Target::Tcp(format!("127.0.0.1:{port}")));
+    server.wait_ready(&mut client, "/health", 200)?;
+    let t = Instant::now();
+    let r = client.get("/internal/force_merge")?;
+    if r.status / 100 != 2 {
+        return Err(server.failure(format!(
+            "/internal/force_merge answered {}: {}",
+            r.status,
+            r.text()
+        )));
+    }
+    let deadline = t + Duration::from_secs(600);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("error in forced merge") {
+            return Err(server.failure(format!("forced merge failed: see {}", log.display())));
+        }
+        if text.contains("has been successfully finished") {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(server.failure("forced merge did not finish within 600 s"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let took = t.elapsed().as_secs_f64();
+    drop(client);
+    stop(server, report, VICTORIAMETRICS)?;
+    let bytes = size(&[storage])?;
+    report.disk_compacted(
+        VICTORIAMETRICS,
+        bytes,
+        figures.points,
+        &format!("after restart, /internal/force_merge ({took:.2} s) and SIGINT"),
     )
 }
 

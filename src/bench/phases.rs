@@ -333,6 +333,20 @@ pub fn embedded(
         bytes,
         figures.points,
         "data dir after Db::close, apparent size as du -sb",
+    )?;
+    // Reopen, compact everything into C7, close again.
+    let db = Db::open(dir, Config::new())?;
+    let t = Instant::now();
+    db.major_compact(DB)?;
+    let took = t.elapsed().as_secs_f64();
+    db.close()?;
+    let bytes =
+        dir_bytes(dir).map_err(|e| BenchError::io(format!("size of {}", dir.display()), e))?;
+    report.disk_compacted(
+        EMBEDDED,
+        bytes,
+        figures.points,
+        &format!("after reopen, Db::major_compact ({took:.2} s) and Db::close"),
     )
 }
 
@@ -347,15 +361,18 @@ pub fn daemon(
         .map_err(|e| BenchError::io(format!("create {}", dir.display()), e))?;
     let data = dir.join("data");
     let socket = dir.join("strata.sock");
-    let mut cmd = Command::new(&opts.strata_exe);
-    cmd.arg("serve")
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--socket")
-        .arg(&socket)
-        .env("STRATA_LOG", "warn");
-    let mut server = Server::start(DAEMON, cmd, &dir.join("strata.log"))?;
-    let target = Target::Unix(socket);
+    let serve = || {
+        let mut cmd = Command::new(&opts.strata_exe);
+        cmd.arg("serve")
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--socket")
+            .arg(&socket)
+            .env("STRATA_LOG", "warn");
+        cmd
+    };
+    let mut server = Server::start(DAEMON, serve(), &dir.join("strata.log"))?;
+    let target = Target::Unix(socket.clone());
     let mut client = Client::new(target.clone());
     server.wait_ready(&mut client, "/ping", 204)?;
     create_database(&mut client, DAEMON)?;
@@ -414,6 +431,37 @@ pub fn daemon(
         bytes,
         figures.points,
         "data dir after SIGTERM, apparent size as du -sb",
+    )?;
+    // Restart, compact everything into C7, stop again.
+    let mut server = Server::start(DAEMON, serve(), &dir.join("strata-compact.log"))?;
+    let mut client = Client::new(target);
+    server.wait_ready(&mut client, "/ping", 204)?;
+    let t = Instant::now();
+    let r = client
+        .post(&format!("/internal/compact?db={DB}"), b"")
+        .map_err(|e| server.failure(e))?;
+    let took = t.elapsed().as_secs_f64();
+    if r.status != 204 {
+        return Err(server.failure(format!(
+            "/internal/compact answered {}: {}",
+            r.status,
+            r.text()
+        )));
+    }
+    drop(client);
+    let (status, _) = server.stop("TERM", Duration::from_secs(600))?;
+    if !status.success() {
+        return Err(BenchError::Server(format!(
+            "{DAEMON}: exited with {status} after SIGTERM"
+        )));
+    }
+    let bytes =
+        dir_bytes(&data).map_err(|e| BenchError::io(format!("size of {}", data.display()), e))?;
+    report.disk_compacted(
+        DAEMON,
+        bytes,
+        figures.points,
+        &format!("after restart, POST /internal/compact ({took:.2} s) and SIGTERM"),
     )
 }
 

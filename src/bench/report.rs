@@ -57,6 +57,9 @@ pub struct SystemFigures {
     /// Points/s until the data is queryable (VictoriaMetrics: until `force_flush` returned).
     pub until_queryable: Option<f64>,
     pub bytes_per_point: Option<f64>,
+    /// Bytes/point after a major compaction (strata: `major_compact`, VictoriaMetrics:
+    /// `/internal/force_merge`); `None` where the system has none (InfluxDB 1.x).
+    pub bytes_per_point_compacted: Option<f64>,
     pub peak_rss_kb: Option<u64>,
     pub queries: Vec<(String, QueryFigure)>,
 }
@@ -261,6 +264,25 @@ impl<'a> Report<'a> {
         ))
     }
 
+    /// The size on disk after a major compaction.
+    pub fn disk_compacted(
+        &mut self,
+        system: &'static str,
+        bytes: u64,
+        points: u64,
+        what: &str,
+    ) -> Result<(), BenchError> {
+        let bpp = if points > 0 {
+            bytes as f64 / points as f64
+        } else {
+            0.0
+        };
+        self.system(system).bytes_per_point_compacted = Some(bpp);
+        self.line(&format!(
+            "{system}: compacted_bytes_on_disk={bytes} compacted_bytes_per_point={bpp:.3} ({what})"
+        ))
+    }
+
     /// The summary table and the ratio table.
     pub fn summary(&mut self) -> Result<(), BenchError> {
         let systems: Vec<&'static str> = self.systems.iter().map(|(s, _)| *s).collect();
@@ -375,6 +397,11 @@ impl<'a> Report<'a> {
             each(&|f| Cell::num(f.bytes_per_point)),
         ));
         rows.push((
+            "bytes/point after major compaction".to_string(),
+            RowKey::BytesPerPointCompacted,
+            each(&|f| Cell::num(f.bytes_per_point_compacted)),
+        ));
+        rows.push((
             "peak RSS kB".to_string(),
             RowKey::PeakRss,
             each(&|f| Cell::num(f.peak_rss_kb.map(|k| k as f64))),
@@ -404,6 +431,7 @@ enum RowKey {
     Ingest,
     UntilQueryable,
     BytesPerPoint,
+    BytesPerPointCompacted,
     PeakRss,
     P50(&'static str),
     P99(&'static str),
@@ -422,6 +450,7 @@ impl RowKey {
             RowKey::Ingest => "ingest_points_per_s".into(),
             RowKey::UntilQueryable => "ingest_points_per_s_until_queryable".into(),
             RowKey::BytesPerPoint => "bytes_per_point".into(),
+            RowKey::BytesPerPointCompacted => "bytes_per_point_compacted".into(),
             RowKey::PeakRss => "peak_rss_kb".into(),
             RowKey::P50(q) => format!("{q}_p50_ms"),
             RowKey::P99(q) => format!("{q}_p99_ms"),
