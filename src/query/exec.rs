@@ -1074,6 +1074,9 @@ impl GroupCtx<'_> {
         for st in &mut streams {
             heads.push(next_points(st)?.map(|c| (c, 0)));
         }
+        // The row being built, reused while rows fail the field condition (most rows of a
+        // selective WHERE): only a passing row is handed over in a new vector.
+        let mut vals: Vec<Option<FieldValue>> = vec![None; n];
         loop {
             check(self.token)?;
             for (h, st) in heads.iter_mut().zip(&mut streams) {
@@ -1098,8 +1101,8 @@ impl GroupCtx<'_> {
                 let Some(t) = next.filter(|&t| t <= horizon) else {
                     break;
                 };
-                let mut vals: Vec<Option<FieldValue>> = vec![None; n];
                 for (h, v) in heads.iter_mut().zip(vals.iter_mut()) {
+                    *v = None;
                     if let Some((c, i)) = h {
                         if c.timestamps.get(*i) == Some(&t) {
                             *v = Some(c.values.get(*i));
@@ -1112,7 +1115,7 @@ impl GroupCtx<'_> {
                         continue;
                     }
                 }
-                f(t, vals)?;
+                f(t, std::mem::replace(&mut vals, vec![None; n]))?;
             }
         }
     }

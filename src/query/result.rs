@@ -170,7 +170,29 @@ pub fn format_float(v: f64) -> String {
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
+/// [`format_float`] appended to `out`, without a temporary string in the common range.
+fn push_float(out: &mut String, v: f64) {
+    let a = v.abs();
+    if !v.is_finite() || (a != 0.0 && !(1e-6..1e21).contains(&a)) {
+        out.push_str(&format_float(v));
+        return;
+    }
+    let start = out.len();
+    let _ = write!(out, "{v}");
+    if out[start..].ends_with(".0") {
+        out.truncate(out.len() - 2);
+    }
+}
+
 fn push_json_string(out: &mut String, s: &str) {
+    // What serde_json escapes: the quote, the backslash and control characters. Without any,
+    // the string goes out as it is.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     match serde_json::to_string(s) {
         Ok(q) => out.push_str(&q),
         Err(_) => out.push_str("\"\""),
@@ -186,7 +208,7 @@ fn push_value(out: &mut String, v: &Value, epoch: Epoch) {
                 let _ = write!(out, "{}", t.div_euclid(e.divisor()));
             }
         },
-        Value::Float(x) => out.push_str(&format_float(*x)),
+        Value::Float(x) => push_float(out, *x),
         Value::Integer(x) => {
             let _ = write!(out, "{x}");
         }
@@ -302,6 +324,23 @@ mod tests {
 
     #[test]
     fn floats_render_like_go() {
+        for v in [
+            1.0,
+            0.5,
+            -2.25,
+            1e21,
+            1.5e-7,
+            123456.789,
+            0.0,
+            -0.0,
+            1e-6,
+            9.99e20,
+            f64::NAN,
+        ] {
+            let mut out = String::from("x");
+            push_float(&mut out, v);
+            assert_eq!(out, format!("x{}", format_float(v)), "{v}");
+        }
         assert_eq!(format_float(1.0), "1");
         assert_eq!(format_float(0.5), "0.5");
         assert_eq!(format_float(-2.25), "-2.25");
@@ -353,5 +392,27 @@ mod tests {
             r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[["1970-01-01T00:00:00Z",1]]}]},{"statement_id":1,"error":"boom"}]}"#
         );
         assert!(r.to_json_epoch(Epoch::Second).contains("[[0,1]]"));
+    }
+}
+
+#[cfg(test)]
+mod format_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn push_float_writes_what_format_float_formats(v in any::<f64>()) {
+            let mut out = String::from("[");
+            push_float(&mut out, v);
+            prop_assert_eq!(out, format!("[{}", format_float(v)));
+        }
+
+        #[test]
+        fn push_json_string_writes_what_serde_json_writes(s in any::<String>()) {
+            let mut out = String::new();
+            push_json_string(&mut out, &s);
+            prop_assert_eq!(Some(out), serde_json::to_string(&s).ok());
+        }
     }
 }
