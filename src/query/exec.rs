@@ -522,11 +522,7 @@ pub(crate) fn matching_series(
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
-    let mut ids = m.series_ids();
-    for (k, v) in pred.required_equalities() {
-        let with = m.series_with_tag(&k, &v);
-        ids.retain(|id| with.contains(id));
-    }
+    let ids = m.series_with_tags(&pred.required_equalities());
     let mut series: Vec<Arc<SeriesInfo>> = ids
         .into_iter()
         .filter_map(|id| index.get(id))

@@ -282,11 +282,7 @@ fn delete_where(
         let Some(mi) = index.measurement(m) else {
             continue;
         };
-        let mut ids = mi.series_ids();
-        for (k, v) in tags.required_equalities() {
-            let with = mi.series_with_tag(&k, &v);
-            ids.retain(|id| with.contains(id));
-        }
+        let ids = mi.series_with_tags(&tags.required_equalities());
         series.extend(ids.into_iter().filter(|id| {
             index
                 .get(*id)
