@@ -3,8 +3,11 @@
 //! Block layout of format v5 (little-endian):
 //!
 //! ```text
-//! ts codec u8 | value codec u8 | ts_len uvarint | timestamps (ts_len bytes) | values | crc32 u32
+//! codecs u8 | [ts_len uvarint | timestamps (ts_len bytes)] | values | crc32 u32
 //! ```
+//!
+//! The codec byte holds the timestamp codec id in its low four bits and the value codec id in
+//! its high four; the timestamps' length and bytes are absent when their id is [`TS_REGULAR`].
 //!
 //! A v5 block does not repeat what its series-index entry ([`super::BlockMeta`]) records: the
 //! field type, the point count, the time range and the pre-aggregates live only there, and the
@@ -39,8 +42,8 @@ const HEADER_FIXED: usize = 8 + 8 + 4 + 3;
 /// codecs of [`super::codec`] don't know the entry); its id follows the timestamp ids there.
 pub const TS_REGULAR: u8 = 4;
 
-/// Smallest v5 block: two codec ids, an empty timestamp length, the crc.
-pub(crate) const MIN_BLOCK_LEN_V5: u32 = 2 + 1 + 4;
+/// Smallest v5 block: the codec byte and the crc.
+pub(crate) const MIN_BLOCK_LEN_V5: u32 = 1 + 4;
 
 /// Pre-aggregates of one block, stored both in the block header and in the series index so a
 /// query can answer `count/sum/min/max/first/last` for whole blocks without reading them.
@@ -265,6 +268,21 @@ fn decimal_scaled<const N: usize>(vs: [f64; N]) -> Option<(u32, [i64; N])> {
     None
 }
 
+/// A float block's sum as the integer `k` nearest `sum * 10^e` and the bits by which `sum`
+/// differs from `k as f64 / 10^e` (XOR; a sum of decimals of scale `e` lies within a few ulps of
+/// that, so the residual is small), when both take fewer varint bytes than the 8 of the sum.
+fn predicted_sum(sum: f64, e: u32) -> Option<(i64, u64)> {
+    let p = 10f64.powi(e as i32);
+    let scaled = (sum * p).round();
+    if !scaled.is_finite() || scaled.abs() >= 9.0e18 {
+        return None;
+    }
+    let k = scaled as i64;
+    let residual = (k as f64 / p).to_bits() ^ sum.to_bits();
+    let varint_len = |v: u64| (64 - v.leading_zeros()).max(1).div_ceil(7);
+    (varint_len(zigzag(k)) + varint_len(residual) < 8).then_some((k, residual))
+}
+
 fn put_uvarint128(out: &mut Vec<u8>, mut v: u128) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -331,7 +349,9 @@ fn unflip(v: u64) -> i64 {
 /// Append the format v5 (series index) form of `agg`, for a block of type `t`:
 /// * float: a tag byte; tag 1: the exponent `e` (u8), then `sum` as f64 bits, then `min` as a
 ///   zigzag varint and `max`, `first`, `last` as varint offsets from it, all four as integers
-///   `m` with `value == m as f64 / 10^e` bit for bit; tag 0: sum, min, max, first, last as f64;
+///   `m` with `value == m as f64 / 10^e` bit for bit; tag 2: as tag 1 with the sum as a zigzag
+///   varint `k` and a varint residual ([`predicted_sum`]); tag 0: sum, min, max, first, last as
+///   f64;
 /// * integer: the exact sum as a zigzag LEB128 (up to 128 bits), then min (order-preserving
 ///   flip of its top bit) and max, first, last as offsets from it; the f64 sum is the exact sum
 ///   rounded;
@@ -343,9 +363,19 @@ pub(crate) fn encode_agg_v5(agg: &BlockAgg, out: &mut Vec<u8>) {
         (NumericAgg::Float { sum, min, max }, FieldValue::Float(f), FieldValue::Float(l)) => {
             match decimal_scaled([*min, *max, *f, *l]) {
                 Some((e, [m_min, m_max, m_f, m_l])) => {
-                    out.push(1);
-                    out.push(e as u8);
-                    out.extend_from_slice(&sum.to_bits().to_le_bytes());
+                    match predicted_sum(*sum, e) {
+                        Some((k, residual)) => {
+                            out.push(2);
+                            out.push(e as u8);
+                            put_uvarint(out, zigzag(k));
+                            put_uvarint(out, residual);
+                        }
+                        None => {
+                            out.push(1);
+                            out.push(e as u8);
+                            out.extend_from_slice(&sum.to_bits().to_le_bytes());
+                        }
+                    }
                     put_uvarint(out, zigzag(m_min));
                     for m in [m_max, m_f, m_l] {
                         // max, first and last are at least min (as decimals of one scale).
@@ -404,13 +434,19 @@ pub(crate) fn encode_agg_v5(agg: &BlockAgg, out: &mut Vec<u8>) {
 pub(crate) fn decode_agg_v5(input: &mut Input<'_>, t: FieldType) -> Result<BlockAgg, DecodeError> {
     Ok(match t {
         FieldType::Float => match input.u8("float aggregate tag")? {
-            1 => {
+            tag @ (1 | 2) => {
                 let e = u32::from(input.u8("aggregate exponent")?);
                 if e > AGG_MAX_EXP {
                     return Err(DecodeError(format!("bad aggregate exponent {e}")));
                 }
                 let p = 10f64.powi(e as i32);
-                let sum = input.f64("aggregate sum")?;
+                let sum = if tag == 1 {
+                    input.f64("aggregate sum")?
+                } else {
+                    let k = codec::unzigzag(input.uvarint("aggregate sum")?);
+                    let residual = input.uvarint("aggregate sum residual")?;
+                    f64::from_bits((k as f64 / p).to_bits() ^ residual)
+                };
                 let m_min = codec::unzigzag(input.uvarint("aggregate min")?);
                 let mut rest = [0.0f64; 3];
                 for v in &mut rest {
@@ -538,10 +574,9 @@ pub(crate) fn encode_block(
     let count = u32::try_from(ts.len()).ok()?;
     let agg = compute_agg(&column.values, lo, hi)?;
     let start = out.len();
-    // The codec ids are filled in once the columns are encoded.
-    out.extend_from_slice(&[0, 0]);
+    // The codec byte is filled in once the columns are encoded.
+    out.push(0);
     let ts_codec = if is_regular(ts) {
-        out.push(0);
         TS_REGULAR
     } else {
         let ts_at = out.len();
@@ -552,8 +587,10 @@ pub(crate) fn encode_block(
         id
     };
     let value_codec = encode_value_range(&column.values, lo, hi, out)?;
-    out.get_mut(start..start + 2)?
-        .copy_from_slice(&[ts_codec, value_codec]);
+    if ts_codec > 0x0f || value_codec > 0x0f {
+        return None;
+    }
+    *out.get_mut(start)? = ts_codec | (value_codec << 4);
     let crc = crc32fast::hash(out.get(start..)?);
     out.extend_from_slice(&crc.to_le_bytes());
     Some(EncodedBlock {
@@ -587,20 +624,15 @@ pub(crate) fn decode_block_v5_into(
         )));
     }
     let mut input = Input::new(body);
-    let ts_codec = input.u8("block timestamp codec")?;
-    let value_codec = input.u8("block value codec")?;
-    let ts_len = input.len(input.remaining(), "block timestamps length")?;
-    let ts_buf = input.bytes(ts_len, "block timestamps")?;
+    let codecs = input.u8("block codecs")?;
+    let (ts_codec, value_codec) = (codecs & 0x0f, codecs >> 4);
     column.timestamps.clear();
     let ascending = if ts_codec == TS_REGULAR {
-        if ts_len != 0 {
-            return Err(DecodeError(format!(
-                "regular timestamps carry {ts_len} bytes, expected none"
-            )));
-        }
         fill_regular(meta.min_ts, meta.max_ts, n, &mut column.timestamps)?;
         true
     } else {
+        let ts_len = input.len(input.remaining(), "block timestamps length")?;
+        let ts_buf = input.bytes(ts_len, "block timestamps")?;
         codec::decode_timestamps_into(ts_codec, ts_buf, n, &mut column.timestamps)?;
         codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
     };
@@ -823,8 +855,38 @@ mod tests {
         let walk: Vec<f64> = (0..1000)
             .map(|i| f64::from((i * 37) % 10_000) / 100.0)
             .collect();
-        // 40 bytes of f64s become a tag, an exponent, the f64 sum and four short varints.
-        assert!(round_trips(Values::Float(walk)).unwrap() >= 40 - 19);
+        // 40 bytes of f64s become a tag, an exponent, the sum as a predicted integer and a small
+        // residual, and four short varints.
+        assert!(round_trips(Values::Float(walk.clone())).unwrap() >= 40 - 17);
+        let agg = compute_agg(&Values::Float(walk), 0, 1000).unwrap();
+        let mut v5 = Vec::new();
+        encode_agg_v5(&agg, &mut v5);
+        assert_eq!(v5[0], 2, "predicted sum");
+        // Any sum reads back bit for bit, whatever its residual.
+        for sum in [
+            0.1 + 0.2,
+            1e300,
+            -7.000000000000001,
+            f64::MIN_POSITIVE,
+            12345.67,
+        ] {
+            let agg = BlockAgg {
+                first: FieldValue::Float(1.5),
+                last: FieldValue::Float(2.5),
+                numeric: NumericAgg::Float {
+                    sum,
+                    min: 1.5,
+                    max: 2.5,
+                },
+            };
+            let mut v5 = Vec::new();
+            encode_agg_v5(&agg, &mut v5);
+            let back = decode_agg_v5(&mut Input::new(&v5), FieldType::Float).unwrap();
+            let NumericAgg::Float { sum: got, .. } = back.numeric else {
+                panic!("float")
+            };
+            assert_eq!(got.to_bits(), sum.to_bits(), "{sum} as tag {}", v5[0]);
+        }
         // -0.0 is not a decimal of any scale (it would read back as +0.0).
         let agg = compute_agg(&Values::Float(vec![-0.0, 1.5]), 0, 2).unwrap();
         let mut v5 = Vec::new();
@@ -836,7 +898,8 @@ mod tests {
     #[test]
     fn malformed_v5_aggregates_are_errors() {
         for (t, bytes) in [
-            (FieldType::Float, vec![2u8]),
+            (FieldType::Float, vec![3u8]),
+            (FieldType::Float, vec![2u8, 1, 0x80]),
             (
                 FieldType::Float,
                 vec![1, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],

@@ -1058,16 +1058,23 @@ fn reads_format_v4_files() {
     assert!(stats.file_bytes < t.stats().file_bytes, "{stats:?}");
 }
 
-/// (timestamp codec id, timestamps length) of every block of a v5 file.
+/// (timestamp codec id, timestamps length or 0 when absent) of every block of a v5 file.
 fn v5_timestamp_codecs(path: &Path, t: &Table) -> Vec<(u8, u8)> {
     let bytes = std::fs::read(path).expect("read file");
     let mut out = Vec::new();
     for (id, _) in t.series() {
         for (field, _) in t.fields(id) {
             for b in t.blocks(id, field) {
-                // timestamp codec, value codec, timestamps length (one byte when < 128).
+                // the codec byte (timestamps in the low four bits), then the timestamps'
+                // length (one byte when < 128) unless they are regular.
                 let at = b.offset as usize;
-                out.push((bytes[at], bytes[at + 2]));
+                let ts = bytes[at] & 0x0f;
+                let len = if ts == block::TS_REGULAR {
+                    0
+                } else {
+                    bytes[at + 1]
+                };
+                out.push((ts, len));
             }
         }
     }
