@@ -118,6 +118,15 @@ fn bench(c: &mut Criterion) {
         codec::decode_floats_into,
         Some(sum_f64),
     );
+    // The same integers, their deltas range-coded (format v5, id 7): what the writer picks.
+    bench_codec(
+        c,
+        "floats_decimal_range",
+        &walk,
+        |v, out| codec::encode_floats_decimal_range(v, out).expect("range"),
+        codec::decode_floats_into,
+        Some(sum_f64),
+    );
     bench_codec(
         c,
         "floats_gorilla",

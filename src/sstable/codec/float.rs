@@ -1,7 +1,8 @@
-//! The v2 float codecs: Gorilla XOR and decimal-scaled integers (ALP-like).
+//! The v2 float codecs: Gorilla XOR and decimal-scaled integers (ALP-like), the integers bit
+//! packed ([`packed`]) or their deltas range-coded ([`range`]).
 
 use super::bits::{BitReader, BitWriter};
-use super::{err, packed, DecodeError, Input};
+use super::{err, packed, range, DecodeError, Input};
 
 /// Largest decimal exponent [`encode_decimal`] tries.
 pub const MAX_DECIMAL_EXP: u8 = 10;
@@ -13,10 +14,10 @@ const POW10: [f64; MAX_DECIMAL_EXP as usize + 1] =
 /// How decimal-scaled integers `m` at exponent `e` turn back into floats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecimalRule {
-    /// `m as f64 / 10^e` (float codec ids 3 and 4, format v2 and v3 files).
+    /// `m as f64 / 10^e` (float codec ids 3 and 4, format v2 and v3 files; id 8, format v5).
     Divide,
     /// `(m as f64 * 10^f) * 10^-(e+f)`, two f64 multiplications by table constants (ALP's decode
-    /// rule; float codec ids 5 and 6, format v4). Division is several times slower than
+    /// rule; float codec ids 5 and 6, format v4; id 7, format v5). Division is several times slower than
     /// multiplication, but a product is not always the correctly rounded quotient: the encoder
     /// uses this rule only with an `f` for which every value of the block comes back bit for
     /// bit, and the division rule otherwise.
@@ -102,6 +103,67 @@ fn decimal_ints(v: &[f64]) -> Option<(u8, Vec<i64>)> {
     Some((e as u8, ints))
 }
 
+/// A block of floats as decimal-scaled integers: `v[i] == m[i] as f64 / 10^e` exactly, bit for
+/// bit, and the byte that says how the integers decode (see [`encode_decimal`]).
+#[derive(Clone, Debug)]
+pub struct Decimal {
+    byte: u8,
+    rule: DecimalRule,
+    ints: Vec<i64>,
+}
+
+impl Decimal {
+    /// The decimal form of `v`: `e` is the smallest exponent `<= MAX_DECIMAL_EXP` that works for
+    /// every value; `None` if there is none, e.g. for NaN, infinities, -0.0 or values that are
+    /// not short decimals. With `rule` [`DecimalRule::Multiply`] the byte is `e | f << 4` for
+    /// the smallest `f` under which every value decodes bit for bit by multiplication; if there
+    /// is none the division rule is used (the byte is `e`).
+    pub fn new(v: &[f64], rule: DecimalRule) -> Option<Decimal> {
+        let (e, ints) = decimal_ints(v)?;
+        let f = match rule {
+            DecimalRule::Multiply => mul_exponent(v, e, &ints),
+            DecimalRule::Divide => None,
+        };
+        Some(match f {
+            Some(f) => Decimal {
+                byte: e | (f << 4),
+                rule: DecimalRule::Multiply,
+                ints,
+            },
+            None => Decimal {
+                byte: e,
+                rule: DecimalRule::Divide,
+                ints,
+            },
+        })
+    }
+
+    /// The rule the integers decode by.
+    pub fn rule(&self) -> DecimalRule {
+        self.rule
+    }
+
+    /// Append the byte and the integers in the plain or patched [`packed`] layout (whichever
+    /// is smaller) at the best of orders 0, 1, 2. Returns the layout used.
+    pub fn encode_packed(&self, out: &mut Vec<u8>) -> packed::Variant {
+        out.push(self.byte);
+        packed::encode_best(&self.ints, &[0, 1, 2], out)
+    }
+
+    /// Append the byte and the integers in the [`range`] delta layout. `false` (nothing
+    /// appended) if their deltas span more than [`range::MAX_RANGE`] values.
+    pub fn encode_range(&self, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        out.push(self.byte);
+        if range::encode(&self.ints, range::First::Zigzag, out) {
+            true
+        } else {
+            out.truncate(start);
+            false
+        }
+    }
+}
+
 /// Encode `v` as decimal-scaled integers: one byte, then the integers `m[i]` (with
 /// `v[i] == m[i] as f64 / 10^e` exactly, bit for bit) in the plain or patched [`packed`] layout
 /// (whichever is smaller) at the best of orders 0, 1, 2. `e` is the smallest exponent
@@ -117,22 +179,20 @@ pub fn encode_decimal(
     rule: DecimalRule,
     out: &mut Vec<u8>,
 ) -> Option<(DecimalRule, packed::Variant)> {
-    let (e, ints) = decimal_ints(v)?;
-    let f = match rule {
-        DecimalRule::Multiply => mul_exponent(v, e, &ints),
-        DecimalRule::Divide => None,
-    };
-    let rule = match f {
-        Some(f) => {
-            out.push(e | (f << 4));
-            DecimalRule::Multiply
-        }
-        None => {
-            out.push(e);
-            DecimalRule::Divide
-        }
-    };
-    Some((rule, packed::encode_best(&ints, &[0, 1, 2], out)))
+    let d = Decimal::new(v, rule)?;
+    Some((d.rule, d.encode_packed(out)))
+}
+
+/// [`encode_decimal`] with the integers in the [`range`] delta layout: `None` (nothing
+/// appended) if the values are not short decimals or their deltas span more than
+/// [`range::MAX_RANGE`] values. Returns the rule used.
+pub fn encode_decimal_range(
+    v: &[f64],
+    rule: DecimalRule,
+    out: &mut Vec<u8>,
+) -> Option<DecimalRule> {
+    let d = Decimal::new(v, rule)?;
+    d.encode_range(out).then_some(d.rule)
 }
 
 /// [`encode_decimal`] restricted to the plain layout (what format v2 writers produced).
@@ -144,6 +204,15 @@ pub(crate) fn encode_decimal_plain(v: &[f64], out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
+/// How the integers of a decimal block are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ints {
+    /// Bit packed, in the plain or patched layout (float ids 3 to 6).
+    Packed(packed::Variant),
+    /// Deltas range-coded (float ids 7 and 8).
+    Range,
+}
+
 /// Decode exactly `n` decimal-scaled floats written under `rule` in layout `variant` from all
 /// of `buf`, appending to `out`.
 pub fn decode_decimal_into(
@@ -151,6 +220,18 @@ pub fn decode_decimal_into(
     n: usize,
     rule: DecimalRule,
     variant: packed::Variant,
+    out: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
+    decode_decimal_ints_into(buf, n, rule, Ints::Packed(variant), out)
+}
+
+/// Decode exactly `n` decimal-scaled floats written under `rule` with their integers laid out
+/// as `ints` from all of `buf`, appending to `out`. On error `out` is left as it was.
+pub fn decode_decimal_ints_into(
+    buf: &[u8],
+    n: usize,
+    rule: DecimalRule,
+    ints: Ints,
     out: &mut Vec<f64>,
 ) -> Result<(), DecodeError> {
     let mut input = Input::new(buf);
@@ -161,41 +242,52 @@ pub fn decode_decimal_into(
             let Some(&p) = POW10.get(usize::from(b)) else {
                 return err(format!("bad decimal exponent {b}"));
             };
-            decode_scaled_into(rest, n, variant, out, |x| x / p)
+            decode_scaled_into(rest, n, ints, out, move |x| x / p)
         }
         DecimalRule::Multiply => {
             let Some(k) = mul_factors(b & 15, b >> 4) else {
                 return err(format!("bad decimal exponents {} and {}", b & 15, b >> 4));
             };
-            decode_scaled_into(rest, n, variant, out, |x| mul_decode(x, k))
+            decode_scaled_into(rest, n, ints, out, move |x| mul_decode(x, k))
         }
     }
 }
 
-/// Decode exactly `n` packed integers `m` in layout `variant` from all of `buf`, appending
+/// Decode exactly `n` integers `m` laid out as `ints` from all of `buf`, appending
 /// `scale(m as f64)` for each to `out`. On error `out` is left as it was.
 ///
-/// Three tight passes instead of one serial loop: the packed decoder leaves each integer's bits
-/// in its output slot, then a branch-free pass checks they are all within ±2^51 and a second
-/// one converts and scales them (both vectorise; a scalar `as f64` conversion does not).
+/// When the header bounds every integer within ±2^51 they are converted and scaled in the
+/// decoder's last loop. Otherwise three tight passes instead of one serial loop: the decoder
+/// leaves each integer's bits in its output slot, then a branch-free pass checks they are all
+/// within ±2^51 and a second one converts and scales them (both vectorise; a scalar `as f64`
+/// conversion does not).
 #[inline(always)]
 fn decode_scaled_into(
     buf: &[u8],
     n: usize,
-    variant: packed::Variant,
+    ints: Ints,
     out: &mut Vec<f64>,
-    scale: impl Fn(f64) -> f64,
+    scale: impl Fn(f64) -> f64 + Copy,
 ) -> Result<(), DecodeError> {
-    if packed::magnitude_bound(buf, n, variant).is_some_and(|b| b < 1 << 51) {
-        // Every integer is within ±2^51: convert and scale in the decoder's last loop.
-        return packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
-            scale(small_int_to_f64(m as u64))
-        });
-    }
+    const WHAT: &str = "decimal floats";
+    let bound = match ints {
+        Ints::Packed(variant) => packed::magnitude_bound(buf, n, variant),
+        Ints::Range => range::magnitude_bound(buf, n, range::First::Zigzag),
+    };
+    let fast = move |m: i64| scale(small_int_to_f64(m as u64));
+    let bits = |m: i64| f64::from_bits(m as u64);
+    let small = bound.is_some_and(|b| b < 1 << 51);
     let start = out.len();
-    packed::decode_into(buf, n, variant, out, "decimal floats", |m| {
-        f64::from_bits(m as u64)
-    })?;
+    match (ints, small) {
+        (Ints::Packed(variant), true) => {
+            return packed::decode_into(buf, n, variant, out, WHAT, fast)
+        }
+        (Ints::Range, true) => {
+            return range::decode_into(buf, n, range::First::Zigzag, out, WHAT, fast)
+        }
+        (Ints::Packed(variant), false) => packed::decode_into(buf, n, variant, out, WHAT, bits)?,
+        (Ints::Range, false) => range::decode_into(buf, n, range::First::Zigzag, out, WHAT, bits)?,
+    }
     let vals = out.get_mut(start..).unwrap_or_default();
     if all_within_2_51(vals) {
         for x in vals {

@@ -48,7 +48,7 @@
 use super::bits::{self, Lane};
 use super::{err, put_uvarint, unzigzag, zigzag, DecodeError, Input, MAX_VALUES};
 
-fn uvarint_len(v: u64) -> usize {
+pub(crate) fn uvarint_len(v: u64) -> usize {
     (bits::width(v).max(1) as usize).div_ceil(7)
 }
 
