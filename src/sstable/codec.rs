@@ -801,25 +801,31 @@ pub fn decode_strings_into(
     match codec {
         STRING_LEN_PREFIXED => decode_len_prefixed(buf, n, out),
         STRING_DEFLATE => {
-            let mut input = Input::new(buf);
-            let raw_len = input.len(MAX_STRING_COLUMN_BYTES, "compressed strings length")?;
-            let body = input.bytes(input.remaining(), "compressed strings")?;
-            // Inflate at most one byte more than announced, so a bomb cannot grow the buffer.
-            let mut raw = Vec::with_capacity(raw_len.min(body.len().saturating_mul(4)));
-            flate2::read::DeflateDecoder::new(body)
-                .take(raw_len as u64 + 1)
-                .read_to_end(&mut raw)
-                .map_err(|e| DecodeError(format!("bad compressed strings: {e}")))?;
-            if raw.len() != raw_len {
-                return err(format!(
-                    "compressed strings inflate to {} bytes, expected {raw_len}",
-                    raw.len()
-                ));
-            }
+            let raw = inflate_exact(buf, MAX_STRING_COLUMN_BYTES, "compressed strings")?;
             decode_len_prefixed(&raw, n, out)
         }
         c => unknown(c, "string"),
     }
+}
+
+/// Inflate `buf`: a varint raw length (at most `max`) and the raw DEFLATE of exactly that many
+/// bytes. At most one byte more than announced is inflated, so a bomb cannot grow the buffer.
+pub(crate) fn inflate_exact(buf: &[u8], max: usize, what: &str) -> Result<Vec<u8>, DecodeError> {
+    let mut input = Input::new(buf);
+    let raw_len = input.len(max, &format!("{what} length"))?;
+    let body = input.bytes(input.remaining(), what)?;
+    let mut raw = Vec::with_capacity(raw_len.min(body.len().saturating_mul(4)));
+    flate2::read::DeflateDecoder::new(body)
+        .take(raw_len as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| DecodeError(format!("bad {what}: {e}")))?;
+    if raw.len() != raw_len {
+        return err(format!(
+            "{what} inflate to {} bytes, expected {raw_len}",
+            raw.len()
+        ));
+    }
+    Ok(raw)
 }
 
 /// Encode a whole column of values with the best codec of its type. Returns the codec id.

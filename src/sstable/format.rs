@@ -4,7 +4,7 @@
 use crate::types::{FieldType, SeriesId};
 
 use super::block::{self, BlockAgg, BLOCK_POINTS};
-use std::io::{Read, Write};
+use std::io::Write;
 
 use super::codec::{put_str, put_uvarint, unzigzag, zigzag, DecodeError, Input};
 use super::{TableStats, FORMAT_VERSION, MAGIC, OLDEST_READABLE_VERSION};
@@ -200,26 +200,6 @@ fn bad<T>(msg: String) -> Result<T, DecodeError> {
     Err(DecodeError(msg))
 }
 
-/// Inflate a v5 index section (varint raw length + raw DEFLATE), refusing more bytes than
-/// announced.
-fn inflate_index(buf: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let mut input = Input::new(buf);
-    let raw_len = input.len(MAX_INDEX_BYTES, "index length")?;
-    let body = input.bytes(input.remaining(), "compressed index")?;
-    let mut raw = Vec::with_capacity(raw_len.min(body.len().saturating_mul(8)));
-    flate2::read::DeflateDecoder::new(body)
-        .take(raw_len as u64 + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| DecodeError(format!("bad compressed index: {e}")))?;
-    if raw.len() != raw_len {
-        return bad(format!(
-            "index inflates to {} bytes, expected {raw_len}",
-            raw.len()
-        ));
-    }
-    Ok(raw)
-}
-
 /// Decode and validate the series index of a file of format `version`. `data_end` is where the
 /// data blocks end (the index offset): blocks must tile `0..data_end` exactly, in index order.
 pub(crate) fn decode_index(
@@ -230,7 +210,7 @@ pub(crate) fn decode_index(
     let compact = version >= COMPACT_VERSION;
     let inflated;
     let buf = if compact {
-        inflated = inflate_index(buf)?;
+        inflated = super::codec::inflate_exact(buf, MAX_INDEX_BYTES, "compressed index")?;
         inflated.as_slice()
     } else {
         buf
