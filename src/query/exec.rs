@@ -1071,8 +1071,18 @@ impl GroupCtx<'_> {
             heads.push(next_points(st)?.map(|c| (c, 0)));
         }
         // The row being built, reused while rows fail the field condition (most rows of a
-        // selective WHERE): only a passing row is handed over in a new vector.
+        // selective WHERE): only a passing row is handed over in a new vector. The condition
+        // is checked on its own fields first; the others are read only for a passing row.
         let mut vals: Vec<Option<FieldValue>> = vec![None; n];
+        let mut at: Vec<Option<usize>> = vec![None; n];
+        let (cond_fields, rest_fields): (Vec<usize>, Vec<usize>) = match &self.plan.field_filter {
+            Some(fp) => {
+                let mut names = Vec::new();
+                fp.fields(&mut names);
+                (0..n).partition(|&k| names.contains(&self.fields[k]))
+            }
+            None => (Vec::new(), (0..n).collect()),
+        };
         loop {
             check(self.token)?;
             for (h, st) in heads.iter_mut().zip(&mut streams) {
@@ -1097,20 +1107,30 @@ impl GroupCtx<'_> {
                 let Some(t) = next.filter(|&t| t <= horizon) else {
                     break;
                 };
-                for (h, v) in heads.iter_mut().zip(vals.iter_mut()) {
-                    *v = None;
+                for (h, a) in heads.iter_mut().zip(at.iter_mut()) {
+                    *a = None;
                     if let Some((c, i)) = h {
                         if c.timestamps.get(*i) == Some(&t) {
-                            *v = Some(c.values.get(*i));
+                            *a = Some(*i);
                             *i += 1;
                         }
                     }
                 }
+                let read = |vals: &mut [Option<FieldValue>], ks: &[usize]| {
+                    for &k in ks {
+                        vals[k] = match (&heads[k], at[k]) {
+                            (Some((c, _)), Some(i)) => Some(c.values.get(i)),
+                            _ => None,
+                        };
+                    }
+                };
                 if let Some(fp) = &self.plan.field_filter {
+                    read(&mut vals, &cond_fields);
                     if !eval_field_pred(fp, self.fields, &vals, s) {
                         continue;
                     }
                 }
+                read(&mut vals, &rest_fields);
                 f(t, std::mem::replace(&mut vals, vec![None; n]))?;
             }
         }

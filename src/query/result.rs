@@ -192,6 +192,17 @@ fn push_float(out: &mut String, v: f64) {
         out.push_str(&format_float(v));
         return;
     }
+    if (1e-5..1e16).contains(&a) {
+        // Ryu writes the same shortest digits as `{v}` in plain decimal notation in this
+        // range, about three times faster, except that when 16 or 17 digits are needed the two
+        // may round the last one differently: those go the slow way (proptests check both).
+        let mut buf = ryu::Buffer::new();
+        let s = buf.format_finite(v);
+        if s.bytes().filter(u8::is_ascii_digit).count() < 16 {
+            out.push_str(s.strip_suffix(".0").unwrap_or(s));
+            return;
+        }
+    }
     let start = out.len();
     let _ = write!(out, "{v}");
     if out[start..].ends_with(".0") {
@@ -435,6 +446,19 @@ mod format_props {
             }
             want.push('Z');
             prop_assert_eq!(format_rfc3339(ns), want);
+        }
+
+        #[test]
+        fn push_float_matches_in_the_plain_range(
+            x in -1e16f64..1e16,
+            m in -10_000_000i64..10_000_000,
+            e in 0i32..12,
+        ) {
+            for v in [x, m as f64 / 10f64.powi(e), x / 1e12] {
+                let mut out = String::new();
+                push_float(&mut out, v);
+                prop_assert_eq!(out, format_float(v));
+            }
         }
 
         #[test]
