@@ -678,6 +678,11 @@ fn lines_of_one_series_share_their_parsed_series() {
         &pts[1].measurement
     ));
     assert!(!std::sync::Arc::ptr_eq(&pts[0].tags, &pts[2].tags));
+    // Another series text naming the same measurement shares its measurement name.
+    assert!(std::sync::Arc::ptr_eq(
+        &pts[0].measurement,
+        &pts[2].measurement
+    ));
     assert_eq!(pts[0].tags, pts[2].tags);
     assert_eq!(pts[0].series_key(), pts[2].series_key());
     assert_eq!(pts[0].tags.to_vec(), tags(&[("a", "1"), ("b", "2")]));
@@ -691,4 +696,15 @@ fn lines_of_one_series_share_their_parsed_series() {
         &pts[1].fields[0].0
     ));
     assert_eq!(owned(&pts[3].fields), vec![("x".to_string(), Float(5.0))]);
+    // Series of one measurement share its name (escaped or not); another has its own.
+    let p = parse_ns("a\\ b,t=1 x=1 1\nmem,t=1 x=1 1\na\\ b,t=2 x=1 1\na\\ b x=1 1\n");
+    assert_eq!(p.points.len(), 4, "{:?}", p.errors);
+    assert_eq!(&*p.points[0].measurement, "a b");
+    for i in [2, 3] {
+        assert!(std::sync::Arc::ptr_eq(
+            &p.points[0].measurement,
+            &p.points[i].measurement
+        ));
+    }
+    assert_eq!(&*p.points[1].measurement, "mem");
 }
