@@ -39,7 +39,9 @@ impl FieldBuf {
         self.col.values.field_type()
     }
 
-    /// Bytes the vectors have allocated (capacity, not length: growth slack counts).
+    /// Bytes the vectors have allocated (capacity, not length: growth slack counts); what
+    /// [`FieldBuf::push`] counts, as it goes.
+    #[cfg(test)]
     fn capacity_bytes(&self) -> usize {
         let vals = match &self.col.values {
             Values::Float(v) => v.capacity() * 8,
@@ -51,22 +53,30 @@ impl FieldBuf {
         self.col.timestamps.capacity() * 8 + vals
     }
 
-    /// Append a point; the bytes newly allocated, or `None` (nothing appended) if its type is
-    /// not the field's.
+    /// Append a point; the bytes newly allocated (what [`FieldBuf::capacity_bytes`] grew by,
+    /// plus a string's own bytes), or `None` (nothing appended) if its type is not the field's.
     fn push(&mut self, ts: Timestamp, value: &FieldValue) -> Option<usize> {
-        let before = self.capacity_bytes();
-        if !self.col.values.push(value.clone()) {
-            return None;
+        /// Push `x`; the bytes the vector's allocation grew by, at `size` bytes an element.
+        fn put<T>(v: &mut Vec<T>, x: T, size: usize) -> usize {
+            let before = v.capacity();
+            v.push(x);
+            (v.capacity() - before) * size
         }
-        if self.col.timestamps.last().is_some_and(|&last| last > ts) {
+        let grown = match (&mut self.col.values, value) {
+            (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
+            (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
+            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
+            (Values::String(v), FieldValue::String(x)) => {
+                put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
+            }
+            _ => return None,
+        };
+        let ts_vec = &mut self.col.timestamps;
+        if ts_vec.last().is_some_and(|&last| last > ts) {
             self.sorted = false;
         }
-        self.col.timestamps.push(ts);
-        let heap = match value {
-            FieldValue::String(x) => x.len(),
-            _ => 0,
-        };
-        Some(self.capacity_bytes() - before + heap)
+        Some(grown + put(ts_vec, ts, 8))
     }
 
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
@@ -149,8 +159,14 @@ impl Memtable {
                 added += SERIES_OVERHEAD;
                 SeriesBuf::default()
             });
-            for (name, value) in &row.fields {
-                let fb = match sb.fields.iter().position(|(n, _)| n == name) {
+            for (pos, (name, value)) in row.fields.iter().enumerate() {
+                // Rows of a series usually list its fields in the same order: try the same
+                // position first.
+                let at = match sb.fields.get(pos) {
+                    Some((n, _)) if n == name => Some(pos),
+                    _ => sb.fields.iter().position(|(n, _)| n == name),
+                };
+                let fb = match at {
                     Some(i) => &mut sb.fields[i].1,
                     None => {
                         sb.fields
@@ -357,6 +373,43 @@ mod tests {
         assert!(m.read(2, "v", 0, 100).is_none());
     }
 
+    /// Rows that list a series' fields in another order, or with fields added or missing, land
+    /// each value in its own field (lookup by name, whatever the position).
+    #[test]
+    fn fields_in_any_order_find_their_buffers() {
+        let m = Memtable::new();
+        let (a, b, c): (Arc<str>, Arc<str>, Arc<str>) = ("a".into(), "b".into(), "c".into());
+        let row = |t: i64, fields: &[(&Arc<str>, f64)]| Row {
+            series: 1,
+            timestamp: t,
+            fields: fields
+                .iter()
+                .map(|(n, v)| (Arc::clone(n), FieldValue::Float(*v)))
+                .collect(),
+        };
+        m.apply(
+            1,
+            &WriteBatch {
+                new_series: vec![],
+                rows: vec![
+                    row(1, &[(&a, 1.0), (&b, 10.0)]),
+                    row(2, &[(&b, 20.0), (&a, 2.0)]),
+                    row(3, &[(&c, 300.0), (&a, 3.0)]),
+                    // Equal names in other allocations.
+                    row(4, &[(&Arc::from("a"), 4.0), (&Arc::from("c"), 400.0)]),
+                ],
+            },
+        );
+        let read = |f: &str| m.read(1, f, i64::MIN, i64::MAX).unwrap();
+        assert_eq!(read("a").timestamps, vec![1, 2, 3, 4]);
+        assert_eq!(read("a").values, Values::Float(vec![1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(read("b").values, Values::Float(vec![10.0, 20.0]));
+        assert_eq!(read("c").timestamps, vec![3, 4]);
+        assert_eq!(read("c").values, Values::Float(vec![300.0, 400.0]));
+        assert_eq!(m.fields(1).len(), 3);
+        assert_eq!(m.points(), 8);
+    }
+
     proptest::proptest! {
         /// Whatever the order and repetition of the writes, a read answers, for each timestamp
         /// in range, the value written last, in time order (a naive model checks it). `order`
@@ -421,7 +474,13 @@ mod tests {
             })
             .sum();
         assert!(allocated >= 16 * n as usize);
-        assert!(m.bytes() >= allocated, "{} < {allocated}", m.bytes());
+        // Exactly the allocations plus the series' and its one field's ("v") entries.
+        assert_eq!(
+            m.bytes(),
+            allocated + SERIES_OVERHEAD + FIELD_OVERHEAD + 1,
+            "{} vs {allocated}",
+            m.bytes()
+        );
         // Doubling growth: at most twice the payload, plus the entries' overhead.
         assert!(m.bytes() <= 2 * 16 * n as usize + 256, "{}", m.bytes());
         // A string's heap bytes count too.
