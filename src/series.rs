@@ -9,7 +9,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 
 use crate::error::{Error, Result};
-use crate::types::{parse_series_key, FieldType, NewSeries, ParsedPoint, SeriesId};
+use crate::types::{parse_series_key, FastHash, FieldType, NewSeries, ParsedPoint, SeriesId};
 
 /// One series.
 #[derive(Debug)]
@@ -84,12 +84,13 @@ impl MeasurementIndex {
     }
 }
 
-/// The series index of one database.
+/// The series index of one database. Its maps are looked up on every write (each distinct
+/// series of a request), so they hash with [`FastHash`], not SipHash.
 #[derive(Default)]
 pub struct SeriesIndex {
-    by_key: DashMap<String, SeriesId>,
-    by_id: DashMap<SeriesId, Arc<SeriesInfo>>,
-    measurements: DashMap<String, Arc<MeasurementIndex>>,
+    by_key: DashMap<String, SeriesId, FastHash>,
+    by_id: DashMap<SeriesId, Arc<SeriesInfo>, FastHash>,
+    measurements: DashMap<String, Arc<MeasurementIndex>, FastHash>,
     next_id: AtomicU64,
 }
 

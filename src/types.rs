@@ -143,24 +143,34 @@ impl ParsedPoint {
 /// line-protocol escaping applied (`,` ` ` `=` in tags; `,` ` ` in the measurement), so two
 /// different (measurement, tags) never give the same key.
 pub fn series_key(measurement: &str, tags: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(measurement.len() + tags.len() * 16);
-    escape_into(&mut out, measurement, &[',', ' ']);
+    let len = measurement.len()
+        + tags
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>();
+    let mut out = String::with_capacity(len);
+    escape_into(&mut out, measurement, b", ");
     for (k, v) in tags {
         out.push(',');
-        escape_into(&mut out, k, &[',', ' ', '=']);
+        escape_into(&mut out, k, b", =");
         out.push('=');
-        escape_into(&mut out, v, &[',', ' ', '=']);
+        escape_into(&mut out, v, b", =");
     }
     out
 }
 
-fn escape_into(out: &mut String, s: &str, special: &[char]) {
-    for c in s.chars() {
-        if special.contains(&c) {
+/// Append `s`, a backslash before each byte in `special` (all ASCII, so never inside a
+/// multi-byte character).
+fn escape_into(out: &mut String, s: &str, special: &[u8]) {
+    let mut copied = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if special.contains(&b) {
+            out.push_str(s.get(copied..i).unwrap_or_default());
             out.push('\\');
+            copied = i;
         }
-        out.push(c);
     }
+    out.push_str(s.get(copied..).unwrap_or_default());
 }
 
 /// Split a canonical series key back into measurement and tags (inverse of [`series_key`]).
@@ -399,6 +409,11 @@ mod tests {
     fn plain_series_key() {
         let key = series_key("cpu", &[("host".into(), "a".into())]);
         assert_eq!(key, "cpu,host=a");
+        // Multi-byte characters next to escaped ones.
+        let tags = vec![("hé=".to_string(), "ü x,€".to_string())];
+        let key = series_key("ç m", &tags);
+        assert_eq!(key, "ç\\ m,hé\\==ü\\ x\\,€");
+        assert_eq!(parse_series_key(&key), ("ç m".to_string(), tags));
         assert_eq!(parse_series_key("cpu"), ("cpu".to_string(), vec![]));
     }
 }
