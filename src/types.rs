@@ -236,6 +236,13 @@ pub struct NewSeries {
     pub key: String,
 }
 
+impl NewSeries {
+    /// Its share of [`WriteBatch::approx_bytes`].
+    pub fn approx_bytes(&self) -> usize {
+        self.key.len() + 12
+    }
+}
+
 /// One line's worth of values for one series at one timestamp.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -243,6 +250,17 @@ pub struct Row {
     pub timestamp: Timestamp,
     /// Field name and value. Field names are shared `Arc<str>` so a batch does not copy them.
     pub fields: Vec<(Arc<str>, FieldValue)>,
+}
+
+impl Row {
+    /// Its share of [`WriteBatch::approx_bytes`].
+    pub fn approx_bytes(&self) -> usize {
+        16 + self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + 2 + v.mem_size())
+            .sum::<usize>()
+    }
 }
 
 /// What one writer hands to the WAL writer: the series it created and its rows.
@@ -261,18 +279,8 @@ impl WriteBatch {
 
     /// Approximate encoded size in bytes (used to bound group commits).
     pub fn approx_bytes(&self) -> usize {
-        let series: usize = self.new_series.iter().map(|s| s.key.len() + 12).sum();
-        let rows: usize = self
-            .rows
-            .iter()
-            .map(|r| {
-                16 + r
-                    .fields
-                    .iter()
-                    .map(|(k, v)| k.len() + 2 + v.mem_size())
-                    .sum::<usize>()
-            })
-            .sum();
+        let series: usize = self.new_series.iter().map(NewSeries::approx_bytes).sum();
+        let rows: usize = self.rows.iter().map(Row::approx_bytes).sum();
         series + rows
     }
 }
