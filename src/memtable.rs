@@ -2,7 +2,7 @@
 //! queries concurrently (per-series locks via dashmap shards, held only while copying).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 
@@ -14,7 +14,8 @@ const FIELD_OVERHEAD: usize = 64;
 
 #[derive(Default)]
 struct SeriesBuf {
-    /// One buffer per field, in the order fields first appeared.
+    /// One buffer per field, in the order fields first appeared. The names are the memtable's
+    /// own (see `Memtable::names`), so equal names are the same `Arc`.
     fields: Vec<(Arc<str>, FieldBuf)>,
 }
 
@@ -25,6 +26,10 @@ struct FieldBuf {
     col: Column,
     /// Timestamps never decrease (equal ones may repeat).
     sorted: bool,
+    /// The last timestamp appended (`i64::MIN` before the first), kept here beside the
+    /// vectors' headers so that an append does not read the column's end, which is rarely in
+    /// cache: appending is then stores only.
+    last: Timestamp,
 }
 
 impl FieldBuf {
@@ -32,6 +37,7 @@ impl FieldBuf {
         FieldBuf {
             col: Column::new(t),
             sorted: true,
+            last: Timestamp::MIN,
         }
     }
 
@@ -72,11 +78,11 @@ impl FieldBuf {
             }
             _ => return None,
         };
-        let ts_vec = &mut self.col.timestamps;
-        if ts_vec.last().is_some_and(|&last| last > ts) {
+        if self.last > ts {
             self.sorted = false;
         }
-        Some(grown + put(ts_vec, ts, 8))
+        self.last = ts;
+        Some(grown + put(&mut self.col.timestamps, ts, 8))
     }
 
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
@@ -120,6 +126,10 @@ impl FieldBuf {
 /// once handed to the flusher.
 pub struct Memtable {
     series: DashMap<SeriesId, SeriesBuf, crate::types::FastHash>,
+    /// One `Arc` per field name in this memtable, shared by every series' buffer of that
+    /// name: a row's field is found by comparing pointers, without reading the stored name
+    /// (one allocation per series and field, rarely in cache). Only `apply` uses it.
+    names: Mutex<std::collections::HashSet<Arc<str>, crate::types::FastHash>>,
     bytes: AtomicUsize,
     points: AtomicU64,
     min_seq: AtomicU64,
@@ -138,6 +148,7 @@ impl Memtable {
     pub fn new() -> Memtable {
         Memtable {
             series: DashMap::default(),
+            names: Mutex::default(),
             bytes: AtomicUsize::new(0),
             points: AtomicU64::new(0),
             min_seq: AtomicU64::new(u64::MAX),
@@ -154,17 +165,42 @@ impl Memtable {
         let mut added = 0usize;
         let mut points = 0u64;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        // The memtable's name for the row field at each position, by the address of the
+        // batch's name: rows of a batch usually share their names' allocations, in the same
+        // order, so this is looked up in `names` about once per field and batch.
+        let mut own: Vec<(*const u8, Arc<str>)> = Vec::new();
         for row in &batch.rows {
             let mut sb = self.series.entry(row.series).or_insert_with(|| {
                 added += SERIES_OVERHEAD;
                 SeriesBuf::default()
             });
             for (pos, (name, value)) in row.fields.iter().enumerate() {
+                let addr = Arc::as_ptr(name).cast::<u8>();
+                let name = match own.get(pos) {
+                    Some((a, n)) if *a == addr => n,
+                    _ => {
+                        let n = match names.get(&**name) {
+                            Some(n) => n.clone(),
+                            None => {
+                                names.insert(name.clone());
+                                name.clone()
+                            }
+                        };
+                        // Positions before `pos` were just filled: `own` has `pos` or more.
+                        if pos < own.len() {
+                            own[pos] = (addr, n);
+                        } else {
+                            own.push((addr, n));
+                        }
+                        &own[pos].1
+                    }
+                };
                 // Rows of a series usually list its fields in the same order: try the same
                 // position first.
                 let at = match sb.fields.get(pos) {
-                    Some((n, _)) if n == name => Some(pos),
-                    _ => sb.fields.iter().position(|(n, _)| n == name),
+                    Some((n, _)) if Arc::ptr_eq(n, name) => Some(pos),
+                    _ => sb.fields.iter().position(|(n, _)| Arc::ptr_eq(n, name)),
                 };
                 let fb = match at {
                     Some(i) => &mut sb.fields[i].1,
