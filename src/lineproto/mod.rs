@@ -216,6 +216,10 @@ struct Interner<'a> {
     /// Field names by raw text, and by unescaped name.
     fields: FastMap<&'a str, Arc<str>>,
     field_names: FastMap<String, Arc<str>>,
+    /// The raw name and name of the field at each position of the last line: lines of a body
+    /// tend to list the same fields in the same order, and comparing a few bytes costs less
+    /// than hashing them.
+    last_fields: Vec<(&'a str, Arc<str>)>,
 }
 
 /// A parsed series text.
@@ -235,6 +239,24 @@ impl<'a> Interner<'a> {
         let m: Arc<str> = Arc::from(name.as_str());
         self.measurements.insert(name, m.clone());
         m
+    }
+
+    /// The body's one `Arc` for the field name spelt `raw` (`escaped`: whether it contains a
+    /// backslash), the field at position `pos` of its line.
+    fn field_at(&mut self, pos: usize, raw: &'a str, escaped: bool) -> Arc<str> {
+        if let Some((r, k)) = self.last_fields.get(pos) {
+            if *r == raw {
+                return k.clone();
+            }
+        }
+        let k = self.field(raw, escaped);
+        // The positions before `pos` were just filled, so there are at least `pos`.
+        if pos < self.last_fields.len() {
+            self.last_fields[pos] = (raw, k.clone());
+        } else {
+            self.last_fields.push((raw, k.clone()));
+        }
+        k
     }
 
     /// The body's one `Arc` for the field name spelt `raw` (`escaped`: whether it contains a
@@ -286,7 +308,7 @@ fn parse_line<'a>(
     if b.first() == Some(&b',') {
         return Err("missing measurement".into());
     }
-    let (series_end, series_stop, _) = scan_name(b, 0, b" ");
+    let (series_end, series_stop) = series_end(b);
     let known = series_stop
         .and_then(|_| line.get(..series_end))
         .and_then(|text| names.series.get(text));
@@ -380,6 +402,20 @@ fn parse_series(line: &str) -> Result<(String, Tags, usize), Message> {
 fn slice(line: &str, start: usize, end: usize) -> Result<&str, Message> {
     line.get(start..end)
         .ok_or(Cow::Borrowed("invalid line (internal scanner error)"))
+}
+
+/// Where the series text of a line ends: the first space after the first byte that is not
+/// preceded by a backslash (what `scan_name(b, 0, b" ")` finds, by `memchr`), or `b.len()`.
+fn series_end(b: &[u8]) -> (usize, Option<u8>) {
+    let mut from = 1;
+    while let Some(p) = b.get(from..).and_then(|rest| memchr::memchr(b' ', rest)) {
+        let i = from + p;
+        if b.get(i - 1) != Some(&b'\\') {
+            return (i, Some(b' '));
+        }
+        from = i + 1;
+    }
+    (b.len(), None)
 }
 
 /// Scan a name whose first byte is at `first` (the caller has checked it). Returns the position
@@ -508,7 +544,7 @@ fn parse_fields<'a>(
         if stop != Some(b'=') {
             return Err("invalid field format".into());
         }
-        let key = names.field(slice(line, i, key_end)?, key_escaped);
+        let key = names.field_at(fields.len(), slice(line, i, key_end)?, key_escaped);
         time |= &*key == "time";
         let (value, value_end) = parse_value(line, key_end + 1)?;
         fields.push((key, value));
@@ -603,6 +639,9 @@ fn parse_number(token: &str) -> Result<FieldValue, Message> {
             .map(FieldValue::Unsigned)
             .map_err(|_| "field value out of range for unsigned".into());
     }
+    if let Some(v) = short_decimal(token) {
+        return Ok(FieldValue::Float(v));
+    }
     // A float: an optional '-', then digits, at most one '.', and an exponent. Checking the
     // characters first keeps out what Rust accepts and InfluxDB does not ("+1", "inf", "NaN").
     let unsigned = token.strip_prefix('-').unwrap_or(token);
@@ -627,6 +666,51 @@ fn parse_number(token: &str) -> Result<FieldValue, Message> {
         return Err("field value out of range for float".into());
     }
     Ok(FieldValue::Float(value))
+}
+
+/// Exact powers of ten as f64 (10^22 is the largest exactly representable one).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a plain decimal (`-?digits[.digits]`, at least one digit, no exponent) whose
+/// digits, read as an integer m, stay below 2^53, with at most 22 after the point: then m and
+/// 10^k are exact in f64 and their quotient, rounded once by the division, is the correctly
+/// rounded value of the decimal, which is what `str::parse::<f64>` returns (Clinger's fast
+/// path). `None` for anything else (the caller parses it the general way).
+fn short_decimal(token: &str) -> Option<f64> {
+    let b = token.as_bytes();
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let mut m: u64 = 0;
+    let mut frac: Option<usize> = None;
+    let mut n = 0usize;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                // 16 digits cannot overflow a u64; the bound below is checked at the end.
+                if n == 16 {
+                    return None;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                n += 1;
+                if let Some(f) = &mut frac {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let k = frac.unwrap_or(0);
+    if n == 0 || m >= 1 << 53 || k >= POW10.len() {
+        return None;
+    }
+    let v = m as f64 / POW10[k];
+    Some(if negative { -v } else { v })
 }
 
 /// Parse the optional timestamp; `i` is at the end of the line or the space after the fields.
