@@ -1,7 +1,7 @@
 //! Memtable insert: applying TSBS-shaped write batches (1,000 hosts x 5 intervals x 10 float
 //! fields = 50,000 points per batch, from `strata::bench_data`) to a fresh memtable, and forty
 //! of them (2 M points, every column growing from empty to 200 points: a memtable's life in the
-//! daemon).
+//! daemon); and reading every column of such a memtable out in time order (the flush).
 //!
 //! Run with `cargo bench --bench memtable`. Throughput is in points.
 
@@ -64,6 +64,27 @@ fn bench(c: &mut Criterion) {
             },
             BatchSize::PerIteration,
         )
+    });
+    // What the flusher does with a frozen memtable: every column read out in time order. The
+    // batches applied in pairs, the later first (two writers' batches reach the WAL in either
+    // order), so the columns are not in time order and each read sorts.
+    let m = Memtable::new();
+    for (seq, pair) in fill.chunks(2).enumerate() {
+        for (k, batch) in pair.iter().rev().enumerate() {
+            m.apply((2 * seq + k) as u64 + 1, batch);
+        }
+    }
+    group.bench_function("read_all_40x5000x10_late_pairs", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            m.for_each_run(|_, _, col| {
+                n += col.len();
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(n as u64, m.points());
+            n
+        })
     });
     group.finish();
 }
