@@ -192,7 +192,7 @@ impl Db {
         let database = self.database(db)?;
         let now = now_ns();
         let default_ts = now - now.rem_euclid(precision_nanos(precision));
-        let parsed = lineproto::parse(
+        let mut parsed = lineproto::parse(
             text,
             precision,
             default_ts,
@@ -201,7 +201,7 @@ impl Db {
         let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
         let mut dropped = parsed.errors.len();
         let (outcome, rejected): (WriteOutcome, _) =
-            database.write_points(&parsed.points, default_ts)?;
+            database.write_points_taking_fields(&mut parsed.points, default_ts)?;
         for (i, e) in &rejected {
             let line = parsed.lines.get(*i).copied().unwrap_or(0);
             messages.push(format!("line {line}: {e}"));

@@ -513,6 +513,25 @@ impl Database {
         points: &[ParsedPoint],
         default_ts: i64,
     ) -> Result<(WriteOutcome, Vec<(usize, Error)>)> {
+        self.write_parsed(Points::Borrowed(points), default_ts)
+    }
+
+    /// [`Database::write_points`], moving the fields of the points written into the batch
+    /// instead of copying them: afterwards those points have no fields (a rejected point keeps
+    /// its own). Measurements and tags are left in place.
+    pub fn write_points_taking_fields(
+        &self,
+        points: &mut [ParsedPoint],
+        default_ts: i64,
+    ) -> Result<(WriteOutcome, Vec<(usize, Error)>)> {
+        self.write_parsed(Points::Fields(points), default_ts)
+    }
+
+    fn write_parsed(
+        &self,
+        mut points: Points<'_>,
+        default_ts: i64,
+    ) -> Result<(WriteOutcome, Vec<(usize, Error)>)> {
         let _gate = self.write_gate.read().unwrap_or_else(|p| p.into_inner());
         if self.dropped.load(Ordering::Acquire) {
             return Err(Error::DatabaseNotFound(self.name.clone()));
@@ -529,7 +548,10 @@ impl Database {
             Default::default();
         let mut series_of: std::collections::HashMap<(usize, usize), SeriesId, FastHash> =
             Default::default();
-        'points: for (i, p) in points.iter().enumerate() {
+        // What bounds group commits (`WriteBatch::approx_bytes`), summed as rows are made.
+        let mut bytes = 0;
+        'points: for i in 0..points.len() {
+            let p = points.get(i);
             let m = addr(Arc::as_ptr(&p.measurement).cast());
             for (f, v) in &p.fields {
                 let k = (m, addr(Arc::as_ptr(f).cast()), v.field_type());
@@ -549,6 +571,7 @@ impl Database {
                     let (id, new) = self.index.resolve(p);
                     if let Some(n) = new {
                         if !batch.new_series.iter().any(|s| s.id == n.id) {
+                            bytes += n.approx_bytes();
                             batch.new_series.push(n);
                         }
                     }
@@ -556,19 +579,20 @@ impl Database {
                     id
                 }
             };
-            let fields: Vec<(Arc<str>, FieldValue)> = p.fields.clone();
-            batch.rows.push(Row {
+            let timestamp = p.timestamp.unwrap_or(default_ts);
+            let row = Row {
                 series,
-                timestamp: p.timestamp.unwrap_or(default_ts),
-                fields,
-            });
+                timestamp,
+                fields: points.fields(i),
+            };
+            bytes += row.approx_bytes();
+            batch.rows.push(row);
         }
         if batch.rows.is_empty() {
             return Ok((WriteOutcome::default(), rejected));
         }
         let points_n = batch.point_count();
         let new_ids: Vec<u64> = batch.new_series.iter().map(|s| s.id).collect();
-        let bytes = batch.approx_bytes();
         let seqno = self.submit(batch, bytes)?;
         self.index.mark_durable(new_ids);
         self.stats.writes.fetch_add(1, Ordering::Relaxed);
@@ -741,10 +765,86 @@ impl Drop for Database {
     }
 }
 
+/// The points a write takes: borrowed (their fields are copied into the batch) or lent
+/// mutably (their fields are moved out). Either way every point stays alive for the whole
+/// write, so the addresses of their shared measurement, tags and field names identify them.
+enum Points<'p> {
+    Borrowed(&'p [ParsedPoint]),
+    Fields(&'p mut [ParsedPoint]),
+}
+
+impl Points<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Points::Borrowed(p) => p.len(),
+            Points::Fields(p) => p.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> &ParsedPoint {
+        match self {
+            Points::Borrowed(p) => &p[i],
+            Points::Fields(p) => &p[i],
+        }
+    }
+
+    /// The fields of point `i` for its row.
+    fn fields(&mut self, i: usize) -> Vec<(Arc<str>, FieldValue)> {
+        match self {
+            Points::Borrowed(p) => p[i].fields.clone(),
+            Points::Fields(p) => std::mem::take(&mut p[i].fields),
+        }
+    }
+}
+
 /// Default timestamp for lines without one: the server's clock in ns.
 pub fn now_ns() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Through the whole write path (the parser's shared series, the WAL, the memtable and a
+    /// restart's replay): of the lines of one body that write a series' timestamp, the last
+    /// wins, whatever the other series' lines between them, and tags spelt in another order
+    /// are the same series.
+    #[test]
+    fn last_line_of_a_timestamp_wins_within_a_body() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = crate::Config::new();
+        let body = "m,h=a,k=1 v=1 10\nm,h=b,k=1 v=2 10\nm,k=1,h=a v=3 10\nm,h=b,k=1 v=4 20\n\
+                    m,h=a,k=1 v=5 20\nm,h=b,k=1 v=6 10\nm,h=a,k=1 v=7 10\n";
+        let check = |d: &Database| {
+            for (h, want) in [("a", [(10, 7.0), (20, 5.0)]), ("b", [(10, 6.0), (20, 4.0)])] {
+                let ids = d.index().measurement("m").unwrap().series_with_tag("h", h);
+                assert_eq!(ids.len(), 1, "{h}");
+                let id = *ids.iter().next().unwrap();
+                let snap = crate::query::exec::Snapshot::new(d.versions().current());
+                let c = snap.read(id, "v", i64::MIN, i64::MAX).unwrap().unwrap();
+                let got: Vec<(i64, f64)> = match c.values {
+                    crate::types::Values::Float(v) => c.timestamps.into_iter().zip(v).collect(),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(got, want, "{h}");
+            }
+        };
+        let d = Database::open("t", dir.path(), &cfg).unwrap();
+        let mut p =
+            crate::lineproto::parse(body, crate::lineproto::Precision::Nanosecond, 0, 1 << 16);
+        assert!(p.errors.is_empty());
+        let (out, rejected) = d.write_points_taking_fields(&mut p.points, 0).unwrap();
+        assert!(rejected.is_empty());
+        assert_eq!(out.points, 7);
+        check(&d);
+        // Crash: never closed (the actors are leaked), so the restart replays the WAL.
+        std::mem::forget(d);
+        let d = Database::open("t", dir.path(), &cfg).unwrap();
+        check(&d);
+        d.close().unwrap();
+    }
 }

@@ -62,7 +62,7 @@ struct BenchArgs {
     /// A new or empty directory for the data (default: a temporary directory).
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Keep the data directories after the run.
+    /// Keep the data directories (and the generated data set, data.lp) after the run.
     #[arg(long)]
     keep: bool,
     /// No progress bars.

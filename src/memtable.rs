@@ -2,7 +2,7 @@
 //! queries concurrently (per-series locks via dashmap shards, held only while copying).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 
@@ -14,7 +14,8 @@ const FIELD_OVERHEAD: usize = 64;
 
 #[derive(Default)]
 struct SeriesBuf {
-    /// One buffer per field, in the order fields first appeared.
+    /// One buffer per field, in the order fields first appeared. The names are the memtable's
+    /// own (see `Memtable::names`), so equal names are the same `Arc`.
     fields: Vec<(Arc<str>, FieldBuf)>,
 }
 
@@ -25,6 +26,10 @@ struct FieldBuf {
     col: Column,
     /// Timestamps never decrease (equal ones may repeat).
     sorted: bool,
+    /// The last timestamp appended (`i64::MIN` before the first), kept here beside the
+    /// vectors' headers so that an append does not read the column's end, which is rarely in
+    /// cache: appending is then stores only.
+    last: Timestamp,
 }
 
 impl FieldBuf {
@@ -32,6 +37,7 @@ impl FieldBuf {
         FieldBuf {
             col: Column::new(t),
             sorted: true,
+            last: Timestamp::MIN,
         }
     }
 
@@ -39,7 +45,9 @@ impl FieldBuf {
         self.col.values.field_type()
     }
 
-    /// Bytes the vectors have allocated (capacity, not length: growth slack counts).
+    /// Bytes the vectors have allocated (capacity, not length: growth slack counts); what
+    /// [`FieldBuf::push`] counts, as it goes.
+    #[cfg(test)]
     fn capacity_bytes(&self) -> usize {
         let vals = match &self.col.values {
             Values::Float(v) => v.capacity() * 8,
@@ -51,22 +59,30 @@ impl FieldBuf {
         self.col.timestamps.capacity() * 8 + vals
     }
 
-    /// Append a point; the bytes newly allocated, or `None` (nothing appended) if its type is
-    /// not the field's.
+    /// Append a point; the bytes newly allocated (what [`FieldBuf::capacity_bytes`] grew by,
+    /// plus a string's own bytes), or `None` (nothing appended) if its type is not the field's.
     fn push(&mut self, ts: Timestamp, value: &FieldValue) -> Option<usize> {
-        let before = self.capacity_bytes();
-        if !self.col.values.push(value.clone()) {
-            return None;
+        /// Push `x`; the bytes the vector's allocation grew by, at `size` bytes an element.
+        fn put<T>(v: &mut Vec<T>, x: T, size: usize) -> usize {
+            let before = v.capacity();
+            v.push(x);
+            (v.capacity() - before) * size
         }
-        if self.col.timestamps.last().is_some_and(|&last| last > ts) {
+        let grown = match (&mut self.col.values, value) {
+            (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
+            (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
+            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
+            (Values::String(v), FieldValue::String(x)) => {
+                put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
+            }
+            _ => return None,
+        };
+        if self.last > ts {
             self.sorted = false;
         }
-        self.col.timestamps.push(ts);
-        let heap = match value {
-            FieldValue::String(x) => x.len(),
-            _ => 0,
-        };
-        Some(self.capacity_bytes() - before + heap)
+        self.last = ts;
+        Some(grown + put(&mut self.col.timestamps, ts, 8))
     }
 
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
@@ -110,6 +126,10 @@ impl FieldBuf {
 /// once handed to the flusher.
 pub struct Memtable {
     series: DashMap<SeriesId, SeriesBuf, crate::types::FastHash>,
+    /// One `Arc` per field name in this memtable, shared by every series' buffer of that
+    /// name: a row's field is found by comparing pointers, without reading the stored name
+    /// (one allocation per series and field, rarely in cache). Only `apply` uses it.
+    names: Mutex<std::collections::HashSet<Arc<str>, crate::types::FastHash>>,
     bytes: AtomicUsize,
     points: AtomicU64,
     min_seq: AtomicU64,
@@ -128,6 +148,7 @@ impl Memtable {
     pub fn new() -> Memtable {
         Memtable {
             series: DashMap::default(),
+            names: Mutex::default(),
             bytes: AtomicUsize::new(0),
             points: AtomicU64::new(0),
             min_seq: AtomicU64::new(u64::MAX),
@@ -144,13 +165,44 @@ impl Memtable {
         let mut added = 0usize;
         let mut points = 0u64;
         let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        // The memtable's name for the row field at each position, by the address of the
+        // batch's name: rows of a batch usually share their names' allocations, in the same
+        // order, so this is looked up in `names` about once per field and batch.
+        let mut own: Vec<(*const u8, Arc<str>)> = Vec::new();
         for row in &batch.rows {
             let mut sb = self.series.entry(row.series).or_insert_with(|| {
                 added += SERIES_OVERHEAD;
                 SeriesBuf::default()
             });
-            for (name, value) in &row.fields {
-                let fb = match sb.fields.iter().position(|(n, _)| n == name) {
+            for (pos, (name, value)) in row.fields.iter().enumerate() {
+                let addr = Arc::as_ptr(name).cast::<u8>();
+                let name = match own.get(pos) {
+                    Some((a, n)) if *a == addr => n,
+                    _ => {
+                        let n = match names.get(&**name) {
+                            Some(n) => n.clone(),
+                            None => {
+                                names.insert(name.clone());
+                                name.clone()
+                            }
+                        };
+                        // Positions before `pos` were just filled: `own` has `pos` or more.
+                        if pos < own.len() {
+                            own[pos] = (addr, n);
+                        } else {
+                            own.push((addr, n));
+                        }
+                        &own[pos].1
+                    }
+                };
+                // Rows of a series usually list its fields in the same order: try the same
+                // position first.
+                let at = match sb.fields.get(pos) {
+                    Some((n, _)) if Arc::ptr_eq(n, name) => Some(pos),
+                    _ => sb.fields.iter().position(|(n, _)| Arc::ptr_eq(n, name)),
+                };
+                let fb = match at {
                     Some(i) => &mut sb.fields[i].1,
                     None => {
                         sb.fields
@@ -357,6 +409,43 @@ mod tests {
         assert!(m.read(2, "v", 0, 100).is_none());
     }
 
+    /// Rows that list a series' fields in another order, or with fields added or missing, land
+    /// each value in its own field (lookup by name, whatever the position).
+    #[test]
+    fn fields_in_any_order_find_their_buffers() {
+        let m = Memtable::new();
+        let (a, b, c): (Arc<str>, Arc<str>, Arc<str>) = ("a".into(), "b".into(), "c".into());
+        let row = |t: i64, fields: &[(&Arc<str>, f64)]| Row {
+            series: 1,
+            timestamp: t,
+            fields: fields
+                .iter()
+                .map(|(n, v)| (Arc::clone(n), FieldValue::Float(*v)))
+                .collect(),
+        };
+        m.apply(
+            1,
+            &WriteBatch {
+                new_series: vec![],
+                rows: vec![
+                    row(1, &[(&a, 1.0), (&b, 10.0)]),
+                    row(2, &[(&b, 20.0), (&a, 2.0)]),
+                    row(3, &[(&c, 300.0), (&a, 3.0)]),
+                    // Equal names in other allocations.
+                    row(4, &[(&Arc::from("a"), 4.0), (&Arc::from("c"), 400.0)]),
+                ],
+            },
+        );
+        let read = |f: &str| m.read(1, f, i64::MIN, i64::MAX).unwrap();
+        assert_eq!(read("a").timestamps, vec![1, 2, 3, 4]);
+        assert_eq!(read("a").values, Values::Float(vec![1.0, 2.0, 3.0, 4.0]));
+        assert_eq!(read("b").values, Values::Float(vec![10.0, 20.0]));
+        assert_eq!(read("c").timestamps, vec![3, 4]);
+        assert_eq!(read("c").values, Values::Float(vec![300.0, 400.0]));
+        assert_eq!(m.fields(1).len(), 3);
+        assert_eq!(m.points(), 8);
+    }
+
     proptest::proptest! {
         /// Whatever the order and repetition of the writes, a read answers, for each timestamp
         /// in range, the value written last, in time order (a naive model checks it). `order`
@@ -421,7 +510,13 @@ mod tests {
             })
             .sum();
         assert!(allocated >= 16 * n as usize);
-        assert!(m.bytes() >= allocated, "{} < {allocated}", m.bytes());
+        // Exactly the allocations plus the series' and its one field's ("v") entries.
+        assert_eq!(
+            m.bytes(),
+            allocated + SERIES_OVERHEAD + FIELD_OVERHEAD + 1,
+            "{} vs {allocated}",
+            m.bytes()
+        );
         // Doubling growth: at most twice the payload, plus the entries' overhead.
         assert!(m.bytes() <= 2 * 16 * n as usize + 256, "{}", m.bytes());
         // A string's heap bytes count too.

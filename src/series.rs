@@ -9,7 +9,7 @@ use dashmap::mapref::entry::Entry;
 use dashmap::DashMap;
 
 use crate::error::{Error, Result};
-use crate::types::{parse_series_key, FieldType, NewSeries, ParsedPoint, SeriesId};
+use crate::types::{parse_series_key, FastHash, FieldType, NewSeries, ParsedPoint, SeriesId};
 
 /// One series.
 #[derive(Debug)]
@@ -48,6 +48,14 @@ fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The record a writer must log before using `info`'s series, while it is not yet durable.
+fn pending_record(info: &SeriesInfo) -> Option<NewSeries> {
+    (!info.durable.load(Ordering::Acquire)).then(|| NewSeries {
+        id: info.id,
+        key: info.key.clone(),
+    })
 }
 
 impl MeasurementIndex {
@@ -110,12 +118,15 @@ impl MeasurementIndex {
     }
 }
 
-/// The series index of one database.
+/// The series index of one database. Its maps are looked up on every write (each distinct
+/// series of a request), so they hash with [`FastHash`], not SipHash.
 #[derive(Default)]
 pub struct SeriesIndex {
-    by_key: DashMap<String, SeriesId>,
-    by_id: DashMap<SeriesId, Arc<SeriesInfo>>,
-    measurements: DashMap<String, Arc<MeasurementIndex>>,
+    /// Series key → the series (what `by_id` holds too), so resolving a known series is one
+    /// lookup.
+    by_key: DashMap<String, Arc<SeriesInfo>, FastHash>,
+    by_id: DashMap<SeriesId, Arc<SeriesInfo>, FastHash>,
+    measurements: DashMap<String, Arc<MeasurementIndex>, FastHash>,
     next_id: AtomicU64,
 }
 
@@ -131,27 +142,19 @@ impl SeriesIndex {
     /// durable, the record the writer must log before the point.
     pub fn resolve(&self, p: &ParsedPoint) -> (SeriesId, Option<NewSeries>) {
         let key = p.series_key();
-        if let Some(id) = self.by_key.get(&key).map(|e| *e) {
-            return (id, self.pending_record(id));
+        if let Some(e) = self.by_key.get(&key) {
+            return (e.id, pending_record(e.value()));
         }
-        let id = match self.by_key.entry(key.clone()) {
-            Entry::Occupied(e) => *e.get(),
+        match self.by_key.entry(key) {
+            Entry::Occupied(e) => (e.get().id, pending_record(e.get())),
             Entry::Vacant(e) => {
                 let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                self.register(id, &key, &p.measurement, p.tags.to_vec(), false);
-                e.insert(id);
-                id
+                let info = self.register(id, e.key(), &p.measurement, p.tags.to_vec(), false);
+                let record = pending_record(&info);
+                e.insert(info);
+                (id, record)
             }
-        };
-        (id, self.pending_record(id))
-    }
-
-    fn pending_record(&self, id: SeriesId) -> Option<NewSeries> {
-        let info = self.by_id.get(&id)?;
-        (!info.durable.load(Ordering::Acquire)).then(|| NewSeries {
-            id,
-            key: info.key.clone(),
-        })
+        }
     }
 
     /// Mark series as durable once the WAL record naming them is acknowledged.
@@ -169,8 +172,8 @@ impl SeriesIndex {
             return;
         }
         let (measurement, tags) = parse_series_key(key);
-        self.register(id, key, &measurement, tags, true);
-        self.by_key.insert(key.to_string(), id);
+        let info = self.register(id, key, &measurement, tags, true);
+        self.by_key.insert(key.to_string(), info);
         self.next_id.fetch_max(id + 1, Ordering::Relaxed);
     }
 
@@ -181,7 +184,7 @@ impl SeriesIndex {
         measurement: &str,
         tags: Vec<(String, String)>,
         durable: bool,
-    ) {
+    ) -> Arc<SeriesInfo> {
         let m = self.measurement_or_create(measurement);
         {
             let mut post = write(&m.postings);
@@ -194,16 +197,15 @@ impl SeriesIndex {
             }
         }
         write(&m.series).insert(id);
-        self.by_id.insert(
+        let info = Arc::new(SeriesInfo {
             id,
-            Arc::new(SeriesInfo {
-                id,
-                key: key.to_string(),
-                measurement: measurement.to_string(),
-                tags,
-                durable: AtomicBool::new(durable),
-            }),
-        );
+            key: key.to_string(),
+            measurement: measurement.to_string(),
+            tags,
+            durable: AtomicBool::new(durable),
+        });
+        self.by_id.insert(id, info.clone());
+        info
     }
 
     fn measurement_or_create(&self, name: &str) -> Arc<MeasurementIndex> {
@@ -271,7 +273,7 @@ impl SeriesIndex {
         let Some((_, info)) = self.by_id.remove(&id) else {
             return false;
         };
-        self.by_key.remove_if(&info.key, |_, v| *v == id);
+        self.by_key.remove_if(&info.key, |_, v| v.id == id);
         if let Some(m) = self.measurement(&info.measurement) {
             {
                 let mut post = write(&m.postings);

@@ -143,24 +143,34 @@ impl ParsedPoint {
 /// line-protocol escaping applied (`,` ` ` `=` in tags; `,` ` ` in the measurement), so two
 /// different (measurement, tags) never give the same key.
 pub fn series_key(measurement: &str, tags: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(measurement.len() + tags.len() * 16);
-    escape_into(&mut out, measurement, &[',', ' ']);
+    let len = measurement.len()
+        + tags
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>();
+    let mut out = String::with_capacity(len);
+    escape_into(&mut out, measurement, b", ");
     for (k, v) in tags {
         out.push(',');
-        escape_into(&mut out, k, &[',', ' ', '=']);
+        escape_into(&mut out, k, b", =");
         out.push('=');
-        escape_into(&mut out, v, &[',', ' ', '=']);
+        escape_into(&mut out, v, b", =");
     }
     out
 }
 
-fn escape_into(out: &mut String, s: &str, special: &[char]) {
-    for c in s.chars() {
-        if special.contains(&c) {
+/// Append `s`, a backslash before each byte in `special` (all ASCII, so never inside a
+/// multi-byte character).
+fn escape_into(out: &mut String, s: &str, special: &[u8]) {
+    let mut copied = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if special.contains(&b) {
+            out.push_str(s.get(copied..i).unwrap_or_default());
             out.push('\\');
+            copied = i;
         }
-        out.push(c);
     }
+    out.push_str(s.get(copied..).unwrap_or_default());
 }
 
 /// Split a canonical series key back into measurement and tags (inverse of [`series_key`]).
@@ -226,6 +236,13 @@ pub struct NewSeries {
     pub key: String,
 }
 
+impl NewSeries {
+    /// Its share of [`WriteBatch::approx_bytes`].
+    pub fn approx_bytes(&self) -> usize {
+        self.key.len() + 12
+    }
+}
+
 /// One line's worth of values for one series at one timestamp.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -233,6 +250,17 @@ pub struct Row {
     pub timestamp: Timestamp,
     /// Field name and value. Field names are shared `Arc<str>` so a batch does not copy them.
     pub fields: Vec<(Arc<str>, FieldValue)>,
+}
+
+impl Row {
+    /// Its share of [`WriteBatch::approx_bytes`].
+    pub fn approx_bytes(&self) -> usize {
+        16 + self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + 2 + v.mem_size())
+            .sum::<usize>()
+    }
 }
 
 /// What one writer hands to the WAL writer: the series it created and its rows.
@@ -251,18 +279,8 @@ impl WriteBatch {
 
     /// Approximate encoded size in bytes (used to bound group commits).
     pub fn approx_bytes(&self) -> usize {
-        let series: usize = self.new_series.iter().map(|s| s.key.len() + 12).sum();
-        let rows: usize = self
-            .rows
-            .iter()
-            .map(|r| {
-                16 + r
-                    .fields
-                    .iter()
-                    .map(|(k, v)| k.len() + 2 + v.mem_size())
-                    .sum::<usize>()
-            })
-            .sum();
+        let series: usize = self.new_series.iter().map(NewSeries::approx_bytes).sum();
+        let rows: usize = self.rows.iter().map(Row::approx_bytes).sum();
         series + rows
     }
 }
@@ -399,6 +417,11 @@ mod tests {
     fn plain_series_key() {
         let key = series_key("cpu", &[("host".into(), "a".into())]);
         assert_eq!(key, "cpu,host=a");
+        // Multi-byte characters next to escaped ones.
+        let tags = vec![("hé=".to_string(), "ü x,€".to_string())];
+        let key = series_key("ç m", &tags);
+        assert_eq!(key, "ç\\ m,hé\\==ü\\ x\\,€");
+        assert_eq!(parse_series_key(&key), ("ç m".to_string(), tags));
         assert_eq!(parse_series_key("cpu"), ("cpu".to_string(), vec![]));
     }
 }

@@ -31,6 +31,17 @@ fn tiny_bench_prints_every_figure_for_embedded_and_daemon() {
 
     assert!(stdout.contains("bench: hosts=2 hours=1 seed=42 lines=720 points=7200"));
     assert!(stdout.contains("WAL record is fsynced"), "{stdout}");
+    // The data set is generated once, before any load, into the run directory.
+    let data_line = stdout
+        .lines()
+        .find(|l| l.starts_with("data: file="))
+        .unwrap_or_else(|| panic!("no data line in:\n{stdout}"));
+    assert_eq!(field(data_line, "lines"), Some("720"), "{data_line}");
+    assert!(
+        field(data_line, "file").is_some_and(|f| f.starts_with(&*data.to_string_lossy())),
+        "{data_line}"
+    );
+    let generator_seconds = field(data_line, "generator_seconds").unwrap();
     for system in ["strata-embedded", "strata-daemon"] {
         let line = |prefix: &str| -> &str {
             let p = format!("{system}: {prefix}");
@@ -44,6 +55,10 @@ fn tiny_bench_prints_every_figure_for_embedded_and_daemon() {
         assert_eq!(field(ingest, "points"), Some("7200"), "{ingest}");
         let pps: f64 = field(ingest, "points_per_s").unwrap().parse().unwrap();
         assert!(pps > 0.0, "{ingest}");
+        // Generation happened before the load; the load only read the file back.
+        assert_eq!(field(ingest, "generator_seconds"), Some(generator_seconds));
+        let read: f64 = field(ingest, "read_seconds").unwrap().parse().unwrap();
+        assert!(read >= 0.0, "{ingest}");
         assert!(line("verify ").ends_with("count_usage_user=720 expected=720 ok"));
 
         let disk = line("bytes_on_disk=");

@@ -69,6 +69,16 @@ fn bad_lines_are_named_and_good_lines_still_written() {
     let bad = request(&sock, "POST", "/write?db=lp&precision=x", b"p v=1\n");
     assert_eq!(bad.status, 400);
 
+    // A body that is not UTF-8 is refused whole, naming where it stops being valid.
+    let bad = request(&sock, "POST", "/write?db=lp", b"u v=1 1\nu,h=\xff v=2 2\n");
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(bad.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("not valid UTF-8 (at byte 12)"));
+    let v = query_json(&sock, "lp", "SELECT count(v) FROM u");
+    assert!(v["results"][0]["series"].is_null(), "{v}");
+
     // A body over max_body_bytes is refused with 413 and nothing is written.
     drop(d);
     let d = Daemon::start(&dir.path().join("data"), &sock, &["--max-body-bytes", "64"]);

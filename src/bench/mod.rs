@@ -1,4 +1,5 @@
-//! `strata bench`: generate TSBS cpu-only data ([`tsbs`]), load it into strata embedded
+//! `strata bench`: generate TSBS cpu-only data ([`tsbs`]) into a file in the run directory
+//! before any load (as TSBS's `tsbs_generate_data`), load it from there into strata embedded
 //! (`Db::write_lines`) and through the daemon's Unix socket, run the TSBS devops query set
 //! ([`queries`]), and print ingest rate, bytes per point on disk, query latency percentiles and
 //! peak RSS; with `--peers` the same for InfluxDB 1.x and VictoriaMetrics, and the ratios.
@@ -89,13 +90,17 @@ pub struct BenchOptions {
     pub peers: bool,
     /// Where the data directories go (must be new or empty); a temporary directory if `None`.
     pub data_dir: Option<PathBuf>,
-    /// Keep the data directories after the run.
+    /// Keep the data directories and the generated data set after the run.
     pub keep: bool,
     /// The strata executable to run as the daemon (`strata serve`).
     pub strata_exe: PathBuf,
     /// Show progress bars (on stderr, when it is a terminal).
     pub progress: bool,
 }
+
+/// The file in the run directory that holds the generated data set (line protocol, in the
+/// order it is sent).
+pub const DATA_FILE: &str = "data.lp";
 
 /// Where the run keeps its data; removed at the end unless `keep`.
 struct RunDir {
@@ -128,7 +133,7 @@ impl RunDir {
                     })?;
                     if entries.next().is_some() {
                         return Err(BenchError::Options(format!(
-                            "--data-dir {} is not empty: give a new or empty directory (the bench creates embedded/, daemon/, influxdb/, victoriametrics/ in it)",
+                            "--data-dir {} is not empty: give a new or empty directory (the bench creates {DATA_FILE}, embedded/, daemon/, influxdb/, victoriametrics/ in it)",
                             d.display()
                         )));
                     }
@@ -159,6 +164,11 @@ impl RunDir {
             std::fs::remove_dir_all(&self.path)
                 .map_err(|e| BenchError::io(format!("remove {}", self.path.display()), e))?;
         } else {
+            let data = self.path.join(DATA_FILE);
+            if data.exists() {
+                std::fs::remove_file(&data)
+                    .map_err(|e| BenchError::io(format!("remove {}", data.display()), e))?;
+            }
             for sub in ["embedded", "daemon", "influxdb", "victoriametrics"] {
                 let p = self.path.join(sub);
                 if p.exists() {
@@ -194,15 +204,24 @@ pub fn run(opts: &BenchOptions, out: &mut dyn Write) -> Result<(), BenchError> {
     report.header(opts, &queries)?;
 
     let result = (|| {
+        let data = phases::generate(opts, &dir.path.join(DATA_FILE))?;
+        report.data(&data.file, data.generator_seconds)?;
         if opts.phases != Phases::DaemonOnly {
-            phases::embedded(opts, &dir.path.join("embedded"), &queries, &mut report)?;
+            phases::embedded(
+                opts,
+                &data,
+                &dir.path.join("embedded"),
+                &queries,
+                &mut report,
+            )?;
         }
         if opts.phases != Phases::EmbeddedOnly {
-            phases::daemon(opts, &dir.path.join("daemon"), &queries, &mut report)?;
+            phases::daemon(opts, &data, &dir.path.join("daemon"), &queries, &mut report)?;
         }
         if let Some(bins) = &peer_bins {
             peers::influxdb(
                 opts,
+                &data,
                 bins,
                 &dir.path.join("influxdb"),
                 &queries,
@@ -210,6 +229,7 @@ pub fn run(opts: &BenchOptions, out: &mut dyn Write) -> Result<(), BenchError> {
             )?;
             peers::victoriametrics(
                 opts,
+                &data,
                 bins,
                 &dir.path.join("victoriametrics"),
                 &queries,

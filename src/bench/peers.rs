@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::http::{prom_answer_error, Client, Target};
 use super::phases::{
     count_from_json, create_database, http_sink, influx_exec, ingest, time_queries, Answer,
-    COUNT_QUERY, DB,
+    Dataset, COUNT_QUERY, DB,
 };
 use super::process::{find_program, Server};
 use super::queries::{encode, BenchQuery};
@@ -103,6 +103,7 @@ fn stop(server: Server, report: &mut Report<'_>, system: &'static str) -> Result
 /// InfluxDB 1.x: load, count, the InfluxQL queries, peak RSS, SIGINT, size of data + wal.
 pub fn influxdb(
     opts: &BenchOptions,
+    data: &Dataset,
     bins: &PeerBinaries,
     dir: &Path,
     queries: &[BenchQuery],
@@ -130,8 +131,8 @@ pub fn influxdb(
     let sinks = (0..opts.workers)
         .map(|_| http_sink(target.clone(), INFLUXDB))
         .collect();
-    let figures =
-        ingest(opts, INFLUXDB, sinks).map_err(|e| server.failure(format!("ingest failed: {e}")))?;
+    let figures = ingest(opts, INFLUXDB, data, sinks)
+        .map_err(|e| server.failure(format!("ingest failed: {e}")))?;
     report.ingest(INFLUXDB, &figures)?;
     let r = client.get(&format!("/query?db={DB}&q={}", encode(COUNT_QUERY)))?;
     report.verify(INFLUXDB, count_from_json(r.status, &r.body), figures.lines)?;
@@ -169,6 +170,7 @@ pub fn prom_scalar(status: u16, body: &[u8]) -> Result<u64, String> {
 /// queries, peak RSS, SIGINT, size of its storage directory.
 pub fn victoriametrics(
     opts: &BenchOptions,
+    data: &Dataset,
     bins: &PeerBinaries,
     dir: &Path,
     queries: &[BenchQuery],
@@ -200,7 +202,7 @@ pub fn victoriametrics(
     let sinks = (0..opts.workers)
         .map(|_| http_sink(target.clone(), VICTORIAMETRICS))
         .collect();
-    let figures = ingest(opts, VICTORIAMETRICS, sinks)
+    let figures = ingest(opts, VICTORIAMETRICS, data, sinks)
         .map_err(|e| server.failure(format!("ingest failed: {e}")))?;
     let t = Instant::now();
     let r = client.get("/internal/force_flush")?;

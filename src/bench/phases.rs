@@ -1,9 +1,10 @@
 //! The strata phases of the bench (embedded and daemon) and the pieces every system shares:
-//! the ingest loop (a generator thread feeding W writers) and the query timer.
+//! the data set generated to a file before any load, the ingest loop (W writers reading
+//! batches from that file and sending them) and the query timer.
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -13,6 +14,7 @@ use super::process::Server;
 use super::queries::{encode, BenchQuery};
 use super::report::{IngestFigures, QueryFigure, Report, DAEMON, EMBEDDED};
 use super::stats::{dir_bytes, ms, own_peak_rss_kb, percentile};
+use super::tsbs::DataFile;
 use super::{BenchError, BenchOptions};
 use crate::query::{Epoch, Value};
 use crate::{Config, Db};
@@ -47,84 +49,101 @@ pub fn bar(opts: &BenchOptions, len: u64, prefix: String, unit: &str) -> Progres
     pb
 }
 
-/// Generate the data in a thread and write it through `sinks` (one thread each); the time runs
-/// from the first batch generated to the last write acknowledged.
+/// The data set of a run, generated before any load.
+pub struct Dataset {
+    pub file: DataFile,
+    /// Seconds it took to generate and fsync the file (outside every load's timing).
+    pub generator_seconds: f64,
+}
+
+/// Generate the data set into `path` before any load (TSBS's `tsbs_generate_data` step), with
+/// its own progress bar.
+pub fn generate(opts: &BenchOptions, path: &Path) -> Result<Dataset, BenchError> {
+    let pb = bar(opts, opts.spec.lines(), "generate data".into(), "lines");
+    let t = Instant::now();
+    let file = opts
+        .spec
+        .generate_file(opts.batch_lines, path, |n| pb.inc(n as u64))
+        .map_err(|e| BenchError::io(format!("generate the data set into {}", path.display()), e))?;
+    let generator_seconds = t.elapsed().as_secs_f64();
+    pb.finish_and_clear();
+    Ok(Dataset {
+        file,
+        generator_seconds,
+    })
+}
+
+/// Send the pre-generated data through `sinks`, one thread each, every thread taking the next
+/// batch in file order, reading it from the file (page cache) into its own buffer and writing
+/// it (TSBS's `tsbs_load_*` step). The time runs from the start of the first read to the last
+/// write acknowledged; generating the data is not in it.
 pub fn ingest(
     opts: &BenchOptions,
     system: &str,
+    dataset: &Dataset,
     sinks: Vec<Sink<'_>>,
 ) -> Result<IngestFigures, BenchError> {
-    let spec = &opts.spec;
-    let pb = bar(opts, spec.lines(), format!("{system} ingest"), "lines");
-    let (tx, rx) = crossbeam_channel::bounded::<super::tsbs::Batch>(2 * sinks.len().max(1));
+    let data = &dataset.file;
+    let pb = bar(opts, data.lines(), format!("{system} ingest"), "lines");
+    let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let t0 = Instant::now();
-    let (written, busy) = std::thread::scope(|sc| {
-        let stop = &stop;
-        let pb = &pb;
-        let producer = sc.spawn(move || {
-            let mut generator = spec.generator();
-            let mut busy = Duration::ZERO;
-            while !stop.load(Ordering::Relaxed) {
-                let t = Instant::now();
-                let batch = generator.next_batch(opts.batch_lines);
-                busy += t.elapsed();
-                let Some(b) = batch else { break };
-                if tx.send(b).is_err() {
-                    break;
-                }
-            }
-            busy
-        });
+    let results: Vec<Result<(u64, Duration), BenchError>> = std::thread::scope(|sc| {
+        let (next, stop, pb) = (&next, &stop, &pb);
         let writers: Vec<_> = sinks
             .into_iter()
             .map(|mut sink| {
-                let rx = rx.clone();
-                sc.spawn(move || -> Result<u64, BenchError> {
-                    let mut lines = 0u64;
-                    for b in rx.iter() {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        if let Err(e) = sink(&b.text) {
+                sc.spawn(move || -> Result<(u64, Duration), BenchError> {
+                    let mut buf = Vec::with_capacity(data.max_batch_bytes());
+                    let (mut lines, mut reading) = (0u64, Duration::ZERO);
+                    while !stop.load(Ordering::Relaxed) {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let t = Instant::now();
+                        let batch = data.read_batch(i, &mut buf).map_err(|e| {
+                            stop.store(true, Ordering::Relaxed);
+                            BenchError::io(format!("read {}", data.path().display()), e)
+                        })?;
+                        reading += t.elapsed();
+                        let Some((text, n)) = batch else { break };
+                        if let Err(e) = sink(text) {
                             stop.store(true, Ordering::Relaxed);
                             return Err(e);
                         }
-                        lines += b.lines as u64;
-                        pb.inc(b.lines as u64);
+                        lines += n as u64;
+                        pb.inc(n as u64);
                     }
-                    Ok(lines)
+                    Ok((lines, reading))
                 })
             })
             .collect();
-        drop(rx);
-        let mut written = Ok(0u64);
-        for w in writers {
-            let r = w
-                .join()
-                .unwrap_or_else(|_| Err(BenchError::Server("a writer thread panicked".into())));
-            written = match (written, r) {
-                (Ok(a), Ok(b)) => Ok(a + b),
-                (Err(e), _) | (_, Err(e)) => Err(e),
-            };
-        }
-        let busy = producer.join().unwrap_or(Duration::ZERO);
-        (written, busy)
+        writers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err(BenchError::Server("a writer thread panicked".into())))
+            })
+            .collect()
     });
     let seconds = t0.elapsed().as_secs_f64();
     pb.finish_and_clear();
-    let lines = written?;
-    if lines != spec.lines() {
+    let (mut lines, mut reading) = (0u64, Duration::ZERO);
+    for r in results {
+        let (l, t) = r?;
+        lines += l;
+        reading += t;
+    }
+    if lines != opts.spec.lines() {
         return Err(BenchError::Check(format!(
             "{system}: wrote {lines} lines, the data set has {}",
-            spec.lines()
+            opts.spec.lines()
         )));
     }
     Ok(IngestFigures {
         lines,
         points: lines * super::tsbs::FIELDS.len() as u64,
         seconds,
-        generator_seconds: busy.as_secs_f64(),
+        read_seconds: reading.as_secs_f64(),
+        generator_seconds: dataset.generator_seconds,
     })
 }
 
@@ -260,6 +279,7 @@ pub fn http_sink<'s>(target: Target, system: &'s str) -> Sink<'s> {
 /// strata embedded: `Db::write_lines` from W threads, `Db::query`, `Db::close`.
 pub fn embedded(
     opts: &BenchOptions,
+    data: &Dataset,
     dir: &Path,
     queries: &[BenchQuery],
     report: &mut Report<'_>,
@@ -275,7 +295,7 @@ pub fn embedded(
             }) as Sink<'_>
         })
         .collect();
-    let figures = ingest(opts, EMBEDDED, sinks)?;
+    let figures = ingest(opts, EMBEDDED, data, sinks)?;
     report.ingest(EMBEDDED, &figures)?;
 
     let count = match db.query(DB, COUNT_QUERY) {
@@ -318,7 +338,7 @@ pub fn embedded(
     report.peak_rss(
         EMBEDDED,
         own_peak_rss_kb(),
-        "VmHWM of the bench process, which includes the generator",
+        "VmHWM of the bench process, which includes the writers' batch buffers; the data set is in a file, not in memory",
     )?;
     let t = Instant::now();
     db.close()?;
@@ -353,6 +373,7 @@ pub fn embedded(
 /// strata daemon: `strata serve` as a child process, writes and queries over its Unix socket.
 pub fn daemon(
     opts: &BenchOptions,
+    dataset: &Dataset,
     dir: &Path,
     queries: &[BenchQuery],
     report: &mut Report<'_>,
@@ -387,8 +408,8 @@ pub fn daemon(
     let sinks = (0..opts.workers)
         .map(|_| http_sink(target.clone(), DAEMON))
         .collect();
-    let figures =
-        ingest(opts, DAEMON, sinks).map_err(|e| server.failure(format!("ingest failed: {e}")))?;
+    let figures = ingest(opts, DAEMON, dataset, sinks)
+        .map_err(|e| server.failure(format!("ingest failed: {e}")))?;
     report.ingest(DAEMON, &figures)?;
     // Ingest alone (issue #6's memory target), before any query adds its working set.
     report.line(&match server.peak_rss_kb() {
@@ -468,6 +489,68 @@ pub fn daemon(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::tsbs::TsbsSpec;
+    use crate::bench::Phases;
+    use std::sync::Mutex;
+
+    fn options(spec: TsbsSpec, workers: usize, batch_lines: usize) -> BenchOptions {
+        BenchOptions {
+            spec,
+            workers,
+            batch_lines,
+            query_runs: 1,
+            phases: Phases::Both,
+            peers: false,
+            data_dir: None,
+            keep: false,
+            strata_exe: std::path::PathBuf::new(),
+            progress: false,
+        }
+    }
+
+    #[test]
+    fn ingest_sends_every_pregenerated_batch_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = options(TsbsSpec::new(3, 0.5), 3, 7);
+        let data = generate(&opts, &dir.path().join("data.lp")).unwrap();
+        assert_eq!(data.file.lines(), opts.spec.lines());
+        let got = Mutex::new(Vec::new());
+        let sinks: Vec<Sink<'_>> = (0..opts.workers)
+            .map(|_| {
+                let got = &got;
+                Box::new(move |text: &str| {
+                    got.lock().unwrap().push(text.to_string());
+                    Ok(())
+                }) as Sink<'_>
+            })
+            .collect();
+        let f = ingest(&opts, "test", &data, sinks).unwrap();
+        assert_eq!(f.lines, opts.spec.lines());
+        assert_eq!(f.points, opts.spec.points());
+        assert_eq!(f.generator_seconds, data.generator_seconds);
+        assert!(f.seconds > 0.0 && f.read_seconds <= f.seconds * opts.workers as f64);
+        // Each batch exactly once: the writers race for batches, not for lines.
+        let mut got = got.into_inner().unwrap();
+        let mut want: Vec<String> = opts.spec.batches(7).map(|b| b.text).collect();
+        got.sort();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_failing_writer_stops_the_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = options(TsbsSpec::new(2, 0.5), 2, 5);
+        let data = generate(&opts, &dir.path().join("data.lp")).unwrap();
+        let sinks: Vec<Sink<'_>> = (0..opts.workers)
+            .map(|_| Box::new(|_: &str| Err(BenchError::Http("nope".into()))) as Sink<'_>)
+            .collect();
+        match ingest(&opts, "test", &data, sinks) {
+            Err(BenchError::Http(e)) => assert_eq!(e, "nope"),
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(f) => panic!("a failed load succeeded: {f:?}"),
+        }
+    }
 
     #[test]
     fn counts_from_json() {

@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::queries::{BenchQuery, QUERY_NAMES};
 use super::stats::{human, ratio, Better};
+use super::tsbs::DataFile;
 use super::{BenchError, BenchOptions};
 
 /// The strata systems and the peers, as they are labelled in the output.
@@ -35,8 +36,13 @@ pub enum QueryFigure {
 pub struct IngestFigures {
     pub lines: u64,
     pub points: u64,
+    /// From the first batch read to the last write acknowledged.
     pub seconds: f64,
-    /// Seconds the generator thread spent generating (it runs beside the writers).
+    /// The writers' time reading batches from the data file, summed over writers (inside
+    /// `seconds`).
+    pub read_seconds: f64,
+    /// Seconds it took to generate the data set, once per run before any load (outside
+    /// `seconds`; the same for every system).
     pub generator_seconds: f64,
 }
 
@@ -138,7 +144,7 @@ impl<'a> Report<'a> {
         if o.peers {
             self.line("durability: influxdb as configured here (wal-fsync-delay 0) acks after fsync; victoriametrics acks before its data is durable or queryable, so its points_per_s_until_flushed (load + /internal/force_flush) is the comparable figure")?;
         }
-        self.line("data: generated in a thread beside the writers, in batches (never all in memory); generator_seconds is its busy time")?;
+        self.line("data: generated once, before any load, into a file in the run directory (as TSBS's tsbs_generate_data; fsynced, so its writeback does not compete with the loads); each load's writers only read batches back from it (page cache, one batch buffer per writer) and send them, and seconds runs from the first read to the last acknowledgement; generator_seconds is the time to generate the file, outside seconds; read_seconds is the writers' summed time reading batches, inside it")?;
         for q in queries {
             self.line(&format!("query: name={} influxql: {}", q.name, q.influxql))?;
             if o.peers {
@@ -153,14 +159,25 @@ impl<'a> Report<'a> {
         Ok(())
     }
 
+    /// The generated data set: where, how large, how long it took.
+    pub fn data(&mut self, file: &DataFile, generator_seconds: f64) -> Result<(), BenchError> {
+        self.line(&format!(
+            "data: file={} lines={} bytes={} batches={} generator_seconds={generator_seconds:.3}",
+            file.path().display(),
+            file.lines(),
+            file.bytes(),
+            file.batches(),
+        ))
+    }
+
     pub fn ingest(&mut self, system: &'static str, f: &IngestFigures) -> Result<(), BenchError> {
         let pps = f.points_per_s();
         let sys = self.system(system);
         sys.points_per_s = Some(pps);
         sys.until_queryable.get_or_insert(pps);
         self.line(&format!(
-            "{system}: ingest lines={} points={} seconds={:.3} points_per_s={:.0} generator_seconds={:.3}",
-            f.lines, f.points, f.seconds, pps, f.generator_seconds
+            "{system}: ingest lines={} points={} seconds={:.3} points_per_s={:.0} read_seconds={:.3} generator_seconds={:.3}",
+            f.lines, f.points, f.seconds, pps, f.read_seconds, f.generator_seconds
         ))
     }
 
@@ -514,6 +531,7 @@ mod tests {
                     lines: 10,
                     points: 100,
                     seconds: 0.5,
+                    read_seconds: 0.01,
                     generator_seconds: 0.1,
                 },
             )
@@ -524,6 +542,7 @@ mod tests {
                     lines: 10,
                     points: 100,
                     seconds: 1.0,
+                    read_seconds: 0.02,
                     generator_seconds: 0.1,
                 },
             )
@@ -577,7 +596,7 @@ mod tests {
         }
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(
-            "strata-daemon: ingest lines=10 points=100 seconds=0.500 points_per_s=200 generator_seconds=0.100"
+            "strata-daemon: ingest lines=10 points=100 seconds=0.500 points_per_s=200 read_seconds=0.010 generator_seconds=0.100"
         ));
         assert!(text.contains("strata-daemon: bytes_on_disk=1500 bytes_per_point=15.00"));
         assert!(text.contains("strata-daemon: query=lastpoint not supported: no ORDER BY"));

@@ -14,7 +14,11 @@
 //!
 //! Generation streams: [`Generator::next_batch`] (or the [`Batches`] iterator) produces at most
 //! `lines` lines at a time and keeps only one walk state per host, so any size can be generated
-//! in constant memory.
+//! in constant memory. [`TsbsSpec::generate_file`] writes the whole data set to a file first, as
+//! TSBS's `tsbs_generate_data` does, so that a timed load only reads batches back
+//! ([`DataFile::read_batch`]) and sends them, like TSBS's loaders; memory stays one batch per
+//! reader whatever the size of the data set (the file lives in the page cache, not in the
+//! process).
 //!
 //! ```
 //! use strata::bench::tsbs::TsbsSpec;
@@ -30,6 +34,10 @@
 //! ```
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::Write as _;
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
 
 /// The measurement name.
 pub const MEASUREMENT: &str = "cpu";
@@ -130,6 +138,121 @@ impl TsbsSpec {
             generator: self.generator(),
             lines,
         }
+    }
+
+    /// Generate the whole data set into a new file at `path` (an existing file is an error), in
+    /// batches of at most `batch_lines` lines whose places are remembered, and fsync it, so its
+    /// writeback cannot compete with a later load's fsyncs. `progress` is called with the lines
+    /// of each batch written. Memory: one batch at a time.
+    pub fn generate_file(
+        &self,
+        batch_lines: usize,
+        path: &Path,
+        mut progress: impl FnMut(usize),
+    ) -> std::io::Result<DataFile> {
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        let mut spans = Vec::new();
+        let mut offset = 0u64;
+        let mut lines = 0u64;
+        for batch in self.batches(batch_lines) {
+            file.write_all(batch.text.as_bytes())?;
+            spans.push(Span {
+                offset,
+                len: batch.text.len(),
+                lines: batch.lines,
+            });
+            offset += batch.text.len() as u64;
+            lines += batch.lines as u64;
+            progress(batch.lines);
+        }
+        file.sync_all()?;
+        Ok(DataFile {
+            path: path.to_path_buf(),
+            file,
+            spans,
+            lines,
+            bytes: offset,
+        })
+    }
+}
+
+/// Where one batch lies in a [`DataFile`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// Byte offset of its first line.
+    pub offset: u64,
+    /// Bytes (whole lines, each newline-terminated).
+    pub len: usize,
+    /// Lines in it.
+    pub lines: usize,
+}
+
+/// A data set generated to a file by [`TsbsSpec::generate_file`]: the batches can be read back
+/// by any number of threads at once (positioned reads), each into its own buffer. The file is
+/// not removed on drop.
+#[derive(Debug)]
+pub struct DataFile {
+    path: PathBuf,
+    file: File,
+    spans: Vec<Span>,
+    lines: u64,
+    bytes: u64,
+}
+
+impl DataFile {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Lines in the whole file.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Bytes in the whole file.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Number of batches.
+    pub fn batches(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Where batch `i` lies, if there is one.
+    pub fn span(&self, i: usize) -> Option<Span> {
+        self.spans.get(i).copied()
+    }
+
+    /// Bytes of the largest batch (a reader's buffer size).
+    pub fn max_batch_bytes(&self) -> usize {
+        self.spans.iter().map(|s| s.len).max().unwrap_or(0)
+    }
+
+    /// Read batch `i` into `buf` (its previous contents are replaced) and return it as text
+    /// with its line count, or `None` past the last batch.
+    pub fn read_batch<'b>(
+        &self,
+        i: usize,
+        buf: &'b mut Vec<u8>,
+    ) -> std::io::Result<Option<(&'b str, usize)>> {
+        let Some(span) = self.span(i) else {
+            return Ok(None);
+        };
+        buf.clear();
+        buf.resize(span.len, 0);
+        self.file.read_exact_at(buf, span.offset)?;
+        let text = std::str::from_utf8(buf).map_err(|e| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: batch {i} is not UTF-8: {e}", self.path.display()),
+            )
+        })?;
+        Ok(Some((text, span.lines)))
     }
 }
 
@@ -361,6 +484,38 @@ mod tests {
             assert_eq!(*k, keys[i % 3]);
         }
         assert_ne!(keys[0], keys[1]);
+    }
+
+    #[test]
+    fn a_generated_file_reads_back_batch_by_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = TsbsSpec::new(3, 0.5);
+        let path = dir.path().join("data.lp");
+        let mut reported = 0;
+        let file = spec.generate_file(100, &path, |n| reported += n).unwrap();
+        assert_eq!(reported as u64, spec.lines());
+        assert_eq!(file.lines(), spec.lines());
+        assert_eq!(file.batches(), 6);
+        assert_eq!(
+            file.bytes(),
+            std::fs::metadata(&path).unwrap().len(),
+            "sizes agree"
+        );
+        // The same batches, byte for byte, as the streaming generator's.
+        let mut buf = Vec::new();
+        for (i, want) in spec.batches(100).enumerate() {
+            let (text, lines) = file.read_batch(i, &mut buf).unwrap().unwrap();
+            assert_eq!(text, want.text);
+            assert_eq!(lines, want.lines);
+            assert!(file.max_batch_bytes() >= text.len());
+        }
+        assert!(file.read_batch(6, &mut buf).unwrap().is_none());
+        // A second file at the same place is refused rather than overwritten.
+        assert!(spec.generate_file(100, &path, |_| {}).is_err());
+        let empty = TsbsSpec::new(0, 1.0)
+            .generate_file(10, &dir.path().join("empty.lp"), |_| {})
+            .unwrap();
+        assert_eq!((empty.batches(), empty.lines(), empty.bytes()), (0, 0, 0));
     }
 
     #[test]

@@ -204,11 +204,79 @@ const STRING_ESCAPES: &[u8] = b"\"\\";
 /// (everything before the first unescaped space) and the unescaped field names, by their raw
 /// text. Parsing a given text always gives the same result, so a line whose series text was
 /// parsed before reuses it (no allocation per tag per line), and all its points share one
-/// `Arc` that writers can resolve to a series once.
+/// `Arc` that writers can resolve to a series once. Series texts that name the same
+/// measurement share one measurement `Arc` too, so writers check a field's type once per
+/// measurement and field of a body, not once per series; and field names equal once
+/// unescaped share one `Arc` whatever their spelling, so within a body two field names are
+/// equal exactly when their `Arc`s are the same.
 #[derive(Default)]
 struct Interner<'a> {
-    series: FastMap<&'a str, (Arc<str>, SharedTags)>,
+    series: FastMap<&'a str, SeriesText>,
+    measurements: FastMap<String, Arc<str>>,
+    /// Field names by raw text, and by unescaped name.
     fields: FastMap<&'a str, Arc<str>>,
+    field_names: FastMap<String, Arc<str>>,
+    /// The raw name and name of the field at each position of the last line: lines of a body
+    /// tend to list the same fields in the same order, and comparing a few bytes costs less
+    /// than hashing them.
+    last_fields: Vec<(&'a str, Arc<str>)>,
+}
+
+/// A parsed series text.
+struct SeriesText {
+    measurement: Arc<str>,
+    tags: SharedTags,
+    /// Whether a tag key is `time` (every line with this text is then rejected).
+    time_tag: bool,
+}
+
+impl<'a> Interner<'a> {
+    /// The body's one `Arc` for this unescaped measurement name.
+    fn measurement(&mut self, name: String) -> Arc<str> {
+        if let Some(m) = self.measurements.get(name.as_str()) {
+            return m.clone();
+        }
+        let m: Arc<str> = Arc::from(name.as_str());
+        self.measurements.insert(name, m.clone());
+        m
+    }
+
+    /// The body's one `Arc` for the field name spelt `raw` (`escaped`: whether it contains a
+    /// backslash), the field at position `pos` of its line.
+    fn field_at(&mut self, pos: usize, raw: &'a str, escaped: bool) -> Arc<str> {
+        if let Some((r, k)) = self.last_fields.get(pos) {
+            if *r == raw {
+                return k.clone();
+            }
+        }
+        let k = self.field(raw, escaped);
+        // The positions before `pos` were just filled, so there are at least `pos`.
+        if pos < self.last_fields.len() {
+            self.last_fields[pos] = (raw, k.clone());
+        } else {
+            self.last_fields.push((raw, k.clone()));
+        }
+        k
+    }
+
+    /// The body's one `Arc` for the field name spelt `raw` (`escaped`: whether it contains a
+    /// backslash).
+    fn field(&mut self, raw: &'a str, escaped: bool) -> Arc<str> {
+        if let Some(k) = self.fields.get(raw) {
+            return k.clone();
+        }
+        let name = unescape(raw, escaped, KEY_ESCAPES);
+        let k = match self.field_names.get(name.as_str()) {
+            Some(k) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(name.as_str());
+                self.field_names.insert(name, k.clone());
+                k
+            }
+        };
+        self.fields.insert(raw, k.clone());
+        k
+    }
 }
 
 /// A map with foldhash's per-process seeded hasher (a fraction of SipHash's cost on short
@@ -240,24 +308,35 @@ fn parse_line<'a>(
     if b.first() == Some(&b',') {
         return Err("missing measurement".into());
     }
-    let (series_end, series_stop, _) = scan_name(b, 0, b" ");
+    let (series_end, series_stop) = series_end(b);
     let known = series_stop
         .and_then(|_| line.get(..series_end))
-        .and_then(|text| Some((text, names.series.get(text)?)));
-    let (measurement, tags, mut i) = match known {
-        Some((_, (m, t))) => (m.clone(), t.clone(), series_end),
+        .and_then(|text| names.series.get(text));
+    let (measurement, tags, time_tag, mut i) = match known {
+        Some(s) => (
+            s.measurement.clone(),
+            s.tags.clone(),
+            s.time_tag,
+            series_end,
+        ),
         None => {
             let (measurement, tags, i) = parse_series(line)?;
+            let time_tag = tags.iter().any(|(k, _)| k == "time");
             let (measurement, tags): (Arc<str>, SharedTags) =
-                (Arc::from(measurement), Arc::from(tags));
+                (names.measurement(measurement), Arc::from(tags));
             if i == series_end {
                 if let Some(text) = line.get(..series_end) {
-                    names
-                        .series
-                        .insert(text, (measurement.clone(), tags.clone()));
+                    names.series.insert(
+                        text,
+                        SeriesText {
+                            measurement: measurement.clone(),
+                            tags: tags.clone(),
+                            time_tag,
+                        },
+                    );
                 }
             }
-            (measurement, tags, i)
+            (measurement, tags, time_tag, i)
         }
     };
 
@@ -267,19 +346,20 @@ fn parse_line<'a>(
         return Err("missing fields".into());
     }
     let mut fields: Vec<(Arc<str>, FieldValue)> = Vec::with_capacity(hint.fields.max(1));
-    i = parse_fields(line, i, &mut fields, &mut names.fields)?;
+    let (end, time_field) = parse_fields(line, i, &mut fields, names)?;
+    i = end;
 
     // Timestamp.
     let timestamp = parse_timestamp(line, i, precision)?.unwrap_or(default_ts);
 
     // What InfluxDB 1.x rejects at write time rather than while parsing.
-    if tags.iter().any(|(k, _)| k == "time") {
+    if time_tag {
         return Err(format!(
             "invalid tag key: input tag \"time\" on measurement \"{measurement}\" is invalid"
         )
         .into());
     }
-    if fields.iter().any(|(k, _)| &**k == "time") {
+    if time_field {
         fields.retain(|(k, _)| &**k != "time");
         if fields.is_empty() {
             return Err(format!(
@@ -322,6 +402,20 @@ fn parse_series(line: &str) -> Result<(String, Tags, usize), Message> {
 fn slice(line: &str, start: usize, end: usize) -> Result<&str, Message> {
     line.get(start..end)
         .ok_or(Cow::Borrowed("invalid line (internal scanner error)"))
+}
+
+/// Where the series text of a line ends: the first space after the first byte that is not
+/// preceded by a backslash (what `scan_name(b, 0, b" ")` finds, by `memchr`), or `b.len()`.
+fn series_end(b: &[u8]) -> (usize, Option<u8>) {
+    let mut from = 1;
+    while let Some(p) = b.get(from..).and_then(|rest| memchr::memchr(b' ', rest)) {
+        let i = from + p;
+        if b.get(i - 1) != Some(&b'\\') {
+            return (i, Some(b' '));
+        }
+        from = i + 1;
+    }
+    (b.len(), None)
 }
 
 /// Scan a name whose first byte is at `first` (the caller has checked it). Returns the position
@@ -430,14 +524,16 @@ fn sort_tags(tags: &mut [(String, String)]) -> Result<(), Message> {
 }
 
 /// Parse the field set starting at `i` (its first byte, not whitespace). Returns the position
-/// just after it: the end of the line or the space before the timestamp.
+/// just after it (the end of the line or the space before the timestamp) and whether a field
+/// is named `time`.
 fn parse_fields<'a>(
     line: &'a str,
     mut i: usize,
     fields: &mut Vec<(Arc<str>, FieldValue)>,
-    names: &mut FastMap<&'a str, Arc<str>>,
-) -> Result<usize, Message> {
+    names: &mut Interner<'a>,
+) -> Result<(usize, bool), Message> {
     let b = line.as_bytes();
+    let mut time = false;
     loop {
         match b.get(i) {
             Some(b'=') => return Err("missing field key".into()),
@@ -448,19 +544,12 @@ fn parse_fields<'a>(
         if stop != Some(b'=') {
             return Err("invalid field format".into());
         }
-        let raw = slice(line, i, key_end)?;
-        let key = match names.get(raw) {
-            Some(k) => k.clone(),
-            None => {
-                let k: Arc<str> = Arc::from(unescape(raw, key_escaped, KEY_ESCAPES));
-                names.insert(raw, k.clone());
-                k
-            }
-        };
+        let key = names.field_at(fields.len(), slice(line, i, key_end)?, key_escaped);
+        time |= &*key == "time";
         let (value, value_end) = parse_value(line, key_end + 1)?;
         fields.push((key, value));
         match b.get(value_end) {
-            None | Some(b' ') => return Ok(value_end),
+            None | Some(b' ') => return Ok((value_end, time)),
             Some(b',') => i = value_end + 1,
             Some(_) => return Err("invalid field format".into()),
         }
@@ -550,6 +639,9 @@ fn parse_number(token: &str) -> Result<FieldValue, Message> {
             .map(FieldValue::Unsigned)
             .map_err(|_| "field value out of range for unsigned".into());
     }
+    if let Some(v) = short_decimal(token) {
+        return Ok(FieldValue::Float(v));
+    }
     // A float: an optional '-', then digits, at most one '.', and an exponent. Checking the
     // characters first keeps out what Rust accepts and InfluxDB does not ("+1", "inf", "NaN").
     let unsigned = token.strip_prefix('-').unwrap_or(token);
@@ -574,6 +666,51 @@ fn parse_number(token: &str) -> Result<FieldValue, Message> {
         return Err("field value out of range for float".into());
     }
     Ok(FieldValue::Float(value))
+}
+
+/// Exact powers of ten as f64 (10^22 is the largest exactly representable one).
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The value of a plain decimal (`-?digits[.digits]`, at least one digit, no exponent) whose
+/// digits, read as an integer m, stay below 2^53, with at most 22 after the point: then m and
+/// 10^k are exact in f64 and their quotient, rounded once by the division, is the correctly
+/// rounded value of the decimal, which is what `str::parse::<f64>` returns (Clinger's fast
+/// path). `None` for anything else (the caller parses it the general way).
+fn short_decimal(token: &str) -> Option<f64> {
+    let b = token.as_bytes();
+    let (negative, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, b),
+    };
+    let mut m: u64 = 0;
+    let mut frac: Option<usize> = None;
+    let mut n = 0usize;
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                // 16 digits cannot overflow a u64; the bound below is checked at the end.
+                if n == 16 {
+                    return None;
+                }
+                m = m * 10 + u64::from(c - b'0');
+                n += 1;
+                if let Some(f) = &mut frac {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let k = frac.unwrap_or(0);
+    if n == 0 || m >= 1 << 53 || k >= POW10.len() {
+        return None;
+    }
+    let v = m as f64 / POW10[k];
+    Some(if negative { -v } else { v })
 }
 
 /// Parse the optional timestamp; `i` is at the end of the line or the space after the fields.
@@ -606,6 +743,7 @@ fn parse_timestamp(line: &str, i: usize, precision: Precision) -> Result<Option<
 }
 
 /// Make field keys unique: a later value replaces an earlier one, in the earlier one's place.
+/// The names come from one body's [`Interner`], so equal names are the same `Arc`.
 fn dedup_fields(fields: &mut Vec<(Arc<str>, FieldValue)>) {
     const LINEAR_LIMIT: usize = 16;
     if fields.len() < 2 {
@@ -615,7 +753,7 @@ fn dedup_fields(fields: &mut Vec<(Arc<str>, FieldValue)>) {
         let has_dup = fields
             .iter()
             .enumerate()
-            .any(|(j, (k, _))| fields.iter().take(j).any(|(e, _)| e == k));
+            .any(|(j, (k, _))| fields.iter().take(j).any(|(e, _)| Arc::ptr_eq(e, k)));
         if !has_dup {
             return;
         }

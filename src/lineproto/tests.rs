@@ -678,6 +678,11 @@ fn lines_of_one_series_share_their_parsed_series() {
         &pts[1].measurement
     ));
     assert!(!std::sync::Arc::ptr_eq(&pts[0].tags, &pts[2].tags));
+    // Another series text naming the same measurement shares its measurement name.
+    assert!(std::sync::Arc::ptr_eq(
+        &pts[0].measurement,
+        &pts[2].measurement
+    ));
     assert_eq!(pts[0].tags, pts[2].tags);
     assert_eq!(pts[0].series_key(), pts[2].series_key());
     assert_eq!(pts[0].tags.to_vec(), tags(&[("a", "1"), ("b", "2")]));
@@ -691,4 +696,98 @@ fn lines_of_one_series_share_their_parsed_series() {
         &pts[1].fields[0].0
     ));
     assert_eq!(owned(&pts[3].fields), vec![("x".to_string(), Float(5.0))]);
+    // Series of one measurement share its name (escaped or not); another has its own.
+    let p = parse_ns("a\\ b,t=1 x=1 1\nmem,t=1 x=1 1\na\\ b,t=2 x=1 1\na\\ b x=1 1\n");
+    assert_eq!(p.points.len(), 4, "{:?}", p.errors);
+    assert_eq!(&*p.points[0].measurement, "a b");
+    for i in [2, 3] {
+        assert!(std::sync::Arc::ptr_eq(
+            &p.points[0].measurement,
+            &p.points[i].measurement
+        ));
+    }
+    assert_eq!(&*p.points[1].measurement, "mem");
+}
+
+proptest! {
+    /// The short-decimal fast path returns exactly what `str::parse::<f64>` does, and takes
+    /// nothing the general path would reject.
+    #[test]
+    fn short_decimals_parse_exactly(
+        neg in any::<bool>(),
+        int in "[0-9]{0,17}",
+        frac in proptest::option::of("[0-9]{0,24}"),
+    ) {
+        let token = format!(
+            "{}{int}{}",
+            if neg { "-" } else { "" },
+            frac.as_ref().map_or(String::new(), |f| format!(".{f}"))
+        );
+        match short_decimal(&token) {
+            Some(v) => {
+                let want: f64 = token.parse().unwrap();
+                prop_assert_eq!(v.to_bits(), want.to_bits(), "{}", token);
+                prop_assert_eq!(parse_number(&token), Ok(Float(want)));
+            }
+            // Out of the fast path's range (or not a number): the general path decides.
+            None => prop_assert!(
+                int.len() + frac.as_ref().map_or(0, String::len) == 0
+                    || int.len() + frac.as_ref().map_or(0, String::len) > 15
+                    || frac.as_ref().is_some_and(|f| f.len() > 22),
+                "{}", token
+            ),
+        }
+    }
+
+    /// `series_end` finds what scanning for the first unescaped space finds.
+    #[test]
+    fn series_end_is_the_first_unescaped_space(
+        line in proptest::collection::vec(prop::sample::select(vec![b'a', b' ', b'\\', b',', b'=']), 1..40)
+    ) {
+        let (end, stop, _) = scan_name(&line, 0, b" ");
+        prop_assert_eq!(series_end(&line), (end, stop));
+    }
+}
+
+#[test]
+fn short_decimal_edges() {
+    let cases: [(&str, f64); 7] = [
+        ("0", 0.0),
+        ("-0.00", -0.0),
+        ("1.", 1.0),
+        (".5", 0.5),
+        ("12.34", 12.34),
+        ("9007199254740991", 9_007_199_254_740_991.0),
+        ("0.000000000000001", 0.000000000000001),
+    ];
+    for (t, v) in cases {
+        let got = short_decimal(t).unwrap_or_else(|| panic!("{t} not on the fast path"));
+        assert_eq!(got.to_bits(), v.to_bits(), "{t}");
+    }
+    for t in [
+        "",
+        "-",
+        ".",
+        "-.",
+        "1.2.3",
+        "1e5",
+        "+1",
+        "9007199254740992",
+        "1.0000000000000000000000",
+        "12345678901234567",
+        "0.1000000000000000000001",
+        "inf",
+        "NaN",
+        "1_0",
+    ] {
+        assert_eq!(short_decimal(t), None, "{t}");
+    }
+    // What the fast path leaves alone still parses (or fails) the general way.
+    assert_eq!(parse_number("1e5"), Ok(Float(1e5)));
+    assert_eq!(
+        parse_number("12345678901234567"),
+        Ok(Float(12345678901234567.0))
+    );
+    assert!(parse_number(".").is_err());
+    assert!(parse_number("-").is_err());
 }

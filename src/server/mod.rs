@@ -274,31 +274,29 @@ async fn write(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    // The body is parsed where it was received (no copy): validated and parsed off the async
+    // threads, like the write itself.
     let bytes = if gzip {
         match gunzip(&bytes, limit) {
-            Ok(b) => b,
+            Ok(b) => axum::body::Bytes::from(b),
             Err((status, msg)) => return json_error(status, &msg),
         }
     } else {
-        bytes.to_vec()
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!(
-                    "body is not valid UTF-8 (at byte {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            )
-        }
+        bytes
     };
     let dbh = st.db.clone();
-    let r = tokio::task::spawn_blocking(move || dbh.write_lines_with(&db, &text, precision)).await;
+    let r = tokio::task::spawn_blocking(move || match std::str::from_utf8(&bytes) {
+        Ok(text) => Ok(dbh.write_lines_with(&db, text, precision)),
+        Err(e) => Err(e.valid_up_to()),
+    })
+    .await;
     match r {
-        Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Err(e)) => json_error(write_status(&e), &e.to_string()),
+        Ok(Err(at)) => json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("body is not valid UTF-8 (at byte {at})"),
+        ),
+        Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
+        Ok(Ok(Err(e))) => json_error(write_status(&e), &e.to_string()),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("write task failed: {e}"),
