@@ -227,20 +227,12 @@ pub(crate) fn decode_index(
     let mut prev_first = 0i64;
     for _ in 0..n_series {
         let id = if compact {
+            // A zero delta is refused by the ascending check below.
             let delta = input.uvarint("series id delta")?;
-            match series.last() {
-                None => delta,
-                Some(prev) if delta > 0 => prev
-                    .id
-                    .checked_add(delta)
-                    .ok_or_else(|| DecodeError(format!("series id delta {delta} overflows")))?,
-                Some(prev) => {
-                    return bad(format!(
-                        "series ids not ascending in index after {}",
-                        prev.id
-                    ))
-                }
-            }
+            series
+                .last()
+                .map_or(Some(delta), |prev| prev.id.checked_add(delta))
+                .ok_or_else(|| DecodeError(format!("series id delta {delta} overflows")))?
         } else {
             input.u64("series id")?
         };
@@ -377,11 +369,9 @@ pub(crate) fn decode_filter(version: u16, buf: &[u8]) -> Result<Vec<SeriesId>, D
         let n = input.len(input.remaining(), "filter id count")?;
         let mut ids = Vec::with_capacity(n);
         let mut prev = 0u64;
-        for i in 0..n {
+        // A zero delta is refused by the ascending check below.
+        for _ in 0..n {
             let delta = input.uvarint("filter series id delta")?;
-            if i > 0 && delta == 0 {
-                return bad("series filter ids are not strictly ascending".into());
-            }
             prev = prev
                 .checked_add(delta)
                 .ok_or_else(|| DecodeError("series filter id overflows".into()))?;

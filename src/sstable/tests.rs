@@ -1212,3 +1212,40 @@ fn reads_format_v5_files() {
         assert_eq!(first.agg.first, c.values.get(0), "{field}");
     }
 }
+
+#[test]
+fn a_v5_filter_or_index_repeating_a_series_id_is_corrupt() {
+    let mut buf = Vec::new();
+    format::encode_filter(&[3, 3], &mut buf);
+    let e = format::decode_filter(5, &buf).expect_err("repeated id");
+    assert!(e.0.contains("not strictly ascending"), "{e}");
+    // An index whose second series repeats the first one's id (delta 0).
+    let entry = |id, offset| format::SeriesEntry {
+        id,
+        key: "m".into(),
+        fields: vec![format::FieldEntry {
+            name: "v".into(),
+            field_type: FieldType::Boolean,
+            blocks: vec![BlockMeta {
+                offset,
+                len: 8,
+                min_ts: 1,
+                max_ts: 1,
+                count: 1,
+                field_type: FieldType::Boolean,
+                agg: BlockAgg {
+                    first: FieldValue::Boolean(true),
+                    last: FieldValue::Boolean(true),
+                    numeric: NumericAgg::None,
+                },
+            }],
+        }],
+    };
+    let mut index = Vec::new();
+    format::encode_index(&[entry(3, 0), entry(4, 8)], &mut index);
+    format::decode_index(5, &index, 16).expect("ascending ids");
+    index.clear();
+    format::encode_index(&[entry(3, 0), entry(3, 8)], &mut index);
+    let e = format::decode_index(5, &index, 16).expect_err("repeated id");
+    assert!(e.0.contains("not ascending"), "{e}");
+}
