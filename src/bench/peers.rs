@@ -16,7 +16,7 @@ use super::phases::{
 use super::process::{find_program, Server};
 use super::queries::{encode, BenchQuery};
 use super::report::{Report, INFLUXDB, VICTORIAMETRICS};
-use super::stats::dir_bytes;
+use super::stats::size;
 use super::{BenchError, BenchOptions};
 
 /// The peers' executables.
@@ -55,14 +55,6 @@ fn free_port() -> Result<u16, BenchError> {
 
 fn mkdir(p: &Path) -> Result<(), BenchError> {
     std::fs::create_dir_all(p).map_err(|e| BenchError::io(format!("create {}", p.display()), e))
-}
-
-fn size(paths: &[PathBuf]) -> Result<u64, BenchError> {
-    let mut total = 0;
-    for p in paths {
-        total += dir_bytes(p).map_err(|e| BenchError::io(format!("size of {}", p.display()), e))?;
-    }
-    Ok(total)
 }
 
 /// The configuration `peers.sh` writes, with the given directory and ports.

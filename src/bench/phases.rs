@@ -13,7 +13,7 @@ use super::http::{influx_answer_error, Client, Target};
 use super::process::Server;
 use super::queries::{encode, BenchQuery};
 use super::report::{IngestFigures, QueryFigure, Report, DAEMON, EMBEDDED};
-use super::stats::{dir_bytes, ms, own_peak_rss_kb, percentile};
+use super::stats::{ms, own_peak_rss_kb, percentile, size};
 use super::tsbs::DataFile;
 use super::{BenchError, BenchOptions};
 use crate::query::{Epoch, Value};
@@ -346,8 +346,7 @@ pub fn embedded(
         "{EMBEDDED}: close_seconds={:.3} (Db::close drains memtables to SSTables)",
         t.elapsed().as_secs_f64()
     ))?;
-    let bytes =
-        dir_bytes(dir).map_err(|e| BenchError::io(format!("size of {}", dir.display()), e))?;
+    let bytes = size(&[dir])?;
     report.disk(
         EMBEDDED,
         bytes,
@@ -360,14 +359,25 @@ pub fn embedded(
     db.major_compact(DB)?;
     let took = t.elapsed().as_secs_f64();
     db.close()?;
-    let bytes =
-        dir_bytes(dir).map_err(|e| BenchError::io(format!("size of {}", dir.display()), e))?;
+    let bytes = size(&[dir])?;
     report.disk_compacted(
         EMBEDDED,
         bytes,
         figures.points,
         &format!("after reopen, Db::major_compact ({took:.2} s) and Db::close"),
     )
+}
+
+/// SIGTERM the daemon and wait for it (it drains memtables to SSTables); an unclean exit is an
+/// error.
+fn stop_daemon(server: Server) -> Result<(std::process::ExitStatus, Duration), BenchError> {
+    let (status, took) = server.stop("TERM", Duration::from_secs(600))?;
+    if !status.success() {
+        return Err(BenchError::Server(format!(
+            "{DAEMON}: exited with {status} after SIGTERM"
+        )));
+    }
+    Ok((status, took))
 }
 
 /// strata daemon: `strata serve` as a child process, writes and queries over its Unix socket.
@@ -432,7 +442,7 @@ pub fn daemon(
 
     report.peak_rss(DAEMON, server.peak_rss_kb(), "VmHWM of the daemon process")?;
     drop(client);
-    let (status, took) = server.stop("TERM", Duration::from_secs(600))?;
+    let (status, took) = stop_daemon(server)?;
     report.line(&format!(
         "{DAEMON}: sigterm exit={} shutdown_seconds={:.3} (SIGTERM drains memtables to SSTables)",
         status
@@ -440,13 +450,7 @@ pub fn daemon(
             .map_or_else(|| status.to_string(), |c| c.to_string()),
         took.as_secs_f64()
     ))?;
-    if !status.success() {
-        return Err(BenchError::Server(format!(
-            "{DAEMON}: exited with {status} after SIGTERM"
-        )));
-    }
-    let bytes =
-        dir_bytes(&data).map_err(|e| BenchError::io(format!("size of {}", data.display()), e))?;
+    let bytes = size(&[&data])?;
     report.disk(
         DAEMON,
         bytes,
@@ -470,14 +474,8 @@ pub fn daemon(
         )));
     }
     drop(client);
-    let (status, _) = server.stop("TERM", Duration::from_secs(600))?;
-    if !status.success() {
-        return Err(BenchError::Server(format!(
-            "{DAEMON}: exited with {status} after SIGTERM"
-        )));
-    }
-    let bytes =
-        dir_bytes(&data).map_err(|e| BenchError::io(format!("size of {}", data.display()), e))?;
+    stop_daemon(server)?;
+    let bytes = size(&[&data])?;
     report.disk_compacted(
         DAEMON,
         bytes,

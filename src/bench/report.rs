@@ -270,11 +270,7 @@ impl<'a> Report<'a> {
         points: u64,
         what: &str,
     ) -> Result<(), BenchError> {
-        let bpp = if points > 0 {
-            bytes as f64 / points as f64
-        } else {
-            0.0
-        };
+        let bpp = per_point(bytes, points);
         self.system(system).bytes_per_point = Some(bpp);
         self.line(&format!(
             "{system}: bytes_on_disk={bytes} bytes_per_point={bpp:.2} ({what})"
@@ -289,11 +285,7 @@ impl<'a> Report<'a> {
         points: u64,
         what: &str,
     ) -> Result<(), BenchError> {
-        let bpp = if points > 0 {
-            bytes as f64 / points as f64
-        } else {
-            0.0
-        };
+        let bpp = per_point(bytes, points);
         self.system(system).bytes_per_point_compacted = Some(bpp);
         self.line(&format!(
             "{system}: compacted_bytes_on_disk={bytes} compacted_bytes_per_point={bpp:.3} ({what})"
@@ -500,6 +492,15 @@ impl Cell {
             Cell::Num(v) => human(Some(*v)),
             Cell::Text(t) => t.to_string(),
         }
+    }
+}
+
+/// Bytes per point (0 for no points).
+fn per_point(bytes: u64, points: u64) -> f64 {
+    if points > 0 {
+        bytes as f64 / points as f64
+    } else {
+        0.0
     }
 }
 

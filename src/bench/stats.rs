@@ -54,6 +54,17 @@ pub fn dir_bytes(path: &Path) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// The summed [`dir_bytes`] of `paths`, with the path that failed named in the error.
+pub fn size<P: AsRef<Path>>(paths: &[P]) -> Result<u64, super::BenchError> {
+    let mut total = 0;
+    for p in paths {
+        let p = p.as_ref();
+        total += dir_bytes(p)
+            .map_err(|e| super::BenchError::io(format!("size of {}", p.display()), e))?;
+    }
+    Ok(total)
+}
+
 /// Which direction of a figure is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
