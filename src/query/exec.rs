@@ -2294,7 +2294,7 @@ struct Acc {
 /// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
 /// point's time is not shown (GROUP BY time, or beside other calls), so min/max may too.
 fn block_answers(a: &AggSpec, b: &BlockMeta, time_free: bool) -> bool {
-    let numeric = !matches!(b.agg.numeric, NumericAgg::None);
+    let numeric = b.is_numeric();
     if a.count_distinct {
         return false;
     }
@@ -2420,8 +2420,9 @@ impl Acc {
     /// Add a whole block from its pre-aggregates ([`block_answers`] said it can).
     fn add_block(&mut self, a: &AggSpec, b: &BlockMeta) {
         self.count += u64::from(b.count);
-        self.is_int = b.field_type == FieldType::Integer;
-        let (min, max) = match &b.agg.numeric {
+        self.is_int = b.field_type() == FieldType::Integer;
+        let agg = b.agg();
+        let (min, max) = match &agg.numeric {
             NumericAgg::Float { min, max, .. } => {
                 (FieldValue::Float(*min), FieldValue::Float(*max))
             }
@@ -2431,11 +2432,11 @@ impl Acc {
             NumericAgg::Unsigned { min, max, .. } => {
                 (FieldValue::Unsigned(*min), FieldValue::Unsigned(*max))
             }
-            NumericAgg::None => (b.agg.first.clone(), b.agg.last.clone()),
+            NumericAgg::None => (agg.first.clone(), agg.last.clone()),
         };
         let none = &|| Vec::new();
         match a.func {
-            AggFn::Sum | AggFn::Mean => match &b.agg.numeric {
+            AggFn::Sum | AggFn::Mean => match &agg.numeric {
                 NumericAgg::Integer { sum, exact_sum, .. } => {
                     // Truncation is the wrapping sum of the values, as adding them one by one.
                     self.sum_i = self.sum_i.wrapping_add(*exact_sum as i64);
@@ -2454,8 +2455,8 @@ impl Acc {
             // block keeps the tie rule (equal values: the earlier point) across blocks.
             AggFn::Min => self.pick(a, b.min_ts, min, none),
             AggFn::Max => self.pick(a, b.min_ts, max, none),
-            AggFn::First => self.pick(a, b.min_ts, b.agg.first.clone(), none),
-            AggFn::Last => self.pick(a, b.max_ts, b.agg.last.clone(), none),
+            AggFn::First => self.pick(a, b.min_ts, agg.first, none),
+            AggFn::Last => self.pick(a, b.max_ts, agg.last, none),
             _ => {}
         }
     }

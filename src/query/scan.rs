@@ -70,7 +70,7 @@ fn overlapping(blocks: &[BlockMeta], min: i64, max: i64) -> &[BlockMeta] {
 
 /// Bytes a decoded column of `points` values of this block's type takes (timestamps included).
 pub fn block_bytes(b: &BlockMeta) -> u64 {
-    let per = match b.field_type {
+    let per = match b.field_type() {
         crate::types::FieldType::Boolean => 9,
         crate::types::FieldType::String => 8 + 32,
         _ => 16,

@@ -84,6 +84,196 @@ pub enum NumericAgg {
     },
 }
 
+/// A block's pre-aggregates as the in-memory series index keeps them: one variant per field
+/// type, so the type needs no byte of its own and a numeric block no `FieldValue`s (a
+/// `BlockAgg` is 96 bytes, this at most 64; every open table holds one per block). The
+/// 128-bit exact sums are split into two words so the enum keeps 8-byte alignment.
+/// [`PackedAgg::unpack`] gives back the [`BlockAgg`] it was packed from, bit for bit.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum PackedAgg {
+    Float {
+        first: f64,
+        last: f64,
+        sum: f64,
+        min: f64,
+        max: f64,
+    },
+    Integer {
+        first: i64,
+        last: i64,
+        sum: f64,
+        min: i64,
+        max: i64,
+        exact_sum: [u64; 2],
+    },
+    Unsigned {
+        first: u64,
+        last: u64,
+        sum: f64,
+        min: u64,
+        max: u64,
+        exact_sum: [u64; 2],
+    },
+    Boolean {
+        first: bool,
+        last: bool,
+    },
+    String(Box<(String, String)>),
+}
+
+/// An i128/u128 as (low, high) words.
+fn split128(v: u128) -> [u64; 2] {
+    [v as u64, (v >> 64) as u64]
+}
+
+fn join128([lo, hi]: [u64; 2]) -> u128 {
+    u128::from(lo) | (u128::from(hi) << 64)
+}
+
+impl PackedAgg {
+    /// Pack `agg`, which must be of `field_type` throughout (`None` if a part disagrees).
+    pub(crate) fn pack(agg: BlockAgg, field_type: FieldType) -> Option<PackedAgg> {
+        Some(match (field_type, agg.first, agg.last, agg.numeric) {
+            (
+                FieldType::Float,
+                FieldValue::Float(first),
+                FieldValue::Float(last),
+                NumericAgg::Float { sum, min, max },
+            ) => PackedAgg::Float {
+                first,
+                last,
+                sum,
+                min,
+                max,
+            },
+            (
+                FieldType::Integer,
+                FieldValue::Integer(first),
+                FieldValue::Integer(last),
+                NumericAgg::Integer {
+                    sum,
+                    exact_sum,
+                    min,
+                    max,
+                },
+            ) => PackedAgg::Integer {
+                first,
+                last,
+                sum,
+                min,
+                max,
+                exact_sum: split128(exact_sum as u128),
+            },
+            (
+                FieldType::Unsigned,
+                FieldValue::Unsigned(first),
+                FieldValue::Unsigned(last),
+                NumericAgg::Unsigned {
+                    sum,
+                    exact_sum,
+                    min,
+                    max,
+                },
+            ) => PackedAgg::Unsigned {
+                first,
+                last,
+                sum,
+                min,
+                max,
+                exact_sum: split128(exact_sum),
+            },
+            (
+                FieldType::Boolean,
+                FieldValue::Boolean(first),
+                FieldValue::Boolean(last),
+                NumericAgg::None,
+            ) => PackedAgg::Boolean { first, last },
+            (
+                FieldType::String,
+                FieldValue::String(first),
+                FieldValue::String(last),
+                NumericAgg::None,
+            ) => PackedAgg::String(Box::new((first, last))),
+            _ => return None,
+        })
+    }
+
+    /// The aggregates as they were packed.
+    pub(crate) fn unpack(&self) -> BlockAgg {
+        match self {
+            PackedAgg::Float {
+                first,
+                last,
+                sum,
+                min,
+                max,
+            } => BlockAgg {
+                first: FieldValue::Float(*first),
+                last: FieldValue::Float(*last),
+                numeric: NumericAgg::Float {
+                    sum: *sum,
+                    min: *min,
+                    max: *max,
+                },
+            },
+            PackedAgg::Integer {
+                first,
+                last,
+                sum,
+                min,
+                max,
+                exact_sum,
+            } => BlockAgg {
+                first: FieldValue::Integer(*first),
+                last: FieldValue::Integer(*last),
+                numeric: NumericAgg::Integer {
+                    sum: *sum,
+                    exact_sum: join128(*exact_sum) as i128,
+                    min: *min,
+                    max: *max,
+                },
+            },
+            PackedAgg::Unsigned {
+                first,
+                last,
+                sum,
+                min,
+                max,
+                exact_sum,
+            } => BlockAgg {
+                first: FieldValue::Unsigned(*first),
+                last: FieldValue::Unsigned(*last),
+                numeric: NumericAgg::Unsigned {
+                    sum: *sum,
+                    exact_sum: join128(*exact_sum),
+                    min: *min,
+                    max: *max,
+                },
+            },
+            PackedAgg::Boolean { first, last } => BlockAgg {
+                first: FieldValue::Boolean(*first),
+                last: FieldValue::Boolean(*last),
+                numeric: NumericAgg::None,
+            },
+            PackedAgg::String(fl) => BlockAgg {
+                first: FieldValue::String(fl.0.clone()),
+                last: FieldValue::String(fl.1.clone()),
+                numeric: NumericAgg::None,
+            },
+        }
+    }
+
+    pub(crate) fn field_type(&self) -> FieldType {
+        match self {
+            PackedAgg::Float { .. } => FieldType::Float,
+            PackedAgg::Integer { .. } => FieldType::Integer,
+            PackedAgg::Unsigned { .. } => FieldType::Unsigned,
+            PackedAgg::Boolean { .. } => FieldType::Boolean,
+            PackedAgg::String(_) => FieldType::String,
+        }
+    }
+}
+
 /// Compute the aggregates of a non-empty slice of values (given as the full column + range).
 fn compute_agg(values: &Values, lo: usize, hi: usize) -> Option<BlockAgg> {
     Some(match values {
@@ -637,9 +827,9 @@ pub(crate) fn decode_block_v5_into(
         codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
     };
     let rest = input.remaining();
-    clear_values(&mut column.values, meta.field_type);
+    clear_values(&mut column.values, meta.field_type());
     codec::decode_values_into(
-        meta.field_type,
+        meta.field_type(),
         value_codec,
         input.bytes(rest, "block values")?,
         n,
@@ -938,5 +1128,85 @@ mod tests {
         fill_regular(i64::MIN, i64::MAX, 2, &mut out).unwrap_err();
         fill_regular(i64::MIN + 1, i64::MAX, 3, &mut out).unwrap();
         assert_eq!(out, [i64::MIN + 1, 0, i64::MAX]);
+    }
+
+    #[test]
+    fn packed_aggregates_unpack_bit_for_bit_and_refuse_a_mixed_type() {
+        let same = |agg: BlockAgg, t: FieldType| {
+            let packed = PackedAgg::pack(agg.clone(), t).unwrap();
+            assert_eq!(packed.field_type(), t);
+            let (mut want, mut got) = (Vec::new(), Vec::new());
+            encode_agg(&agg, &mut want);
+            encode_agg(&packed.unpack(), &mut got);
+            assert_eq!(got, want, "{agg:?}");
+        };
+        for exact_sum in [
+            0,
+            -1,
+            i128::from(i64::MIN) * 1000,
+            i128::from(i64::MAX) * 1000,
+        ] {
+            same(
+                BlockAgg {
+                    first: FieldValue::Integer(i64::MIN),
+                    last: FieldValue::Integer(-7),
+                    numeric: NumericAgg::Integer {
+                        sum: exact_sum as f64,
+                        exact_sum,
+                        min: i64::MIN,
+                        max: i64::MAX,
+                    },
+                },
+                FieldType::Integer,
+            );
+        }
+        for exact_sum in [0, u128::from(u64::MAX) * 1000 + 5] {
+            same(
+                BlockAgg {
+                    first: FieldValue::Unsigned(u64::MAX),
+                    last: FieldValue::Unsigned(0),
+                    numeric: NumericAgg::Unsigned {
+                        sum: 1.5,
+                        exact_sum,
+                        min: 0,
+                        max: u64::MAX,
+                    },
+                },
+                FieldType::Unsigned,
+            );
+        }
+        let float = BlockAgg {
+            first: FieldValue::Float(-0.0),
+            last: FieldValue::Float(f64::from_bits(0x7ff8_0000_0000_0001)),
+            numeric: NumericAgg::Float {
+                sum: f64::NAN,
+                min: f64::NEG_INFINITY,
+                max: f64::INFINITY,
+            },
+        };
+        same(float.clone(), FieldType::Float);
+        same(
+            BlockAgg {
+                first: FieldValue::Boolean(false),
+                last: FieldValue::Boolean(true),
+                numeric: NumericAgg::None,
+            },
+            FieldType::Boolean,
+        );
+        same(
+            BlockAgg {
+                first: FieldValue::String("a".into()),
+                last: FieldValue::String(String::new()),
+                numeric: NumericAgg::None,
+            },
+            FieldType::String,
+        );
+        assert!(PackedAgg::pack(float.clone(), FieldType::Integer).is_none());
+        let mixed = BlockAgg {
+            last: FieldValue::Integer(1),
+            ..float
+        };
+        assert!(PackedAgg::pack(mixed, FieldType::Float).is_none());
+        assert!(std::mem::size_of::<PackedAgg>() <= 64);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::types::{FieldType, SeriesId};
 
-use super::block::{self, BlockAgg, BLOCK_POINTS};
+use super::block::{self, BlockAgg, PackedAgg, BLOCK_POINTS};
 use std::io::Write;
 
 use super::codec::{put_str, put_uvarint, unzigzag, zigzag, DecodeError, Input};
@@ -25,37 +25,223 @@ const MAX_INDEX_BYTES: usize = 1 << 31;
 pub(crate) const COMPACT_VERSION: u16 = 5;
 
 /// Where one data block lives and what it holds, as recorded in the series index.
+///
+/// Every open table keeps one per block in memory, so it is kept small (96 bytes): the field
+/// type is implied by the packed pre-aggregates, which [`BlockMeta::agg`] unpacks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BlockMeta {
     /// Byte offset of the block in the file.
     pub offset: u64,
     /// Byte length of the block, including its trailing crc32.
     pub len: u32,
+    /// Number of points, 1..=[`BLOCK_POINTS`].
+    pub count: u32,
     /// Timestamp of the first point.
     pub min_ts: i64,
     /// Timestamp of the last point.
     pub max_ts: i64,
-    /// Number of points, 1..=[`BLOCK_POINTS`].
-    pub count: u32,
-    pub field_type: FieldType,
-    /// Pre-aggregates (the same as in the block header).
-    pub agg: BlockAgg,
+    agg: PackedAgg,
 }
 
-/// One field of one series in the index.
+impl BlockMeta {
+    /// A block's entry; `None` if `agg` is not of `field_type` throughout.
+    pub(crate) fn new(
+        offset: u64,
+        len: u32,
+        min_ts: i64,
+        max_ts: i64,
+        count: u32,
+        field_type: FieldType,
+        agg: BlockAgg,
+    ) -> Option<BlockMeta> {
+        Some(BlockMeta {
+            offset,
+            len,
+            count,
+            min_ts,
+            max_ts,
+            agg: PackedAgg::pack(agg, field_type)?,
+        })
+    }
+
+    /// The type of the block's values.
+    pub fn field_type(&self) -> FieldType {
+        self.agg.field_type()
+    }
+
+    /// The block's pre-aggregates (the same as in a v1–v4 block header).
+    pub fn agg(&self) -> BlockAgg {
+        self.agg.unpack()
+    }
+
+    /// Whether the block's values are numeric (its aggregates have a sum, min and max).
+    pub fn is_numeric(&self) -> bool {
+        matches!(
+            self.agg,
+            PackedAgg::Float { .. } | PackedAgg::Integer { .. } | PackedAgg::Unsigned { .. }
+        )
+    }
+}
+
+/// A range of one of an [`Index`]'s flat arrays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One field of one series in the index: its name (an index into the table's field names),
+/// type and blocks.
 #[derive(Clone, Debug)]
 pub(crate) struct FieldEntry {
-    pub name: String,
+    name: u32,
     pub field_type: FieldType,
-    pub blocks: Vec<BlockMeta>,
+    blocks: Span,
 }
 
 /// One series in the index.
 #[derive(Clone, Debug)]
 pub(crate) struct SeriesEntry {
     pub id: SeriesId,
-    pub key: String,
-    pub fields: Vec<FieldEntry>,
+    pub key: Box<str>,
+    fields: Span,
+}
+
+/// The series index of one table as it is held in memory while the table is open: series in
+/// ascending id, each with its fields in ascending name, each with its blocks in time order.
+/// It is flat (three arrays, each entry pointing at a span of the next) and every field name
+/// is stored once per table, so a (series, field) run costs its blocks plus 16 bytes, not a
+/// name, two vectors and their allocations.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Index {
+    names: Vec<Box<str>>,
+    series: Vec<SeriesEntry>,
+    fields: Vec<FieldEntry>,
+    blocks: Vec<BlockMeta>,
+}
+
+impl Index {
+    pub fn series(&self) -> &[SeriesEntry] {
+        &self.series
+    }
+
+    pub fn fields(&self, s: &SeriesEntry) -> &[FieldEntry] {
+        self.fields.get(s.fields.range()).unwrap_or(&[])
+    }
+
+    pub fn blocks(&self, f: &FieldEntry) -> &[BlockMeta] {
+        self.blocks.get(f.blocks.range()).unwrap_or(&[])
+    }
+
+    pub fn name(&self, f: &FieldEntry) -> &str {
+        self.names.get(f.name as usize).map_or("", |n| n)
+    }
+
+    /// Every block, in (series, field, time) order.
+    pub fn all_blocks(&self) -> &[BlockMeta] {
+        &self.blocks
+    }
+
+    /// Heap bytes the index holds (its arrays, names and series keys).
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.names.capacity() * size_of::<Box<str>>()
+            + self.names.iter().map(|n| n.len()).sum::<usize>()
+            + self.series.capacity() * size_of::<SeriesEntry>()
+            + self.series.iter().map(|s| s.key.len()).sum::<usize>()
+            + self.fields.capacity() * size_of::<FieldEntry>()
+            + self.blocks.capacity() * size_of::<BlockMeta>()
+    }
+}
+
+/// Builds an [`Index`] in index order. The caller checks the order; the builder only refuses
+/// an index too large for its 32-bit spans.
+#[derive(Debug, Default)]
+pub(crate) struct IndexBuilder {
+    index: Index,
+    name_ids: std::collections::HashMap<Box<str>, u32>,
+}
+
+fn span_end(len: usize) -> Result<u32, String> {
+    u32::try_from(len).map_err(|_| format!("more than {} entries in one index", u32::MAX))
+}
+
+impl IndexBuilder {
+    /// Start a series; its fields follow.
+    pub fn push_series(&mut self, id: SeriesId, key: &str) -> Result<(), String> {
+        let at = span_end(self.index.fields.len())?;
+        self.index.series.push(SeriesEntry {
+            id,
+            key: key.into(),
+            fields: Span { start: at, end: at },
+        });
+        Ok(())
+    }
+
+    /// Start a field of the last series; its blocks follow.
+    pub fn push_field(&mut self, name: &str, field_type: FieldType) -> Result<(), String> {
+        let name = match self.name_ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = span_end(self.index.names.len())?;
+                self.index.names.push(name.into());
+                self.name_ids.insert(name.into(), id);
+                id
+            }
+        };
+        let at = span_end(self.index.blocks.len())?;
+        self.index.fields.push(FieldEntry {
+            name,
+            field_type,
+            blocks: Span { start: at, end: at },
+        });
+        let end = span_end(self.index.fields.len())?;
+        match self.index.series.last_mut() {
+            Some(s) => s.fields.end = end,
+            None => return Err("a field before any series".into()),
+        }
+        Ok(())
+    }
+
+    /// Add a block to the last field.
+    pub fn push_block(&mut self, block: BlockMeta) -> Result<(), String> {
+        self.index.blocks.push(block);
+        let end = span_end(self.index.blocks.len())?;
+        match self.index.fields.last_mut() {
+            Some(f) => f.blocks.end = end,
+            None => return Err("a block before any field".into()),
+        }
+        Ok(())
+    }
+
+    /// The last series started.
+    pub fn last_series(&self) -> Option<&SeriesEntry> {
+        self.index.series.last()
+    }
+
+    /// Name, type and blocks of the last field of the last series, if it has one.
+    pub fn last_field(&self) -> Option<(&str, FieldType, &[BlockMeta])> {
+        let s = self.index.series.last()?;
+        let f = self.index.fields(s).last()?;
+        Some((self.index.name(f), f.field_type, self.index.blocks(f)))
+    }
+
+    /// The index, without growth slack: it stays in memory as long as the table is open.
+    pub fn finish(self) -> Index {
+        let mut index = self.index;
+        index.names.shrink_to_fit();
+        index.series.shrink_to_fit();
+        index.fields.shrink_to_fit();
+        index.blocks.shrink_to_fit();
+        index
+    }
 }
 
 /// A section's place in the file and its checksum.
@@ -161,29 +347,31 @@ impl Footer {
 /// zigzag varint delta from the previous block's `max_ts` in the field (a field's first block:
 /// from the first `min_ts` of the field before it, or 0), `max_ts - min_ts` and the count as
 /// varints, then the aggregates ([`block::encode_agg_v5`]).
-pub(crate) fn encode_index(series: &[SeriesEntry], out: &mut Vec<u8>) {
+pub(crate) fn encode_index(index: &Index, out: &mut Vec<u8>) {
     let mut raw = Vec::new();
-    put_uvarint(&mut raw, series.len() as u64);
+    put_uvarint(&mut raw, index.series.len() as u64);
     let (mut prev_id, mut prev_first) = (0u64, 0i64);
-    for s in series {
+    for s in &index.series {
         put_uvarint(&mut raw, s.id.wrapping_sub(prev_id));
         prev_id = s.id;
         put_str(&mut raw, &s.key);
-        put_uvarint(&mut raw, s.fields.len() as u64);
-        for f in &s.fields {
-            put_str(&mut raw, &f.name);
+        let fields = index.fields(s);
+        put_uvarint(&mut raw, fields.len() as u64);
+        for f in fields {
+            put_str(&mut raw, index.name(f));
             raw.push(f.field_type as u8);
-            put_uvarint(&mut raw, f.blocks.len() as u64);
+            let blocks = index.blocks(f);
+            put_uvarint(&mut raw, blocks.len() as u64);
             let mut prev = prev_first;
-            if let Some(b) = f.blocks.first() {
+            if let Some(b) = blocks.first() {
                 prev_first = b.min_ts;
             }
-            for b in &f.blocks {
+            for b in blocks {
                 put_uvarint(&mut raw, u64::from(b.len));
                 put_uvarint(&mut raw, zigzag(b.min_ts.wrapping_sub(prev)));
                 put_uvarint(&mut raw, b.max_ts.wrapping_sub(b.min_ts) as u64);
                 put_uvarint(&mut raw, u64::from(b.count));
-                block::encode_agg_v5(&b.agg, &mut raw);
+                block::encode_agg_v5(&b.agg(), &mut raw);
                 prev = b.max_ts;
             }
         }
@@ -202,11 +390,7 @@ fn bad<T>(msg: String) -> Result<T, DecodeError> {
 
 /// Decode and validate the series index of a file of format `version`. `data_end` is where the
 /// data blocks end (the index offset): blocks must tile `0..data_end` exactly, in index order.
-pub(crate) fn decode_index(
-    version: u16,
-    buf: &[u8],
-    data_end: u64,
-) -> Result<Vec<SeriesEntry>, DecodeError> {
+pub(crate) fn decode_index(version: u16, buf: &[u8], data_end: u64) -> Result<Index, DecodeError> {
     let compact = version >= COMPACT_VERSION;
     let inflated;
     let buf = if compact {
@@ -222,21 +406,21 @@ pub(crate) fn decode_index(
     };
     let mut input = Input::new(buf);
     let n_series = input.len(input.remaining(), "series count")?;
-    let mut series: Vec<SeriesEntry> = Vec::new();
+    let mut index = IndexBuilder::default();
     let mut next_offset = 0u64;
     let mut prev_first = 0i64;
     for _ in 0..n_series {
         let id = if compact {
             // A zero delta is refused by the ascending check below.
             let delta = input.uvarint("series id delta")?;
-            series
-                .last()
+            index
+                .last_series()
                 .map_or(Some(delta), |prev| prev.id.checked_add(delta))
                 .ok_or_else(|| DecodeError(format!("series id delta {delta} overflows")))?
         } else {
             input.u64("series id")?
         };
-        if let Some(prev) = series.last() {
+        if let Some(prev) = index.last_series() {
             if prev.id >= id {
                 return bad(format!(
                     "series ids not ascending in index: {id} after {}",
@@ -244,22 +428,23 @@ pub(crate) fn decode_index(
                 ));
             }
         }
-        let key = input.str("series key")?.to_owned();
+        let key = input.str("series key")?;
         let n_fields = input.len(input.remaining(), "field count")?;
         if n_fields == 0 {
             return bad(format!("series {id} has no fields"));
         }
-        let mut fields: Vec<FieldEntry> = Vec::new();
+        index.push_series(id, key).map_err(DecodeError)?;
+        let mut prev_name: Option<&str> = None;
         for _ in 0..n_fields {
-            let name = input.str("field name")?.to_owned();
-            if let Some(prev) = fields.last() {
-                if prev.name >= name {
+            let name = input.str("field name")?;
+            if let Some(prev) = prev_name {
+                if prev >= name {
                     return bad(format!(
-                        "field names of series {id} not ascending: {name:?} after {:?}",
-                        prev.name
+                        "field names of series {id} not ascending: {name:?} after {prev:?}"
                     ));
                 }
             }
+            prev_name = Some(name);
             let ft = input.u8("field type")?;
             let field_type = FieldType::from_u8(ft)
                 .ok_or_else(|| DecodeError(format!("unknown field type {ft} in index")))?;
@@ -267,7 +452,8 @@ pub(crate) fn decode_index(
             if n_blocks == 0 {
                 return bad(format!("field {name:?} of series {id} has no blocks"));
             }
-            let mut blocks: Vec<BlockMeta> = Vec::new();
+            index.push_field(name, field_type).map_err(DecodeError)?;
+            let mut prev_max: Option<i64> = None;
             let mut prev_ts = prev_first;
             for i in 0..n_blocks {
                 let (offset, len, min_ts, max_ts, count, agg);
@@ -310,44 +496,32 @@ pub(crate) fn decode_index(
                         "block at offset {offset}: invalid count {count} or range {min_ts}..={max_ts}"
                     ));
                 }
-                if let Some(prev) = blocks.last() {
-                    if prev.max_ts >= min_ts {
+                if let Some(prev_max) = prev_max {
+                    if prev_max >= min_ts {
                         return bad(format!(
                             "blocks of series {id} field {name:?} overlap or are out of order \
                              at offset {offset}"
                         ));
                     }
                 }
-                blocks.push(BlockMeta {
-                    offset,
-                    len,
-                    min_ts,
-                    max_ts,
-                    count,
-                    field_type,
-                    agg,
-                });
+                prev_max = Some(max_ts);
+                let meta = BlockMeta::new(offset, len, min_ts, max_ts, count, field_type, agg)
+                    .ok_or_else(|| {
+                        DecodeError(format!(
+                            "aggregates of the block at offset {offset} are not {field_type:?}"
+                        ))
+                    })?;
+                index.push_block(meta).map_err(DecodeError)?;
             }
-            // The index stays in memory as long as the table is open: no growth slack (a
-            // one-block run would otherwise hold room for four).
-            blocks.shrink_to_fit();
-            fields.push(FieldEntry {
-                name,
-                field_type,
-                blocks,
-            });
         }
-        fields.shrink_to_fit();
-        series.push(SeriesEntry { id, key, fields });
     }
-    series.shrink_to_fit();
     input.finish("series index")?;
     if next_offset != data_end {
         return bad(format!(
             "blocks end at {next_offset} but the data section ends at {data_end}"
         ));
     }
-    Ok(series)
+    Ok(index.finish())
 }
 
 /// Encode the series filter (format v5): varint count, then the sorted series ids as varint
@@ -416,20 +590,16 @@ pub(crate) fn decode_stats(buf: &[u8], file_bytes: u64) -> Result<TableStats, De
 }
 
 /// Stats as implied by an index (empty tables have `min_ts = i64::MAX`, `max_ts = i64::MIN`).
-pub(crate) fn stats_of(series: &[SeriesEntry], file_bytes: u64) -> TableStats {
+pub(crate) fn stats_of(index: &Index, file_bytes: u64) -> TableStats {
     let mut s = TableStats {
         min_ts: i64::MAX,
         max_ts: i64::MIN,
         points: 0,
-        series: series.len() as u64,
+        series: index.series.len() as u64,
         blocks: 0,
         file_bytes,
     };
-    for b in series
-        .iter()
-        .flat_map(|s| &s.fields)
-        .flat_map(|f| &f.blocks)
-    {
+    for b in index.all_blocks() {
         s.min_ts = s.min_ts.min(b.min_ts);
         s.max_ts = s.max_ts.max(b.max_ts);
         s.points += u64::from(b.count);

@@ -9,7 +9,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::types::{Column, FieldType, SeriesId, Values};
 
 use super::block;
-use super::format::{self, BlockMeta, Footer, SeriesEntry, FOOTER_LEN};
+use super::format::{self, BlockMeta, Footer, Index, SeriesEntry, FOOTER_LEN};
 use super::TableStats;
 
 /// An open SSTable. The footer, stats, index and filter are held in memory; blocks are read on
@@ -19,8 +19,9 @@ pub struct Table {
     path: PathBuf,
     file: File,
     stats: TableStats,
-    series: Vec<SeriesEntry>,
-    filter: Vec<SeriesId>,
+    /// The series index; it doubles as the series filter (the filter section holds the same
+    /// ids, checked at open).
+    index: Index,
     /// Format version from the footer.
     version: u16,
     /// Blocks decoded by this table so far (for metrics and tests of pruning).
@@ -110,15 +111,15 @@ impl Table {
             .map_err(|e| corrupt(path, format!("file stats: {e}")))?;
         let filter_ids = format::decode_filter(version, filter_buf)
             .map_err(|e| corrupt(path, format!("series filter: {e}")))?;
-        let series = format::decode_index(version, index_buf, index.offset)
+        let decoded = format::decode_index(version, index_buf, index.offset)
             .map_err(|e| corrupt(path, format!("series index: {e}")))?;
-        if format::stats_of(&series, file_len) != stats {
+        if format::stats_of(&decoded, file_len) != stats {
             return Err(corrupt(
                 path,
                 format!("file stats {stats:?} do not match the series index"),
             ));
         }
-        if !filter_ids.iter().eq(series.iter().map(|s| &s.id)) {
+        if !filter_ids.iter().eq(decoded.series().iter().map(|s| &s.id)) {
             return Err(corrupt(
                 path,
                 "series filter does not match the series index",
@@ -128,8 +129,7 @@ impl Table {
             path: path.to_path_buf(),
             file,
             stats,
-            series,
-            filter: filter_ids,
+            index: decoded,
             version,
             blocks_read: AtomicU64::new(0),
         })
@@ -150,7 +150,7 @@ impl Table {
 
     /// Whether this file may contain points of `series` (exact for the v1 sorted-id filter).
     pub fn may_contain(&self, series: SeriesId) -> bool {
-        self.filter.binary_search(&series).is_ok()
+        self.find(series).is_some()
     }
 
     /// Number of blocks decoded through this table so far.
@@ -159,57 +159,53 @@ impl Table {
     }
 
     fn find(&self, series: SeriesId) -> Option<&SeriesEntry> {
-        let i = self.series.binary_search_by_key(&series, |s| s.id).ok()?;
-        self.series.get(i)
+        let all = self.index.series();
+        let i = all.binary_search_by_key(&series, |s| s.id).ok()?;
+        all.get(i)
     }
 
     /// Id and series key of every series, ascending id.
     pub fn series(&self) -> impl Iterator<Item = (SeriesId, &str)> {
-        self.series.iter().map(|s| (s.id, s.key.as_str()))
+        self.index.series().iter().map(|s| (s.id, &*s.key))
     }
 
     /// The key of `series`, if the table holds it.
     pub fn series_key(&self, series: SeriesId) -> Option<&str> {
-        self.find(series).map(|s| s.key.as_str())
+        self.find(series).map(|s| &*s.key)
     }
 
     /// Name and type of every field of `series`, ascending name; empty if the series is absent.
     pub fn fields(&self, series: SeriesId) -> impl Iterator<Item = (&str, FieldType)> {
-        self.find(series)
-            .into_iter()
-            .flat_map(|s| s.fields.iter().map(|f| (f.name.as_str(), f.field_type)))
+        self.find(series).into_iter().flat_map(|s| {
+            self.index
+                .fields(s)
+                .iter()
+                .map(|f| (self.index.name(f), f.field_type))
+        })
     }
 
-    /// Bytes the in-memory index holds beyond its entries (vector growth slack).
+    /// Heap bytes of the in-memory index.
     #[cfg(test)]
-    pub(crate) fn index_slack(&self) -> usize {
-        use std::mem::size_of;
-        let mut slack = (self.series.capacity() - self.series.len()) * size_of::<SeriesEntry>();
-        for s in &self.series {
-            slack += (s.fields.capacity() - s.fields.len()) * size_of::<format::FieldEntry>();
-            for f in &s.fields {
-                slack += (f.blocks.capacity() - f.blocks.len()) * size_of::<BlockMeta>();
-            }
-        }
-        slack
+    pub(crate) fn index_heap_bytes(&self) -> usize {
+        self.index.heap_bytes()
     }
 
     /// The blocks of (series, field) in time order; empty if absent.
     pub fn blocks(&self, series: SeriesId, field: &str) -> &[BlockMeta] {
         self.find(series)
             .and_then(|s| {
-                let i = s
-                    .fields
-                    .binary_search_by(|f| f.name.as_str().cmp(field))
+                let fields = self.index.fields(s);
+                let i = fields
+                    .binary_search_by(|f| self.index.name(f).cmp(field))
                     .ok()?;
-                s.fields.get(i)
+                fields.get(i)
             })
-            .map_or(&[], |f| f.blocks.as_slice())
+            .map_or(&[], |f| self.index.blocks(f))
     }
 
     /// Read and decode one block, verifying its crc and that it matches `block`.
     pub fn read_block(&self, block: &BlockMeta) -> Result<Column> {
-        let mut column = Column::new(block.field_type);
+        let mut column = Column::new(block.field_type());
         self.read_block_into(block, &mut Vec::new(), &mut column)?;
         Ok(column)
     }
@@ -237,11 +233,11 @@ impl Table {
             block::decode_block_v4_into(buf, column)
                 .map(|header| {
                     let mut agg = Vec::new();
-                    block::encode_agg(&block.agg, &mut agg);
+                    block::encode_agg(&block.agg(), &mut agg);
                     header.min_ts == block.min_ts
                         && header.max_ts == block.max_ts
                         && header.count == block.count
-                        && header.field_type == block.field_type
+                        && header.field_type == block.field_type()
                         && header.agg_bytes == agg.as_slice()
                 })
                 .and_then(|matches| {
@@ -279,7 +275,7 @@ impl Table {
             match &mut out {
                 None if lo == 0 && hi == col.len() => out = Some(col),
                 None => {
-                    let mut c = Column::new(b.field_type);
+                    let mut c = Column::new(b.field_type());
                     append(&mut c, col, lo, hi).map_err(|r| corrupt(&self.path, r))?;
                     out = Some(c);
                 }
@@ -292,11 +288,12 @@ impl Table {
     /// Every block of the table in (series, field, time) order, decoded one at a time: a run
     /// longer than one block comes as several consecutive items with the same series and field.
     pub fn iter(&self) -> impl Iterator<Item = Result<(SeriesId, &str, &str, Column)>> + '_ {
-        self.series.iter().flat_map(move |s| {
-            s.fields.iter().flat_map(move |f| {
-                f.blocks.iter().map(move |b| {
+        let index = &self.index;
+        index.series().iter().flat_map(move |s| {
+            index.fields(s).iter().flat_map(move |f| {
+                index.blocks(f).iter().map(move |b| {
                     self.read_block(b)
-                        .map(|c| (s.id, s.key.as_str(), f.name.as_str(), c))
+                        .map(|c| (s.id, &*s.key, index.name(f), c))
                 })
             })
         })

@@ -218,7 +218,14 @@ fn the_in_memory_index_has_no_slack() {
         .collect();
     write(&path, &runs);
     let t = Table::open(&path).expect("open");
-    assert_eq!(t.index_slack(), 0);
+    // Every open table keeps its index in memory: a one-block run costs its block entry (at
+    // most 96 bytes) and a 16-byte field entry, field names are stored once per table, and the
+    // arrays carry no growth slack.
+    assert!(std::mem::size_of::<BlockMeta>() <= 96);
+    let keys: usize = runs.iter().step_by(3).map(|r| r.1.len()).sum();
+    let names = 3 * (16 + 1);
+    let bound = 150 * (std::mem::size_of::<BlockMeta>() + 16) + 50 * 32 + keys + names;
+    assert_eq!(t.index_heap_bytes(), bound);
     assert_eq!(read_all(&t).expect("read"), runs);
 }
 
@@ -379,15 +386,15 @@ fn pre_aggregates() {
         let sum: f64 = fs.iter().sum();
         let min = fs.iter().copied().fold(f64::INFINITY, f64::min);
         let max = fs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        assert_eq!(fb.agg.numeric, NumericAgg::Float { sum, min, max });
-        assert_eq!(fb.agg.first, FieldValue::Float(fs[0]));
-        assert_eq!(fb.agg.last, FieldValue::Float(fs[fs.len() - 1]));
+        assert_eq!(fb.agg().numeric, NumericAgg::Float { sum, min, max });
+        assert_eq!(fb.agg().first, FieldValue::Float(fs[0]));
+        assert_eq!(fb.agg().last, FieldValue::Float(fs[fs.len() - 1]));
 
         let nb = &t.blocks(1, "n")[k];
         let ns = &n[range.clone()];
         let exact: i128 = ns.iter().map(|&x| x as i128).sum();
         assert_eq!(
-            nb.agg.numeric,
+            nb.agg().numeric,
             NumericAgg::Integer {
                 sum: exact as f64,
                 exact_sum: exact,
@@ -395,15 +402,15 @@ fn pre_aggregates() {
                 max: i64::MAX,
             }
         );
-        assert_eq!(nb.agg.first, FieldValue::Integer(ns[0]));
-        assert_eq!(nb.agg.last, FieldValue::Integer(ns[ns.len() - 1]));
+        assert_eq!(nb.agg().first, FieldValue::Integer(ns[0]));
+        assert_eq!(nb.agg().last, FieldValue::Integer(ns[ns.len() - 1]));
 
         let ub = &t.blocks(1, "u")[k];
         let us = &u[range.clone()];
         let exact: u128 = us.iter().map(|&x| x as u128).sum();
         assert!(exact > u64::MAX as u128);
         assert_eq!(
-            ub.agg.numeric,
+            ub.agg().numeric,
             NumericAgg::Unsigned {
                 sum: exact as f64,
                 exact_sum: exact,
@@ -413,14 +420,14 @@ fn pre_aggregates() {
         );
 
         let bb = &t.blocks(1, "b")[k];
-        assert_eq!(bb.agg.numeric, NumericAgg::None);
-        assert_eq!(bb.agg.first, FieldValue::Boolean(b[range.start]));
-        assert_eq!(bb.agg.last, FieldValue::Boolean(b[range.end - 1]));
+        assert_eq!(bb.agg().numeric, NumericAgg::None);
+        assert_eq!(bb.agg().first, FieldValue::Boolean(b[range.start]));
+        assert_eq!(bb.agg().last, FieldValue::Boolean(b[range.end - 1]));
 
         let sb = &t.blocks(1, "s")[k];
-        assert_eq!(sb.agg.numeric, NumericAgg::None);
-        assert_eq!(sb.agg.first, FieldValue::String(s[range.start].clone()));
-        assert_eq!(sb.agg.last, FieldValue::String(s[range.end - 1].clone()));
+        assert_eq!(sb.agg().numeric, NumericAgg::None);
+        assert_eq!(sb.agg().first, FieldValue::String(s[range.start].clone()));
+        assert_eq!(sb.agg().last, FieldValue::String(s[range.end - 1].clone()));
     }
     // Answering from the index read no blocks.
     assert_eq!(t.blocks_read(), 0);
@@ -445,11 +452,11 @@ fn float_min_max_ignore_nan_unless_all_nan() {
     ];
     write(&path, &runs);
     let t = Table::open(&path).expect("open");
-    match t.blocks(1, "a")[0].agg.numeric {
+    match t.blocks(1, "a")[0].agg().numeric {
         NumericAgg::Float { min, max, .. } => assert_eq!((min, max), (-1.0, 2.0)),
         ref other => panic!("{other:?}"),
     }
-    match t.blocks(1, "b")[0].agg.numeric {
+    match t.blocks(1, "b")[0].agg().numeric {
         NumericAgg::Float { sum, min, max } => {
             assert!(sum.is_nan() && min.is_nan() && max.is_nan())
         }
@@ -795,7 +802,7 @@ fn reads_format_v1_files() {
     // Pre-aggregates stored by v1 are served as they are.
     let walk = t.blocks(1, "walk");
     assert_eq!(walk.len(), 2);
-    assert_eq!(walk[0].agg.first, FieldValue::Float(0.0));
+    assert_eq!(walk[0].agg().first, FieldValue::Float(0.0));
     let range = t
         .read_range(
             1,
@@ -844,7 +851,7 @@ fn tsbs_table_is_compact_and_scans_into_reused_buffers() {
             let Values::Float(v) = &c.values else {
                 panic!("float block");
             };
-            let NumericAgg::Float { sum: agg_sum, .. } = b.agg.numeric else {
+            let NumericAgg::Float { sum: agg_sum, .. } = b.agg().numeric else {
                 panic!("float agg");
             };
             let block_sum: f64 = v.iter().sum();
@@ -1005,7 +1012,7 @@ fn reads_format_v3_files() {
     );
     let walk = t.blocks(1, "walk");
     assert_eq!(walk.len(), 2);
-    let NumericAgg::Float { sum, .. } = walk[0].agg.numeric else {
+    let NumericAgg::Float { sum, .. } = walk[0].agg().numeric else {
         panic!("float agg");
     };
     let mut c = Column::new(FieldType::Float);
@@ -1046,8 +1053,8 @@ fn reads_format_v4_files() {
             // The aggregates compared by their bits (a sum may be NaN).
             let entry = |b: &BlockMeta| {
                 let mut agg = Vec::new();
-                block::encode_agg(&b.agg, &mut agg);
-                (b.min_ts, b.max_ts, b.count, b.field_type, agg)
+                block::encode_agg(&b.agg(), &mut agg);
+                (b.min_ts, b.max_ts, b.count, b.field_type(), agg)
             };
             assert_eq!(
                 t.blocks(id, field).iter().map(entry).collect::<Vec<_>>(),
@@ -1209,7 +1216,7 @@ fn reads_format_v5_files() {
             "{field}"
         );
         let first = blocks.first().expect("a block");
-        assert_eq!(first.agg.first, c.values.get(0), "{field}");
+        assert_eq!(first.agg().first, c.values.get(0), "{field}");
     }
 }
 
@@ -1220,32 +1227,25 @@ fn a_v5_filter_or_index_repeating_a_series_id_is_corrupt() {
     let e = format::decode_filter(5, &buf).expect_err("repeated id");
     assert!(e.0.contains("not strictly ascending"), "{e}");
     // An index whose second series repeats the first one's id (delta 0).
-    let entry = |id, offset| format::SeriesEntry {
-        id,
-        key: "m".into(),
-        fields: vec![format::FieldEntry {
-            name: "v".into(),
-            field_type: FieldType::Boolean,
-            blocks: vec![BlockMeta {
-                offset,
-                len: 8,
-                min_ts: 1,
-                max_ts: 1,
-                count: 1,
-                field_type: FieldType::Boolean,
-                agg: BlockAgg {
-                    first: FieldValue::Boolean(true),
-                    last: FieldValue::Boolean(true),
-                    numeric: NumericAgg::None,
-                },
-            }],
-        }],
+    let index_of = |ids: [u64; 2]| {
+        let mut b = format::IndexBuilder::default();
+        for (i, id) in ids.into_iter().enumerate() {
+            let agg = BlockAgg {
+                first: FieldValue::Boolean(true),
+                last: FieldValue::Boolean(true),
+                numeric: NumericAgg::None,
+            };
+            let meta = BlockMeta::new(8 * i as u64, 8, 1, 1, 1, FieldType::Boolean, agg)
+                .expect("boolean aggregates");
+            b.push_series(id, "m").expect("series");
+            b.push_field("v", FieldType::Boolean).expect("field");
+            b.push_block(meta).expect("block");
+        }
+        let mut index = Vec::new();
+        format::encode_index(&b.finish(), &mut index);
+        index
     };
-    let mut index = Vec::new();
-    format::encode_index(&[entry(3, 0), entry(4, 8)], &mut index);
-    format::decode_index(5, &index, 16).expect("ascending ids");
-    index.clear();
-    format::encode_index(&[entry(3, 0), entry(3, 8)], &mut index);
-    let e = format::decode_index(5, &index, 16).expect_err("repeated id");
+    format::decode_index(5, &index_of([3, 4]), 16).expect("ascending ids");
+    let e = format::decode_index(5, &index_of([3, 3]), 16).expect_err("repeated id");
     assert!(e.0.contains("not ascending"), "{e}");
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::types::{Column, SeriesId};
 
 use super::block::{self, BLOCK_POINTS};
-use super::format::{self, BlockMeta, FieldEntry, Footer, Section, SeriesEntry};
+use super::format::{self, BlockMeta, Footer, IndexBuilder, Section};
 use super::TableStats;
 
 /// Writes one SSTable file. Runs are added in ascending (series, field name) order; `finish`
@@ -19,7 +19,7 @@ pub struct TableWriter {
     out: BufWriter<File>,
     /// Bytes written so far.
     offset: u64,
-    series: Vec<SeriesEntry>,
+    index: IndexBuilder,
     scratch: Vec<u8>,
     /// Set when a write failed: the file no longer matches `series`.
     failed: bool,
@@ -37,7 +37,7 @@ impl TableWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(256 * 1024, file),
             offset: 0,
-            series: Vec::new(),
+            index: IndexBuilder::default(),
             scratch: Vec::new(),
             failed: false,
         })
@@ -114,19 +114,21 @@ impl TableWriter {
         }
         let mut continues = false;
         if continuing {
-            if let Some(f) = self
-                .series
-                .last()
-                .filter(|l| l.id == series && l.key == series_key)
-                .and_then(|l| l.fields.last())
-                .filter(|f| f.name == field)
+            let same_series = self
+                .index
+                .last_series()
+                .is_some_and(|l| l.id == series && &*l.key == series_key);
+            if let Some((_, field_type, blocks)) = self
+                .index
+                .last_field()
+                .filter(|(name, ..)| same_series && *name == field)
             {
-                let last_ts = f.blocks.last().map_or(i64::MIN, |b| b.max_ts);
-                if f.field_type != column.values.field_type() {
+                let last_ts = blocks.last().map_or(i64::MIN, |b| b.max_ts);
+                if field_type != column.values.field_type() {
                     return Err(self.invalid(format!(
                         "series {series} field {field:?}: continued with type {:?} after {:?}",
                         column.values.field_type(),
-                        f.field_type
+                        field_type
                     )));
                 }
                 if column.timestamps.first().is_some_and(|&t| t <= last_ts) {
@@ -138,33 +140,32 @@ impl TableWriter {
                 continues = true;
             }
         }
-        let new_series = match self.series.last() {
+        let new_series = match self.index.last_series() {
             _ if continues => false,
             None => true,
             Some(last) if series > last.id => true,
             Some(last) if series == last.id => {
-                if last.key != series_key {
+                if &*last.key != series_key {
                     return Err(self.invalid(format!(
                         "series {series} added with key {series_key:?} after key {:?}",
                         last.key
                     )));
                 }
-                match last.fields.last() {
-                    Some(f)
-                        if f.name == field
-                            && f.field_type == column.values.field_type()
-                            && f.blocks
+                match self.index.last_field() {
+                    Some((name, field_type, blocks))
+                        if name == field
+                            && field_type == column.values.field_type()
+                            && blocks
                                 .last()
                                 .is_some_and(|b| b.max_ts < column.timestamps[0]) =>
                     {
                         continues = true;
                         false
                     }
-                    Some(f) if f.name.as_str() >= field => {
+                    Some((name, ..)) if name >= field => {
                         return Err(self.invalid(format!(
-                            "series {series}: field {field:?} added after field {:?}; fields \
-                             must arrive in ascending name order",
-                            f.name
+                            "series {series}: field {field:?} added after field {name:?}; \
+                             fields must arrive in ascending name order"
                         )));
                     }
                     _ => false,
@@ -199,38 +200,42 @@ impl TableWriter {
                     e,
                 ));
             }
-            blocks.push(BlockMeta {
-                offset: self.offset,
+            let field_type = column.values.field_type();
+            let Some(meta) = BlockMeta::new(
+                self.offset,
                 len,
-                min_ts: enc.min_ts,
-                max_ts: enc.max_ts,
-                count: enc.count,
-                field_type: column.values.field_type(),
-                agg: enc.agg,
-            });
+                enc.min_ts,
+                enc.max_ts,
+                enc.count,
+                field_type,
+                enc.agg,
+            ) else {
+                return Err(self.invalid(format!(
+                    "aggregates of points {lo}..{hi} are not {field_type:?}"
+                )));
+            };
+            blocks.push(meta);
             self.offset += u64::from(len);
         }
-        if continues {
-            if let Some(f) = self.series.last_mut().and_then(|s| s.fields.last_mut()) {
-                f.blocks.extend(blocks);
-            }
-            return Ok(());
-        }
-        let entry = FieldEntry {
-            name: field.to_owned(),
-            field_type: column.values.field_type(),
-            blocks,
+        let built = if continues {
+            Ok(())
+        } else if new_series {
+            self.index
+                .push_series(series, series_key)
+                .and_then(|()| self.index.push_field(field, column.values.field_type()))
+        } else {
+            self.index.push_field(field, column.values.field_type())
         };
-        if new_series {
-            self.series.push(SeriesEntry {
-                id: series,
-                key: series_key.to_owned(),
-                fields: vec![entry],
-            });
-        } else if let Some(last) = self.series.last_mut() {
-            last.fields.push(entry);
-        }
-        Ok(())
+        built
+            .and_then(|()| {
+                blocks
+                    .into_iter()
+                    .try_for_each(|b| self.index.push_block(b))
+            })
+            .map_err(|e| {
+                self.failed = true;
+                self.invalid(e)
+            })
     }
 
     /// Write index, filter, stats, footer; flush and fsync the file (NOT the directory: the
@@ -239,13 +244,14 @@ impl TableWriter {
         if self.failed {
             return Err(self.invalid("an earlier write to this file failed".into()));
         }
+        let built = self.index.finish();
         let mut index = Vec::new();
-        format::encode_index(&self.series, &mut index);
-        let ids: Vec<SeriesId> = self.series.iter().map(|s| s.id).collect();
+        format::encode_index(&built, &mut index);
+        let ids: Vec<SeriesId> = built.series().iter().map(|s| s.id).collect();
         let mut filter = Vec::new();
         format::encode_filter(&ids, &mut filter);
         let meta_len = (index.len() + filter.len()) as u64;
-        let mut stats = format::stats_of(&self.series, 0);
+        let mut stats = format::stats_of(&built, 0);
         let mut stats_bytes = Vec::new();
         format::encode_stats(&stats, &mut stats_bytes);
         stats.file_bytes =
