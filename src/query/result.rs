@@ -187,6 +187,9 @@ pub fn format_float(v: f64) -> String {
 
 /// [`format_float`] appended to `out`, without a temporary string in the common range.
 fn push_float(out: &mut String, v: f64) {
+    if push_short_decimal(out, v) {
+        return;
+    }
     let a = v.abs();
     if !v.is_finite() || (a != 0.0 && !(1e-6..1e21).contains(&a)) {
         out.push_str(&format_float(v));
@@ -210,6 +213,73 @@ fn push_float(out: &mut String, v: f64) {
     }
 }
 
+/// Fractional digits [`push_short_decimal`] tries.
+const SHORT_DECIMAL_DIGITS: u32 = 6;
+
+/// Write `v` if it is a decimal of at most [`SHORT_DECIMAL_DIGITS`] fractional digits and 15
+/// significant ones (most measured values), as [`format_float`] would, and say whether it did.
+///
+/// Why this is the same text: with `p = 10^6` and `m` the integer nearest `v * p`, the test
+/// `m as f64 / p == v` is exact (`m < 10^15 < 2^53` and `p` are exact doubles, and IEEE
+/// division rounds correctly), so it holds iff the decimal `m / 10^6` reads back as `v`. That
+/// decimal with its trailing zeros dropped has the fewest fractional digits of any that reads
+/// back as `v` (two decimals of at most 15 significant digits never read back as the same
+/// double), hence the fewest significant digits: it is the shortest round-trip text, which
+/// Rust's `{}` and Go's encoding/json both print (proptests compare with [`format_float`]).
+fn push_short_decimal(out: &mut String, v: f64) -> bool {
+    const P: f64 = 1e6;
+    const LIMIT: f64 = 1e15;
+    let scaled = (v * P).round();
+    // Also refuses NaN and the infinities.
+    if !scaled.is_finite() || scaled.abs() >= LIMIT {
+        return false;
+    }
+    let m = scaled as i64;
+    // -0.0 is refused too: 0 / p is +0.0, whose bits differ.
+    if (m as f64 / P).to_bits() != v.to_bits() {
+        return false;
+    }
+    let mut digits = m.unsigned_abs();
+    let mut frac_len = SHORT_DECIMAL_DIGITS;
+    while frac_len > 0 && digits.is_multiple_of(10) {
+        digits /= 10;
+        frac_len -= 1;
+    }
+    // At most 15 digits, a point and a sign.
+    let mut buf = [0u8; 24];
+    let mut i = buf.len();
+    let mut put = |d: u8| {
+        i -= 1;
+        if let Some(b) = buf.get_mut(i) {
+            *b = d;
+        }
+    };
+    for _ in 0..frac_len {
+        put(b'0' + (digits % 10) as u8);
+        digits /= 10;
+    }
+    if frac_len > 0 {
+        put(b'.');
+    }
+    loop {
+        put(b'0' + (digits % 10) as u8);
+        digits /= 10;
+        if digits == 0 {
+            break;
+        }
+    }
+    if m < 0 {
+        put(b'-');
+    }
+    match buf.get(i..).and_then(|b| std::str::from_utf8(b).ok()) {
+        Some(text) => {
+            out.push_str(text);
+            true
+        }
+        None => false,
+    }
+}
+
 fn push_json_string(out: &mut String, s: &str) {
     // What serde_json escapes: the quote, the backslash and control characters. Without any,
     // the string goes out as it is.
@@ -230,17 +300,11 @@ fn push_value(out: &mut String, v: &Value, epoch: Epoch) {
         Value::Null => out.push_str("null"),
         Value::Time(t) => match epoch {
             Epoch::Rfc3339 => push_json_string(out, &format_rfc3339(*t)),
-            e => {
-                let _ = write!(out, "{}", t.div_euclid(e.divisor()));
-            }
+            e => out.push_str(itoa::Buffer::new().format(t.div_euclid(e.divisor()))),
         },
         Value::Float(x) => push_float(out, *x),
-        Value::Integer(x) => {
-            let _ = write!(out, "{x}");
-        }
-        Value::Unsigned(x) => {
-            let _ = write!(out, "{x}");
-        }
+        Value::Integer(x) => out.push_str(itoa::Buffer::new().format(*x)),
+        Value::Unsigned(x) => out.push_str(itoa::Buffer::new().format(*x)),
         Value::Boolean(x) => out.push_str(if *x { "true" } else { "false" }),
         Value::String(s) => push_json_string(out, s),
     }
@@ -362,6 +426,13 @@ mod tests {
             1e-6,
             9.99e20,
             f64::NAN,
+            66.87,
+            -93.5,
+            0.000001,
+            0.1 + 0.2,
+            999_999_999.999_999,
+            100.0,
+            -0.5,
         ] {
             let mut out = String::from("x");
             push_float(&mut out, v);
@@ -458,6 +529,23 @@ mod format_props {
                 let mut out = String::new();
                 push_float(&mut out, v);
                 prop_assert_eq!(out, format_float(v));
+            }
+        }
+
+        #[test]
+        fn short_decimals_write_what_format_float_formats(
+            m in -999_999_999_999_999i64..=999_999_999_999_999,
+            e in 0i32..=8,
+        ) {
+            let v = m as f64 / 10f64.powi(e);
+            let mut out = String::new();
+            push_float(&mut out, v);
+            prop_assert_eq!(&out, &format_float(v));
+            // Near a decimal of six digits but not one: the slow way, the same text.
+            for w in [f64::from_bits(v.to_bits() + 1), f64::from_bits(v.to_bits().saturating_sub(1))] {
+                out.clear();
+                push_float(&mut out, w);
+                prop_assert_eq!(&out, &format_float(w));
             }
         }
 
