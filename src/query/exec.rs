@@ -934,17 +934,52 @@ fn eval_field_pred(
             let Some(Some(v)) = fields.iter().position(|x| x == f).map(|i| &vals[i]) else {
                 return false;
             };
-            // As in 1.x strings and booleans compare by = and != only.
-            let equality = matches!(op, CmpOp::Eq | CmpOp::Neq);
-            let ord = match (v, lit) {
-                (FieldValue::String(s), Literal::String(l)) if equality => {
-                    s.as_str().partial_cmp(l.as_str())
-                }
-                (FieldValue::Boolean(b), Literal::Bool(l)) if equality => b.partial_cmp(l),
-                (v, Literal::Number(n)) => v.as_f64().and_then(|x| x.partial_cmp(n)),
-                _ => None,
-            };
-            ord.is_some_and(|ord| op.holds(ord))
+            cmp_holds(v, *op, lit)
+        }
+    }
+}
+
+/// Whether a field's value compares with a literal as `op` says, as 1.x compares them.
+fn cmp_holds(v: &FieldValue, op: CmpOp, lit: &Literal) -> bool {
+    // As in 1.x strings and booleans compare by = and != only.
+    let equality = matches!(op, CmpOp::Eq | CmpOp::Neq);
+    let ord = match (v, lit) {
+        (FieldValue::String(s), Literal::String(l)) if equality => {
+            s.as_str().partial_cmp(l.as_str())
+        }
+        (FieldValue::Boolean(b), Literal::Bool(l)) if equality => b.partial_cmp(l),
+        (v, Literal::Number(n)) => v.as_f64().and_then(|x| x.partial_cmp(n)),
+        _ => None,
+    };
+    ord.is_some_and(|ord| op.holds(ord))
+}
+
+/// A field condition ready for rows of `fields`: a lone comparison of one field with a
+/// literal (`usage_user > 90`) is resolved to the field's position once, not looked up by name
+/// per row; anything else goes through [`eval_field_pred`].
+enum RowPred<'a> {
+    Cmp(usize, CmpOp, &'a Literal),
+    Any(&'a FieldPred),
+}
+
+impl<'a> RowPred<'a> {
+    fn new(p: &'a FieldPred, fields: &[String]) -> RowPred<'a> {
+        match p {
+            FieldPred::Cmp(f, op, lit) => match fields.iter().position(|x| x == f) {
+                Some(k) => RowPred::Cmp(k, *op, lit),
+                None => RowPred::Any(p),
+            },
+            _ => RowPred::Any(p),
+        }
+    }
+
+    fn holds(&self, fields: &[String], vals: &[Option<FieldValue>], s: &SeriesInfo) -> bool {
+        match self {
+            RowPred::Cmp(k, op, lit) => vals
+                .get(*k)
+                .and_then(Option::as_ref)
+                .is_some_and(|v| cmp_holds(v, *op, lit)),
+            RowPred::Any(p) => eval_field_pred(p, fields, vals, s),
         }
     }
 }
@@ -1031,6 +1066,25 @@ fn next_points(st: &mut SegmentStream<'_>) -> Result<Option<Column>> {
 /// Rows of one series: (time, the value of each read field).
 type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
 
+/// What takes one row at a time: its time and the value of each read field.
+type RowSink<'a> = dyn FnMut(i64, &[Option<FieldValue>]) -> Result<()> + 'a;
+
+/// The number of points left in every field's chunk when all of them hold the same
+/// timestamps from their positions on (and at least one), else `None`.
+fn aligned_len(heads: &[Option<(Column, usize)>]) -> Option<usize> {
+    let mut first: Option<&[i64]> = None;
+    for h in heads {
+        let (c, i) = h.as_ref()?;
+        let ts = c.timestamps.get(*i..)?;
+        match first {
+            None => first = Some(ts),
+            Some(f) if f == ts => {}
+            Some(_) => return None,
+        }
+    }
+    first.map(<[i64]>::len).filter(|&m| m > 0)
+}
+
 struct GroupCtx<'a> {
     snap: &'a Snapshot,
     /// The tables left after pruning, oldest first.
@@ -1053,7 +1107,7 @@ impl GroupCtx<'_> {
         s: &SeriesInfo,
         min: i64,
         max: i64,
-        f: &mut dyn FnMut(i64, Vec<Option<FieldValue>>) -> Result<()>,
+        f: &mut RowSink<'_>,
     ) -> Result<()> {
         check(self.token)?;
         let n = self.fields.len();
@@ -1075,6 +1129,11 @@ impl GroupCtx<'_> {
         // is checked on its own fields first; the others are read only for a passing row.
         let mut vals: Vec<Option<FieldValue>> = vec![None; n];
         let mut at: Vec<Option<usize>> = vec![None; n];
+        let pred = self
+            .plan
+            .field_filter
+            .as_ref()
+            .map(|fp| RowPred::new(fp, self.fields));
         let (cond_fields, rest_fields): (Vec<usize>, Vec<usize>) = match &self.plan.field_filter {
             Some(fp) => {
                 let mut names = Vec::new();
@@ -1089,6 +1148,52 @@ impl GroupCtx<'_> {
                 if h.as_ref().is_some_and(|(c, i)| *i >= c.len()) {
                     *h = next_points(st)?.map(|c| (c, 0));
                 }
+            }
+            // The row at time `t` whose fields sit at `at` (`None`: the field has no point at
+            // `t`): built and handed over if it passes the field condition.
+            let mut emit = |t: i64,
+                            at: &[Option<usize>],
+                            heads: &[Option<(Column, usize)>],
+                            vals: &mut Vec<Option<FieldValue>>|
+             -> Result<()> {
+                let read = |vals: &mut [Option<FieldValue>], ks: &[usize]| {
+                    for &k in ks {
+                        vals[k] = match (&heads[k], at[k]) {
+                            (Some((c, _)), Some(i)) => Some(c.values.get(i)),
+                            _ => None,
+                        };
+                    }
+                };
+                if let Some(p) = &pred {
+                    read(vals, &cond_fields);
+                    if !p.holds(self.fields, vals, s) {
+                        return Ok(());
+                    }
+                }
+                read(vals, &rest_fields);
+                f(t, vals)
+            };
+            // The common case: every field's chunk holds the same timestamps from its
+            // position on (fields written together, blocks cut alike), so rows are positions
+            // and need no join.
+            if let Some(m) = aligned_len(&heads) {
+                let firsts: Vec<usize> = heads.iter().flatten().map(|(_, i)| *i).collect();
+                let ts: &[i64] = heads
+                    .iter()
+                    .flatten()
+                    .next()
+                    .and_then(|(c, i)| c.timestamps.get(*i..*i + m))
+                    .unwrap_or_default();
+                for (j, &t) in ts.iter().enumerate() {
+                    for (a, i) in at.iter_mut().zip(&firsts) {
+                        *a = Some(i + j);
+                    }
+                    emit(t, &at, &heads, &mut vals)?;
+                }
+                for (_, i) in heads.iter_mut().flatten() {
+                    *i += m;
+                }
+                continue;
             }
             // Every field's next chunk starts after its current one ends: rows up to the
             // earliest end are complete.
@@ -1116,22 +1221,7 @@ impl GroupCtx<'_> {
                         }
                     }
                 }
-                let read = |vals: &mut [Option<FieldValue>], ks: &[usize]| {
-                    for &k in ks {
-                        vals[k] = match (&heads[k], at[k]) {
-                            (Some((c, _)), Some(i)) => Some(c.values.get(i)),
-                            _ => None,
-                        };
-                    }
-                };
-                if let Some(fp) = &self.plan.field_filter {
-                    read(&mut vals, &cond_fields);
-                    if !eval_field_pred(fp, self.fields, &vals, s) {
-                        continue;
-                    }
-                }
-                read(&mut vals, &rest_fields);
-                f(t, std::mem::replace(&mut vals, vec![None; n]))?;
+                emit(t, &at, &heads, &mut vals)?;
             }
         }
     }
@@ -1262,15 +1352,15 @@ impl GroupCtx<'_> {
             let tags: Vec<Option<Value>> = (0..self.l.vars.len())
                 .map(|v| (!self.is_field_var(v)).then(|| self.var_value(v, &[], s)))
                 .collect();
-            let mut add = |ts: i64, vals: Vec<Option<FieldValue>>| -> Result<()> {
-                let vars: Vec<Value> = tags
-                    .iter()
-                    .enumerate()
-                    .map(|(v, tag)| match tag {
-                        Some(t) => t.clone(),
-                        None => self.var_value(v, &vals, s),
-                    })
-                    .collect();
+            // The row's variables, refilled for each row.
+            let mut vars: Vec<Value> = Vec::with_capacity(tags.len());
+            let moves = columns_are_distinct_vars(&self.l.exprs);
+            let mut add = |ts: i64, vals: &[Option<FieldValue>]| -> Result<()> {
+                vars.clear();
+                vars.extend(tags.iter().enumerate().map(|(v, tag)| match tag {
+                    Some(t) => t.clone(),
+                    None => self.var_value(v, vals, s),
+                }));
                 let any_field =
                     (0..vars.len()).any(|v| self.is_field_var(v) && vars[v] != Value::Null);
                 if !any_field {
@@ -1278,13 +1368,27 @@ impl GroupCtx<'_> {
                 }
                 let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
                 row.push(Value::Time(ts));
-                for e in &self.l.exprs {
-                    row.push(eval(e, &vars, &[], &[]));
+                if moves {
+                    // Each variable is one column (`SELECT *`, plain field lists): moved, not
+                    // cloned and dropped (a tag value's clone is an atomic increment).
+                    for e in &self.l.exprs {
+                        let v = match e {
+                            E::Var(v) => {
+                                vars.get_mut(*v).map(|x| std::mem::replace(x, Value::Null))
+                            }
+                            _ => None,
+                        };
+                        row.push(v.unwrap_or(Value::Null));
+                    }
+                } else {
+                    for e in &self.l.exprs {
+                        row.push(eval(e, &vars, &[], &[]));
+                    }
                 }
                 // Strings the row holds alone (string fields) hold heap bytes of their own; tag
-                // values are shared by the series' rows. (`vars` goes first: it shares the
-                // row's field strings until dropped.)
-                drop(vars);
+                // values are shared by the series' rows. (`vars` is emptied first: it shares
+                // the row's field strings until then.)
+                vars.clear();
                 let heap: u64 = row.iter().map(Value::own_heap_bytes).sum();
                 out_held.add(out_row_bytes + heap)?;
                 rows.push((ts, row));
@@ -1299,7 +1403,7 @@ impl GroupCtx<'_> {
                     };
                     let (series_rows, _held) = self.newest(s, k, &keep)?;
                     for (ts, vals) in series_rows {
-                        add(ts, vals)?;
+                        add(ts, &vals)?;
                     }
                 }
                 None => self.for_each_row(s, plan.tmin, plan.tmax, &mut add)?,
@@ -1341,7 +1445,7 @@ impl GroupCtx<'_> {
             for s in members {
                 self.for_each_row(s, plan.tmin, plan.tmax, &mut |ts, vals| {
                     for &v in &vars {
-                        let x = self.var_value(v, &vals, s);
+                        let x = self.var_value(v, vals, s);
                         if x != Value::Null {
                             held.add(48)?;
                             points.entry(v).or_default().push((ts, x));
@@ -1536,7 +1640,7 @@ impl GroupCtx<'_> {
                     .iter()
                     .map(|a| {
                         a.reads(ts)
-                            .then(|| value_to_field(&self.var_value(a.field, &vals, s)))
+                            .then(|| value_to_field(&self.var_value(a.field, vals, s)))
                             .flatten()
                     })
                     .collect();
@@ -1550,7 +1654,7 @@ impl GroupCtx<'_> {
                 let auxv = || -> Vec<Value> {
                     let mut all = vec![Value::Null; l.vars.len()];
                     for v in &aux {
-                        all[*v] = self.var_value(*v, &vals, s);
+                        all[*v] = self.var_value(*v, vals, s);
                     }
                     all
                 };
@@ -2202,6 +2306,18 @@ fn value_to_field(v: &Value) -> Option<FieldValue> {
 }
 
 /// Evaluate a column: variables of the row, aggregate results, transformation results.
+/// Whether every column is a variable of its own, so a row's variables can be moved into it.
+fn columns_are_distinct_vars(exprs: &[E]) -> bool {
+    let mut seen = Vec::with_capacity(exprs.len());
+    exprs.iter().all(|e| match e {
+        E::Var(v) if !seen.contains(v) => {
+            seen.push(*v);
+            true
+        }
+        _ => false,
+    })
+}
+
 fn eval(e: &E, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
     match e {
         E::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),
