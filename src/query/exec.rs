@@ -1102,13 +1102,7 @@ impl GroupCtx<'_> {
     /// condition, handed to `f` in time order. The fields are read as [`SegmentStream`]s and
     /// joined chunk by chunk, so what is held is a decoded block or so per field and source,
     /// whatever the number of points in range.
-    fn for_each_row(
-        &self,
-        s: &SeriesInfo,
-        min: i64,
-        max: i64,
-        f: &mut RowSink<'_>,
-    ) -> Result<()> {
+    fn for_each_row(&self, s: &SeriesInfo, min: i64, max: i64, f: &mut RowSink<'_>) -> Result<()> {
         check(self.token)?;
         let n = self.fields.len();
         let mut streams = Vec::with_capacity(n);
