@@ -528,7 +528,8 @@ pub(crate) fn matching_series(
         .filter_map(|id| index.get(id))
         .filter(|s| pred.eval(&|k: &str| s.tag(k).map(str::to_string)))
         .collect();
-    series.sort_by(|a, b| a.key.cmp(&b.key));
+    // Series keys are unique: the unstable sort gives the same order, with fewer moves.
+    series.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     series
 }
 
