@@ -98,6 +98,19 @@ impl MeasurementIndex {
             .collect()
     }
 
+    /// The series whose tags hold every pair of at least one of `sets` (see
+    /// [`crate::query::plan::TagPred::candidates`]); all series when `sets` is `None`.
+    pub fn series_with_any(&self, sets: Option<&[Vec<(String, String)>]>) -> BTreeSet<SeriesId> {
+        match sets {
+            None => self.series_ids(),
+            Some([one]) => self.series_with_tags(one),
+            Some(sets) => sets
+                .iter()
+                .flat_map(|set| self.series_with_tags(set))
+                .collect(),
+        }
+    }
+
     pub fn tag_keys(&self) -> Vec<String> {
         read(&self.postings).keys().cloned().collect()
     }

@@ -18,30 +18,44 @@ pub enum TagPred {
 
 impl TagPred {
     /// Evaluate against a series' tags (missing tag = empty string, as InfluxDB).
-    pub fn eval(&self, tag: &dyn Fn(&str) -> Option<String>) -> bool {
+    pub fn eval<'v>(&self, tag: &dyn Fn(&str) -> Option<&'v str>) -> bool {
         match self {
             TagPred::True => true,
-            TagPred::Eq(k, v) => tag(k).unwrap_or_default() == *v,
-            TagPred::Neq(k, v) => tag(k).unwrap_or_default() != *v,
-            TagPred::Match(k, re) => re.is_match(&tag(k).unwrap_or_default()),
-            TagPred::NotMatch(k, re) => !re.is_match(&tag(k).unwrap_or_default()),
+            TagPred::Eq(k, v) => tag(k).unwrap_or_default() == v,
+            TagPred::Neq(k, v) => tag(k).unwrap_or_default() != v,
+            TagPred::Match(k, re) => re.is_match(tag(k).unwrap_or_default()),
+            TagPred::NotMatch(k, re) => !re.is_match(tag(k).unwrap_or_default()),
             TagPred::And(a, b) => a.eval(tag) && b.eval(tag),
             TagPred::Or(a, b) => a.eval(tag) || b.eval(tag),
             TagPred::Not(a) => !a.eval(tag),
         }
     }
 
-    /// `(key, value)` pairs that every matching series must have (top-level `AND`ed equalities),
-    /// used to narrow candidates through the tag postings before evaluating.
-    pub fn required_equalities(&self) -> Vec<(String, String)> {
+    /// Sets of `(key, value)` equalities such that every matching series has all the pairs of
+    /// at least one set (`host = 'a' OR host = 'b'`: two sets of one pair; `AND`s join sets),
+    /// to narrow the candidates through the tag postings before evaluating; `None` when the
+    /// predicate does not narrow them (a negation, a regex, an equality with the empty value
+    /// that a series without the tag satisfies, or an `OR` with such a side).
+    pub fn candidates(&self) -> Option<Vec<Vec<(String, String)>>> {
+        /// Most sets an `AND` of two disjunctions expands to before one side is kept alone.
+        const MAX_SETS: usize = 64;
         match self {
-            TagPred::Eq(k, v) if !v.is_empty() => vec![(k.clone(), v.clone())],
-            TagPred::And(a, b) => {
-                let mut v = a.required_equalities();
-                v.extend(b.required_equalities());
-                v
+            TagPred::Eq(k, v) if !v.is_empty() => Some(vec![vec![(k.clone(), v.clone())]]),
+            TagPred::And(a, b) => match (a.candidates(), b.candidates()) {
+                (Some(x), Some(y)) if x.len() * y.len() <= MAX_SETS => Some(
+                    x.iter()
+                        .flat_map(|l| y.iter().map(move |r| l.iter().chain(r).cloned().collect()))
+                        .collect(),
+                ),
+                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
+                (x, y) => x.or(y),
+            },
+            TagPred::Or(a, b) => {
+                let mut x = a.candidates()?;
+                x.extend(b.candidates()?);
+                Some(x)
             }
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
@@ -401,5 +415,97 @@ impl SelectPlan {
         calls
             .iter()
             .any(|c| !c.func.is_transform() || matches!(&c.arg, PExpr::Call(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn eq(k: &str, v: &str) -> TagPred {
+        TagPred::Eq(k.into(), v.into())
+    }
+
+    fn or(a: TagPred, b: TagPred) -> TagPred {
+        TagPred::Or(Box::new(a), Box::new(b))
+    }
+
+    fn and(a: TagPred, b: TagPred) -> TagPred {
+        TagPred::And(Box::new(a), Box::new(b))
+    }
+
+    fn pairs(sets: &[&[(&str, &str)]]) -> Vec<Vec<(String, String)>> {
+        sets.iter()
+            .map(|s| {
+                s.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn candidates_of_ors_and_ands_of_equalities() {
+        let hosts = or(eq("host", "a"), eq("host", "b"));
+        assert_eq!(
+            hosts.candidates(),
+            Some(pairs(&[&[("host", "a")], &[("host", "b")]]))
+        );
+        assert_eq!(
+            and(hosts.clone(), eq("dc", "x")).candidates(),
+            Some(pairs(&[
+                &[("host", "a"), ("dc", "x")],
+                &[("host", "b"), ("dc", "x")]
+            ]))
+        );
+        let not = TagPred::Not(Box::new(eq("host", "a")));
+        assert_eq!(
+            and(hosts.clone(), not.clone()).candidates(),
+            hosts.candidates()
+        );
+        assert_eq!(or(hosts.clone(), not).candidates(), None);
+        // A series without the tag has it empty: no posting lists it.
+        assert_eq!(or(hosts, eq("host", "")).candidates(), None);
+        assert_eq!(TagPred::True.candidates(), None);
+    }
+
+    fn pred() -> impl Strategy<Value = TagPred> {
+        let key = prop_oneof![Just("k"), Just("j")];
+        let value = prop_oneof![Just(""), Just("a"), Just("b")];
+        let leaf = prop_oneof![
+            (key.clone(), value.clone()).prop_map(|(k, v)| eq(k, v)),
+            (key, value).prop_map(|(k, v)| TagPred::Neq(k.into(), v.into())),
+            Just(TagPred::True),
+        ];
+        leaf.prop_recursive(4, 16, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| and(a, b)),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| or(a, b)),
+                inner.prop_map(|a| TagPred::Not(Box::new(a))),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Narrowing by the candidate sets never drops a matching series.
+        #[test]
+        fn every_matching_series_is_a_candidate(
+            p in pred(),
+            k in prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
+            j in prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
+        ) {
+            let tag = |key: &str| match key {
+                "k" => k,
+                "j" => j,
+                _ => None,
+            };
+            if let (true, Some(sets)) = (p.eval(&tag), p.candidates()) {
+                prop_assert!(
+                    sets.iter().any(|set| set.iter().all(|(key, v)| tag(key) == Some(v.as_str()))),
+                    "{p:?} {sets:?}"
+                );
+            }
+        }
     }
 }
