@@ -1070,6 +1070,31 @@ type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
 /// What takes one row at a time: its time and the value of each read field.
 type RowSink<'a> = dyn FnMut(i64, &[Option<FieldValue>]) -> Result<()> + 'a;
 
+/// How many of `ts`'s leading points satisfy `before` (true for a prefix): a bucket's run is
+/// a handful of points, so they are scanned first; a long run is found by binary search.
+fn run_len(ts: &[i64], before: impl Fn(i64) -> bool) -> usize {
+    const SCAN: usize = 16;
+    match ts.iter().take(SCAN).position(|&t| !before(t)) {
+        Some(n) => n,
+        None if ts.len() <= SCAN => ts.len(),
+        None => SCAN + ts[SCAN..].partition_point(|&t| before(t)),
+    }
+}
+
+/// The points of the ascending `run` within `[from, to]`, as a range of it; without a search
+/// when the window covers the whole run (the usual case).
+fn window_of(run: &[i64], from: i64, to: i64) -> (usize, usize) {
+    let lo = match run.first() {
+        Some(&t) if t >= from => 0,
+        _ => run.partition_point(|&t| t < from),
+    };
+    let hi = match run.last() {
+        Some(&t) if t <= to => run.len(),
+        _ => run.partition_point(|&t| t <= to),
+    };
+    (lo, hi)
+}
+
 /// The number of points left in every field's chunk when all of them hold the same
 /// timestamps from their positions on (and at least one), else `None`.
 fn aligned_len(heads: &[Option<(Column, usize)>]) -> Option<usize> {
@@ -1560,6 +1585,8 @@ impl GroupCtx<'_> {
                         read_max,
                         &use_agg,
                     )?;
+                    // Per bucket run: (call, first, end) of the points each call reads.
+                    let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(calls.len());
                     while let Some(seg) = segs.next()? {
                         check(self.token)?;
                         match seg {
@@ -1582,27 +1609,28 @@ impl GroupCtx<'_> {
                                     let b = bucket_of(ts[j]);
                                     let end = if interval > 0 {
                                         let next = b.saturating_add(interval);
-                                        j + ts[j..].partition_point(|&t| t < next)
+                                        j + run_len(&ts[j..], |t| t < next)
                                     } else {
                                         ts.len()
                                     };
                                     let run = &ts[j..end];
-                                    let reads: Vec<(usize, usize, usize)> = calls
-                                        .iter()
-                                        .map(|&ai| {
-                                            let a = &l.aggs[ai];
-                                            let lo = j + run.partition_point(|&t| t < a.from);
-                                            let hi = j + run.partition_point(|&t| t <= a.to);
-                                            (ai, lo, hi)
-                                        })
-                                        .filter(|&(_, lo, hi)| lo < hi)
-                                        .collect();
+                                    reads.clear();
+                                    reads.extend(
+                                        calls
+                                            .iter()
+                                            .map(|&ai| {
+                                                let a = &l.aggs[ai];
+                                                let (lo, hi) = window_of(run, a.from, a.to);
+                                                (ai, j + lo, j + hi)
+                                            })
+                                            .filter(|&(_, lo, hi)| lo < hi),
+                                    );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
                                         data_min = data_min.min(first);
                                         let accs = buckets
                                             .entry(b)
                                             .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
-                                        for (ai, lo, hi) in reads {
+                                        for &(ai, lo, hi) in &reads {
                                             let a = &l.aggs[ai];
                                             if accs[ai].add_floats(
                                                 a,
@@ -3148,6 +3176,24 @@ mod tests {
     use proptest::strategy::Strategy as _;
 
     proptest::proptest! {
+        /// The scanned run length and the window are what binary searches find.
+        #[test]
+        fn run_len_and_window_of_equal_partition_points(
+            mut ts in proptest::collection::vec(-50i64..50, 0..60),
+            cut in -60i64..60,
+            from in -60i64..60,
+            width in 0i64..120,
+        ) {
+            ts.sort_unstable();
+            ts.dedup();
+            proptest::prop_assert_eq!(run_len(&ts, |t| t < cut), ts.partition_point(|&t| t < cut));
+            let to = from + width;
+            proptest::prop_assert_eq!(
+                window_of(&ts, from, to),
+                (ts.partition_point(|&t| t < from), ts.partition_point(|&t| t <= to))
+            );
+        }
+
         /// Folding float runs at once (in any split into runs) answers exactly what adding
         /// their points one by one does, ties and NaNs included.
         #[test]
