@@ -1537,7 +1537,7 @@ impl GroupCtx<'_> {
             v.dedup();
             v
         };
-        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        let mut buckets = BucketMap::default();
         let mut data_min = i64::MAX;
         // Held accumulator buffers (median, distinct, top, …) until the buckets are answered.
         let mut held = self.snap.mem.charge(0)?;
@@ -1592,9 +1592,7 @@ impl GroupCtx<'_> {
                         match seg {
                             Segment::Block(b) => {
                                 data_min = data_min.min(b.min_ts);
-                                let accs = buckets
-                                    .entry(bucket_of(b.min_ts))
-                                    .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                let accs = buckets.entry(bucket_of(b.min_ts), l.aggs.len());
                                 for &ai in &calls {
                                     accs[ai].add_block(&l.aggs[ai], &b);
                                 }
@@ -1627,9 +1625,7 @@ impl GroupCtx<'_> {
                                     );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
                                         data_min = data_min.min(first);
-                                        let accs = buckets
-                                            .entry(b)
-                                            .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                        let accs = buckets.entry(b, l.aggs.len());
                                         for &(ai, lo, hi) in &reads {
                                             let a = &l.aggs[ai];
                                             if accs[ai].add_floats(
@@ -1671,9 +1667,7 @@ impl GroupCtx<'_> {
                     return Ok(());
                 }
                 data_min = data_min.min(ts);
-                let accs = buckets
-                    .entry(b)
-                    .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                let accs = buckets.entry(b, l.aggs.len());
                 let auxv = || -> Vec<Value> {
                     let mut all = vec![Value::Null; l.vars.len()];
                     for v in &aux {
@@ -1733,7 +1727,7 @@ impl GroupCtx<'_> {
             row
         };
         if interval == 0 {
-            let mut accs = buckets.into_values().next().unwrap_or_default();
+            let mut accs = buckets.into_first().unwrap_or_default();
             let base = if plan.has_tmin { plan.tmin } else { 0 };
             if let Some(mi) = multi {
                 let points = accs[mi].finish_rows(&l.aggs[mi]);
@@ -1840,7 +1834,7 @@ impl GroupCtx<'_> {
             let mut b = start;
             while b <= end {
                 self.token.check().map_err(Error::QueryStopped)?;
-                match buckets.get_mut(&b) {
+                match buckets.get_mut(b) {
                     Some(accs) => {
                         if let Some(mi) = multi {
                             let points = accs[mi].finish_rows(&l.aggs[mi]);
@@ -2430,6 +2424,69 @@ struct Acc {
     held: Vec<Held>,
 }
 
+/// The accumulators of each bucket (one per call), by bucket start. Lookups come in runs of
+/// ascending buckets (a field's points in time order, then the answer's buckets in order), so
+/// the map is a sorted vector that first tries the bucket after the one found last: a
+/// lookup is a comparison or two instead of a tree descent.
+#[derive(Default)]
+struct BucketMap {
+    keys: Vec<i64>,
+    accs: Vec<Vec<Acc>>,
+    /// Where the last lookup found or put its bucket.
+    hint: usize,
+}
+
+impl BucketMap {
+    /// The position of bucket `b`: `Ok` where it is, `Err` where it would go.
+    fn find(&self, b: i64) -> std::result::Result<usize, usize> {
+        for i in [self.hint, self.hint + 1] {
+            match self.keys.get(i) {
+                Some(&k) if k == b => return Ok(i),
+                Some(&k) if k > b && (i == 0 || self.keys[i - 1] < b) => return Err(i),
+                None if i == self.keys.len() && self.keys.last().is_none_or(|&l| l < b) => {
+                    return Err(i)
+                }
+                _ => {}
+            }
+        }
+        self.keys.binary_search(&b)
+    }
+
+    /// Bucket `b`'s accumulators, made (`calls` of them) if it has none yet.
+    fn entry(&mut self, b: i64, calls: usize) -> &mut Vec<Acc> {
+        let i = match self.find(b) {
+            Ok(i) => i,
+            Err(i) => {
+                self.keys.insert(i, b);
+                self.accs.insert(i, vec![Acc::default(); calls]);
+                i
+            }
+        };
+        self.hint = i;
+        &mut self.accs[i]
+    }
+
+    fn get_mut(&mut self, b: i64) -> Option<&mut Vec<Acc>> {
+        let i = self.find(b).ok()?;
+        self.hint = i;
+        self.accs.get_mut(i)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// (bucket start, accumulators), ascending.
+    fn iter(&self) -> impl Iterator<Item = (&i64, &Vec<Acc>)> {
+        self.keys.iter().zip(&self.accs)
+    }
+
+    /// The first bucket's accumulators.
+    fn into_first(self) -> Option<Vec<Acc>> {
+        self.accs.into_iter().next()
+    }
+}
+
 /// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
 /// point's time is not shown (GROUP BY time, or beside other calls), so min/max may too.
 fn block_answers(a: &AggSpec, b: &BlockMeta, time_free: bool) -> bool {
@@ -2931,7 +2988,7 @@ fn integral_stream(rows: &[(i64, f64)], out_start: i64, interval: i64, desc: boo
 /// value after the interpolation and takes the interpolated value for the crossing point's (a
 /// quirk kept).
 fn integral_rows(
-    buckets: &BTreeMap<i64, Vec<Acc>>,
+    buckets: &BucketMap,
     ai: usize,
     unit: i64,
     interval: i64,
@@ -3176,6 +3233,25 @@ mod tests {
     use proptest::strategy::Strategy as _;
 
     proptest::proptest! {
+        /// The bucket map finds and makes buckets as an ordered map does, whatever the order
+        /// of the lookups.
+        #[test]
+        fn bucket_map_is_an_ordered_map(ops in proptest::collection::vec((0i64..40, proptest::bool::ANY), 0..120)) {
+            let mut m = BucketMap::default();
+            let mut model: BTreeMap<i64, u64> = BTreeMap::new();
+            for (b, make) in ops {
+                if make {
+                    m.entry(b, 2)[1].count += 1;
+                    *model.entry(b).or_default() += 1;
+                } else {
+                    proptest::prop_assert_eq!(m.get_mut(b).map(|a| a[1].count), model.get(&b).copied());
+                }
+            }
+            let got: Vec<(i64, u64)> = m.iter().map(|(b, a)| (*b, a[1].count)).collect();
+            let want: Vec<(i64, u64)> = model.into_iter().collect();
+            proptest::prop_assert_eq!(got, want);
+        }
+
         /// The scanned run length and the window are what binary searches find.
         #[test]
         fn run_len_and_window_of_equal_partition_points(
@@ -3742,12 +3818,9 @@ mod tests {
     fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<(i64, f64)> {
         let s = 1_000_000_000;
         let a = spec(AggFn::Integral);
-        let mut buckets: BTreeMap<i64, Vec<Acc>> = BTreeMap::new();
+        let mut buckets = BucketMap::default();
         for (t, v) in points {
-            buckets
-                .entry(t / 10 * 10 * s)
-                .or_insert_with(|| vec![Acc::default()])[0]
-                .add(&a, t * s, v.clone(), &Vec::new);
+            buckets.entry(t / 10 * 10 * s, 1)[0].add(&a, t * s, v.clone(), &Vec::new);
         }
         integral_rows(&buckets, 0, 0, 10 * s, desc)
             .into_iter()
