@@ -212,6 +212,7 @@ impl Snapshot {
             mem_bytes: 0,
             held: self.memory().charge(0)?,
             counted: true,
+            raw: Vec::new(),
         };
         if min > max {
             return Ok(stream);
@@ -359,6 +360,8 @@ pub struct SegmentStream<'a> {
     held: Charge,
     /// Points handed out count toward `max_select_points`.
     counted: bool,
+    /// The bytes of the block being decoded, reused from block to block.
+    raw: Vec<u8>,
 }
 
 impl SegmentStream<'_> {
@@ -477,7 +480,8 @@ impl SegmentStream<'_> {
         src.next += 1;
         // Charged before the block is read and decoded.
         self.held.add(block_bytes(b))?;
-        let c = src.table.table.read_block(b)?;
+        let mut c = Column::new(b.field_type());
+        src.table.table.read_block_into(b, &mut self.raw, &mut c)?;
         bump(&snap.stats.blocks_decoded, 1);
         let lo = c.timestamps.partition_point(|&x| x < self.min);
         let hi = c.timestamps.partition_point(|&x| x <= self.max);
