@@ -24,13 +24,19 @@ struct SeriesBuf {
 /// timestamps the last one wins.
 struct FieldBuf {
     col: Column,
-    /// Timestamps never decrease (equal ones may repeat).
+    /// Timestamps never decrease (equal ones may repeat, in write order). A point up to
+    /// [`LATE_INSERT_SPAN`] places late is inserted where it belongs, so writes that arrive a
+    /// little out of order (concurrent writers' batches) keep the buffer sorted and reads cheap.
     sorted: bool,
-    /// The last timestamp appended (`i64::MIN` before the first), kept here beside the
-    /// vectors' headers so that an append does not read the column's end, which is rarely in
-    /// cache: appending is then stores only.
+    /// The greatest timestamp while `sorted`, else the last one appended (`i64::MIN` before
+    /// the first), kept here beside the vectors' headers so that an append does not read the
+    /// column's end, which is rarely in cache: appending in order is then stores only.
     last: Timestamp,
 }
+
+/// How far from the end of a sorted buffer a late point may be inserted (points moved at most);
+/// a point later than that makes the buffer unsorted (then a read sorts what it copies).
+const LATE_INSERT_SPAN: usize = 128;
 
 impl FieldBuf {
     fn new(t: FieldType) -> FieldBuf {
@@ -59,8 +65,9 @@ impl FieldBuf {
         self.col.timestamps.capacity() * 8 + vals
     }
 
-    /// Append a point; the bytes newly allocated (what [`FieldBuf::capacity_bytes`] grew by,
-    /// plus a string's own bytes), or `None` (nothing appended) if its type is not the field's.
+    /// Add a point (appended, or inserted in place when a little late); the bytes newly
+    /// allocated (what [`FieldBuf::capacity_bytes`] grew by, plus a string's own bytes), or
+    /// `None` (nothing added) if its type is not the field's.
     fn push(&mut self, ts: Timestamp, value: &FieldValue) -> Option<usize> {
         /// Push `x`; the bytes the vector's allocation grew by, at `size` bytes an element.
         fn put<T>(v: &mut Vec<T>, x: T, size: usize) -> usize {
@@ -68,21 +75,61 @@ impl FieldBuf {
             v.push(x);
             (v.capacity() - before) * size
         }
+        /// Insert `x` at `at`; the bytes the allocation grew by, as [`put`].
+        fn put_at<T>(v: &mut Vec<T>, at: usize, x: T, size: usize) -> usize {
+            let before = v.capacity();
+            v.insert(at.min(v.len()), x);
+            (v.capacity() - before) * size
+        }
+        let late = if self.last > ts {
+            self.late_position(ts)
+        } else {
+            None
+        };
+        let Some(at) = late else {
+            let grown = match (&mut self.col.values, value) {
+                (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
+                (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
+                (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
+                (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
+                (Values::String(v), FieldValue::String(x)) => {
+                    put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
+                }
+                _ => return None,
+            };
+            if self.last > ts {
+                self.sorted = false;
+            }
+            self.last = ts;
+            return Some(grown + put(&mut self.col.timestamps, ts, 8));
+        };
+        // A late point near the end: inserted in place, the buffer stays sorted.
         let grown = match (&mut self.col.values, value) {
-            (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
-            (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
-            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
-            (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
+            (Values::Float(v), FieldValue::Float(x)) => put_at(v, at, *x, 8),
+            (Values::Integer(v), FieldValue::Integer(x)) => put_at(v, at, *x, 8),
+            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put_at(v, at, *x, 8),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => put_at(v, at, *x, 1),
             (Values::String(v), FieldValue::String(x)) => {
-                put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
+                put_at(v, at, x.clone(), std::mem::size_of::<String>()) + x.len()
             }
             _ => return None,
         };
-        if self.last > ts {
-            self.sorted = false;
+        Some(grown + put_at(&mut self.col.timestamps, at, ts, 8))
+    }
+
+    /// Where a point at `ts`, earlier than the sorted buffer's last, goes to keep it sorted
+    /// (after the points of equal time: it was written after them): `None` if the buffer is
+    /// not sorted or the place is more than [`LATE_INSERT_SPAN`] points from the end.
+    fn late_position(&self, ts: Timestamp) -> Option<usize> {
+        if !self.sorted {
+            return None;
         }
-        self.last = ts;
-        Some(grown + put(&mut self.col.timestamps, ts, 8))
+        let all = &self.col.timestamps;
+        let from = all.len().saturating_sub(LATE_INSERT_SPAN);
+        let at = from + all.get(from..)?.partition_point(|&t| t <= ts);
+        // At the start of the searched tail, the point may belong further back.
+        let fits = at > from || from == 0 || all.get(from - 1).is_some_and(|&t| t <= ts);
+        fits.then_some(at)
     }
 
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
@@ -407,6 +454,41 @@ mod tests {
         let c = m.read(1, "v", 15, 25).unwrap();
         assert_eq!(c.timestamps, vec![20]);
         assert!(m.read(2, "v", 0, 100).is_none());
+    }
+
+    /// Batches of concurrent writers applied out of order (each a few points late) are
+    /// inserted in place: the buffer stays sorted, so reads copy a range instead of sorting.
+    /// A point later than `LATE_INSERT_SPAN` points makes it unsorted; reads stay right.
+    #[test]
+    fn slightly_late_points_keep_the_buffer_sorted() {
+        let m = Memtable::new();
+        let sorted = |m: &Memtable| m.series.get(&1).unwrap().fields[0].1.sorted;
+        // Batches of 5 timestamps, applied in the order 1, 0, 3, 2, …; each timestamp twice,
+        // the second write winning.
+        let mut seq = 0;
+        for pair in (0..40i64).collect::<Vec<_>>().chunks(2) {
+            for &b in pair.iter().rev() {
+                for w in 0..2 {
+                    seq += 1;
+                    let rows: Vec<(SeriesId, i64, f64)> = (b * 5..b * 5 + 5)
+                        .map(|t| (1, t, (t * 10 + w) as f64))
+                        .collect();
+                    m.apply(seq, &batch(&rows));
+                }
+            }
+        }
+        assert!(sorted(&m));
+        let c = m.read(1, "v", 3, 197).unwrap();
+        assert_eq!(c.timestamps, (3..=197).collect::<Vec<_>>());
+        let want: Vec<f64> = (3..=197).map(|t| (t * 10 + 1) as f64).collect();
+        assert_eq!(c.values, Values::Float(want));
+        // Far back: appended, the buffer is no longer sorted, reads still answer in order.
+        m.apply(seq + 1, &batch(&[(1, 2, -1.0)]));
+        assert!(!sorted(&m));
+        let c = m.read(1, "v", 0, 4).unwrap();
+        assert_eq!(c.timestamps, vec![0, 1, 2, 3, 4]);
+        assert_eq!(c.values, Values::Float(vec![1.0, 11.0, -1.0, 31.0, 41.0]));
+        assert_eq!(m.points(), 401);
     }
 
     /// Rows that list a series' fields in another order, or with fields added or missing, land
