@@ -132,6 +132,17 @@ impl FieldBuf {
         fits.then_some(at)
     }
 
+    /// The earliest timestamp with `min <= ts <= max`, without copying anything.
+    fn first_time(&self, min: Timestamp, max: Timestamp) -> Option<Timestamp> {
+        let ts = &self.col.timestamps;
+        let first = if self.sorted {
+            ts.get(ts.partition_point(|&t| t < min)).copied()
+        } else {
+            ts.iter().copied().filter(|&t| t >= min).min()
+        };
+        first.filter(|&t| t <= max)
+    }
+
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
     fn read(&self, min: Timestamp, max: Timestamp) -> Column {
         let ts = &self.col.timestamps;
@@ -347,6 +358,20 @@ impl Memtable {
         let col = fb.read(min, max);
         drop(sb);
         (!col.is_empty()).then_some(col)
+    }
+
+    /// The earliest timestamp of (series, field) with `min <= ts <= max` (what the first point
+    /// of [`Memtable::read`] would be), without copying the points.
+    pub fn first_time(
+        &self,
+        id: SeriesId,
+        field: &str,
+        min: Timestamp,
+        max: Timestamp,
+    ) -> Option<Timestamp> {
+        let sb = self.series.get(&id)?;
+        let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
+        fb.first_time(min, max)
     }
 
     /// Every (series, field) run, series ascending and fields by name, handed to `f` one at a

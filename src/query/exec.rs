@@ -2043,24 +2043,14 @@ impl GroupCtx<'_> {
                 let VarSrc::Field(fi) = self.srcs[fv] else {
                     continue;
                 };
-                let mut segs = self
-                    .snap
-                    .segments(
-                        self.tables,
-                        s.id,
-                        &self.fields[fi],
-                        read_min,
-                        plan.tmax.min(first),
-                        &|_| true,
-                    )?
-                    .uncounted();
-                match segs.next()? {
-                    Some(Segment::Block(b)) => first = first.min(b.min_ts),
-                    Some(Segment::Points(c)) => {
-                        first = first.min(c.timestamps.first().copied().unwrap_or(i64::MAX))
-                    }
-                    None => {}
-                }
+                let t = self.snap.first_time(
+                    self.tables,
+                    s.id,
+                    &self.fields[fi],
+                    read_min,
+                    plan.tmax.min(first),
+                )?;
+                first = first.min(t.unwrap_or(i64::MAX));
             }
         }
         if first == i64::MAX {
