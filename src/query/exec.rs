@@ -522,11 +522,11 @@ pub(crate) fn matching_series(
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
-    let ids = m.series_with_tags(&pred.required_equalities());
+    let ids = pred.candidates(&m);
     let mut series: Vec<Arc<SeriesInfo>> = ids
         .into_iter()
         .filter_map(|id| index.get(id))
-        .filter(|s| pred.eval(&|k: &str| s.tag(k).map(str::to_string)))
+        .filter(|s| pred.eval(&|k: &str| s.tag(k)))
         .collect();
     series.sort_by(|a, b| a.key.cmp(&b.key));
     series
@@ -903,7 +903,7 @@ fn eval_field_pred(
             eval_field_pred(a, fields, vals, s) || eval_field_pred(b, fields, vals, s)
         }
         FieldPred::Not(a) => !eval_field_pred(a, fields, vals, s),
-        FieldPred::Tag(t) => t.eval(&|k: &str| s.tag(k).map(str::to_string)),
+        FieldPred::Tag(t) => t.eval(&|k: &str| s.tag(k)),
         FieldPred::Match { field, re, negated } => {
             match fields.iter().position(|x| x == field).map(|i| &vals[i]) {
                 Some(Some(FieldValue::String(v))) => re.is_match(v) != *negated,

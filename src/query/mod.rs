@@ -297,11 +297,11 @@ fn delete_where(
         let Some(mi) = index.measurement(m) else {
             continue;
         };
-        let ids = mi.series_with_tags(&tags.required_equalities());
+        let ids = tags.candidates(&mi);
         series.extend(ids.into_iter().filter(|id| {
             index
                 .get(*id)
-                .is_some_and(|s| tags.eval(&|k: &str| s.tag(k).map(str::to_string)))
+                .is_some_and(|s| tags.eval(&|k: &str| s.tag(k)))
         }));
     }
     // Delete the whole range InfluxQL can name: MIN_TIME/MAX_TIME stand for "unbounded".

@@ -1,7 +1,12 @@
 //! The logical plan of a SELECT: what every front end (InfluxQL, vq) compiles to, and what the
 //! executor runs. Nothing here knows about syntax.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use regex::Regex;
+
+use crate::series::MeasurementIndex;
+use crate::types::SeriesId;
 
 /// A predicate over a series' tags (and measurement name), from the WHERE clause.
 #[derive(Clone, Debug)]
@@ -16,32 +21,60 @@ pub enum TagPred {
     Not(Box<TagPred>),
 }
 
+/// A measurement's tag postings: tag key → tag value → series.
+type Postings = BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>;
+
 impl TagPred {
     /// Evaluate against a series' tags (missing tag = empty string, as InfluxDB).
-    pub fn eval(&self, tag: &dyn Fn(&str) -> Option<String>) -> bool {
+    pub fn eval<'a>(&self, tag: &dyn Fn(&str) -> Option<&'a str>) -> bool {
         match self {
             TagPred::True => true,
-            TagPred::Eq(k, v) => tag(k).unwrap_or_default() == *v,
-            TagPred::Neq(k, v) => tag(k).unwrap_or_default() != *v,
-            TagPred::Match(k, re) => re.is_match(&tag(k).unwrap_or_default()),
-            TagPred::NotMatch(k, re) => !re.is_match(&tag(k).unwrap_or_default()),
+            TagPred::Eq(k, v) => tag(k).unwrap_or_default() == v,
+            TagPred::Neq(k, v) => tag(k).unwrap_or_default() != v,
+            TagPred::Match(k, re) => re.is_match(tag(k).unwrap_or_default()),
+            TagPred::NotMatch(k, re) => !re.is_match(tag(k).unwrap_or_default()),
             TagPred::And(a, b) => a.eval(tag) && b.eval(tag),
             TagPred::Or(a, b) => a.eval(tag) || b.eval(tag),
             TagPred::Not(a) => !a.eval(tag),
         }
     }
 
-    /// `(key, value)` pairs that every matching series must have (top-level `AND`ed equalities),
-    /// used to narrow candidates through the tag postings before evaluating.
-    pub fn required_equalities(&self) -> Vec<(String, String)> {
+    /// The series of `mi` that may satisfy the predicate, narrowed through the tag postings
+    /// (every series where they cannot narrow): evaluate the predicate on these only. An
+    /// equality takes its postings, `AND` intersects, `OR` unites, so `host = 'a' OR host =
+    /// 'b'` costs two postings lists, not a look at every series.
+    pub fn candidates(&self, mi: &MeasurementIndex) -> BTreeSet<SeriesId> {
+        let postings = mi.postings.read().unwrap_or_else(|p| p.into_inner());
+        let narrowed = self.narrow(&postings);
+        drop(postings);
+        narrowed.unwrap_or_else(|| mi.series_ids())
+    }
+
+    /// A superset of the matching series from `postings`, or `None` (any series may match).
+    fn narrow(&self, postings: &Postings) -> Option<BTreeSet<SeriesId>> {
         match self {
-            TagPred::Eq(k, v) if !v.is_empty() => vec![(k.clone(), v.clone())],
-            TagPred::And(a, b) => {
-                let mut v = a.required_equalities();
-                v.extend(b.required_equalities());
-                v
+            // `k = ''` matches the series without the tag: no postings list holds them.
+            TagPred::Eq(k, v) if !v.is_empty() => Some(
+                postings
+                    .get(k)
+                    .and_then(|vals| vals.get(v))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            TagPred::And(a, b) => match (a.narrow(postings), b.narrow(postings)) {
+                (Some(x), Some(y)) => {
+                    let (small, big) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+                    Some(small.into_iter().filter(|id| big.contains(id)).collect())
+                }
+                (Some(x), None) | (None, Some(x)) => Some(x),
+                (None, None) => None,
+            },
+            TagPred::Or(a, b) => {
+                let mut x = a.narrow(postings)?;
+                x.extend(b.narrow(postings)?);
+                Some(x)
             }
-            _ => Vec::new(),
+            _ => None,
         }
     }
 
@@ -401,5 +434,76 @@ impl SelectPlan {
         calls
             .iter()
             .any(|c| !c.func.is_transform() || matches!(&c.arg, PExpr::Call(_)))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::series::SeriesIndex;
+
+    fn eq(k: &str, v: &str) -> TagPred {
+        TagPred::Eq(k.into(), v.into())
+    }
+
+    fn or(a: TagPred, b: TagPred) -> TagPred {
+        TagPred::Or(Box::new(a), Box::new(b))
+    }
+
+    fn and(a: TagPred, b: TagPred) -> TagPred {
+        TagPred::And(Box::new(a), Box::new(b))
+    }
+
+    /// The candidates from the postings hold every matching series (the predicate evaluated
+    /// on them gives the same series as on all), and equalities under AND and OR narrow them.
+    #[test]
+    fn candidates_narrow_through_the_postings_and_miss_no_match() {
+        let idx = SeriesIndex::new();
+        let text = "cpu,host=a,region=eu v=1\ncpu,host=b,region=eu v=1\n\
+                    cpu,host=c,region=us v=1\ncpu,host=a,region=us v=1\ncpu,region=us v=1\n";
+        let parsed =
+            crate::lineproto::parse(text, crate::lineproto::Precision::Nanosecond, 0, 1024);
+        let ids: Vec<SeriesId> = parsed.points.iter().map(|p| idx.resolve(p).0).collect();
+        let m = idx.measurement("cpu").unwrap();
+        let re = |r: &str| TagPred::Match("host".into(), Regex::new(r).unwrap());
+        let cases: Vec<(TagPred, Option<Vec<SeriesId>>)> = vec![
+            (TagPred::True, None),
+            (eq("region", "eu"), Some(vec![ids[0], ids[1]])),
+            (and(eq("region", "us"), eq("host", "a")), Some(vec![ids[3]])),
+            (and(eq("host", "a"), eq("host", "b")), Some(vec![])),
+            (eq("host", "z"), Some(vec![])),
+            (eq("zone", "a"), Some(vec![])),
+            (
+                or(eq("host", "b"), eq("host", "c")),
+                Some(vec![ids[1], ids[2]]),
+            ),
+            (
+                and(or(eq("host", "a"), eq("host", "c")), re("^[ab]$")),
+                Some(vec![ids[0], ids[2], ids[3]]),
+            ),
+            (or(eq("host", "a"), re("c")), None),
+            // `host = ''`: the series without a host, which no postings list holds.
+            (eq("host", ""), None),
+            (or(eq("host", ""), eq("host", "b")), None),
+            (TagPred::Not(Box::new(eq("host", "a"))), None),
+        ];
+        for (pred, narrowed) in cases {
+            let got = pred.candidates(&m);
+            let want = narrowed.unwrap_or_else(|| ids.clone());
+            assert_eq!(got.iter().copied().collect::<Vec<_>>(), want, "{pred:?}");
+            let matching = |from: &mut dyn Iterator<Item = SeriesId>| -> Vec<SeriesId> {
+                from.filter(|id| {
+                    let s = idx.get(*id).unwrap();
+                    pred.eval(&|k: &str| s.tag(k))
+                })
+                .collect()
+            };
+            assert_eq!(
+                matching(&mut got.into_iter()),
+                matching(&mut ids.iter().copied()),
+                "{pred:?}"
+            );
+        }
     }
 }
