@@ -1434,6 +1434,8 @@ impl GroupCtx<'_> {
             field_vars.dedup();
             let read_max =
                 self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
+            // The (call, first, end) points each call reads of a bucket's run, reused.
+            let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
             for s in members {
                 check(self.token)?;
                 for &fv in &field_vars {
@@ -1488,22 +1490,34 @@ impl GroupCtx<'_> {
                                         ts.len()
                                     };
                                     let run = &ts[j..end];
-                                    let reads: Vec<(usize, usize, usize)> = calls
-                                        .iter()
-                                        .map(|&ai| {
-                                            let a = &l.aggs[ai];
-                                            let lo = j + run.partition_point(|&t| t < a.from);
-                                            let hi = j + run.partition_point(|&t| t <= a.to);
-                                            (ai, lo, hi)
-                                        })
-                                        .filter(|&(_, lo, hi)| lo < hi)
-                                        .collect();
+                                    let (run_first, run_last) = (ts[j], ts[end - 1]);
+                                    reads.clear();
+                                    reads.extend(
+                                        calls
+                                            .iter()
+                                            .map(|&ai| {
+                                                let a = &l.aggs[ai];
+                                                // Most calls read the whole run.
+                                                let lo = if run_first >= a.from {
+                                                    j
+                                                } else {
+                                                    j + run.partition_point(|&t| t < a.from)
+                                                };
+                                                let hi = if run_last <= a.to {
+                                                    end
+                                                } else {
+                                                    j + run.partition_point(|&t| t <= a.to)
+                                                };
+                                                (ai, lo, hi)
+                                            })
+                                            .filter(|&(_, lo, hi)| lo < hi),
+                                    );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
                                         data_min = data_min.min(first);
                                         let accs = buckets
                                             .entry(b)
                                             .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
-                                        for (ai, lo, hi) in reads {
+                                        for &(ai, lo, hi) in &reads {
                                             let a = &l.aggs[ai];
                                             if accs[ai].add_floats(
                                                 a,
