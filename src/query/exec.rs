@@ -513,6 +513,22 @@ fn result_bytes(r: &SeriesResult) -> u64 {
         .sum()
 }
 
+/// The end of the run of `ts` (sorted) from `j` on whose times are before `next`: `j` plus the
+/// run's length, found by galloping from `j` (a bucket's run is usually short) then bisecting.
+fn run_end(ts: &[i64], j: usize, next: i64) -> usize {
+    let mut lo = j;
+    let mut step = 1;
+    while let Some(&t) = ts.get(lo + step - 1) {
+        if t >= next {
+            break;
+        }
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(ts.len());
+    lo + ts[lo..hi].partition_point(|&t| t < next)
+}
+
 /// The series of `measurement` whose tags satisfy `pred`, in series-key order.
 pub(crate) fn matching_series(
     index: &SeriesIndex,
@@ -1434,7 +1450,9 @@ impl GroupCtx<'_> {
             field_vars.dedup();
             let read_max =
                 self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
-            // The (call, first, end) points each call reads of a bucket's run, reused.
+            // The (call, first, end) points each call reads of a chunk, and of a bucket's run
+            // within it; reused.
+            let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
             let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
             for s in members {
                 check(self.token)?;
@@ -1480,36 +1498,26 @@ impl GroupCtx<'_> {
                                 // and each call's window a run within it, so the bucket is
                                 // looked up once per run and a call folds its run at once.
                                 let ts = &col.timestamps;
+                                // Each call's points of the chunk: its window, found once.
+                                spans.clear();
+                                spans.extend(calls.iter().map(|&ai| {
+                                    let a = &l.aggs[ai];
+                                    let lo = ts.partition_point(|&t| t < a.from);
+                                    (ai, lo, lo + ts[lo..].partition_point(|&t| t <= a.to))
+                                }));
                                 let mut j = 0;
                                 while j < ts.len() {
                                     let b = bucket_of(ts[j]);
                                     let end = if interval > 0 {
-                                        let next = b.saturating_add(interval);
-                                        j + ts[j..].partition_point(|&t| t < next)
+                                        run_end(ts, j, b.saturating_add(interval))
                                     } else {
                                         ts.len()
                                     };
-                                    let run = &ts[j..end];
-                                    let (run_first, run_last) = (ts[j], ts[end - 1]);
                                     reads.clear();
                                     reads.extend(
-                                        calls
+                                        spans
                                             .iter()
-                                            .map(|&ai| {
-                                                let a = &l.aggs[ai];
-                                                // Most calls read the whole run.
-                                                let lo = if run_first >= a.from {
-                                                    j
-                                                } else {
-                                                    j + run.partition_point(|&t| t < a.from)
-                                                };
-                                                let hi = if run_last <= a.to {
-                                                    end
-                                                } else {
-                                                    j + run.partition_point(|&t| t <= a.to)
-                                                };
-                                                (ai, lo, hi)
-                                            })
+                                            .map(|&(ai, lo, hi)| (ai, lo.max(j), hi.min(end)))
                                             .filter(|&(_, lo, hi)| lo < hi),
                                     );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
@@ -3036,6 +3044,20 @@ fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `run_end` (galloping, then bisecting) agrees with a plain bisection everywhere.
+    #[test]
+    fn run_end_finds_the_end_of_a_bucket_run() {
+        let ts: Vec<i64> = vec![
+            1, 2, 2, 3, 5, 8, 8, 8, 9, 13, 21, 34, 35, 36, 37, 38, 39, 40,
+        ];
+        for j in 0..ts.len() {
+            for next in ts[j]..=ts[ts.len() - 1] + 1 {
+                let want = j + ts[j..].partition_point(|&t| t < next);
+                assert_eq!(run_end(&ts, j, next), want, "j={j} next={next}");
+            }
+        }
+    }
 
     use proptest::strategy::Strategy as _;
 
