@@ -24,19 +24,14 @@ struct SeriesBuf {
 /// timestamps the last one wins.
 struct FieldBuf {
     col: Column,
-    /// Timestamps never decrease (equal ones may repeat, in write order). A point up to
-    /// [`LATE_INSERT_SPAN`] places late is inserted where it belongs, so writes that arrive a
-    /// little out of order (concurrent writers' batches) keep the buffer sorted and reads cheap.
+    /// Timestamps never decrease (equal ones may repeat, in write order). A late point clears
+    /// it; the next read sorts the buffer in place ([`FieldBuf::sort`]) and sets it again.
     sorted: bool,
     /// The greatest timestamp while `sorted`, else the last one appended (`i64::MIN` before
     /// the first), kept here beside the vectors' headers so that an append does not read the
-    /// column's end, which is rarely in cache: appending in order is then stores only.
+    /// column's end, which is rarely in cache: appending is then stores only.
     last: Timestamp,
 }
-
-/// How far from the end of a sorted buffer a late point may be inserted (points moved at most);
-/// a point later than that makes the buffer unsorted (then a read sorts what it copies).
-const LATE_INSERT_SPAN: usize = 128;
 
 impl FieldBuf {
     fn new(t: FieldType) -> FieldBuf {
@@ -65,9 +60,8 @@ impl FieldBuf {
         self.col.timestamps.capacity() * 8 + vals
     }
 
-    /// Add a point (appended, or inserted in place when a little late); the bytes newly
-    /// allocated (what [`FieldBuf::capacity_bytes`] grew by, plus a string's own bytes), or
-    /// `None` (nothing added) if its type is not the field's.
+    /// Append a point; the bytes newly allocated (what [`FieldBuf::capacity_bytes`] grew by,
+    /// plus a string's own bytes), or `None` (nothing appended) if its type is not the field's.
     fn push(&mut self, ts: Timestamp, value: &FieldValue) -> Option<usize> {
         /// Push `x`; the bytes the vector's allocation grew by, at `size` bytes an element.
         fn put<T>(v: &mut Vec<T>, x: T, size: usize) -> usize {
@@ -75,61 +69,54 @@ impl FieldBuf {
             v.push(x);
             (v.capacity() - before) * size
         }
-        /// Insert `x` at `at`; the bytes the allocation grew by, as [`put`].
-        fn put_at<T>(v: &mut Vec<T>, at: usize, x: T, size: usize) -> usize {
-            let before = v.capacity();
-            v.insert(at.min(v.len()), x);
-            (v.capacity() - before) * size
-        }
-        let late = if self.last > ts {
-            self.late_position(ts)
-        } else {
-            None
-        };
-        let Some(at) = late else {
-            let grown = match (&mut self.col.values, value) {
-                (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
-                (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
-                (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
-                (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
-                (Values::String(v), FieldValue::String(x)) => {
-                    put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
-                }
-                _ => return None,
-            };
-            if self.last > ts {
-                self.sorted = false;
-            }
-            self.last = ts;
-            return Some(grown + put(&mut self.col.timestamps, ts, 8));
-        };
-        // A late point near the end: inserted in place, the buffer stays sorted.
         let grown = match (&mut self.col.values, value) {
-            (Values::Float(v), FieldValue::Float(x)) => put_at(v, at, *x, 8),
-            (Values::Integer(v), FieldValue::Integer(x)) => put_at(v, at, *x, 8),
-            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put_at(v, at, *x, 8),
-            (Values::Boolean(v), FieldValue::Boolean(x)) => put_at(v, at, *x, 1),
+            (Values::Float(v), FieldValue::Float(x)) => put(v, *x, 8),
+            (Values::Integer(v), FieldValue::Integer(x)) => put(v, *x, 8),
+            (Values::Unsigned(v), FieldValue::Unsigned(x)) => put(v, *x, 8),
+            (Values::Boolean(v), FieldValue::Boolean(x)) => put(v, *x, 1),
             (Values::String(v), FieldValue::String(x)) => {
-                put_at(v, at, x.clone(), std::mem::size_of::<String>()) + x.len()
+                put(v, x.clone(), std::mem::size_of::<String>()) + x.len()
             }
             _ => return None,
         };
-        Some(grown + put_at(&mut self.col.timestamps, at, ts, 8))
+        if self.last > ts {
+            self.sorted = false;
+        }
+        self.last = ts;
+        Some(grown + put(&mut self.col.timestamps, ts, 8))
     }
 
-    /// Where a point at `ts`, earlier than the sorted buffer's last, goes to keep it sorted
-    /// (after the points of equal time: it was written after them): `None` if the buffer is
-    /// not sorted or the place is more than [`LATE_INSERT_SPAN`] points from the end.
-    fn late_position(&self, ts: Timestamp) -> Option<usize> {
-        if !self.sorted {
-            return None;
+    /// Put the points in time order, in place (capacities unchanged, so the memtable's byte
+    /// count stays exact); equal timestamps keep their write order. Writes of concurrent
+    /// writers arrive a little out of order, so the stable sort meets nearly sorted runs.
+    fn sort(&mut self) {
+        fn permute<T: Default>(v: &mut [T], order: &[usize]) {
+            let mut taken: Vec<T> = order.iter().map(|&i| std::mem::take(&mut v[i])).collect();
+            for (slot, x) in v.iter_mut().zip(taken.drain(..)) {
+                *slot = x;
+            }
         }
-        let all = &self.col.timestamps;
-        let from = all.len().saturating_sub(LATE_INSERT_SPAN);
-        let at = from + all.get(from..)?.partition_point(|&t| t <= ts);
-        // At the start of the searched tail, the point may belong further back.
-        let fits = at > from || from == 0 || all.get(from - 1).is_some_and(|&t| t <= ts);
-        fits.then_some(at)
+        if self.sorted {
+            return;
+        }
+        let ts = &self.col.timestamps;
+        let mut order: Vec<usize> = (0..ts.len()).collect();
+        order.sort_by_key(|&i| ts[i]); // stable: equal timestamps keep write order
+        permute(&mut self.col.timestamps, &order);
+        match &mut self.col.values {
+            Values::Float(v) => permute(v, &order),
+            Values::Integer(v) => permute(v, &order),
+            Values::Unsigned(v) => permute(v, &order),
+            Values::Boolean(v) => permute(v, &order),
+            Values::String(v) => permute(v, &order),
+        }
+        self.sorted = true;
+        self.last = self
+            .col
+            .timestamps
+            .last()
+            .copied()
+            .unwrap_or(Timestamp::MIN);
     }
 
     /// The earliest timestamp with `min <= ts <= max`, without copying anything.
@@ -353,6 +340,7 @@ impl Memtable {
         min: Timestamp,
         max: Timestamp,
     ) -> Option<Column> {
+        self.sort_field(id, field);
         let sb = self.series.get(&id)?;
         let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
         let col = fb.read(min, max);
@@ -369,9 +357,25 @@ impl Memtable {
         min: Timestamp,
         max: Timestamp,
     ) -> Option<Timestamp> {
+        self.sort_field(id, field);
         let sb = self.series.get(&id)?;
         let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
         fb.first_time(min, max)
+    }
+
+    /// Sort (series, field)'s buffer in place if late points left it out of order, so that
+    /// this read and the next ones copy a range instead of sorting what they copy. Takes the
+    /// series' shard for writing only then (a read finds the buffer sorted almost always).
+    fn sort_field(&self, id: SeriesId, field: &str) {
+        let unsorted = |sb: &SeriesBuf| sb.fields.iter().any(|(n, fb)| &**n == field && !fb.sorted);
+        if !self.series.get(&id).is_some_and(|sb| unsorted(&sb)) {
+            return;
+        }
+        if let Some(mut sb) = self.series.get_mut(&id) {
+            if let Some((_, fb)) = sb.fields.iter_mut().find(|(n, _)| &**n == field) {
+                fb.sort();
+            }
+        }
     }
 
     /// Every (series, field) run, series ascending and fields by name, handed to `f` one at a
@@ -481,13 +485,17 @@ mod tests {
         assert!(m.read(2, "v", 0, 100).is_none());
     }
 
-    /// Batches of concurrent writers applied out of order (each a few points late) are
-    /// inserted in place: the buffer stays sorted, so reads copy a range instead of sorting.
-    /// A point later than `LATE_INSERT_SPAN` points makes it unsorted; reads stay right.
+    /// Batches of concurrent writers applied out of order (each a few points late) leave the
+    /// buffer unsorted; the first read sorts it in place (write order kept among equal
+    /// timestamps, capacities and the byte count unchanged), so later reads copy a range.
     #[test]
-    fn slightly_late_points_keep_the_buffer_sorted() {
+    fn a_read_sorts_late_points_in_place_once() {
         let m = Memtable::new();
-        let sorted = |m: &Memtable| m.series.get(&1).unwrap().fields[0].1.sorted;
+        let state = |m: &Memtable| {
+            let sb = m.series.get(&1).unwrap();
+            let fb = &sb.fields[0].1;
+            (fb.sorted, fb.capacity_bytes())
+        };
         // Batches of 5 timestamps, applied in the order 1, 0, 3, 2, …; each timestamp twice,
         // the second write winning.
         let mut seq = 0;
@@ -502,18 +510,26 @@ mod tests {
                 }
             }
         }
-        assert!(sorted(&m));
+        let (sorted, capacity) = state(&m);
+        assert!(!sorted);
+        let bytes = m.bytes();
         let c = m.read(1, "v", 3, 197).unwrap();
         assert_eq!(c.timestamps, (3..=197).collect::<Vec<_>>());
         let want: Vec<f64> = (3..=197).map(|t| (t * 10 + 1) as f64).collect();
         assert_eq!(c.values, Values::Float(want));
-        // Far back: appended, the buffer is no longer sorted, reads still answer in order.
-        m.apply(seq + 1, &batch(&[(1, 2, -1.0)]));
-        assert!(!sorted(&m));
+        assert_eq!(state(&m), (true, capacity));
+        assert_eq!(m.bytes(), bytes);
+        // In order again: stays sorted. A late point: the next read sorts again.
+        m.apply(seq + 1, &batch(&[(1, 200, 7.0)]));
+        assert!(state(&m).0);
+        m.apply(seq + 2, &batch(&[(1, 2, -1.0)]));
+        assert!(!state(&m).0);
         let c = m.read(1, "v", 0, 4).unwrap();
         assert_eq!(c.timestamps, vec![0, 1, 2, 3, 4]);
         assert_eq!(c.values, Values::Float(vec![1.0, 11.0, -1.0, 31.0, 41.0]));
-        assert_eq!(m.points(), 401);
+        assert_eq!(m.first_time(1, "v", 150, 300), Some(150));
+        assert!(state(&m).0);
+        assert_eq!(m.points(), 402);
     }
 
     /// Rows that list a series' fields in another order, or with fields added or missing, land
