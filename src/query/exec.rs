@@ -513,6 +513,38 @@ fn result_bytes(r: &SeriesResult) -> u64 {
         .sum()
 }
 
+/// GROUP BY time accumulators by bucket start, in time order, with the place of the last
+/// bucket found: a (series, field) run's buckets come in time order, so the next one is found
+/// at or just after it without searching (a `BTreeMap` entry per bucket run cost a walk down
+/// the tree each).
+#[derive(Default)]
+struct BucketSlots {
+    keys: Vec<i64>,
+    accs: Vec<Vec<Acc>>,
+    at: usize,
+}
+
+impl BucketSlots {
+    /// The accumulators (`calls` of them) of the bucket starting at `b`, made if new.
+    fn get(&mut self, b: i64, calls: usize) -> &mut Vec<Acc> {
+        let at = match self.keys.get(self.at) {
+            Some(&k) if k == b => self.at,
+            Some(&k) if k < b && self.keys.get(self.at + 1).is_none_or(|&n| n >= b) => self.at + 1,
+            _ => self.keys.partition_point(|&k| k < b),
+        };
+        if self.keys.get(at) != Some(&b) {
+            self.keys.insert(at, b);
+            self.accs.insert(at, vec![Acc::default(); calls]);
+        }
+        self.at = at;
+        &mut self.accs[at]
+    }
+
+    fn into_map(self) -> BTreeMap<i64, Vec<Acc>> {
+        self.keys.into_iter().zip(self.accs).collect()
+    }
+}
+
 /// The end of the run of `ts` (sorted) from `j` on whose times are before `next`: `j` plus the
 /// run's length, found by galloping from `j` (a bucket's run is usually short) then bisecting.
 fn run_end(ts: &[i64], j: usize, next: i64) -> usize {
@@ -1454,6 +1486,9 @@ impl GroupCtx<'_> {
             // within it; reused.
             let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
             let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
+            // The buckets' accumulators, found by a run's bucket in a few steps (runs come in
+            // time order); moved into `buckets` after the reads.
+            let mut slots = BucketSlots::default();
             for s in members {
                 check(self.token)?;
                 for &fv in &field_vars {
@@ -1486,9 +1521,7 @@ impl GroupCtx<'_> {
                         match seg {
                             Segment::Block(b) => {
                                 data_min = data_min.min(b.min_ts);
-                                let accs = buckets
-                                    .entry(bucket_of(b.min_ts))
-                                    .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                let accs = slots.get(bucket_of(b.min_ts), l.aggs.len());
                                 for &ai in &calls {
                                     accs[ai].add_block(&l.aggs[ai], &b);
                                 }
@@ -1522,9 +1555,7 @@ impl GroupCtx<'_> {
                                     );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
                                         data_min = data_min.min(first);
-                                        let accs = buckets
-                                            .entry(b)
-                                            .or_insert_with(|| vec![Acc::default(); l.aggs.len()]);
+                                        let accs = slots.get(b, l.aggs.len());
                                         for &(ai, lo, hi) in &reads {
                                             let a = &l.aggs[ai];
                                             if accs[ai].add_floats(
@@ -1549,6 +1580,7 @@ impl GroupCtx<'_> {
                     }
                 }
             }
+            buckets = slots.into_map();
         }
         for s in members.iter().filter(|_| !per_field) {
             self.for_each_row(s, read_min, plan.tmax, &mut |ts, vals| {
@@ -3044,6 +3076,33 @@ fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `BucketSlots` finds and makes buckets in any order, keeps them in time order, and hands
+    /// the same accumulators back for the same bucket.
+    #[test]
+    fn bucket_slots_keep_every_bucket_once_in_order() {
+        let mut slots = BucketSlots::default();
+        let order = [5i64, 6, 7, 9, 5, 6, 1, 2, 3, 9, 10, 8, 8, 0, 11, 4, 7];
+        for (n, &b) in order.iter().enumerate() {
+            let accs = slots.get(b * 60, 2);
+            assert_eq!(accs.len(), 2);
+            accs[1].count += n as u64 + 1;
+        }
+        let map = slots.into_map();
+        assert_eq!(
+            map.keys().copied().collect::<Vec<_>>(),
+            (0..12).map(|b| b * 60).collect::<Vec<_>>()
+        );
+        for (b, accs) in &map {
+            let want: u64 = order
+                .iter()
+                .enumerate()
+                .filter(|(_, &o)| o * 60 == *b)
+                .map(|(n, _)| n as u64 + 1)
+                .sum();
+            assert_eq!(accs[1].count, want, "bucket {b}");
+        }
+    }
 
     /// `run_end` (galloping, then bisecting) agrees with a plain bisection everywhere.
     #[test]
