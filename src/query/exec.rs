@@ -1474,7 +1474,9 @@ impl GroupCtx<'_> {
             && aux.is_empty()
             && l.aggs.iter().all(|a| self.is_field_var(a.field));
         if per_field {
-            let no_aux = || vec![Value::Null; l.vars.len()];
+            // No column comes from the selected point (`aux` is empty): a pick holds no values
+            // beside it (no allocation per pick), and `eval` reads a missing var as null.
+            let no_aux = Vec::new;
             // min/max from a block lose the selected point's time: only when it is not shown.
             let time_free = interval > 0 || !single_selector;
             let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
