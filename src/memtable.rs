@@ -340,12 +340,8 @@ impl Memtable {
         min: Timestamp,
         max: Timestamp,
     ) -> Option<Column> {
-        self.sort_field(id, field);
-        let sb = self.series.get(&id)?;
-        let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
-        let col = fb.read(min, max);
-        drop(sb);
-        (!col.is_empty()).then_some(col)
+        self.with_sorted(id, field, |fb| fb.read(min, max))
+            .filter(|col| !col.is_empty())
     }
 
     /// The earliest timestamp of (series, field) with `min <= ts <= max` (what the first point
@@ -357,10 +353,21 @@ impl Memtable {
         min: Timestamp,
         max: Timestamp,
     ) -> Option<Timestamp> {
+        self.with_sorted(id, field, |fb| fb.first_time(min, max))
+            .flatten()
+    }
+
+    /// `f` of (series, field)'s buffer, sorted first if late points left it out of order.
+    fn with_sorted<R>(
+        &self,
+        id: SeriesId,
+        field: &str,
+        f: impl FnOnce(&FieldBuf) -> R,
+    ) -> Option<R> {
         self.sort_field(id, field);
         let sb = self.series.get(&id)?;
         let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
-        fb.first_time(min, max)
+        Some(f(fb))
     }
 
     /// Sort (series, field)'s buffer in place if late points left it out of order, so that
