@@ -589,3 +589,28 @@ impl Drop for Db {
 fn precision_nanos(p: Precision) -> i64 {
     p.to_nanos(1).unwrap_or(1).max(1)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A SELECT with one (measurement, group) unit runs as one pool task whatever
+    /// `query_parallelism` is: a second task would only repeat the planning and find nothing.
+    #[test]
+    fn one_unit_select_is_not_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::new().max_concurrent_queries(2).query_parallelism(2);
+        let db = Db::open(dir.path(), cfg).unwrap();
+        let opts = QueryOptions::new("d");
+        let split = |q: &str| {
+            let statements = crate::query::influxql::parse(q).unwrap();
+            crate::query::SplitSelect::new(&db.dbs, &statements, &opts, 2).map(|s| s.tasks())
+        };
+        assert_eq!(
+            split("SELECT max(v) FROM cpu WHERE host = 'a' GROUP BY time(1m)"),
+            None
+        );
+        assert_eq!(split("SELECT max(v) FROM cpu GROUP BY host"), Some(2));
+    }
+}

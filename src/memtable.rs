@@ -24,11 +24,12 @@ struct SeriesBuf {
 /// timestamps the last one wins.
 struct FieldBuf {
     col: Column,
-    /// Timestamps never decrease (equal ones may repeat).
+    /// Timestamps never decrease (equal ones may repeat, in write order). A late point clears
+    /// it; the next read sorts the buffer in place ([`FieldBuf::sort`]) and sets it again.
     sorted: bool,
-    /// The last timestamp appended (`i64::MIN` before the first), kept here beside the
-    /// vectors' headers so that an append does not read the column's end, which is rarely in
-    /// cache: appending is then stores only.
+    /// The greatest timestamp while `sorted`, else the last one appended (`i64::MIN` before
+    /// the first), kept here beside the vectors' headers so that an append does not read the
+    /// column's end, which is rarely in cache: appending is then stores only.
     last: Timestamp,
 }
 
@@ -83,6 +84,50 @@ impl FieldBuf {
         }
         self.last = ts;
         Some(grown + put(&mut self.col.timestamps, ts, 8))
+    }
+
+    /// Put the points in time order, in place (capacities unchanged, so the memtable's byte
+    /// count stays exact); equal timestamps keep their write order. Writes of concurrent
+    /// writers arrive a little out of order, so the stable sort meets nearly sorted runs.
+    fn sort(&mut self) {
+        fn permute<T: Default>(v: &mut [T], order: &[usize]) {
+            let mut taken: Vec<T> = order.iter().map(|&i| std::mem::take(&mut v[i])).collect();
+            for (slot, x) in v.iter_mut().zip(taken.drain(..)) {
+                *slot = x;
+            }
+        }
+        if self.sorted {
+            return;
+        }
+        let ts = &self.col.timestamps;
+        let mut order: Vec<usize> = (0..ts.len()).collect();
+        order.sort_by_key(|&i| ts[i]); // stable: equal timestamps keep write order
+        permute(&mut self.col.timestamps, &order);
+        match &mut self.col.values {
+            Values::Float(v) => permute(v, &order),
+            Values::Integer(v) => permute(v, &order),
+            Values::Unsigned(v) => permute(v, &order),
+            Values::Boolean(v) => permute(v, &order),
+            Values::String(v) => permute(v, &order),
+        }
+        self.sorted = true;
+        self.last = self
+            .col
+            .timestamps
+            .last()
+            .copied()
+            .unwrap_or(Timestamp::MIN);
+    }
+
+    /// The earliest timestamp with `min <= ts <= max`, without copying anything.
+    fn first_time(&self, min: Timestamp, max: Timestamp) -> Option<Timestamp> {
+        let ts = &self.col.timestamps;
+        let first = if self.sorted {
+            ts.get(ts.partition_point(|&t| t < min)).copied()
+        } else {
+            ts.iter().copied().filter(|&t| t >= min).min()
+        };
+        first.filter(|&t| t <= max)
     }
 
     /// The points with `min <= ts <= max` in time order, the last write of a timestamp winning.
@@ -295,11 +340,49 @@ impl Memtable {
         min: Timestamp,
         max: Timestamp,
     ) -> Option<Column> {
+        self.with_sorted(id, field, |fb| fb.read(min, max))
+            .filter(|col| !col.is_empty())
+    }
+
+    /// The earliest timestamp of (series, field) with `min <= ts <= max` (what the first point
+    /// of [`Memtable::read`] would be), without copying the points.
+    pub fn first_time(
+        &self,
+        id: SeriesId,
+        field: &str,
+        min: Timestamp,
+        max: Timestamp,
+    ) -> Option<Timestamp> {
+        self.with_sorted(id, field, |fb| fb.first_time(min, max))
+            .flatten()
+    }
+
+    /// `f` of (series, field)'s buffer, sorted first if late points left it out of order.
+    fn with_sorted<R>(
+        &self,
+        id: SeriesId,
+        field: &str,
+        f: impl FnOnce(&FieldBuf) -> R,
+    ) -> Option<R> {
+        self.sort_field(id, field);
         let sb = self.series.get(&id)?;
         let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
-        let col = fb.read(min, max);
-        drop(sb);
-        (!col.is_empty()).then_some(col)
+        Some(f(fb))
+    }
+
+    /// Sort (series, field)'s buffer in place if late points left it out of order, so that
+    /// this read and the next ones copy a range instead of sorting what they copy. Takes the
+    /// series' shard for writing only then (a read finds the buffer sorted almost always).
+    fn sort_field(&self, id: SeriesId, field: &str) {
+        let unsorted = |sb: &SeriesBuf| sb.fields.iter().any(|(n, fb)| &**n == field && !fb.sorted);
+        if !self.series.get(&id).is_some_and(|sb| unsorted(&sb)) {
+            return;
+        }
+        if let Some(mut sb) = self.series.get_mut(&id) {
+            if let Some((_, fb)) = sb.fields.iter_mut().find(|(n, _)| &**n == field) {
+                fb.sort();
+            }
+        }
     }
 
     /// Every (series, field) run, series ascending and fields by name, handed to `f` one at a
@@ -407,6 +490,53 @@ mod tests {
         let c = m.read(1, "v", 15, 25).unwrap();
         assert_eq!(c.timestamps, vec![20]);
         assert!(m.read(2, "v", 0, 100).is_none());
+    }
+
+    /// Batches of concurrent writers applied out of order (each a few points late) leave the
+    /// buffer unsorted; the first read sorts it in place (write order kept among equal
+    /// timestamps, capacities and the byte count unchanged), so later reads copy a range.
+    #[test]
+    fn a_read_sorts_late_points_in_place_once() {
+        let m = Memtable::new();
+        let state = |m: &Memtable| {
+            let sb = m.series.get(&1).unwrap();
+            let fb = &sb.fields[0].1;
+            (fb.sorted, fb.capacity_bytes())
+        };
+        // Batches of 5 timestamps, applied in the order 1, 0, 3, 2, …; each timestamp twice,
+        // the second write winning.
+        let mut seq = 0;
+        for pair in (0..40i64).collect::<Vec<_>>().chunks(2) {
+            for &b in pair.iter().rev() {
+                for w in 0..2 {
+                    seq += 1;
+                    let rows: Vec<(SeriesId, i64, f64)> = (b * 5..b * 5 + 5)
+                        .map(|t| (1, t, (t * 10 + w) as f64))
+                        .collect();
+                    m.apply(seq, &batch(&rows));
+                }
+            }
+        }
+        let (sorted, capacity) = state(&m);
+        assert!(!sorted);
+        let bytes = m.bytes();
+        let c = m.read(1, "v", 3, 197).unwrap();
+        assert_eq!(c.timestamps, (3..=197).collect::<Vec<_>>());
+        let want: Vec<f64> = (3..=197).map(|t| (t * 10 + 1) as f64).collect();
+        assert_eq!(c.values, Values::Float(want));
+        assert_eq!(state(&m), (true, capacity));
+        assert_eq!(m.bytes(), bytes);
+        // In order again: stays sorted. A late point: the next read sorts again.
+        m.apply(seq + 1, &batch(&[(1, 200, 7.0)]));
+        assert!(state(&m).0);
+        m.apply(seq + 2, &batch(&[(1, 2, -1.0)]));
+        assert!(!state(&m).0);
+        let c = m.read(1, "v", 0, 4).unwrap();
+        assert_eq!(c.timestamps, vec![0, 1, 2, 3, 4]);
+        assert_eq!(c.values, Values::Float(vec![1.0, 11.0, -1.0, 31.0, 41.0]));
+        assert_eq!(m.first_time(1, "v", 150, 300), Some(150));
+        assert!(state(&m).0);
+        assert_eq!(m.points(), 402);
     }
 
     /// Rows that list a series' fields in another order, or with fields added or missing, land

@@ -72,45 +72,6 @@ impl MeasurementIndex {
             .unwrap_or_default()
     }
 
-    /// The series whose tags hold every `(key, value)` of `equalities` (all series when there
-    /// are none): the smallest of their postings, filtered by the others. A lookup by one host
-    /// costs that host's postings, not a copy of every series id.
-    pub fn series_with_tags(&self, equalities: &[(String, String)]) -> BTreeSet<SeriesId> {
-        if equalities.is_empty() {
-            return self.series_ids();
-        }
-        let postings = read(&self.postings);
-        let mut sets: Vec<&BTreeSet<SeriesId>> = Vec::with_capacity(equalities.len());
-        for (k, v) in equalities {
-            match postings.get(k).and_then(|vals| vals.get(v)) {
-                Some(set) => sets.push(set),
-                None => return BTreeSet::new(),
-            }
-        }
-        sets.sort_by_key(|s| s.len());
-        let Some((smallest, others)) = sets.split_first() else {
-            return BTreeSet::new();
-        };
-        smallest
-            .iter()
-            .filter(|id| others.iter().all(|o| o.contains(id)))
-            .copied()
-            .collect()
-    }
-
-    /// The series whose tags hold every pair of at least one of `sets` (see
-    /// [`crate::query::plan::TagPred::candidates`]); all series when `sets` is `None`.
-    pub fn series_with_any(&self, sets: Option<&[Vec<(String, String)>]>) -> BTreeSet<SeriesId> {
-        match sets {
-            None => self.series_ids(),
-            Some([one]) => self.series_with_tags(one),
-            Some(sets) => sets
-                .iter()
-                .flat_map(|set| self.series_with_tags(set))
-                .collect(),
-        }
-    }
-
     pub fn tag_keys(&self) -> Vec<String> {
         read(&self.postings).keys().cloned().collect()
     }
@@ -359,29 +320,6 @@ mod tests {
             vec![b]
         );
         assert_eq!(m.tag_values("host"), vec!["a", "b"]);
-    }
-
-    #[test]
-    fn series_with_tags_intersects_the_postings() {
-        let idx = SeriesIndex::new();
-        let mut ids = Vec::new();
-        for (h, r) in [("a", "eu"), ("b", "eu"), ("c", "us"), ("a", "us")] {
-            ids.push(idx.resolve(&point("cpu", &[("host", h), ("region", r)])).0);
-        }
-        let m = idx.measurement("cpu").unwrap();
-        let eq = |pairs: &[(&str, &str)]| -> Vec<SeriesId> {
-            let pairs: Vec<(String, String)> = pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect();
-            m.series_with_tags(&pairs).into_iter().collect()
-        };
-        assert_eq!(eq(&[]), ids);
-        assert_eq!(eq(&[("region", "eu")]), [ids[0], ids[1]]);
-        assert_eq!(eq(&[("region", "us"), ("host", "a")]), [ids[3]]);
-        assert!(eq(&[("host", "a"), ("host", "b")]).is_empty());
-        assert!(eq(&[("host", "z")]).is_empty());
-        assert!(eq(&[("zone", "a")]).is_empty());
     }
 
     #[test]

@@ -513,6 +513,22 @@ fn result_bytes(r: &SeriesResult) -> u64 {
         .sum()
 }
 
+/// The end of the run of `ts` (sorted) from `j` on whose times are before `next`: `j` plus the
+/// run's length, found by galloping from `j` (a bucket's run is usually short) then bisecting.
+fn run_end(ts: &[i64], j: usize, next: i64) -> usize {
+    let mut lo = j;
+    let mut step = 1;
+    while let Some(&t) = ts.get(lo + step - 1) {
+        if t >= next {
+            break;
+        }
+        lo += step;
+        step *= 2;
+    }
+    let hi = (lo + step).min(ts.len());
+    lo + ts[lo..hi].partition_point(|&t| t < next)
+}
+
 /// The series of `measurement` whose tags satisfy `pred`, in series-key order.
 pub(crate) fn matching_series(
     index: &SeriesIndex,
@@ -522,7 +538,7 @@ pub(crate) fn matching_series(
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
-    let ids = m.series_with_any(pred.candidates().as_deref());
+    let ids = pred.candidates(&m);
     let mut series: Vec<Arc<SeriesInfo>> = ids
         .into_iter()
         .filter_map(|id| index.get(id))
@@ -1070,31 +1086,6 @@ type Rows = Vec<(i64, Vec<Option<FieldValue>>)>;
 /// What takes one row at a time: its time and the value of each read field.
 type RowSink<'a> = dyn FnMut(i64, &[Option<FieldValue>]) -> Result<()> + 'a;
 
-/// How many of `ts`'s leading points satisfy `before` (true for a prefix): a bucket's run is
-/// a handful of points, so they are scanned first; a long run is found by binary search.
-fn run_len(ts: &[i64], before: impl Fn(i64) -> bool) -> usize {
-    const SCAN: usize = 16;
-    match ts.iter().take(SCAN).position(|&t| !before(t)) {
-        Some(n) => n,
-        None if ts.len() <= SCAN => ts.len(),
-        None => SCAN + ts[SCAN..].partition_point(|&t| before(t)),
-    }
-}
-
-/// The points of the ascending `run` within `[from, to]`, as a range of it; without a search
-/// when the window covers the whole run (the usual case).
-fn window_of(run: &[i64], from: i64, to: i64) -> (usize, usize) {
-    let lo = match run.first() {
-        Some(&t) if t >= from => 0,
-        _ => run.partition_point(|&t| t < from),
-    };
-    let hi = match run.last() {
-        Some(&t) if t <= to => run.len(),
-        _ => run.partition_point(|&t| t <= to),
-    };
-    (lo, hi)
-}
-
 /// The number of points left in every field's chunk when all of them hold the same
 /// timestamps from their positions on (and at least one), else `None`.
 fn aligned_len(heads: &[Option<(Column, usize)>]) -> Option<usize> {
@@ -1550,7 +1541,9 @@ impl GroupCtx<'_> {
             && aux.is_empty()
             && l.aggs.iter().all(|a| self.is_field_var(a.field));
         if per_field {
-            let no_aux = || vec![Value::Null; l.vars.len()];
+            // No column comes from the selected point (`aux` is empty): a pick holds no values
+            // beside it (no allocation per pick), and `eval` reads a missing var as null.
+            let no_aux = Vec::new;
             // min/max from a block lose the selected point's time: only when it is not shown.
             let time_free = interval > 0 || !single_selector;
             let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
@@ -1558,6 +1551,10 @@ impl GroupCtx<'_> {
             field_vars.dedup();
             let read_max =
                 self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
+            // The (call, first, end) points each call reads of a chunk, and of a bucket's run
+            // within it; reused.
+            let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
+            let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
             for s in members {
                 check(self.token)?;
                 for &fv in &field_vars {
@@ -1585,8 +1582,6 @@ impl GroupCtx<'_> {
                         read_max,
                         &use_agg,
                     )?;
-                    // Per bucket run: (call, first, end) of the points each call reads.
-                    let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(calls.len());
                     while let Some(seg) = segs.next()? {
                         check(self.token)?;
                         match seg {
@@ -1602,25 +1597,26 @@ impl GroupCtx<'_> {
                                 // and each call's window a run within it, so the bucket is
                                 // looked up once per run and a call folds its run at once.
                                 let ts = &col.timestamps;
+                                // Each call's points of the chunk: its window, found once.
+                                spans.clear();
+                                spans.extend(calls.iter().map(|&ai| {
+                                    let a = &l.aggs[ai];
+                                    let lo = ts.partition_point(|&t| t < a.from);
+                                    (ai, lo, lo + ts[lo..].partition_point(|&t| t <= a.to))
+                                }));
                                 let mut j = 0;
                                 while j < ts.len() {
                                     let b = bucket_of(ts[j]);
                                     let end = if interval > 0 {
-                                        let next = b.saturating_add(interval);
-                                        j + run_len(&ts[j..], |t| t < next)
+                                        run_end(ts, j, b.saturating_add(interval))
                                     } else {
                                         ts.len()
                                     };
-                                    let run = &ts[j..end];
                                     reads.clear();
                                     reads.extend(
-                                        calls
+                                        spans
                                             .iter()
-                                            .map(|&ai| {
-                                                let a = &l.aggs[ai];
-                                                let (lo, hi) = window_of(run, a.from, a.to);
-                                                (ai, j + lo, j + hi)
-                                            })
+                                            .map(|&(ai, lo, hi)| (ai, lo.max(j), hi.min(end)))
                                             .filter(|&(_, lo, hi)| lo < hi),
                                     );
                                     if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
@@ -2164,24 +2160,14 @@ impl GroupCtx<'_> {
                 let VarSrc::Field(fi) = self.srcs[fv] else {
                     continue;
                 };
-                let mut segs = self
-                    .snap
-                    .segments(
-                        self.tables,
-                        s.id,
-                        &self.fields[fi],
-                        read_min,
-                        plan.tmax.min(first),
-                        &|_| true,
-                    )?
-                    .uncounted();
-                match segs.next()? {
-                    Some(Segment::Block(b)) => first = first.min(b.min_ts),
-                    Some(Segment::Points(c)) => {
-                        first = first.min(c.timestamps.first().copied().unwrap_or(i64::MAX))
-                    }
-                    None => {}
-                }
+                let t = self.snap.first_time(
+                    self.tables,
+                    s.id,
+                    &self.fields[fi],
+                    read_min,
+                    plan.tmax.min(first),
+                )?;
+                first = first.min(t.unwrap_or(i64::MAX));
             }
         }
         if first == i64::MAX {
@@ -3230,6 +3216,20 @@ fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
 mod tests {
     use super::*;
 
+    /// `run_end` (galloping, then bisecting) agrees with a plain bisection everywhere.
+    #[test]
+    fn run_end_finds_the_end_of_a_bucket_run() {
+        let ts: Vec<i64> = vec![
+            1, 2, 2, 3, 5, 8, 8, 8, 9, 13, 21, 34, 35, 36, 37, 38, 39, 40,
+        ];
+        for j in 0..ts.len() {
+            for next in ts[j]..=ts[ts.len() - 1] + 1 {
+                let want = j + ts[j..].partition_point(|&t| t < next);
+                assert_eq!(run_end(&ts, j, next), want, "j={j} next={next}");
+            }
+        }
+    }
+
     use proptest::strategy::Strategy as _;
 
     proptest::proptest! {
@@ -3250,24 +3250,6 @@ mod tests {
             let got: Vec<(i64, u64)> = m.iter().map(|(b, a)| (*b, a[1].count)).collect();
             let want: Vec<(i64, u64)> = model.into_iter().collect();
             proptest::prop_assert_eq!(got, want);
-        }
-
-        /// The scanned run length and the window are what binary searches find.
-        #[test]
-        fn run_len_and_window_of_equal_partition_points(
-            mut ts in proptest::collection::vec(-50i64..50, 0..60),
-            cut in -60i64..60,
-            from in -60i64..60,
-            width in 0i64..120,
-        ) {
-            ts.sort_unstable();
-            ts.dedup();
-            proptest::prop_assert_eq!(run_len(&ts, |t| t < cut), ts.partition_point(|&t| t < cut));
-            let to = from + width;
-            proptest::prop_assert_eq!(
-                window_of(&ts, from, to),
-                (ts.partition_point(|&t| t < from), ts.partition_point(|&t| t <= to))
-            );
         }
 
         /// Folding float runs at once (in any split into runs) answers exactly what adding

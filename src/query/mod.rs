@@ -97,7 +97,7 @@ impl SplitSelect {
         let [Statement::Select(s)] = statements else {
             return None;
         };
-        if of < 2 {
+        if of < 2 || one_unit(s) {
             return None;
         }
         let cfg = db.config();
@@ -193,6 +193,21 @@ impl SplitSelect {
     }
 }
 
+/// Whether `s` computes at most one (measurement, group) unit: one named measurement and no
+/// `GROUP BY` tag. Split into tasks, all but one would only repeat the planning and wake a worker
+/// to find nothing to do.
+fn one_unit(s: &influxql::ast::SelectStatement) -> bool {
+    use influxql::ast::Dimension;
+    let one_measurement = matches!(
+        s.sources.as_slice(),
+        [Source::Measurement(m)] if matches!(m.name, MeasurementName::Name(_))
+    );
+    one_measurement
+        && s.dimensions
+            .iter()
+            .all(|d| matches!(d, Dimension::Time { .. }))
+}
+
 fn database_for<'a>(opts: &'a QueryOptions, named: Option<&'a str>) -> Result<&'a str> {
     match named.filter(|n| !n.is_empty()) {
         Some(n) => Ok(n),
@@ -282,7 +297,7 @@ fn delete_where(
         let Some(mi) = index.measurement(m) else {
             continue;
         };
-        let ids = mi.series_with_any(tags.candidates().as_deref());
+        let ids = tags.candidates(&mi);
         series.extend(ids.into_iter().filter(|id| {
             index
                 .get(*id)
@@ -624,5 +639,40 @@ fn run_statement(
         other => Err(Error::Query(format!(
             "statement not supported by strata yet: {other}"
         ))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn select(q: &str) -> influxql::ast::SelectStatement {
+        match influxql::parse(q).unwrap().pop() {
+            Some(Statement::Select(s)) => *s,
+            other => panic!("not a SELECT: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn one_unit_is_one_measurement_without_group_by_tags() {
+        for q in [
+            "SELECT max(v) FROM cpu WHERE host = 'a' GROUP BY time(1m)",
+            "SELECT max(v) FROM cpu WHERE host = 'a' OR host = 'b' GROUP BY time(1m) LIMIT 5",
+            "SELECT * FROM cpu",
+        ] {
+            assert!(one_unit(&select(q)), "{q}");
+        }
+        for q in [
+            "SELECT max(v) FROM cpu GROUP BY host",
+            "SELECT max(v) FROM cpu GROUP BY time(1h), host",
+            "SELECT max(v) FROM cpu GROUP BY *",
+            "SELECT max(v) FROM cpu GROUP BY /h/",
+            "SELECT max(v) FROM cpu, mem",
+            "SELECT max(v) FROM /c/",
+            "SELECT max(m) FROM (SELECT max(v) AS m FROM cpu GROUP BY host)",
+        ] {
+            assert!(!one_unit(&select(q)), "{q}");
+        }
     }
 }

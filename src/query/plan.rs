@@ -1,7 +1,12 @@
 //! The logical plan of a SELECT: what every front end (InfluxQL, vq) compiles to, and what the
 //! executor runs. Nothing here knows about syntax.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use regex::Regex;
+
+use crate::series::MeasurementIndex;
+use crate::types::SeriesId;
 
 /// A predicate over a series' tags (and measurement name), from the WHERE clause.
 #[derive(Clone, Debug)]
@@ -16,9 +21,12 @@ pub enum TagPred {
     Not(Box<TagPred>),
 }
 
+/// A measurement's tag postings: tag key → tag value → series.
+type Postings = BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>;
+
 impl TagPred {
     /// Evaluate against a series' tags (missing tag = empty string, as InfluxDB).
-    pub fn eval<'v>(&self, tag: &dyn Fn(&str) -> Option<&'v str>) -> bool {
+    pub fn eval<'a>(&self, tag: &dyn Fn(&str) -> Option<&'a str>) -> bool {
         match self {
             TagPred::True => true,
             TagPred::Eq(k, v) => tag(k).unwrap_or_default() == v,
@@ -31,28 +39,39 @@ impl TagPred {
         }
     }
 
-    /// Sets of `(key, value)` equalities such that every matching series has all the pairs of
-    /// at least one set (`host = 'a' OR host = 'b'`: two sets of one pair; `AND`s join sets),
-    /// to narrow the candidates through the tag postings before evaluating; `None` when the
-    /// predicate does not narrow them (a negation, a regex, an equality with the empty value
-    /// that a series without the tag satisfies, or an `OR` with such a side).
-    pub fn candidates(&self) -> Option<Vec<Vec<(String, String)>>> {
-        /// Most sets an `AND` of two disjunctions expands to before one side is kept alone.
-        const MAX_SETS: usize = 64;
+    /// The series of `mi` that may satisfy the predicate, narrowed through the tag postings
+    /// (every series where they cannot narrow): evaluate the predicate on these only. An
+    /// equality takes its postings, `AND` intersects, `OR` unites, so `host = 'a' OR host =
+    /// 'b'` costs two postings lists, not a look at every series.
+    pub fn candidates(&self, mi: &MeasurementIndex) -> BTreeSet<SeriesId> {
+        let postings = mi.postings.read().unwrap_or_else(|p| p.into_inner());
+        let narrowed = self.narrow(&postings);
+        drop(postings);
+        narrowed.unwrap_or_else(|| mi.series_ids())
+    }
+
+    /// A superset of the matching series from `postings`, or `None` (any series may match).
+    fn narrow(&self, postings: &Postings) -> Option<BTreeSet<SeriesId>> {
         match self {
-            TagPred::Eq(k, v) if !v.is_empty() => Some(vec![vec![(k.clone(), v.clone())]]),
-            TagPred::And(a, b) => match (a.candidates(), b.candidates()) {
-                (Some(x), Some(y)) if x.len() * y.len() <= MAX_SETS => Some(
-                    x.iter()
-                        .flat_map(|l| y.iter().map(move |r| l.iter().chain(r).cloned().collect()))
-                        .collect(),
-                ),
-                (Some(x), Some(y)) => Some(if x.len() <= y.len() { x } else { y }),
-                (x, y) => x.or(y),
+            // `k = ''` matches the series without the tag: no postings list holds them.
+            TagPred::Eq(k, v) if !v.is_empty() => Some(
+                postings
+                    .get(k)
+                    .and_then(|vals| vals.get(v))
+                    .cloned()
+                    .unwrap_or_default(),
+            ),
+            TagPred::And(a, b) => match (a.narrow(postings), b.narrow(postings)) {
+                (Some(x), Some(y)) => {
+                    let (small, big) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+                    Some(small.into_iter().filter(|id| big.contains(id)).collect())
+                }
+                (Some(x), None) | (None, Some(x)) => Some(x),
+                (None, None) => None,
             },
             TagPred::Or(a, b) => {
-                let mut x = a.candidates()?;
-                x.extend(b.candidates()?);
+                let mut x = a.narrow(postings)?;
+                x.extend(b.narrow(postings)?);
                 Some(x)
             }
             _ => None,
@@ -419,9 +438,10 @@ impl SelectPlan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use crate::series::SeriesIndex;
 
     fn eq(k: &str, v: &str) -> TagPred {
         TagPred::Eq(k.into(), v.into())
@@ -435,77 +455,55 @@ mod tests {
         TagPred::And(Box::new(a), Box::new(b))
     }
 
-    fn pairs(sets: &[&[(&str, &str)]]) -> Vec<Vec<(String, String)>> {
-        sets.iter()
-            .map(|s| {
-                s.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            })
-            .collect()
-    }
-
+    /// The candidates from the postings hold every matching series (the predicate evaluated
+    /// on them gives the same series as on all), and equalities under AND and OR narrow them.
     #[test]
-    fn candidates_of_ors_and_ands_of_equalities() {
-        let hosts = or(eq("host", "a"), eq("host", "b"));
-        assert_eq!(
-            hosts.candidates(),
-            Some(pairs(&[&[("host", "a")], &[("host", "b")]]))
-        );
-        assert_eq!(
-            and(hosts.clone(), eq("dc", "x")).candidates(),
-            Some(pairs(&[
-                &[("host", "a"), ("dc", "x")],
-                &[("host", "b"), ("dc", "x")]
-            ]))
-        );
-        let not = TagPred::Not(Box::new(eq("host", "a")));
-        assert_eq!(
-            and(hosts.clone(), not.clone()).candidates(),
-            hosts.candidates()
-        );
-        assert_eq!(or(hosts.clone(), not).candidates(), None);
-        // A series without the tag has it empty: no posting lists it.
-        assert_eq!(or(hosts, eq("host", "")).candidates(), None);
-        assert_eq!(TagPred::True.candidates(), None);
-    }
-
-    fn pred() -> impl Strategy<Value = TagPred> {
-        let key = prop_oneof![Just("k"), Just("j")];
-        let value = prop_oneof![Just(""), Just("a"), Just("b")];
-        let leaf = prop_oneof![
-            (key.clone(), value.clone()).prop_map(|(k, v)| eq(k, v)),
-            (key, value).prop_map(|(k, v)| TagPred::Neq(k.into(), v.into())),
-            Just(TagPred::True),
+    fn candidates_narrow_through_the_postings_and_miss_no_match() {
+        let idx = SeriesIndex::new();
+        let text = "cpu,host=a,region=eu v=1\ncpu,host=b,region=eu v=1\n\
+                    cpu,host=c,region=us v=1\ncpu,host=a,region=us v=1\ncpu,region=us v=1\n";
+        let parsed =
+            crate::lineproto::parse(text, crate::lineproto::Precision::Nanosecond, 0, 1024);
+        let ids: Vec<SeriesId> = parsed.points.iter().map(|p| idx.resolve(p).0).collect();
+        let m = idx.measurement("cpu").unwrap();
+        let re = |r: &str| TagPred::Match("host".into(), Regex::new(r).unwrap());
+        let cases: Vec<(TagPred, Option<Vec<SeriesId>>)> = vec![
+            (TagPred::True, None),
+            (eq("region", "eu"), Some(vec![ids[0], ids[1]])),
+            (and(eq("region", "us"), eq("host", "a")), Some(vec![ids[3]])),
+            (and(eq("host", "a"), eq("host", "b")), Some(vec![])),
+            (eq("host", "z"), Some(vec![])),
+            (eq("zone", "a"), Some(vec![])),
+            (
+                or(eq("host", "b"), eq("host", "c")),
+                Some(vec![ids[1], ids[2]]),
+            ),
+            (
+                and(or(eq("host", "a"), eq("host", "c")), re("^[ab]$")),
+                Some(vec![ids[0], ids[2], ids[3]]),
+            ),
+            (or(eq("host", "a"), re("c")), None),
+            // `host = ''`: the series without a host, which no postings list holds.
+            (eq("host", ""), None),
+            (or(eq("host", ""), eq("host", "b")), None),
+            (TagPred::Not(Box::new(eq("host", "a"))), None),
         ];
-        leaf.prop_recursive(4, 16, 2, |inner| {
-            prop_oneof![
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| and(a, b)),
-                (inner.clone(), inner.clone()).prop_map(|(a, b)| or(a, b)),
-                inner.prop_map(|a| TagPred::Not(Box::new(a))),
-            ]
-        })
-    }
-
-    proptest! {
-        /// Narrowing by the candidate sets never drops a matching series.
-        #[test]
-        fn every_matching_series_is_a_candidate(
-            p in pred(),
-            k in prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
-            j in prop_oneof![Just(None), Just(Some("a")), Just(Some("b"))],
-        ) {
-            let tag = |key: &str| match key {
-                "k" => k,
-                "j" => j,
-                _ => None,
+        for (pred, narrowed) in cases {
+            let got = pred.candidates(&m);
+            let want = narrowed.unwrap_or_else(|| ids.clone());
+            assert_eq!(got.iter().copied().collect::<Vec<_>>(), want, "{pred:?}");
+            let matching = |from: &mut dyn Iterator<Item = SeriesId>| -> Vec<SeriesId> {
+                from.filter(|id| {
+                    let s = idx.get(*id).unwrap();
+                    pred.eval(&|k: &str| s.tag(k))
+                })
+                .collect()
             };
-            if let (true, Some(sets)) = (p.eval(&tag), p.candidates()) {
-                prop_assert!(
-                    sets.iter().any(|set| set.iter().all(|(key, v)| tag(key) == Some(v.as_str()))),
-                    "{p:?} {sets:?}"
-                );
-            }
+            assert_eq!(
+                matching(&mut got.into_iter()),
+                matching(&mut ids.iter().copied()),
+                "{pred:?}"
+            );
         }
     }
 }

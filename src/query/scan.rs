@@ -272,6 +272,53 @@ impl Snapshot {
         Ok(stream)
     }
 
+    /// The time of the first point of (series, field) within `[min, max]` in `tables` (a
+    /// pruned subset of the snapshot's) and the memtables: the first timestamp a
+    /// [`Snapshot::segments`] read would hand out. Taken from the block index (a block's
+    /// `min_ts` is one of its points) and the memtables without decoding or copying, unless a
+    /// table's first block in the range starts before `min`: then that read answers.
+    pub fn first_time(
+        &self,
+        tables: &[TableRef],
+        id: SeriesId,
+        field: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<i64>> {
+        let min = min.max(self.min_time());
+        if min > max {
+            return Ok(None);
+        }
+        let mut first: Option<i64> = None;
+        for t in tables {
+            let s = t.table.stats();
+            if s.max_ts < min || s.min_ts > max || !t.table.may_contain(id) {
+                continue;
+            }
+            let Some(b) = overlapping(t.table.blocks(id, field), min, max).first() else {
+                continue;
+            };
+            if b.min_ts < min {
+                // Its first point inside the range is known only decoded.
+                let mut segs = self
+                    .segments(tables, id, field, min, max, &|_| true)?
+                    .uncounted();
+                return Ok(match segs.next()? {
+                    Some(Segment::Block(b)) => Some(b.min_ts),
+                    Some(Segment::Points(c)) => c.timestamps.first().copied(),
+                    None => None,
+                });
+            }
+            first = Some(first.map_or(b.min_ts, |f| f.min(b.min_ts)));
+        }
+        for m in self.all_memtables() {
+            if let Some(t) = m.first_time(id, field, min, max) {
+                first = Some(first.map_or(t, |f| f.min(t)));
+            }
+        }
+        Ok(first)
+    }
+
     /// The merged points of (series, field) within `[min, max]` from `tables` and the
     /// memtables (no pre-aggregates), as one column.
     ///
@@ -857,6 +904,10 @@ mod tests {
                     for field in ["f", "i"] {
                         let want = reference(&snap, id, field, min, max);
                         let tables = snap.all_tables();
+                        prop_assert_eq!(
+                            snap.first_time(tables, id, field, min, max).unwrap(),
+                            want.as_ref().and_then(|w| w.timestamps.first().copied())
+                        );
                         let st = snap.segments(tables, id, field, min, max, &|_| false).unwrap();
                         let (got, blocks, largest) = drain(st);
                         prop_assert!(blocks.is_empty());
