@@ -1714,9 +1714,11 @@ impl GroupCtx<'_> {
         let mut rows: Vec<Vec<Value>> = Vec::new();
         let row_of = |time: i64, outs: &[Out], pick_aux: Option<&[Value]>, trv: &[Value]| {
             let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
-            let empty = vec![Value::Null; l.vars.len()];
-            let vars = pick_aux.unwrap_or(&empty);
-            let mut row = vec![Value::Time(time)];
+            // Without the selected point's values every var is null (`eval` reads a missing
+            // var as null).
+            let vars = pick_aux.unwrap_or(&[]);
+            let mut row = Vec::with_capacity(1 + l.exprs.len());
+            row.push(Value::Time(time));
             for e in &l.exprs {
                 row.push(eval(e, vars, &aggv, trv));
             }
