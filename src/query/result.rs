@@ -270,39 +270,22 @@ fn push_short_decimal(out: &mut String, v: f64) -> bool {
         digits /= 10;
         frac_len -= 1;
     }
-    // At most 15 digits, a point and a sign.
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    let mut put = |d: u8| {
-        i -= 1;
-        if let Some(b) = buf.get_mut(i) {
-            *b = d;
-        }
-    };
-    for _ in 0..frac_len {
-        put(b'0' + (digits % 10) as u8);
-        digits /= 10;
-    }
-    if frac_len > 0 {
-        put(b'.');
-    }
-    loop {
-        put(b'0' + (digits % 10) as u8);
-        digits /= 10;
-        if digits == 0 {
-            break;
-        }
-    }
+    let p = 10u64.pow(frac_len);
     if m < 0 {
-        put(b'-');
+        out.push('-');
     }
-    match buf.get(i..).and_then(|b| std::str::from_utf8(b).ok()) {
-        Some(text) => {
-            out.push_str(text);
-            true
+    out.push_str(itoa::Buffer::new().format(digits / p));
+    if frac_len > 0 {
+        out.push('.');
+        let mut buf = itoa::Buffer::new();
+        let frac = buf.format(digits % p);
+        // The fraction's leading zeros (0.05: "5" of two digits).
+        for _ in frac.len()..frac_len as usize {
+            out.push('0');
         }
-        None => false,
+        out.push_str(frac);
     }
+    true
 }
 
 fn push_json_string(out: &mut String, s: &str) {
