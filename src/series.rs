@@ -33,12 +33,15 @@ impl SeriesInfo {
     }
 }
 
+/// A measurement's tag postings: tag key → tag value → series.
+pub type Postings = BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>;
+
 /// Per-measurement index.
 #[derive(Default, Debug)]
 pub struct MeasurementIndex {
     pub series: RwLock<BTreeSet<SeriesId>>,
     /// tag key → tag value → series.
-    pub postings: RwLock<BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>>,
+    pub postings: RwLock<Postings>,
     pub fields: RwLock<BTreeMap<String, FieldType>>,
 }
 
@@ -59,6 +62,11 @@ fn pending_record(info: &SeriesInfo) -> Option<NewSeries> {
 }
 
 impl MeasurementIndex {
+    /// The postings, read-locked (a poisoned lock is read as it is, as everywhere here).
+    pub fn read_postings(&self) -> std::sync::RwLockReadGuard<'_, Postings> {
+        read(&self.postings)
+    }
+
     pub fn series_ids(&self) -> BTreeSet<SeriesId> {
         read(&self.series).clone()
     }

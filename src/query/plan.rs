@@ -1,11 +1,11 @@
 //! The logical plan of a SELECT: what every front end (InfluxQL, vq) compiles to, and what the
 //! executor runs. Nothing here knows about syntax.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use regex::Regex;
 
-use crate::series::MeasurementIndex;
+use crate::series::{MeasurementIndex, Postings};
 use crate::types::SeriesId;
 
 /// A predicate over a series' tags (and measurement name), from the WHERE clause.
@@ -20,9 +20,6 @@ pub enum TagPred {
     Or(Box<TagPred>, Box<TagPred>),
     Not(Box<TagPred>),
 }
-
-/// A measurement's tag postings: tag key → tag value → series.
-type Postings = BTreeMap<String, BTreeMap<String, BTreeSet<SeriesId>>>;
 
 impl TagPred {
     /// Evaluate against a series' tags (missing tag = empty string, as InfluxDB).
@@ -44,7 +41,7 @@ impl TagPred {
     /// equality takes its postings, `AND` intersects, `OR` unites, so `host = 'a' OR host =
     /// 'b'` costs two postings lists, not a look at every series.
     pub fn candidates(&self, mi: &MeasurementIndex) -> BTreeSet<SeriesId> {
-        let postings = mi.postings.read().unwrap_or_else(|p| p.into_inner());
+        let postings = mi.read_postings();
         let narrowed = self.narrow(&postings);
         drop(postings);
         narrowed.unwrap_or_else(|| mi.series_ids())
