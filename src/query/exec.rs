@@ -1135,9 +1135,9 @@ impl GroupCtx<'_> {
         for st in &mut streams {
             heads.push(next_points(st)?.map(|c| (c, 0)));
         }
-        // The row being built, reused while rows fail the field condition (most rows of a
-        // selective WHERE): only a passing row is handed over in a new vector. The condition
-        // is checked on its own fields first; the others are read only for a passing row.
+        // The row being built, reused for every row and handed over by reference. The
+        // condition is checked on its own fields first; the others are read only for a
+        // passing row.
         let mut vals: Vec<Option<FieldValue>> = vec![None; n];
         let mut at: Vec<Option<usize>> = vec![None; n];
         let pred = self
@@ -2310,7 +2310,6 @@ fn value_to_field(v: &Value) -> Option<FieldValue> {
     })
 }
 
-/// Evaluate a column: variables of the row, aggregate results, transformation results.
 /// Whether every column is a variable of its own, so a row's variables can be moved into it.
 fn columns_are_distinct_vars(exprs: &[E]) -> bool {
     let mut seen = Vec::with_capacity(exprs.len());
@@ -2323,6 +2322,7 @@ fn columns_are_distinct_vars(exprs: &[E]) -> bool {
     })
 }
 
+/// Evaluate a column: variables of the row, aggregate results, transformation results.
 fn eval(e: &E, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
     match e {
         E::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),

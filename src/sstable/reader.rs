@@ -12,8 +12,9 @@ use super::block;
 use super::format::{self, BlockMeta, Footer, Index, SeriesEntry, FOOTER_LEN};
 use super::TableStats;
 
-/// An open SSTable. The footer, stats, index and filter are held in memory; blocks are read on
-/// demand with positional reads, so a `Table` is `Send + Sync` and can be shared by readers.
+/// An open SSTable. The stats and the series index (which also answers the filter's lookups) are
+/// held in memory; blocks are read on demand with positional reads, so a `Table` is
+/// `Send + Sync` and can be shared by readers.
 #[derive(Debug)]
 pub struct Table {
     path: PathBuf,
