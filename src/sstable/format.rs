@@ -233,6 +233,12 @@ impl IndexBuilder {
         Some((self.index.name(f), f.field_type, self.index.blocks(f)))
     }
 
+    /// The index built so far (what a writer encodes; it drops the builder afterwards, so the
+    /// arrays are not shrunk for it).
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
     /// The index, without growth slack: it stays in memory as long as the table is open.
     pub fn finish(self) -> Index {
         let mut index = self.index;

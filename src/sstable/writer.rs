@@ -244,14 +244,14 @@ impl TableWriter {
         if self.failed {
             return Err(self.invalid("an earlier write to this file failed".into()));
         }
-        let built = self.index.finish();
+        let built = self.index.index();
         let mut index = Vec::new();
-        format::encode_index(&built, &mut index);
+        format::encode_index(built, &mut index);
         let ids: Vec<SeriesId> = built.series().iter().map(|s| s.id).collect();
         let mut filter = Vec::new();
         format::encode_filter(&ids, &mut filter);
         let meta_len = (index.len() + filter.len()) as u64;
-        let mut stats = format::stats_of(&built, 0);
+        let mut stats = format::stats_of(built, 0);
         let mut stats_bytes = Vec::new();
         format::encode_stats(&stats, &mut stats_bytes);
         stats.file_bytes =
