@@ -4,20 +4,9 @@
 
 mod common;
 
-/// The tests of this file run one at a time. The data directory lock belongs to the open file
-/// description, and a child process forked by one test (before its exec closes the inherited
-/// descriptors) shares every descriptor of this process: forked while the other test closes
-/// and reopens its database, it keeps the old lock alive for a moment and the reopen is
-/// refused. A real daemon forks nothing; only tests running side by side in one process do.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 #[test]
 fn second_open_of_a_data_dir_is_refused_clearly() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let db = strata::Db::open(dir.path(), strata::Config::new()).unwrap();
     let err = match strata::Db::open(dir.path(), strata::Config::new()) {
@@ -52,7 +41,7 @@ fn second_open_of_a_data_dir_is_refused_clearly() {
 
 #[test]
 fn a_live_socket_is_not_stolen() {
-    let _serial = one_at_a_time();
+    let _serial = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("s.sock");
     let _d = common::Daemon::start(&dir.path().join("a"), &sock, &[]);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{query_json, request, write, Daemon};
+use common::{one_at_a_time, query_json, request, write, Daemon};
 use strata::{Config, Db};
 
 const SEC: i64 = 1_000_000_000;
@@ -45,6 +45,7 @@ fn answers(db: &Db) -> String {
 
 #[test]
 fn everything_moves_into_c7_and_reads_the_same() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     // C0 keeps up to 3 tables, so the ladder holds data in both C0 and C1 before the major
     // compaction.
@@ -119,6 +120,7 @@ fn everything_moves_into_c7_and_reads_the_same() {
 
 #[test]
 fn the_daemon_compacts_on_request() {
+    let _serial = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let socket = dir.path().join("s.sock");

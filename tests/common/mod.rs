@@ -8,6 +8,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Run a test alone among the tests of its file that also take this guard. A data directory's
+/// lock belongs to the open file description, and a child process forked by one test (before
+/// its exec closes the inherited descriptors) shares every descriptor of the test process:
+/// forked while another test closes and reopens a database, it keeps the old lock alive for a
+/// moment and the reopen is refused. A real daemon forks nothing; only tests running side by
+/// side in one process do.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// An HTTP answer.
 #[derive(Debug)]
 pub struct Answer {
