@@ -24,4 +24,4 @@ pub use mailbox::{
     TrySendError,
 };
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
-pub use query_pool::{Busy, CancelToken, Handle, Query, QueryPool};
+pub use query_pool::{Busy, CancelToken, Handle, InlinePermit, Query, QueryPool};

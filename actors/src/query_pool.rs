@@ -7,6 +7,9 @@
 //! * A task runs only while its worker holds one of `max_concurrent` permits. The permit is an
 //!   RAII guard, so it is returned on success, error, cancel, deadline and panic (workers run
 //!   tasks under `catch_unwind`; a panic becomes the query's error).
+//! * [`QueryPool::try_inline`] hands a caller a permit to run a small query on its own thread
+//!   (no hand-off to a worker and back) when one is free and nothing is queued; it counts
+//!   against `max_concurrent` like a worker's.
 //! * Every task of a query shares one [`CancelToken`]: [`Handle::cancel`], dropping the
 //!   [`Handle`] (client gone), the deadline and the first failing task all trip it. Tasks check it
 //!   cooperatively; workers check it before starting a task, so queued tasks of a cancelled query
@@ -170,6 +173,8 @@ struct Permits {
 /// One running task's permit; returned to the pool when dropped.
 struct Permit {
     permits: Arc<Permits>,
+    /// Whether it was taken from the count (always, except under a planted bug).
+    counted: bool,
 }
 
 impl Permits {
@@ -182,6 +187,34 @@ impl Permits {
         drop(n);
         Permit {
             permits: this.clone(),
+            counted: true,
+        }
+    }
+
+    /// A permit if one is free now; never waits.
+    fn try_acquire(this: &Arc<Self>) -> Option<Permit> {
+        let mut n = sync::lock(&this.available);
+        // Planted bug: an inline run takes no permit, so it runs beside `max_concurrent` others.
+        #[cfg(strata_loom_mutant = "inline_without_permit")]
+        {
+            let _ = &mut n;
+            drop(n);
+            return Some(Permit {
+                permits: this.clone(),
+                counted: false,
+            });
+        }
+        #[cfg(not(strata_loom_mutant = "inline_without_permit"))]
+        {
+            if *n == 0 {
+                return None;
+            }
+            *n -= 1;
+            drop(n);
+            Some(Permit {
+                permits: this.clone(),
+                counted: true,
+            })
         }
     }
 
@@ -193,7 +226,9 @@ impl Permits {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        self.permits.release();
+        if self.counted {
+            self.permits.release();
+        }
     }
 }
 
@@ -289,18 +324,7 @@ fn run_task<T>(task: Task<T>, token: &CancelToken, permits: &Arc<Permits>) -> Re
     let permit = Permits::acquire(permits);
     // Waiting for the permit may have taken a while.
     token.check()?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| task(token)));
-    let (result, panicked) = match outcome {
-        Ok(r) => (r, false),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "non-string panic payload".to_string());
-            (Err(format!("query task panicked: {msg}")), true)
-        }
-    };
+    let (result, panicked) = run_caught(task, token);
     // Planted bug: a panicking task's permit is never returned.
     #[cfg(strata_loom_mutant = "permit_leak_on_panic")]
     if panicked {
@@ -315,6 +339,47 @@ fn run_task<T>(task: Task<T>, token: &CancelToken, permits: &Arc<Permits>) -> Re
     let _ = panicked;
     drop(permit);
     result
+}
+
+/// Run `task`, turning a panic into the task's error; also says whether it panicked.
+fn run_caught<T>(
+    task: impl FnOnce(&CancelToken) -> Result<T, String>,
+    token: &CancelToken,
+) -> (Result<T, String>, bool) {
+    match catch_unwind(AssertUnwindSafe(|| task(token))) {
+        Ok(r) => (r, false),
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_string());
+            (Err(format!("query task panicked: {msg}")), true)
+        }
+    }
+}
+
+/// A permit taken on the caller's own thread by [`QueryPool::try_inline`]: the caller runs one
+/// small query itself instead of handing it to a worker and waiting to be woken. It counts
+/// against `max_concurrent` like a worker's permit, so inline runs and worker tasks together
+/// never exceed it; it is returned when [`InlinePermit::run`] returns (or when dropped unused).
+pub struct InlinePermit {
+    permit: Permit,
+}
+
+impl InlinePermit {
+    /// Run `task` here under this permit, as a worker would: not at all if `token` has already
+    /// tripped, and a panic becomes the error. The permit is returned before this returns.
+    pub fn run<T>(
+        self,
+        token: &CancelToken,
+        task: impl FnOnce(&CancelToken) -> Result<T, String>,
+    ) -> Result<T, String> {
+        token.check()?;
+        let (result, _panicked) = run_caught(task, token);
+        drop(self.permit);
+        result
+    }
 }
 
 impl<T> Drop for Runner<T> {
@@ -477,6 +542,18 @@ impl<M: Mailbox> QueryPool<M> {
         Ok(handle)
     }
 
+    /// A permit for running one query on the calling thread ([`InlinePermit::run`]), if one is
+    /// free right now and no job waits in the queue (an inline run never overtakes queued
+    /// queries). `None` otherwise, and once the pool is shutting down: submit it instead.
+    /// Never blocks.
+    pub fn try_inline(&self) -> Option<InlinePermit> {
+        let queue = self.queue.as_ref()?;
+        if !queue.is_empty() {
+            return None;
+        }
+        Permits::try_acquire(&self.permits).map(|permit| InlinePermit { permit })
+    }
+
     /// Permits free now (equals `max_concurrent` when the pool is idle).
     pub fn available_permits(&self) -> usize {
         *sync::lock(&self.permits.available)
@@ -555,6 +632,76 @@ mod tests {
             (0..10).map(|i| i * i).collect::<Vec<_>>()
         );
         assert_eq!(pool.available_permits(), 2);
+    }
+
+    #[test]
+    fn inline_permit_counts_against_max_concurrent_and_comes_back() {
+        quiet_panics();
+        let pool = Pool::new(1, 4, 2);
+        let a = pool.try_inline().expect("two permits free");
+        let b = pool.try_inline().expect("one permit free");
+        assert_eq!(pool.available_permits(), 0);
+        assert!(
+            pool.try_inline().is_none(),
+            "a third inline run took no permit"
+        );
+        // A pooled task waits for a permit while both are held inline.
+        let (tx, rx) = mpsc::channel();
+        let h = pool
+            .submit(Query::new(1).task(move |_| {
+                tx.send(()).unwrap();
+                Ok(7u8)
+            }))
+            .unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
+        let token = CancelToken::new();
+        assert_eq!(a.run(&token, |_| Ok(1u8)), Ok(1));
+        rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(h.wait(), Ok(vec![7]));
+        // A panic is the run's error and its permit still comes back.
+        let err = b
+            .run(&token, |_| -> Result<u8, String> {
+                panic!("planted inline panic")
+            })
+            .unwrap_err();
+        assert!(err.contains("panicked"), "{err}");
+        assert_eq!(pool.available_permits(), 2);
+        // A tripped token: the task never runs.
+        token.cancel();
+        let c = pool.try_inline().unwrap();
+        assert_eq!(
+            c.run(&token, |_| -> Result<u8, String> {
+                panic!("ran after cancel")
+            }),
+            Err(CANCELLED.to_string())
+        );
+        assert_eq!(pool.available_permits(), 2);
+    }
+
+    #[test]
+    fn no_inline_run_overtakes_a_queued_query_or_outlives_the_pool() {
+        let pool = Pool::new(1, 4, 1);
+        let (started_tx, started_rx) = mpsc::channel();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let busy = pool
+            .submit(Query::new(1).task(move |_| {
+                started_tx.send(()).unwrap();
+                go_rx.recv().unwrap();
+                Ok(())
+            }))
+            .unwrap();
+        started_rx.recv().unwrap();
+        // The one worker is busy and holds the one permit; another query waits in the queue.
+        let queued = pool.submit(Query::new(1).task(|_| Ok(()))).unwrap();
+        assert_eq!(pool.queued(), 1);
+        assert!(pool.try_inline().is_none());
+        go_tx.send(()).unwrap();
+        busy.wait().unwrap();
+        queued.wait().unwrap();
+        assert!(pool.try_inline().is_some(), "idle pool, free permit");
+        let mut pool = pool;
+        pool.stop();
+        assert!(pool.try_inline().is_none(), "a stopped pool lent a permit");
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //! permits, permits come back on success, error, cancel, deadline and panic, and a cancel (or the
 //! deadline) is observed by every task of the query.
 //!
+//! An inline run (`QueryPool::try_inline`, a small query run on the caller's thread) holds one
+//! of the same permits: inline runs and worker tasks together never exceed them.
+//!
 //! Killed by: `permit_leak_on_panic`, `permit_double_release` (permits model),
-//! `cancel_not_propagated` (cancel and deadline models).
+//! `cancel_not_propagated` (cancel and deadline models), `inline_without_permit` (inline model).
 
 use strata_actors::mailbox::FacadeMailbox;
 use strata_actors::query_pool::{Query, QueryPool, CANCELLED, DEADLINE_EXCEEDED};
 use strata_actors::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use strata_actors::sync::Arc;
+use strata_actors::sync::{thread, Arc};
 use strata_loom_tests::{model, quiet_planted_panics};
 
 type Pool = QueryPool<FacadeMailbox>;
@@ -90,4 +93,48 @@ fn cancel_is_observed_by_every_task() {
 #[test]
 fn deadline_is_observed_by_every_task() {
     stop_reaches_every_task(|h| h.expire(), DEADLINE_EXCEEDED);
+}
+
+#[test]
+fn inline_runs_and_worker_tasks_share_the_permits() {
+    model(|| {
+        const PERMITS: usize = 1;
+        let pool = Arc::new(Pool::new(1, 2, PERMITS));
+        let running = Arc::new(AtomicUsize::new(0));
+        let task = {
+            let running = running.clone();
+            move || {
+                let running = running.clone();
+                move |_: &strata_actors::CancelToken| -> Result<u8, String> {
+                    let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                    assert!(
+                        now <= PERMITS,
+                        "{now} tasks running with {PERMITS} permit(s)"
+                    );
+                    running.fetch_sub(1, Ordering::SeqCst);
+                    Ok(1)
+                }
+            }
+        };
+        let inline = {
+            let (pool, task) = (pool.clone(), task.clone());
+            thread::spawn(move || {
+                pool.try_inline()
+                    .map(|p| p.run(&strata_actors::CancelToken::new(), task()))
+            })
+        };
+        let pooled = pool
+            .submit(Query::new(1).task(task()))
+            .expect("queue has room")
+            .wait();
+        assert_eq!(pooled, Ok(vec![1]));
+        let inline = inline.join().expect("inline thread");
+        // Refused (permit taken or a job queued) or run: never an error.
+        assert!(matches!(inline, None | Some(Ok(1))), "{inline:?}");
+        assert_eq!(
+            pool.available_permits(),
+            PERMITS,
+            "permits not all returned"
+        );
+    });
 }
