@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
@@ -10,6 +11,7 @@ use crate::engine::{now_ns, Database, WriteOutcome};
 use crate::error::{Error, IoContext, Result};
 use crate::lineproto::{self, Precision};
 use crate::query::influxql::ast::Statement;
+use crate::query::limits::OVER_INLINE_BUDGET;
 use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
 use crate::retention::{Enforcer, RetentionChange, RetentionPolicy};
@@ -36,7 +38,28 @@ pub struct Db {
     pool: QueryPool<FlumeMailbox>,
     /// Drops expired tables every `retention_check_interval`.
     retention: Arc<Enforcer>,
+    /// Where queries ran ([`Db::query_paths`]).
+    paths: PathCounters,
     _lock: File,
+}
+
+#[derive(Default)]
+struct PathCounters {
+    inline: std::sync::atomic::AtomicU64,
+    pooled: std::sync::atomic::AtomicU64,
+    moved: std::sync::atomic::AtomicU64,
+}
+
+/// Where the queries of a [`Db`] have run since it opened (see
+/// [`Config::query_inline_max_points`]); the daemon exports them as `strata_queries_total`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueryPaths {
+    /// Answered on the caller's own thread.
+    pub inline: u64,
+    /// Handed to the query pool (including those moved there).
+    pub pooled: u64,
+    /// Started inline, estimated past `query_inline_max_points`, and moved to the pool.
+    pub moved: u64,
 }
 
 /// Prefix of a dropped database's directory while it is being removed (never a valid database
@@ -131,6 +154,7 @@ impl Db {
             dbs,
             pool,
             retention,
+            paths: PathCounters::default(),
             _lock: lock,
         })
     }
@@ -233,8 +257,11 @@ impl Db {
     /// Start a query without waiting for it. The text is parsed here (a syntax error fails with
     /// [`Error::Parse`]). A request made only of `SHOW QUERIES` / `KILL QUERY` is answered at
     /// once, outside the pool, so an operator can see and kill queries while every worker is
-    /// busy. Anything else is registered (see `SHOW QUERIES`) and queued on the query pool as
-    /// one task under `query_timeout`; a full queue is [`Error::QueryQueueFull`].
+    /// busy. Anything else is registered (see `SHOW QUERIES`) and runs under `query_timeout`:
+    /// a request of one SELECT estimated to read at most `query_inline_max_points` points is
+    /// answered on this thread before this returns, if a query permit is free and nothing
+    /// waits in the queue (see [`Config::query_inline_max_points`]); otherwise it is queued on
+    /// the query pool; a full queue is [`Error::QueryQueueFull`].
     ///
     /// Dropping the returned [`PendingQuery`] (a client that went away) cancels the query and
     /// removes it from `SHOW QUERIES`; its worker is freed at the query's next cancel check.
@@ -253,6 +280,11 @@ impl Db {
             let answer =
                 query::run(&self.dbs, &statements, opts, &token).map_err(Error::QueryStopped);
             drop(reg);
+            return Ok(PendingQuery {
+                state: Pending::Ready(answer),
+            });
+        }
+        if let Some(answer) = self.try_inline(q, &statements, opts) {
             return Ok(PendingQuery {
                 state: Pending::Ready(answer),
             });
@@ -309,6 +341,7 @@ impl Db {
             .pool
             .submit(task)
             .map_err(|_| Error::QueryQueueFull(self.config().get_query_queue_depth()))?;
+        self.paths.pooled.fetch_add(1, Ordering::Relaxed);
         let reg = registry.register(q, &opts.database, handle.token().clone(), status);
         Ok(PendingQuery {
             state: Pending::Pooled {
@@ -318,6 +351,64 @@ impl Db {
                 timeout,
             },
         })
+    }
+
+    /// Run a request of one SELECT on this thread under a query permit, if
+    /// `query_inline_max_points` allows, a permit is free and nothing is queued. `None`: it did
+    /// not run, or its estimate went past the limit and it stopped before reading anything;
+    /// either way the caller submits it to the pool.
+    fn try_inline(
+        &self,
+        q: &str,
+        statements: &[Statement],
+        opts: &QueryOptions,
+    ) -> Option<Result<QueryResponse>> {
+        let cfg = self.config();
+        let max_points = cfg.get_query_inline_max_points();
+        // The testing delay stands for a slow query: those run on the pool.
+        if max_points == 0
+            || !cfg.get_testing_query_delay().is_zero()
+            || !matches!(statements, [Statement::Select(_)])
+        {
+            return None;
+        }
+        let permit = self.pool.try_inline()?;
+        let timeout = cfg.get_query_timeout();
+        let token = CancelToken::with_timeout((!timeout.is_zero()).then_some(timeout));
+        let status = QueryStatus::new();
+        status.set_running();
+        let reg = self
+            .dbs
+            .queries
+            .register(q, &opts.database, token.clone(), status);
+        let mut inline_opts = opts.clone();
+        inline_opts.inline_max_points = max_points;
+        let outcome = permit.run(&token, |token| {
+            query::run(&self.dbs, statements, &inline_opts, token)
+        });
+        match outcome {
+            Err(reason) if reason == OVER_INLINE_BUDGET => {
+                self.paths.moved.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+            Ok(answer) => {
+                self.paths.inline.fetch_add(1, Ordering::Relaxed);
+                Some(Ok(answer))
+            }
+            Err(reason) => {
+                self.paths.inline.fetch_add(1, Ordering::Relaxed);
+                Some(Err(stopped(reason, &reg, timeout)))
+            }
+        }
+    }
+
+    /// Where queries have run since this `Db` opened: on the caller's thread or on the pool.
+    pub fn query_paths(&self) -> QueryPaths {
+        QueryPaths {
+            inline: self.paths.inline.load(Ordering::Relaxed),
+            pooled: self.paths.pooled.load(Ordering::Relaxed),
+            moved: self.paths.moved.load(Ordering::Relaxed),
+        }
     }
 
     /// The queries in the pool (what `SHOW QUERIES` lists).
@@ -438,11 +529,18 @@ fn stopped_or_answered(
         Ok(_) => {
             answer.ok_or_else(|| Error::Query("the query finished without an answer".to_string()))
         }
-        Err(_) if reg.status().is_killed() => Err(Error::QueryInterrupted),
-        Err(e) if e == DEADLINE_EXCEEDED => Err(Error::QueryStopped(format!(
-            "it ran longer than query_timeout ({timeout:?})"
-        ))),
-        Err(e) => Err(Error::QueryStopped(e)),
+        Err(e) => Err(stopped(e, reg, timeout)),
+    }
+}
+
+/// The error of a query stopped with `reason` (killed, past its deadline, failed).
+fn stopped(reason: String, reg: &Registration, timeout: std::time::Duration) -> Error {
+    if reg.status().is_killed() {
+        Error::QueryInterrupted
+    } else if reason == DEADLINE_EXCEEDED {
+        Error::QueryStopped(format!("it ran longer than query_timeout ({timeout:?})"))
+    } else {
+        Error::QueryStopped(reason)
     }
 }
 

@@ -26,5 +26,5 @@ pub mod version;
 pub mod wal;
 
 pub use config::Config;
-pub use db::{Db, WriteSummary};
+pub use db::{Db, QueryPaths, WriteSummary};
 pub use error::{Error, Result};

@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the daemon: InfluxDB 1.x HTTP API on a Unix socket.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Describe a data directory: per database and compaction layer, the SSTables with their
     /// windows, sizes and point counts, and the compaction debt (read-only).
     Inspect(InspectArgs),
@@ -223,6 +223,10 @@ struct EngineArgs {
     /// Tasks one SELECT is split into on the query pool's workers [default: number of cores].
     #[arg(long, env = "STRATA_QUERY_PARALLELISM")]
     query_parallelism: Option<usize>,
+    /// Most points a query may be estimated to read and still run on the connection's own
+    /// thread instead of a query-pool worker (0: every query on the pool).
+    #[arg(long, env = "STRATA_QUERY_INLINE_MAX_POINTS", default_value_t = strata::config::DEFAULT_QUERY_INLINE_MAX_POINTS)]
+    query_inline_max_points: u64,
     /// Seconds between retention checks (dropping tables past each database's retention).
     #[arg(
         long,
@@ -271,6 +275,7 @@ impl EngineArgs {
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)
             .query_memory_limit(self.query_memory_limit)
+            .query_inline_max_points(self.query_inline_max_points)
             .testing_query_delay(Duration::from_millis(delay_ms));
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);
@@ -316,7 +321,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let r = match cli.command {
-        Command::Serve(a) => run_serve(a).map_err(|e| format!("strata: {e}")),
+        Command::Serve(a) => run_serve(*a).map_err(|e| format!("strata: {e}")),
         Command::Bench(a) => run_bench(a).map_err(|e| format!("strata bench: {e}")),
         Command::Inspect(a) => a
             .layers

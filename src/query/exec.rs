@@ -758,6 +758,9 @@ fn select_measurement(
     let ids: Vec<SeriesId> = series_ids(&groups);
     let (read_min, read_max) = read_window(plan, &l);
     let pruned = snap.prune(&ids, &fields, read_min, read_max);
+    if snap.limits.is_inline() {
+        snap.inline_estimate(&pruned, &ids, &fields)?;
+    }
     if ex.on {
         explain_lines(ex, measurement, &ids, &fields, &pruned, snap);
         if ex.plan_only {

@@ -12,11 +12,20 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+/// The error reason of a statement run on the caller's thread whose estimate went past
+/// `Config::query_inline_max_points` ([`SelectLimits::inline_estimate`]): the caller stops it
+/// and submits the query to the pool instead. Never shown to a user.
+pub(crate) const OVER_INLINE_BUDGET: &str =
+    "estimated read over query_inline_max_points: run it on the query pool";
+
 /// The limits of one SELECT statement and what it has used so far. Clones share the counts.
 #[derive(Clone, Debug, Default)]
 pub struct SelectLimits {
     max_points: u64,
     max_series: u64,
+    /// Most points a statement run inline (on the caller's thread) is estimated to read before
+    /// it has to move to the pool; 0: the statement is not running inline.
+    inline_points: u64,
     used: Arc<Used>,
 }
 
@@ -24,6 +33,7 @@ pub struct SelectLimits {
 struct Used {
     points: AtomicU64,
     series: AtomicU64,
+    estimated: AtomicU64,
 }
 
 impl SelectLimits {
@@ -32,6 +42,7 @@ impl SelectLimits {
         SelectLimits {
             max_points,
             max_series,
+            inline_points: 0,
             used: Arc::default(),
         }
     }
@@ -63,6 +74,36 @@ impl SelectLimits {
                 read: total,
                 limit: self.max_points,
             });
+        }
+        Ok(())
+    }
+
+    /// The statement runs inline, on the caller's thread, as long as the points it is
+    /// estimated to read stay within `max_points` (see [`SelectLimits::inline_estimate`]).
+    pub(crate) fn inline_budget(mut self, max_points: u64) -> SelectLimits {
+        self.inline_points = max_points;
+        self
+    }
+
+    /// Whether the statement runs inline under a budget of estimated points.
+    pub(crate) fn is_inline(&self) -> bool {
+        self.inline_points > 0
+    }
+
+    /// `n` more points are estimated to be read (an upper bound, known before they are read).
+    /// Inline, a total past the budget fails with [`Error::QueryStopped`] and
+    /// [`OVER_INLINE_BUDGET`], which stops the statement before it reads anything more; the
+    /// caller then hands the whole query to the pool. A no-op when not inline.
+    pub(crate) fn inline_estimate(&self, n: u64) -> Result<()> {
+        if self.inline_points == 0 {
+            return Ok(());
+        }
+        let total = add(
+            &self.used.estimated,
+            usize::try_from(n).unwrap_or(usize::MAX),
+        );
+        if total > self.inline_points {
+            return Err(Error::QueryStopped(OVER_INLINE_BUDGET.to_string()));
         }
         Ok(())
     }

@@ -26,12 +26,16 @@ use strata_actors::CancelToken;
 pub struct QueryOptions {
     /// The database named by the request (`db=`); statements may name their own.
     pub database: String,
+    /// Set by `Db::submit_query` for a query it runs on the caller's thread: a SELECT's
+    /// estimated points beyond this stop it (to be resubmitted to the pool). 0: not inline.
+    pub(crate) inline_max_points: u64,
 }
 
 impl QueryOptions {
     pub fn new(database: &str) -> QueryOptions {
         QueryOptions {
             database: database.to_string(),
+            inline_max_points: 0,
         }
     }
 }
@@ -390,7 +394,8 @@ fn run_statement(
             let plan = compile::compile_select(&d, s, now)?;
             let cfg = db.config();
             let limits =
-                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
+                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series())
+                    .inline_budget(opts.inline_max_points);
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
             exec::execute_select(&d, &plan, token, &limits, &mem)
         }

@@ -133,6 +133,30 @@ impl Snapshot {
         out
     }
 
+    /// Charge what a read of `ids` × `fields` is estimated to take against the statement's
+    /// inline budget (`SelectLimits::inline_estimate`): the points of `pruned`'s blocks, then
+    /// every point the memtables hold of those runs (whatever their time). Stops at the first
+    /// charge past the budget, so an estimate costs little more than the budget allows.
+    pub(crate) fn inline_estimate(
+        &self,
+        pruned: &Pruned,
+        ids: &[SeriesId],
+        fields: &[String],
+    ) -> Result<()> {
+        self.limits.inline_estimate(pruned.estimated_points)?;
+        if pruned.memtables == 0 {
+            return Ok(());
+        }
+        for m in self.all_memtables() {
+            for &id in ids {
+                for f in fields {
+                    self.limits.inline_estimate(m.points_of(id, f) as u64)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The lower bounds a newest-first read of `id` × `fields` within `[min, max]` from
     /// `tables` (a pruned subset of the snapshot's) widens its window through, newest first,
     /// each with the number of blocks the window `[bound, max]` decodes: of the starts of the

@@ -181,6 +181,17 @@ pub fn metrics_text(db: &Db) -> String {
             }
         }
     }
+    let paths = db.query_paths();
+    let _ = writeln!(
+        out,
+        "# HELP strata_queries_total queries run, by where: on the connection's thread (inline) or on the query pool\n# TYPE strata_queries_total counter\nstrata_queries_total{{path=\"inline\"}} {}\nstrata_queries_total{{path=\"pool\"}} {}",
+        paths.inline, paths.pooled
+    );
+    let _ = writeln!(
+        out,
+        "# HELP strata_queries_moved_to_pool_total queries started inline whose estimate went past query_inline_max_points\n# TYPE strata_queries_moved_to_pool_total counter\nstrata_queries_moved_to_pool_total {}",
+        paths.moved
+    );
     let _ = writeln!(out, "# HELP strata_flush_stalls_total flushes that waited for C0 compaction\n# TYPE strata_flush_stalls_total counter");
     for (dbname, s) in &stats {
         let _ = writeln!(
