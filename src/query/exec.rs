@@ -535,18 +535,31 @@ pub(crate) fn matching_series(
     measurement: &str,
     pred: &TagPred,
 ) -> Vec<Arc<SeriesInfo>> {
+    let mut series = matching_series_unordered(index, measurement, pred);
+    sort_by_key(&mut series);
+    series
+}
+
+/// [`matching_series`] in no particular order.
+fn matching_series_unordered(
+    index: &SeriesIndex,
+    measurement: &str,
+    pred: &TagPred,
+) -> Vec<Arc<SeriesInfo>> {
     let Some(m) = index.measurement(measurement) else {
         return Vec::new();
     };
     let ids = pred.candidates(&m);
-    let mut series: Vec<Arc<SeriesInfo>> = ids
-        .into_iter()
+    ids.into_iter()
         .filter_map(|id| index.get(id))
         .filter(|s| pred.eval(&|k: &str| s.tag(k)))
-        .collect();
+        .collect()
+}
+
+/// Series in key order.
+fn sort_by_key(series: &mut [Arc<SeriesInfo>]) {
     // Series keys are unique: the unstable sort gives the same order, with fewer moves.
     series.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-    series
 }
 
 fn dedup_names(cols: &[String]) -> Vec<String> {
@@ -694,7 +707,7 @@ fn select_measurement(
     };
     let schema = mi.fields();
     let tag_keys = mi.tag_keys();
-    let series = matching_series(index, measurement, &plan.tag_filter);
+    let mut series = matching_series_unordered(index, measurement, &plan.tag_filter);
     if series.is_empty() {
         if ex.on {
             ex.lines.push(format!("MEASUREMENT: {measurement}"));
@@ -717,6 +730,26 @@ fn select_measurement(
         }
         GroupTags::All => tag_keys.clone(),
     };
+    // Inline (see `SelectLimits::inline_estimate`), the estimate comes before the series are
+    // grouped: a query estimated past the budget moves to the pool having done little.
+    let early = match snap
+        .limits
+        .is_inline()
+        .then(|| layout(plan, &union.fields, &union.tags, &group_keys))
+    {
+        Some(Ok(l)) if !l.exprs.is_empty() => {
+            let (fields, _) = read_fields(plan, &l, &schema, &tag_keys);
+            let mut ids: Vec<SeriesId> = series.iter().map(|s| s.id).collect();
+            ids.sort_unstable();
+            let (read_min, read_max) = read_window(plan, &l);
+            let pruned = snap.prune(&ids, &fields, read_min, read_max)?;
+            snap.inline_estimate(&pruned, &ids, &fields)?;
+            Some(pruned)
+        }
+        // A layout error is reported where it always was, after the series limit.
+        _ => None,
+    };
+    sort_by_key(&mut series);
     let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
     for s in series {
         let key: Vec<(String, String)> = group_keys
@@ -737,30 +770,19 @@ fn select_measurement(
     if l.exprs.is_empty() {
         return Ok(Vec::new());
     }
-    // Variables → fields read, or tags.
-    let mut fields: Vec<String> = Vec::new();
-    let mut srcs = Vec::with_capacity(l.vars.len());
-    for v in &l.vars {
-        if schema.contains_key(v) || !tag_keys.contains(v) {
-            srcs.push(VarSrc::Field(fields.len()));
-            fields.push(v.clone());
-        } else {
-            srcs.push(VarSrc::Tag(v.clone()));
-        }
-    }
-    if let Some(fp) = &plan.field_filter {
-        fp.fields(&mut fields);
-    }
+    let (fields, srcs) = read_fields(plan, &l, &schema, &tag_keys);
     let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
     let mut columns = vec!["time".to_string()];
     columns.extend(dedup_names(&l.names));
 
     let ids: Vec<SeriesId> = series_ids(&groups);
     let (read_min, read_max) = read_window(plan, &l);
-    let pruned = snap.prune(&ids, &fields, read_min, read_max);
-    if snap.limits.is_inline() {
-        snap.inline_estimate(&pruned, &ids, &fields)?;
-    }
+    // What the inline estimate pruned is the same: an inline statement is never split, so
+    // every matching series is in `groups`.
+    let pruned = match early {
+        Some(p) => p,
+        None => snap.prune(&ids, &fields, read_min, read_max)?,
+    };
     if ex.on {
         explain_lines(ex, measurement, &ids, &fields, &pruned, snap);
         if ex.plan_only {
@@ -799,6 +821,30 @@ fn select_measurement(
         out.push((gkey, result));
     }
     Ok(out)
+}
+
+/// The fields a layout reads (its field variables, then those of the field condition) and
+/// where each variable comes from: a field (its index in the fields) or a tag.
+fn read_fields(
+    plan: &SelectPlan,
+    l: &Layout,
+    schema: &BTreeMap<String, FieldType>,
+    tag_keys: &[String],
+) -> (Vec<String>, Vec<VarSrc>) {
+    let mut fields: Vec<String> = Vec::new();
+    let mut srcs = Vec::with_capacity(l.vars.len());
+    for v in &l.vars {
+        if schema.contains_key(v) || !tag_keys.contains(v) {
+            srcs.push(VarSrc::Field(fields.len()));
+            fields.push(v.clone());
+        } else {
+            srcs.push(VarSrc::Tag(v.clone()));
+        }
+    }
+    if let Some(fp) = &plan.field_filter {
+        fp.fields(&mut fields);
+    }
+    (fields, srcs)
 }
 
 fn series_ids(groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>) -> Vec<SeriesId> {

@@ -94,7 +94,11 @@ impl Snapshot {
     /// The tables a read of `ids` × `fields` within `[min, max]` needs: tables whose time range
     /// overlaps and whose series filter holds at least one of `ids`; with the blocks they would
     /// read and the memtables holding any of the series.
-    pub fn prune(&self, ids: &[SeriesId], fields: &[String], min: i64, max: i64) -> Pruned {
+    ///
+    /// A statement running inline (see `SelectLimits::inline_estimate`) charges the points of
+    /// each series' blocks as they are counted, so an estimate past its budget fails here, early,
+    /// with the error that moves the query to the pool.
+    pub fn prune(&self, ids: &[SeriesId], fields: &[String], min: i64, max: i64) -> Result<Pruned> {
         let min = min.max(self.min_time());
         let mut out = Pruned::default();
         let mut layers: std::collections::BTreeMap<usize, (usize, usize)> = Default::default();
@@ -115,12 +119,14 @@ impl Snapshot {
             }
             e.0 += 1;
             for id in held {
+                let before = out.estimated_points;
                 for f in fields {
                     for b in overlapping(t.table.blocks(id, f), min, max) {
                         out.blocks += 1;
                         out.estimated_points += u64::from(b.count);
                     }
                 }
+                self.limits.inline_estimate(out.estimated_points - before)?;
             }
             out.tables.push(t.clone());
         }
@@ -130,20 +136,20 @@ impl Snapshot {
             .iter()
             .filter(|m| ids.iter().any(|id| m.contains_series(*id)))
             .count();
-        out
+        Ok(out)
     }
 
-    /// Charge what a read of `ids` × `fields` is estimated to take against the statement's
-    /// inline budget (`SelectLimits::inline_estimate`): the points of `pruned`'s blocks, then
-    /// every point the memtables hold of those runs (whatever their time). Stops at the first
-    /// charge past the budget, so an estimate costs little more than the budget allows.
+    /// Charge the rest of what a read of `ids` × `fields` is estimated to take against the
+    /// statement's inline budget (`SelectLimits::inline_estimate`; [`Snapshot::prune`] charged
+    /// the blocks): every point the memtables hold of those runs, whatever their time. Stops at
+    /// the first charge past the budget, so an estimate costs little more than the budget
+    /// allows.
     pub(crate) fn inline_estimate(
         &self,
         pruned: &Pruned,
         ids: &[SeriesId],
         fields: &[String],
     ) -> Result<()> {
-        self.limits.inline_estimate(pruned.estimated_points)?;
         if pruned.memtables == 0 {
             return Ok(());
         }
@@ -1217,11 +1223,11 @@ mod tests {
             .into_iter()
             .collect();
         let f = vec!["f".to_string()];
-        let p = snap.prune(&all, &f, i64::MIN, i64::MAX);
+        let p = snap.prune(&all, &f, i64::MIN, i64::MAX).unwrap();
         assert_eq!((p.tables.len(), p.blocks, p.estimated_points), (3, 3, 3));
-        let p = snap.prune(&a, &f, i64::MIN, i64::MAX);
+        let p = snap.prune(&a, &f, i64::MIN, i64::MAX).unwrap();
         assert_eq!((p.tables.len(), p.blocks), (2, 2));
-        let p = snap.prune(&all, &f, 2_500_000_000, i64::MAX);
+        let p = snap.prune(&all, &f, 2_500_000_000, i64::MAX).unwrap();
         assert_eq!((p.tables.len(), p.blocks), (1, 1));
         assert_eq!(p.layers.iter().map(|l| l.2).sum::<usize>(), 3);
         assert_eq!(p.memtables, 0);
