@@ -245,6 +245,27 @@ fn spawn_actor(
         .ctx(|| "spawn actor thread".to_string())
 }
 
+/// How many nice levels compactor threads run below the thread that opened the database
+/// (Linux clamps the result at 19): writes, flushes and queries win the CPU over background
+/// compaction, which catches up when they leave it idle (the flush stall still bounds how far
+/// C0 falls behind).
+pub const COMPACTION_NICE: i32 = 10;
+
+/// Lower the calling thread's scheduling priority by [`COMPACTION_NICE`] levels. Best effort:
+/// where the platform has no per-thread nice value the thread keeps its priority.
+fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: nice(2) reads only its integer argument and touches no memory of this
+        // process. On Linux a nice value belongs to a thread and glibc's nice() changes the
+        // calling thread's (getpriority/setpriority with PRIO_PROCESS and who = 0, which name
+        // the calling thread), so no other thread's priority changes (tested by
+        // `compactor_threads_run_at_compaction_nice`). Raising the nice value needs no
+        // privilege; its return value (-1 is both an error and a valid value) is not needed.
+        let _ = unsafe { libc::nice(COMPACTION_NICE) };
+    }
+}
+
 impl Database {
     /// Open (or create) the database stored in `dir`: catalog, series index, WAL replay, actors.
     pub fn open(name: &str, dir: &Path, config: &Config) -> Result<Database> {
@@ -399,7 +420,10 @@ impl Database {
             threads.push(spawn_actor(
                 format!("compact{layer}-{name}"),
                 health.clone(),
-                move || run_compactor(io, inbox, next, health2, stall),
+                move || {
+                    lower_thread_priority();
+                    run_compactor(io, inbox, next, health2, stall)
+                },
             )?);
         }
 
@@ -808,6 +832,67 @@ pub fn now_ns() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// (thread name, nice value) of every thread of this process, from /proc.
+    #[cfg(target_os = "linux")]
+    fn thread_nices() -> Vec<(String, i32)> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir("/proc/self/task").unwrap() {
+            let dir = e.unwrap().path();
+            let (Ok(comm), Ok(stat)) = (
+                std::fs::read_to_string(dir.join("comm")),
+                std::fs::read_to_string(dir.join("stat")),
+            ) else {
+                continue; // the thread ended meanwhile
+            };
+            // Fields after the parenthesised name: state is field 3, nice field 19.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let nice: i32 = rest.split(' ').nth(16).unwrap().parse().unwrap();
+            out.push((comm.trim().to_string(), nice));
+        }
+        out
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn compactor_threads_run_at_compaction_nice() {
+        // Relative to this thread's own (the suite may run under `nice`).
+        let base: i32 = {
+            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            rest.split(' ').nth(16).unwrap().parse().unwrap()
+        };
+        let lowered = (base + COMPACTION_NICE).min(19);
+        let dir = tempfile::tempdir().unwrap();
+        let d = Database::open("nicedb", dir.path(), &crate::Config::new()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let all = thread_nices();
+            let ours: Vec<&(String, i32)> =
+                all.iter().filter(|(n, _)| n.ends_with("-nicedb")).collect();
+            let compactors: Vec<i32> = ours
+                .iter()
+                .filter(|(n, _)| n.starts_with("compact"))
+                .map(|&(_, nice)| *nice)
+                .collect();
+            if compactors.len() == LAYERS && compactors.iter().all(|&n| n == lowered) {
+                // Only the compactors: the WAL writer, memtable and flusher keep the default.
+                for (n, nice) in &ours {
+                    if !n.starts_with("compact") {
+                        assert_eq!(*nice, base, "{n} was lowered too");
+                    }
+                }
+                assert_eq!(ours.len(), LAYERS + 3, "{ours:?}");
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "compactor threads not at nice {lowered}: {ours:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        d.close().unwrap();
+    }
 
     /// Through the whole write path (the parser's shared series, the WAL, the memtable and a
     /// restart's replay): of the lines of one body that write a series' timestamp, the last
