@@ -331,6 +331,17 @@ impl Values {
         self.len() == 0
     }
 
+    /// Keep the first `n` values (all of them if there are fewer).
+    pub fn truncate(&mut self, n: usize) {
+        match self {
+            Values::Float(v) => v.truncate(n),
+            Values::Integer(v) => v.truncate(n),
+            Values::Unsigned(v) => v.truncate(n),
+            Values::Boolean(v) => v.truncate(n),
+            Values::String(v) => v.truncate(n),
+        }
+    }
+
     /// The value at `i` as a [`FieldValue`]. Panics if `i` is out of range, like slice indexing.
     pub fn get(&self, i: usize) -> FieldValue {
         match self {

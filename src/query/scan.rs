@@ -558,7 +558,9 @@ impl SegmentStream<'_> {
         // Charged before the block is read and decoded.
         self.held.add(block_bytes(b))?;
         let mut c = Column::new(b.field_type());
-        src.table.table.read_block_into(b, &mut self.raw, &mut c)?;
+        src.table
+            .table
+            .read_block_through(b, self.max, &mut self.raw, &mut c)?;
         bump(&snap.stats.blocks_decoded, 1);
         let lo = c.timestamps.partition_point(|&x| x < self.min);
         let hi = c.timestamps.partition_point(|&x| x <= self.max);

@@ -793,10 +793,13 @@ pub(crate) fn encode_block(
 
 /// Verify the crc of a v5 block and decode it against its index entry `meta` into a
 /// caller-provided column, whose buffers are reused: it is cleared (and given the entry's type)
-/// first. On error its contents are unspecified.
-pub(crate) fn decode_block_v5_into(
+/// first. Only the points at or before `through` are kept (`i64::MAX`: all): every timestamp
+/// is decoded and checked, then only the values of the kept points (see
+/// [`codec::decode_values_prefix_into`]). On error its contents are unspecified.
+pub(crate) fn decode_block_v5_through(
     buf: &[u8],
     meta: &BlockMeta,
+    through: i64,
     column: &mut Column,
 ) -> Result<(), DecodeError> {
     let body_len = buf
@@ -826,16 +829,19 @@ pub(crate) fn decode_block_v5_into(
         codec::decode_timestamps_into(ts_codec, ts_buf, n, &mut column.timestamps)?;
         codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
     };
+    check_timestamps(&column.timestamps, ascending, meta.min_ts, meta.max_ts)?;
+    let keep = column.timestamps.partition_point(|&t| t <= through);
+    column.timestamps.truncate(keep);
     let rest = input.remaining();
     clear_values(&mut column.values, meta.field_type());
-    codec::decode_values_into(
+    codec::decode_values_prefix_into(
         meta.field_type(),
         value_codec,
         input.bytes(rest, "block values")?,
         n,
+        keep,
         &mut column.values,
-    )?;
-    check_timestamps(&column.timestamps, ascending, meta.min_ts, meta.max_ts)
+    )
 }
 
 /// The timestamps of a [`TS_REGULAR`] block: `n` points from `min_ts` to `max_ts` by one

@@ -867,6 +867,36 @@ pub fn decode_values_into(
     }
 }
 
+/// [`decode_values_into`] of a column of `n` values that appends only the first `want` (at most
+/// `n`). Range-coded decimal floats, the layout compaction picks for most float data, are
+/// decoded little further than those; every other layout is decoded whole and cut.
+pub fn decode_values_prefix_into(
+    t: FieldType,
+    codec: u8,
+    buf: &[u8],
+    n: usize,
+    want: usize,
+    out: &mut Values,
+) -> Result<(), DecodeError> {
+    let want = want.min(n);
+    if let (FieldType::Float, FLOAT_DECIMAL_MUL_RANGE | FLOAT_DECIMAL_RANGE) = (t, codec) {
+        if out.field_type() != t {
+            *out = Values::empty(t);
+        }
+        if let Values::Float(v) = out {
+            let rule = if codec == FLOAT_DECIMAL_RANGE {
+                DecimalRule::Divide
+            } else {
+                DecimalRule::Multiply
+            };
+            return float::decode_decimal_ints_prefix_into(buf, n, want, rule, Ints::Range, v);
+        }
+    }
+    decode_values_into(t, codec, buf, n, out)?;
+    out.truncate(want);
+    Ok(())
+}
+
 /// The format v2 encoders (before the patched ids), kept so tests can compare sizes against them
 /// and prove their output still decodes.
 #[cfg(test)]

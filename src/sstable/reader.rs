@@ -221,6 +221,19 @@ impl Table {
         buf: &mut Vec<u8>,
         column: &mut Column,
     ) -> Result<()> {
+        self.read_block_through(block, i64::MAX, buf, column)
+    }
+
+    /// [`Table::read_block_into`] keeping only the points at or before `through`. A format v5
+    /// block decodes little more than those values (a read whose range ends inside a block
+    /// skips the rest of it); an older block is decoded whole and cut.
+    pub fn read_block_through(
+        &self,
+        block: &BlockMeta,
+        through: i64,
+        buf: &mut Vec<u8>,
+        column: &mut Column,
+    ) -> Result<()> {
         let what = || format!("block at offset {} length {}", block.offset, block.len);
         buf.clear();
         buf.resize(block.len as usize, 0);
@@ -229,7 +242,7 @@ impl Table {
             .ctx(|| format!("read {} of SSTable {}", what(), self.path.display()))?;
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
         let decoded = if self.version >= format::COMPACT_VERSION {
-            block::decode_block_v5_into(buf, block, column)
+            block::decode_block_v5_through(buf, block, through, column)
         } else {
             block::decode_block_v4_into(buf, column)
                 .map(|header| {
@@ -251,7 +264,13 @@ impl Table {
                     }
                 })
         };
-        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
+        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))?;
+        if through < block.max_ts {
+            let keep = column.timestamps.partition_point(|&t| t <= through);
+            column.timestamps.truncate(keep);
+            column.values.truncate(keep);
+        }
+        Ok(())
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.

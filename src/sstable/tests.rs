@@ -671,6 +671,53 @@ fn table_is_send_and_sync_and_shared_reads_work() {
     });
 }
 
+/// Every block of `t` read through a cut (its first point, a middle one, the one before its
+/// last, its last, and past it) holds the points of the whole block up to the cut.
+fn check_block_cuts(t: &Table) {
+    let (mut buf, mut whole, mut cut) = (
+        Vec::new(),
+        Column::new(FieldType::Integer),
+        Column::new(FieldType::Integer),
+    );
+    let mut checked = 0;
+    for (id, _) in t.series() {
+        for (field, _) in t.fields(id) {
+            for b in t.blocks(id, field) {
+                t.read_block_into(b, &mut buf, &mut whole)
+                    .expect("read whole");
+                let ts = whole.timestamps.clone();
+                let mut cuts = vec![b.min_ts, ts[ts.len() / 2], b.max_ts, i64::MAX];
+                if ts.len() > 1 {
+                    cuts.push(ts[ts.len() - 2]);
+                    cuts.push(ts[ts.len() / 3].saturating_add(1));
+                }
+                for through in cuts {
+                    t.read_block_through(b, through, &mut buf, &mut cut)
+                        .expect("read through");
+                    let keep = ts.partition_point(|&x| x <= through);
+                    let mut expect = whole.clone();
+                    expect.timestamps.truncate(keep);
+                    expect.values.truncate(keep);
+                    assert!(
+                        same(&cut, &expect),
+                        "{id} {field} through {through}: {cut:?} != {expect:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    let blocks: usize = t
+        .series()
+        .map(|(id, _)| {
+            t.fields(id)
+                .map(|(f, _)| t.blocks(id, f).len())
+                .sum::<usize>()
+        })
+        .sum();
+    assert!(checked >= 4 * blocks, "{checked} cuts of {blocks} blocks");
+}
+
 fn column_strategy() -> impl Strategy<Value = Column> {
     let n = 0usize..2200;
     n.prop_flat_map(|n| {
@@ -714,6 +761,7 @@ proptest! {
         prop_assert_eq!(stats.points, runs.iter().map(|r| r.3.len() as u64).sum::<u64>());
         let got = read_all(&t).map_err(|e| TestCaseError::fail(e.to_string()))?;
         assert_same_runs(&got, &runs);
+        check_block_cuts(&t);
         for (id, _, field, c) in &runs {
             let (lo, hi) = (c.timestamps[c.len() / 3], c.timestamps[c.len() * 2 / 3]);
             let got = t.read_range(*id, field, lo, hi).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -842,6 +890,7 @@ fn tsbs_table_is_compact_and_scans_into_reused_buffers() {
     // twice, 1.15 bytes/point here).
     assert!(per_point < 1.0, "{per_point} bytes/point");
     let t = Table::open(&path).expect("open");
+    check_block_cuts(&t);
     let (mut buf, mut c) = (Vec::new(), Column::new(FieldType::Integer));
     for (_, _, field, want) in &runs {
         let mut sum = 0.0;
@@ -1034,6 +1083,7 @@ fn reads_format_v4_files() {
     assert_eq!(t.format_version(), 4);
     let runs = v3_fixture_runs();
     assert_same_runs(&read_all(&t).expect("read v4 blocks"), &runs);
+    check_block_cuts(&t);
     let codecs = block_codecs(&path, &t);
     let float = FieldType::Float as u8;
     for id in [codec::FLOAT_DECIMAL_MUL, codec::FLOAT_DECIMAL_MUL_PATCHED] {

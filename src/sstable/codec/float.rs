@@ -234,6 +234,19 @@ pub fn decode_decimal_ints_into(
     ints: Ints,
     out: &mut Vec<f64>,
 ) -> Result<(), DecodeError> {
+    decode_decimal_ints_prefix_into(buf, n, n, rule, ints, out)
+}
+
+/// [`decode_decimal_ints_into`] appending only the first `want` (at most `n`) of the `n`
+/// values; range-coded integers are decoded little further than those.
+pub fn decode_decimal_ints_prefix_into(
+    buf: &[u8],
+    n: usize,
+    want: usize,
+    rule: DecimalRule,
+    ints: Ints,
+    out: &mut Vec<f64>,
+) -> Result<(), DecodeError> {
     let mut input = Input::new(buf);
     let b = input.u8("decimal exponent")?;
     let rest = input.bytes(input.remaining(), "decimal floats")?;
@@ -242,13 +255,13 @@ pub fn decode_decimal_ints_into(
             let Some(&p) = POW10.get(usize::from(b)) else {
                 return err(format!("bad decimal exponent {b}"));
             };
-            decode_scaled_into(rest, n, ints, out, move |x| x / p)
+            decode_scaled_into(rest, n, want, ints, out, move |x| x / p)
         }
         DecimalRule::Multiply => {
             let Some(k) = mul_factors(b & 15, b >> 4) else {
                 return err(format!("bad decimal exponents {} and {}", b & 15, b >> 4));
             };
-            decode_scaled_into(rest, n, ints, out, move |x| mul_decode(x, k))
+            decode_scaled_into(rest, n, want, ints, out, move |x| mul_decode(x, k))
         }
     }
 }
@@ -265,11 +278,13 @@ pub fn decode_decimal_ints_into(
 fn decode_scaled_into(
     buf: &[u8],
     n: usize,
+    want: usize,
     ints: Ints,
     out: &mut Vec<f64>,
     scale: impl Fn(f64) -> f64 + Copy,
 ) -> Result<(), DecodeError> {
     const WHAT: &str = "decimal floats";
+    let want = want.min(n);
     let bound = match ints {
         Ints::Packed(variant) => packed::magnitude_bound(buf, n, variant),
         Ints::Range => range::magnitude_bound(buf, n, range::First::Zigzag),
@@ -280,13 +295,20 @@ fn decode_scaled_into(
     let start = out.len();
     match (ints, small) {
         (Ints::Packed(variant), true) => {
-            return packed::decode_into(buf, n, variant, out, WHAT, fast)
+            packed::decode_into(buf, n, variant, out, WHAT, fast)?;
+            out.truncate(start + want);
+            return Ok(());
         }
         (Ints::Range, true) => {
-            return range::decode_into(buf, n, range::First::Zigzag, out, WHAT, fast)
+            return range::decode_prefix_into(buf, n, want, range::First::Zigzag, out, WHAT, fast)
         }
-        (Ints::Packed(variant), false) => packed::decode_into(buf, n, variant, out, WHAT, bits)?,
-        (Ints::Range, false) => range::decode_into(buf, n, range::First::Zigzag, out, WHAT, bits)?,
+        (Ints::Packed(variant), false) => {
+            packed::decode_into(buf, n, variant, out, WHAT, bits)?;
+            out.truncate(start + want);
+        }
+        (Ints::Range, false) => {
+            range::decode_prefix_into(buf, n, want, range::First::Zigzag, out, WHAT, bits)?
+        }
     }
     let vals = out.get_mut(start..).unwrap_or_default();
     if all_within_2_51(vals) {

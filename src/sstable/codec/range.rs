@@ -325,6 +325,25 @@ pub(crate) fn decode_uniform_into<T, S: Copy>(
     what: &str,
 ) -> Result<S, DecodeError> {
     let count = out.len();
+    decode_uniform_prefix_into(buf, r, out, count, init, emit, what)
+}
+
+/// [`decode_uniform_into`] of a stream of `out.len()` symbols that needs only its first `want`
+/// (at most `out.len()`): slots from `want` on may be left unwritten. The state steps that
+/// yield the first `want` symbols come first in the stream, so a prefix within them stops
+/// there, without reading the rest of the words or the final state (and without the checks
+/// only a whole read can make: the block's CRC has already covered these bytes).
+#[inline(always)]
+pub(crate) fn decode_uniform_prefix_into<T, S: Copy>(
+    buf: &[u8],
+    r: u64,
+    out: &mut [T],
+    want: usize,
+    init: S,
+    emit: impl Fn(S, u64) -> (S, T),
+    what: &str,
+) -> Result<S, DecodeError> {
+    let count = out.len();
     let mut st = init;
     if r == 0 || r > MAX_RANGE {
         return err(format!("bad {what}: symbol range {r}"));
@@ -377,14 +396,23 @@ pub(crate) fn decode_uniform_into<T, S: Copy>(
         if !(p.l..p.l << 32).contains(&x) {
             return err(format!("bad {what}: state {x} out of range"));
         }
-        let e = &emit;
-        (x, pos, st) = match p.g {
-            1 => normal_steps::<T, S, 1>(&p, (x, pos), words, normal, st, e),
-            2 => normal_steps::<T, S, 2>(&p, (x, pos), words, normal, st, e),
-            3 => normal_steps::<T, S, 3>(&p, (x, pos), words, normal, st, e),
-            4 => normal_steps::<T, S, 4>(&p, (x, pos), words, normal, st, e),
-            _ => normal_steps::<T, S, 0>(&p, (x, pos), words, normal, st, e),
+        // The normal steps over `slots`, with the group size a constant where it is small.
+        let steps = |slots: &mut [T], st: S| match p.g {
+            1 => normal_steps::<T, S, 1>(&p, (x, pos), words, slots, st, &emit),
+            2 => normal_steps::<T, S, 2>(&p, (x, pos), words, slots, st, &emit),
+            3 => normal_steps::<T, S, 3>(&p, (x, pos), words, slots, st, &emit),
+            4 => normal_steps::<T, S, 4>(&p, (x, pos), words, slots, st, &emit),
+            _ => normal_steps::<T, S, 0>(&p, (x, pos), words, slots, st, &emit),
         };
+        if want < count && want <= p.normal * p.g {
+            // The steps covering the first `want` symbols (whole steps of g symbols each).
+            let n = want.div_ceil(p.g);
+            let Some(part) = normal.get_mut(..n * p.g) else {
+                return err(format!("bad {what}: {n} steps of {} symbols", p.g));
+            };
+            return Ok(steps(part, st).2);
+        }
+        (x, pos, st) = steps(normal, st);
         if pos != words.len() {
             return err(format!("bad {what}: {} words, {pos} read", words.len()));
         }
@@ -649,19 +677,42 @@ pub(crate) fn decode_into<T: Lane>(
     what: &str,
     finish: impl Fn(i64) -> T + Copy,
 ) -> Result<(), DecodeError> {
+    decode_prefix_into(buf, n, n, first, out, what, finish)
+}
+
+/// [`decode_into`] of `n` values that appends only the first `want` (at most `n`), decoding
+/// little more than those: the values are a running sum of symbols that come out of the
+/// decoder in order (see [`decode_uniform_prefix_into`]).
+#[inline]
+pub(crate) fn decode_prefix_into<T: Lane>(
+    buf: &[u8],
+    n: usize,
+    want: usize,
+    first: First,
+    out: &mut Vec<T>,
+    what: &str,
+    finish: impl Fn(i64) -> T + Copy,
+) -> Result<(), DecodeError> {
     let h = header(buf, n, first, what)?;
+    let want = want.min(n);
     let start = out.len();
+    if want == 0 {
+        return Ok(());
+    }
     out.resize(start + n, T::default());
     let Some((head, rest)) = out.get_mut(start..).and_then(|s| s.split_first_mut()) else {
         return Ok(());
     };
     *head = finish(h.first);
+    // Deltas needed: those of values 1..want.
+    let deltas = want - 1;
     let min = h.min;
     let r = if h.exceptions == 0 {
-        decode_uniform_into(
+        decode_uniform_prefix_into(
             h.payload,
             h.span + 1,
             rest,
+            deltas,
             h.first,
             move |acc: i64, s| {
                 let acc = acc.wrapping_add(min.wrapping_add(s as i64));
@@ -671,17 +722,20 @@ pub(crate) fn decode_into<T: Lane>(
         )
         .map(|_| ())
     } else {
-        decode_uniform_into(
+        decode_uniform_prefix_into(
             h.payload,
             h.span + 1,
             rest,
+            deltas,
             (),
             |(), s| ((), T::from_raw(min.wrapping_add(s as i64) as u64)),
             what,
         )
         .and_then(|()| {
             let mut acc = h.first;
-            for (i, d) in h.exceptions() {
+            let rest = rest.get_mut(..deltas).unwrap_or_default();
+            // Exceptions are listed by ascending slot: those past the prefix are not needed.
+            for (i, d) in h.exceptions().take_while(|&(i, _)| i < deltas) {
                 match rest.get_mut(i) {
                     Some(slot) if slot.raw() == min as u64 => *slot = T::from_raw(d as u64),
                     _ => return err(format!("bad {what}: exception slot {i} is not zero")),
@@ -696,6 +750,8 @@ pub(crate) fn decode_into<T: Lane>(
     };
     if r.is_err() {
         out.truncate(start);
+    } else {
+        out.truncate(start + want);
     }
     r
 }

@@ -273,6 +273,42 @@ fn round_trips(v: &Values, codec: u8, buf: &[u8]) -> Result<(), TestCaseError> {
     decode_values_into(v.field_type(), codec, buf, v.len(), &mut out)
         .map_err(|e| TestCaseError::fail(e.0))?;
     prop_assert_eq!(out.len(), 2 * v.len());
+    prefixes_decode(v, codec, buf)
+}
+
+/// Every prefix length a block cut by a read's end can ask for decodes to exactly that prefix
+/// (`decode_values_prefix_into`), also past the end (all values).
+fn prefixes_decode(v: &Values, codec: u8, buf: &[u8]) -> Result<(), TestCaseError> {
+    let n = v.len();
+    let mut wants = vec![
+        0,
+        1,
+        2,
+        3,
+        n / 3,
+        n / 2,
+        n.saturating_sub(2),
+        n.saturating_sub(1),
+        n,
+        n + 1,
+    ];
+    wants.extend((0..n).step_by(7));
+    for want in wants {
+        let mut out = Values::empty(v.field_type());
+        decode_values_prefix_into(v.field_type(), codec, buf, n, want, &mut out)
+            .map_err(|e| TestCaseError::fail(format!("codec {codec} want {want}: {}", e.0)))?;
+        let mut expect = v.clone();
+        expect.truncate(want);
+        prop_assert!(
+            same_values(&out, &expect),
+            "codec {} want {} of {}: {:?} != {:?}",
+            codec,
+            want,
+            n,
+            out,
+            expect
+        );
+    }
     Ok(())
 }
 
@@ -378,6 +414,17 @@ proptest! {
         prop_assert_eq!(decode_integers(id, &buf, v.len()), Ok(v.clone()));
         let mut range = Vec::new();
         let encodable = range::encode(&v, range::First::Zigzag, &mut range);
+        if encodable {
+            // Prefixes straight from the range layout (outliers make exceptions), appended
+            // after what the buffer held.
+            for want in [0, 1, 2, v.len() / 2, v.len().saturating_sub(1), v.len(), v.len() + 5] {
+                let mut out = vec![-1i64];
+                range::decode_prefix_into(&range, v.len(), want, range::First::Zigzag, &mut out, "ints", |x| x)
+                    .map_err(|e| TestCaseError::fail(e.0))?;
+                prop_assert_eq!(out[0], -1);
+                prop_assert_eq!(&out[1..], &v[..want.min(v.len())], "want {}", want);
+            }
+        }
         let mut packed = Vec::new();
         let variant = packed::encode_best(&v, &[0, 1, 2], &mut packed);
         let mut varints = Vec::new();
@@ -401,6 +448,7 @@ proptest! {
         let id = encode_floats(&f, &mut buf);
         let back = decode_floats(id, &buf, f.len()).map_err(|e| TestCaseError::fail(e.0))?;
         prop_assert!(same_floats(&back, &f));
+        prefixes_decode(&Values::Float(f.clone()), id, &buf)?;
         if id == FLOAT_DECIMAL_MUL_RANGE || id == FLOAT_DECIMAL_RANGE {
             let mut packed = Vec::new();
             encode_floats_decimal(&f, &mut packed);
