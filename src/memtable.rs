@@ -431,29 +431,64 @@ fn merge_two(older: Column, newer: Column) -> Column {
         append_values(&mut out.values, newer.values);
         return out;
     }
-    let t = older.values.field_type();
-    if t != newer.values.field_type() {
-        return newer;
+    let (at, bt) = (&older.timestamps, &newer.timestamps);
+    let timestamps = Vec::with_capacity(at.len() + bt.len());
+    // One arm per value type; another type in the newer source wins the whole run.
+    macro_rules! by_type {
+        ($($t:ident),*) => {
+            match (&older.values, &newer.values) {
+                $((Values::$t(a), Values::$t(b)) => {
+                    let (timestamps, v) = merge_typed(at, a, bt, b, timestamps);
+                    Column { timestamps, values: Values::$t(v) }
+                })*
+                _ => newer,
+            }
+        };
     }
-    let mut out = Column::new(t);
-    let (mut i, mut j) = (0, 0);
-    let (a, b) = (&older, &newer);
-    while i < a.len() || j < b.len() {
-        let take_b = j < b.len() && (i >= a.len() || b.timestamps[j] <= a.timestamps[i]);
-        if take_b {
-            if i < a.len() && a.timestamps[i] == b.timestamps[j] {
+    by_type!(Float, Integer, Unsigned, Boolean, String)
+}
+
+/// Two time-ordered runs merged, the newer's value winning a timestamp both hold. The older
+/// run's points before the newer's first and the newer's after the older's last are copied
+/// whole; only the span where both have points is merged point by point (sources overlap
+/// there only, e.g. around a flush that concurrent writers straddled).
+fn merge_typed<T: Clone>(
+    at: &[i64],
+    av: &[T],
+    bt: &[i64],
+    bv: &[T],
+    mut ot: Vec<i64>,
+) -> (Vec<i64>, Vec<T>) {
+    let mut ov = Vec::with_capacity(av.len() + bv.len());
+    let (Some(&b_first), Some(&a_last)) = (bt.first(), at.last()) else {
+        ot.extend_from_slice(at);
+        ot.extend_from_slice(bt);
+        ov.extend_from_slice(av);
+        ov.extend_from_slice(bv);
+        return (ot, ov);
+    };
+    let mut i = at.partition_point(|&t| t < b_first);
+    let b_end = bt.partition_point(|&t| t <= a_last);
+    ot.extend_from_slice(&at[..i]);
+    ov.extend_from_slice(&av[..i]);
+    let mut j = 0;
+    while i < at.len() || j < b_end {
+        if j < b_end && (i >= at.len() || bt[j] <= at[i]) {
+            if i < at.len() && at[i] == bt[j] {
                 i += 1; // the newer value replaces the older
             }
-            out.timestamps.push(b.timestamps[j]);
-            out.values.push(b.values.get(j));
+            ot.push(bt[j]);
+            ov.push(bv[j].clone());
             j += 1;
         } else {
-            out.timestamps.push(a.timestamps[i]);
-            out.values.push(a.values.get(i));
+            ot.push(at[i]);
+            ov.push(av[i].clone());
             i += 1;
         }
     }
-    out
+    ot.extend_from_slice(&bt[b_end..]);
+    ov.extend_from_slice(&bv[b_end..]);
+    (ot, ov)
 }
 
 fn append_values(into: &mut Values, from: Values) {
@@ -675,6 +710,42 @@ mod tests {
             },
         );
         assert!(m.bytes() >= before + 1000 + 24 + 8);
+    }
+
+    proptest::proptest! {
+        /// Any number of sources, each time-ordered without repeats, merged: one point per
+        /// timestamp, the newest source's value, in time order (against a map filled oldest
+        /// source first).
+        #[test]
+        fn merge_columns_matches_a_newest_wins_map(
+            sources in proptest::collection::vec(
+                proptest::collection::btree_map(-50i64..50, -1000i64..1000, 0..40),
+                0..5,
+            ),
+        ) {
+            let mut want = std::collections::BTreeMap::new();
+            let mut cols = Vec::new();
+            for (k, src) in sources.iter().enumerate() {
+                for (&t, &v) in src {
+                    want.insert(t, v * 10 + k as i64);
+                }
+                cols.push(Column {
+                    timestamps: src.keys().copied().collect(),
+                    values: Values::Integer(src.values().map(|&v| v * 10 + k as i64).collect()),
+                });
+            }
+            let got = merge_columns(cols);
+            if want.is_empty() {
+                proptest::prop_assert!(got.is_none());
+            } else {
+                let got = got.unwrap();
+                proptest::prop_assert_eq!(got.timestamps, want.keys().copied().collect::<Vec<_>>());
+                proptest::prop_assert_eq!(
+                    got.values,
+                    Values::Integer(want.values().copied().collect())
+                );
+            }
+        }
     }
 
     #[test]
