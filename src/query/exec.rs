@@ -1377,10 +1377,11 @@ impl GroupCtx<'_> {
             if rows.len() >= k || lo <= min || next.is_none() {
                 return Ok((rows, held));
             }
+            // At least twice the blocks (and at least one more than a window of none).
             next = starts
                 .iter()
                 .copied()
-                .find(|&(_, n)| n >= blocks.saturating_mul(2))
+                .find(|&(_, n)| n > blocks && n >= blocks.saturating_mul(2))
                 .or(starts.last().copied());
         }
     }

@@ -165,10 +165,12 @@ impl Snapshot {
 
     /// The lower bounds a newest-first read of `id` × `fields` within `[min, max]` from
     /// `tables` (a pruned subset of the snapshot's) widens its window through, newest first,
-    /// each with the number of blocks the window `[bound, max]` decodes: of the starts of the
-    /// blocks overlapping `[min, max]` (raised to `min`), the oldest of those decoding the same
-    /// blocks, except that a window taking every block starts at `min` itself (so it also
-    /// takes every memtable point).
+    /// each with the number of blocks the window `[bound, max]` decodes. The candidates are the
+    /// starts of the blocks overlapping `[min, max]` (raised to `min`) and the instants just
+    /// after their ends (a window starting after every block's end decodes none: it reads only
+    /// memtable points); of the candidates decoding the same blocks the oldest is kept, except
+    /// that a window taking every block starts at `min` itself (so it also takes every
+    /// memtable point).
     pub(crate) fn block_starts(
         &self,
         tables: &[TableRef],
@@ -195,6 +197,11 @@ impl Snapshot {
                 }
             }
         }
+        starts.extend(
+            ends.iter()
+                .filter_map(|e| e.checked_add(1))
+                .filter(|&c| c <= max),
+        );
         starts.sort_unstable_by(|a, b| b.cmp(a));
         starts.dedup();
         ends.sort_unstable();
@@ -1142,6 +1149,14 @@ mod tests {
         let (without, _) = select_with(&d, q, true, false);
         assert_eq!(format!("{with:?}"), format!("{without:?}"));
         assert_eq!(ScanStats::get(&st.blocks_decoded), 4);
+        // A memtable point after every block's end (both fields of host a): the first window
+        // starts after the blocks and decodes none of host a's; host b still decodes its two.
+        write(&d, "m,host=a f=2.5,i=3i 3000000000000\n");
+        let (with, st) = select_with(&d, q, true, true);
+        let (without, _) = select_with(&d, q, true, false);
+        assert_eq!(format!("{with:?}"), format!("{without:?}"));
+        assert_eq!(with[1].values[0][0], Value::Time(3000 * S), "{with:?}");
+        assert_eq!(ScanStats::get(&st.blocks_decoded), 2);
         // Needing more rows than the newest block holds widens the window block by block.
         let q = "SELECT f FROM m WHERE host = 'b' ORDER BY time DESC LIMIT 1500";
         let (with, st) = select_with(&d, q, true, true);
