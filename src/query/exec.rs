@@ -730,23 +730,26 @@ fn select_measurement(
         }
         GroupTags::All => tag_keys.clone(),
     };
+    // The layout, and the fields and window it reads, are known before the series are
+    // grouped (a layout error is still reported after the series limit, below).
+    let laid = layout(plan, &union.fields, &union.tags, &group_keys);
+    let reads = match &laid {
+        Ok(l) if !l.exprs.is_empty() => Some((
+            read_fields(plan, l, &schema, &tag_keys),
+            read_window(plan, l),
+        )),
+        _ => None,
+    };
     // Inline (see `SelectLimits::inline_estimate`), the estimate comes before the series are
     // grouped: a query estimated past the budget moves to the pool having done little.
-    let early = match snap
-        .limits
-        .is_inline()
-        .then(|| layout(plan, &union.fields, &union.tags, &group_keys))
-    {
-        Some(Ok(l)) if !l.exprs.is_empty() => {
-            let (fields, _) = read_fields(plan, &l, &schema, &tag_keys);
+    let early = match &reads {
+        Some(((fields, _), (read_min, read_max))) if snap.limits.is_inline() => {
             let mut ids: Vec<SeriesId> = series.iter().map(|s| s.id).collect();
             ids.sort_unstable();
-            let (read_min, read_max) = read_window(plan, &l);
-            let pruned = snap.prune(&ids, &fields, read_min, read_max)?;
-            snap.inline_estimate(&pruned, &ids, &fields)?;
+            let pruned = snap.prune(&ids, fields, *read_min, *read_max)?;
+            snap.inline_estimate(&pruned, &ids, fields)?;
             Some(pruned)
         }
-        // A layout error is reported where it always was, after the series limit.
         _ => None,
     };
     sort_by_key(&mut series);
@@ -766,17 +769,15 @@ fn select_measurement(
     snap.limits.add_series(selected)?;
     ex.series += selected as u64;
 
-    let l = layout(plan, &union.fields, &union.tags, &group_keys)?;
-    if l.exprs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (fields, srcs) = read_fields(plan, &l, &schema, &tag_keys);
+    let l = laid?;
+    let Some(((fields, srcs), (read_min, read_max))) = reads else {
+        return Ok(Vec::new()); // nothing to compute
+    };
     let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
     let mut columns = vec!["time".to_string()];
     columns.extend(dedup_names(&l.names));
 
     let ids: Vec<SeriesId> = series_ids(&groups);
-    let (read_min, read_max) = read_window(plan, &l);
     // What the inline estimate pruned is the same: an inline statement is never split, so
     // every matching series is in `groups`.
     let pruned = match early {
