@@ -569,8 +569,9 @@ impl SegmentStream<'_> {
             .table
             .read_block_through(b, self.max, &mut self.raw, &mut c)?;
         bump(&snap.stats.blocks_decoded, 1);
+        // Read through `max`: only the points before `min` are left to drop.
         let lo = c.timestamps.partition_point(|&x| x < self.min);
-        let hi = c.timestamps.partition_point(|&x| x <= self.max);
+        let hi = c.len();
         let c = slice(c, lo, hi).ok_or_else(|| Error::Corrupt {
             path: src.table.table.path().to_path_buf(),
             reason: format!("block at offset {} has mixed value types", b.offset),

@@ -256,6 +256,10 @@ impl Table {
                 })
                 .and_then(|matches| {
                     if matches {
+                        // Decoded whole: keep the points at or before `through`.
+                        let keep = column.timestamps.partition_point(|&t| t <= through);
+                        column.timestamps.truncate(keep);
+                        column.values.truncate(keep);
                         Ok(())
                     } else {
                         Err(super::codec::DecodeError(
@@ -264,13 +268,7 @@ impl Table {
                     }
                 })
         };
-        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))?;
-        if through < block.max_ts {
-            let keep = column.timestamps.partition_point(|&t| t <= through);
-            column.timestamps.truncate(keep);
-            column.values.truncate(keep);
-        }
-        Ok(())
+        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.
