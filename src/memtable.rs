@@ -19,6 +19,23 @@ struct SeriesBuf {
     fields: Vec<(Arc<str>, FieldBuf)>,
 }
 
+impl SeriesBuf {
+    /// The buffer of field `name`, if the series has one.
+    fn field(&self, name: &str) -> Option<&FieldBuf> {
+        self.fields
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, fb)| fb)
+    }
+
+    fn field_mut(&mut self, name: &str) -> Option<&mut FieldBuf> {
+        self.fields
+            .iter_mut()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, fb)| fb)
+    }
+}
+
 /// One field's points as typed columns (16 bytes a numeric point, not a 40-byte
 /// `(Timestamp, FieldValue)`), appended in seqno order (single writer), so among equal
 /// timestamps the last one wins.
@@ -320,12 +337,10 @@ impl Memtable {
     /// How many points (series, field) holds, whatever their time: an upper bound of what a
     /// read of it returns, found without copying or sorting anything.
     pub fn points_of(&self, id: SeriesId, field: &str) -> usize {
-        self.series.get(&id).map_or(0, |sb| {
-            sb.fields
-                .iter()
-                .find(|(n, _)| &**n == field)
-                .map_or(0, |(_, fb)| fb.col.timestamps.len())
-        })
+        self.series
+            .get(&id)
+            .and_then(|sb| sb.field(field).map(|fb| fb.col.timestamps.len()))
+            .unwrap_or(0)
     }
 
     /// Field names and types of one series, sorted by name.
@@ -377,20 +392,19 @@ impl Memtable {
     ) -> Option<R> {
         self.sort_field(id, field);
         let sb = self.series.get(&id)?;
-        let (_, fb) = sb.fields.iter().find(|(n, _)| &**n == field)?;
-        Some(f(fb))
+        Some(f(sb.field(field)?))
     }
 
     /// Sort (series, field)'s buffer in place if late points left it out of order, so that
     /// this read and the next ones copy a range instead of sorting what they copy. Takes the
     /// series' shard for writing only then (a read finds the buffer sorted almost always).
     fn sort_field(&self, id: SeriesId, field: &str) {
-        let unsorted = |sb: &SeriesBuf| sb.fields.iter().any(|(n, fb)| &**n == field && !fb.sorted);
+        let unsorted = |sb: &SeriesBuf| sb.field(field).is_some_and(|fb| !fb.sorted);
         if !self.series.get(&id).is_some_and(|sb| unsorted(&sb)) {
             return;
         }
         if let Some(mut sb) = self.series.get_mut(&id) {
-            if let Some((_, fb)) = sb.fields.iter_mut().find(|(n, _)| &**n == field) {
+            if let Some(fb) = sb.field_mut(field) {
                 fb.sort();
             }
         }
