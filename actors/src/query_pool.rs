@@ -173,8 +173,6 @@ struct Permits {
 /// One running task's permit; returned to the pool when dropped.
 struct Permit {
     permits: Arc<Permits>,
-    /// Whether it was taken from the count (always, except under a planted bug).
-    counted: bool,
 }
 
 impl Permits {
@@ -187,35 +185,26 @@ impl Permits {
         drop(n);
         Permit {
             permits: this.clone(),
-            counted: true,
         }
     }
 
     /// A permit if one is free now; never waits.
     fn try_acquire(this: &Arc<Self>) -> Option<Permit> {
+        #[cfg_attr(strata_loom_mutant = "inline_without_permit", allow(unused_mut))]
         let mut n = sync::lock(&this.available);
-        // Planted bug: an inline run takes no permit, so it runs beside `max_concurrent` others.
-        #[cfg(strata_loom_mutant = "inline_without_permit")]
-        {
-            let _ = &mut n;
-            drop(n);
-            return Some(Permit {
-                permits: this.clone(),
-                counted: false,
-            });
-        }
+        // Planted bug: an inline run takes no permit, so it runs beside `max_concurrent` others
+        // (and hands one more back when it ends).
         #[cfg(not(strata_loom_mutant = "inline_without_permit"))]
         {
             if *n == 0 {
                 return None;
             }
             *n -= 1;
-            drop(n);
-            Some(Permit {
-                permits: this.clone(),
-                counted: true,
-            })
         }
+        drop(n);
+        Some(Permit {
+            permits: this.clone(),
+        })
     }
 
     fn release(&self) {
@@ -226,9 +215,7 @@ impl Permits {
 
 impl Drop for Permit {
     fn drop(&mut self) {
-        if self.counted {
-            self.permits.release();
-        }
+        self.permits.release();
     }
 }
 
