@@ -833,6 +833,14 @@ pub fn now_ns() -> i64 {
 mod tests {
     use super::*;
 
+    /// The nice value in a /proc `stat` line: field 19, the 17th after the parenthesised name
+    /// (which may hold spaces).
+    #[cfg(target_os = "linux")]
+    fn nice_in_stat(stat: &str) -> i32 {
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        rest.split(' ').nth(16).unwrap().parse().unwrap()
+    }
+
     /// (thread name, nice value) of every thread of this process, from /proc.
     #[cfg(target_os = "linux")]
     fn thread_nices() -> Vec<(String, i32)> {
@@ -845,10 +853,7 @@ mod tests {
             ) else {
                 continue; // the thread ended meanwhile
             };
-            // Fields after the parenthesised name: state is field 3, nice field 19.
-            let rest = &stat[stat.rfind(')').unwrap() + 2..];
-            let nice: i32 = rest.split(' ').nth(16).unwrap().parse().unwrap();
-            out.push((comm.trim().to_string(), nice));
+            out.push((comm.trim().to_string(), nice_in_stat(&stat)));
         }
         out
     }
@@ -857,11 +862,7 @@ mod tests {
     #[test]
     fn compactor_threads_run_at_compaction_nice() {
         // Relative to this thread's own (the suite may run under `nice`).
-        let base: i32 = {
-            let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-            let rest = &stat[stat.rfind(')').unwrap() + 2..];
-            rest.split(' ').nth(16).unwrap().parse().unwrap()
-        };
+        let base = nice_in_stat(&std::fs::read_to_string("/proc/thread-self/stat").unwrap());
         let lowered = (base + COMPACTION_NICE).min(19);
         let dir = tempfile::tempdir().unwrap();
         let d = Database::open("nicedb", dir.path(), &crate::Config::new()).unwrap();
