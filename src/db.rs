@@ -15,6 +15,7 @@ use crate::query::limits::OVER_INLINE_BUDGET;
 use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
 use crate::retention::{Enforcer, RetentionChange, RetentionPolicy};
+use crate::sstable::{BlockCache, BlockCacheStats};
 use strata_actors::query_pool::DEADLINE_EXCEEDED;
 use strata_actors::{CancelToken, FlumeMailbox, Handle, Query, QueryPool};
 
@@ -73,6 +74,8 @@ pub struct Databases {
     map: RwLock<BTreeMap<String, Arc<Database>>>,
     /// The queries in the pool (`SHOW QUERIES`, `KILL QUERY`).
     queries: Arc<QueryRegistry>,
+    /// Every database's query block reads go through it ([`Config::block_cache_bytes`]).
+    block_cache: Arc<BlockCache>,
 }
 
 /// What [`Db::write_lines`] accomplished.
@@ -114,6 +117,7 @@ impl Db {
                 return Err(Error::io(format!("lock {}", lock_path.display()), e))
             }
         }
+        let block_cache = Arc::new(BlockCache::new(config.get_block_cache_bytes()));
         let mut databases = BTreeMap::new();
         for e in fs::read_dir(&root)
             .ctx(|| format!("list {}", root.display()))?
@@ -127,7 +131,7 @@ impl Db {
                 continue;
             }
             if e.path().is_dir() && valid_db_name(&name) {
-                let db = Database::open(&name, &e.path(), &config)?;
+                let db = Database::open_with_cache(&name, &e.path(), &config, block_cache.clone())?;
                 databases.insert(name, Arc::new(db));
             }
         }
@@ -141,6 +145,7 @@ impl Db {
             config,
             map: RwLock::new(databases),
             queries: Arc::new(QueryRegistry::new()),
+            block_cache,
         });
         let retention = {
             let dbs = Arc::downgrade(&dbs);
@@ -411,6 +416,12 @@ impl Db {
         }
     }
 
+    /// What the block cache shared by every database's queries has done and holds (see
+    /// [`Config::block_cache_bytes`]).
+    pub fn block_cache_stats(&self) -> BlockCacheStats {
+        self.dbs.block_cache.stats()
+    }
+
     /// The queries in the pool (what `SHOW QUERIES` lists).
     pub fn queries(&self) -> &QueryRegistry {
         &self.dbs.queries
@@ -610,7 +621,7 @@ impl Databases {
             fs::create_dir_all(&dir).ctx(|| format!("create {}", dir.display()))?;
             policy.store(&dir)?;
         }
-        let db = Database::open(name, &dir, &self.config)?;
+        let db = Database::open_with_cache(name, &dir, &self.config, self.block_cache.clone())?;
         crate::version::sync_dir(&self.root)?;
         dbs.insert(name.to_string(), Arc::new(db));
         Ok(())

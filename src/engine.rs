@@ -20,7 +20,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::memtable::Memtable;
 use crate::retention::{RetentionChange, RetentionPolicy};
 use crate::series::SeriesIndex;
-use crate::sstable::{Table, TableWriter};
+use crate::sstable::{BlockCache, Table, TableWriter};
 use crate::types::{
     parse_series_key, FastHash, FieldType, FieldValue, NewSeries, ParsedPoint, Row, SeqNo,
     SeriesId, WriteBatch,
@@ -90,6 +90,8 @@ pub struct Database {
     compact_tx: Mutex<Option<crossbeam_channel::Sender<CompactMsg>>>,
     compaction: Arc<CompactionCounters>,
     compaction_pause: Arc<PauseGate>,
+    /// Query block reads go through it ([`Config::block_cache_bytes`]).
+    block_cache: Arc<BlockCache>,
 }
 
 /// Counters of one database's activity.
@@ -268,7 +270,21 @@ fn lower_thread_priority() {
 
 impl Database {
     /// Open (or create) the database stored in `dir`: catalog, series index, WAL replay, actors.
+    /// Its queries read blocks through a cache of its own of `block_cache_bytes`; see
+    /// [`Database::open_with_cache`] to share one.
     pub fn open(name: &str, dir: &Path, config: &Config) -> Result<Database> {
+        let cache = Arc::new(BlockCache::new(config.get_block_cache_bytes()));
+        Database::open_with_cache(name, dir, config, cache)
+    }
+
+    /// [`Database::open`] whose queries read blocks through `block_cache` (a [`Db`](crate::Db)
+    /// shares one among its databases).
+    pub fn open_with_cache(
+        name: &str,
+        dir: &Path,
+        config: &Config,
+        block_cache: Arc<BlockCache>,
+    ) -> Result<Database> {
         std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
         let retention = Arc::new(Mutex::new(RetentionPolicy::load(dir)?));
         let versions = Arc::new(VersionSet::open(dir)?);
@@ -445,7 +461,13 @@ impl Database {
             compact_tx: Mutex::new(Some(compact_tx)),
             compaction,
             compaction_pause,
+            block_cache,
         })
+    }
+
+    /// The cache queries of this database read blocks through.
+    pub fn block_cache(&self) -> &Arc<BlockCache> {
+        &self.block_cache
     }
 
     pub fn name(&self) -> &str {

@@ -28,3 +28,4 @@ pub mod wal;
 pub use config::Config;
 pub use db::{Db, QueryPaths, WriteSummary};
 pub use error::{Error, Result};
+pub use sstable::BlockCacheStats;

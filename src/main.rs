@@ -227,6 +227,10 @@ struct EngineArgs {
     /// thread instead of a query-pool worker (0: every query on the pool).
     #[arg(long, env = "STRATA_QUERY_INLINE_MAX_POINTS", default_value_t = strata::config::DEFAULT_QUERY_INLINE_MAX_POINTS)]
     query_inline_max_points: u64,
+    /// Bytes of SSTable blocks kept in memory for queries, shared by every database; a block
+    /// read again comes from memory instead of its file (0: no cache).
+    #[arg(long, env = "STRATA_BLOCK_CACHE_BYTES", default_value_t = strata::config::DEFAULT_BLOCK_CACHE_BYTES)]
+    block_cache_bytes: u64,
     /// Seconds between retention checks (dropping tables past each database's retention).
     #[arg(
         long,
@@ -276,6 +280,7 @@ impl EngineArgs {
             .max_select_series(self.max_select_series)
             .query_memory_limit(self.query_memory_limit)
             .query_inline_max_points(self.query_inline_max_points)
+            .block_cache_bytes(self.block_cache_bytes)
             .testing_query_delay(Duration::from_millis(delay_ms));
         if let Some(n) = self.max_concurrent_queries {
             cfg = cfg.max_concurrent_queries(n);

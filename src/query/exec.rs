@@ -19,7 +19,7 @@ use crate::query::plan::{
 use crate::query::result::{SeriesResult, Value};
 use crate::query::scan::{ScanStats, Segment, SegmentStream};
 use crate::series::{SeriesIndex, SeriesInfo};
-use crate::sstable::{BlockMeta, NumericAgg};
+use crate::sstable::{BlockCache, BlockMeta, NumericAgg};
 use crate::types::{Column, FieldType, FieldValue, SeriesId, Values};
 use crate::version::{TableRef, Version};
 use strata_actors::CancelToken;
@@ -50,6 +50,8 @@ pub struct Snapshot {
     pub early_stop: bool,
     /// Oldest timestamp visible: the retention cutoff (`i64::MIN`: none).
     min_time: i64,
+    /// Blocks are read through it (`None`: straight from the files).
+    pub block_cache: Option<Arc<BlockCache>>,
 }
 
 impl Snapshot {
@@ -64,6 +66,7 @@ impl Snapshot {
             preaggregates: true,
             early_stop: true,
             min_time: i64::MIN,
+            block_cache: None,
         }
     }
 
@@ -410,6 +413,7 @@ pub fn snapshot_of(
     let mut snap = Snapshot::new(version).with_cutoff(db.retention_cutoff(plan.now));
     snap.limits = limits.clone();
     snap.mem = mem.clone();
+    snap.block_cache = Some(db.block_cache().clone());
     snap
 }
 

@@ -192,6 +192,17 @@ pub fn metrics_text(db: &Db) -> String {
         "# HELP strata_queries_moved_to_pool_total queries started inline whose estimate went past query_inline_max_points\n# TYPE strata_queries_moved_to_pool_total counter\nstrata_queries_moved_to_pool_total {}",
         paths.moved
     );
+    let bc = db.block_cache_stats();
+    let _ = writeln!(
+        out,
+        "# HELP strata_block_cache_reads_total query block reads, by whether the block cache held the block (hit) or it was read from its file (miss)\n# TYPE strata_block_cache_reads_total counter\nstrata_block_cache_reads_total{{result=\"hit\"}} {}\nstrata_block_cache_reads_total{{result=\"miss\"}} {}",
+        bc.hits, bc.misses
+    );
+    let _ = writeln!(
+        out,
+        "# HELP strata_block_cache_bytes bytes the block cache holds (block_cache_bytes bounds it)\n# TYPE strata_block_cache_bytes gauge\nstrata_block_cache_bytes {}",
+        bc.bytes
+    );
     let _ = writeln!(out, "# HELP strata_flush_stalls_total flushes that waited for C0 compaction\n# TYPE strata_flush_stalls_total counter");
     for (dbname, s) in &stats {
         let _ = writeln!(

@@ -33,6 +33,7 @@
 //!   sections, the format version u16, the magic `STRATSST` and a crc32 of the footer itself.
 
 pub mod block;
+mod cache;
 pub mod codec;
 mod format;
 mod reader;
@@ -42,6 +43,7 @@ mod writer;
 mod tests;
 
 pub use block::{BlockAgg, NumericAgg, BLOCK_POINTS};
+pub use cache::{BlockCache, BlockCacheStats, MAX_CACHED_BLOCK};
 pub use format::BlockMeta;
 pub use reader::Table;
 pub use writer::TableWriter;

@@ -9,6 +9,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::types::{Column, FieldType, SeriesId, Values};
 
 use super::block;
+use super::cache::BlockCache;
 use super::format::{self, BlockMeta, Footer, Index, SeriesEntry, FOOTER_LEN};
 use super::TableStats;
 
@@ -27,7 +28,14 @@ pub struct Table {
     version: u16,
     /// Blocks decoded by this table so far (for metrics and tests of pruning).
     blocks_read: AtomicU64,
+    /// Blocks read from the file so far (the others came from a [`BlockCache`]).
+    file_reads: AtomicU64,
+    /// Unique among the tables this process opened: the [`BlockCache`]'s key.
+    uid: u64,
 }
+
+/// The next [`Table::uid`].
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
     Error::Corrupt {
@@ -133,6 +141,8 @@ impl Table {
             index: decoded,
             version,
             blocks_read: AtomicU64::new(0),
+            file_reads: AtomicU64::new(0),
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -157,6 +167,17 @@ impl Table {
     /// Number of blocks decoded through this table so far.
     pub fn blocks_read(&self) -> u64 {
         self.blocks_read.load(Ordering::Relaxed)
+    }
+
+    /// Number of blocks read from the file so far (not from a [`BlockCache`]).
+    pub fn file_reads(&self) -> u64 {
+        self.file_reads.load(Ordering::Relaxed)
+    }
+
+    /// This table's id, unique among the tables this process has opened (two opens of one
+    /// file get two ids).
+    pub fn uid(&self) -> u64 {
+        self.uid
     }
 
     fn find(&self, series: SeriesId) -> Option<&SeriesEntry> {
@@ -234,12 +255,58 @@ impl Table {
         buf: &mut Vec<u8>,
         column: &mut Column,
     ) -> Result<()> {
-        let what = || format!("block at offset {} length {}", block.offset, block.len);
+        self.read_raw(block, buf)?;
+        self.decode_through(buf, block, through, column)
+    }
+
+    /// [`Table::read_block_through`] through `cache`: the block's bytes come from the cache
+    /// if it holds them, else from the file (into `buf`), and enter the cache once they
+    /// decoded.
+    pub fn read_block_cached(
+        &self,
+        block: &BlockMeta,
+        through: i64,
+        cache: &BlockCache,
+        buf: &mut Vec<u8>,
+        column: &mut Column,
+    ) -> Result<()> {
+        if let Some(bytes) = cache.get(self.uid, block.offset) {
+            return self.decode_through(&bytes, block, through, column);
+        }
+        self.read_raw(block, buf)?;
+        self.decode_through(buf, block, through, column)?;
+        cache.insert(self.uid, block.offset, buf);
+        Ok(())
+    }
+
+    fn what(block: &BlockMeta) -> String {
+        format!("block at offset {} length {}", block.offset, block.len)
+    }
+
+    /// The raw bytes of `block` from the file, into `buf`.
+    fn read_raw(&self, block: &BlockMeta, buf: &mut Vec<u8>) -> Result<()> {
         buf.clear();
         buf.resize(block.len as usize, 0);
-        self.file
-            .read_exact_at(buf, block.offset)
-            .ctx(|| format!("read {} of SSTable {}", what(), self.path.display()))?;
+        self.file.read_exact_at(buf, block.offset).ctx(|| {
+            format!(
+                "read {} of SSTable {}",
+                Self::what(block),
+                self.path.display()
+            )
+        })?;
+        self.file_reads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Verify and decode the raw bytes `buf` of `block`, keeping the points at or before
+    /// `through`.
+    fn decode_through(
+        &self,
+        buf: &[u8],
+        block: &BlockMeta,
+        through: i64,
+        column: &mut Column,
+    ) -> Result<()> {
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
         let decoded = if self.version >= format::COMPACT_VERSION {
             block::decode_block_v5_through(buf, block, through, column)
@@ -268,7 +335,7 @@ impl Table {
                     }
                 })
         };
-        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", what())))
+        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.
