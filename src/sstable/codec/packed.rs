@@ -458,16 +458,23 @@ pub(crate) fn magnitude_bound(buf: &[u8], n: usize, variant: Variant) -> Option<
 /// strictly ascending: a constant positive step (order 1, width 0, no exceptions) whose last
 /// value does not pass `i64::MAX`. `false` says nothing (the values may still ascend).
 pub(crate) fn ascending_by_header(buf: &[u8], n: usize, variant: Variant) -> bool {
-    let Ok(h) = header(buf, n, variant, "packed values") else {
+    let what = "packed values";
+    let Ok(h) = header(buf, n, variant, what) else {
         return false;
     };
-    let last = i128::from(h.seeds[0]) + i128::from(h.base) * (n as i128 - 1);
-    h.order == 1
-        && h.width == 0
-        && h.exceptions == 0
-        && h.patches.is_empty()
-        && h.base > 0
-        && last <= i128::from(i64::MAX)
+    if h.order != 1 || h.width != 0 {
+        return false;
+    }
+    // Every step is positive and their exact sum keeps the last value within i64: no step
+    // wraps, so the values ascend strictly.
+    let slots = n - 1;
+    let mut positive = h.base > 0 || h.exceptions == slots;
+    let mut sum = i128::from(h.base) * (slots - h.exceptions) as i128;
+    let steps = exception_steps(&h, slots, what, |_, step| {
+        positive &= step > 0;
+        sum += i128::from(step);
+    });
+    steps.is_ok() && positive && i128::from(h.seeds[0]) + sum <= i128::from(i64::MAX)
 }
 
 /// Decode exactly `n` values in layout `variant` from all of `buf`, appending `finish(x)` for
@@ -485,6 +492,9 @@ pub(crate) fn decode_into<T: Lane>(
     if h.width == 0 && h.exceptions == 0 && h.patches.is_empty() {
         constant_residuals(&h, n, out, finish);
         return Ok(());
+    }
+    if h.width == 0 && h.order == 1 {
+        return constant_steps_with_exceptions(&h, n, out, what, finish);
     }
     let start = out.len();
     out.resize(start + n, T::default());
@@ -529,6 +539,81 @@ pub(crate) fn decode_into<T: Lane>(
         }
     }
     Ok(())
+}
+
+/// The steps of a width-0 order-1 patched layout: `base`, except at the exception slots,
+/// in the order [`patch`] reads them. `f(slot, step)` is called for each exception; the
+/// slots are validated as [`patch`] does.
+fn exception_steps(
+    h: &Header<'_>,
+    slots: usize,
+    what: &str,
+    mut f: impl FnMut(usize, i64),
+) -> Result<(), DecodeError> {
+    let mut input = Input::new(h.patches);
+    let mut next = 0usize;
+    for _ in 0..h.exceptions {
+        let gap = input.uvarint(what)?;
+        let Some(i) = usize::try_from(gap).ok().and_then(|g| next.checked_add(g)) else {
+            return err(format!("bad {what}: exception index gap {gap}"));
+        };
+        if i >= slots {
+            return err(format!(
+                "bad {what}: exception index {i} past {slots} slots"
+            ));
+        }
+        f(i, h.base.wrapping_add(unzigzag(input.uvarint(what)?)));
+        next = i + 1;
+    }
+    input.finish(what)
+}
+
+/// [`decode_into`] for a width-0 order-1 layout with exceptions (a regular series with a few
+/// gaps): runs of the constant step between the exceptions, with nothing to unpack. The same
+/// values as unpacking zeros, patching and summing. On error `out` is left as it was.
+fn constant_steps_with_exceptions<T: Lane>(
+    h: &Header<'_>,
+    n: usize,
+    out: &mut Vec<T>,
+    what: &str,
+    finish: impl Fn(i64) -> T,
+) -> Result<(), DecodeError> {
+    let start = out.len();
+    let slots = n - h.order;
+    out.reserve(n);
+    let mut acc = h.seeds[0];
+    out.push(finish(acc));
+    let mut done = 0usize; // slots written
+    let read = exception_steps(h, slots, what, |i, step| {
+        // `i >= done`: exception slots strictly increase.
+        extend_steps(out, &mut acc, h.base, i - done, &finish);
+        acc = acc.wrapping_add(step);
+        out.push(finish(acc));
+        done = i + 1;
+    });
+    if let Err(e) = read {
+        out.truncate(start);
+        return Err(e);
+    }
+    extend_steps(out, &mut acc, h.base, slots - done, &finish);
+    Ok(())
+}
+
+/// Append `k` values, each `step` past the previous (`acc`, which ends at the last).
+#[inline]
+fn extend_steps<T: Lane>(
+    out: &mut Vec<T>,
+    acc: &mut i64,
+    step: i64,
+    k: usize,
+    finish: &impl Fn(i64) -> T,
+) {
+    let mut x = *acc;
+    out.extend((0..k).map(|_| {
+        x = x.wrapping_add(step);
+        finish(x)
+    }));
+    *acc = x;
 }
 
 /// [`decode_into`] when every residual is `base` (width 0, no exceptions: a constant, a
@@ -656,6 +741,82 @@ mod tests {
         assert_eq!(back, v);
         assert_eq!(variant, Variant::Patched);
         assert!(len <= 24, "{len} bytes");
+    }
+
+    #[test]
+    fn constant_steps_with_exceptions_decode_and_reject_like_patching() {
+        let dec = |b: &[u8], n| {
+            let mut out = vec![9i64];
+            decode_into::<i64>(b, n, Variant::Patched, &mut out, "t", |x| x).map(|()| out)
+        };
+        // order 1, seed 0, base 1 (zigzag 2), width 0, 1 exception at slot 1 of base + 2.
+        assert_eq!(dec(&[1, 0, 2, 0, 1, 1, 4], 3), Ok(vec![9, 0, 1, 4]));
+        assert!(ascending_by_header(
+            &[1, 0, 2, 0, 1, 1, 4],
+            3,
+            Variant::Patched
+        ));
+        // The exception steps back (base - 3 = -2): not ascending.
+        assert_eq!(dec(&[1, 0, 2, 0, 1, 1, 5], 3), Ok(vec![9, 0, 1, -1]));
+        assert!(!ascending_by_header(
+            &[1, 0, 2, 0, 1, 1, 5],
+            3,
+            Variant::Patched
+        ));
+        // A seed near i64::MAX whose steps would wrap is not proven ascending.
+        let mut near = vec![1];
+        put_uvarint(&mut near, zigzag(i64::MAX - 2));
+        near.extend_from_slice(&[2, 0, 1, 1, 4]);
+        assert!(!ascending_by_header(&near, 3, Variant::Patched));
+        for (bad, why) in [
+            (&[1, 0, 2, 0, 1, 2, 4][..], "index past the slots"),
+            (&[1, 0, 2, 0, 2, 0, 4], "missing exception"),
+            (&[1, 0, 2, 0, 1, 1, 4, 0], "trailing byte"),
+            (&[1, 0, 2, 0, 1, 1], "truncated residual"),
+        ] {
+            let mut out = vec![1i64];
+            let r = decode_into::<i64>(bad, 3, Variant::Patched, &mut out, "t", |x| x);
+            assert!(r.is_err(), "{why}");
+            assert_eq!(out, vec![1], "unchanged on error: {why}");
+            assert!(!ascending_by_header(bad, 3, Variant::Patched), "{why}");
+        }
+    }
+
+    proptest! {
+        /// A regular series with gaps (the timestamps of a table whose writers straddled a
+        /// memtable freeze) round-trips at order 1, and when it is coded at width 0 the header
+        /// and exceptions prove it ascending exactly when it is.
+        #[test]
+        fn constant_steps_with_gaps_round_trip(
+            start in -1_000_000_000_000i64..1_000_000_000_000,
+            step in 1i64..100_000_000_000,
+            len in 2usize..1000,
+            gaps in prop::collection::vec(
+                (any::<prop::sample::Index>(), -200_000_000_000i64..200_000_000_000),
+                0..5,
+            ),
+        ) {
+            let mut steps = vec![step; len - 1];
+            for (i, g) in &gaps {
+                steps[i.index(len - 1)] = *g;
+            }
+            let mut v = vec![start];
+            for st in steps {
+                let last = *v.last().unwrap();
+                v.push(last + st);
+            }
+            let mut buf = Vec::new();
+            encode_patched(&v, &[1], &mut buf);
+            let mut out = vec![7i64];
+            decode_into(&buf, len, Variant::Patched, &mut out, "t", |x| x).unwrap();
+            prop_assert_eq!(&out[1..], &v[..]);
+            let strictly = v.windows(2).all(|w| w[0] < w[1]);
+            let claimed = ascending_by_header(&buf, len, Variant::Patched);
+            prop_assert!(!claimed || strictly);
+            if header(&buf, len, Variant::Patched, "t").unwrap().width == 0 {
+                prop_assert_eq!(claimed, strictly);
+            }
+        }
     }
 
     #[test]
