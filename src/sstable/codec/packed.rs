@@ -409,6 +409,26 @@ fn header<'a>(
 
 /// Overwrite the exception slots of `slots` (raw residuals, all 0) with their residuals.
 fn patch<T: Lane>(h: &Header<'_>, slots: &mut [T], what: &str) -> Result<(), DecodeError> {
+    let n = slots.len();
+    exceptions(h, n, what, |i, residual| {
+        // `exceptions` checked `i < n`.
+        let Some(slot) = slots.get_mut(i).filter(|s| s.raw() == 0) else {
+            return err(format!("bad {what}: exception slot {i} is not zero"));
+        };
+        *slot = T::from_raw(residual as u64);
+        Ok(())
+    })
+}
+
+/// Read the exception list of `h` (over `slots` slots): `f(slot, residual relative to base)`
+/// for each, in increasing slot order. Rejects a slot past the last, a truncated list and
+/// trailing bytes.
+fn exceptions(
+    h: &Header<'_>,
+    slots: usize,
+    what: &str,
+    mut f: impl FnMut(usize, i64) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     let mut input = Input::new(h.patches);
     let mut next = 0usize;
     for _ in 0..h.exceptions {
@@ -416,16 +436,12 @@ fn patch<T: Lane>(h: &Header<'_>, slots: &mut [T], what: &str) -> Result<(), Dec
         let Some(i) = usize::try_from(gap).ok().and_then(|g| next.checked_add(g)) else {
             return err(format!("bad {what}: exception index gap {gap}"));
         };
-        let Some(slot) = slots.get_mut(i) else {
+        if i >= slots {
             return err(format!(
-                "bad {what}: exception index {i} past {} slots",
-                slots.len()
+                "bad {what}: exception index {i} past {slots} slots"
             ));
-        };
-        if slot.raw() != 0 {
-            return err(format!("bad {what}: exception slot {i} is not zero"));
         }
-        *slot = T::from_raw(unzigzag(input.uvarint(what)?) as u64);
+        f(i, unzigzag(input.uvarint(what)?))?;
         next = i + 1;
     }
     input.finish(what)
@@ -541,31 +557,19 @@ pub(crate) fn decode_into<T: Lane>(
     Ok(())
 }
 
-/// The steps of a width-0 order-1 patched layout: `base`, except at the exception slots,
-/// in the order [`patch`] reads them. `f(slot, step)` is called for each exception; the
-/// slots are validated as [`patch`] does.
+/// The steps of a width-0 order-1 patched layout: `base`, except at the exception slots.
+/// `f(slot, step)` is called for each exception, in increasing slot order (see
+/// [`exceptions`]).
 fn exception_steps(
     h: &Header<'_>,
     slots: usize,
     what: &str,
     mut f: impl FnMut(usize, i64),
 ) -> Result<(), DecodeError> {
-    let mut input = Input::new(h.patches);
-    let mut next = 0usize;
-    for _ in 0..h.exceptions {
-        let gap = input.uvarint(what)?;
-        let Some(i) = usize::try_from(gap).ok().and_then(|g| next.checked_add(g)) else {
-            return err(format!("bad {what}: exception index gap {gap}"));
-        };
-        if i >= slots {
-            return err(format!(
-                "bad {what}: exception index {i} past {slots} slots"
-            ));
-        }
-        f(i, h.base.wrapping_add(unzigzag(input.uvarint(what)?)));
-        next = i + 1;
-    }
-    input.finish(what)
+    exceptions(h, slots, what, |i, residual| {
+        f(i, h.base.wrapping_add(residual));
+        Ok(())
+    })
 }
 
 /// [`decode_into`] for a width-0 order-1 layout with exceptions (a regular series with a few
