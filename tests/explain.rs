@@ -135,6 +135,25 @@ fn explain_shows_pruning_and_explain_analyze_the_preaggregate_shortcut() {
     );
     assert_eq!(num(&pred, "BLOCKS FROM PRE-AGGREGATES"), 0, "{pred:#?}");
     assert_eq!(num(&pred, "BLOCKS DECODED"), 6, "{pred:#?}");
+    assert_eq!(num(&fast, "BLOCKS WITH ONLY TIMESTAMPS DECODED"), 0);
+    // A newer point inside a block's range at none of its times: the block's timestamps are
+    // read to prove it, and its pre-aggregates still answer.
+    assert_eq!(write(&sock, "e", "m,host=a v=5 500500000000\n").status, 204);
+    let between = plan(&sock, &format!("EXPLAIN ANALYZE {q}"));
+    assert_eq!(
+        num(&between, "BLOCKS FROM PRE-AGGREGATES"),
+        6,
+        "{between:#?}"
+    );
+    assert_eq!(num(&between, "BLOCKS DECODED"), 0, "{between:#?}");
+    assert_eq!(
+        num(&between, "BLOCKS WITH ONLY TIMESTAMPS DECODED"),
+        1,
+        "{between:#?}"
+    );
+    assert_eq!(num(&between, "MEMTABLE POINTS"), 1, "{between:#?}");
+    let v = query_json(&sock, "e", q);
+    assert_eq!(v["results"][0]["series"][0]["values"][0][1], 2001);
 
     // The last point of each host: only the newest block of each series is decoded (a and b
     // have 3 + 1 blocks each, c has 1).

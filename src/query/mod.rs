@@ -361,6 +361,10 @@ fn explain(
             ScanStats::get(&s.points_decoded)
         ));
         lines.push(format!(
+            "  BLOCKS WITH ONLY TIMESTAMPS DECODED: {}",
+            ScanStats::get(&s.blocks_timestamps_read)
+        ));
+        lines.push(format!(
             "  MEMTABLE POINTS: {}",
             ScanStats::get(&s.memtable_points)
         ));

@@ -20,6 +20,9 @@ pub struct ScanStats {
     pub blocks_from_aggregates: AtomicU64,
     /// Blocks read and decoded.
     pub blocks_decoded: AtomicU64,
+    /// Blocks whose timestamps alone were read: to prove that a block answered from its
+    /// pre-aggregates shares no point with the other sources overlapping it.
+    pub blocks_timestamps_read: AtomicU64,
     /// Points taken out of decoded blocks (within the time range).
     pub points_decoded: AtomicU64,
     /// Points read from memtables.
@@ -56,7 +59,8 @@ pub struct Pruned {
 pub enum Segment {
     /// Merged points.
     Points(Column),
-    /// A whole block no other source overrides: use its pre-aggregates.
+    /// A whole block none of whose points another source overrides: use its pre-aggregates.
+    /// Other sources' points within its time range, if any, come in later segments.
     Block(BlockMeta),
 }
 
@@ -226,9 +230,11 @@ impl Snapshot {
     /// oldest-first subset of the snapshot's) and the memtables, in time order, as a stream of
     /// [`Segment`]s read block by block (see [`SegmentStream`]). A block lying wholly inside
     /// the range for which `use_agg` holds, and such that no other source has a point of this
-    /// (series, field) within its time range, comes back as [`Segment::Block`] without being
-    /// decoded; everything else is decoded, merged (newest wins) and comes back as
-    /// [`Segment::Points`] between those blocks.
+    /// (series, field) at any of its times (no point within its time range, or, checked from
+    /// the timestamps, none at the same times: [`Snapshot::shares_no_point`]), comes back as
+    /// [`Segment::Block`] without its values being decoded; everything else is decoded,
+    /// merged (newest wins) and comes back as [`Segment::Points`], the points within such a
+    /// block's time range after it.
     pub fn segments<'a>(
         &'a self,
         tables: &'a [TableRef],
@@ -285,10 +291,16 @@ impl Snapshot {
         };
         let mut whole: Vec<BlockMeta> = Vec::new();
         let mut sources = Vec::with_capacity(tables.len());
+        let mut times = TimeCheck::default();
         for (ti, (t, run)) in tables.iter().zip(&runs).enumerate() {
             let mut decode = Vec::new();
             for b in run.iter() {
-                if b.min_ts >= min && b.max_ts <= max && use_agg(b) && !overridden(ti, b) {
+                let answers = b.min_ts >= min
+                    && b.max_ts <= max
+                    && use_agg(b)
+                    && (!overridden(ti, b)
+                        || self.shares_no_point(tables, &runs, ti, b, &stream.mem, &mut times)?);
+                if answers {
                     whole.push(b.clone());
                 } else {
                     decode.push(b);
@@ -307,6 +319,51 @@ impl Snapshot {
         stream.whole = whole.into();
         stream.tables = sources;
         Ok(stream)
+    }
+
+    /// Whether no other source of the run has a point at any of block `b`'s times (`b` is
+    /// `runs[ti]`'s, from `tables[ti]`; `mem` holds the memtables' points of the run). Then
+    /// the newest-wins merge overrides none of `b`'s points, so its pre-aggregates still
+    /// answer for them while the other sources' points within its time range are handed out
+    /// beside it: the case of writers whose batches straddle a memtable freeze, which leaves
+    /// two tables overlapping at their edges with no point in common. Reads `b`'s timestamps
+    /// and those of the other tables' blocks overlapping it (not their values).
+    fn shares_no_point(
+        &self,
+        tables: &[TableRef],
+        runs: &[&[BlockMeta]],
+        ti: usize,
+        b: &BlockMeta,
+        mem: &[Cursor],
+        times: &mut TimeCheck,
+    ) -> Result<bool> {
+        let cache = self.block_cache.as_deref();
+        let read = |t: &TableRef, c: &BlockMeta, raw: &mut Vec<u8>, out: &mut Vec<i64>| {
+            bump(&self.stats.blocks_timestamps_read, 1);
+            t.table.read_timestamps(c, cache, raw, out)
+        };
+        let Some(own) = tables.get(ti) else {
+            return Ok(false);
+        };
+        let TimeCheck { raw, mine, other } = times;
+        read(own, b, raw, mine)?;
+        if mem.iter().any(|c| share_a_time(mine, &c.col.timestamps)) {
+            return Ok(false);
+        }
+        let others = tables
+            .iter()
+            .zip(runs)
+            .enumerate()
+            .filter(|&(tj, _)| tj != ti);
+        for (_, (t, r)) in others {
+            for c in overlapping(r, b.min_ts, b.max_ts) {
+                read(t, c, raw, other)?;
+                if share_a_time(mine, other) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
     }
 
     /// The time of the first point of (series, field) within `[min, max]` in `tables` (a
@@ -382,6 +439,36 @@ impl Snapshot {
     }
 }
 
+/// Buffers of [`Snapshot::shares_no_point`], reused from block to block.
+#[derive(Default)]
+struct TimeCheck {
+    raw: Vec<u8>,
+    mine: Vec<i64>,
+    other: Vec<i64>,
+}
+
+/// Whether the ascending slices `a` and `b` have a value in common.
+fn share_a_time(a: &[i64], b: &[i64]) -> bool {
+    let (Some(&a0), Some(&a1), Some(&b0), Some(&b1)) = (a.first(), a.last(), b.first(), b.last())
+    else {
+        return false;
+    };
+    let (lo, hi) = (a0.max(b0), a1.min(b1));
+    if lo > hi {
+        return false;
+    }
+    let from_lo = |x: &[i64]| -> usize { x.partition_point(|&t| t < lo) };
+    let (mut i, mut j) = (from_lo(a), from_lo(b));
+    while let (Some(x), Some(y)) = (a.get(i).filter(|&&x| x <= hi), b.get(j)) {
+        match x.cmp(y) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
 /// A column being consumed from `pos` on.
 struct Cursor {
     col: Column,
@@ -426,8 +513,9 @@ struct TableSource<'a> {
 /// Each [`SegmentStream::next`] call decodes the next block of every table whose current one
 /// is used up and hands back, merged newest-wins, every point up to the *horizon*: the
 /// earliest last timestamp among the decoded blocks (no table can have an unread point at or
-/// before it), cut short before the next block answered from its pre-aggregates, which no
-/// other source overlaps and which comes back as its own segment in time order.
+/// before it), cut short before the next block answered from its pre-aggregates, which comes
+/// back as its own segment at its first time (sharing no time with any other source, it
+/// takes the place of its points; the other sources' points within its range follow it).
 pub struct SegmentStream<'a> {
     snap: &'a Snapshot,
     min: i64,
@@ -482,8 +570,8 @@ impl SegmentStream<'_> {
                 (r, p) => r.or(p.map(|(p, _)| p)),
             };
             if let Some(b) = self.whole.front() {
-                // No other source has a point within the block's time range: if none comes
-                // before it, the block is next.
+                // No other source has a point at the block's first time: if none comes
+                // before it, the block is next (theirs within its range, if any, follow).
                 if next.is_none_or(|t| t > b.min_ts) {
                     let b = self.whole.pop_front();
                     if let Some(b) = b.as_ref().filter(|_| self.counted) {
@@ -717,6 +805,12 @@ mod tests {
     /// Lines for hosts a and b, fields f (float) and i (integer), one point per second over
     /// `[from, to)` seconds, values from `seed`.
     fn lines(from: i64, to: i64, seed: u64) -> String {
+        lines_at(from, to, 0, seed)
+    }
+
+    /// [`lines`] at `shift` nanoseconds past each second (`S / 2`: no time in common with
+    /// [`lines`]' points).
+    fn lines_at(from: i64, to: i64, shift: i64, seed: u64) -> String {
         let mut x = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
@@ -731,7 +825,7 @@ mod tests {
             for h in ["a", "b"] {
                 let f = (next() % 20_000 - 10_000) as f64 / 100.0;
                 let i = next() % 1_000_000 - 500_000;
-                out.push_str(&format!("m,host={h} f={f},i={i}i {}\n", t * S));
+                out.push_str(&format!("m,host={h} f={f},i={i}i {}\n", t * S + shift));
             }
         }
         out
@@ -759,8 +853,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
-        /// Random data in three overlapping tables (newer ones overwrite ranges of older ones)
-        /// and a memtable: every aggregate the shortcut serves gives the same answer with and
+        /// Random data in four overlapping tables (newer ones overwrite ranges of older ones,
+        /// or fall between their points) and a memtable: every aggregate the shortcut serves gives the same answer with and
         /// without it, over random time ranges and GROUP BY intervals.
         #[test]
         fn preaggregates_give_the_same_answers(
@@ -769,6 +863,8 @@ mod tests {
             over_len in 1i64..600,
             mem in 0i64..2600,
             mem_len in 0i64..300,
+            half in 0i64..2600,
+            half_len in 0i64..400,
             lo in 0i64..1500,
             len in 1i64..3000,
             interval in prop::sample::select(vec![0i64, 7, 100, 1000, 3000]),
@@ -778,6 +874,10 @@ mod tests {
             write(&d, &lines(0, 2500, seed));
             d.flush().unwrap();
             write(&d, &lines(over, over + over_len, seed ^ 1));
+            d.flush().unwrap();
+            // Overlapping the others with no time in common: their blocks may keep their
+            // pre-aggregates ([`Snapshot::shares_no_point`]).
+            write(&d, &lines_at(half, half + half_len, S / 2, seed ^ 3));
             d.flush().unwrap();
             write(&d, &lines(mem, mem + mem_len, seed ^ 2));
             for call in CALLS {
@@ -890,6 +990,24 @@ mod tests {
         merge_columns(srcs)
     }
 
+    /// The timestamps of block `b` (found in whichever table of `snap` holds it).
+    fn block_times(snap: &Snapshot, b: &BlockMeta) -> Vec<i64> {
+        for t in snap.all_tables() {
+            for (id, _) in t.table.series() {
+                for (f, _) in t.table.fields(id) {
+                    if t.table.blocks(id, f).contains(b) {
+                        let mut out = Vec::new();
+                        t.table
+                            .read_timestamps(b, None, &mut Vec::new(), &mut out)
+                            .unwrap();
+                        return out;
+                    }
+                }
+            }
+        }
+        panic!("no table holds {b:?}")
+    }
+
     /// Drain a stream: the points it hands out (concatenated), the blocks it answers whole,
     /// and the largest chunk.
     fn drain(mut st: SegmentStream<'_>) -> (Option<Column>, Vec<BlockMeta>, usize) {
@@ -908,7 +1026,8 @@ mod tests {
                 }
                 Segment::Block(b) => {
                     assert!(b.min_ts > last, "time order");
-                    last = b.max_ts;
+                    // Other sources' points within its range may follow it.
+                    last = b.min_ts;
                     blocks.push(b);
                 }
             }
@@ -926,7 +1045,7 @@ mod tests {
         #[test]
         fn segment_stream_is_the_merge_of_every_source(
             seed in any::<u64>(),
-            writes in prop::collection::vec((0i64..6000, 1i64..2500), 1..6),
+            writes in prop::collection::vec((0i64..6000, 1i64..2500, any::<bool>()), 1..6),
             mem in 0i64..6000,
             mem_len in 0i64..400,
             lo in 0i64..6000,
@@ -934,8 +1053,10 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
-            for (i, (from, n)) in writes.iter().enumerate() {
-                write(&d, &lines(*from, from + n, seed ^ i as u64));
+            for (i, (from, n, half)) in writes.iter().enumerate() {
+                // Half a second off: overlapping the others with no time in common.
+                let shift = if *half { S / 2 } else { 0 };
+                write(&d, &lines_at(*from, from + n, shift, seed ^ i as u64));
                 d.flush().unwrap();
             }
             write(&d, &lines(mem, mem + mem_len, seed ^ 99));
@@ -958,15 +1079,13 @@ mod tests {
                         prop_assert!(largest <= 1000 * (tables.len() + 1) + mem_len as usize);
                         let st = snap.segments(tables, id, field, min, max, &|_| true).unwrap();
                         let (got, blocks, _) = drain(st);
-                        let n = got.as_ref().map_or(0, Column::len)
-                            + blocks.iter().map(|b| b.count as usize).sum::<usize>();
-                        prop_assert_eq!(n, want.as_ref().map_or(0, Column::len));
+                        // The points handed out and the whole blocks' points are the merge.
+                        let mut all: Vec<i64> = got.map(|c| c.timestamps).unwrap_or_default();
                         for b in &blocks {
-                            let w = want.as_ref().unwrap();
-                            let i = w.timestamps.partition_point(|&t| t < b.min_ts);
-                            let j = w.timestamps.partition_point(|&t| t <= b.max_ts);
-                            prop_assert_eq!(j - i, b.count as usize);
+                            all.extend(block_times(&snap, b));
                         }
+                        all.sort_unstable();
+                        prop_assert_eq!(&all, &want.map(|w| w.timestamps).unwrap_or_default());
                     }
                 }
             }
@@ -1214,6 +1333,61 @@ mod tests {
         // Outside every block's range nothing is decoded at all.
         let (_, st) = select(&d, "SELECT f FROM m WHERE time > 1000000s", true);
         assert_eq!(ScanStats::get(&st.blocks_decoded), 0);
+    }
+
+    /// Two tables that overlap at their edges without a point in common (writers whose
+    /// batches straddled a memtable freeze): the older table's block lies in one bucket and
+    /// is still answered from its pre-aggregates, after reading the timestamps of both
+    /// blocks; the newer one, straddling buckets, is decoded. A point at one of the block's
+    /// times, in a table or in the memtable, makes it decoded again.
+    #[test]
+    fn a_block_sharing_no_time_with_an_overlapping_table_keeps_its_preaggregates() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
+        let pts = |ts: &mut dyn Iterator<Item = i64>| -> String {
+            ts.map(|t| format!("m f={}.5 {}\n", t % 97, t * S))
+                .collect()
+        };
+        // Every 10 s over [0, 600) s but 550, 560, 570; then those three and [600, 1200) s.
+        write(
+            &d,
+            &pts(&mut (0..600).step_by(10).filter(|t| !(550..=570).contains(t))),
+        );
+        d.flush().unwrap();
+        write(
+            &d,
+            &pts(&mut (550..=570).step_by(10).chain((600..1200).step_by(10))),
+        );
+        d.flush().unwrap();
+        let q = "SELECT count(f), sum(f), max(f), first(f), last(f) FROM m WHERE time < 1200s GROUP BY time(10m)";
+        let (with, st) = select(&d, q, true);
+        let (without, st0) = select(&d, q, false);
+        same(q, &with, &without);
+        assert_eq!(with[0].values[0][1], Value::Integer(60), "{with:?}");
+        assert_eq!(ScanStats::get(&st0.blocks_decoded), 2);
+        assert_eq!(ScanStats::get(&st.blocks_from_aggregates), 1);
+        assert_eq!(ScanStats::get(&st.blocks_decoded), 1);
+        assert_eq!(ScanStats::get(&st.blocks_timestamps_read), 2);
+
+        // A newer point at one of the first block's times (a table's or the memtable's):
+        // newest wins, so the block is decoded and merged.
+        for flush in [false, true] {
+            write(&d, "m f=1000.5 300000000000\n");
+            if flush {
+                d.flush().unwrap();
+            }
+            let (with, st) = select(&d, q, true);
+            let (without, _) = select(&d, q, false);
+            same(q, &with, &without);
+            assert_eq!(with[0].values[0][1], Value::Integer(60), "{with:?}");
+            assert_eq!(with[0].values[0][3], Value::Float(1000.5), "{with:?}");
+            assert_eq!(
+                ScanStats::get(&st.blocks_from_aggregates),
+                0,
+                "flush {flush}"
+            );
+            assert_eq!(ScanStats::get(&st.blocks_decoded), 2 + u64::from(flush));
+        }
     }
 
     /// Pruning: a narrow time range keeps only the tables it overlaps; a tag filter keeps only

@@ -802,6 +802,38 @@ pub(crate) fn decode_block_v5_through(
     through: i64,
     column: &mut Column,
 ) -> Result<(), DecodeError> {
+    let (value_codec, values) = decode_v5_timestamps(buf, meta, &mut column.timestamps)?;
+    let n = column.timestamps.len();
+    let keep = column.timestamps.partition_point(|&t| t <= through);
+    column.timestamps.truncate(keep);
+    clear_values(&mut column.values, meta.field_type());
+    codec::decode_values_prefix_into(
+        meta.field_type(),
+        value_codec,
+        values,
+        n,
+        keep,
+        &mut column.values,
+    )
+}
+
+/// Verify the crc of a v5 block and decode only its timestamps (checked against its index
+/// entry `meta`) into `out`, which is cleared first. On error its contents are unspecified.
+pub(crate) fn decode_block_v5_timestamps(
+    buf: &[u8],
+    meta: &BlockMeta,
+    out: &mut Vec<i64>,
+) -> Result<(), DecodeError> {
+    decode_v5_timestamps(buf, meta, out).map(|_| ())
+}
+
+/// The crc check and timestamps of a v5 block (into `out`, cleared first): its value codec
+/// and the bytes of its values.
+fn decode_v5_timestamps<'a>(
+    buf: &'a [u8],
+    meta: &BlockMeta,
+    out: &mut Vec<i64>,
+) -> Result<(u8, &'a [u8]), DecodeError> {
     let body_len = buf
         .len()
         .checked_sub(4)
@@ -819,29 +851,19 @@ pub(crate) fn decode_block_v5_through(
     let mut input = Input::new(body);
     let codecs = input.u8("block codecs")?;
     let (ts_codec, value_codec) = (codecs & 0x0f, codecs >> 4);
-    column.timestamps.clear();
+    out.clear();
     let ascending = if ts_codec == TS_REGULAR {
-        fill_regular(meta.min_ts, meta.max_ts, n, &mut column.timestamps)?;
+        fill_regular(meta.min_ts, meta.max_ts, n, out)?;
         true
     } else {
         let ts_len = input.len(input.remaining(), "block timestamps length")?;
         let ts_buf = input.bytes(ts_len, "block timestamps")?;
-        codec::decode_timestamps_into(ts_codec, ts_buf, n, &mut column.timestamps)?;
+        codec::decode_timestamps_into(ts_codec, ts_buf, n, out)?;
         codec::timestamps_ascend_by_header(ts_codec, ts_buf, n)
     };
-    check_timestamps(&column.timestamps, ascending, meta.min_ts, meta.max_ts)?;
-    let keep = column.timestamps.partition_point(|&t| t <= through);
-    column.timestamps.truncate(keep);
+    check_timestamps(out, ascending, meta.min_ts, meta.max_ts)?;
     let rest = input.remaining();
-    clear_values(&mut column.values, meta.field_type());
-    codec::decode_values_prefix_into(
-        meta.field_type(),
-        value_codec,
-        input.bytes(rest, "block values")?,
-        n,
-        keep,
-        &mut column.values,
-    )
+    Ok((value_codec, input.bytes(rest, "block values")?))
 }
 
 /// The timestamps of a [`TS_REGULAR`] block: `n` points from `min_ts` to `max_ts` by one

@@ -279,6 +279,40 @@ impl Table {
         Ok(())
     }
 
+    /// The timestamps of `block` alone (checked against the index entry, the block's crc
+    /// verified; its values are not decoded) into `out`, cleared first, reading through
+    /// `cache` like [`Table::read_block_cached`]. A v1–v4 block is decoded whole.
+    pub fn read_timestamps(
+        &self,
+        block: &BlockMeta,
+        cache: Option<&BlockCache>,
+        buf: &mut Vec<u8>,
+        out: &mut Vec<i64>,
+    ) -> Result<()> {
+        if self.version < format::COMPACT_VERSION {
+            let mut column = Column::new(block.field_type());
+            match cache {
+                Some(c) => self.read_block_cached(block, i64::MAX, c, buf, &mut column)?,
+                None => self.read_block_through(block, i64::MAX, buf, &mut column)?,
+            }
+            *out = column.timestamps;
+            return Ok(());
+        }
+        let decode = |bytes: &[u8], out: &mut Vec<i64>| {
+            block::decode_block_v5_timestamps(bytes, block, out)
+                .map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
+        };
+        if let Some(bytes) = cache.and_then(|c| c.get(self.uid, block.offset)) {
+            return decode(&bytes, out);
+        }
+        self.read_raw(block, buf)?;
+        decode(buf, out)?;
+        if let Some(c) = cache {
+            c.insert(self.uid, block.offset, buf);
+        }
+        Ok(())
+    }
+
     fn what(block: &BlockMeta) -> String {
         format!("block at offset {} length {}", block.offset, block.len)
     }
