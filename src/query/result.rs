@@ -122,14 +122,12 @@ pub fn format_rfc3339(ns: i64) -> String {
 fn push_rfc3339(out: &mut String, ns: i64) {
     let secs = ns.div_euclid(1_000_000_000);
     let nanos = ns.rem_euclid(1_000_000_000) as u32;
-    let Some(dt) = chrono::DateTime::from_timestamp(secs, nanos) else {
-        out.push_str(itoa::Buffer::new().format(ns));
-        return;
-    };
-    use chrono::{Datelike, Timelike};
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400) as u32);
+    let (year, month, day) = civil_from_days(days);
     // Nanoseconds since the epoch in an i64 span the years 1677 to 2262: always four digits,
-    // as `%Y` writes them. Written digit by digit: chrono's format machinery, then `write!`,
-    // were 6 % and 12 % of a small query's CPU.
+    // as `%Y` writes them. Written digit by digit, the date computed by integer arithmetic:
+    // chrono's format machinery, then `write!`, then chrono's date conversion were 6 %, 12 %
+    // and 2.4 % of a small query's CPU.
     let mut buf = *b"0000-00-00T00:00:00.000000000Z";
     let mut put = |at: usize, width: usize, mut v: u32| {
         for i in (at..at + width).rev() {
@@ -139,12 +137,12 @@ fn push_rfc3339(out: &mut String, ns: i64) {
             v /= 10;
         }
     };
-    put(0, 4, dt.year().unsigned_abs());
-    put(5, 2, dt.month());
-    put(8, 2, dt.day());
-    put(11, 2, dt.hour());
-    put(14, 2, dt.minute());
-    put(17, 2, dt.second());
+    put(0, 4, year.unsigned_abs());
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, sod / 3600);
+    put(14, 2, sod / 60 % 60);
+    put(17, 2, sod % 60);
     let len = if nanos == 0 {
         19
     } else {
@@ -156,6 +154,22 @@ fn push_rfc3339(out: &mut String, ns: i64) {
         out.push_str(text);
     }
     out.push('Z');
+}
+
+/// The proleptic Gregorian (year, month, day) of `days` since 1970-01-01, by Howard Hinnant's
+/// `civil_from_days` (eras of 400 years starting on March 1st). Exact for every `days` an
+/// i64 of seconds gives (the arithmetic is in i64 and stays far from overflow).
+fn civil_from_days(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March first
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year as i32, month, day)
 }
 
 /// How many decimal zeros `v` (non-zero) ends with.
@@ -457,6 +471,20 @@ mod tests {
         assert_eq!(format_float(1e21), "1e+21");
         assert_eq!(format_float(1.5e-7), "1.5e-07");
         assert_eq!(format_float(123456.789), "123456.789");
+    }
+
+    #[test]
+    fn civil_from_days_is_chronos_date_on_every_day_of_the_i64_nanosecond_range() {
+        use chrono::Datelike;
+        // i64 nanoseconds reach 1677-09-21 .. 2262-04-11: days -106,752 ..= 106,751.
+        for days in -106_752i64..=106_751 {
+            let d = chrono::DateTime::from_timestamp(days * 86_400, 0).unwrap();
+            assert_eq!(
+                civil_from_days(days),
+                (d.year(), d.month(), d.day()),
+                "day {days}"
+            );
+        }
     }
 
     #[test]
