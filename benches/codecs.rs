@@ -85,6 +85,22 @@ fn bench(c: &mut Criterion) {
         codec::decode_timestamps_into,
         Some(sum_i64),
     );
+    // 10 s with one 80 s gap (points that went to the next table when writers straddled a
+    // memtable freeze): the patched layout at width 0, decoded by runs of the step.
+    let gap: Vec<i64> = ts
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| !(500..508).contains(&i))
+        .map(|(_, &t)| t)
+        .collect();
+    bench_codec(
+        c,
+        "timestamps_10s_gap",
+        &gap,
+        codec::encode_timestamps,
+        codec::decode_timestamps_into,
+        Some(sum_i64),
+    );
     // 10 s with up to ±1 ms of jitter.
     let mut rng = Rng::new(3);
     let jittered: Vec<i64> = ts
