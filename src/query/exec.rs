@@ -2474,7 +2474,11 @@ struct Acc {
 #[derive(Default)]
 struct BucketMap {
     keys: Vec<i64>,
-    accs: Vec<Vec<Acc>>,
+    /// The accumulators of bucket `keys[i]`: `accs[i * calls..(i + 1) * calls]`, in one
+    /// vector (no allocation per bucket).
+    accs: Vec<Acc>,
+    /// Accumulators per bucket (the statement's calls; the same for every bucket).
+    calls: usize,
     /// Where the last lookup found or put its bucket.
     hint: usize,
 }
@@ -2495,24 +2499,39 @@ impl BucketMap {
         self.keys.binary_search(&b)
     }
 
-    /// Bucket `b`'s accumulators, made (`calls` of them) if it has none yet.
-    fn entry(&mut self, b: i64, calls: usize) -> &mut Vec<Acc> {
+    /// The accumulators of the bucket at position `i`.
+    fn at(&mut self, i: usize) -> &mut [Acc] {
+        let n = self.calls;
+        self.accs.get_mut(i * n..(i + 1) * n).unwrap_or_default()
+    }
+
+    /// Bucket `b`'s accumulators, made (`calls` of them) if it has none yet. `calls` is the
+    /// same for every bucket of a map.
+    fn entry(&mut self, b: i64, calls: usize) -> &mut [Acc] {
+        debug_assert!(self.keys.is_empty() || self.calls == calls);
+        self.calls = calls;
         let i = match self.find(b) {
             Ok(i) => i,
             Err(i) => {
                 self.keys.insert(i, b);
-                self.accs.insert(i, vec![Acc::default(); calls]);
+                let at = i * calls;
+                if at == self.accs.len() {
+                    // The usual case: buckets come in ascending order.
+                    self.accs.resize_with(at + calls, Acc::default);
+                } else {
+                    self.accs.splice(at..at, (0..calls).map(|_| Acc::default()));
+                }
                 i
             }
         };
         self.hint = i;
-        &mut self.accs[i]
+        self.at(i)
     }
 
-    fn get_mut(&mut self, b: i64) -> Option<&mut Vec<Acc>> {
+    fn get_mut(&mut self, b: i64) -> Option<&mut [Acc]> {
         let i = self.find(b).ok()?;
         self.hint = i;
-        self.accs.get_mut(i)
+        Some(self.at(i))
     }
 
     fn is_empty(&self) -> bool {
@@ -2520,13 +2539,20 @@ impl BucketMap {
     }
 
     /// (bucket start, accumulators), ascending.
-    fn iter(&self) -> impl Iterator<Item = (&i64, &Vec<Acc>)> {
-        self.keys.iter().zip(&self.accs)
+    fn iter(&self) -> impl Iterator<Item = (&i64, &[Acc])> {
+        let n = self.calls;
+        self.keys.iter().enumerate().map(move |(i, k)| {
+            let accs = self.accs.get(i * n..(i + 1) * n).unwrap_or_default();
+            (k, accs)
+        })
     }
 
     /// The first bucket's accumulators.
     fn into_first(self) -> Option<Vec<Acc>> {
-        self.accs.into_iter().next()
+        if self.keys.is_empty() {
+            return None;
+        }
+        Some(self.accs.into_iter().take(self.calls).collect())
     }
 }
 
