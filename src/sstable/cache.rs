@@ -162,6 +162,16 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_capacity_allocates_nothing_up_front() {
+        for cap in [u64::MAX, 1 << 40] {
+            let c = BlockCache::new(cap);
+            c.insert(1, 0, b"abc");
+            assert_eq!(c.get(1, 0).as_deref(), Some(&b"abc"[..]));
+            assert_eq!(c.stats().capacity, cap);
+        }
+    }
+
+    #[test]
     fn zero_capacity_caches_nothing() {
         let c = BlockCache::new(0);
         assert!(!c.enabled());
