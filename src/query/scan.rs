@@ -653,11 +653,10 @@ impl SegmentStream<'_> {
         // Charged before the block is read and decoded.
         self.held.add(block_bytes(b))?;
         let mut c = Column::new(b.field_type());
-        let table = &src.table.table;
-        match &snap.block_cache {
-            Some(cache) => table.read_block_cached(b, self.max, cache, &mut self.raw, &mut c)?,
-            None => table.read_block_through(b, self.max, &mut self.raw, &mut c)?,
-        }
+        let cache = snap.block_cache.as_deref();
+        src.table
+            .table
+            .read_block_cached(b, self.max, cache, &mut self.raw, &mut c)?;
         bump(&snap.stats.blocks_decoded, 1);
         // Read through `max`: only the points before `min` are left to drop.
         let lo = c.timestamps.partition_point(|&x| x < self.min);

@@ -255,33 +255,26 @@ impl Table {
         buf: &mut Vec<u8>,
         column: &mut Column,
     ) -> Result<()> {
-        self.read_raw(block, buf)?;
-        self.decode_through(buf, block, through, column)
+        self.read_block_cached(block, through, None, buf, column)
     }
 
-    /// [`Table::read_block_through`] through `cache`: the block's bytes come from the cache
-    /// if it holds them, else from the file (into `buf`), and enter the cache once they
-    /// decoded.
+    /// [`Table::read_block_through`] through `cache` ([`Table::with_bytes`]).
     pub fn read_block_cached(
         &self,
         block: &BlockMeta,
         through: i64,
-        cache: &BlockCache,
+        cache: Option<&BlockCache>,
         buf: &mut Vec<u8>,
         column: &mut Column,
     ) -> Result<()> {
-        if let Some(bytes) = cache.get(self.uid, block.offset) {
-            return self.decode_through(&bytes, block, through, column);
-        }
-        self.read_raw(block, buf)?;
-        self.decode_through(buf, block, through, column)?;
-        cache.insert(self.uid, block.offset, buf);
-        Ok(())
+        self.with_bytes(block, cache, buf, |bytes| {
+            self.decode_through(bytes, block, through, column)
+        })
     }
 
     /// The timestamps of `block` alone (checked against the index entry, the block's crc
     /// verified; its values are not decoded) into `out`, cleared first, reading through
-    /// `cache` like [`Table::read_block_cached`]. A v1–v4 block is decoded whole.
+    /// `cache` ([`Table::with_bytes`]). A v1–v4 block is decoded whole.
     pub fn read_timestamps(
         &self,
         block: &BlockMeta,
@@ -291,26 +284,35 @@ impl Table {
     ) -> Result<()> {
         if self.version < format::COMPACT_VERSION {
             let mut column = Column::new(block.field_type());
-            match cache {
-                Some(c) => self.read_block_cached(block, i64::MAX, c, buf, &mut column)?,
-                None => self.read_block_through(block, i64::MAX, buf, &mut column)?,
-            }
+            self.read_block_cached(block, i64::MAX, cache, buf, &mut column)?;
             *out = column.timestamps;
             return Ok(());
         }
-        let decode = |bytes: &[u8], out: &mut Vec<i64>| {
+        self.with_bytes(block, cache, buf, |bytes| {
             block::decode_block_v5_timestamps(bytes, block, out)
                 .map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
-        };
+        })
+    }
+
+    /// `decode` run on the raw bytes of `block`: from `cache` if it holds them, else read
+    /// from the file into `buf`, and then kept in `cache` once `decode` accepted them (a
+    /// corrupt block never enters it).
+    fn with_bytes<T>(
+        &self,
+        block: &BlockMeta,
+        cache: Option<&BlockCache>,
+        buf: &mut Vec<u8>,
+        decode: impl FnOnce(&[u8]) -> Result<T>,
+    ) -> Result<T> {
         if let Some(bytes) = cache.and_then(|c| c.get(self.uid, block.offset)) {
-            return decode(&bytes, out);
+            return decode(&bytes);
         }
         self.read_raw(block, buf)?;
-        decode(buf, out)?;
+        let decoded = decode(buf)?;
         if let Some(c) = cache {
             c.insert(self.uid, block.offset, buf);
         }
-        Ok(())
+        Ok(decoded)
     }
 
     fn what(block: &BlockMeta) -> String {
