@@ -98,7 +98,6 @@ async fn health(State(st): State<AppState>) -> Response {
 
 /// Per-database, per-layer compaction metrics in the Prometheus text format.
 pub fn metrics_text(db: &Db) -> String {
-    use std::fmt::Write as _;
     type Get = fn(&crate::compaction::LayerStats) -> f64;
     let gauges: [(&str, &str, &str, Get); 10] = [
         (
@@ -169,49 +168,79 @@ pub fn metrics_text(db: &Db) -> String {
         .collect();
     let mut out = String::new();
     for (name, kind, help, get) in gauges {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (dbname, s) in &stats {
-            for l in &s.layers {
-                let _ = writeln!(
-                    out,
-                    "{name}{{db=\"{dbname}\",layer=\"C{}\"}} {}",
-                    l.layer,
-                    get(l)
-                );
-            }
-        }
+        let samples = stats.iter().flat_map(|(dbname, s)| {
+            s.layers
+                .iter()
+                .map(move |l| (format!("db=\"{dbname}\",layer=\"C{}\"", l.layer), get(l)))
+        });
+        family(&mut out, name, kind, help, samples);
     }
     let paths = db.query_paths();
-    let _ = writeln!(
-        out,
-        "# HELP strata_queries_total queries run, by where: on the connection's thread (inline) or on the query pool\n# TYPE strata_queries_total counter\nstrata_queries_total{{path=\"inline\"}} {}\nstrata_queries_total{{path=\"pool\"}} {}",
-        paths.inline, paths.pooled
+    family(
+        &mut out,
+        "strata_queries_total",
+        "counter",
+        "queries run, by where: on the connection's thread (inline) or on the query pool",
+        [
+            ("path=\"inline\"".to_string(), paths.inline),
+            ("path=\"pool\"".to_string(), paths.pooled),
+        ],
     );
-    let _ = writeln!(
-        out,
-        "# HELP strata_queries_moved_to_pool_total queries started inline whose estimate went past query_inline_max_points\n# TYPE strata_queries_moved_to_pool_total counter\nstrata_queries_moved_to_pool_total {}",
-        paths.moved
+    family(
+        &mut out,
+        "strata_queries_moved_to_pool_total",
+        "counter",
+        "queries started inline whose estimate went past query_inline_max_points",
+        [(String::new(), paths.moved)],
     );
     let bc = db.block_cache_stats();
-    let _ = writeln!(
-        out,
-        "# HELP strata_block_cache_reads_total query block reads, by whether the block cache held the block (hit) or it was read from its file (miss)\n# TYPE strata_block_cache_reads_total counter\nstrata_block_cache_reads_total{{result=\"hit\"}} {}\nstrata_block_cache_reads_total{{result=\"miss\"}} {}",
-        bc.hits, bc.misses
+    family(
+        &mut out,
+        "strata_block_cache_reads_total",
+        "counter",
+        "query block reads, by whether the block cache held the block (hit) or it was read from its file (miss)",
+        [
+            ("result=\"hit\"".to_string(), bc.hits),
+            ("result=\"miss\"".to_string(), bc.misses),
+        ],
     );
-    let _ = writeln!(
-        out,
-        "# HELP strata_block_cache_bytes bytes the block cache holds (block_cache_bytes bounds it)\n# TYPE strata_block_cache_bytes gauge\nstrata_block_cache_bytes {}",
-        bc.bytes
+    family(
+        &mut out,
+        "strata_block_cache_bytes",
+        "gauge",
+        "bytes the block cache holds (block_cache_bytes bounds it)",
+        [(String::new(), bc.bytes)],
     );
-    let _ = writeln!(out, "# HELP strata_flush_stalls_total flushes that waited for C0 compaction\n# TYPE strata_flush_stalls_total counter");
-    for (dbname, s) in &stats {
-        let _ = writeln!(
-            out,
-            "strata_flush_stalls_total{{db=\"{dbname}\"}} {}",
-            s.flush_stalls
-        );
-    }
+    family(
+        &mut out,
+        "strata_flush_stalls_total",
+        "counter",
+        "flushes that waited for C0 compaction",
+        stats
+            .iter()
+            .map(|(dbname, s)| (format!("db=\"{dbname}\""), s.flush_stalls)),
+    );
     out
+}
+
+/// Append one metric family in the Prometheus text format: its HELP and TYPE lines, then a
+/// sample per (labels, value), the labels in braces unless there are none.
+fn family<V: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (String, V)>,
+) {
+    use std::fmt::Write as _;
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = if labels.is_empty() {
+            writeln!(out, "{name} {value}")
+        } else {
+            writeln!(out, "{name}{{{labels}}} {value}")
+        };
+    }
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
