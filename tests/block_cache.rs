@@ -126,14 +126,7 @@ fn the_cache_does_not_change_answers() {
 fn daemon_flag_sets_it_and_metrics_count_hits_and_misses() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("s.sock");
-    let metric = |name: &str| -> u64 {
-        let text = common::request(&sock, "GET", "/metrics", b"").body;
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"));
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
+    let metric = |name: &str| common::metric(&sock, name);
     let data = dir.path().join("data");
     // Written, then stopped: the memtable is flushed to a table.
     let d = common::Daemon::start(&data, &sock, &[]);

@@ -119,14 +119,6 @@ fn zero_runs_every_query_on_the_pool_and_the_answers_are_the_same() {
 fn daemon_flag_sets_it_and_metrics_count_where_queries_ran() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("s.sock");
-    let metric = |sock: &std::path::Path, name: &str| -> u64 {
-        let text = common::request(sock, "GET", "/metrics", b"").body;
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"));
-        line.rsplit(' ').next().unwrap().parse().unwrap()
-    };
     let run = |extra: &[&str]| -> (u64, u64, u64) {
         let data = dir.path().join(format!("data{}", extra.len()));
         let d = common::Daemon::start(&data, &sock, extra);
@@ -145,9 +137,9 @@ fn daemon_flag_sets_it_and_metrics_count_where_queries_ran() {
         let v = common::query_json(&sock, "d", "SELECT count(v) FROM m");
         assert_eq!(common::scalar(&v), 3, "{v}");
         let got = (
-            metric(&sock, "strata_queries_total{path=\"inline\"}"),
-            metric(&sock, "strata_queries_total{path=\"pool\"}"),
-            metric(&sock, "strata_queries_moved_to_pool_total"),
+            common::metric(&sock, "strata_queries_total{path=\"inline\"}"),
+            common::metric(&sock, "strata_queries_total{path=\"pool\"}"),
+            common::metric(&sock, "strata_queries_moved_to_pool_total"),
         );
         assert!(d.stop().success());
         got

@@ -184,6 +184,17 @@ pub fn query_json(socket: &Path, db: &str, q: &str) -> serde_json::Value {
     a.json()
 }
 
+/// The value of the `/metrics` sample whose line starts with `name` (labels included, e.g.
+/// `strata_queries_total{path="pool"}`); panics, showing the text, if there is none.
+pub fn metric(socket: &Path, name: &str) -> u64 {
+    let text = request(socket, "GET", "/metrics", b"").body;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics:\n{text}"));
+    line.rsplit(' ').next().unwrap().parse().unwrap()
+}
+
 /// The single value of a one-row, one-value-column answer (`SELECT count(x) ...`).
 pub fn scalar(v: &serde_json::Value) -> serde_json::Value {
     v["results"][0]["series"][0]["values"][0][1].clone()
