@@ -446,13 +446,12 @@ fn merge_two(older: Column, newer: Column) -> Column {
         return out;
     }
     let (at, bt) = (&older.timestamps, &newer.timestamps);
-    let timestamps = Vec::with_capacity(at.len() + bt.len());
     // One arm per value type; another type in the newer source wins the whole run.
     macro_rules! by_type {
         ($($t:ident),*) => {
             match (&older.values, &newer.values) {
                 $((Values::$t(a), Values::$t(b)) => {
-                    let (timestamps, v) = merge_typed(at, a, bt, b, timestamps);
+                    let (timestamps, v) = merge_typed(at, a, bt, b);
                     Column { timestamps, values: Values::$t(v) }
                 })*
                 _ => newer,
@@ -466,13 +465,8 @@ fn merge_two(older: Column, newer: Column) -> Column {
 /// run's points before the newer's first and the newer's after the older's last are copied
 /// whole; only the span where both have points is merged point by point (sources overlap
 /// there only, e.g. around a flush that concurrent writers straddled).
-fn merge_typed<T: Clone>(
-    at: &[i64],
-    av: &[T],
-    bt: &[i64],
-    bv: &[T],
-    mut ot: Vec<i64>,
-) -> (Vec<i64>, Vec<T>) {
+fn merge_typed<T: Clone>(at: &[i64], av: &[T], bt: &[i64], bv: &[T]) -> (Vec<i64>, Vec<T>) {
+    let mut ot = Vec::with_capacity(at.len() + bt.len());
     let mut ov = Vec::with_capacity(av.len() + bv.len());
     let (Some(&b_first), Some(&a_last)) = (bt.first(), at.last()) else {
         ot.extend_from_slice(at);

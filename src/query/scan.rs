@@ -681,13 +681,7 @@ fn slice(mut c: Column, lo: usize, hi: usize) -> Option<Column> {
     }
     c.timestamps.truncate(hi);
     c.timestamps.drain(..lo);
-    match &mut c.values {
-        Values::Float(v) => drop(v.drain(hi..)),
-        Values::Integer(v) => drop(v.drain(hi..)),
-        Values::Unsigned(v) => drop(v.drain(hi..)),
-        Values::Boolean(v) => drop(v.drain(hi..)),
-        Values::String(v) => drop(v.drain(hi..)),
-    }
+    c.values.truncate(hi);
     match &mut c.values {
         Values::Float(v) => drop(v.drain(..lo)),
         Values::Integer(v) => drop(v.drain(..lo)),
