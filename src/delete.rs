@@ -148,7 +148,7 @@ pub fn rewrite_table(
     t: &TableRef,
     filter: &PointFilter,
 ) -> Result<Option<TableRef>> {
-    let (file, path) = versions.new_table();
+    let (file, path) = versions.new_table()?;
     let written = (|| {
         let mut w = TableWriter::create(&path)?;
         for item in t.table.iter() {
@@ -394,7 +394,7 @@ mod tests {
 
     /// A table with series 1 (ts 0..n) and series 2 (ts 0..n), fields v.
     fn table(vs: &VersionSet, n: i64) -> TableRef {
-        let (file, path) = vs.new_table();
+        let (file, path) = vs.new_table().unwrap();
         let mut w = TableWriter::create(&path).unwrap();
         let ts: Vec<i64> = (0..n).collect();
         w.add(1, "m,k=a", "v", &col(&ts)).unwrap();

@@ -165,7 +165,7 @@ fn write_table(
     if frozen.is_empty() {
         return Ok(None);
     }
-    let (file, path) = versions.new_table();
+    let (file, path) = versions.new_table()?;
     let mut w = TableWriter::create(&path)?;
     frozen.for_each_run(|series, field, col| {
         let key = index

@@ -24,6 +24,26 @@ pub enum Error {
     #[error("corrupt file {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
 
+    /// A manifest is damaged: a record whose checksum or length does not match, an undecodable
+    /// edit, or a file too short to hold the snapshot every manifest begins with. Nothing was
+    /// changed on disk.
+    #[error("manifest {path} is damaged at byte {offset}: {reason}; strata stopped without changing or deleting any file. Run `strata check DATA_DIR` to list the damage and `strata repair DATA_DIR` to rebuild the catalog from the SSTables (it keeps a backup of the manifest it replaces)")]
+    ManifestCorrupt {
+        path: PathBuf,
+        offset: u64,
+        reason: String,
+    },
+
+    /// A database directory holds table files or WAL segments but no manifest.
+    #[error("database directory {dir} has no manifest but holds {what}; strata stopped without changing or deleting any file. Run `strata repair DATA_DIR` to rebuild the catalog from the SSTables")]
+    ManifestMissing { dir: PathBuf, what: String },
+
+    /// A table file the manifest does not account for (neither live, removed nor being
+    /// written): the manifest may have lost records, and the file may hold the only copy of its
+    /// data.
+    #[error("table file {path} is not named by manifest {manifest}; strata stopped without changing or deleting any file. The manifest may have lost records: run `strata check DATA_DIR`, then `strata repair DATA_DIR` to rebuild the catalog from the SSTables (or move the file away if you know it is not needed)")]
+    UnaccountedTable { path: PathBuf, manifest: PathBuf },
+
     /// The named database does not exist.
     #[error("database not found: \"{0}\"")]
     DatabaseNotFound(String),

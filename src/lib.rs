@@ -15,6 +15,7 @@ pub mod error;
 pub mod failpoint;
 pub mod inspect;
 pub mod lineproto;
+pub mod manifest;
 pub mod memtable;
 pub mod query;
 pub mod retention;

@@ -6,8 +6,8 @@
 //! removed from the catalog *and* the last version that references it is dropped (the file's
 //! [`TableHandle`] is reference-counted and deletes its file on drop once marked obsolete).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
+use std::collections::BTreeSet;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,12 +15,11 @@ use std::sync::{Arc, Mutex};
 use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
+pub use crate::manifest::{sync_dir, ManifestState, TableRecord, VersionEdit, LAYERS};
+use crate::manifest::{self, ManifestWriter};
 use crate::memtable::Memtable;
 use crate::sstable::Table;
 use crate::types::SeqNo;
-
-/// Number of compaction layers (C0–C7).
-pub const LAYERS: usize = 8;
 
 /// One table file in the catalog.
 pub struct TableHandle {
@@ -165,120 +164,37 @@ impl ReplaceEdit for Version {
     }
 }
 
-/// One atomic change to the catalog, as logged in the manifest.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct VersionEdit {
-    pub add: Vec<TableRecord>,
-    pub remove: Vec<(usize, u64)>,
-    pub flushed_seqno: Option<SeqNo>,
-    pub next_file: Option<u64>,
-}
-
-/// A table as the manifest names it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableRecord {
-    pub layer: usize,
-    pub file: u64,
-    pub min_seq: SeqNo,
-    pub max_seq: SeqNo,
-}
-
-impl VersionEdit {
-    fn encode(&self) -> Vec<u8> {
-        let mut b = Vec::new();
-        for t in &self.add {
-            b.push(1);
-            b.push(t.layer as u8);
-            b.extend_from_slice(&t.file.to_le_bytes());
-            b.extend_from_slice(&t.min_seq.to_le_bytes());
-            b.extend_from_slice(&t.max_seq.to_le_bytes());
-        }
-        for (layer, file) in &self.remove {
-            b.push(2);
-            b.push(*layer as u8);
-            b.extend_from_slice(&file.to_le_bytes());
-        }
-        if let Some(s) = self.flushed_seqno {
-            b.push(3);
-            b.extend_from_slice(&s.to_le_bytes());
-        }
-        if let Some(n) = self.next_file {
-            b.push(4);
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        b
-    }
-
-    fn decode(mut b: &[u8]) -> Option<VersionEdit> {
-        fn u64_at(b: &mut &[u8]) -> Option<u64> {
-            let (head, rest) = b.split_first_chunk::<8>()?;
-            *b = rest;
-            Some(u64::from_le_bytes(*head))
-        }
-        fn u8_at(b: &mut &[u8]) -> Option<u8> {
-            let (head, rest) = b.split_first()?;
-            *b = rest;
-            Some(*head)
-        }
-        let mut e = VersionEdit::default();
-        while !b.is_empty() {
-            match u8_at(&mut b)? {
-                1 => {
-                    let layer = u8_at(&mut b)? as usize;
-                    if layer >= LAYERS {
-                        return None;
-                    }
-                    e.add.push(TableRecord {
-                        layer,
-                        file: u64_at(&mut b)?,
-                        min_seq: u64_at(&mut b)?,
-                        max_seq: u64_at(&mut b)?,
-                    });
-                }
-                2 => {
-                    let layer = u8_at(&mut b)? as usize;
-                    e.remove.push((layer, u64_at(&mut b)?));
-                }
-                3 => e.flushed_seqno = Some(u64_at(&mut b)?),
-                4 => e.next_file = Some(u64_at(&mut b)?),
-                _ => return None,
-            }
-        }
-        Some(e)
-    }
-}
-
-struct ManifestWriter {
-    file: File,
-    path: PathBuf,
-}
-
-impl ManifestWriter {
-    fn append(&mut self, edit: &VersionEdit) -> Result<()> {
-        let payload = edit.encode();
-        let mut rec = Vec::with_capacity(payload.len() + 8);
-        rec.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        rec.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
-        rec.extend_from_slice(&payload);
-        self.file
-            .write_all(&rec)
-            .ctx(|| format!("append to manifest {}", self.path.display()))?;
-        self.file
-            .sync_data()
-            .ctx(|| format!("fsync manifest {}", self.path.display()))
-    }
-}
-
-/// fsync a directory so that file creations, renames and deletions in it are durable.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .ctx(|| format!("fsync directory {}", dir.display()))
-}
-
 /// Path of table `file` in a database directory.
 pub fn table_path(db_dir: &Path, file: u64) -> PathBuf {
     db_dir.join("sst").join(format!("{file:08}.sst"))
+}
+
+/// Parse a table file name (`00000042.sst`) into its number.
+pub fn table_number(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".sst")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Table files in `dir/sst`, by number.
+pub fn list_tables(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let sst_dir = dir.join("sst");
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(&sst_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(Error::io(format!("list {}", sst_dir.display()), e)),
+    };
+    for entry in entries {
+        let entry = entry.ctx(|| format!("list {}", sst_dir.display()))?;
+        if let Some(n) = table_number(&entry.file_name().to_string_lossy()) {
+            out.push((n, entry.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// The live catalog of one database: the current version and the manifest.
@@ -290,155 +206,159 @@ pub struct VersionSet {
     manifest: Mutex<ManifestWriter>,
     next_file: AtomicU64,
     deleter: Arc<TableDeleter>,
+    /// Table files allocated by [`VersionSet::new_table`] and not installed yet (logged as
+    /// pending; carried into a new manifest when one replaces a failed one).
+    pending: Mutex<BTreeSet<u64>>,
 }
 
-/// What the newest manifest of a database says.
-pub struct ManifestState {
+/// What the newest manifest of a database says, and which manifest files there are.
+pub struct ManifestSummary {
     /// Every manifest file, oldest first.
     pub manifests: Vec<(u64, PathBuf)>,
-    /// The tables it names.
-    pub records: Vec<TableRecord>,
-    pub flushed: SeqNo,
-    pub next_file: u64,
-    pub manifest_no: u64,
+    /// The newest manifest, replayed.
+    pub state: ManifestState,
 }
 
 /// Replay the newest manifest of the database in `dir` (read-only: `strata inspect` uses it on
-/// a database another process may have open).
-pub fn read_manifest(dir: &Path) -> Result<ManifestState> {
-    let mut manifests: Vec<(u64, PathBuf)> = fs::read_dir(dir)
-        .ctx(|| format!("list {}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = manifest_number(&e.file_name().to_string_lossy())?;
-            Some((n, e.path()))
-        })
-        .collect();
-    manifests.sort();
-
-    let mut records: Vec<TableRecord> = Vec::new();
-    let mut flushed = 0;
-    let mut next_file = 1;
-    let mut manifest_no = 0;
-    if let Some((n, path)) = manifests.last() {
-        manifest_no = *n;
-        let mut buf = Vec::new();
-        File::open(path)
-            .and_then(|mut f| f.read_to_end(&mut buf))
-            .ctx(|| format!("read manifest {}", path.display()))?;
-        let mut off = 0usize;
-        while off < buf.len() {
-            let rec = read_record(&buf[off..]);
-            let Some((payload, used)) = rec else {
-                tracing::warn!(
-                    path = %path.display(),
-                    offset = off,
-                    bytes = buf.len() - off,
-                    "manifest has a torn or corrupt tail; ignoring it"
-                );
-                break;
-            };
-            let Some(edit) = VersionEdit::decode(payload) else {
-                return Err(Error::Corrupt {
-                    path: path.clone(),
-                    reason: format!("undecodable version edit at offset {off}"),
-                });
-            };
-            for (layer, file) in &edit.remove {
-                records.retain(|r| !(r.layer == *layer && r.file == *file));
-            }
-            records.extend(edit.add.iter().cloned());
-            if let Some(s) = edit.flushed_seqno {
-                flushed = s;
-            }
-            if let Some(n) = edit.next_file {
-                next_file = n;
-            }
-            off += used;
-        }
-    }
-    Ok(ManifestState {
-        manifests,
-        records,
-        flushed,
-        next_file,
-        manifest_no,
+/// a database another process may have open). A database with no manifest yet replays as empty.
+pub fn read_manifest(dir: &Path) -> Result<ManifestSummary> {
+    let files = manifest::list(dir)?;
+    let state = match files.manifests.last() {
+        Some((_, path)) => manifest::replay(path)?,
+        None => ManifestState {
+            next_file: 1,
+            ..ManifestState::default()
+        },
+    };
+    Ok(ManifestSummary {
+        manifests: files.manifests,
+        state,
     })
 }
 
-fn manifest_number(name: &str) -> Option<u64> {
-    name.strip_prefix("MANIFEST-")?.parse().ok()
-}
-
 impl VersionSet {
-    /// Open the catalog of the database in `dir`: replay the newest manifest, open every table it
-    /// names, delete table files it does not name (left by a crash between write and install),
-    /// and start a fresh manifest holding one snapshot edit.
+    /// Open the catalog of the database in `dir`: replay the newest manifest strictly, check
+    /// that it accounts for every table file, open every live table, delete the files it proves
+    /// garbage (removed from the catalog, or pending outputs of an unfinished flush or
+    /// compaction, and unfinished manifest snapshots), then start a fresh manifest holding one
+    /// snapshot edit.
+    ///
+    /// Damage stops the open before any file is changed: a damaged newest manifest
+    /// ([`Error::ManifestCorrupt`]), table files but no manifest ([`Error::ManifestMissing`]), a
+    /// table file the manifest does not account for ([`Error::UnaccountedTable`]), a live table
+    /// that is missing or does not open.
     pub fn open(dir: &Path) -> Result<VersionSet> {
-        let sst_dir = dir.join("sst");
-        fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
-        let ManifestState {
-            manifests,
-            records,
-            flushed,
-            mut next_file,
-            manifest_no,
-        } = read_manifest(dir)?;
-        for r in &records {
-            next_file = next_file.max(r.file + 1);
+        let files = manifest::list(dir)?;
+        let tables = list_tables(dir)?;
+        let (manifest_no, state, manifest_path) = match files.manifests.last() {
+            Some((no, path)) => (*no, manifest::replay(path)?, Some(path.clone())),
+            None => {
+                let wal_segments = fs::read_dir(dir.join("wal"))
+                    .map(|entries| {
+                        entries
+                            .flatten()
+                            .filter(|e| e.file_name().to_string_lossy().ends_with(".wal"))
+                            .count()
+                    })
+                    .unwrap_or(0);
+                if !tables.is_empty() || wal_segments > 0 {
+                    return Err(Error::ManifestMissing {
+                        dir: dir.to_path_buf(),
+                        what: format!(
+                            "{} table file(s) and {wal_segments} WAL segment(s)",
+                            tables.len()
+                        ),
+                    });
+                }
+                let empty = ManifestState {
+                    next_file: 1,
+                    ..ManifestState::default()
+                };
+                (0, empty, None)
+            }
+        };
+        if let (Some((offset, bytes)), Some(path)) = (state.torn_tail, &manifest_path) {
+            tracing::warn!(
+                path = %path.display(),
+                offset,
+                bytes,
+                "manifest ends in a record cut short by a crash (an edit that was never \
+                 acknowledged); it is left out"
+            );
         }
 
-        // Open named tables; remove orphans.
+        // Account for every table file before changing anything.
+        let mut garbage = Vec::new();
+        for (no, path) in &tables {
+            if state.records.iter().any(|r| r.file == *no) {
+                continue;
+            }
+            if state.removed.contains(no) || state.pending.contains(no) {
+                garbage.push(path.clone());
+                continue;
+            }
+            return Err(Error::UnaccountedTable {
+                path: path.clone(),
+                manifest: manifest_path.clone().unwrap_or_else(|| dir.to_path_buf()),
+            });
+        }
+        let mut next_file = state.next_file;
+        if let Some((no, _)) = tables.last() {
+            next_file = next_file.max(no + 1);
+        }
+
+        // Open live tables (a missing or unreadable one stops the open, nothing changed yet).
         let deleter = Arc::new(TableDeleter);
         let mut layers: Vec<Vec<TableRef>> = vec![Vec::new(); LAYERS];
-        for r in &records {
+        for r in &state.records {
             let path = table_path(dir, r.file);
+            if !tables.iter().any(|(no, _)| *no == r.file) {
+                return Err(Error::Corrupt {
+                    path: path.clone(),
+                    reason: format!(
+                        "the table is named by manifest {} but its file is missing; strata \
+                         stopped without changing any file (`strata repair DATA_DIR` rebuilds \
+                         the catalog from the tables that exist)",
+                        manifest_path
+                            .as_deref()
+                            .map_or_else(|| dir.display().to_string(), |p| p.display().to_string())
+                    ),
+                });
+            }
             let table = Table::open(&path)?;
             layers[r.layer].push(FileRef::new(
                 TableHandle::new(r.file, r.layer, r.min_seq, r.max_seq, table),
                 deleter.clone(),
             ));
         }
-        for e in fs::read_dir(&sst_dir)
-            .ctx(|| format!("list {}", sst_dir.display()))?
-            .flatten()
-        {
-            let name = e.file_name().to_string_lossy().to_string();
-            let named = name
-                .strip_suffix(".sst")
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|n| records.iter().any(|r| r.file == n));
-            if !named {
-                tracing::info!(file = %e.path().display(), "removing orphaned table file");
-                fs::remove_file(e.path()).ctx(|| format!("remove {}", e.path().display()))?;
-                next_file = next_file.max(
-                    name.strip_suffix(".sst")
-                        .and_then(|n| n.parse::<u64>().ok())
-                        .map_or(0, |n| n + 1),
-                );
+
+        // Provable garbage goes before the new manifest (which no longer names it) is written.
+        for path in files.temporaries.iter().chain(&garbage) {
+            tracing::info!(file = %path.display(), "removing the output of an unfinished flush, compaction or manifest write");
+            match fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(format!("remove {}", path.display()), e)),
             }
         }
+        let sst_dir = dir.join("sst");
+        fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
+        if !garbage.is_empty() {
+            sync_dir(&sst_dir)?;
+        }
 
-        // Fresh manifest with one snapshot edit, then drop the old ones.
-        let new_path = dir.join(format!("MANIFEST-{:06}", manifest_no + 1));
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&new_path)
-            .ctx(|| format!("create manifest {}", new_path.display()))?;
-        let mut writer = ManifestWriter {
-            file,
-            path: new_path.clone(),
-        };
-        writer.append(&VersionEdit {
-            add: records.clone(),
-            remove: vec![],
-            flushed_seqno: Some(flushed),
-            next_file: Some(next_file),
-        })?;
-        sync_dir(dir)?;
-        for (_, old) in &manifests {
+        // A fresh manifest, complete before it can shadow the old ones; then drop those.
+        let writer = ManifestWriter::create(
+            dir,
+            manifest_no + 1,
+            &VersionEdit {
+                add: state.records.clone(),
+                flushed_seqno: Some(state.flushed),
+                next_file: Some(next_file),
+                ..VersionEdit::default()
+            },
+        )?;
+        for (_, old) in &files.manifests {
             fs::remove_file(old).ctx(|| format!("remove old manifest {}", old.display()))?;
         }
         sync_dir(dir)?;
@@ -449,12 +369,63 @@ impl VersionSet {
                 active: Arc::new(Memtable::new()),
                 frozen: Vec::new(),
                 layers,
-                flushed_seqno: flushed,
+                flushed_seqno: state.flushed,
             }),
             manifest: Mutex::new(writer),
             next_file: AtomicU64::new(next_file),
             deleter,
+            pending: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// The catalog as one edit: every live table, pending files, the flushed seqno and the next
+    /// file number (the first record of a manifest that replaces a failed one). Tables removed
+    /// from the catalog whose files still exist (a reader holds them) are listed as removed.
+    fn snapshot_edit(&self) -> VersionEdit {
+        let cur = self.current();
+        let add: Vec<TableRecord> = cur
+            .layers
+            .iter()
+            .flatten()
+            .map(|t| TableRecord {
+                layer: t.layer,
+                file: t.file,
+                min_seq: t.min_seq,
+                max_seq: t.max_seq,
+            })
+            .collect();
+        let pending: Vec<u64> = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        let remove = list_tables(&self.dir)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(no, _)| !add.iter().any(|r| r.file == *no) && !pending.contains(no))
+            .map(|(no, _)| (0, no))
+            .collect();
+        VersionEdit {
+            add,
+            remove,
+            pending,
+            flushed_seqno: Some(cur.flushed_seqno),
+            next_file: Some(self.next_file.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Append `edit` to the manifest (fsynced). If an earlier append failed, first replace the
+    /// manifest by a new one holding a snapshot of the catalog, so a write error that has
+    /// cleared (space freed) does not leave the catalog frozen.
+    fn log_edit(&self, m: &mut ManifestWriter, edit: &VersionEdit) -> Result<()> {
+        if m.needs_rollover() {
+            let snapshot = self.snapshot_edit();
+            m.roll_over(&self.dir, &snapshot)?;
+            tracing::info!(manifest = %m.path().display(), "started a new manifest after a failed append");
+        }
+        m.append(edit)
     }
 
     /// The current version (a cheap `Arc` clone: a consistent snapshot for a reader).
@@ -488,10 +459,32 @@ impl VersionSet {
         })
     }
 
-    /// Allocate a new table file number and its path.
-    pub fn new_table(&self) -> (u64, PathBuf) {
+    /// Allocate a new table file number and its path. The number is logged as pending in the
+    /// manifest (fsynced) before the caller creates the file, so a crash while it is written
+    /// leaves a file the next open can prove is garbage.
+    pub fn new_table(&self) -> Result<(u64, PathBuf)> {
+        let mut m = self.lock_manifest();
         let n = self.next_file.fetch_add(1, Ordering::Relaxed);
-        (n, table_path(&self.dir, n))
+        self.log_edit(
+            &mut m,
+            &VersionEdit {
+                pending: vec![n],
+                next_file: Some(n + 1),
+                ..VersionEdit::default()
+            },
+        )?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(n);
+        Ok((n, table_path(&self.dir, n)))
+    }
+
+    fn forget_pending(&self, files: impl IntoIterator<Item = u64>) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        for f in files {
+            pending.remove(&f);
+        }
     }
 
     /// Install a flushed memtable: log the edit (fsynced), then publish a version with the table
@@ -510,11 +503,12 @@ impl VersionSet {
                     max_seq: t.max_seq,
                 })
                 .collect(),
-            remove: vec![],
             flushed_seqno: Some(flushed),
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
+            ..VersionEdit::default()
         };
-        m.append(&edit)?;
+        self.log_edit(&mut m, &edit)?;
+        self.forget_pending(table.iter().map(|t| t.file));
         // One publish removes the frozen memtable and adds its table.
         self.current.install_flush(frozen, table);
         Ok(flushed)
@@ -564,10 +558,12 @@ impl VersionSet {
                 })
                 .collect(),
             remove: removed.iter().map(|t| (t.layer, t.file)).collect(),
+            pending: vec![],
             flushed_seqno: None,
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
         };
-        m.append(&edit)?;
+        self.log_edit(&mut m, &edit)?;
+        self.forget_pending(added.iter().map(|t| t.file));
         if let Some(fp) = after_manifest {
             crate::failpoint::hit(fp);
         }
@@ -588,39 +584,14 @@ impl VersionSet {
     }
 }
 
-fn read_record(b: &[u8]) -> Option<(&[u8], usize)> {
-    let (len, rest) = b.split_first_chunk::<4>()?;
-    let (crc, rest) = rest.split_first_chunk::<4>()?;
-    let len = u32::from_le_bytes(*len) as usize;
-    let payload = rest.get(..len)?;
-    (crc32fast::hash(payload) == u32::from_le_bytes(*crc)).then_some((payload, len + 8))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn edit_round_trip() {
-        let e = VersionEdit {
-            add: vec![TableRecord {
-                layer: 3,
-                file: 9,
-                min_seq: 1,
-                max_seq: 7,
-            }],
-            remove: vec![(0, 4)],
-            flushed_seqno: Some(7),
-            next_file: Some(10),
-        };
-        assert_eq!(VersionEdit::decode(&e.encode()), Some(e));
-        assert_eq!(VersionEdit::decode(&[9]), None);
-    }
-
     fn write_table(vs: &VersionSet, m: &Arc<Memtable>) -> TableRef {
         use crate::sstable::TableWriter;
         use crate::types::{Column, Values};
-        let (file, path) = vs.new_table();
+        let (file, path) = vs.new_table().unwrap();
         let mut w = TableWriter::create(&path).unwrap();
         let col = Column {
             timestamps: vec![1, 2],
@@ -692,24 +663,133 @@ mod tests {
         assert_eq!((v.table_count(), v.flushed_seqno), (1, 7));
     }
 
+    fn manifest_files(dir: &Path) -> Vec<PathBuf> {
+        manifest::list(dir)
+            .unwrap()
+            .manifests
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect()
+    }
+
+    /// Every file under `dir` with its bytes.
+    fn snapshot_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap().flatten() {
+                if e.file_type().unwrap().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    out.push((e.path(), fs::read(e.path()).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// A database with one flushed table; returns its table path.
+    fn one_table(dir: &Path) -> PathBuf {
+        let vs = VersionSet::open(dir).unwrap();
+        let frozen = vs.freeze_active();
+        let t = write_table(&vs, &frozen);
+        let path = t.table.path().to_path_buf();
+        vs.install_flush(&frozen, Some(t)).unwrap();
+        path
+    }
+
     #[test]
     fn torn_manifest_tail_is_ignored() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let vs = VersionSet::open(dir.path()).unwrap();
-            let m = vs.freeze_active();
-            vs.install_flush(&m, None).unwrap();
-        }
-        let path = fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .find(|e| e.file_name().to_string_lossy().starts_with("MANIFEST-"))
-            .unwrap()
-            .path();
-        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(&[5, 0, 0, 0, 1, 2]).unwrap();
+        one_table(dir.path());
+        let path = manifest_files(dir.path()).pop().unwrap();
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        // A header whose length checksum is right, and only part of its payload.
+        let rec = manifest::encode_record(&[3, 1, 2, 3, 4, 5, 6, 7, 8]);
+        std::io::Write::write_all(&mut f, &rec[..rec.len() - 3]).unwrap();
         drop(f);
         let vs = VersionSet::open(dir.path()).unwrap();
+        assert_eq!(vs.current().table_count(), 1);
+    }
+
+    #[test]
+    fn a_damaged_manifest_stops_the_open_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        one_table(dir.path());
+        let path = manifest_files(dir.path()).pop().unwrap();
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes.len() - 5;
+        bytes[at] ^= 0x10;
+        fs::write(&path, &bytes).unwrap();
+        let before = snapshot_files(dir.path());
+        let err = VersionSet::open(dir.path()).err().unwrap();
+        assert!(matches!(err, Error::ManifestCorrupt { .. }), "{err}");
+        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+        assert_eq!(snapshot_files(dir.path()), before);
+    }
+
+    #[test]
+    fn an_empty_or_missing_manifest_never_deletes_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        one_table(dir.path());
+        let old = manifest_files(dir.path()).pop().unwrap();
+        let newer = dir.path().join("MANIFEST-000099");
+        fs::write(&newer, b"").unwrap();
+        let before = snapshot_files(dir.path());
+        let err = VersionSet::open(dir.path()).err().unwrap();
+        assert!(matches!(err, Error::ManifestCorrupt { .. }), "{err}");
+        assert!(err.to_string().contains("MANIFEST-000099"), "{err}");
+        assert_eq!(snapshot_files(dir.path()), before);
+
+        fs::remove_file(&newer).unwrap();
+        fs::remove_file(&old).unwrap();
+        let before = snapshot_files(dir.path());
+        let err = VersionSet::open(dir.path()).err().unwrap();
+        assert!(matches!(err, Error::ManifestMissing { .. }), "{err}");
+        assert_eq!(snapshot_files(dir.path()), before);
+    }
+
+    #[test]
+    fn an_unnamed_table_stops_the_open_and_pending_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = one_table(dir.path());
+        // A table file the manifest knows nothing about.
+        let stray = table_path(dir.path(), 500);
+        fs::copy(&table, &stray).unwrap();
+        let before = snapshot_files(dir.path());
+        let err = VersionSet::open(dir.path()).err().unwrap();
+        assert!(matches!(err, Error::UnaccountedTable { .. }), "{err}");
+        assert!(err.to_string().contains("00000500.sst"), "{err}");
+        assert_eq!(snapshot_files(dir.path()), before);
+        fs::remove_file(&stray).unwrap();
+
+        // A file allocated (logged pending) and written, never installed: garbage.
+        let vs = VersionSet::open(dir.path()).unwrap();
+        let (_, pending) = vs.new_table().unwrap();
+        fs::copy(&table, &pending).unwrap();
+        // An unfinished manifest snapshot: garbage too.
+        let tmp = dir.path().join("MANIFEST-000123.tmp");
+        fs::write(&tmp, b"STRMANI2").unwrap();
+        drop(vs);
+        let vs = VersionSet::open(dir.path()).unwrap();
+        assert_eq!(vs.current().table_count(), 1);
+        assert!(!pending.exists() && !tmp.exists() && table.exists());
+    }
+
+    #[test]
+    fn a_table_removed_while_a_reader_holds_it_is_accounted_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = one_table(dir.path());
+        let vs = VersionSet::open(dir.path()).unwrap();
+        let reader = vs.current();
+        vs.replace_tables(&reader.layers[0], Vec::new()).unwrap();
+        // The process dies while the reader still holds the file.
+        std::mem::forget(reader);
+        drop(vs);
+        assert!(table.exists());
+        let vs = VersionSet::open(dir.path()).unwrap();
         assert_eq!(vs.current().table_count(), 0);
+        assert!(!table.exists(), "removed from the catalog: provably garbage");
     }
 }

@@ -276,7 +276,7 @@ impl LayerCompactor {
             let hi = window.next_start(lo);
             let mut file = None;
             let mut create = || {
-                let (n, path) = self.versions.new_table();
+                let (n, path) = self.versions.new_table()?;
                 file = Some((n, path.clone()));
                 TableWriter::create(&path)
             };
@@ -383,7 +383,7 @@ mod tests {
     use crate::types::{Column, Values};
 
     fn add_table(vs: &VersionSet, layer: usize, seq: u64, pts: &[(i64, f64)]) -> TableRef {
-        let (file, path) = vs.new_table();
+        let (file, path) = vs.new_table().unwrap();
         let mut w = TableWriter::create(&path).unwrap();
         let col = Column {
             timestamps: pts.iter().map(|p| p.0).collect(),
