@@ -96,6 +96,40 @@ fn valid_db_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
+/// Take the data directory's lock (`DIR/LOCK`): one process owns a data directory. Held until
+/// the returned file is dropped. Fails with [`Error::Locked`] if another process has it.
+pub fn lock_data_dir(root: &Path) -> Result<fs::File> {
+    let lock_path = root.join("LOCK");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .ctx(|| format!("open {}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: root.to_path_buf(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("lock {}", lock_path.display()), e)),
+    }
+}
+
+/// The databases of a data directory: (name, directory), by name. Leftovers of dropped
+/// databases are not listed.
+pub fn database_dirs(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(root).ctx(|| format!("list data directory {}", root.display()))? {
+        let e = e.ctx(|| format!("list data directory {}", root.display()))?;
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.path().is_dir() && valid_db_name(&name) {
+            out.push((name, e.path()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 impl Db {
     /// Open (or create) the data directory at `path`. Fails with [`Error::Locked`] if another
     /// process has it open.
@@ -103,20 +137,7 @@ impl Db {
         config.validate()?;
         let root = path.as_ref().to_path_buf();
         fs::create_dir_all(&root).ctx(|| format!("create data directory {}", root.display()))?;
-        let lock_path = root.join("LOCK");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .ctx(|| format!("open {}", lock_path.display()))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(Error::Locked { path: root }),
-            Err(fs::TryLockError::Error(e)) => {
-                return Err(Error::io(format!("lock {}", lock_path.display()), e))
-            }
-        }
+        let lock = lock_data_dir(&root)?;
         let block_cache = Arc::new(BlockCache::new(config.get_block_cache_bytes()));
         let mut databases = BTreeMap::new();
         for e in fs::read_dir(&root)

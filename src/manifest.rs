@@ -230,6 +230,33 @@ pub fn replay(path: &Path) -> Result<ManifestState> {
 
 /// [`replay`] of bytes already read (`path` names them in errors).
 pub fn replay_bytes(path: &Path, buf: &[u8]) -> Result<ManifestState> {
+    let (state, damage) = replay_prefix_bytes(path, buf);
+    match damage {
+        Some(e) => Err(e),
+        None => Ok(state),
+    }
+}
+
+/// Replay a manifest up to its first damaged record (for `strata repair`, which wants what the
+/// intact records say): the state they build and the damage, if any.
+pub fn replay_prefix(path: &Path) -> Result<(ManifestState, Option<Error>)> {
+    let mut buf = Vec::new();
+    File::open(path)
+        .and_then(|mut f| f.read_to_end(&mut buf))
+        .ctx(|| format!("read manifest {}", path.display()))?;
+    Ok(replay_prefix_bytes(path, &buf))
+}
+
+fn replay_prefix_bytes(path: &Path, buf: &[u8]) -> (ManifestState, Option<Error>) {
+    let mut state = ManifestState {
+        next_file: 1,
+        ..ManifestState::default()
+    };
+    let damage = replay_into(path, buf, &mut state).err();
+    (state, damage)
+}
+
+fn replay_into(path: &Path, buf: &[u8], state: &mut ManifestState) -> Result<()> {
     let corrupt = |offset: usize, reason: String| Error::ManifestCorrupt {
         path: path.to_path_buf(),
         offset: offset as u64,
@@ -249,10 +276,6 @@ pub fn replay_bytes(path: &Path, buf: &[u8]) -> Result<ManifestState> {
         (false, 0)
     };
     let header = if v2 { HEADER_V2 } else { HEADER_V1 };
-    let mut state = ManifestState {
-        next_file: 1,
-        ..ManifestState::default()
-    };
     while off < buf.len() {
         let rest = &buf[off..];
         let Some(head) = rest.get(..header) else {
@@ -296,7 +319,7 @@ pub fn replay_bytes(path: &Path, buf: &[u8]) -> Result<ManifestState> {
                 .to_string(),
         ));
     }
-    Ok(state)
+    Ok(())
 }
 
 /// Parse `MANIFEST-NNNNNN` into its number (not the `.tmp` of one being written).
