@@ -11,7 +11,7 @@ use crate::types::{Column, FieldType, SeriesId, Values};
 use super::block;
 use super::cache::BlockCache;
 use super::format::{self, BlockMeta, Footer, Index, SeriesEntry, FOOTER_LEN};
-use super::TableStats;
+use super::{Provenance, TableStats};
 
 /// An open SSTable. The stats and the series index (which also answers the filter's lookups) are
 /// held in memory; blocks are read on demand with positional reads, so a `Table` is
@@ -26,6 +26,8 @@ pub struct Table {
     index: Index,
     /// Format version from the footer.
     version: u16,
+    /// From the stats section (format v6 on).
+    provenance: Option<Provenance>,
     /// Blocks decoded by this table so far (for metrics and tests of pruning).
     blocks_read: AtomicU64,
     /// Blocks read from the file so far (the others came from a [`BlockCache`]).
@@ -116,7 +118,7 @@ impl Table {
                 ));
             }
         }
-        let stats = format::decode_stats(stats_buf, file_len)
+        let (stats, provenance) = format::decode_stats(version, stats_buf, file_len)
             .map_err(|e| corrupt(path, format!("file stats: {e}")))?;
         let filter_ids = format::decode_filter(version, filter_buf)
             .map_err(|e| corrupt(path, format!("series filter: {e}")))?;
@@ -140,6 +142,7 @@ impl Table {
             stats,
             index: decoded,
             version,
+            provenance,
             blocks_read: AtomicU64::new(0),
             file_reads: AtomicU64::new(0),
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
@@ -157,6 +160,12 @@ impl Table {
 
     pub fn stats(&self) -> &TableStats {
         &self.stats
+    }
+
+    /// The layer this table was written for and the WAL seqno range of its data, as the file
+    /// records them; `None` for files older than format v6, which do not.
+    pub fn provenance(&self) -> Option<Provenance> {
+        self.provenance
     }
 
     /// Whether this file may contain points of `series` (exact for the v1 sorted-id filter).
@@ -344,7 +353,20 @@ impl Table {
         column: &mut Column,
     ) -> Result<()> {
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
-        let decoded = if self.version >= format::COMPACT_VERSION {
+        self.decode_block(buf, block, through, column)
+            .map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
+    }
+
+    /// Verify the crc of the raw bytes `buf` of `block` and decode them against the index
+    /// entry, keeping the points at or before `through`.
+    fn decode_block(
+        &self,
+        buf: &[u8],
+        block: &BlockMeta,
+        through: i64,
+        column: &mut Column,
+    ) -> Result<(), super::codec::DecodeError> {
+        if self.version >= format::COMPACT_VERSION {
             block::decode_block_v5_through(buf, block, through, column)
         } else {
             block::decode_block_v4_into(buf, column)
@@ -370,8 +392,7 @@ impl Table {
                         ))
                     }
                 })
-        };
-        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
+        }
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.

@@ -25,11 +25,19 @@ fn col(timestamps: Vec<i64>, values: Values) -> Column {
 
 type Run = (SeriesId, String, String, Column);
 
+/// The provenance the tests' tables are written with.
+const PROV: Provenance = Provenance {
+    layer: 2,
+    min_seq: 10,
+    max_seq: 20,
+};
+
 fn write(path: &Path, runs: &[Run]) -> TableStats {
     let mut w = TableWriter::create(path).expect("create");
     for (id, key, field, c) in runs {
         w.add(*id, key, field, c).expect("add");
     }
+    w.set_provenance(PROV);
     w.finish().expect("finish")
 }
 
@@ -235,6 +243,7 @@ fn empty_table() {
     let mut w = TableWriter::create(&path).expect("create");
     w.add(3, "k", "f", &Column::new(FieldType::Float))
         .expect("empty run is skipped");
+    w.set_provenance(PROV);
     let stats = w.finish().expect("finish");
     assert_eq!((stats.points, stats.series, stats.blocks), (0, 0, 0));
     assert_eq!((stats.min_ts, stats.max_ts), (i64::MAX, i64::MIN));
@@ -486,6 +495,7 @@ fn writer_rejects_misuse_and_stays_usable() {
     is_refusal(w.add(6, "k6", "m", &col(vec![1], Values::Integer(vec![1, 2]))));
     w.add(5, "k5", "n", &c).expect("add");
     w.add(6, "k6", "a", &c).expect("add");
+    w.set_provenance(PROV);
     let stats = w.finish().expect("finish");
     assert_eq!((stats.series, stats.points), (2, 6));
     let t = Table::open(&path).expect("open");
@@ -525,6 +535,7 @@ fn a_run_can_be_streamed_in_several_calls() {
         .is_err());
     w.add(1, "k1", "w", &col(vec![3], Values::Integer(vec![3])))
         .expect("next field");
+    w.set_provenance(PROV);
     w.finish().expect("finish");
     let t = Table::open(&path).expect("open");
     assert_eq!(t.blocks(1, "v").len(), 2);
@@ -1227,6 +1238,7 @@ fn reads_format_v5_files() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sstable/testdata/v5.sst");
     let t = Table::open(&path).expect("open v5 file");
     assert_eq!(t.format_version(), 5);
+    assert_eq!(t.provenance(), None, "v5 files record no provenance");
     let runs = v5_fixture_runs();
     assert_same_runs(&read_all(&t).expect("read v5 blocks"), &runs);
     // Every block's codec byte: timestamps in the low four bits, values in the high four.
@@ -1298,4 +1310,102 @@ fn a_v5_filter_or_index_repeating_a_series_id_is_corrupt() {
     format::decode_index(5, &index_of([3, 4]), 16).expect("ascending ids");
     let e = format::decode_index(5, &index_of([3, 3]), 16).expect_err("repeated id");
     assert!(e.0.contains("not ascending"), "{e}");
+}
+
+#[test]
+fn provenance_round_trips_and_older_files_have_none() {
+    let (_d, path) = tmp();
+    write(&path, &sample_runs());
+    let t = Table::open(&path).expect("open");
+    assert_eq!(t.format_version(), 6);
+    assert_eq!(t.provenance(), Some(PROV));
+    // Every layer, and the extreme seqnos.
+    for (i, layer) in (0..crate::version::LAYERS).enumerate() {
+        let p = Provenance {
+            layer,
+            min_seq: i as u64,
+            max_seq: u64::MAX,
+        };
+        let path = path.with_extension(format!("{layer}"));
+        let mut w = TableWriter::create(&path).expect("create");
+        w.set_provenance(p);
+        w.finish().expect("finish");
+        assert_eq!(Table::open(&path).expect("open").provenance(), Some(p));
+    }
+    for v in ["v1", "v3", "v4", "v5"] {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("src/sstable/testdata/{v}.sst"));
+        let t = Table::open(&path).expect("open fixture");
+        assert_eq!(t.provenance(), None, "{v}");
+    }
+}
+
+#[test]
+fn finish_refuses_a_table_without_a_valid_provenance() {
+    let (_d, path) = tmp();
+    let c = col(vec![1, 2], Values::Integer(vec![1, 2]));
+    let refusal = |prov: Option<Provenance>, want: &str| {
+        let _ = std::fs::remove_file(&path);
+        let mut w = TableWriter::create(&path).expect("create");
+        w.add(1, "k", "f", &c).expect("add");
+        if let Some(p) = prov {
+            w.set_provenance(p);
+        }
+        match w.finish() {
+            Err(e @ Error::Corrupt { .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains(want), "{msg}");
+                assert!(msg.contains(&path.display().to_string()), "{msg}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    };
+    refusal(None, "set_provenance");
+    refusal(
+        Some(Provenance {
+            layer: crate::version::LAYERS,
+            ..PROV
+        }),
+        "layer 8",
+    );
+    refusal(
+        Some(Provenance {
+            min_seq: 21,
+            ..PROV
+        }),
+        "min_seq > max_seq",
+    );
+}
+
+#[test]
+fn an_invalid_provenance_in_a_file_is_corrupt() {
+    let stats = TableStats {
+        min_ts: 1,
+        max_ts: 2,
+        points: 2,
+        series: 1,
+        blocks: 1,
+        file_bytes: 0,
+    };
+    let mut buf = Vec::new();
+    format::encode_stats(&stats, &PROV, &mut buf);
+    assert_eq!(
+        format::decode_stats(6, &buf, 0).expect("valid"),
+        (stats.clone(), Some(PROV))
+    );
+    // A v5 reader of the same bytes finds trailing bytes; v5 stats have no provenance.
+    assert!(format::decode_stats(5, &buf, 0).is_err());
+    assert_eq!(
+        format::decode_stats(5, &buf[..40], 0).expect("v5 stats"),
+        (stats.clone(), None)
+    );
+    assert!(format::decode_stats(6, &buf[..40], 0).is_err());
+    let mut bad = buf.clone();
+    bad[40] = 8;
+    let e = format::decode_stats(6, &bad, 0).expect_err("layer 8");
+    assert!(e.0.contains("layer 8"), "{e}");
+    let mut bad = buf;
+    bad[41..49].copy_from_slice(&21u64.to_le_bytes());
+    let e = format::decode_stats(6, &bad, 0).expect_err("min > max");
+    assert!(e.0.contains("min_seq > max_seq"), "{e}");
 }
