@@ -51,7 +51,7 @@ mod tests;
 pub use block::{BlockAgg, NumericAgg, BLOCK_POINTS};
 pub use cache::{BlockCache, BlockCacheStats, MAX_CACHED_BLOCK};
 pub use format::BlockMeta;
-pub use reader::Table;
+pub use reader::{DamageKind, Table, TableDamage, VerifyReport};
 pub use writer::TableWriter;
 
 /// The SSTable format version this build writes.
