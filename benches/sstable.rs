@@ -11,7 +11,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use strata::bench_data;
-use strata::sstable::{Table, TableWriter};
+use strata::sstable::{Provenance, Table, TableWriter};
 use strata::types::{Column, FieldType, Values};
 
 const SERIES: u64 = 100;
@@ -41,6 +41,11 @@ fn write_table(path: &Path, cols: &[Vec<Column>], names: &[String]) -> u64 {
             w.add(s as u64, &key, name, c).expect("add run");
         }
     }
+    w.set_provenance(Provenance {
+        layer: 1,
+        min_seq: 1,
+        max_seq: 1,
+    });
     w.finish().expect("finish table").points
 }
 

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 use crate::engine::Database;
 use crate::error::{Error, Result};
-use crate::sstable::{Table, TableWriter};
+use crate::sstable::{Provenance, Table, TableWriter};
 use crate::types::{Column, NewSeries, SeriesId, Values};
 use crate::version::{sync_dir, TableHandle, TableRef, VersionSet};
 
@@ -155,6 +155,11 @@ pub fn rewrite_table(
             let (id, key, field, col) = item?;
             w.add(id, key, field, &filter.retain(id, col))?;
         }
+        w.set_provenance(Provenance {
+            layer: t.layer,
+            min_seq: t.min_seq,
+            max_seq: t.max_seq,
+        });
         w.finish()
     })();
     let stats = match written {
@@ -399,8 +404,33 @@ mod tests {
         let ts: Vec<i64> = (0..n).collect();
         w.add(1, "m,k=a", "v", &col(&ts)).unwrap();
         w.add(2, "m,k=b", "v", &col(&ts)).unwrap();
+        w.set_provenance(Provenance {
+            layer: 2,
+            min_seq: 1,
+            max_seq: 4,
+        });
         w.finish().unwrap();
-        vs.table_ref(TableHandle::new(file, 2, 1, 1, Table::open(&path).unwrap()))
+        vs.table_ref(TableHandle::new(file, 2, 1, 4, Table::open(&path).unwrap()))
+    }
+
+    /// Every table of `d` records the layer and seqno range the catalog has for it.
+    fn assert_provenance_matches_catalog(d: &Database) {
+        let v = d.versions().current();
+        let tables: Vec<_> = v.layers.iter().flatten().collect();
+        assert!(!tables.is_empty());
+        for t in tables {
+            let want = Provenance {
+                layer: t.layer,
+                min_seq: t.min_seq,
+                max_seq: t.max_seq,
+            };
+            assert_eq!(
+                t.table.provenance(),
+                Some(want),
+                "{}",
+                t.table.path().display()
+            );
+        }
     }
 
     fn write(d: &Database, lines: &str) {
@@ -420,6 +450,7 @@ mod tests {
         let d = Database::open("t", dir.path(), &cfg).unwrap();
         write(&d, "m,k=x v=1 1\nm,k=x v=2 2\nm,k=y v=3 3\n");
         d.flush().unwrap();
+        assert_provenance_matches_catalog(&d);
         let x = d
             .index()
             .measurement("m")
@@ -430,6 +461,7 @@ mod tests {
         write(&d, "m,k=x v=100 100\n");
         let out = rewrite_tables(&d, &PointFilter::new([x], 0, 50)).unwrap();
         assert_eq!((out.tables_rewritten, out.points_removed), (1, 2));
+        assert_provenance_matches_catalog(&d);
         assert_eq!(
             forget_empty_series(&d, [x]).unwrap(),
             0,
@@ -467,7 +499,16 @@ mod tests {
         assert!(!PointFilter::new([1], n, n + 5).touches(&t.table));
         assert!(!PointFilter::new([9], 0, n).touches(&t.table));
         let out = rewrite_table(&vs, &t, &f).unwrap().unwrap();
-        assert_eq!((out.layer, out.min_seq), (2, 1));
+        assert_eq!((out.layer, out.min_seq, out.max_seq), (2, 1, 4));
+        assert_eq!(
+            out.table.provenance(),
+            Some(Provenance {
+                layer: 2,
+                min_seq: 1,
+                max_seq: 4
+            }),
+            "the rewritten table keeps the original's layer and seqnos"
+        );
         let c1 = out
             .table
             .read_range(1, "v", i64::MIN, i64::MAX)

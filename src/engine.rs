@@ -174,6 +174,11 @@ fn write_table(
             .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
         w.add(series, &key, field, col)
     })?;
+    w.set_provenance(crate::sstable::Provenance {
+        layer: 0,
+        min_seq: frozen.min_seqno(),
+        max_seq: frozen.max_seqno(),
+    });
     w.finish()?;
     if let Some(dir) = path.parent() {
         sync_dir(dir)?;

@@ -598,6 +598,12 @@ mod tests {
             values: Values::Float(vec![1.0, 2.0]),
         };
         w.add(1, "m", "v", &col).unwrap();
+        // An empty memtable's min_seqno is u64::MAX, above its max_seqno.
+        w.set_provenance(crate::sstable::Provenance {
+            layer: 0,
+            min_seq: m.min_seqno().min(m.max_seqno()),
+            max_seq: m.max_seqno(),
+        });
         w.finish().unwrap();
         let t = Table::open(&path).unwrap();
         vs.table_ref(TableHandle::new(file, 0, m.min_seqno(), m.max_seqno(), t))

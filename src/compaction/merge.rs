@@ -296,6 +296,12 @@ mod tests {
 
     type Run<'a> = (SeriesId, &'a str, Vec<(i64, f64)>);
 
+    const PROVENANCE: crate::sstable::Provenance = crate::sstable::Provenance {
+        layer: 1,
+        min_seq: 1,
+        max_seq: 1,
+    };
+
     fn table(dir: &std::path::Path, name: &str, runs: &[Run<'_>]) -> Table {
         let path = dir.join(name);
         let mut w = TableWriter::create(&path).unwrap();
@@ -306,6 +312,7 @@ mod tests {
             };
             w.add(*id, &format!("m,s={id}"), field, &col).unwrap();
         }
+        w.set_provenance(PROVENANCE);
         w.finish().unwrap();
         Table::open(&path).unwrap()
     }
@@ -342,7 +349,8 @@ mod tests {
             &mut stats,
         )
         .unwrap();
-        let t = w.map(|w| {
+        let t = w.map(|mut w| {
+            w.set_provenance(PROVENANCE);
             w.finish().unwrap();
             Table::open(&path).unwrap()
         });

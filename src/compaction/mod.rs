@@ -44,7 +44,7 @@ use crate::config::Config;
 use crate::engine::now_ns;
 use crate::error::{Error, Result};
 use crate::retention::RetentionPolicy;
-use crate::sstable::{Table, TableWriter};
+use crate::sstable::{Provenance, Table, TableWriter};
 use crate::types::SeriesId;
 use crate::version::{sync_dir, TableHandle, TableRef, Version, VersionSet, LAYERS};
 
@@ -281,9 +281,14 @@ impl LayerCompactor {
                 TableWriter::create(&path)
             };
             let w = merge_window(&inputs, lo, hi, filter, &mut create, &mut stats)?;
-            let (Some(w), Some((n, path))) = (w, file) else {
+            let (Some(mut w), Some((n, path))) = (w, file) else {
                 continue;
             };
+            w.set_provenance(Provenance {
+                layer: to,
+                min_seq,
+                max_seq,
+            });
             let ts = w.finish()?;
             bytes_written += ts.file_bytes;
             let table = Table::open(&path)?;
@@ -390,6 +395,11 @@ mod tests {
             values: Values::Float(pts.iter().map(|p| p.1).collect()),
         };
         w.add(1, "m", "v", &col).unwrap();
+        w.set_provenance(Provenance {
+            layer,
+            min_seq: seq,
+            max_seq: seq,
+        });
         w.finish().unwrap();
         let t = vs.table_ref(TableHandle::new(
             file,
@@ -414,6 +424,30 @@ mod tests {
     }
 
     const H: i64 = 3_600_000_000_000;
+
+    #[test]
+    fn outputs_record_their_layer_and_the_seqno_range_of_their_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = Arc::new(VersionSet::open(dir.path()).unwrap());
+        add_table(&vs, 0, 4, &[(0, 1.0), (2 * H, 2.0)]);
+        add_table(&vs, 0, 9, &[(10, 2.0)]);
+        add_table(&vs, 1, 2, &[(60, 5.0)]);
+        let mut c = compactor(&vs, 0);
+        let job = c.plan(false).unwrap().unwrap();
+        let out = c.run(&job).unwrap();
+        assert_eq!(out.added.len(), 2);
+        for t in &out.added {
+            assert_eq!((t.layer, t.min_seq, t.max_seq), (1, 2, 9));
+            assert_eq!(
+                t.table.provenance(),
+                Some(Provenance {
+                    layer: 1,
+                    min_seq: 2,
+                    max_seq: 9
+                })
+            );
+        }
+    }
 
     /// A planned job holds the tables it merges, not the version it was planned against: that
     /// version's memtables (flushed meanwhile) must not stay in memory until the merge ends.

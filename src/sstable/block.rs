@@ -1,6 +1,6 @@
 //! Data blocks and their pre-aggregates.
 //!
-//! Block layout of format v5 (little-endian):
+//! Block layout of format v5 and on (v6 changed no block; little-endian):
 //!
 //! ```text
 //! codecs u8 | [ts_len uvarint | timestamps (ts_len bytes)] | values | crc32 u32
@@ -275,7 +275,7 @@ impl PackedAgg {
 }
 
 /// Compute the aggregates of a non-empty slice of values (given as the full column + range).
-fn compute_agg(values: &Values, lo: usize, hi: usize) -> Option<BlockAgg> {
+pub(crate) fn compute_agg(values: &Values, lo: usize, hi: usize) -> Option<BlockAgg> {
     Some(match values {
         Values::Float(v) => {
             let v = v.get(lo..hi)?;

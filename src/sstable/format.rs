@@ -7,7 +7,7 @@ use super::block::{self, BlockAgg, PackedAgg, BLOCK_POINTS};
 use std::io::Write;
 
 use super::codec::{put_str, put_uvarint, unzigzag, zigzag, DecodeError, Input};
-use super::{TableStats, FORMAT_VERSION, MAGIC, OLDEST_READABLE_VERSION};
+use super::{Provenance, TableStats, FORMAT_VERSION, MAGIC, OLDEST_READABLE_VERSION};
 
 /// Bytes of the footer: three (offset u64, length u64, crc32 u32) section entries, version u16,
 /// magic (8 bytes) and the footer's own crc32.
@@ -23,6 +23,9 @@ const MAX_INDEX_BYTES: usize = 1 << 31;
 /// Format version from which the index is compressed, block entries are delta-coded and
 /// blocks carry no header (see [`super::block`]).
 pub(crate) const COMPACT_VERSION: u16 = 5;
+
+/// Format version from which the stats section ends with the table's [`Provenance`].
+pub(crate) const PROVENANCE_VERSION: u16 = 6;
 
 /// Where one data block lives and what it holds, as recorded in the series index.
 ///
@@ -345,7 +348,7 @@ impl Footer {
     }
 }
 
-/// Encode the series index (format v5) as a varint raw length and the raw DEFLATE of: varint
+/// Encode the series index (format v5 and on) as a varint raw length and the raw DEFLATE of: varint
 /// series count, then per series (ascending id): the id as a varint delta from the previous
 /// series' (the first from 0), key (varint length + UTF-8), varint field count, then per field
 /// (ascending name): name, field type u8, varint block count, then per block: its length
@@ -530,7 +533,7 @@ pub(crate) fn decode_index(version: u16, buf: &[u8], data_end: u64) -> Result<In
     Ok(index.finish())
 }
 
-/// Encode the series filter (format v5): varint count, then the sorted series ids as varint
+/// Encode the series filter (format v5 and on): varint count, then the sorted series ids as varint
 /// deltas (the first from 0).
 pub(crate) fn encode_filter(ids: &[SeriesId], out: &mut Vec<u8>) {
     put_uvarint(out, ids.len() as u64);
@@ -571,17 +574,27 @@ pub(crate) fn decode_filter(version: u16, buf: &[u8]) -> Result<Vec<SeriesId>, D
     Ok(ids)
 }
 
-/// Encode the file stats: min_ts i64, max_ts i64, points u64, series u64, blocks u64.
-pub(crate) fn encode_stats(s: &TableStats, out: &mut Vec<u8>) {
+/// Encode the file stats (format v6): min_ts i64, max_ts i64, points u64, series u64, blocks
+/// u64, then the provenance: layer u8, min_seq u64, max_seq u64.
+pub(crate) fn encode_stats(s: &TableStats, provenance: &Provenance, out: &mut Vec<u8>) {
     out.extend_from_slice(&s.min_ts.to_le_bytes());
     out.extend_from_slice(&s.max_ts.to_le_bytes());
     out.extend_from_slice(&s.points.to_le_bytes());
     out.extend_from_slice(&s.series.to_le_bytes());
     out.extend_from_slice(&s.blocks.to_le_bytes());
+    // `Provenance::check` keeps the layer below `LAYERS`, so it fits a byte.
+    out.push(u8::try_from(provenance.layer).unwrap_or(u8::MAX));
+    out.extend_from_slice(&provenance.min_seq.to_le_bytes());
+    out.extend_from_slice(&provenance.max_seq.to_le_bytes());
 }
 
-/// Decode the file stats; `file_bytes` is filled in by the caller.
-pub(crate) fn decode_stats(buf: &[u8], file_bytes: u64) -> Result<TableStats, DecodeError> {
+/// Decode the file stats of a file of format `version`, and its provenance from v6 on (`None`
+/// before); `file_bytes` is filled in by the caller.
+pub(crate) fn decode_stats(
+    version: u16,
+    buf: &[u8],
+    file_bytes: u64,
+) -> Result<(TableStats, Option<Provenance>), DecodeError> {
     let mut input = Input::new(buf);
     let stats = TableStats {
         min_ts: input.i64("stats min_ts")?,
@@ -591,8 +604,19 @@ pub(crate) fn decode_stats(buf: &[u8], file_bytes: u64) -> Result<TableStats, De
         blocks: input.u64("stats blocks")?,
         file_bytes,
     };
+    let provenance = if version >= PROVENANCE_VERSION {
+        let p = Provenance {
+            layer: usize::from(input.u8("provenance layer")?),
+            min_seq: input.u64("provenance min_seq")?,
+            max_seq: input.u64("provenance max_seq")?,
+        };
+        p.check().map_err(DecodeError)?;
+        Some(p)
+    } else {
+        None
+    };
     input.finish("file stats")?;
-    Ok(stats)
+    Ok((stats, provenance))
 }
 
 /// Stats as implied by an index (empty tables have `min_ts = i64::MAX`, `max_ts = i64::MIN`).

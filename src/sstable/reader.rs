@@ -11,7 +11,7 @@ use crate::types::{Column, FieldType, SeriesId, Values};
 use super::block;
 use super::cache::BlockCache;
 use super::format::{self, BlockMeta, Footer, Index, SeriesEntry, FOOTER_LEN};
-use super::TableStats;
+use super::{Provenance, TableStats};
 
 /// An open SSTable. The stats and the series index (which also answers the filter's lookups) are
 /// held in memory; blocks are read on demand with positional reads, so a `Table` is
@@ -26,6 +26,8 @@ pub struct Table {
     index: Index,
     /// Format version from the footer.
     version: u16,
+    /// From the stats section (format v6 on).
+    provenance: Option<Provenance>,
     /// Blocks decoded by this table so far (for metrics and tests of pruning).
     blocks_read: AtomicU64,
     /// Blocks read from the file so far (the others came from a [`BlockCache`]).
@@ -91,7 +93,7 @@ impl Table {
             .ok_or_else(layout_err)?;
         let mut meta = vec![0u8; meta_len];
         file.read_exact_at(&mut meta, index.offset)
-            .ctx(|| format!("read index of SSTable {}", path.display()))?;
+            .ctx(|| format!("read index, filter and stats of SSTable {}", path.display()))?;
         let (index_buf, rest) = usize::try_from(index.len)
             .ok()
             .and_then(|n| meta.split_at_checked(n))
@@ -116,7 +118,7 @@ impl Table {
                 ));
             }
         }
-        let stats = format::decode_stats(stats_buf, file_len)
+        let (stats, provenance) = format::decode_stats(version, stats_buf, file_len)
             .map_err(|e| corrupt(path, format!("file stats: {e}")))?;
         let filter_ids = format::decode_filter(version, filter_buf)
             .map_err(|e| corrupt(path, format!("series filter: {e}")))?;
@@ -140,6 +142,7 @@ impl Table {
             stats,
             index: decoded,
             version,
+            provenance,
             blocks_read: AtomicU64::new(0),
             file_reads: AtomicU64::new(0),
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
@@ -157,6 +160,12 @@ impl Table {
 
     pub fn stats(&self) -> &TableStats {
         &self.stats
+    }
+
+    /// The layer this table was written for and the WAL seqno range of its data, as the file
+    /// records them; `None` for files older than format v6, which do not.
+    pub fn provenance(&self) -> Option<Provenance> {
+        self.provenance
     }
 
     /// Whether this file may contain points of `series` (exact for the v1 sorted-id filter).
@@ -344,7 +353,20 @@ impl Table {
         column: &mut Column,
     ) -> Result<()> {
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
-        let decoded = if self.version >= format::COMPACT_VERSION {
+        self.decode_block(buf, block, through, column)
+            .map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
+    }
+
+    /// Verify the crc of the raw bytes `buf` of `block` and decode them against the index
+    /// entry, keeping the points at or before `through`.
+    fn decode_block(
+        &self,
+        buf: &[u8],
+        block: &BlockMeta,
+        through: i64,
+        column: &mut Column,
+    ) -> Result<(), super::codec::DecodeError> {
+        if self.version >= format::COMPACT_VERSION {
             block::decode_block_v5_through(buf, block, through, column)
         } else {
             block::decode_block_v4_into(buf, column)
@@ -370,8 +392,7 @@ impl Table {
                         ))
                     }
                 })
-        };
-        decoded.map_err(|e| corrupt(&self.path, format!("{}: {e}", Self::what(block))))
+        }
     }
 
     /// All points of (series, field) with `min <= ts <= max`, decoding only blocks that overlap.
@@ -418,6 +439,201 @@ impl Table {
                 })
             })
         })
+    }
+}
+
+/// What is wrong with a damaged block (see [`TableDamage`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DamageKind {
+    /// The block's bytes could not be read (an I/O error, or the file is now shorter).
+    Unreadable,
+    /// The block's bytes do not match its crc32.
+    Checksum,
+    /// The crc holds but the block does not decode, or decodes to other points than its index
+    /// entry says (count, time range, type or pre-aggregates).
+    Mismatch,
+}
+
+impl std::fmt::Display for DamageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DamageKind::Unreadable => "unreadable",
+            DamageKind::Checksum => "checksum mismatch",
+            DamageKind::Mismatch => "does not match the index",
+        })
+    }
+}
+
+/// One damaged data block found by [`Table::verify`]: where it is in the file and whose points
+/// it holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TableDamage {
+    /// Byte offset of the block in the file.
+    pub offset: u64,
+    /// Byte length of the block, including its crc32.
+    pub len: u32,
+    /// The series whose points the block holds, and its key.
+    pub series: SeriesId,
+    pub series_key: String,
+    /// The field whose points the block holds.
+    pub field: String,
+    /// The block's time range and point count as the index records them (what is lost).
+    pub min_ts: i64,
+    pub max_ts: i64,
+    pub count: u32,
+    pub kind: DamageKind,
+    /// What failed, in words.
+    pub reason: String,
+}
+
+impl std::fmt::Display for TableDamage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "block at offset {} length {} (series {} {:?} field {:?}, {} points {}..={}): {}: {}",
+            self.offset,
+            self.len,
+            self.series,
+            self.series_key,
+            self.field,
+            self.count,
+            self.min_ts,
+            self.max_ts,
+            self.kind,
+            self.reason
+        )
+    }
+}
+
+/// The outcome of [`Table::verify`]: every block checked, and those found damaged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The file verified.
+    pub path: PathBuf,
+    /// Format version of the file.
+    pub format_version: u16,
+    /// Blocks checked (every block of the index).
+    pub blocks: u64,
+    /// Points in the blocks that verified.
+    pub points: u64,
+    /// The damaged blocks, in file order.
+    pub damage: Vec<TableDamage>,
+}
+
+impl VerifyReport {
+    /// Whether no block is damaged.
+    pub fn is_clean(&self) -> bool {
+        self.damage.is_empty()
+    }
+}
+
+impl Table {
+    /// Check every data block of the table, read-only: read its bytes from the file, check its
+    /// crc32, decode it against its index entry (count, time range, type) and check that the
+    /// pre-aggregates the index holds for it are those of its values. One block is in memory
+    /// at a time, and the block cache and read counters are not touched. The footer, index,
+    /// filter and stats sections were verified by [`Table::open`].
+    pub fn verify(&self) -> VerifyReport {
+        let mut report = VerifyReport {
+            path: self.path.clone(),
+            format_version: self.version,
+            ..VerifyReport::default()
+        };
+        let (mut buf, mut column) = (Vec::new(), Column::new(FieldType::Float));
+        let index = &self.index;
+        for s in index.series() {
+            for f in index.fields(s) {
+                for b in index.blocks(f) {
+                    report.blocks += 1;
+                    match self.verify_block(b, &mut buf, &mut column) {
+                        Ok(()) => report.points += u64::from(b.count),
+                        Err((kind, reason)) => report.damage.push(TableDamage {
+                            offset: b.offset,
+                            len: b.len,
+                            series: s.id,
+                            series_key: s.key.to_string(),
+                            field: index.name(f).to_string(),
+                            min_ts: b.min_ts,
+                            max_ts: b.max_ts,
+                            count: b.count,
+                            kind,
+                            reason,
+                        }),
+                    }
+                }
+            }
+        }
+        report
+    }
+
+    /// Open the table at `path` and [`Table::verify`] it. An `Err` says the file cannot be
+    /// opened at all: [`Error::Io`] or [`Error::Corrupt`], naming the file and what failed (the
+    /// footer, or which metadata section).
+    pub fn verify_file(path: &Path) -> Result<VerifyReport> {
+        Ok(Table::open(path)?.verify())
+    }
+
+    fn verify_block(
+        &self,
+        block: &BlockMeta,
+        buf: &mut Vec<u8>,
+        column: &mut Column,
+    ) -> std::result::Result<(), (DamageKind, String)> {
+        buf.clear();
+        buf.resize(block.len as usize, 0);
+        self.file
+            .read_exact_at(buf, block.offset)
+            .map_err(|e| (DamageKind::Unreadable, format!("read failed: {e}")))?;
+        // Every version's block ends with a crc32 of its other bytes.
+        let body_len = buf.len().saturating_sub(4);
+        let (body, crc) = buf.split_at(body_len);
+        let stored = <[u8; 4]>::try_from(crc)
+            .map(u32::from_le_bytes)
+            .map_err(|_| {
+                (
+                    DamageKind::Mismatch,
+                    format!("block of {} bytes is too short", block.len),
+                )
+            })?;
+        let computed = crc32fast::hash(body);
+        if stored != computed {
+            return Err((
+                DamageKind::Checksum,
+                format!("stored crc {stored:#010x}, computed {computed:#010x}"),
+            ));
+        }
+        self.decode_block(buf, block, i64::MAX, column)
+            .map_err(|e| (DamageKind::Mismatch, e.0))?;
+        let n = column.timestamps.len();
+        if n != block.count as usize || column.values.len() != n {
+            return Err((
+                DamageKind::Mismatch,
+                format!(
+                    "decoded {n} timestamps and {} values, the index says {}",
+                    column.values.len(),
+                    block.count
+                ),
+            ));
+        }
+        // Compared as encoded bytes: float aggregates bit for bit (a sum may be NaN).
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        block::encode_agg(&block.agg(), &mut want);
+        match block::compute_agg(&column.values, 0, n) {
+            Some(agg) => block::encode_agg(&agg, &mut got),
+            None => {
+                return Err((
+                    DamageKind::Mismatch,
+                    "the block's values have no aggregates".into(),
+                ))
+            }
+        }
+        if want != got {
+            return Err((
+                DamageKind::Mismatch,
+                "the index's pre-aggregates are not those of the block's values".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -9,10 +9,12 @@ use crate::types::{Column, SeriesId};
 
 use super::block::{self, BLOCK_POINTS};
 use super::format::{self, BlockMeta, Footer, IndexBuilder, Section};
-use super::TableStats;
+use super::{Provenance, TableStats};
 
-/// Writes one SSTable file. Runs are added in ascending (series, field name) order; `finish`
-/// writes the metadata and syncs the file. If `add` or `finish` fails, or the writer is dropped
+/// Writes one SSTable file. Runs are added in ascending (series, field name) order; the table's
+/// [`Provenance`] is given with [`TableWriter::set_provenance`] (at any time before `finish`,
+/// which refuses to write a table without one); `finish` writes the metadata and syncs the
+/// file. If `add` or `finish` fails, or the writer is dropped
 /// without `finish`, the file is incomplete and the caller should delete it.
 pub struct TableWriter {
     path: PathBuf,
@@ -23,6 +25,8 @@ pub struct TableWriter {
     scratch: Vec<u8>,
     /// Set when a write failed: the file no longer matches `series`.
     failed: bool,
+    /// Recorded in the stats section by `finish`; required.
+    provenance: Option<Provenance>,
 }
 
 impl TableWriter {
@@ -40,7 +44,16 @@ impl TableWriter {
             index: IndexBuilder::default(),
             scratch: Vec::new(),
             failed: false,
+            provenance: None,
         })
+    }
+
+    /// Record where the table belongs: the layer it is written for and the WAL seqno range of
+    /// its data (for a flush, the memtable's; for a compaction output, its inputs'; for a
+    /// rewrite, the rewritten table's). Required before [`TableWriter::finish`]; a later call
+    /// replaces an earlier one. Checked by `finish`.
+    pub fn set_provenance(&mut self, provenance: Provenance) {
+        self.provenance = Some(provenance);
     }
 
     fn invalid(&self, reason: String) -> Error {
@@ -238,12 +251,22 @@ impl TableWriter {
             })
     }
 
-    /// Write index, filter, stats, footer; flush and fsync the file (NOT the directory: the
-    /// caller fsyncs the directory). Returns the stats.
+    /// Write index, filter, stats (with the provenance), footer; flush and fsync the file (NOT
+    /// the directory: the caller fsyncs the directory). Returns the stats. Fails, writing
+    /// nothing more, if [`TableWriter::set_provenance`] was never called or its provenance is
+    /// invalid (layer not below [`crate::version::LAYERS`], or `min_seq > max_seq`).
     pub fn finish(mut self) -> Result<TableStats> {
         if self.failed {
             return Err(self.invalid("an earlier write to this file failed".into()));
         }
+        let Some(provenance) = self.provenance else {
+            return Err(self.invalid(
+                "no provenance (layer and seqno range) was given: call \
+                 TableWriter::set_provenance before finish"
+                    .into(),
+            ));
+        };
+        provenance.check().map_err(|e| self.invalid(e))?;
         let built = self.index.index();
         let mut index = Vec::new();
         format::encode_index(built, &mut index);
@@ -253,7 +276,7 @@ impl TableWriter {
         let meta_len = (index.len() + filter.len()) as u64;
         let mut stats = format::stats_of(built, 0);
         let mut stats_bytes = Vec::new();
-        format::encode_stats(&stats, &mut stats_bytes);
+        format::encode_stats(&stats, &provenance, &mut stats_bytes);
         stats.file_bytes =
             self.offset + meta_len + stats_bytes.len() as u64 + format::FOOTER_LEN as u64;
 
@@ -285,6 +308,9 @@ impl TableWriter {
             series = stats.series,
             blocks = stats.blocks,
             bytes = stats.file_bytes,
+            layer = provenance.layer,
+            min_seq = provenance.min_seq,
+            max_seq = provenance.max_seq,
             "wrote SSTable"
         );
         Ok(stats)
