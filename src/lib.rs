@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_data;
+pub mod check;
 pub mod compaction;
 pub mod config;
 pub mod db;
@@ -18,6 +19,7 @@ pub mod lineproto;
 pub mod manifest;
 pub mod memtable;
 pub mod query;
+pub mod repair;
 pub mod retention;
 pub mod series;
 pub mod server;

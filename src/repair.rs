@@ -120,15 +120,18 @@ pub fn repair_database(name: &str, dir: &Path) -> Result<DatabaseRepair> {
         let table = match Table::open(&path) {
             Ok(t) => t,
             Err(e) => {
-                aside.push((path, format!("does not open: {e}")));
+                aside.push((path.clone(), format!("does not open: {e}")));
                 continue;
             }
         };
-        let damage = table.verify()?;
-        if let Some(first) = damage.first() {
+        let verified = table.verify();
+        if let Some(first) = verified.damage.first() {
             aside.push((
                 path,
-                format!("{} damaged block(s), the first: {first}", damage.len()),
+                format!(
+                    "{} damaged block(s), the first: {first}",
+                    verified.damage.len()
+                ),
             ));
             continue;
         }
