@@ -453,4 +453,10 @@ mod tests {
             1
         );
     }
+
+    #[test]
+    fn wal_skip_corrupt_is_off_by_default() {
+        assert!(!Config::new().get_wal_skip_corrupt());
+        assert!(Config::new().wal_skip_corrupt(true).get_wal_skip_corrupt());
+    }
 }
