@@ -135,12 +135,12 @@ impl Config {
 
     /// What WAL replay does with a bad record (crc mismatch, bad length, undecodable payload)
     /// that is not the torn tail of the newest segment, i.e. that may hide acknowledged writes.
-    /// `false`: opening the database fails with
-    /// [`Error::WalCorrupt`](crate::Error::WalCorrupt), naming the segment file and byte
-    /// offset, and no file is changed. `true`: replay skips only the bad bytes, logs each skip
-    /// (segment, offset, bytes) and replays every later record and segment; the skipped bytes
-    /// stay on disk until the segment is trimmed after the next flush. A torn tail of the
-    /// newest segment (a write in flight at a crash) is cut either way. Default false.
+    /// `false`: opening the database fails with [`Error::WalCorrupt`], naming the segment file
+    /// and byte offset, and no WAL segment is truncated or deleted. `true`: replay skips only
+    /// the bad bytes, logs each skip (segment, offset, bytes) and replays every later record
+    /// and segment; the skipped bytes stay on disk until their segment is trimmed after the
+    /// next flush. A torn tail of the newest segment (a write in flight at a crash, never
+    /// acknowledged) is cut either way. Default false.
     pub fn wal_skip_corrupt(mut self, skip: bool) -> Self {
         self.wal_skip_corrupt = skip;
         self

@@ -36,12 +36,14 @@
 //!
 //! # When segments are deleted
 //!
-//! A segment file is deleted only once every record in it is in an installed SSTable: by
-//! [`WalTrimmer::trim`] after a flush, and by [`Wal::open`] for segments whose records all
-//! have seqno <= the flushed seqno (or that hold no record at all). A segment in which replay
-//! skipped bad bytes is never deleted by the open (the skipped bytes' seqnos are unknown); it
-//! stays until the trimmer removes it after the flush of its valid records. Nothing else in
-//! this module deletes a segment, and a bad record never causes a deletion.
+//! A segment file is deleted only once every record in it is in an installed SSTable, in two
+//! places: by [`WalTrimmer::trim`] after a flush, and by [`Wal::open`] for segments whose
+//! records all have seqno <= the flushed seqno it is given (or that hold no record at all).
+//! Nothing else deletes a segment; a bad record never causes a deletion, and the only file
+//! replay changes is the newest segment, truncated at a torn tail. The one exception to "every
+//! record" is a segment in which replay skipped bad bytes under [`OnCorrupt::Skip`]: the open
+//! keeps it (the skipped bytes' seqnos are unknown), and the trimmer deletes it, bad bytes
+//! included, once its valid records are flushed.
 //!
 //! [`verify_dir`] scans a WAL directory read-only and reports every bad record.
 
