@@ -10,7 +10,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use strata::bench_data::cpu_batch;
 use strata::types::WriteBatch;
-use strata::wal::{encode_batch, Wal};
+use strata::wal::{encode_batch, OnCorrupt, Wal};
 
 /// 1,000 hosts × 5 ten-second intervals in TSBS order (`strata::bench_data::cpu_batch`:
 /// by time, then host; each field a two-decimal random walk).
@@ -37,7 +37,7 @@ fn bench_wal(c: &mut Criterion) {
     });
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let (mut wal, _) = Wal::open(dir.path(), 64 << 20, 0).expect("open WAL");
+    let (mut wal, _) = Wal::open(dir.path(), 64 << 20, 0, OnCorrupt::Fail).expect("open WAL");
     let trimmer = wal.trimmer();
     let mut seqno = 0u64;
     group.bench_function("append_sync_5000x10", |b| {

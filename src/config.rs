@@ -35,6 +35,7 @@ pub struct Config {
     max_frozen_memtables: usize,
     wal_segment_bytes: u64,
     wal_batch_max_bytes: usize,
+    wal_skip_corrupt: bool,
     write_timeout: Duration,
     max_body_bytes: usize,
     max_line_bytes: usize,
@@ -77,6 +78,7 @@ impl Default for Config {
             max_frozen_memtables: 2,
             wal_segment_bytes: 64 << 20,
             wal_batch_max_bytes: 8 << 20,
+            wal_skip_corrupt: false,
             write_timeout: Duration::from_secs(10),
             max_body_bytes: 25_000_000,
             max_line_bytes: 64 << 10,
@@ -128,6 +130,19 @@ impl Config {
     /// The most bytes one group commit takes from the WAL writer's queue. Default 8 MiB.
     pub fn wal_batch_max_bytes(mut self, n: usize) -> Self {
         self.wal_batch_max_bytes = n;
+        self
+    }
+
+    /// What WAL replay does with a bad record (crc mismatch, bad length, undecodable payload)
+    /// that is not the torn tail of the newest segment, i.e. that may hide acknowledged writes.
+    /// `false`: opening the database fails with [`Error::WalCorrupt`], naming the segment file
+    /// and byte offset, and no WAL segment is truncated or deleted. `true`: replay skips only
+    /// the bad bytes, logs each skip (segment, offset, bytes) and replays every later record
+    /// and segment; the skipped bytes stay on disk until their segment is trimmed after the
+    /// next flush. A torn tail of the newest segment (a write in flight at a crash, never
+    /// acknowledged) is cut either way. Default false.
+    pub fn wal_skip_corrupt(mut self, skip: bool) -> Self {
+        self.wal_skip_corrupt = skip;
         self
     }
 
@@ -349,6 +364,9 @@ impl Config {
     pub fn get_wal_batch_max_bytes(&self) -> usize {
         self.wal_batch_max_bytes
     }
+    pub fn get_wal_skip_corrupt(&self) -> bool {
+        self.wal_skip_corrupt
+    }
     pub fn get_write_timeout(&self) -> Duration {
         self.write_timeout
     }
@@ -434,5 +452,11 @@ mod tests {
             Config::new().query_memory_limit(1).get_query_memory_limit(),
             1
         );
+    }
+
+    #[test]
+    fn wal_skip_corrupt_is_off_by_default() {
+        assert!(!Config::new().get_wal_skip_corrupt());
+        assert!(Config::new().wal_skip_corrupt(true).get_wal_skip_corrupt());
     }
 }

@@ -26,7 +26,7 @@ use crate::types::{
     SeriesId, WriteBatch,
 };
 use crate::version::{sync_dir, TableHandle, TableRef, VersionSet, LAYERS};
-use crate::wal::{Wal, WalTrimmer};
+use crate::wal::{OnCorrupt, Wal, WalTrimmer};
 
 /// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
 const WAL_MAILBOX: usize = 256;
@@ -309,6 +309,11 @@ impl Database {
             &dir.join("wal"),
             config.get_wal_segment_bytes(),
             v.flushed_seqno,
+            if config.get_wal_skip_corrupt() {
+                OnCorrupt::Skip
+            } else {
+                OnCorrupt::Fail
+            },
         )?;
         if let Some(t) = &replay.truncated {
             tracing::warn!(
@@ -317,7 +322,15 @@ impl Database {
                 offset = t.offset,
                 bytes_cut = t.bytes_cut,
                 reason = %t.reason,
-                "WAL had a torn or corrupt tail; it was cut"
+                "WAL had a torn tail; it was cut"
+            );
+        }
+        if !replay.skipped.is_empty() {
+            tracing::warn!(
+                db = name,
+                records = replay.skipped.len(),
+                bytes_skipped = replay.skipped.iter().map(|s| s.len).sum::<u64>(),
+                "WAL replay skipped corrupt records (wal_skip_corrupt); see the warnings above"
             );
         }
         let gate = Arc::new(FlushGate::default());

@@ -44,6 +44,18 @@ pub enum Error {
     #[error("table file {path} is not named by manifest {manifest}; strata stopped without changing or deleting any file. The manifest may have lost records: run `strata check DATA_DIR`, then `strata repair DATA_DIR` to rebuild the catalog from the SSTables (or move the file away if you know it is not needed)")]
     UnaccountedTable { path: PathBuf, manifest: PathBuf },
 
+    /// WAL replay met a bad record that is not the torn tail of the newest segment: acknowledged
+    /// writes may sit in it or after it, so the open stopped without changing any file.
+    #[error("corrupt WAL record in {segment} at byte offset {offset}: {reason}. Nothing was truncated or deleted. Acknowledged writes may be in or after this record, so the database was not opened: restore the segment from a backup, or start with --wal-skip-corrupt (STRATA_WAL_SKIP_CORRUPT=true, Config::wal_skip_corrupt) to skip only the bad bytes and replay every record after them")]
+    WalCorrupt {
+        /// The segment file holding the bad record.
+        segment: PathBuf,
+        /// Byte offset of the bad record in `segment`.
+        offset: u64,
+        /// What is wrong with it (crc mismatch, short payload, undecodable payload, ...).
+        reason: String,
+    },
+
     /// The named database does not exist.
     #[error("database not found: \"{0}\"")]
     DatabaseNotFound(String),

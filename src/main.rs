@@ -215,6 +215,15 @@ struct EngineArgs {
     /// Most bytes one group commit takes.
     #[arg(long, env = "STRATA_WAL_BATCH_MAX_BYTES", default_value_t = 8 << 20)]
     wal_batch_max_bytes: usize,
+    /// On open, skip a corrupt WAL record that is not the torn tail of the newest segment
+    /// (logging segment, offset and bytes) and replay everything after it, instead of refusing
+    /// to start. The environment variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "STRATA_WAL_SKIP_CORRUPT",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    wal_skip_corrupt: bool,
     /// Seconds a write may wait to be queued before it gets 503.
     #[arg(long, env = "STRATA_WRITE_TIMEOUT_SECS", default_value_t = 10.0)]
     write_timeout_secs: f64,
@@ -291,6 +300,7 @@ impl EngineArgs {
             .max_frozen_memtables(self.max_frozen_memtables)
             .wal_segment_bytes(self.wal_segment_bytes)
             .wal_batch_max_bytes(self.wal_batch_max_bytes)
+            .wal_skip_corrupt(self.wal_skip_corrupt)
             .write_timeout(Duration::from_secs_f64(self.write_timeout_secs.max(0.0)))
             .max_body_bytes(self.max_body_bytes)
             .max_line_bytes(self.max_line_bytes)

@@ -15,9 +15,37 @@
 //! next one is created. A [`WalTrimmer`] deletes closed segments once everything in them has
 //! been flushed to SSTables.
 //!
-//! On open, replay stops at the first record that is torn or bad (short header, short payload,
-//! crc mismatch, undecodable payload): what comes before it is kept, its segment is truncated
-//! there and later segments are deleted, so new records never follow garbage.
+//! # Replay and bad records
+//!
+//! A record is *bad* when its header or payload runs past the end of the segment, its crc does
+//! not match, or its payload does not decode. On open, [`Wal::open`] reads every segment before
+//! changing anything, then:
+//!
+//! - A bad record in the **newest** segment with no valid record after it (found by a forward
+//!   resync scan that tries every later offset) is the *torn tail* of the write that was in
+//!   flight at a crash: it was never acknowledged, so the segment is truncated there.
+//! - Any other bad record (in an older segment, or in the newest one with a valid record after
+//!   it) may hide acknowledged writes. By default ([`OnCorrupt::Fail`]) the open stops with
+//!   [`Error::WalCorrupt`] naming the segment and byte offset, and no file is truncated,
+//!   deleted or created. With [`OnCorrupt::Skip`] (the `wal_skip_corrupt` option) replay skips
+//!   just the bad bytes (the record's own length when it is intact and a valid record follows
+//!   it, otherwise up to the next valid record found by the resync scan), keeps every later
+//!   record and segment, and reports each skip in [`Replay::skipped`].
+//!
+//! New records always go to a fresh segment, so they never follow garbage.
+//!
+//! # When segments are deleted
+//!
+//! A segment file is deleted only once every record in it is in an installed SSTable, in two
+//! places: by [`WalTrimmer::trim`] after a flush, and by [`Wal::open`] for segments whose
+//! records all have seqno <= the flushed seqno it is given (or that hold no record at all).
+//! Nothing else deletes a segment; a bad record never causes a deletion, and the only file
+//! replay changes is the newest segment, truncated at a torn tail. The one exception to "every
+//! record" is a segment in which replay skipped bad bytes under [`OnCorrupt::Skip`]: the open
+//! keeps it (the skipped bytes' seqnos are unknown), and the trimmer deletes it, bad bytes
+//! included, once its valid records are flushed.
+//!
+//! [`verify_dir`] scans a WAL directory read-only and reports every bad record.
 
 pub mod codec;
 
@@ -28,7 +56,7 @@ pub use codec::{decode_batch, encode_batch};
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -55,6 +83,17 @@ fn parse_segment_name(name: &str) -> Option<u64> {
     stem.parse().ok()
 }
 
+/// What [`Wal::open`] does with a bad record that is not the torn tail of the newest segment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnCorrupt {
+    /// Stop the open with [`Error::WalCorrupt`], changing no file (the default).
+    #[default]
+    Fail,
+    /// Skip only the bad bytes, keep every later record and segment, and report the skip in
+    /// [`Replay::skipped`].
+    Skip,
+}
+
 /// What [`Wal::open`] found on disk.
 #[derive(Debug)]
 pub struct Replay {
@@ -62,23 +101,64 @@ pub struct Replay {
     pub batches: Vec<(SeqNo, WriteBatch)>,
     /// The highest seqno in the WAL (including batches <= `min_seqno`), or `min_seqno` if higher.
     pub last_seqno: SeqNo,
-    /// Set when replay met a torn or bad record and cut the log there.
+    /// Set when the newest segment ended in a torn record and was truncated there.
     pub truncated: Option<Truncation>,
+    /// Bad stretches skipped under [`OnCorrupt::Skip`], in log order (always empty under
+    /// [`OnCorrupt::Fail`]). Their bytes are still on disk.
+    pub skipped: Vec<BadRecord>,
 }
 
-/// A cut made by replay at the first torn or bad record.
+/// The cut of a torn tail of the newest segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Truncation {
-    /// The segment that held the bad record; it was truncated to `offset` bytes.
+    /// The newest segment; it was truncated to `offset` bytes.
     pub segment: PathBuf,
-    /// Offset of the bad record in `segment` (= the segment's new length).
+    /// Offset of the torn record in `segment` (= the segment's new length).
     pub offset: u64,
-    /// Total bytes discarded: the tail of `segment` plus the whole of every removed segment.
+    /// Bytes discarded: the segment's length minus `offset`.
     pub bytes_cut: u64,
-    /// Later segments that were deleted because they followed the bad record.
-    pub segments_removed: Vec<PathBuf>,
     /// Why the record was rejected.
     pub reason: String,
+}
+
+/// A bad record (or a run of bad bytes) in a WAL segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRecord {
+    /// The segment file.
+    pub segment: PathBuf,
+    /// Byte offset of the bad record in `segment`.
+    pub offset: u64,
+    /// Bytes from `offset` to the next valid record (or to the end of the segment): what
+    /// skipping it passes over.
+    pub len: u64,
+    /// Why the record was rejected (crc mismatch, short payload, ...).
+    pub reason: String,
+    /// True when this is the torn tail of the newest segment (no valid record follows it),
+    /// which [`Wal::open`] truncates.
+    pub torn_tail: bool,
+}
+
+/// What [`verify_dir`] found in a WAL directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WalReport {
+    /// Segment files scanned.
+    pub segments: usize,
+    /// Valid records.
+    pub records: u64,
+    /// Total bytes of all segments.
+    pub bytes: u64,
+    /// Highest seqno of a valid record.
+    pub max_seqno: Option<SeqNo>,
+    /// Every bad record, in log order.
+    pub bad: Vec<BadRecord>,
+}
+
+impl WalReport {
+    /// True when [`Wal::open`] would open this WAL without [`OnCorrupt::Skip`]: no bad record
+    /// other than a torn tail of the newest segment.
+    pub fn opens_cleanly(&self) -> bool {
+        self.bad.iter().all(|b| b.torn_tail)
+    }
 }
 
 /// Segment bookkeeping shared by the [`Wal`] and its [`WalTrimmer`]s.
@@ -119,44 +199,89 @@ impl Wal {
     /// Open (creating `dir` if needed) and replay. Returns every batch with seqno > `min_seqno`,
     /// in order.
     ///
-    /// At the first torn or bad record (short header, short payload, crc mismatch, undecodable
-    /// payload) replay keeps everything before it, truncates that segment at the record's offset
-    /// (and fsyncs it), deletes any later segments, logs what was cut with `tracing::warn!`, and
-    /// reports it in [`Replay::truncated`]. I/O errors while reading are returned as errors, not
-    /// treated as corruption.
+    /// Every segment is read before any file is changed. A torn tail of the newest segment (a
+    /// bad record with no valid record after it) is cut: the segment is truncated there and
+    /// fsynced, the cut is logged with `tracing::warn!` and reported in
+    /// [`Replay::truncated`]. Any other bad record fails the open with [`Error::WalCorrupt`]
+    /// (naming the first one's segment and offset) and leaves every file as it was, unless
+    /// `on_corrupt` is [`OnCorrupt::Skip`]: then its bytes are skipped, each skip is logged and
+    /// reported in [`Replay::skipped`], and every later record is replayed. I/O errors while
+    /// reading are returned as errors, not treated as corruption.
     ///
-    /// Replayed segments whose records all have seqno <= `min_seqno` (or that hold no record)
-    /// are deleted. New appends go to a fresh segment numbered one past the highest existing one.
-    pub fn open(dir: &Path, segment_bytes: u64, min_seqno: SeqNo) -> Result<(Wal, Replay)> {
+    /// Replayed segments whose records all have seqno <= `min_seqno` (or that hold no record),
+    /// and in which nothing was skipped, are deleted. New appends go to a fresh segment
+    /// numbered one past the highest existing one.
+    pub fn open(
+        dir: &Path,
+        segment_bytes: u64,
+        min_seqno: SeqNo,
+        on_corrupt: OnCorrupt,
+    ) -> Result<(Wal, Replay)> {
         fs::create_dir_all(dir).ctx(|| format!("create WAL directory {}", dir.display()))?;
         let found = list_segments(dir)?;
         let next_no = found.last().map_or(1, |(no, _)| no + 1);
 
+        // Read everything first: a corrupt record must fail the open before any file changes.
         let mut batches = Vec::new();
         let mut last_seqno = min_seqno;
-        let mut truncated = None;
-        let mut replayed: Vec<(u64, PathBuf, Option<SeqNo>)> = Vec::new();
+        let mut scans: Vec<(u64, PathBuf, SegmentScan)> = Vec::with_capacity(found.len());
         for (i, (no, path)) in found.iter().enumerate() {
-            let scan = scan_segment(path, min_seqno, &mut batches)?;
+            let newest = i + 1 == found.len();
+            let scan = scan_segment(path, newest, |seqno, batch| {
+                if seqno > min_seqno {
+                    batches.push((seqno, batch));
+                }
+            })?;
+            if on_corrupt == OnCorrupt::Fail {
+                if let Some(bad) = scan.bad.iter().find(|b| !b.torn_tail) {
+                    return Err(Error::WalCorrupt {
+                        segment: path.clone(),
+                        offset: bad.offset,
+                        reason: bad.reason.clone(),
+                    });
+                }
+            }
             if let Some(m) = scan.max_seqno {
                 last_seqno = last_seqno.max(m);
             }
-            replayed.push((*no, path.clone(), scan.max_seqno));
-            if let Some(bad) = scan.bad {
-                let later = found.get(i + 1..).unwrap_or_default();
-                truncated = Some(cut_log(path, &bad, later)?);
-                break;
-            }
+            scans.push((*no, path.clone(), scan));
         }
 
-        // Segments wholly covered by `min_seqno` are already flushed: drop them now.
+        let mut truncated = None;
+        let mut skipped = Vec::new();
         let mut closed = BTreeMap::new();
-        for (no, path, max) in replayed {
-            if max.is_none_or(|m| m <= min_seqno) {
+        for (no, path, scan) in scans {
+            let mut skipped_here = false;
+            for bad in scan.bad {
+                let bad = BadRecord {
+                    segment: path.clone(),
+                    offset: bad.offset,
+                    len: bad.len,
+                    reason: bad.reason,
+                    torn_tail: bad.torn_tail,
+                };
+                if bad.torn_tail {
+                    truncated = Some(cut_torn_tail(bad)?);
+                } else {
+                    tracing::warn!(
+                        segment = %path.display(),
+                        offset = bad.offset,
+                        bytes_skipped = bad.len,
+                        reason = %bad.reason,
+                        "WAL replay skipped a corrupt record (wal_skip_corrupt); the bytes stay \
+                         on disk until the segment is trimmed"
+                    );
+                    skipped_here = true;
+                    skipped.push(bad);
+                }
+            }
+            // Segments wholly covered by `min_seqno` are already flushed: drop them now. One
+            // with skipped bytes is kept (their seqnos are unknown) until the trimmer drops it.
+            if !skipped_here && scan.max_seqno.is_none_or(|m| m <= min_seqno) {
                 fs::remove_file(&path)
                     .ctx(|| format!("delete flushed WAL segment {}", path.display()))?;
             } else {
-                closed.insert(no, max);
+                closed.insert(no, scan.max_seqno);
             }
         }
 
@@ -187,6 +312,7 @@ impl Wal {
                 batches,
                 last_seqno,
                 truncated,
+                skipped,
             },
         ))
     }
@@ -416,105 +542,172 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .ctx(|| format!("fsync WAL directory {}", dir.display()))
 }
 
-/// Where and why a segment stops being valid.
-struct BadRecord {
+/// Scan every segment of the WAL directory `dir` without changing anything, and report each bad
+/// record (including a torn tail of the newest segment, which [`Wal::open`] would cut) and the
+/// counts. Bad records are passed over as [`OnCorrupt::Skip`] would, so all of them are found.
+/// I/O errors are returned as errors.
+pub fn verify_dir(dir: &Path) -> Result<WalReport> {
+    let found = list_segments(dir)?;
+    let mut report = WalReport {
+        segments: found.len(),
+        ..WalReport::default()
+    };
+    for (i, (_, path)) in found.iter().enumerate() {
+        let newest = i + 1 == found.len();
+        let mut records = 0u64;
+        let scan = scan_segment(path, newest, |_, _| records += 1)?;
+        report.records += records;
+        report.bytes += scan.file_len;
+        report.max_seqno = report.max_seqno.max(scan.max_seqno);
+        report.bad.extend(scan.bad.into_iter().map(|b| BadRecord {
+            segment: path.clone(),
+            offset: b.offset,
+            len: b.len,
+            reason: b.reason,
+            torn_tail: b.torn_tail,
+        }));
+    }
+    Ok(report)
+}
+
+/// A bad stretch of one segment (see [`BadRecord`]).
+struct BadStretch {
     offset: u64,
-    file_len: u64,
+    len: u64,
     reason: String,
+    torn_tail: bool,
 }
 
 struct SegmentScan {
+    file_len: u64,
     max_seqno: Option<SeqNo>,
-    bad: Option<BadRecord>,
+    /// Bad stretches in offset order; only the last can be a torn tail.
+    bad: Vec<BadStretch>,
 }
 
-/// Read every valid record of one segment, pushing batches with seqno > `min_seqno`.
+/// What is at one offset of a segment.
+enum Parsed {
+    /// A valid record, ending at `end`.
+    Record {
+        seqno: SeqNo,
+        batch: WriteBatch,
+        end: usize,
+    },
+    /// A bad record; `end` is where it ends by its length field, if the payload fits.
+    Bad { reason: String, end: Option<usize> },
+}
+
+/// Parse the record at `off` (< `buf.len()`).
+fn parse_at(buf: &[u8], off: usize) -> Parsed {
+    let rest = buf.get(off..).unwrap_or_default();
+    let Some((header, body)) = rest.split_first_chunk::<{ RECORD_HEADER_LEN as usize }>() else {
+        return Parsed::Bad {
+            reason: format!(
+                "short record header: {} bytes at end of segment",
+                rest.len()
+            ),
+            end: None,
+        };
+    };
+    let [l0, l1, l2, l3, c0, c1, c2, c3] = *header;
+    let len = u32::from_le_bytes([l0, l1, l2, l3]);
+    let crc = u32::from_le_bytes([c0, c1, c2, c3]);
+    let Some(payload) = usize::try_from(len).ok().and_then(|n| body.get(..n)) else {
+        return Parsed::Bad {
+            reason: format!(
+                "short payload: record says {len} bytes, {} left in segment",
+                body.len()
+            ),
+            end: None,
+        };
+    };
+    let end = off + RECORD_HEADER_LEN as usize + payload.len();
+    let actual = crc32fast::hash(payload);
+    if actual != crc {
+        return Parsed::Bad {
+            reason: format!("crc mismatch: stored {crc:#010x}, computed {actual:#010x}"),
+            end: Some(end),
+        };
+    }
+    match decode_batch(payload) {
+        Ok((seqno, batch)) => Parsed::Record { seqno, batch, end },
+        Err(e) => Parsed::Bad {
+            reason: format!("undecodable payload: {e}"),
+            end: Some(end),
+        },
+    }
+}
+
+/// Whether a valid record starts at `off`. Cheap checks (the payload fits and holds a seqno
+/// and the known format byte) come before the crc, so a resync over garbage stays fast.
+fn valid_at(buf: &[u8], off: usize) -> bool {
+    let Some(header) = buf
+        .get(off..)
+        .and_then(|r| r.first_chunk::<{ RECORD_HEADER_LEN as usize }>())
+    else {
+        return false;
+    };
+    let [l0, l1, l2, l3, ..] = *header;
+    let len = u32::from_le_bytes([l0, l1, l2, l3]) as usize;
+    let start = off + RECORD_HEADER_LEN as usize;
+    let plausible = len > 8
+        && buf.len().checked_sub(start).is_some_and(|left| len <= left)
+        && buf.get(start + 8) == Some(&codec::FORMAT_V1);
+    plausible && matches!(parse_at(buf, off), Parsed::Record { .. })
+}
+
+/// The first offset after `off` where a valid record starts.
+fn resync(buf: &[u8], off: usize) -> Option<usize> {
+    (off + 1..buf.len()).find(|&o| valid_at(buf, o))
+}
+
+/// Read one segment, calling `on_record` for every valid record in order, and find its bad
+/// stretches. In the `newest` segment, a bad record with no valid record after it is a torn
+/// tail. Past any other bad record the scan goes on at the next valid record: the record's own
+/// end when its length field is plausible (a valid record or the end of the segment follows),
+/// otherwise the first offset where a valid record starts.
 fn scan_segment(
     path: &Path,
-    min_seqno: SeqNo,
-    batches: &mut Vec<(SeqNo, WriteBatch)>,
+    newest: bool,
+    mut on_record: impl FnMut(SeqNo, WriteBatch),
 ) -> Result<SegmentScan> {
-    let file = File::open(path).ctx(|| format!("open WAL segment {}", path.display()))?;
-    let file_len = file
-        .metadata()
-        .ctx(|| format!("stat WAL segment {}", path.display()))?
-        .len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut offset = 0u64;
+    let buf = fs::read(path).ctx(|| format!("read WAL segment {}", path.display()))?;
+    let mut off = 0usize;
     let mut max_seqno: Option<SeqNo> = None;
-    let mut payload = Vec::new();
-    let bad = |offset: u64, reason: String| BadRecord {
-        offset,
-        file_len,
-        reason,
-    };
-    while offset < file_len {
-        let left = file_len - offset;
-        if left < RECORD_HEADER_LEN {
-            return Ok(SegmentScan {
-                max_seqno,
-                bad: Some(bad(
-                    offset,
-                    format!("short record header: {left} bytes at end of segment"),
-                )),
-            });
-        }
-        let mut header = [0u8; RECORD_HEADER_LEN as usize];
-        reader
-            .read_exact(&mut header)
-            .ctx(|| format!("read WAL segment {} at {offset}", path.display()))?;
-        let [l0, l1, l2, l3, c0, c1, c2, c3] = header;
-        let len = u32::from_le_bytes([l0, l1, l2, l3]);
-        let crc = u32::from_le_bytes([c0, c1, c2, c3]);
-        let body_left = left - RECORD_HEADER_LEN;
-        if u64::from(len) > body_left {
-            return Ok(SegmentScan {
-                max_seqno,
-                bad: Some(bad(
-                    offset,
-                    format!("short payload: record says {len} bytes, {body_left} left in segment"),
-                )),
-            });
-        }
-        payload.clear();
-        payload.resize(len as usize, 0);
-        reader
-            .read_exact(&mut payload)
-            .ctx(|| format!("read WAL segment {} at {offset}", path.display()))?;
-        let actual = crc32fast::hash(&payload);
-        if actual != crc {
-            return Ok(SegmentScan {
-                max_seqno,
-                bad: Some(bad(
-                    offset,
-                    format!("crc mismatch: stored {crc:#010x}, computed {actual:#010x}"),
-                )),
-            });
-        }
-        match decode_batch(&payload) {
-            Ok((seqno, batch)) => {
+    let mut bad = Vec::new();
+    while off < buf.len() {
+        match parse_at(&buf, off) {
+            Parsed::Record { seqno, batch, end } => {
                 max_seqno = Some(max_seqno.map_or(seqno, |m| m.max(seqno)));
-                if seqno > min_seqno {
-                    batches.push((seqno, batch));
-                }
+                on_record(seqno, batch);
+                off = end;
             }
-            Err(e) => {
-                return Ok(SegmentScan {
-                    max_seqno,
-                    bad: Some(bad(offset, format!("undecodable payload: {e}"))),
-                })
+            Parsed::Bad { reason, end } => {
+                let next = match end {
+                    Some(e) if e < buf.len() && valid_at(&buf, e) => Some(e),
+                    _ => resync(&buf, off),
+                };
+                let stop = next.unwrap_or(buf.len());
+                bad.push(BadStretch {
+                    offset: off as u64,
+                    len: (stop - off) as u64,
+                    reason,
+                    torn_tail: newest && next.is_none(),
+                });
+                off = stop;
             }
         }
-        offset += RECORD_HEADER_LEN + u64::from(len);
     }
     Ok(SegmentScan {
+        file_len: buf.len() as u64,
         max_seqno,
-        bad: None,
+        bad,
     })
 }
 
-/// Truncate `path` at the bad record, delete the `later` segments, and describe the cut.
-fn cut_log(path: &Path, bad: &BadRecord, later: &[(u64, PathBuf)]) -> Result<Truncation> {
+/// Truncate the newest segment at its torn tail (and fsync it), and describe the cut.
+fn cut_torn_tail(bad: BadRecord) -> Result<Truncation> {
+    let path = &bad.segment;
     let file = OpenOptions::new()
         .write(true)
         .open(path)
@@ -528,34 +721,17 @@ fn cut_log(path: &Path, bad: &BadRecord, later: &[(u64, PathBuf)]) -> Result<Tru
     })?;
     file.sync_all()
         .ctx(|| format!("fsync truncated WAL segment {}", path.display()))?;
-
-    let mut bytes_cut = bad.file_len - bad.offset;
-    let mut removed = Vec::with_capacity(later.len());
-    for (_, p) in later {
-        let len = fs::metadata(p)
-            .ctx(|| format!("stat WAL segment {}", p.display()))?
-            .len();
-        fs::remove_file(p)
-            .ctx(|| format!("delete WAL segment {} after a bad record", p.display()))?;
-        bytes_cut += len;
-        removed.push(p.clone());
-    }
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
     tracing::warn!(
         segment = %path.display(),
         offset = bad.offset,
-        bytes_cut,
-        segments_removed = ?removed,
+        bytes_cut = bad.len,
         reason = %bad.reason,
-        "WAL replay stopped at a torn or corrupt record; cut the log there"
+        "WAL ended in a torn record (a write in flight at a crash, never acknowledged); cut it"
     );
     Ok(Truncation {
-        segment: path.to_path_buf(),
+        segment: bad.segment,
         offset: bad.offset,
-        bytes_cut,
-        segments_removed: removed,
-        reason: bad.reason.clone(),
+        bytes_cut: bad.len,
+        reason: bad.reason,
     })
 }

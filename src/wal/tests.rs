@@ -1,5 +1,6 @@
 //! Tests of the WAL on real files in temporary directories.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,7 +56,58 @@ fn assert_batches(got: &[(SeqNo, WriteBatch)], want: &[u64]) {
 }
 
 fn open(dir: &Path, segment_bytes: u64, min: SeqNo) -> (Wal, Replay) {
-    Wal::open(dir, segment_bytes, min).expect("open WAL")
+    Wal::open(dir, segment_bytes, min, OnCorrupt::Fail).expect("open WAL")
+}
+
+fn open_skip(dir: &Path, segment_bytes: u64, min: SeqNo) -> (Wal, Replay) {
+    Wal::open(dir, segment_bytes, min, OnCorrupt::Skip).expect("open WAL skipping corrupt records")
+}
+
+/// Every file in `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            let bytes = fs::read(&p).expect("read");
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Open without skipping must fail with `WalCorrupt` at (`segment`, `offset`), changing nothing.
+fn assert_open_fails(dir: &Path, segment: &Path, offset: u64, why: &str) {
+    let before = snapshot(dir);
+    let err = Wal::open(dir, 1 << 20, 0, OnCorrupt::Fail).expect_err("open must fail");
+    match &err {
+        Error::WalCorrupt {
+            segment: s,
+            offset: o,
+            reason,
+        } => {
+            assert_eq!(s, segment, "{err}");
+            assert_eq!(*o, offset, "{err}");
+            assert!(reason.contains(why), "reason {reason:?} lacks {why:?}");
+        }
+        other => panic!("expected WalCorrupt, got {other:?}"),
+    }
+    let msg = err.to_string();
+    for want in [
+        &segment.display().to_string(),
+        &format!("offset {offset}"),
+        "Nothing was truncated or deleted",
+        "--wal-skip-corrupt",
+    ] {
+        assert!(msg.contains(want), "{msg:?} lacks {want:?}");
+    }
+    assert!(snapshot(dir) == before, "a failed open changed files");
+}
+
+/// Flip one bit at `at` of `path`.
+fn flip(path: &Path, at: u64) {
+    let mut bytes = fs::read(path).expect("read");
+    bytes[at as usize] ^= 0x40;
+    fs::write(path, &bytes).expect("write");
 }
 
 fn write(dir: &Path, segment_bytes: u64, seqnos: impl IntoIterator<Item = u64>) {
@@ -101,6 +153,7 @@ fn round_trip_filtering_and_last_seqno() {
         assert!(replay.batches.is_empty());
         assert_eq!(replay.last_seqno, 0);
         assert!(replay.truncated.is_none());
+        assert!(replay.skipped.is_empty());
         assert_eq!(wal.segments(), vec![segment_path(&dir, 1)]);
         for s in 1..=200 {
             wal.append(s, &batch(s)).expect("append");
@@ -290,7 +343,7 @@ fn check_recovery(dir: &Path, seg: &Path, kept: u64, offset: u64, bytes_cut: u64
         assert_eq!(t.offset, offset);
         assert_eq!(t.bytes_cut, bytes_cut);
         assert_eq!(bytes_cut, damaged_len - offset);
-        assert!(t.segments_removed.is_empty(), "{:?}", t.segments_removed);
+        assert!(r.skipped.is_empty(), "{:?}", r.skipped);
         assert!(
             t.reason.contains(why),
             "reason {:?} lacks {why:?}",
@@ -411,82 +464,260 @@ fn cut_at_every_offset_inside_the_last_record() {
     assert!(r.truncated.is_none());
 }
 
-#[test]
-fn corruption_in_an_earlier_segment_cuts_later_segments() {
+/// Segments 1..=4 hold two records each ({1,2} {3,4} {5,6} {7,8}); 5 is the empty active one.
+fn four_segments() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = tmp.path();
-    let seg = 1;
     {
-        let (mut wal, _) = open(dir, seg, 0);
+        let (mut wal, _) = open(tmp.path(), 1, 0);
         append_groups(&mut wal, &[&[1, 2], &[3, 4], &[5, 6], &[7, 8]]);
     }
-    // Segments 1..=4 hold two records each; 5 is the empty active one.
-    let files = files_on_disk(dir);
-    assert_eq!(files.len(), 5, "{files:?}");
-    // Corrupt record 4 (second record of segment 2).
-    let bad = segment_path(dir, 2);
-    let mut bytes = fs::read(&bad).expect("read");
-    let off = record_len(3);
-    let i = (off + RECORD_HEADER_LEN + 1) as usize;
-    bytes[i] ^= 0xff;
-    fs::write(&bad, &bytes).expect("write");
-    let later: Vec<PathBuf> = (3..=5).map(|n| segment_path(dir, n)).collect();
-    let later_bytes: u64 = later
-        .iter()
-        .map(|p| fs::metadata(p).expect("stat").len())
-        .sum();
-
-    {
-        let (mut wal, r) = open(dir, seg, 0);
-        assert_batches(&r.batches, &[1, 2, 3]);
-        assert_eq!(r.last_seqno, 3);
-        let t = r.truncated.expect("truncated");
-        assert_eq!(t.segment, bad);
-        assert_eq!(t.offset, off);
-        assert_eq!(t.segments_removed, later);
-        assert_eq!(t.bytes_cut, record_len(4) + later_bytes);
-        assert!(t.reason.contains("crc mismatch"), "{}", t.reason);
-        assert_eq!(fs::metadata(&bad).expect("stat").len(), off);
-        // The new active segment is numbered past everything that existed, even if removed.
-        assert_eq!(wal.active_segment(), segment_path(dir, 6));
-        assert_eq!(
-            wal.segments(),
-            vec![segment_path(dir, 1), bad.clone(), segment_path(dir, 6)]
-        );
-        assert_eq!(files_on_disk(dir), wal.segments());
-        wal.append(4, &batch(4)).expect("append");
-        wal.sync().expect("sync");
-        wal.append(5, &batch(5)).expect("append");
-        wal.sync().expect("sync");
-    }
-    let (_, r) = open(dir, seg, 0);
-    assert_batches(&r.batches, &[1, 2, 3, 4, 5]);
-    assert!(r.truncated.is_none());
+    assert_eq!(files_on_disk(tmp.path()).len(), 5);
+    tmp
 }
 
 #[test]
-fn bad_first_record_of_a_segment() {
+fn crc_flip_in_an_older_segment_fails_the_open_and_changes_nothing() {
+    let tmp = four_segments();
+    let dir = tmp.path();
+    // Record 4: the second record of segment 2.
+    let bad = segment_path(dir, 2);
+    let off = record_len(3);
+    flip(&bad, off + RECORD_HEADER_LEN + 1);
+    assert_open_fails(dir, &bad, off, "crc mismatch");
+    // Repeatable: still nothing changed, still the same error.
+    assert_open_fails(dir, &bad, off, "crc mismatch");
+}
+
+#[test]
+fn skip_keeps_every_later_record_and_segment() {
+    let tmp = four_segments();
+    let dir = tmp.path();
+    let bad = segment_path(dir, 2);
+    let off = record_len(3);
+    flip(&bad, off + RECORD_HEADER_LEN + 1);
+    let before = snapshot(dir);
+    {
+        let (mut wal, r) = open_skip(dir, 1, 0);
+        assert_batches(&r.batches, &[1, 2, 3, 5, 6, 7, 8]);
+        assert_eq!(r.last_seqno, 8);
+        assert!(r.truncated.is_none());
+        assert_eq!(
+            r.skipped,
+            vec![BadRecord {
+                segment: bad.clone(),
+                offset: off,
+                len: record_len(4),
+                reason: r.skipped[0].reason.clone(),
+                torn_tail: false,
+            }]
+        );
+        assert!(r.skipped[0].reason.contains("crc mismatch"));
+        // Every segment is still there, byte for byte (only the new active one was added;
+        // the empty old active one was dropped as holding nothing).
+        for (path, bytes) in &before {
+            if bytes.is_empty() {
+                continue;
+            }
+            assert_eq!(&fs::read(path).expect("read"), bytes, "{}", path.display());
+        }
+        assert_eq!(wal.active_segment(), segment_path(dir, 6));
+        assert_eq!(
+            wal.segments(),
+            (1..=4)
+                .chain([6])
+                .map(|n| segment_path(dir, n))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(files_on_disk(dir), wal.segments());
+        wal.append(9, &batch(9)).expect("append");
+        wal.sync().expect("sync");
+        // The segment with the skipped bytes goes once its valid records are flushed.
+        assert_eq!(wal.trimmer().trim(2).expect("trim"), 1);
+        assert!(bad.exists());
+        assert_eq!(wal.trimmer().trim(3).expect("trim"), 1);
+        assert!(!bad.exists());
+    }
+    // With the bad segment trimmed, a strict open succeeds.
+    let (_, r) = open(dir, 1, 0);
+    assert_batches(&r.batches, &[5, 6, 7, 8, 9]);
+    assert!(r.skipped.is_empty());
+}
+
+#[test]
+fn skipped_segment_is_not_dropped_by_the_open_even_if_flushed() {
+    let tmp = four_segments();
+    let dir = tmp.path();
+    let bad = segment_path(dir, 2);
+    flip(&bad, record_len(3) + RECORD_HEADER_LEN + 1);
+    // Everything valid in segments 1 and 2 is flushed: 1 goes, 2 stays (its bad bytes' seqno is
+    // unknown) until a trim.
+    let (wal, r) = open_skip(dir, 1, 4);
+    assert_batches(&r.batches, &[5, 6, 7, 8]);
+    assert_eq!(r.skipped.len(), 1);
+    assert!(!segment_path(dir, 1).exists());
+    assert!(bad.exists());
+    assert_eq!(wal.trimmer().trim(4).expect("trim"), 1);
+    assert!(!bad.exists());
+}
+
+#[test]
+fn bad_first_record_of_an_older_segment() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     write(dir, 1, 1..=3); // one record per segment: 1, 2, 3, then 4 empty
     let bad = segment_path(dir, 2);
     fs::write(&bad, b"\xff\xff\xff\x7f").expect("write");
-    let (wal, r) = open(dir, 1, 0);
-    assert_batches(&r.batches, &[1]);
-    let t = r.truncated.expect("truncated");
-    assert_eq!(t.segment, bad);
-    assert_eq!(t.offset, 0);
-    assert_eq!(
-        t.segments_removed,
-        vec![segment_path(dir, 3), segment_path(dir, 4)]
-    );
-    assert_eq!(t.bytes_cut, 4 + record_len(3));
-    // The now-empty segment 2 holds nothing to replay and is dropped.
+    assert_open_fails(dir, &bad, 0, "short record header");
+
+    let (wal, r) = open_skip(dir, 1, 0);
+    assert_batches(&r.batches, &[1, 3]);
+    assert!(r.truncated.is_none());
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!((r.skipped[0].offset, r.skipped[0].len), (0, 4));
+    // Segment 2 holds nothing valid but is kept until the trimmer drops it.
     assert_eq!(
         wal.segments(),
-        vec![segment_path(dir, 1), segment_path(dir, 5)]
+        [1, 2, 3, 5].map(|n| segment_path(dir, n)).to_vec()
     );
     assert_eq!(files_on_disk(dir), wal.segments());
+}
+
+#[test]
+fn flip_in_the_middle_of_the_newest_segment_is_not_a_torn_tail() {
+    let (tmp, seg, _) = three_records();
+    // Record 2 of 3: a valid record follows it, so it is not the write in flight at a crash.
+    let off = record_len(1);
+    flip(&seg, off + RECORD_HEADER_LEN + 3);
+    assert_open_fails(tmp.path(), &seg, off, "crc mismatch");
+
+    let len = fs::metadata(&seg).expect("stat").len();
+    let (_, r) = open_skip(tmp.path(), 1 << 20, 0);
+    assert_batches(&r.batches, &[1, 3]);
+    assert!(r.truncated.is_none());
+    assert_eq!(r.skipped.len(), 1);
+    assert_eq!(
+        (r.skipped[0].offset, r.skipped[0].len),
+        (off, record_len(2))
+    );
+    assert_eq!(fs::metadata(&seg).expect("stat").len(), len);
+}
+
+#[test]
+fn newest_segment_with_a_bad_record_and_a_torn_tail() {
+    let (tmp, seg, last) = three_records();
+    let off = record_len(1);
+    flip(&seg, off + RECORD_HEADER_LEN + 3);
+    let end = last + record_len(3);
+    append_bytes(&seg, &[200, 0, 0, 0, 1, 2, 3, 4, 5, 6]);
+    // The first bad record is reported, not the tail.
+    assert_open_fails(tmp.path(), &seg, off, "crc mismatch");
+
+    let (_, r) = open_skip(tmp.path(), 1 << 20, 0);
+    assert_batches(&r.batches, &[1, 3]);
+    assert_eq!(r.skipped.len(), 1);
+    let t = r.truncated.expect("torn tail cut");
+    assert_eq!((t.segment, t.offset, t.bytes_cut), (seg.clone(), end, 10));
+    assert_eq!(fs::metadata(&seg).expect("stat").len(), end);
+}
+
+#[test]
+fn torn_tail_of_the_newest_of_several_segments() {
+    let tmp = four_segments();
+    let dir = tmp.path();
+    // Segment 5 is the empty active one; write a partial record into it as a crash would.
+    let newest = segment_path(dir, 5);
+    let torn = [200, 0, 0, 0, 1, 2, 3, 4, 5, 6]; // a header promising 200 bytes, 2 given
+    append_bytes(&newest, &torn);
+    let (_, r) = open(dir, 1, 0);
+    assert_batches(&r.batches, &[1, 2, 3, 4, 5, 6, 7, 8]);
+    let t = r.truncated.expect("torn tail cut");
+    assert_eq!((t.segment, t.offset, t.bytes_cut), (newest.clone(), 0, 10));
+    // Cut to nothing, it held no record and was dropped.
+    assert!(!newest.exists());
+
+    // The same bytes at the end of an older segment are not a torn tail.
+    let older = segment_path(dir, 3);
+    let len = fs::metadata(&older).expect("stat").len();
+    append_bytes(&older, &torn);
+    assert_open_fails(dir, &older, len, "short payload");
+}
+
+#[test]
+fn length_field_corruption_resyncs_when_skipping() {
+    for (name, new_len) in [("too long", 0x7fff_0000u32), ("too short", 20)] {
+        let tmp = four_segments();
+        let dir = tmp.path();
+        // The length field of record 3 (first of segment 2), then records 4, 5, ... follow.
+        let bad = segment_path(dir, 2);
+        let mut bytes = fs::read(&bad).expect("read");
+        bytes[..4].copy_from_slice(&new_len.to_le_bytes());
+        fs::write(&bad, &bytes).expect("write");
+        let why = if new_len > 1000 {
+            "short payload"
+        } else {
+            "crc mismatch"
+        };
+        assert_open_fails(dir, &bad, 0, why);
+
+        let (_, r) = open_skip(dir, 1, 0);
+        assert_batches(&r.batches, &[1, 2, 4, 5, 6, 7, 8]);
+        assert!(r.truncated.is_none(), "{name}");
+        assert_eq!(r.skipped.len(), 1, "{name}: {:?}", r.skipped);
+        let s = &r.skipped[0];
+        assert_eq!((s.offset, s.len), (0, record_len(3)), "{name}");
+        assert!(s.reason.contains(why), "{name}: {}", s.reason);
+    }
+}
+
+#[test]
+fn verify_dir_reports_without_changing_anything() {
+    let tmp = four_segments();
+    let dir = tmp.path();
+    let clean = verify_dir(dir).expect("verify");
+    assert_eq!(
+        clean,
+        WalReport {
+            segments: 5,
+            records: 8,
+            bytes: (1..=8).map(record_len).sum(),
+            max_seqno: Some(8),
+            bad: vec![],
+        }
+    );
+    assert!(clean.opens_cleanly());
+
+    // A flip in segment 2 and a torn tail in the newest segment (5).
+    let older = segment_path(dir, 2);
+    flip(&older, record_len(3) + RECORD_HEADER_LEN + 1);
+    let newest = segment_path(dir, 5);
+    append_bytes(&newest, &[1, 2, 3]);
+    let before = snapshot(dir);
+    let report = verify_dir(dir).expect("verify");
+    assert!(snapshot(dir) == before, "verify_dir changed files");
+    assert_eq!(report.segments, 5);
+    assert_eq!(report.records, 7);
+    assert_eq!(report.max_seqno, Some(8));
+    assert_eq!(report.bytes, (1..=8).map(record_len).sum::<u64>() + 3);
+    assert_eq!(report.bad.len(), 2, "{:?}", report.bad);
+    let (b0, b1) = (&report.bad[0], &report.bad[1]);
+    assert_eq!(
+        (&b0.segment, b0.offset, b0.len, b0.torn_tail),
+        (&older, record_len(3), record_len(4), false)
+    );
+    assert!(b0.reason.contains("crc mismatch"), "{}", b0.reason);
+    assert_eq!(
+        (&b1.segment, b1.offset, b1.len, b1.torn_tail),
+        (&newest, 0, 3, true)
+    );
+    assert!(b1.reason.contains("short record header"), "{}", b1.reason);
+    assert!(!report.opens_cleanly());
+
+    // Only the torn tail: the open would cut it and succeed.
+    flip(&older, record_len(3) + RECORD_HEADER_LEN + 1); // flip back
+    let report = verify_dir(dir).expect("verify");
+    assert_eq!(report.bad.len(), 1);
+    assert!(report.opens_cleanly());
+    assert!(verify_dir(&dir.join("missing")).is_err());
 }
 
 #[test]
