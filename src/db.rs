@@ -111,7 +111,9 @@ pub fn lock_data_dir(root: &Path) -> Result<fs::File> {
         Err(fs::TryLockError::WouldBlock) => Err(Error::Locked {
             path: root.to_path_buf(),
         }),
-        Err(fs::TryLockError::Error(e)) => Err(Error::io(format!("lock {}", lock_path.display()), e)),
+        Err(fs::TryLockError::Error(e)) => {
+            Err(Error::io(format!("lock {}", lock_path.display()), e))
+        }
     }
 }
 

@@ -292,7 +292,20 @@ impl Database {
     ) -> Result<Database> {
         std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
         let retention = Arc::new(Mutex::new(RetentionPolicy::load(dir)?));
-        let versions = Arc::new(VersionSet::open(dir)?);
+        // The catalog and the WAL are both checked before either changes a file: a damaged
+        // WAL stops the open with the manifest untouched too.
+        let catalog = VersionSet::load(dir)?;
+        let (wal, replay) = Wal::open(
+            &dir.join("wal"),
+            config.get_wal_segment_bytes(),
+            catalog.flushed_seqno(),
+            if config.get_wal_skip_corrupt() {
+                OnCorrupt::Skip
+            } else {
+                OnCorrupt::Fail
+            },
+        )?;
+        let versions = Arc::new(catalog.commit()?);
         let index = Arc::new(SeriesIndex::new());
         let v = versions.current();
         for t in v.tables_oldest_first() {
@@ -305,16 +318,6 @@ impl Database {
             }
         }
 
-        let (wal, replay) = Wal::open(
-            &dir.join("wal"),
-            config.get_wal_segment_bytes(),
-            v.flushed_seqno,
-            if config.get_wal_skip_corrupt() {
-                OnCorrupt::Skip
-            } else {
-                OnCorrupt::Fail
-            },
-        )?;
         if let Some(t) = &replay.truncated {
             tracing::warn!(
                 db = name,

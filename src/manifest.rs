@@ -284,7 +284,8 @@ fn replay_into(path: &Path, buf: &[u8], state: &mut ManifestState) -> Result<()>
         };
         let len_bytes: [u8; 4] = [head[0], head[1], head[2], head[3]];
         let len = u32::from_le_bytes(len_bytes) as usize;
-        let crc_at = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+        let crc_at =
+            |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
         let payload_crc = if v2 {
             if crc32fast::hash(&len_bytes) != crc_at(4) {
                 return Err(corrupt(
@@ -587,11 +588,16 @@ mod tests {
                 bad[offset] = bad[offset].wrapping_add(delta);
                 match replay_bytes(p, &bad) {
                     Err(Error::ManifestCorrupt { offset: at, .. }) => {
-                        assert!(at as usize <= offset, "reported {at} for damage at {offset}")
+                        assert!(
+                            at as usize <= offset,
+                            "reported {at} for damage at {offset}"
+                        )
                     }
                     // A change of the magic makes it parse as the old format, which must fail.
                     Err(other) => panic!("offset {offset}: unexpected error {other}"),
-                    Ok(s) => panic!("offset {offset} +{delta}: undetected, replayed {s:?} (clean {clean:?})"),
+                    Ok(s) => panic!(
+                        "offset {offset} +{delta}: undetected, replayed {s:?} (clean {clean:?})"
+                    ),
                 }
             }
         }

@@ -167,7 +167,11 @@ pub fn repair_database(name: &str, dir: &Path) -> Result<DatabaseRepair> {
             table.source == ProvenanceSource::Footer
                 && k.source == ProvenanceSource::Footer
                 && (k.record.layer, k.record.min_seq, k.record.max_seq)
-                    == (table.record.layer, table.record.min_seq, table.record.max_seq)
+                    == (
+                        table.record.layer,
+                        table.record.min_seq,
+                        table.record.max_seq,
+                    )
         });
         if let Some((k, _)) = newer {
             aside.push((

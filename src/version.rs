@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
-pub use crate::manifest::{sync_dir, ManifestState, TableRecord, VersionEdit, LAYERS};
 use crate::manifest::{self, ManifestWriter};
+pub use crate::manifest::{sync_dir, ManifestState, TableRecord, VersionEdit, LAYERS};
 use crate::memtable::Memtable;
 use crate::sstable::Table;
 use crate::types::SeqNo;
@@ -248,6 +248,13 @@ impl VersionSet {
     /// table file the manifest does not account for ([`Error::UnaccountedTable`]), a live table
     /// that is missing or does not open.
     pub fn open(dir: &Path) -> Result<VersionSet> {
+        VersionSet::load(dir)?.commit()
+    }
+
+    /// The checking half of [`VersionSet::open`]: replay and account, open the live tables,
+    /// change nothing on disk. [`LoadedCatalog::commit`] does the rest, so a caller can check
+    /// more (the WAL) before any file changes.
+    pub fn load(dir: &Path) -> Result<LoadedCatalog> {
         let files = manifest::list(dir)?;
         let tables = list_tables(dir)?;
         let (manifest_no, state, manifest_path) = match files.manifests.last() {
@@ -332,6 +339,51 @@ impl VersionSet {
             ));
         }
 
+        Ok(LoadedCatalog {
+            dir: dir.to_path_buf(),
+            files,
+            garbage,
+            state,
+            next_file,
+            manifest_no,
+            layers,
+            deleter,
+        })
+    }
+}
+
+/// A catalog replayed and checked by [`VersionSet::load`], nothing on disk changed yet.
+pub struct LoadedCatalog {
+    dir: PathBuf,
+    files: manifest::ManifestFiles,
+    garbage: Vec<PathBuf>,
+    state: ManifestState,
+    next_file: u64,
+    manifest_no: u64,
+    layers: Vec<Vec<TableRef>>,
+    deleter: Arc<TableDeleter>,
+}
+
+impl LoadedCatalog {
+    /// Every WAL record at or below this seqno is in a table.
+    pub fn flushed_seqno(&self) -> SeqNo {
+        self.state.flushed
+    }
+
+    /// Delete the files the manifest proves garbage, write a fresh manifest holding one snapshot
+    /// edit (whole, by rename) and drop the old ones.
+    pub fn commit(self) -> Result<VersionSet> {
+        let LoadedCatalog {
+            dir,
+            files,
+            garbage,
+            state,
+            next_file,
+            manifest_no,
+            layers,
+            deleter,
+        } = self;
+        let dir = dir.as_path();
         // Provable garbage goes before the new manifest (which no longer names it) is written.
         for path in files.temporaries.iter().chain(&garbage) {
             tracing::info!(file = %path.display(), "removing the output of an unfinished flush, compaction or manifest write");
@@ -377,7 +429,9 @@ impl VersionSet {
             pending: Mutex::new(BTreeSet::new()),
         })
     }
+}
 
+impl VersionSet {
     /// The catalog as one edit: every live table, pending files, the flushed seqno and the next
     /// file number (the first record of a manifest that replaces a failed one). Tables removed
     /// from the catalog whose files still exist (a reader holds them) are listed as removed.
@@ -731,7 +785,10 @@ mod tests {
         let before = snapshot_files(dir.path());
         let err = VersionSet::open(dir.path()).err().unwrap();
         assert!(matches!(err, Error::ManifestCorrupt { .. }), "{err}");
-        assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
         assert_eq!(snapshot_files(dir.path()), before);
     }
 
@@ -796,6 +853,9 @@ mod tests {
         assert!(table.exists());
         let vs = VersionSet::open(dir.path()).unwrap();
         assert_eq!(vs.current().table_count(), 0);
-        assert!(!table.exists(), "removed from the catalog: provably garbage");
+        assert!(
+            !table.exists(),
+            "removed from the catalog: provably garbage"
+        );
     }
 }

@@ -145,7 +145,6 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
     let data = dir.path().join("data");
     populated(&data);
     let clean = answer(&data);
-    let path = manifest_of(&data);
 
     // What a failed start on a full disk used to leave: an empty newer manifest.
     let newer = data.join(DB).join("MANIFEST-000999");
@@ -157,7 +156,8 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
     fs::remove_file(&newer).unwrap();
     assert_eq!(answer(&data), clean);
 
-    // The manifest gone: refused, nothing deleted.
+    // The manifest gone: refused, nothing deleted. (Each open writes the next manifest.)
+    let path = manifest_of(&data);
     let saved = fs::read(&path).unwrap();
     fs::remove_file(&path).unwrap();
     let before = all_files(&data);
@@ -188,7 +188,11 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
     let repaired = strata::version::read_manifest(&data.join(DB)).unwrap();
     let lost = strata::manifest::replay_bytes(&path, &saved).unwrap();
     let files = |s: &strata::manifest::ManifestState| {
-        let mut v: Vec<_> = s.records.iter().map(|r| (r.file, r.layer, r.max_seq)).collect();
+        let mut v: Vec<_> = s
+            .records
+            .iter()
+            .map(|r| (r.file, r.layer, r.max_seq))
+            .collect();
         v.sort();
         v
     };
@@ -239,7 +243,12 @@ fn check_reports_damage_and_repair_rebuilds_the_catalog() {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("repair-"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("repair-")
+        })
         .expect("a backup folder");
     assert_eq!(
         fs::read(backup.join(path.file_name().unwrap())).unwrap(),

@@ -42,17 +42,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// The files of `snap` that are WAL segments, SSTables or the lock: what recovery must leave
-/// alone. (A failed open has already rewritten the manifest into a new file with the same
-/// edits before the WAL is read; that is not data.)
+/// Every file of `snap`: a failed open changes none of them (manifest, WAL segments,
+/// SSTables, the lock).
 fn data_files(snap: &BTreeMap<PathBuf, Vec<u8>>) -> BTreeMap<PathBuf, Vec<u8>> {
-    snap.iter()
-        .filter(|(p, _)| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            !name.starts_with("MANIFEST-")
-        })
-        .map(|(p, b)| (p.clone(), b.clone()))
-        .collect()
+    snap.clone()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
