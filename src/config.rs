@@ -1,9 +1,11 @@
 //! Configuration: one `Config`, built with setters that document their defaults.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::compaction::Window;
 use crate::error::{Error, Result};
+use crate::file_io::FileIo;
 use crate::version::LAYERS;
 
 /// Default SSTable limit of each layer C0–C7 (DESIGN.md §5).
@@ -54,6 +56,7 @@ pub struct Config {
     query_inline_max_points: u64,
     block_cache_bytes: u64,
     testing_query_delay: Duration,
+    file_io: Arc<dyn FileIo>,
 }
 
 /// The default of [`Config::block_cache_bytes`]: 32 MiB.
@@ -92,6 +95,7 @@ impl Default for Config {
             query_inline_max_points: DEFAULT_QUERY_INLINE_MAX_POINTS,
             block_cache_bytes: DEFAULT_BLOCK_CACHE_BYTES,
             testing_query_delay: Duration::ZERO,
+            file_io: crate::file_io::real(),
             retention_check_interval: Duration::from_secs(30 * 60),
             layer_max_tables: DEFAULT_LAYER_MAX_TABLES,
             layer_windows: DEFAULT_LAYER_WINDOWS,
@@ -251,6 +255,20 @@ impl Config {
     pub fn block_cache_bytes(mut self, bytes: u64) -> Self {
         self.block_cache_bytes = bytes;
         self
+    }
+
+    /// The door every file write of the databases goes through: WAL segments, SSTables,
+    /// manifests (see [`crate::file_io`]). Default: the operating system's files. Tests pass a
+    /// [`crate::file_io::FaultInjector`] to fail a chosen write, fsync, rename or directory sync;
+    /// an embedder may pass a wrapper of its own (to count or throttle writes).
+    pub fn file_io(mut self, io: Arc<dyn FileIo>) -> Self {
+        self.file_io = io;
+        self
+    }
+
+    /// See [`Config::file_io`].
+    pub fn get_file_io(&self) -> Arc<dyn FileIo> {
+        self.file_io.clone()
     }
 
     /// **Testing aid, not for production.** Every query with a SELECT statement first waits this

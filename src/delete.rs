@@ -29,9 +29,10 @@ use std::collections::BTreeSet;
 
 use crate::engine::Database;
 use crate::error::{Error, Result};
+use crate::manifest::sync_dir_with;
 use crate::sstable::{Provenance, Table, TableWriter};
 use crate::types::{Column, NewSeries, SeriesId, Values};
-use crate::version::{sync_dir, TableHandle, TableRef, VersionSet};
+use crate::version::{TableHandle, TableRef, VersionSet};
 
 /// How often a rewrite is planned again after concurrent edits replaced its inputs.
 const MAX_ATTEMPTS: usize = 16;
@@ -150,7 +151,7 @@ pub fn rewrite_table(
 ) -> Result<Option<TableRef>> {
     let (file, path) = versions.new_table()?;
     let written = (|| {
-        let mut w = TableWriter::create(&path)?;
+        let mut w = TableWriter::create_with(versions.io().clone(), &path)?;
         for item in t.table.iter() {
             let (id, key, field, col) = item?;
             w.add(id, key, field, &filter.retain(id, col))?;
@@ -165,17 +166,20 @@ pub fn rewrite_table(
     let stats = match written {
         Ok(s) => s,
         Err(e) => {
-            let _ = std::fs::remove_file(&path);
+            // Our own unfinished output (logged pending): garbage by construction.
+            let _ = versions.io().remove(&path);
             return Err(e);
         }
     };
     if stats.points == 0 {
-        std::fs::remove_file(&path)
+        versions
+            .io()
+            .remove(&path)
             .map_err(|e| Error::io(format!("remove empty table {}", path.display()), e))?;
         return Ok(None);
     }
     if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
+        sync_dir_with(versions.io().as_ref(), dir)?;
     }
     let table = Table::open(&path)?;
     Ok(Some(versions.table_ref(TableHandle::new(

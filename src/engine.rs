@@ -17,15 +17,17 @@ use strata_actors::{oneshot, Health, Sender, TrySendError};
 use crate::compaction::{self, CompactionCounters, CompactionStats, LayerCompactor, PauseGate};
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
+use crate::manifest::sync_dir_with;
 use crate::memtable::Memtable;
 use crate::retention::{RetentionChange, RetentionPolicy};
+use crate::retry::BackgroundRetry;
 use crate::series::SeriesIndex;
 use crate::sstable::{BlockCache, Table, TableWriter};
 use crate::types::{
     parse_series_key, FastHash, FieldType, FieldValue, NewSeries, ParsedPoint, Row, SeqNo,
     SeriesId, WriteBatch,
 };
-use crate::version::{sync_dir, TableHandle, TableRef, VersionSet, LAYERS};
+use crate::version::{TableHandle, TableRef, VersionSet, LAYERS};
 use crate::wal::{OnCorrupt, Wal, WalTrimmer};
 
 /// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
@@ -92,6 +94,8 @@ pub struct Database {
     compaction_pause: Arc<PauseGate>,
     /// Query block reads go through it ([`Config::block_cache_bytes`]).
     block_cache: Arc<BlockCache>,
+    /// Set by [`Database::close`]: background retries give up.
+    closing: Arc<AtomicBool>,
 }
 
 /// Counters of one database's activity.
@@ -154,9 +158,11 @@ struct Flusher {
     stall: Arc<StallGate>,
     c0_limit: usize,
     counters: Arc<CompactionCounters>,
+    retry: BackgroundRetry,
 }
 
-/// Write a frozen memtable as a table file (fsync file and directory).
+/// Write a frozen memtable as a table file (fsync file and directory). On failure the partial
+/// file (logged pending, so garbage by construction) is removed, best effort.
 fn write_table(
     versions: &VersionSet,
     index: &SeriesIndex,
@@ -166,24 +172,33 @@ fn write_table(
         return Ok(None);
     }
     let (file, path) = versions.new_table()?;
-    let mut w = TableWriter::create(&path)?;
-    frozen.for_each_run(|series, field, col| {
-        let key = index
-            .get(series)
-            .map(|s| s.key.clone())
-            .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
-        w.add(series, &key, field, col)
-    })?;
-    w.set_provenance(crate::sstable::Provenance {
-        layer: 0,
-        min_seq: frozen.min_seqno(),
-        max_seq: frozen.max_seqno(),
-    });
-    w.finish()?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir)?;
-    }
-    let table = Table::open(&path)?;
+    let written = (|| {
+        let mut w = TableWriter::create_with(versions.io().clone(), &path)?;
+        frozen.for_each_run(|series, field, col| {
+            let key = index
+                .get(series)
+                .map(|s| s.key.clone())
+                .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
+            w.add(series, &key, field, col)
+        })?;
+        w.set_provenance(crate::sstable::Provenance {
+            layer: 0,
+            min_seq: frozen.min_seqno(),
+            max_seq: frozen.max_seqno(),
+        });
+        w.finish()?;
+        if let Some(dir) = path.parent() {
+            sync_dir_with(versions.io().as_ref(), dir)?;
+        }
+        Table::open(&path)
+    })();
+    let table = match written {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = versions.io().remove(&path);
+            return Err(e);
+        }
+    };
     Ok(Some(versions.table_ref(TableHandle::new(
         file,
         0,
@@ -217,22 +232,34 @@ impl FlushSink<Arc<Memtable>> for Flusher {
             let waits = self.stall.wait_while(too_many);
             tracing::debug!(waits, "flush waited for C0 compaction");
         }
-        write_table(&self.versions, &self.index, frozen).map_err(|e| e.to_string())
+        write_table(&self.versions, &self.index, frozen).map_err(|e| {
+            self.retry.failed("flush", &e);
+            e.to_string()
+        })
     }
-    fn install(&mut self, frozen: Arc<Memtable>, table: Option<TableRef>) -> Result<SeqNo, String> {
-        let flushed = self
-            .versions
-            .install_flush(&frozen, table)
-            .map_err(|e| e.to_string())?;
+    fn install(
+        &mut self,
+        frozen: &Arc<Memtable>,
+        table: Option<TableRef>,
+    ) -> Result<SeqNo, String> {
+        // On failure the table stays on disk: the manifest edit may have reached it (a failed
+        // fsync says nothing), so only the next open, which reads the manifest, may delete it.
+        let flushed = self.versions.install_flush(frozen, table).map_err(|e| {
+            self.retry.failed("flush (manifest edit)", &e);
+            e.to_string()
+        })?;
         // Idempotent: a full mailbox already holds a message that makes C0 re-plan.
         let _ = self.c0.try_send(CompactMsg::Nudge);
         Ok(flushed)
     }
     fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
-        self.trimmer
-            .trim(flushed)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+        self.trimmer.trim(flushed).map(|_| ()).map_err(|e| {
+            self.retry.failed("WAL trim", &e);
+            e.to_string()
+        })
+    }
+    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
+        self.retry.after(failures)
     }
 }
 
@@ -294,8 +321,8 @@ impl Database {
         let retention = Arc::new(Mutex::new(RetentionPolicy::load(dir)?));
         // The catalog and the WAL are both checked before either changes a file: a damaged
         // WAL stops the open with the manifest untouched too.
-        let catalog = VersionSet::load(dir)?;
-        let (wal, replay) = Wal::open(
+        let catalog = VersionSet::load(dir, config.get_file_io())?;
+        let (wal, replay) = Wal::open_with(
             &dir.join("wal"),
             config.get_wal_segment_bytes(),
             catalog.flushed_seqno(),
@@ -304,6 +331,7 @@ impl Database {
             } else {
                 OnCorrupt::Fail
             },
+            config.get_file_io(),
         )?;
         let versions = Arc::new(catalog.commit()?);
         let index = Arc::new(SeriesIndex::new());
@@ -377,6 +405,7 @@ impl Database {
         };
 
         let health = Health::new();
+        let closing = Arc::new(AtomicBool::new(false));
         let (wal_tx, wal_rx) = crossbeam_channel::bounded::<WalMsg<WriteBatch>>(WAL_MAILBOX);
         let (mem_tx, mem_rx) = crossbeam_channel::bounded::<MemMsg<WriteBatch>>(MEMTABLE_MAILBOX);
         let (flush_tx, flush_rx) = crossbeam_channel::bounded::<FlushMsg<Arc<Memtable>>>(
@@ -425,6 +454,7 @@ impl Database {
                 stall: stall.clone(),
                 c0_limit: config.get_layer_max_tables(0),
                 counters: compaction.clone(),
+                retry: BackgroundRetry::new(closing.clone()),
             };
             let health2 = health.clone();
             threads.push(spawn_actor(
@@ -451,6 +481,7 @@ impl Database {
                 counters: compaction.clone(),
                 pause: compaction_pause.clone(),
                 retention: retention.clone(),
+                retry: BackgroundRetry::new(closing.clone()),
             };
             let health2 = health.clone();
             let stall = (layer == 0).then(|| stall.clone());
@@ -483,6 +514,7 @@ impl Database {
             compaction,
             compaction_pause,
             block_cache,
+            closing,
         })
     }
 
@@ -542,7 +574,8 @@ impl Database {
         drop(tx);
         match orx.recv() {
             Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(Error::Poisoned(e)),
+            Some(Err(e)) if self.health.is_poisoned() => Err(Error::Poisoned(e)),
+            Some(Err(e)) => Err(Error::CompactionFailed(e)),
             None => Err(Error::Closed),
         }
     }
@@ -709,7 +742,7 @@ impl Database {
             if self.health.is_poisoned() {
                 Error::Poisoned(e)
             } else {
-                Error::Query(e)
+                Error::WriteFailed(e)
             }
         })
     }
@@ -777,7 +810,8 @@ impl Database {
         drop(tx);
         match orx.recv() {
             Some(Ok(())) => Ok(()),
-            Some(Err(e)) => Err(Error::Poisoned(e)),
+            Some(Err(e)) if self.health.is_poisoned() => Err(Error::Poisoned(e)),
+            Some(Err(e)) => Err(Error::FlushFailed(e)),
             None => Err(Error::Closed),
         }
     }
@@ -785,6 +819,9 @@ impl Database {
     /// Stop accepting writes, drain WAL → memtable → flusher → compactors C0..C7 (each stops
     /// when the one before it has), and join the actor threads.
     pub fn close(&self) -> Result<()> {
+        // A flush or compaction failing now gives up instead of retrying: its data stays in the
+        // WAL and the input tables.
+        self.closing.store(true, Ordering::Release);
         let tx = self.wal_tx.lock().unwrap_or_else(|p| p.into_inner()).take();
         drop(tx);
         let ctx = self

@@ -136,6 +136,22 @@ pub enum Error {
     #[error("query_memory_limit exceeded: the query holds {held} bytes and needs {wanted} more, past the limit of {limit} bytes")]
     QueryMemoryLimitExceeded { limit: u64, held: u64, wanted: u64 },
 
+    /// The WAL could not write or fsync this write's group commit (a full disk, a failing
+    /// device). Nothing of it was acknowledged or applied; later writes succeed once the cause
+    /// clears.
+    #[error("write failed and was not acknowledged: {0}; nothing of it was applied, retry once the cause is fixed (free disk space)")]
+    WriteFailed(String),
+
+    /// A flush could not write its table (a full disk, a failing device). The data stays in
+    /// memory and in the WAL, so nothing is lost; the flusher tries again.
+    #[error("flush failed: {0}; the data stays in memory and in the WAL (nothing is lost) and the flusher tries again until the cause is fixed")]
+    FlushFailed(String),
+
+    /// A compaction could not complete (a full disk, a failing device). Nothing changed in the
+    /// catalog; the compactor tries again.
+    #[error("compaction failed: {0}; the catalog is unchanged and the compactor tries again until the cause is fixed")]
+    CompactionFailed(String),
+
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]
     Poisoned(String),

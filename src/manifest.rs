@@ -32,11 +32,13 @@
 //! may have lost records, and the file may hold the only copy of its data.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, IoContext, Result};
+use crate::file_io::{FileIo, IoFile};
 use crate::types::SeqNo;
 
 /// Number of compaction layers (C0–C7).
@@ -375,18 +377,26 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
         .ctx(|| format!("fsync directory {}", dir.display()))
 }
 
+/// [`sync_dir`] through `io`.
+pub fn sync_dir_with(io: &dyn FileIo, dir: &Path) -> Result<()> {
+    io.sync_dir(dir)
+        .ctx(|| format!("fsync directory {}", dir.display()))
+}
+
 /// Create manifest number `no` in `dir` holding `snapshot` as its first record: written to a
 /// temporary name, fsynced, renamed, directory fsynced. Returns the open file (positioned at its
-/// end, for appends) and its path. On error no file under the final name exists.
-pub fn write_snapshot(dir: &Path, no: u64, snapshot: &VersionEdit) -> Result<(File, PathBuf)> {
+/// end, for appends) and its path. On error no file under the final name exists (a leftover
+/// temporary is garbage by construction: the next open removes it).
+pub fn write_snapshot(
+    io: &Arc<dyn FileIo>,
+    dir: &Path,
+    no: u64,
+    snapshot: &VersionEdit,
+) -> Result<(IoFile, PathBuf)> {
     let path = manifest_path(dir, no);
     let tmp = path.with_extension("tmp");
     let written = (|| {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&tmp)
+        let mut file = IoFile::create(io.clone(), &tmp, false)
             .ctx(|| format!("create manifest {}", tmp.display()))?;
         let mut bytes = MAGIC.to_vec();
         bytes.extend_from_slice(&encode_record(&snapshot.encode()));
@@ -394,18 +404,17 @@ pub fn write_snapshot(dir: &Path, no: u64, snapshot: &VersionEdit) -> Result<(Fi
             .ctx(|| format!("write manifest {}", tmp.display()))?;
         file.sync_all()
             .ctx(|| format!("fsync manifest {}", tmp.display()))?;
-        fs::rename(&tmp, &path)
+        io.rename(&tmp, &path)
             .ctx(|| format!("rename {} to {}", tmp.display(), path.display()))?;
         Ok(file)
     })();
     match written {
         Ok(file) => {
-            sync_dir(dir)?;
+            sync_dir_with(io.as_ref(), dir)?;
             Ok((file, path))
         }
         Err(e) => {
-            // Our own unfinished temporary: garbage by construction.
-            let _ = fs::remove_file(&tmp);
+            let _ = io.remove(&tmp);
             Err(e)
         }
     }
@@ -413,7 +422,8 @@ pub fn write_snapshot(dir: &Path, no: u64, snapshot: &VersionEdit) -> Result<(Fi
 
 /// The open manifest of a database: appends records, each fsynced.
 pub struct ManifestWriter {
-    file: File,
+    io: Arc<dyn FileIo>,
+    file: IoFile,
     path: PathBuf,
     no: u64,
     /// Bytes of complete records in the file.
@@ -425,8 +435,15 @@ pub struct ManifestWriter {
 
 impl ManifestWriter {
     /// A writer appending to `file` (manifest number `no`, `len` bytes long).
-    pub fn new(file: File, path: PathBuf, no: u64, len: u64) -> ManifestWriter {
+    pub fn new(
+        io: Arc<dyn FileIo>,
+        file: IoFile,
+        path: PathBuf,
+        no: u64,
+        len: u64,
+    ) -> ManifestWriter {
         ManifestWriter {
+            io,
             file,
             path,
             no,
@@ -436,13 +453,17 @@ impl ManifestWriter {
     }
 
     /// Create manifest `no` from `snapshot` ([`write_snapshot`]).
-    pub fn create(dir: &Path, no: u64, snapshot: &VersionEdit) -> Result<ManifestWriter> {
-        let (file, path) = write_snapshot(dir, no, snapshot)?;
+    pub fn create(
+        io: &Arc<dyn FileIo>,
+        dir: &Path,
+        no: u64,
+        snapshot: &VersionEdit,
+    ) -> Result<ManifestWriter> {
+        let (file, path) = write_snapshot(io, dir, no, snapshot)?;
         let len = file
-            .metadata()
-            .ctx(|| format!("stat manifest {}", path.display()))?
-            .len();
-        Ok(ManifestWriter::new(file, path, no, len))
+            .len()
+            .ctx(|| format!("stat manifest {}", path.display()))?;
+        Ok(ManifestWriter::new(io.clone(), file, path, no, len))
     }
 
     /// Whether a failed append left this manifest unusable: the next edit must be written to a
@@ -483,7 +504,7 @@ impl ManifestWriter {
             Err(e) => {
                 // Best effort: drop a partial record so the file ends on a complete one. Either
                 // way this file takes no more appends.
-                let _ = self.file.set_len(self.len);
+                let _ = self.file.truncate(self.len);
                 self.broken = true;
                 Err(e)
             }
@@ -492,10 +513,12 @@ impl ManifestWriter {
 
     /// Replace this manifest with manifest `no + 1` holding `snapshot`, then delete this one.
     pub fn roll_over(&mut self, dir: &Path, snapshot: &VersionEdit) -> Result<()> {
-        let next = ManifestWriter::create(dir, self.no + 1, snapshot)?;
+        let next = ManifestWriter::create(&self.io, dir, self.no + 1, snapshot)?;
         let old = std::mem::replace(self, next);
-        fs::remove_file(&old.path).ctx(|| format!("remove old manifest {}", old.path.display()))?;
-        sync_dir(dir)
+        self.io
+            .remove(&old.path)
+            .ctx(|| format!("remove old manifest {}", old.path.display()))?;
+        sync_dir_with(self.io.as_ref(), dir)
     }
 }
 
@@ -643,7 +666,8 @@ mod tests {
     #[test]
     fn snapshot_is_renamed_into_place_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let mut w = ManifestWriter::create(dir.path(), 1, &edit(&[1])).unwrap();
+        let io = crate::file_io::real();
+        let mut w = ManifestWriter::create(&io, dir.path(), 1, &edit(&[1])).unwrap();
         w.append(&edit(&[2])).unwrap();
         let files = list(dir.path()).unwrap();
         assert_eq!(files.manifests.len(), 1);

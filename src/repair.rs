@@ -251,6 +251,7 @@ pub fn repair_database(name: &str, dir: &Path) -> Result<DatabaseRepair> {
         .max(set_aside_next(&set_aside));
     let next_no = files.manifests.last().map_or(1, |(no, _)| no + 1);
     let writer = ManifestWriter::create(
+        &crate::file_io::real(),
         dir,
         next_no,
         &VersionEdit {

@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
 
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::{self, ManifestWriter};
+use crate::file_io::FileIo;
+use crate::manifest::{self, sync_dir_with, ManifestWriter};
 pub use crate::manifest::{sync_dir, ManifestState, TableRecord, VersionEdit, LAYERS};
 use crate::memtable::Memtable;
 use crate::sstable::Table;
@@ -209,6 +210,8 @@ pub struct VersionSet {
     /// Table files allocated by [`VersionSet::new_table`] and not installed yet (logged as
     /// pending; carried into a new manifest when one replaces a failed one).
     pending: Mutex<BTreeSet<u64>>,
+    /// Every write of the catalog and its tables goes through it.
+    io: Arc<dyn FileIo>,
 }
 
 /// What the newest manifest of a database says, and which manifest files there are.
@@ -248,23 +251,26 @@ impl VersionSet {
     /// table file the manifest does not account for ([`Error::UnaccountedTable`]), a live table
     /// that is missing or does not open.
     pub fn open(dir: &Path) -> Result<VersionSet> {
-        VersionSet::load(dir)?.commit()
+        VersionSet::load(dir, crate::file_io::real())?.commit()
     }
 
     /// The checking half of [`VersionSet::open`]: replay and account, open the live tables,
     /// change nothing on disk. [`LoadedCatalog::commit`] does the rest, so a caller can check
     /// more (the WAL) before any file changes.
-    pub fn load(dir: &Path) -> Result<LoadedCatalog> {
+    pub fn load(dir: &Path, io: Arc<dyn FileIo>) -> Result<LoadedCatalog> {
         let files = manifest::list(dir)?;
         let tables = list_tables(dir)?;
         let (manifest_no, state, manifest_path) = match files.manifests.last() {
             Some((no, path)) => (*no, manifest::replay(path)?, Some(path.clone())),
             None => {
+                // An empty segment holds nothing (a first open that failed right after creating
+                // it leaves one); a segment with bytes may hold acknowledged writes.
                 let wal_segments = fs::read_dir(dir.join("wal"))
                     .map(|entries| {
                         entries
                             .flatten()
                             .filter(|e| e.file_name().to_string_lossy().ends_with(".wal"))
+                            .filter(|e| e.metadata().map_or(true, |m| m.len() > 0))
                             .count()
                     })
                     .unwrap_or(0);
@@ -340,6 +346,7 @@ impl VersionSet {
         }
 
         Ok(LoadedCatalog {
+            io,
             dir: dir.to_path_buf(),
             files,
             garbage,
@@ -354,6 +361,7 @@ impl VersionSet {
 
 /// A catalog replayed and checked by [`VersionSet::load`], nothing on disk changed yet.
 pub struct LoadedCatalog {
+    io: Arc<dyn FileIo>,
     dir: PathBuf,
     files: manifest::ManifestFiles,
     garbage: Vec<PathBuf>,
@@ -374,6 +382,7 @@ impl LoadedCatalog {
     /// edit (whole, by rename) and drop the old ones.
     pub fn commit(self) -> Result<VersionSet> {
         let LoadedCatalog {
+            io,
             dir,
             files,
             garbage,
@@ -387,7 +396,7 @@ impl LoadedCatalog {
         // Provable garbage goes before the new manifest (which no longer names it) is written.
         for path in files.temporaries.iter().chain(&garbage) {
             tracing::info!(file = %path.display(), "removing the output of an unfinished flush, compaction or manifest write");
-            match fs::remove_file(path) {
+            match io.remove(path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(Error::io(format!("remove {}", path.display()), e)),
@@ -396,11 +405,12 @@ impl LoadedCatalog {
         let sst_dir = dir.join("sst");
         fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
         if !garbage.is_empty() {
-            sync_dir(&sst_dir)?;
+            sync_dir_with(io.as_ref(), &sst_dir)?;
         }
 
         // A fresh manifest, complete before it can shadow the old ones; then drop those.
         let writer = ManifestWriter::create(
+            &io,
             dir,
             manifest_no + 1,
             &VersionEdit {
@@ -411,9 +421,10 @@ impl LoadedCatalog {
             },
         )?;
         for (_, old) in &files.manifests {
-            fs::remove_file(old).ctx(|| format!("remove old manifest {}", old.display()))?;
+            io.remove(old)
+                .ctx(|| format!("remove old manifest {}", old.display()))?;
         }
-        sync_dir(dir)?;
+        sync_dir_with(io.as_ref(), dir)?;
 
         Ok(VersionSet {
             dir: dir.to_path_buf(),
@@ -427,6 +438,7 @@ impl LoadedCatalog {
             next_file: AtomicU64::new(next_file),
             deleter,
             pending: Mutex::new(BTreeSet::new()),
+            io,
         })
     }
 }
@@ -635,6 +647,11 @@ impl VersionSet {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The file I/O the database's writes go through ([`crate::Config::file_io`]).
+    pub fn io(&self) -> &Arc<dyn FileIo> {
+        &self.io
     }
 }
 

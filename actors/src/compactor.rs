@@ -61,6 +61,13 @@ pub trait CompactIo {
     /// Log the edit (fsynced) and publish it; old files go once no version references them.
     /// On [`Installed::Conflict`] the output must be discarded (its files deleted).
     fn install(&mut self, job: Self::Job, out: Self::Output) -> Result<Installed, String>;
+    /// After the `failures`-th failed step in a row: how long to wait before planning again,
+    /// or `None` to give up (the failure will not pass, or the database is closing), which
+    /// poisons the database. The default gives up at once.
+    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
+        let _ = failures;
+        None
+    }
 }
 
 /// Consecutive conflicts after which a compactor stops re-planning until its next message.
@@ -148,10 +155,28 @@ impl Drop for CloseOnDrop {
     }
 }
 
-/// Work until the layer is within its limits (with `force`: until it is empty). Returns whether
-/// anything was installed.
-fn work<I: CompactIo>(io: &mut I, health: &Health, stall: Option<&StallGate>, force: bool) -> bool {
-    let mut installed = false;
+/// What one round of [`work`] did.
+struct Round {
+    /// Something was installed.
+    installed: bool,
+    /// The step that failed, if one did (the catalog is unchanged by it).
+    failed: Option<String>,
+}
+
+/// Work until the layer is within its limits (with `force`: until it is empty), or a step
+/// fails. A failure the I/O will retry ([`CompactIo::retry_after`]) is returned; one it will not
+/// poisons the database.
+fn work<I: CompactIo>(
+    io: &mut I,
+    health: &Health,
+    stall: Option<&StallGate>,
+    force: bool,
+    failures: &mut u32,
+) -> Round {
+    let mut round = Round {
+        installed: false,
+        failed: None,
+    };
     let mut conflicts = 0;
     while health.check().is_ok() {
         let step = io.plan(force).and_then(|job| match job {
@@ -162,10 +187,14 @@ fn work<I: CompactIo>(io: &mut I, health: &Health, stall: Option<&StallGate>, fo
             }
         });
         match step {
-            Ok(None) => break,
+            Ok(None) => {
+                *failures = 0;
+                break;
+            }
             Ok(Some(Installed::Done)) => {
                 conflicts = 0;
-                installed = true;
+                *failures = 0;
+                round.installed = true;
                 if let Some(g) = stall {
                     g.notify();
                 }
@@ -177,12 +206,17 @@ fn work<I: CompactIo>(io: &mut I, health: &Health, stall: Option<&StallGate>, fo
                 }
             }
             Err(e) => {
-                health.poison(format!("compaction failed: {e}"));
+                *failures = failures.saturating_add(1);
+                let reason = format!("compaction failed: {e}");
+                if io.retry_after(*failures).is_none() {
+                    health.poison(reason.clone());
+                }
+                round.failed = Some(reason);
                 break;
             }
         }
     }
-    installed
+    round
 }
 
 /// Run one layer's compactor until its mailbox closes (the layer before it stopped: ordered
@@ -201,13 +235,38 @@ pub fn run_compactor<I, R, S>(
     S: Sender<CompactMsg>,
 {
     let _close = CloseOnDrop(stall.clone());
-    while let Some(msg) = inbox.recv() {
+    // The last round's failure and the failures in a row: while a step keeps failing, the
+    // compactor tries again after the wait the I/O asks for, and answers barriers with the
+    // failure instead of holding them (refused, not absorbed).
+    let mut failing: Option<String> = None;
+    let mut failures = 0u32;
+    loop {
+        let wait = failing.as_ref().and_then(|_| io.retry_after(failures));
+        if let (Some(reason), None) = (&failing, wait) {
+            // The I/O stopped retrying (the database is closing): give up, and let a flusher
+            // waiting for this layer go.
+            health.poison(reason.clone());
+            if let Some(g) = &stall {
+                g.close();
+            }
+        }
+        let msg = match wait {
+            None => inbox.recv(),
+            Some(wait) => match inbox.recv_timeout(wait) {
+                Ok(m) => Some(m),
+                Err(crate::mailbox::TryRecvError::Empty) => Some(CompactMsg::Nudge),
+                Err(crate::mailbox::TryRecvError::Closed) => None,
+            },
+        };
+        let Some(msg) = msg else { break };
         #[cfg(not(strata_loom_mutant = "force_ignored"))]
         let force = matches!(msg, CompactMsg::Force(_));
         // Planted bug: a major compaction is passed on like a barrier, moving nothing.
         #[cfg(strata_loom_mutant = "force_ignored")]
         let force = false;
-        let installed = work(&mut io, &health, stall.as_deref(), force);
+        let round = work(&mut io, &health, stall.as_deref(), force, &mut failures);
+        let installed = round.installed;
+        failing = round.failed;
         if health.is_poisoned() {
             if let Some(g) = &stall {
                 g.close();
@@ -230,6 +289,10 @@ pub fn run_compactor<I, R, S>(
             CompactMsg::Barrier(done) => (done, CompactMsg::Barrier),
             CompactMsg::Force(done) => (done, CompactMsg::Force),
         };
+        if let Some(reason) = &failing {
+            let _ = done.send(Err(reason.clone()));
+            continue;
+        }
         match &next {
             Some(n) => {
                 if let Err(crate::mailbox::Closed(

@@ -4,6 +4,9 @@
 //! manifest names it; the manifest edit is fsynced before the version drops the frozen memtable;
 //! and only then may the WAL delete segments wholly at or below the flushed seqno.
 
+use std::collections::VecDeque;
+use std::time::Duration;
+
 use crate::health::Health;
 use crate::mailbox::Receiver;
 use crate::memtable::FlushMsg;
@@ -17,43 +20,99 @@ pub trait FlushSink<F> {
     fn write_table(&mut self, frozen: &F) -> Result<Option<Self::Table>, String>;
     /// Append and fsync the version edit, then publish a version with the table in C0 and
     /// without the frozen memtable. Returns the highest seqno now in tables.
-    fn install(&mut self, frozen: F, table: Option<Self::Table>) -> Result<SeqNo, String>;
+    fn install(&mut self, frozen: &F, table: Option<Self::Table>) -> Result<SeqNo, String>;
     /// Let the WAL delete segments whose records are all at or below `flushed`.
     fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String>;
+    /// After the `failures`-th failed attempt in a row: how long to wait before trying the same
+    /// frozen memtable again, or `None` to give up (the failure will not pass, or the database
+    /// is closing), which poisons the database. The default gives up at once.
+    fn retry_after(&mut self, failures: u32) -> Option<Duration> {
+        let _ = failures;
+        None
+    }
 }
 
-fn flush_one<F, K: FlushSink<F>>(sink: &mut K, frozen: F) -> Result<(), String> {
-    let table = sink.write_table(&frozen)?;
+/// Frozen memtables a failed flush keeps for a later attempt while the flusher goes on taking
+/// messages. Past it the flusher retries in place ([`FlushSink::retry_after`]), its mailbox
+/// fills and writers wait: memory stays bounded.
+pub const MAX_BACKLOG: usize = 1;
+
+fn flush_one<F, K: FlushSink<F>>(sink: &mut K, frozen: &F) -> Result<(), String> {
+    let table = sink.write_table(frozen)?;
     let flushed = sink.install(frozen, table)?;
     sink.trim_wal(flushed)
 }
 
-/// Run the flusher until its mailbox closes. After a failure the database is poisoned and every
-/// later request is answered with the reason (the actor keeps draining so nothing upstream hangs).
+/// Flush the backlog in order. A failure leaves the failed memtable (and those after it) in the
+/// backlog: with at most `keep` of them it returns the reason at once (the next message tries
+/// again); with more it waits and retries while the sink says so, else poisons the database.
+fn drain<F, K: FlushSink<F>>(
+    sink: &mut K,
+    backlog: &mut VecDeque<F>,
+    health: &Health,
+    failures: &mut u32,
+    keep: usize,
+) -> Result<(), String> {
+    while let Some(frozen) = backlog.front() {
+        match flush_one(sink, frozen) {
+            Ok(()) => {
+                backlog.pop_front();
+                *failures = 0;
+            }
+            Err(e) => {
+                *failures = failures.saturating_add(1);
+                let reason = format!("flush failed: {e}");
+                if backlog.len() <= keep {
+                    return Err(reason);
+                }
+                match sink.retry_after(*failures) {
+                    Some(wait) => std::thread::sleep(wait),
+                    None => {
+                        health.poison(reason.clone());
+                        backlog.clear();
+                        return Err(reason);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Run the flusher until its mailbox closes. A failed flush answers its request with the reason
+/// and keeps the frozen memtable (still readable, its points still in the WAL) for the next
+/// attempt: once the cause clears (space freed) flushing resumes without a restart. Only when
+/// the sink gives up ([`FlushSink::retry_after`] is `None`) is the database poisoned; after
+/// that every request is answered with the reason (the actor keeps draining so nothing
+/// upstream hangs). When the mailbox closes, a backlog left is retried until the sink gives up.
 pub fn run_flusher<F, K, R>(mut sink: K, inbox: R, health: Health)
 where
     F: Send + 'static,
     K: FlushSink<F>,
     R: Receiver<FlushMsg<F>>,
 {
+    let mut backlog: VecDeque<F> = VecDeque::new();
+    let mut failures = 0u32;
     while let Some(msg) = inbox.recv() {
         match msg {
             FlushMsg::Flush { frozen, done } => {
-                let r = match health.check() {
-                    Err(reason) => Err(reason),
-                    Ok(()) => flush_one(&mut sink, frozen).map_err(|e| {
-                        let reason = format!("flush failed: {e}");
-                        health.poison(reason.clone());
-                        reason
-                    }),
-                };
+                let r = health.check().and_then(|()| {
+                    backlog.push_back(frozen);
+                    drain(&mut sink, &mut backlog, &health, &mut failures, MAX_BACKLOG)
+                });
                 if let Some(d) = done {
                     let _ = d.send(r);
                 }
             }
             FlushMsg::Barrier(done) => {
-                let _ = done.send(health.check());
+                let r = health.check().and_then(|()| {
+                    drain(&mut sink, &mut backlog, &health, &mut failures, MAX_BACKLOG)
+                });
+                let _ = done.send(r);
             }
         }
+    }
+    if !backlog.is_empty() && health.check().is_ok() {
+        let _ = drain(&mut sink, &mut backlog, &health, &mut failures, 0);
     }
 }

@@ -55,6 +55,8 @@ pub trait Receiver<T>: Clone + Send + 'static {
     /// Block until a message arrives; `None` once the box is empty and every sender is gone.
     fn recv(&self) -> Option<T>;
     fn try_recv(&self) -> Result<T, TryRecvError>;
+    /// Block at most `timeout` for a message: [`TryRecvError::Empty`] when none came.
+    fn recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError>;
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -106,6 +108,12 @@ impl<T: Send + 'static> Receiver<T> for crossbeam_channel::Receiver<T> {
             crossbeam_channel::TryRecvError::Disconnected => TryRecvError::Closed,
         })
     }
+    fn recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError> {
+        crossbeam_channel::Receiver::recv_timeout(self, timeout).map_err(|e| match e {
+            crossbeam_channel::RecvTimeoutError::Timeout => TryRecvError::Empty,
+            crossbeam_channel::RecvTimeoutError::Disconnected => TryRecvError::Closed,
+        })
+    }
     fn len(&self) -> usize {
         crossbeam_channel::Receiver::len(self)
     }
@@ -154,6 +162,12 @@ impl<T: Send + 'static> Receiver<T> for flume::Receiver<T> {
         flume::Receiver::try_recv(self).map_err(|e| match e {
             flume::TryRecvError::Empty => TryRecvError::Empty,
             flume::TryRecvError::Disconnected => TryRecvError::Closed,
+        })
+    }
+    fn recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError> {
+        flume::Receiver::recv_timeout(self, timeout).map_err(|e| match e {
+            flume::RecvTimeoutError::Timeout => TryRecvError::Empty,
+            flume::RecvTimeoutError::Disconnected => TryRecvError::Closed,
         })
     }
     fn len(&self) -> usize {
@@ -309,6 +323,26 @@ impl<T: Send + 'static> Receiver<T> for FacadeReceiver<T> {
                 return None;
             }
             st = sync::wait(&sh.not_empty, st);
+        }
+    }
+    fn recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError> {
+        // The facade has no clock under loom: a wait that finds nothing times out at once.
+        #[cfg(strata_loom)]
+        {
+            let _ = timeout;
+            self.try_recv()
+        }
+        #[cfg(not(strata_loom))]
+        {
+            let deadline = std::time::Instant::now() + timeout;
+            loop {
+                match self.try_recv() {
+                    Err(TryRecvError::Empty) if std::time::Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    other => return other,
+                }
+            }
         }
     }
     fn try_recv(&self) -> Result<T, TryRecvError> {

@@ -194,8 +194,10 @@ pub fn run_wal_writer<P, L, R, S>(
                 Vec::<Committed<P>>::new()
             };
             match failure {
+                // Only this group fails: the log cuts what the failed write left and takes the
+                // next group once its cause clears (a full disk), so the database is not
+                // poisoned.
                 Some(reason) => {
-                    health.poison(reason.clone());
                     for c in committed {
                         let _ = c.reply.send(Err(reason.clone()));
                     }

@@ -274,7 +274,7 @@ impl FlushSink<FrozenMem> for LsmSink {
         }
         Ok(Some(Arc::new(Table { points, layer: 0 })))
     }
-    fn install(&mut self, frozen: FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
+    fn install(&mut self, frozen: &FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
         self.cell.install_flush(&frozen.id, table);
         Ok(self.cell.current().in_tables().last().copied().unwrap_or(0))
     }
@@ -378,7 +378,7 @@ impl<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg>> Fl
             .wait_while(|| cell.current().layer(0).len() > bound);
         self.inner.write_table(frozen)
     }
-    fn install(&mut self, frozen: FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
+    fn install(&mut self, frozen: &FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
         let r = self.inner.install(frozen, table)?;
         let _ = self
             .c0

@@ -43,10 +43,12 @@ use strata_actors::compactor::{CompactIo, Installed};
 use crate::config::Config;
 use crate::engine::now_ns;
 use crate::error::{Error, Result};
+use crate::manifest::sync_dir_with;
 use crate::retention::RetentionPolicy;
+use crate::retry::BackgroundRetry;
 use crate::sstable::{Provenance, Table, TableWriter};
 use crate::types::SeriesId;
-use crate::version::{sync_dir, TableHandle, TableRef, Version, VersionSet, LAYERS};
+use crate::version::{TableHandle, TableRef, Version, VersionSet, LAYERS};
 
 /// Cumulative counters of one layer's compactor.
 #[derive(Default, Debug)]
@@ -216,6 +218,8 @@ pub struct LayerCompactor {
     /// it on `ALTER RETENTION POLICY`): merges drop the points it has expired, so a table that
     /// straddles the cutoff loses its expired part when it is next compacted.
     pub retention: Arc<Mutex<RetentionPolicy>>,
+    /// Whether and when a failed step is tried again.
+    pub retry: BackgroundRetry,
 }
 
 impl LayerCompactor {
@@ -272,35 +276,56 @@ impl LayerCompactor {
 
         let mut added: Vec<TableRef> = Vec::new();
         let mut bytes_written = 0;
-        for &lo in &windows {
-            let hi = window.next_start(lo);
-            let mut file = None;
-            let mut create = || {
-                let (n, path) = self.versions.new_table()?;
-                file = Some((n, path.clone()));
-                TableWriter::create(&path)
-            };
-            let w = merge_window(&inputs, lo, hi, filter, &mut create, &mut stats)?;
-            let (Some(mut w), Some((n, path))) = (w, file) else {
-                continue;
-            };
-            w.set_provenance(Provenance {
-                layer: to,
-                min_seq,
-                max_seq,
-            });
-            let ts = w.finish()?;
-            bytes_written += ts.file_bytes;
-            let table = Table::open(&path)?;
-            added.push(
-                self.versions
-                    .table_ref(TableHandle::new(n, to, min_seq, max_seq, table)),
-            );
-            if added.len() == 1 && windows.len() > 1 {
-                crate::failpoint::hit("compaction-during-write");
+        // The output being written, if any: on failure it and the finished outputs (all logged
+        // pending, never installed) are removed, so a retry starts clean.
+        let mut writing: Option<std::path::PathBuf> = None;
+        let written = (|| -> Result<()> {
+            for &lo in &windows {
+                let hi = window.next_start(lo);
+                let mut file = None;
+                let mut create = || {
+                    let (n, path) = self.versions.new_table()?;
+                    file = Some((n, path.clone()));
+                    TableWriter::create_with(self.versions.io().clone(), &path)
+                };
+                let w = merge_window(&inputs, lo, hi, filter, &mut create, &mut stats);
+                if let Some((_, path)) = &file {
+                    writing = Some(path.clone());
+                }
+                let (Some(mut w), Some((n, path))) = (w?, file) else {
+                    continue;
+                };
+                w.set_provenance(Provenance {
+                    layer: to,
+                    min_seq,
+                    max_seq,
+                });
+                let ts = w.finish()?;
+                bytes_written += ts.file_bytes;
+                let table = Table::open(&path)?;
+                writing = None;
+                added.push(
+                    self.versions
+                        .table_ref(TableHandle::new(n, to, min_seq, max_seq, table)),
+                );
+                if added.len() == 1 && windows.len() > 1 {
+                    crate::failpoint::hit("compaction-during-write");
+                }
             }
+            sync_dir_with(
+                self.versions.io().as_ref(),
+                &self.versions.dir().join("sst"),
+            )
+        })();
+        if let Err(e) = written {
+            for t in &added {
+                t.mark_obsolete();
+            }
+            if let Some(path) = writing {
+                let _ = self.versions.io().remove(&path);
+            }
+            return Err(e);
         }
-        sync_dir(&self.versions.dir().join("sst"))?;
         crate::failpoint::hit("compaction-after-write");
         Ok(Output {
             removed,
@@ -316,6 +341,7 @@ impl CompactIo for LayerCompactor {
     type Output = Output;
 
     fn plan(&mut self, force: bool) -> Result<Option<Job>, String> {
+        // Planning reads only the current version; it cannot fail with I/O.
         self.pause.wait_open();
         let version = self.versions.current();
         let limit = if force {
@@ -336,7 +362,14 @@ impl CompactIo for LayerCompactor {
     }
 
     fn run(&mut self, job: &Job) -> Result<Output, String> {
-        self.run_job(job).map_err(|e| e.to_string())
+        self.run_job(job).map_err(|e| {
+            self.retry.failed("compaction", &e);
+            e.to_string()
+        })
+    }
+
+    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
+        self.retry.after(failures)
     }
 
     fn install(&mut self, job: Job, out: Output) -> Result<Installed, String> {
@@ -375,9 +408,12 @@ impl CompactIo for LayerCompactor {
                 }
                 Ok(Installed::Conflict)
             }
-            // The edit may or may not have reached the disk: leave the outputs to the orphan
-            // sweep of the next open, which knows from the manifest.
-            Err(e) => Err(e.to_string()),
+            // The edit may or may not have reached the disk: leave the outputs to the next open,
+            // which knows from the manifest whether they are live or garbage.
+            Err(e) => {
+                self.retry.failed("compaction (manifest edit)", &e);
+                Err(e.to_string())
+            }
         }
     }
 }
@@ -420,6 +456,7 @@ mod tests {
             counters: Arc::new(CompactionCounters::default()),
             pause: Arc::new(PauseGate::default()),
             retention: Arc::new(Mutex::new(RetentionPolicy::default())),
+            retry: BackgroundRetry::new(Arc::new(std::sync::atomic::AtomicBool::new(false))),
         }
     }
 

@@ -1,10 +1,11 @@
 //! Writing an SSTable.
 
-use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::error::{Error, IoContext, Result};
+use crate::file_io::{self, FileIo, IoFile};
 use crate::types::{Column, SeriesId};
 
 use super::block::{self, BLOCK_POINTS};
@@ -18,7 +19,7 @@ use super::{Provenance, TableStats};
 /// without `finish`, the file is incomplete and the caller should delete it.
 pub struct TableWriter {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<IoFile>,
     /// Bytes written so far.
     offset: u64,
     index: IndexBuilder,
@@ -30,13 +31,16 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    /// Create the file (fails if it exists). Data is written through a BufWriter.
+    /// Create the file (fails if it exists) with the operating system's files. Data is written
+    /// through a BufWriter.
     pub fn create(path: &Path) -> Result<TableWriter> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .ctx(|| format!("create SSTable {}", path.display()))?;
+        TableWriter::create_with(file_io::real(), path)
+    }
+
+    /// [`TableWriter::create`] whose writes and fsync go through `io`.
+    pub fn create_with(io: Arc<dyn FileIo>, path: &Path) -> Result<TableWriter> {
+        let file =
+            IoFile::create(io, path, true).ctx(|| format!("create SSTable {}", path.display()))?;
         Ok(TableWriter {
             path: path.to_path_buf(),
             out: BufWriter::with_capacity(256 * 1024, file),

@@ -55,12 +55,13 @@ mod tests;
 pub use codec::{decode_batch, encode_batch};
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::error::{Error, IoContext, Result};
+use crate::file_io::{FileIo, IoFile};
 use crate::types::{SeqNo, WriteBatch};
 
 /// Bytes of the record header: payload length and payload crc32, both u32 LE.
@@ -184,15 +185,19 @@ pub struct Wal {
     shared: Arc<Mutex<Segments>>,
     active_no: u64,
     active_path: PathBuf,
-    file: File,
-    /// Bytes written to the active segment file.
+    file: IoFile,
+    /// Every write, fsync, rotation and truncation goes through it.
+    io: Arc<dyn FileIo>,
+    /// Bytes of whole, synced records in the active segment file.
     written: u64,
+    /// Set when a failed write or fsync may have left bytes past `written` in the file; they are
+    /// cut before anything else is written (so bad bytes can only ever be the newest segment's
+    /// tail, which replay cuts too).
+    dirty_tail: bool,
     /// Encoded records not yet written.
     buf: Vec<u8>,
     /// Highest seqno appended to the active segment (written or buffered).
     active_max: Option<SeqNo>,
-    /// Set after a failed write, sync or rotation; every later call fails with it.
-    poisoned: Option<String>,
 }
 
 impl Wal {
@@ -216,6 +221,23 @@ impl Wal {
         segment_bytes: u64,
         min_seqno: SeqNo,
         on_corrupt: OnCorrupt,
+    ) -> Result<(Wal, Replay)> {
+        Wal::open_with(
+            dir,
+            segment_bytes,
+            min_seqno,
+            on_corrupt,
+            crate::file_io::real(),
+        )
+    }
+
+    /// [`Wal::open`] whose writes, fsyncs, truncations and removals go through `io`.
+    pub fn open_with(
+        dir: &Path,
+        segment_bytes: u64,
+        min_seqno: SeqNo,
+        on_corrupt: OnCorrupt,
+        io: Arc<dyn FileIo>,
     ) -> Result<(Wal, Replay)> {
         fs::create_dir_all(dir).ctx(|| format!("create WAL directory {}", dir.display()))?;
         let found = list_segments(dir)?;
@@ -261,7 +283,7 @@ impl Wal {
                     torn_tail: bad.torn_tail,
                 };
                 if bad.torn_tail {
-                    truncated = Some(cut_torn_tail(bad)?);
+                    truncated = Some(cut_torn_tail(io.as_ref(), bad)?);
                 } else {
                     tracing::warn!(
                         segment = %path.display(),
@@ -278,7 +300,7 @@ impl Wal {
             // Segments wholly covered by `min_seqno` are already flushed: drop them now. One
             // with skipped bytes is kept (their seqnos are unknown) until the trimmer drops it.
             if !skipped_here && scan.max_seqno.is_none_or(|m| m <= min_seqno) {
-                fs::remove_file(&path)
+                io.remove(&path)
                     .ctx(|| format!("delete flushed WAL segment {}", path.display()))?;
             } else {
                 closed.insert(no, scan.max_seqno);
@@ -286,8 +308,8 @@ impl Wal {
         }
 
         let active_path = segment_path(dir, next_no);
-        let file = create_segment(&active_path)?;
-        sync_dir(dir)?;
+        let file = create_segment(&io, &active_path)?;
+        sync_dir(io.as_ref(), dir)?;
 
         let shared = Arc::new(Mutex::new(Segments {
             dir: dir.to_path_buf(),
@@ -301,10 +323,11 @@ impl Wal {
             active_no: next_no,
             active_path,
             file,
+            io,
             written: 0,
+            dirty_tail: false,
             buf: Vec::new(),
             active_max: None,
-            poisoned: None,
         };
         Ok((
             wal,
@@ -322,7 +345,6 @@ impl Wal {
     /// Seqnos are expected to increase; the WAL does not check it, but trimming and replay
     /// filtering are per-record and stay correct either way.
     pub fn append(&mut self, seqno: SeqNo, batch: &WriteBatch) -> Result<()> {
-        self.check_poisoned()?;
         let start = self.buf.len();
         self.buf
             .extend_from_slice(&[0u8; RECORD_HEADER_LEN as usize]);
@@ -349,10 +371,19 @@ impl Wal {
     /// Write everything buffered and `fdatasync` the active segment. Then, if the segment has
     /// reached `segment_bytes`, close it and start the next one (fsyncing the directory).
     ///
-    /// A failed write, sync or rotation is returned and poisons the WAL: every later `append`
-    /// or `sync` fails with [`Error::Poisoned`].
+    /// A failed write or fsync is returned, and the records buffered for it are dropped (their
+    /// writers are told they were not written). The bytes it may have left are cut from the
+    /// file at once, or — if that fails too — before the next write: the WAL keeps working
+    /// once the cause clears (space freed), and bad bytes never sit before good ones. A failed
+    /// rotation is only logged: the records are durable, and the active segment takes the next
+    /// ones until a later rotation succeeds.
     pub fn sync(&mut self) -> Result<()> {
-        self.check_poisoned()?;
+        if self.dirty_tail {
+            if let Err(e) = self.cut_tail() {
+                self.buf.clear();
+                return Err(e);
+            }
+        }
         if !self.buf.is_empty() {
             let res = self
                 .file
@@ -363,14 +394,40 @@ impl Wal {
                         .sync_data()
                         .ctx(|| format!("fdatasync WAL segment {}", self.active_path.display()))
                 });
-            self.poison_on_err(res)?;
+            if let Err(e) = res {
+                self.buf.clear();
+                self.dirty_tail = true;
+                tracing::error!(error = %e, "WAL write failed; the batch was not acknowledged");
+                if let Err(cut) = self.cut_tail() {
+                    tracing::error!(error = %cut, "could not cut the failed write from the WAL yet; retried before the next write");
+                }
+                return Err(e);
+            }
             self.written += self.buf.len() as u64;
             self.buf.clear();
         }
         if self.written > 0 && self.written >= self.segment_bytes {
-            let res = self.rotate();
-            self.poison_on_err(res)?;
+            if let Err(e) = self.rotate() {
+                tracing::warn!(error = %e, segment = %self.active_path.display(), "WAL rotation failed; the active segment keeps taking records until a later rotation succeeds");
+            }
         }
+        Ok(())
+    }
+
+    /// Cut the active segment back to its last synced record.
+    fn cut_tail(&mut self) -> Result<()> {
+        let path = self.active_path.clone();
+        self.file
+            .truncate(self.written)
+            .and_then(|()| self.file.sync_data())
+            .ctx(|| {
+                format!(
+                    "cut WAL segment {} back to its last synced record ({} bytes)",
+                    path.display(),
+                    self.written
+                )
+            })?;
+        self.dirty_tail = false;
         Ok(())
     }
 
@@ -378,6 +435,7 @@ impl Wal {
     pub fn trimmer(&self) -> WalTrimmer {
         WalTrimmer {
             shared: Arc::clone(&self.shared),
+            io: self.io.clone(),
         }
     }
 
@@ -401,27 +459,14 @@ impl Wal {
         self.buf.len()
     }
 
-    fn check_poisoned(&self) -> Result<()> {
-        match &self.poisoned {
-            Some(msg) => Err(Error::Poisoned(msg.clone())),
-            None => Ok(()),
-        }
-    }
-
-    fn poison_on_err(&mut self, res: Result<()>) -> Result<()> {
-        if let Err(e) = &res {
-            tracing::error!(error = %e, "WAL failed; refusing further appends");
-            self.poisoned = Some(format!("WAL: {e}"));
-        }
-        res
-    }
-
     /// Close the active segment (already synced) and make the next one active.
     fn rotate(&mut self) -> Result<()> {
         let next_no = self.active_no + 1;
         let next_path = segment_path(&self.dir, next_no);
-        let file = create_segment(&next_path)?;
-        sync_dir(&self.dir)?;
+        // Not exclusive: a file left by an earlier failed rotation is ours and empty of records.
+        let file = IoFile::create(self.io.clone(), &next_path, false)
+            .ctx(|| format!("create WAL segment {}", next_path.display()))?;
+        sync_dir(self.io.as_ref(), &self.dir)?;
         {
             let mut st = lock(&self.shared);
             st.closed.insert(self.active_no, self.active_max);
@@ -452,7 +497,7 @@ impl std::fmt::Debug for Wal {
             .field("written", &self.written)
             .field("buffered_bytes", &self.buf.len())
             .field("active_max_seqno", &self.active_max)
-            .field("poisoned", &self.poisoned)
+            .field("dirty_tail", &self.dirty_tail)
             .finish_non_exhaustive()
     }
 }
@@ -475,6 +520,7 @@ impl Drop for Wal {
 #[derive(Clone, Debug)]
 pub struct WalTrimmer {
     shared: Arc<Mutex<Segments>>,
+    io: Arc<dyn FileIo>,
 }
 
 impl WalTrimmer {
@@ -492,7 +538,7 @@ impl WalTrimmer {
         let mut deleted = 0;
         for no in victims {
             let path = segment_path(&st.dir, no);
-            match fs::remove_file(&path) {
+            match self.io.remove(&path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => {
@@ -506,7 +552,7 @@ impl WalTrimmer {
             deleted += 1;
         }
         if deleted > 0 {
-            sync_dir(&st.dir)?;
+            sync_dir(self.io.as_ref(), &st.dir)?;
             tracing::debug!(deleted, flushed, "WAL segments trimmed");
         }
         Ok(deleted)
@@ -528,17 +574,12 @@ fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(out)
 }
 
-fn create_segment(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .ctx(|| format!("create WAL segment {}", path.display()))
+fn create_segment(io: &Arc<dyn FileIo>, path: &Path) -> Result<IoFile> {
+    IoFile::create(io.clone(), path, true).ctx(|| format!("create WAL segment {}", path.display()))
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
+fn sync_dir(io: &dyn FileIo, dir: &Path) -> Result<()> {
+    io.sync_dir(dir)
         .ctx(|| format!("fsync WAL directory {}", dir.display()))
 }
 
@@ -706,20 +747,20 @@ fn scan_segment(
 }
 
 /// Truncate the newest segment at its torn tail (and fsync it), and describe the cut.
-fn cut_torn_tail(bad: BadRecord) -> Result<Truncation> {
+fn cut_torn_tail(io: &dyn FileIo, bad: BadRecord) -> Result<Truncation> {
     let path = &bad.segment;
     let file = OpenOptions::new()
         .write(true)
         .open(path)
         .ctx(|| format!("open WAL segment {} to truncate it", path.display()))?;
-    file.set_len(bad.offset).ctx(|| {
+    io.truncate(&file, path, bad.offset).ctx(|| {
         format!(
             "truncate WAL segment {} to {} bytes",
             path.display(),
             bad.offset
         )
     })?;
-    file.sync_all()
+    io.sync(&file, path, false)
         .ctx(|| format!("fsync truncated WAL segment {}", path.display()))?;
     tracing::warn!(
         segment = %path.display(),

@@ -720,19 +720,112 @@ fn verify_dir_reports_without_changing_anything() {
     assert!(verify_dir(&dir.join("missing")).is_err());
 }
 
+fn faulty_wal(dir: &Path, segment_bytes: u64) -> (Wal, Arc<crate::file_io::FaultInjector>) {
+    let io = crate::file_io::FaultInjector::new();
+    let (wal, _) =
+        Wal::open_with(dir, segment_bytes, 0, OnCorrupt::Fail, io.clone()).expect("open WAL");
+    (wal, io)
+}
+
+fn fault(
+    op: crate::file_io::Op,
+    kind: crate::file_io::FaultKind,
+    sticky: bool,
+) -> crate::file_io::Fault {
+    crate::file_io::Fault {
+        op: Some(op),
+        path_contains: Some(".wal".into()),
+        nth: 0,
+        kind,
+        sticky,
+    }
+}
+
+/// Reopen and return the seqnos replayed.
+fn replayed(dir: &Path) -> Vec<SeqNo> {
+    let (_, replay) = open(dir, 1 << 20, 0);
+    replay.batches.iter().map(|(s, _)| *s).collect()
+}
+
 #[test]
-fn failed_rotation_poisons() {
+fn a_failed_write_or_fsync_fails_its_group_only_and_leaves_no_bad_bytes() {
+    use crate::file_io::{FaultKind, Op};
+    for (op, kind) in [
+        (Op::Write, FaultKind::NoSpace),
+        (Op::Write, FaultKind::ShortWrite),
+        (Op::Write, FaultKind::DeviceError),
+        (Op::Sync, FaultKind::NoSpace),
+        (Op::Sync, FaultKind::DeviceError),
+    ] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("wal");
+        let (mut wal, io) = faulty_wal(&dir, 1 << 20);
+        wal.append(1, &batch(1)).expect("append");
+        wal.sync().expect("sync");
+        io.plan(fault(op, kind, false));
+        wal.append(2, &batch(2)).expect("append");
+        let err = wal.sync().expect_err("the injected fault");
+        assert!(matches!(err, Error::Io { .. }), "{op:?} {kind:?}: {err}");
+        assert!(err.to_string().contains("injected"), "{err}");
+        // The fault has passed: the next group is written.
+        wal.append(3, &batch(3)).expect("append");
+        wal.sync().expect("sync after the fault");
+        drop(wal);
+        assert_eq!(replayed(&dir), vec![1, 3], "{op:?} {kind:?}");
+    }
+}
+
+#[test]
+fn a_disk_that_stays_full_fails_every_group_until_it_has_room() {
+    use crate::file_io::FaultKind;
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("wal");
-    let (mut wal, _) = open(&dir, 1, 0);
-    fs::remove_dir_all(&dir).expect("remove dir");
+    let (mut wal, io) = faulty_wal(&dir, 1 << 20);
     wal.append(1, &batch(1)).expect("append");
-    // Write and fdatasync of the (unlinked) segment succeed; creating the next segment fails.
-    let err = wal.sync().expect_err("rotation must fail");
-    assert!(matches!(err, Error::Io { .. }), "{err}");
-    assert!(err.to_string().contains("00000002.wal"), "{err}");
-    assert!(matches!(wal.append(2, &batch(2)), Err(Error::Poisoned(_))));
-    assert!(matches!(wal.sync(), Err(Error::Poisoned(_))));
+    wal.sync().expect("sync");
+    // A short write, then the cut of its bytes fails too: they stay until the next group.
+    io.plan(crate::file_io::Fault {
+        op: None,
+        path_contains: Some(".wal".into()),
+        nth: 0,
+        kind: FaultKind::ShortWrite,
+        sticky: true,
+    });
+    for seq in 2..5 {
+        wal.append(seq, &batch(seq)).expect("append");
+        assert!(wal.sync().is_err());
+    }
+    io.clear();
+    wal.append(5, &batch(5)).expect("append");
+    wal.sync().expect("room again");
+    drop(wal);
+    assert_eq!(replayed(&dir), vec![1, 5]);
+}
+
+#[test]
+fn a_failed_rotation_keeps_the_active_segment_until_one_succeeds() {
+    use crate::file_io::{FaultKind, Op};
+    for op in [Op::Create, Op::SyncDir] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("wal");
+        let (mut wal, io) = faulty_wal(&dir, 1);
+        io.plan(crate::file_io::Fault {
+            op: Some(op),
+            path_contains: None,
+            nth: 0,
+            kind: FaultKind::NoSpace,
+            sticky: false,
+        });
+        wal.append(1, &batch(1)).expect("append");
+        wal.sync()
+            .expect("the records are durable; only the rotation failed");
+        let first = wal.active_segment().to_path_buf();
+        wal.append(2, &batch(2)).expect("append");
+        wal.sync().expect("sync, and this rotation succeeds");
+        assert_ne!(wal.active_segment(), first, "{op:?}");
+        drop(wal);
+        assert_eq!(replayed(&dir), vec![1, 2], "{op:?}");
+    }
 }
 
 #[test]
