@@ -24,6 +24,17 @@ pub enum Error {
     #[error("corrupt file {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
 
+    /// A query read a corrupt block (or a table that no longer opens): the table was
+    /// quarantined, taken out of the catalog and moved to `moved_to`. This query failed; later
+    /// ones answer from the rest of the database.
+    #[error("table {path} of database \"{db}\" is corrupt ({reason}); it was quarantined (moved to {moved_to}): this query failed, later queries answer from the rest of the data; /health and `strata check` list it")]
+    TableQuarantined {
+        db: String,
+        path: PathBuf,
+        moved_to: PathBuf,
+        reason: String,
+    },
+
     /// A manifest is damaged: a record whose checksum or length does not match, an undecodable
     /// edit, or a file too short to hold the snapshot every manifest begins with. Nothing was
     /// changed on disk.
