@@ -258,7 +258,10 @@ impl VersionSet {
     /// Damage stops the open before any file is changed: a damaged newest manifest
     /// ([`Error::ManifestCorrupt`]), table files but no manifest ([`Error::ManifestMissing`]), a
     /// table file the manifest does not account for ([`Error::UnaccountedTable`]), a live table
-    /// that is missing or does not open.
+    /// that is missing or does not open for a reason other than corruption (an I/O error). A
+    /// live table that fails [`Table::open`] with [`Error::Corrupt`] is quarantined instead
+    /// (moved into `DB/quarantine/` by the commit, see [`crate::quarantine`]), and one whose file
+    /// is already there is left out as quarantined.
     pub fn open(dir: &Path) -> Result<VersionSet> {
         VersionSet::load(dir)?.commit()
     }
@@ -694,9 +697,9 @@ impl VersionSet {
     }
 
     /// Take `t` out of the catalog because its file is corrupt: under the manifest lock (no
-    /// other edit interleaves), check it is still live ([`Error::VersionConflict`] if not), mark
-    /// its file kept (the deleter never removes it), run `move_aside` (which moves the file
-    /// out of `sst/`, durably), then log the remove edit (fsynced) and publish a version
+    /// other edit interleaves), check it is still live ([`Error::VersionConflict`] if not), run
+    /// `move_aside` (which moves the file out of `sst/`, durably), mark its file kept (the
+    /// deleter never removes it), then log the remove edit (fsynced) and publish a version
     /// without it. The file is moved before the edit because an edit naming a file in `sst/`
     /// as removed makes the next open delete it; see [`crate::quarantine`] for every crash
     /// point. Returns what `move_aside` returned.
@@ -709,8 +712,9 @@ impl VersionSet {
         if !self.current.current().contains(t) {
             return Err(Error::VersionConflict { file: t.file });
         }
-        t.keep_file.store(true, Ordering::Release);
         let moved = move_aside()?;
+        // No deleter can run before this: `t` is held and was never marked obsolete.
+        t.keep_file.store(true, Ordering::Release);
         let edit = VersionEdit {
             remove: vec![(t.layer, t.file)],
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
