@@ -290,12 +290,12 @@ impl Database {
                 return Error::Corrupt { path, reason };
             }
         };
-        Error::TableQuarantined {
+        Error::TableQuarantined(Box::new(crate::error::QuarantinedRead {
             db: self.name().to_string(),
             path,
             moved_to,
             reason,
-        }
+        }))
     }
 }
 
