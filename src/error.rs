@@ -24,6 +24,12 @@ pub enum Error {
     #[error("corrupt file {path}: {reason}")]
     Corrupt { path: PathBuf, reason: String },
 
+    /// A query read a corrupt block (or a table that no longer opens): the table was
+    /// quarantined, taken out of the catalog and moved aside. This query failed; later ones
+    /// answer from the rest of the database. Boxed: it would make every `Result` larger.
+    #[error("{0}")]
+    TableQuarantined(Box<QuarantinedRead>),
+
     /// A manifest is damaged: a record whose checksum or length does not match, an undecodable
     /// edit, or a file too short to hold the snapshot every manifest begins with. Nothing was
     /// changed on disk.
@@ -179,6 +185,18 @@ pub enum Error {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+/// What [`Error::TableQuarantined`] says: the table a query found corrupt, and where it went.
+#[derive(Debug, thiserror::Error)]
+#[error("table {path} of database \"{db}\" is corrupt ({reason}); it was quarantined (moved to {moved_to}): this query failed, later queries answer from the rest of the data; /health and `strata check` list it")]
+pub struct QuarantinedRead {
+    pub db: String,
+    /// Where the table file was (`DB/sst/NNNNNNNN.sst`).
+    pub path: PathBuf,
+    /// Where it is now (`DB/quarantine/NNNNNNNN.sst`).
+    pub moved_to: PathBuf,
+    pub reason: String,
 }
 
 /// Shorthand for results whose error is [`Error`].

@@ -62,11 +62,15 @@ fn inspect_db(dir: &Path, config: &Config, out: &mut String) -> Result<()> {
         m.state.flushed
     );
     let mut total = (0usize, 0u64, 0u64);
+    let mut unreadable = Vec::new();
     for layer in 0..LAYERS {
         let mut tables = Vec::new();
         for r in m.state.records.iter().filter(|r| r.layer == layer) {
-            let t = Table::open(&table_path(dir, r.file))?;
-            tables.push((r.clone(), t));
+            // A live table that does not open is listed below, not a reason to stop.
+            match Table::open(&table_path(dir, r.file)) {
+                Ok(t) => tables.push((r.clone(), t)),
+                Err(e) => unreadable.push((r.clone(), e)),
+            }
         }
         tables.sort_by_key(|(r, t)| (t.stats().min_ts, r.file));
         let bytes: u64 = tables.iter().map(|(_, t)| t.stats().file_bytes).sum();
@@ -127,6 +131,18 @@ fn inspect_db(dir: &Path, config: &Config, out: &mut String) -> Result<()> {
                 r.max_seq,
             );
         }
+    }
+    for (r, e) in &unreadable {
+        let _ = writeln!(
+            out,
+            "  UNREADABLE live table {:08}.sst (C{}): {e}",
+            r.file, r.layer
+        );
+    }
+    let quarantined = crate::quarantine::list(dir)?;
+    let _ = writeln!(out, "  quarantined tables {}", quarantined.len());
+    for q in &quarantined {
+        let _ = writeln!(out, "    {}", q.describe());
     }
     let mut garbage = 0usize;
     let mut unaccounted = Vec::new();

@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod lineproto;
 pub mod manifest;
 pub mod memtable;
+pub mod quarantine;
 pub mod query;
 pub mod repair;
 pub mod retention;

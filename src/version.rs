@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCell};
@@ -30,6 +30,9 @@ pub struct TableHandle {
     pub min_seq: SeqNo,
     pub max_seq: SeqNo,
     pub table: Table,
+    /// Set when the table is quarantined: its file was moved aside and the deleter must never
+    /// delete it (see [`crate::quarantine`]).
+    keep_file: AtomicBool,
 }
 
 impl TableHandle {
@@ -40,7 +43,13 @@ impl TableHandle {
             min_seq,
             max_seq,
             table,
+            keep_file: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the file is kept whatever happens to the handle (a quarantined table).
+    pub fn keeps_file(&self) -> bool {
+        self.keep_file.load(Ordering::Acquire)
     }
 }
 
@@ -50,6 +59,9 @@ pub struct TableDeleter;
 
 impl Deleter<TableHandle> for TableDeleter {
     fn delete(&self, t: &TableHandle) {
+        if t.keeps_file() {
+            return;
+        }
         let path = t.table.path();
         if let Err(e) = fs::remove_file(path) {
             tracing::warn!(path = %path.display(), error = %e, "could not delete obsolete table");
@@ -249,7 +261,10 @@ impl VersionSet {
     /// Damage stops the open before any file is changed: a damaged newest manifest
     /// ([`Error::ManifestCorrupt`]), table files but no manifest ([`Error::ManifestMissing`]), a
     /// table file the manifest does not account for ([`Error::UnaccountedTable`]), a live table
-    /// that is missing or does not open.
+    /// that is missing or does not open for a reason other than corruption (an I/O error). A
+    /// live table that fails [`Table::open`] with [`Error::Corrupt`] is quarantined instead
+    /// (moved into `DB/quarantine/` by the commit, see [`crate::quarantine`]), and one whose file
+    /// is already there is left out as quarantined.
     pub fn open(dir: &Path) -> Result<VersionSet> {
         VersionSet::load(dir, crate::file_io::real())?.commit()
     }
@@ -321,10 +336,26 @@ impl VersionSet {
         }
 
         // Open live tables (a missing or unreadable one stops the open, nothing changed yet).
+        // A corrupt one is left out, to be quarantined by `commit`; one whose file is already
+        // in the quarantine directory (a quarantine cut short by a crash after its rename,
+        // before its manifest edit) is left out as quarantined.
         let deleter = Arc::new(TableDeleter);
         let mut layers: Vec<Vec<TableRef>> = vec![Vec::new(); LAYERS];
+        let mut quarantine = Vec::new();
+        let mut left_out = Vec::new();
         for r in &state.records {
             let path = table_path(dir, r.file);
+            if !tables.iter().any(|(no, _)| *no == r.file)
+                && crate::quarantine::quarantined_path(dir, r.file).exists()
+            {
+                tracing::warn!(
+                    file = %path.display(),
+                    "the manifest names a table whose file is in the quarantine directory (a \
+                     quarantine cut short by a crash): it stays quarantined"
+                );
+                left_out.push(r.file);
+                continue;
+            }
             if !tables.iter().any(|(no, _)| *no == r.file) {
                 return Err(Error::Corrupt {
                     path: path.clone(),
@@ -338,18 +369,29 @@ impl VersionSet {
                     ),
                 });
             }
-            let table = Table::open(&path)?;
+            let table = match Table::open(&path) {
+                Ok(t) => t,
+                Err(Error::Corrupt { reason, .. }) => {
+                    quarantine.push((r.clone(), reason));
+                    left_out.push(r.file);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             layers[r.layer].push(FileRef::new(
                 TableHandle::new(r.file, r.layer, r.min_seq, r.max_seq, table),
                 deleter.clone(),
             ));
         }
 
+        let mut state = state;
+        state.records.retain(|r| !left_out.contains(&r.file));
         Ok(LoadedCatalog {
             io,
             dir: dir.to_path_buf(),
             files,
             garbage,
+            quarantine,
             state,
             next_file,
             manifest_no,
@@ -365,6 +407,9 @@ pub struct LoadedCatalog {
     dir: PathBuf,
     files: manifest::ManifestFiles,
     garbage: Vec<PathBuf>,
+    /// Live tables that failed to open as corrupt (left out of `state.records`): moved into
+    /// the quarantine directory by `commit`, before the new manifest that no longer names them.
+    quarantine: Vec<(TableRecord, String)>,
     state: ManifestState,
     next_file: u64,
     manifest_no: u64,
@@ -386,6 +431,7 @@ impl LoadedCatalog {
             dir,
             files,
             garbage,
+            quarantine,
             state,
             next_file,
             manifest_no,
@@ -406,6 +452,19 @@ impl LoadedCatalog {
         fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
         if !garbage.is_empty() {
             sync_dir_with(io.as_ref(), &sst_dir)?;
+        }
+        // Corrupt live tables go aside before the manifest stops naming them (a crash between
+        // the two leaves a named table whose file is in quarantine: quarantined at the next open).
+        for (record, reason) in &quarantine {
+            let to = crate::quarantine::move_aside(dir, record, reason)?;
+            tracing::error!(
+                file = %table_path(dir, record.file).display(),
+                moved_to = %to.display(),
+                reason = %reason,
+                "corrupt table quarantined at open: left out of the catalog and moved aside; the \
+                 rest of the database opens (see /health; remove the file from the quarantine \
+                 directory to clear it)"
+            );
         }
 
         // A fresh manifest, complete before it can shadow the old ones; then drop those.
@@ -652,6 +711,37 @@ impl VersionSet {
     /// The file I/O the database's writes go through ([`crate::Config::file_io`]).
     pub fn io(&self) -> &Arc<dyn FileIo> {
         &self.io
+    }
+
+    /// Take `t` out of the catalog because its file is corrupt: under the manifest lock (no
+    /// other edit interleaves), check it is still live ([`Error::VersionConflict`] if not), run
+    /// `move_aside` (which moves the file out of `sst/`, durably), mark its file kept (the
+    /// deleter never removes it), then log the remove edit (fsynced) and publish a version
+    /// without it. The file is moved before the edit because an edit naming a file in `sst/`
+    /// as removed makes the next open delete it; see [`crate::quarantine`] for every crash
+    /// point. Returns what `move_aside` returned.
+    pub fn quarantine_table<T>(
+        &self,
+        t: &TableRef,
+        move_aside: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        let mut m = self.lock_manifest();
+        if !self.current.current().contains(t) {
+            return Err(Error::VersionConflict { file: t.file });
+        }
+        let moved = move_aside()?;
+        // No deleter can run before this: `t` is held and was never marked obsolete.
+        t.keep_file.store(true, Ordering::Release);
+        let edit = VersionEdit {
+            remove: vec![(t.layer, t.file)],
+            next_file: Some(self.next_file.load(Ordering::Relaxed)),
+            ..VersionEdit::default()
+        };
+        self.log_edit(&mut m, &edit)?;
+        if !self.current.replace(std::slice::from_ref(t), Vec::new()) {
+            return Err(Error::VersionConflict { file: t.file });
+        }
+        Ok(moved)
     }
 }
 

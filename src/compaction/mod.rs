@@ -204,6 +204,8 @@ pub struct Output {
     added: Vec<TableRef>,
     stats: MergeStats,
     bytes_written: u64,
+    /// The job met a corrupt input, which was quarantined: nothing to install, plan again.
+    quarantined: bool,
 }
 
 /// The production [`CompactIo`] of one layer: plans from the [`VersionSet`], merges into real
@@ -332,6 +334,7 @@ impl LayerCompactor {
             added,
             stats,
             bytes_written,
+            quarantined: false,
         })
     }
 }
@@ -362,10 +365,39 @@ impl CompactIo for LayerCompactor {
     }
 
     fn run(&mut self, job: &Job) -> Result<Output, String> {
-        self.run_job(job).map_err(|e| {
-            self.retry.failed("compaction", &e);
-            e.to_string()
-        })
+        match self.run_job(job) {
+            // A corrupt block of an input: quarantine that table and abort the job (`run_job`
+            // already removed its unfinished outputs); the compactor plans again without it
+            // instead of poisoning the database.
+            Err(Error::Corrupt { path, reason }) => {
+                let Some(t) = job
+                    .moved
+                    .iter()
+                    .chain(&job.next)
+                    .find(|t| t.table.path() == path)
+                else {
+                    return Err(Error::Corrupt { path, reason }.to_string());
+                };
+                let db = self
+                    .versions
+                    .dir()
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                crate::quarantine::quarantine(&self.versions, &db, t.file, &reason)
+                    .map_err(|e| e.to_string())?;
+                Ok(Output {
+                    removed: Vec::new(),
+                    added: Vec::new(),
+                    stats: MergeStats::default(),
+                    bytes_written: 0,
+                    quarantined: true,
+                })
+            }
+            r => r.map_err(|e| {
+                self.retry.failed("compaction", &e);
+                e.to_string()
+            }),
+        }
     }
 
     fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
@@ -373,6 +405,10 @@ impl CompactIo for LayerCompactor {
     }
 
     fn install(&mut self, job: Job, out: Output) -> Result<Installed, String> {
+        if out.quarantined {
+            // Nothing was written: plan again against the catalog without the bad table.
+            return Ok(Installed::Conflict);
+        }
         let c = &self.counters.layers[self.layer];
         c.bytes_read
             .fetch_add(out.stats.bytes_read, Ordering::Relaxed);

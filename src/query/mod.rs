@@ -192,7 +192,8 @@ impl SplitSelect {
             token,
             &mut exec::Explain::default(),
             Some(part),
-        )?;
+        )
+        .map_err(|e| d.quarantine_on_corrupt(e))?;
         Ok((plan, groups))
     }
 }
@@ -402,6 +403,7 @@ fn run_statement(
                     .inline_budget(opts.inline_max_points);
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
             exec::execute_select(&d, &plan, token, &limits, &mem)
+                .map_err(|e| d.quarantine_on_corrupt(e))
         }
         Statement::Explain { analyze, statement } => {
             let name = database_for(opts, source_database(&statement.sources))?;
@@ -412,6 +414,7 @@ fn run_statement(
                 limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
             explain(&d, &plan, *analyze, token, &limits, &mem)
+                .map_err(|e| d.quarantine_on_corrupt(e))
         }
         Statement::ShowQueries => Ok(vec![db.queries().show()]),
         Statement::KillQuery { id } => {

@@ -65,13 +65,31 @@ async fn ping() -> Response {
 }
 
 async fn health(State(st): State<AppState>) -> Response {
-    let bad: Vec<String> = st
-        .db
-        .database_names()
-        .into_iter()
-        .filter_map(|n| st.db.database(&n).ok())
-        .filter_map(|d| d.health().err().map(|e| format!("{}: {e}", d.name())))
-        .collect();
+    // Poisoned databases, and every quarantined table (read from each database's quarantine
+    // directory, so removing its files clears it at once).
+    let dbh = st.db.clone();
+    let bad = tokio::task::spawn_blocking(move || {
+        let mut bad = Vec::new();
+        for d in dbh
+            .database_names()
+            .into_iter()
+            .filter_map(|n| dbh.database(&n).ok())
+        {
+            if let Err(e) = d.health() {
+                bad.push(format!("{}: {e}", d.name()));
+            }
+            match d.quarantined() {
+                Ok(q) => bad.extend(
+                    q.iter()
+                        .map(|q| format!("{}: corrupt {}", d.name(), q.describe())),
+                ),
+                Err(e) => bad.push(format!("{}: cannot list quarantined tables: {e}", d.name())),
+            }
+        }
+        bad
+    })
+    .await
+    .unwrap_or_else(|e| vec![format!("health check task failed: {e}")]);
     let (status, body) = if bad.is_empty() {
         (
             StatusCode::OK,

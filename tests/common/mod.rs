@@ -326,3 +326,58 @@ pub fn show_queries(socket: &Path) -> Vec<Vec<serde_json::Value>> {
 pub fn listed(socket: &Path, q: &str) -> Option<Vec<serde_json::Value>> {
     show_queries(socket).into_iter().find(|r| r[1] == q)
 }
+
+/// Run the `strata` binary with `args` (e.g. `["check", DATA_DIR]`) and return its output.
+pub fn strata(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .env("STRATA_LOG", "warn")
+        .output()
+        .expect("run strata")
+}
+
+/// The table files of database `db` in `data_dir` (`DB/sst/*.sst`), by name.
+pub fn table_files(data_dir: &Path, db: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(data_dir.join(db).join("sst"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "sst"));
+    v.sort();
+    v
+}
+
+/// The table of `db` holding a series whose key contains `needle` (e.g. `"host=a"`).
+pub fn table_with(data_dir: &Path, db: &str, needle: &str) -> PathBuf {
+    table_files(data_dir, db)
+        .into_iter()
+        .find(|p| {
+            strata::sstable::Table::open(p)
+                .map(|t| t.series().any(|(_, key)| key.contains(needle)))
+                .unwrap_or(false)
+        })
+        .unwrap_or_else(|| panic!("no table of {db} holds {needle}"))
+}
+
+/// Flip one byte in the middle of the first data block of the table at `path` (its checksum
+/// no longer matches: a query or compaction reading the block gets `Error::Corrupt`).
+pub fn corrupt_a_block(path: &Path) {
+    let t = strata::sstable::Table::open(path).expect("open table");
+    let (series, _) = t.series().next().expect("a series");
+    let (field, _) = t.fields(series).next().expect("a field");
+    let b = t.blocks(series, field)[0].clone();
+    drop(t);
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[(b.offset + u64::from(b.len) / 2) as usize] ^= 0x5a;
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// `GET /health`: (HTTP status, the JSON body's `status`, its `message`).
+pub fn health(socket: &Path) -> (u16, String, String) {
+    let a = request(socket, "GET", "/health", b"");
+    let v = a.json();
+    (
+        a.status,
+        v["status"].as_str().unwrap_or_default().to_string(),
+        v["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
