@@ -323,14 +323,14 @@ mod tests {
         let io = FaultInjector::new();
         io.plan(Fault {
             op: Some(Op::Sync),
-            path_contains: Some("b".into()),
+            path_contains: Some("bravo".into()),
             nth: 1,
             kind: FaultKind::NoSpace,
             sticky: true,
         });
         let dyn_io: Arc<dyn FileIo> = io.clone();
-        let a = IoFile::create(dyn_io.clone(), &dir.path().join("a"), true).unwrap();
-        let b = IoFile::create(dyn_io.clone(), &dir.path().join("b"), true).unwrap();
+        let a = IoFile::create(dyn_io.clone(), &dir.path().join("alpha"), true).unwrap();
+        let b = IoFile::create(dyn_io.clone(), &dir.path().join("bravo"), true).unwrap();
         a.sync_all().unwrap();
         b.sync_all().unwrap(); // the 0th matching sync
         let e = b.sync_all().unwrap_err();
