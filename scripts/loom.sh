@@ -29,6 +29,7 @@ MODELS=(
   "mailbox:close_wakes_blocked_receivers_and_senders"
   "group_commit:no_ack_before_sync_acks_in_order_none_lost"
   "flush_handoff:reader_sees_each_acked_point_exactly_once"
+  "flush_retry:a_failed_flush_keeps_its_points_and_the_next_flush_writes_them"
   "catalog:no_file_deleted_while_a_reader_references_it"
   "catalog:concurrent_edits_are_serialized"
   "query_pool:permits_bound_concurrency_and_come_back_after_success_and_panic"
@@ -39,6 +40,7 @@ MODELS=(
   "compaction:install_never_loses_or_doubles_a_point"
   "compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
   "compaction:force_answers_only_once_everything_reached_the_last_layer"
+  "compaction_retry:a_failing_compaction_is_retried_without_poisoning"
 )
 
 # mutant : model file : test function that must fail
@@ -47,6 +49,7 @@ MUTANTS=(
   "mailbox_close_no_wakeup:mailbox:close_wakes_blocked_receivers_and_senders"
   "ack_before_sync:group_commit:no_ack_before_sync_acks_in_order_none_lost"
   "flush_drop_before_install:flush_handoff:reader_sees_each_acked_point_exactly_once"
+  "flush_forget_failed:flush_retry:a_failed_flush_keeps_its_points_and_the_next_flush_writes_them"
   "delete_while_referenced:catalog:no_file_deleted_while_a_reader_references_it"
   "edit_lost_update:catalog:concurrent_edits_are_serialized"
   "permit_leak_on_panic:query_pool:permits_bound_concurrency_and_come_back_after_success_and_panic"
@@ -60,6 +63,7 @@ MUTANTS=(
   "compactor_drop_nudge:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
   "stall_lost_wakeup:compaction:flusher_stall_and_compactor_chain_drain_without_deadlock"
   "force_ignored:compaction:force_answers_only_once_everything_reached_the_last_layer"
+  "compaction_failure_poisons:compaction_retry:a_failing_compaction_is_retried_without_poisoning"
 )
 
 ROWS=()

@@ -213,9 +213,9 @@ fn a_compaction_meeting_a_corrupt_input_quarantines_it_and_plans_again() {
         counters: Arc::new(CompactionCounters::default()),
         pause: Arc::new(PauseGate::default()),
         retention: Arc::new(Mutex::new(RetentionPolicy::default())),
-        retry: crate::retry::BackgroundRetry::new(Arc::new(
-            std::sync::atomic::AtomicBool::new(false),
-        )),
+        retry: crate::retry::BackgroundRetry::new(Arc::new(std::sync::atomic::AtomicBool::new(
+            false,
+        ))),
     };
     let job = c.plan(false).unwrap().unwrap();
     let out = c.run(&job).unwrap();

@@ -54,8 +54,12 @@ impl TableHandle {
 }
 
 /// Deletes table files once no version references them (the catalog protocol of
-/// `strata_actors::catalog`, model-checked in `loom_tests/tests/catalog.rs`).
-pub struct TableDeleter;
+/// `strata_actors::catalog`, model-checked in `loom_tests/tests/catalog.rs`), through the
+/// database's [`FileIo`]. A failed delete leaves a file the manifest calls removed: the next
+/// open deletes it.
+pub struct TableDeleter {
+    io: Arc<dyn FileIo>,
+}
 
 impl Deleter<TableHandle> for TableDeleter {
     fn delete(&self, t: &TableHandle) {
@@ -63,7 +67,7 @@ impl Deleter<TableHandle> for TableDeleter {
             return;
         }
         let path = t.table.path();
-        if let Err(e) = fs::remove_file(path) {
+        if let Err(e) = self.io.remove(path) {
             tracing::warn!(path = %path.display(), error = %e, "could not delete obsolete table");
         }
     }
@@ -339,7 +343,7 @@ impl VersionSet {
         // A corrupt one is left out, to be quarantined by `commit`; one whose file is already
         // in the quarantine directory (a quarantine cut short by a crash after its rename,
         // before its manifest edit) is left out as quarantined.
-        let deleter = Arc::new(TableDeleter);
+        let deleter = Arc::new(TableDeleter { io: io.clone() });
         let mut layers: Vec<Vec<TableRef>> = vec![Vec::new(); LAYERS];
         let mut quarantine = Vec::new();
         let mut left_out = Vec::new();

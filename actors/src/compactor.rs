@@ -208,9 +208,14 @@ fn work<I: CompactIo>(
             Err(e) => {
                 *failures = failures.saturating_add(1);
                 let reason = format!("compaction failed: {e}");
+                #[cfg(not(strata_loom_mutant = "compaction_failure_poisons"))]
                 if io.retry_after(*failures).is_none() {
                     health.poison(reason.clone());
                 }
+                // Planted bug: every failure poisons, even one the I/O will retry (a full disk
+                // then takes the database down until a restart).
+                #[cfg(strata_loom_mutant = "compaction_failure_poisons")]
+                health.poison(reason.clone());
                 round.failed = Some(reason);
                 break;
             }

@@ -62,6 +62,13 @@ fn drain<F, K: FlushSink<F>>(
             Err(e) => {
                 *failures = failures.saturating_add(1);
                 let reason = format!("flush failed: {e}");
+                // Planted bug: a failed flush forgets its frozen memtable, so its points never
+                // reach a table (and leave the version when a later flush installs).
+                #[cfg(strata_loom_mutant = "flush_forget_failed")]
+                {
+                    backlog.pop_front();
+                    return Err(reason);
+                }
                 if backlog.len() <= keep {
                     return Err(reason);
                 }
