@@ -86,6 +86,8 @@ fn strata(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn every_byte_of_a_manifest_damaged_is_refused_or_harmless() {
+    // Other tests of this file fork `strata`: see common::one_at_a_time.
+    let _one = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     populated(&data);
@@ -142,6 +144,8 @@ fn every_byte_of_a_manifest_damaged_is_refused_or_harmless() {
 
 #[test]
 fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
+    // Other tests of this file fork `strata`: see common::one_at_a_time.
+    let _one = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     populated(&data);
@@ -202,6 +206,8 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
 
 #[test]
 fn check_reports_damage_and_repair_rebuilds_the_catalog() {
+    // Other tests of this file fork `strata`: see common::one_at_a_time.
+    let _one = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     populated(&data);
@@ -276,6 +282,8 @@ fn check_reports_damage_and_repair_rebuilds_the_catalog() {
 
 #[test]
 fn check_names_a_damaged_block_with_its_series() {
+    // Other tests of this file fork `strata`: see common::one_at_a_time.
+    let _one = common::one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     populated(&data);
