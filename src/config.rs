@@ -51,6 +51,7 @@ pub struct Config {
     query_queue_depth: usize,
     max_select_points: u64,
     max_select_series: u64,
+    max_select_buckets: u64,
     query_memory_limit: u64,
     query_parallelism: usize,
     query_inline_max_points: u64,
@@ -90,6 +91,7 @@ impl Default for Config {
             query_queue_depth: 64,
             max_select_points: 0,
             max_select_series: 0,
+            max_select_buckets: 0,
             query_memory_limit: 256 << 20,
             query_parallelism: default_max_concurrent_queries(),
             query_inline_max_points: DEFAULT_QUERY_INLINE_MAX_POINTS,
@@ -207,6 +209,14 @@ impl Config {
     /// unlimited. Default 0.
     pub fn max_select_series(mut self, n: u64) -> Self {
         self.max_select_series = n;
+        self
+    }
+
+    /// Most `GROUP BY time()` buckets one SELECT statement may produce, as InfluxDB 1.x's
+    /// `max-select-buckets`: past it the statement fails with `max-select-buckets limit
+    /// exceeded: (buckets/limit)` before any bucket is made. 0 means unlimited. Default 0.
+    pub fn max_select_buckets(mut self, n: u64) -> Self {
+        self.max_select_buckets = n;
         self
     }
 
@@ -364,6 +374,9 @@ impl Config {
     }
     pub fn get_max_select_series(&self) -> u64 {
         self.max_select_series
+    }
+    pub fn get_max_select_buckets(&self) -> u64 {
+        self.max_select_buckets
     }
     #[doc(hidden)]
     pub fn get_testing_query_delay(&self) -> Duration {

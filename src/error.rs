@@ -138,6 +138,11 @@ pub enum Error {
     #[error("max-select-series limit exceeded: ({selected}/{limit})")]
     MaxSelectSeriesExceeded { selected: u64, limit: u64 },
 
+    /// A SELECT statement's `GROUP BY time()` would produce more buckets than
+    /// `max_select_buckets` allows (InfluxDB 1.x's `max-select-buckets` text).
+    #[error("max-select-buckets limit exceeded: ({buckets}/{limit})")]
+    MaxSelectBucketsExceeded { buckets: u64, limit: u64 },
+
     /// A query needed more memory than `query_memory_limit` allows.
     #[error("query_memory_limit exceeded: the query holds {held} bytes and needs {wanted} more, past the limit of {limit} bytes")]
     QueryMemoryLimitExceeded { limit: u64, held: u64, wanted: u64 },

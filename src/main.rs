@@ -248,6 +248,10 @@ struct EngineArgs {
     /// Most series one SELECT may select (0: unlimited), as InfluxDB 1.x's max-select-series.
     #[arg(long, env = "STRATA_MAX_SELECT_SERIES", default_value_t = 0)]
     max_select_series: u64,
+    /// Most GROUP BY time() buckets one SELECT may produce (0: unlimited), as InfluxDB 1.x's
+    /// max-select-buckets.
+    #[arg(long, env = "STRATA_MAX_SELECT_BUCKETS", default_value_t = 0)]
+    max_select_buckets: u64,
     /// Most bytes one query may hold (decoded columns, accumulator buffers, result rows);
     /// past it the query fails naming query_memory_limit (0: unlimited).
     #[arg(long, env = "STRATA_QUERY_MEMORY_LIMIT", default_value_t = 256 << 20)]
@@ -311,6 +315,7 @@ impl EngineArgs {
             .query_queue_depth(self.query_queue_depth)
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)
+            .max_select_buckets(self.max_select_buckets)
             .query_memory_limit(self.query_memory_limit)
             .query_inline_max_points(self.query_inline_max_points)
             .block_cache_bytes(self.block_cache_bytes)

@@ -82,22 +82,18 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
     validate_projections(&plan.projections, s.group_by_time().is_some())?;
 
     if let Some(cond) = &s.condition {
-        let mut tags = TagPred::True;
-        let mut fields: Option<FieldPred> = None;
+        // The conjuncts are joined as balanced trees: a WHERE of 10,000 ANDed conditions
+        // nests 14 levels, not 10,000 (every pass over a predicate recurses on it).
+        let (mut tag_terms, mut field_terms) = (Vec::new(), Vec::new());
         let (lo, hi) = split_where(cond, now, &is_field, &mut |c| {
             match c {
-                Class::Tag(t) => {
-                    tags = TagPred::and(std::mem::replace(&mut tags, TagPred::True), t)
-                }
-                Class::Field(f) => {
-                    fields = Some(match fields.take() {
-                        None => f,
-                        Some(prev) => FieldPred::And(Box::new(prev), Box::new(f)),
-                    })
-                }
+                Class::Tag(t) => tag_terms.push(t),
+                Class::Field(f) => field_terms.push(f),
             }
             Ok(())
         })?;
+        let tags = balanced_tags(TagPred::True, tag_terms);
+        let fields = balanced_fields(field_terms);
         if let Some(lo) = lo {
             plan.tmin = plan.tmin.max(lo);
             plan.has_tmin = true;
@@ -158,6 +154,37 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
         AstFill::Number(n) => Fill::Value(*n),
     };
     Ok(plan)
+}
+
+/// `first AND` every term, as a balanced tree ([`TagPred::and`] drops `True`s).
+fn balanced_tags(first: TagPred, mut terms: Vec<TagPred>) -> TagPred {
+    fn join(mut terms: Vec<TagPred>) -> TagPred {
+        match terms.len() {
+            0 => TagPred::True,
+            1 => terms.pop().unwrap_or(TagPred::True),
+            n => {
+                let right = terms.split_off(n / 2);
+                TagPred::and(join(terms), join(right))
+            }
+        }
+    }
+    terms.insert(0, first);
+    join(terms)
+}
+
+/// Every term ANDed, as a balanced tree; `None` for no term.
+fn balanced_fields(mut terms: Vec<FieldPred>) -> Option<FieldPred> {
+    match terms.len() {
+        0 => None,
+        1 => terms.pop(),
+        n => {
+            let right = terms.split_off(n / 2);
+            Some(FieldPred::And(
+                Box::new(balanced_fields(terms)?),
+                Box::new(balanced_fields(right)?),
+            ))
+        }
+    }
 }
 
 fn flatten_and<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {

@@ -325,6 +325,8 @@ fn agg_accepts(func: AggFn, t: FieldType) -> bool {
 struct Scope<'a> {
     union: &'a Schema,
     part: Option<Part>,
+    /// The statement's result rows, charged to the query's memory as they are made.
+    rows: &'a std::cell::RefCell<Charge>,
 }
 
 /// Fields and tag keys of the selected measurements.
@@ -492,25 +494,26 @@ pub fn execute_part(
     union.tags.sort();
     union.tags.dedup();
     let mut out = Vec::new();
-    let mut rows = snap.mem.charge(0)?;
-    let mut bytes = 0;
+    // Result rows are held until the answer is sent: charged as each row is made (aggregates)
+    // or each group is done (raw rows, whose buffers are charged while they are read).
+    let rows = std::cell::RefCell::new(snap.mem.charge(0)?);
     for name in names {
         let scope = Scope {
             union: &union,
             part,
+            rows: &rows,
         };
         let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;
-        // Result rows are held until the answer is sent.
-        bytes += groups.iter().map(|(_, r)| result_bytes(r)).sum::<u64>();
-        Charge::set(&mut rows, bytes)?;
         out.push((name, groups));
     }
+    // The charge ends with the statement's execution; its rows are in `out` now.
+    drop(rows);
     Ok(out)
 }
 
-/// Bytes the rows of a result hold: a cell each, plus the strings a cell holds alone.
-fn result_bytes(r: &SeriesResult) -> u64 {
-    r.values
+/// Bytes result rows hold: a cell each, plus the strings a cell holds alone.
+fn rows_bytes(values: &[Vec<Value>]) -> u64 {
+    values
         .iter()
         .flatten()
         .map(|v| std::mem::size_of::<Value>() as u64 + v.own_heap_bytes())
@@ -795,6 +798,7 @@ fn select_measurement(
         }
     }
     let ctx = GroupCtx {
+        rows_mem: scope.rows,
         snap,
         tables: &pruned.tables,
         plan,
@@ -807,11 +811,16 @@ fn select_measurement(
     let mut out = Vec::new();
     for (gkey, members) in groups {
         let values = if !l.aggs.is_empty() {
+            // Charges its rows as it makes them.
             ctx.aggregate(&members)?
-        } else if !l.trs.is_empty() {
-            ctx.raw_transform(&members)?
         } else {
-            ctx.raw(&members)?
+            let values = if !l.trs.is_empty() {
+                ctx.raw_transform(&members)?
+            } else {
+                ctx.raw(&members)?
+            };
+            scope.rows.borrow_mut().add(rows_bytes(&values))?;
+            values
         };
         if values.is_empty() {
             continue;
@@ -1157,6 +1166,8 @@ fn aligned_len(heads: &[Option<(Column, usize)>]) -> Option<usize> {
 }
 
 struct GroupCtx<'a> {
+    /// The statement's result rows, charged as they are made.
+    rows_mem: &'a std::cell::RefCell<Charge>,
     snap: &'a Snapshot,
     /// The tables left after pruning, oldest first.
     tables: &'a [TableRef],
@@ -1850,9 +1861,33 @@ impl GroupCtx<'_> {
                     "GROUP BY time({interval}ns) over this time range gives more than {MAX_BUCKETS} buckets; use a larger interval or a narrower time range"
                 )));
             }
+            // LIMITS: max_select_buckets, before any bucket is made; then every bucket's row is
+            // charged to the query's memory before it is made (fill makes one per interval,
+            // with or without points).
+            self.snap
+                .limits
+                .check_buckets(((end - start) / interval + 1) as u64)?;
+            let calls = l.aggs.len();
+            let filled_row = (std::mem::size_of::<(i64, Vec<Out>, Vec<bool>)>()
+                + calls * (std::mem::size_of::<Out>() + 1)) as u64;
+            let out_row = (std::mem::size_of::<Vec<Value>>()
+                + (1 + l.names.len().max(calls)) * std::mem::size_of::<Value>())
+                as u64;
+            let mut filled_mem = self.snap.mem.charge(0)?;
+            // With a fill every interval makes a row: charge them all now, and make room once.
+            let n_buckets = ((end - start) / interval + 1) as usize;
+            let precharged = plan.fill != Fill::None && multi.is_none();
+            if precharged {
+                filled_mem.add(n_buckets as u64 * filled_row)?;
+                let answered = ((end - out_start.max(start)) / interval + 1).max(0) as u64;
+                self.rows_mem.borrow_mut().add(answered * out_row)?;
+            }
             let trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
             // Each bucket's values, and which calls had points there.
             let mut filled: Vec<(i64, Vec<Out>, Vec<bool>)> = Vec::new();
+            if precharged {
+                filled.reserve_exact(n_buckets);
+            }
             // A call's value in a bucket it has no points in (None: no row, fill(none);
             // fill(previous) and fill(linear) are done after the buckets, [`fill_previous`],
             // [`fill_linear`]).
@@ -1918,6 +1953,9 @@ impl GroupCtx<'_> {
                             }
                             // A call without points in a bucket others have points in is filled
                             // as in an empty bucket: 1.x fills every call's stream on its own.
+                            if !precharged {
+                                filled_mem.add(filled_row)?;
+                            }
                             let has: Vec<bool> = accs.iter().map(Acc::has_points).collect();
                             let mut outs = finals(accs);
                             for (ai, o) in outs.iter_mut().enumerate() {
@@ -1965,6 +2003,9 @@ impl GroupCtx<'_> {
                     None
                 };
                 if b >= out_start {
+                    if !precharged {
+                        self.rows_mem.borrow_mut().add(out_row)?;
+                    }
                     rows.push(row_of(b, &outs, aux.as_deref(), &[]));
                 }
             }

@@ -23,6 +23,8 @@ pub(crate) const OVER_INLINE_BUDGET: &str =
 pub struct SelectLimits {
     max_points: u64,
     max_series: u64,
+    /// Most GROUP BY time() buckets (0: unlimited).
+    max_buckets: u64,
     /// Most points a statement run inline (on the caller's thread) is estimated to read before
     /// it has to move to the pool; 0: the statement is not running inline.
     inline_points: u64,
@@ -42,9 +44,28 @@ impl SelectLimits {
         SelectLimits {
             max_points,
             max_series,
+            max_buckets: 0,
             inline_points: 0,
             used: Arc::default(),
         }
+    }
+
+    /// These limits with at most `max_buckets` GROUP BY time() buckets (0: unlimited).
+    pub fn with_buckets(mut self, max_buckets: u64) -> SelectLimits {
+        self.max_buckets = max_buckets;
+        self
+    }
+
+    /// A statement is about to make `n` buckets (per group). Fails with
+    /// [`Error::MaxSelectBucketsExceeded`] past the limit, before any is made.
+    pub fn check_buckets(&self, n: u64) -> Result<()> {
+        if self.max_buckets > 0 && n > self.max_buckets {
+            return Err(Error::MaxSelectBucketsExceeded {
+                buckets: n,
+                limit: self.max_buckets,
+            });
+        }
+        Ok(())
     }
 
     /// No limits.

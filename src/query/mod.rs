@@ -112,7 +112,8 @@ impl SplitSelect {
             limits: limits::SelectLimits::new(
                 cfg.get_max_select_points(),
                 cfg.get_max_select_series(),
-            ),
+            )
+            .with_buckets(cfg.get_max_select_buckets()),
             mem: limits::QueryMemory::new(cfg.get_query_memory_limit()),
             now: std::sync::OnceLock::new(),
             version: std::sync::OnceLock::new(),
@@ -400,6 +401,7 @@ fn run_statement(
             let cfg = db.config();
             let limits =
                 limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series())
+                    .with_buckets(cfg.get_max_select_buckets())
                     .inline_budget(opts.inline_max_points);
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
             exec::execute_select(&d, &plan, token, &limits, &mem)
@@ -411,7 +413,8 @@ fn run_statement(
             let plan = compile::compile_select(&d, statement, now)?;
             let cfg = db.config();
             let limits =
-                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series());
+                limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series())
+                    .with_buckets(cfg.get_max_select_buckets());
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
             explain(&d, &plan, *analyze, token, &limits, &mem)
                 .map_err(|e| d.quarantine_on_corrupt(e))

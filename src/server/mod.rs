@@ -427,11 +427,16 @@ async fn query(
         }
     };
     let opts = QueryOptions::new(params.get("db").map_or("", String::as_str));
-    // Awaited here, not in a blocking task: if the client goes away, axum drops this future,
-    // which drops the pending query and cancels it (its worker is freed at the next check).
-    let r = match st.db.submit_query(&q, &opts) {
-        Ok(pending) => pending.finish().await,
-        Err(e) => Err(e),
+    // Submitted on a blocking thread: a small query runs right there (inline, under a pool
+    // permit, bound by query_timeout), never on the thread that serves other connections. A
+    // pooled one is awaited here: if the client goes away, axum drops this future, which drops
+    // the pending query and cancels it (its worker is freed at the next check).
+    let db = st.db.clone();
+    let submitted = tokio::task::spawn_blocking(move || db.submit_query(&q, &opts)).await;
+    let r = match submitted {
+        Ok(Ok(pending)) => pending.finish().await,
+        Ok(Err(e)) => Err(e),
+        Err(join) => Err(Error::Query(format!("the query task failed: {join}"))),
     };
     // A stopped query is answered as InfluxDB 1.x does: 200, the reason as a statement error.
     let r = match r {

@@ -895,15 +895,26 @@ impl<'a> Parser<'a> {
 
     /// The binary operators after `lhs` that bind at least as tightly as `min`. As in 1.x a
     /// regex is an operand only right after `=~`/`!~` (there it must be one, unparenthesized).
-    fn parse_binary_rest(&mut self, mut lhs: Expr, min: u8) -> Result<Expr> {
+    ///
+    /// A chain `a + b + c …` becomes a left-deep tree, one level per operator: its links count
+    /// toward [`MAX_DEPTH`] like parentheses, so no later pass over the tree (or its drop) can
+    /// exhaust the stack. A long run of one of `AND`/`OR` (a generated `host = 'a' OR host = 'b'
+    /// OR …`) is associative, so past [`BALANCE_RUN`] operands it becomes a balanced tree
+    /// instead, `log2(n)` levels deep.
+    fn parse_binary_rest(&mut self, lhs: Expr, min: u8) -> Result<Expr> {
+        let mut lhs = Some(lhs);
+        // Levels the chain has added so far, and the run of AND or OR being collected.
+        let mut links = 0usize;
+        let mut run: Option<(BinaryOp, Vec<Expr>)> = None;
         loop {
             let Some(op) = binary_op(&self.peek().kind) else {
-                return Ok(lhs);
+                break;
             };
             let p = op.precedence();
             if p < min {
-                return Ok(lhs);
+                break;
             }
+            let pos = self.peek().pos;
             self.next();
             let rhs = if matches!(op, BinaryOp::EqRegex | BinaryOp::NeqRegex) {
                 let re = Expr::Regex(self.parse_regex()?);
@@ -914,12 +925,35 @@ impl<'a> Parser<'a> {
             } else {
                 self.parse_expr_prec(p + 1)?
             };
-            lhs = Expr::Binary {
-                op,
-                lhs: Box::new(lhs),
-                rhs: Box::new(rhs),
-            };
+            if matches!(op, BinaryOp::And | BinaryOp::Or) {
+                match &mut run {
+                    Some((run_op, items)) if *run_op == op => items.push(rhs),
+                    _ => {
+                        let left = finish_run(run.take(), &mut lhs, &mut links);
+                        run = Some((op, vec![left, rhs]));
+                    }
+                }
+            } else {
+                let left = finish_run(run.take(), &mut lhs, &mut links);
+                lhs = Some(Expr::Binary {
+                    op,
+                    lhs: Box::new(left),
+                    rhs: Box::new(rhs),
+                });
+                links += 1;
+            }
+            if self.depth + links + run.as_ref().map_or(0, |(_, v)| run_levels(v.len())) > MAX_DEPTH
+            {
+                return Err(Self::error_at(
+                    pos,
+                    format!(
+                        "query nested more than {MAX_DEPTH} levels deep (each operator of a chain \
+                         like `a + b + c` nests one level)"
+                    ),
+                ));
+            }
         }
+        Ok(finish_run(run, &mut lhs, &mut links))
     }
 
     /// A field of the SELECT list or a call's argument: a regex alone (as in 1.x, not inside
@@ -1069,6 +1103,55 @@ impl<'a> Parser<'a> {
 
 fn parse_float(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// A run of `AND`/`OR` operands longer than this is built as a balanced tree.
+pub const BALANCE_RUN: usize = 32;
+
+/// Levels a run of `n` operands adds to the tree.
+fn run_levels(n: usize) -> usize {
+    if n <= BALANCE_RUN {
+        n.saturating_sub(1)
+    } else {
+        n.next_power_of_two().trailing_zeros() as usize
+    }
+}
+
+/// The tree of a finished run of one operator (or the pending left operand when there is no
+/// run); counts its levels into `links`.
+fn finish_run(
+    run: Option<(BinaryOp, Vec<Expr>)>,
+    lhs: &mut Option<Expr>,
+    links: &mut usize,
+) -> Expr {
+    let Some((op, items)) = run else {
+        return lhs.take().unwrap_or(Expr::Boolean(false));
+    };
+    *links += run_levels(items.len());
+    if items.len() <= BALANCE_RUN {
+        let mut it = items.into_iter();
+        let first = it.next().unwrap_or(Expr::Boolean(false));
+        it.fold(first, |l, r| Expr::Binary {
+            op,
+            lhs: Box::new(l),
+            rhs: Box::new(r),
+        })
+    } else {
+        balanced(op, items)
+    }
+}
+
+/// A balanced tree of `op` over `items` (at least one).
+fn balanced(op: BinaryOp, mut items: Vec<Expr>) -> Expr {
+    if items.len() == 1 {
+        return items.pop().unwrap_or(Expr::Boolean(false));
+    }
+    let right = items.split_off(items.len() / 2);
+    Expr::Binary {
+        op,
+        lhs: Box::new(balanced(op, items)),
+        rhs: Box::new(balanced(op, right)),
+    }
 }
 
 fn binary_op(kind: &TokenKind) -> Option<BinaryOp> {

@@ -1341,3 +1341,29 @@ fn walk_visits_every_node() {
     });
     assert_eq!(vars, ["a", "b", "c"]);
 }
+
+#[test]
+fn long_operator_chains_are_bounded_or_balanced() {
+    // On a small stack, as a connection's thread might have.
+    let r = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let plus = format!("SELECT {} FROM m", vec!["v"; 5000].join("+"));
+            let e = super::parse(&plus).unwrap_err().to_string();
+            assert!(e.contains("nested more than 200 levels"), "{e}");
+            let and = format!(
+                "SELECT count(v) FROM m WHERE {}",
+                vec!["v >= 0"; 10_000].join(" AND ")
+            );
+            assert!(super::parse(&and).is_ok());
+            let terms: Vec<String> = (0..100_000).map(|i| format!("host='h{i}'")).collect();
+            let or = format!("SELECT count(v) FROM m WHERE {}", terms.join(" OR "));
+            assert!(super::parse(&or).is_ok());
+            // Short runs keep their left-deep shape (and their text).
+            let s = "SELECT v FROM m WHERE a = 1 OR b = 2 OR c = 3";
+            assert_eq!(super::parse(s).unwrap()[0].to_string(), s);
+        })
+        .unwrap()
+        .join();
+    assert!(r.is_ok());
+}
