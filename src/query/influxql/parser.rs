@@ -906,10 +906,7 @@ impl<'a> Parser<'a> {
         // Levels the chain has added so far, and the run of AND or OR being collected.
         let mut links = 0usize;
         let mut run: Option<(BinaryOp, Vec<Expr>)> = None;
-        loop {
-            let Some(op) = binary_op(&self.peek().kind) else {
-                break;
-            };
+        while let Some(op) = binary_op(&self.peek().kind) {
             let p = op.precedence();
             if p < min {
                 break;
