@@ -422,6 +422,47 @@ impl QueryResponse {
     }
 
     /// JSON as InfluxDB 1.x's `/query` answers it.
+    /// At least the bytes [`QueryResponse::to_json_epoch`] renders (never fewer), computed
+    /// without rendering: what the HTTP handler charges to `query_memory_limit` before it
+    /// renders the answer.
+    pub fn json_bytes_bound(&self) -> u64 {
+        fn string(s: &str) -> u64 {
+            // An escaped byte takes at most 6 (`\u00XX`).
+            let escaped = s
+                .bytes()
+                .filter(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .count() as u64;
+            s.len() as u64 + 5 * escaped + 2
+        }
+        fn value(v: &Value) -> u64 {
+            match v {
+                // The longest number, RFC3339 time or literal, quoted, plus a separator.
+                Value::String(s) => string(s) + 1,
+                _ => 40,
+            }
+        }
+        let mut n = 32u64;
+        for r in &self.results {
+            n += 64 + r.error.as_deref().map_or(0, string);
+            for s in &r.series {
+                n += 64 + string(&s.name);
+                n += s
+                    .tags
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| string(k) + string(v) + 2)
+                    .sum::<u64>();
+                n += s.columns.iter().map(|c| string(c) + 1).sum::<u64>();
+                n += s
+                    .values
+                    .iter()
+                    .map(|row| 3 + row.iter().map(value).sum::<u64>())
+                    .sum::<u64>();
+            }
+        }
+        n
+    }
+
     pub fn to_json_epoch(&self, epoch: Epoch) -> String {
         let mut out = String::from("{\"results\":[");
         for (i, r) in self.results.iter().enumerate() {
@@ -438,6 +479,40 @@ impl QueryResponse {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_json_bound_is_never_below_the_rendered_size() {
+        let mut tags = BTreeMap::new();
+        tags.insert("host".to_string(), "a\"b\n".to_string());
+        let r = QueryResponse {
+            results: vec![StatementResult {
+                statement_id: 0,
+                series: vec![SeriesResult {
+                    name: "m\u{1}".into(),
+                    tags: Some(tags),
+                    columns: vec!["time".into(), "v".into(), "s".into()],
+                    values: (0..100)
+                        .map(|i| {
+                            vec![
+                                Value::Time(-i * 1_234_567_891_234),
+                                Value::Float(-1.234_567_890_123_456_7e-300 * i as f64),
+                                Value::String(Arc::from("x\u{0}\"\\".repeat(i as usize))),
+                            ]
+                        })
+                        .collect(),
+                }],
+                error: Some("e\"".into()),
+            }],
+        };
+        for epoch in [Epoch::Rfc3339, Epoch::Nanosecond] {
+            let rendered = r.to_json_epoch(epoch).len() as u64;
+            assert!(
+                r.json_bytes_bound() >= rendered,
+                "{} < {rendered}",
+                r.json_bytes_bound()
+            );
+        }
+    }
 
     #[test]
     fn floats_render_like_go() {

@@ -276,6 +276,19 @@ async fn metrics(State(st): State<AppState>) -> Response {
     )
 }
 
+/// Charge the bound of an answer's JSON to a memory budget of `limit` bytes (0: none).
+fn charge_json(
+    r: &Result<QueryResponse, Error>,
+    limit: u64,
+) -> Result<Option<crate::query::limits::Charge>, Error> {
+    match r {
+        Ok(resp) => crate::query::limits::QueryMemory::new(limit)
+            .charge(resp.json_bytes_bound())
+            .map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 fn write_status(e: &Error) -> StatusCode {
     match e {
         Error::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
@@ -445,9 +458,20 @@ async fn query(
         }),
         r => r,
     };
+    // The JSON is charged to query_memory_limit before it is rendered (the rows it renders
+    // were charged while the query made them).
+    let limit = st.db.config().get_query_memory_limit();
+    let json_mem = charge_json(&r, limit);
+    let r = match (r, &json_mem) {
+        (Ok(_), Err(e)) => Ok(QueryResponse {
+            results: vec![StatementResult::error(0, e.to_string())],
+        }),
+        (r, _) => r,
+    };
     match r {
         Ok(resp) => {
             let mut body = resp.to_json_epoch(epoch);
+            drop(json_mem);
             if params.get("pretty").is_some_and(|p| p == "true") {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
                     body = serde_json::to_string_pretty(&v).unwrap_or(body);
