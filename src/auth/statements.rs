@@ -63,3 +63,51 @@ fn table(columns: &[&str], values: Vec<Vec<Value>>) -> SeriesResult {
         values,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::auth::{AuthError, Principal};
+    use crate::query::QueryOptions;
+    use crate::{Config, Db, Error};
+
+    /// The user catalog through the embedded entry point: `Db::query` runs every statement
+    /// without credentials, a `Principal` in the options is authorized, and the users persist.
+    #[test]
+    fn users_through_db_query() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path(), Config::new()).unwrap();
+        db.create_database("d").unwrap();
+        let r = db
+            .query(
+                "",
+                "CREATE USER bob WITH PASSWORD 'pw'; GRANT READ ON d TO bob; SHOW USERS; \
+                 SHOW GRANTS FOR bob; DROP USER nobody",
+            )
+            .unwrap()
+            .to_json();
+        assert_eq!(
+            r,
+            r#"{"results":[{"statement_id":0},{"statement_id":1},{"statement_id":2,"series":[{"columns":["user","admin"],"values":[["bob",false]]}]},{"statement_id":3,"series":[{"columns":["database","privilege"],"values":[["d","READ"]]}]},{"statement_id":4,"error":"user not found"}]}"#
+        );
+        let bob = QueryOptions::new("d").as_principal(Principal::User("bob".into()));
+        assert!(db.query_with("SHOW MEASUREMENTS", &bob).is_ok());
+        match db.query_with("DROP DATABASE d", &bob) {
+            Err(Error::Auth(AuthError::RequiresAdmin { user, statement })) => {
+                assert_eq!(
+                    (user.as_str(), statement.as_str()),
+                    ("bob", "DROP DATABASE d")
+                )
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(db.users().authenticate("bob", "pw").is_ok());
+        assert!(db.users().authenticate("bob", "nope").is_err());
+        drop(db);
+        let db = Db::open(dir.path(), Config::new()).unwrap();
+        assert_eq!(db.users().list(), vec![("bob".to_string(), false)]);
+        // Dropping a database forgets the privileges on it.
+        db.drop_database("d").unwrap();
+        assert!(db.users().grants("bob").unwrap().is_empty());
+    }
+}
