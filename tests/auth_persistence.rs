@@ -138,6 +138,14 @@ fn users_survive_restart_and_kill_9_and_damage_stops_the_start() {
         damaged,
         "the damaged file is left alone"
     );
+    // strata check names it too.
+    let out = strata(&["check", data.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("DAMAGED {}", file.display())),
+        "{text}"
+    );
 
     // Restored, it starts again with every user.
     std::fs::write(&file, &bytes).unwrap();
