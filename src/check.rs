@@ -69,6 +69,7 @@ pub fn check(data_dir: &Path) -> Result<CheckReport> {
         let _ = writeln!(report.text, "database {name}");
         check_database(&dir, &mut report)?;
     }
+    check_users(data_dir, &mut report)?;
     let _ = writeln!(
         report.text,
         "{}",
@@ -79,6 +80,36 @@ pub fn check(data_dir: &Path) -> Result<CheckReport> {
         }
     );
     Ok(report)
+}
+
+/// The user catalog (`DATA_DIR/.users`), if there is one.
+fn check_users(data_dir: &Path, report: &mut CheckReport) -> Result<()> {
+    use crate::auth::AuthError;
+    match crate::auth::store::load(data_dir) {
+        Ok(c) if c.is_empty() => {}
+        Ok(c) => {
+            let _ = writeln!(report.text, "users");
+            report.note(format!(
+                "{}: {} user(s), intact",
+                crate::auth::store::path(data_dir).display(),
+                c.users.len()
+            ));
+        }
+        Err(crate::Error::Auth(AuthError::CatalogCorrupt {
+            path,
+            offset,
+            reason,
+        })) => {
+            let _ = writeln!(report.text, "users");
+            report.damaged(&path, Some(offset as u64), reason);
+        }
+        Err(crate::Error::Auth(e @ AuthError::CatalogVersion { .. })) => {
+            let _ = writeln!(report.text, "users");
+            report.note(e.to_string());
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 fn check_database(dir: &Path, report: &mut CheckReport) -> Result<()> {

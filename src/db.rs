@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
+use crate::auth::Users;
 use crate::config::Config;
 use crate::engine::{now_ns, Database, WriteOutcome};
 use crate::error::{Error, IoContext, Result};
@@ -76,6 +77,9 @@ pub struct Databases {
     queries: Arc<QueryRegistry>,
     /// Every database's query block reads go through it ([`Config::block_cache_bytes`]).
     block_cache: Arc<BlockCache>,
+    /// The users (`DATA_DIR/.users`): what `CREATE USER`, `GRANT`, ... change and what
+    /// authorization checks.
+    users: Users,
 }
 
 /// What [`Db::write_lines`] accomplished.
@@ -140,6 +144,7 @@ impl Db {
         let root = path.as_ref().to_path_buf();
         fs::create_dir_all(&root).ctx(|| format!("create data directory {}", root.display()))?;
         let lock = lock_data_dir(&root)?;
+        let users = Users::open(&root)?;
         let block_cache = Arc::new(BlockCache::new(config.get_block_cache_bytes()));
         let mut databases = BTreeMap::new();
         for e in fs::read_dir(&root)
@@ -169,6 +174,7 @@ impl Db {
             map: RwLock::new(databases),
             queries: Arc::new(QueryRegistry::new()),
             block_cache,
+            users,
         });
         let retention = {
             let dbs = Arc::downgrade(&dbs);
@@ -221,6 +227,12 @@ impl Db {
     /// Names of the databases, sorted.
     pub fn database_names(&self) -> Vec<String> {
         self.dbs.database_names()
+    }
+
+    /// The users of this data directory (`CREATE USER`, `GRANT`, ... change them; the daemon
+    /// checks credentials and privileges against them when authentication is on).
+    pub fn users(&self) -> &Users {
+        &self.dbs.users
     }
 
     /// The named database.
@@ -295,6 +307,23 @@ impl Db {
     /// removes it from `SHOW QUERIES`; its worker is freed at the query's next cancel check.
     pub fn submit_query(&self, q: &str, opts: &QueryOptions) -> Result<PendingQuery> {
         let statements = crate::query::influxql::parse(q)?;
+        if let Some(who) = &opts.principal {
+            self.dbs
+                .users
+                .authorize_query(who, &statements, &opts.database)?;
+        }
+        // A password stays out of SHOW QUERIES: such a query is listed as 1.x prints it.
+        let redacted;
+        let q = if statements.iter().any(Statement::has_password) {
+            redacted = statements
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join("; ");
+            redacted.as_str()
+        } else {
+            q
+        };
         let registry = self.dbs.queries.clone();
         if statements
             .iter()
@@ -609,6 +638,11 @@ impl Databases {
         &self.queries
     }
 
+    /// The users of the data directory.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
     /// Every open database.
     fn all(&self) -> Vec<Arc<Database>> {
         self.map
@@ -652,7 +686,7 @@ impl Databases {
 
     /// Drop a database (see [`Db::drop_database`]): writes are refused from now on, the actors
     /// stop, and the directory is renamed to a trash name (parent fsynced: a restart does not
-    /// bring it back) and then removed.
+    /// bring it back) and then removed; every user's privileges on it are forgotten.
     pub fn drop_database(&self, name: &str) -> Result<()> {
         let mut dbs = self.map.write().unwrap_or_else(|p| p.into_inner());
         let Some(db) = dbs.remove(name) else {
@@ -674,7 +708,8 @@ impl Databases {
         drop(dbs);
         fs::remove_dir_all(&trash).ctx(|| format!("remove {}", trash.display()))?;
         tracing::info!(db = name, "dropped database");
-        Ok(())
+        // As 1.x: the users' privileges on it go with it.
+        self.users.forget_database(name)
     }
 
     /// Drop the expired tables of every database with a retention duration.

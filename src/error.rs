@@ -190,6 +190,14 @@ pub enum Error {
     /// A configuration value is out of range.
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    /// Users, credentials and privileges (`src/auth/`): 1.x's texts.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+
+    /// `--tcp` names an address beyond loopback while authentication is off.
+    #[error("refusing to listen on TCP {addr}: it is not a loopback address, and without authentication anyone who can reach it could read, write and drop every database. Start with --auth-enabled (STRATA_AUTH_ENABLED=true) and create an admin user, or listen on 127.0.0.1 / [::1] only")]
+    TcpWithoutAuth { addr: String },
 }
 
 /// What [`Error::TableQuarantined`] says: the table a query found corrupt, and where it went.

@@ -4,6 +4,7 @@
 //!
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
+pub mod auth;
 pub mod bench;
 pub mod bench_data;
 pub mod check;

@@ -196,6 +196,15 @@ struct ServeArgs {
     /// Socket file permissions, octal.
     #[arg(long, env = "STRATA_SOCKET_MODE", default_value = "600")]
     socket_mode: String,
+    /// Require credentials (HTTP Basic, u/p parameters, `Token user:password`) and check each
+    /// statement's privileges, as InfluxDB 1.x's auth-enabled. Needed for --tcp beyond
+    /// loopback. The environment variable takes true/false, 1/0, yes/no or on/off.
+    #[arg(
+        long,
+        env = "STRATA_AUTH_ENABLED",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    auth_enabled: bool,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -334,19 +343,20 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
     let mode = u32::from_str_radix(&args.socket_mode, 8).map_err(|_| {
         strata::Error::Config(format!("--socket-mode {:?} is not octal", args.socket_mode))
     })?;
+    let opts = ServeOptions {
+        socket: args.socket,
+        socket_mode: mode,
+        tcp: args.tcp,
+        auth_enabled: args.auth_enabled,
+    };
+    // Before the data directory is opened: a refused --tcp changes nothing.
+    opts.validate()?;
     let db = Arc::new(Db::open(&args.data_dir, args.engine.config()?)?);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| strata::Error::io("start tokio runtime", e))?;
-    rt.block_on(serve(
-        db.clone(),
-        ServeOptions {
-            socket: args.socket,
-            socket_mode: mode,
-            tcp: args.tcp,
-        },
-    ))?;
+    rt.block_on(serve(db.clone(), opts))?;
     drop(rt);
     match Arc::try_unwrap(db) {
         Ok(db) => db.close(),

@@ -36,6 +36,7 @@ fn http_writers_get_503_while_the_flusher_is_held_and_nothing_is_lost() {
                     socket: sock,
                     socket_mode: 0o600,
                     tcp: None,
+                    auth_enabled: false,
                 },
                 async {
                     let _ = stop_rx.await;

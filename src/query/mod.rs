@@ -29,6 +29,10 @@ pub struct QueryOptions {
     /// Set by `Db::submit_query` for a query it runs on the caller's thread: a SELECT's
     /// estimated points beyond this stop it (to be resubmitted to the pool). 0: not inline.
     pub(crate) inline_max_points: u64,
+    /// Who runs the query. `None` (the embedded default): every statement may run. `Some`:
+    /// each statement is authorized for it first (`src/auth/authorize.rs`) and `SHOW
+    /// DATABASES` lists only the databases it may read or write.
+    pub principal: Option<crate::auth::Principal>,
 }
 
 impl QueryOptions {
@@ -36,7 +40,14 @@ impl QueryOptions {
         QueryOptions {
             database: database.to_string(),
             inline_max_points: 0,
+            principal: None,
         }
+    }
+
+    /// The same options, run as `who` (see [`QueryOptions::principal`]).
+    pub fn as_principal(mut self, who: crate::auth::Principal) -> QueryOptions {
+        self.principal = Some(who);
+        self
     }
 }
 
@@ -393,6 +404,9 @@ fn run_statement(
     now: i64,
     token: &CancelToken,
 ) -> Result<Vec<SeriesResult>> {
+    if let Some(r) = crate::auth::statements::execute(db, st) {
+        return r;
+    }
     match st {
         Statement::Select(s) => {
             let name = database_for(opts, source_database(&s.sources))?;
@@ -424,7 +438,13 @@ fn run_statement(
             db.queries().kill(*id)?;
             Ok(Vec::new())
         }
-        Statement::ShowDatabases => Ok(vec![one_column("databases", "name", db.database_names())]),
+        Statement::ShowDatabases => {
+            let mut names = db.database_names();
+            if let Some(who) = &opts.principal {
+                names.retain(|n| db.users().may_see_database(who, n));
+            }
+            Ok(vec![one_column("databases", "name", names)])
+        }
         Statement::CreateDatabase { name, retention } => {
             let change = retention
                 .as_ref()

@@ -12,8 +12,10 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::Extension;
 use axum::Router;
 
+use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::{Error, IoContext, Result};
 use crate::lineproto::Precision;
@@ -28,8 +30,22 @@ pub struct ServeOptions {
     pub socket: PathBuf,
     /// Permission bits of the socket file (default 0o600).
     pub socket_mode: u32,
-    /// Optional TCP address (`127.0.0.1:8086`).
+    /// Optional TCP address (`127.0.0.1:8086`); beyond loopback only with `auth_enabled`.
     pub tcp: Option<String>,
+    /// Require credentials and check privileges, as InfluxDB 1.x's `auth-enabled`
+    /// (`src/auth/http.rs`).
+    pub auth_enabled: bool,
+}
+
+impl ServeOptions {
+    /// Refuse options that must not be served: a TCP address beyond loopback without
+    /// authentication ([`Error::TcpWithoutAuth`]). Checked again before anything is bound.
+    pub fn validate(&self) -> Result<()> {
+        match &self.tcp {
+            Some(addr) => crate::auth::tcp::check_listen(addr, self.auth_enabled),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -409,6 +425,7 @@ async fn compact(
 
 async fn query(
     State(st): State<AppState>,
+    principal: Option<Extension<Principal>>,
     method: Method,
     headers: HeaderMap,
     Query(mut params): Query<HashMap<String, String>>,
@@ -439,7 +456,8 @@ async fn query(
             )
         }
     };
-    let opts = QueryOptions::new(params.get("db").map_or("", String::as_str));
+    let mut opts = QueryOptions::new(params.get("db").map_or("", String::as_str));
+    opts.principal = principal.map(|Extension(p)| p);
     // Submitted on a blocking thread: a small query runs right there (inline, under a pool
     // permit, bound by query_timeout), never on the thread that serves other connections. A
     // pooled one is awaited here: if the client goes away, axum drops this future, which drops
@@ -490,6 +508,7 @@ async fn query(
             )
         }
         Err(e @ Error::Parse { .. }) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(Error::Auth(e)) => crate::auth::http::refuse(&e),
         Err(e @ Error::QueryQueueFull(_)) => {
             json_error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
         }
@@ -544,9 +563,15 @@ pub async fn serve_until(
     opts: ServeOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<()> {
+    opts.validate()?;
     let unix = tokio::net::UnixListener::from_std(bind_unix(&opts.socket, opts.socket_mode)?)
         .ctx(|| "register socket with tokio".to_string())?;
     let app = router(db.clone());
+    let app = if opts.auth_enabled {
+        crate::auth::http::protect(app, db.clone())
+    } else {
+        app
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
     let mut tasks = Vec::new();

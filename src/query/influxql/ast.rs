@@ -3,6 +3,8 @@
 //! Every type is `Clone + Debug + PartialEq`. `Display` on [`Statement`] and [`Expr`] prints
 //! valid InfluxQL that parses back to an equal tree (for trees the parser produces, and for
 //! expressions built with [`Expr::binary`]); it is what `SHOW QUERIES` and `EXPLAIN` show.
+//! The exception: `CREATE USER` and `SET PASSWORD` print their password as `[REDACTED]`, as
+//! InfluxDB 1.x does.
 //!
 //! Conventions the planner can rely on:
 //! - Durations and times are `i64` nanoseconds.
@@ -905,6 +907,79 @@ pub struct RetentionPolicySpec {
     pub name: Option<String>,
 }
 
+/// A privilege a user holds on a database (InfluxDB 1.x's `influxql.Privilege`; the numbers
+/// are 1.x's, so `REVOKE` can clear bits as 1.x does: `ALL &^ READ` is `WRITE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Privilege {
+    /// What is left after every privilege on a database was revoked (`NO PRIVILEGES`).
+    None = 0,
+    Read = 1,
+    Write = 2,
+    /// `ALL [PRIVILEGES]`: read and write.
+    All = 3,
+}
+
+impl Privilege {
+    /// The privilege with bits `b` (the low two bits).
+    pub fn from_bits(b: u8) -> Privilege {
+        match b & 3 {
+            0 => Privilege::None,
+            1 => Privilege::Read,
+            2 => Privilege::Write,
+            _ => Privilege::All,
+        }
+    }
+
+    /// Its bits (`Read` 1, `Write` 2, `All` 3).
+    pub fn bits(self) -> u8 {
+        self as u8
+    }
+
+    /// `self` without the bits of `other` (1.x's `&^` in `REVOKE`).
+    pub fn without(self, other: Privilege) -> Privilege {
+        Privilege::from_bits(self.bits() & !other.bits())
+    }
+
+    /// Whether holding `self` allows what `needed` allows (1.x: equal, or `ALL`).
+    pub fn allows(self, needed: Privilege) -> bool {
+        needed == Privilege::None || self == needed || self == Privilege::All
+    }
+}
+
+impl fmt::Display for Privilege {
+    /// 1.x's names: `NO PRIVILEGES`, `READ`, `WRITE`, `ALL PRIVILEGES`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Privilege::None => "NO PRIVILEGES",
+            Privilege::Read => "READ",
+            Privilege::Write => "WRITE",
+            Privilege::All => "ALL PRIVILEGES",
+        })
+    }
+}
+
+/// A password written in a statement. Its `Debug` and the statement's `Display` never show it
+/// (1.x prints `[REDACTED]`), so it stays out of logs, `SHOW QUERIES` and error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub fn new(s: impl Into<String>) -> Password {
+        Password(s.into())
+    }
+
+    /// The password itself (to hash it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
 /// A parsed InfluxQL statement.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Statement {
@@ -977,6 +1052,57 @@ pub enum Statement {
         name: String,
         database: String,
     },
+    /// `CREATE USER name WITH PASSWORD 'pw' [WITH ALL PRIVILEGES]`.
+    CreateUser {
+        name: String,
+        password: Password,
+        admin: bool,
+    },
+    /// `DROP USER name`.
+    DropUser {
+        name: String,
+    },
+    /// `SET PASSWORD FOR name = 'pw'`.
+    SetPassword {
+        name: String,
+        password: Password,
+    },
+    /// `GRANT READ|WRITE|ALL [PRIVILEGES] ON db TO user`.
+    Grant {
+        privilege: Privilege,
+        database: String,
+        user: String,
+    },
+    /// `GRANT ALL [PRIVILEGES] TO user`: make `user` an admin.
+    GrantAdmin {
+        user: String,
+    },
+    /// `REVOKE READ|WRITE|ALL [PRIVILEGES] ON db FROM user`.
+    Revoke {
+        privilege: Privilege,
+        database: String,
+        user: String,
+    },
+    /// `REVOKE ALL [PRIVILEGES] FROM user`: `user` is no longer an admin.
+    RevokeAdmin {
+        user: String,
+    },
+    /// `SHOW USERS`.
+    ShowUsers,
+    /// `SHOW GRANTS FOR user`.
+    ShowGrants {
+        user: String,
+    },
+}
+
+impl Statement {
+    /// Whether the statement carries a password (its text must not be shown as written).
+    pub fn has_password(&self) -> bool {
+        matches!(
+            self,
+            Statement::CreateUser { .. } | Statement::SetPassword { .. }
+        )
+    }
 }
 
 fn rp_duration(d: i64) -> String {
@@ -1129,6 +1255,50 @@ impl fmt::Display for Statement {
                 quote_ident(name),
                 quote_ident(database)
             ),
+            // Passwords print as 1.x prints them: `[REDACTED]` (so these two do not parse back).
+            Statement::CreateUser { name, admin, .. } => {
+                write!(
+                    f,
+                    "CREATE USER {} WITH PASSWORD [REDACTED]",
+                    quote_ident(name)
+                )?;
+                if *admin {
+                    f.write_str(" WITH ALL PRIVILEGES")?;
+                }
+                Ok(())
+            }
+            Statement::DropUser { name } => write!(f, "DROP USER {}", quote_ident(name)),
+            Statement::SetPassword { name, .. } => {
+                write!(f, "SET PASSWORD FOR {} = [REDACTED]", quote_ident(name))
+            }
+            Statement::Grant {
+                privilege,
+                database,
+                user,
+            } => write!(
+                f,
+                "GRANT {privilege} ON {} TO {}",
+                quote_ident(database),
+                quote_ident(user)
+            ),
+            Statement::GrantAdmin { user } => {
+                write!(f, "GRANT ALL PRIVILEGES TO {}", quote_ident(user))
+            }
+            Statement::Revoke {
+                privilege,
+                database,
+                user,
+            } => write!(
+                f,
+                "REVOKE {privilege} ON {} FROM {}",
+                quote_ident(database),
+                quote_ident(user)
+            ),
+            Statement::RevokeAdmin { user } => {
+                write!(f, "REVOKE ALL PRIVILEGES FROM {}", quote_ident(user))
+            }
+            Statement::ShowUsers => f.write_str("SHOW USERS"),
+            Statement::ShowGrants { user } => write!(f, "SHOW GRANTS FOR {}", quote_ident(user)),
         }
     }
 }

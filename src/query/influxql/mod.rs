@@ -26,9 +26,9 @@ mod tests;
 
 pub use ast::{
     format_duration, parse_duration, quote_ident, quote_string, BinaryOp, DataType, Dimension,
-    Expr, Field, Fill, Measurement, MeasurementName, Regex, RetentionPolicySpec, SelectStatement,
-    ShowKeysStatement, ShowMeasurementsStatement, ShowTagValuesStatement, Source, Statement,
-    TagKeyFilter, TimeOffset,
+    Expr, Field, Fill, Measurement, MeasurementName, Password, Privilege, Regex,
+    RetentionPolicySpec, SelectStatement, ShowKeysStatement, ShowMeasurementsStatement,
+    ShowTagValuesStatement, Source, Statement, TagKeyFilter, TimeOffset,
 };
 pub use lexer::{Lexer, Pos, Token, TokenKind};
 pub use parser::{parse, parse_expr, parse_statement};

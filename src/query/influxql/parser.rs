@@ -12,8 +12,7 @@ use crate::error::{Error, Result};
 pub const MAX_DEPTH: usize = 200;
 
 const EXPECT_OPERAND: &str = "identifier, string, number, bool";
-/// 1.x's statement keywords, in its order (strata has no users: GRANT, REVOKE and SET
-/// [PASSWORD] are listed as 1.x lists them but answered with [`no_users`]' error).
+/// 1.x's statement keywords, in its order.
 const EXPECT_STATEMENT: &str =
     "SELECT, DELETE, SHOW, CREATE, DROP, EXPLAIN, GRANT, REVOKE, ALTER, SET, KILL";
 
@@ -61,15 +60,6 @@ pub fn parse_expr(text: &str) -> Result<Expr> {
         return Err(p.unexpected("EOF"));
     }
     Ok(e)
-}
-
-/// The error of a statement about users (GRANT, REVOKE, SET PASSWORD) at its keyword `t`.
-fn no_users(t: &Token, kw: &str) -> Error {
-    Error::Parse {
-        message: format!("{kw} is not supported: strata has no users"),
-        line: t.pos.line,
-        column: t.pos.column,
-    }
 }
 
 struct Parser<'a> {
@@ -373,15 +363,119 @@ impl<'a> Parser<'a> {
                     id: self.parse_u64()?,
                 })
             }
-            "GRANT" | "REVOKE" | "SET" => Err(no_users(&t, kw)),
+            "GRANT" => {
+                self.next();
+                self.parse_grant()
+            }
+            "REVOKE" => {
+                self.next();
+                self.parse_revoke()
+            }
+            "SET" => {
+                self.next();
+                self.expect_kw("PASSWORD")?;
+                self.expect_kw("FOR")?;
+                let name = self.parse_ident()?;
+                self.expect(TokenKind::Eq)?;
+                Ok(Statement::SetPassword {
+                    name,
+                    password: Password::new(self.parse_string()?),
+                })
+            }
             _ => Err(Self::found(&t, EXPECT_STATEMENT)),
         }
     }
 
+    /// A string literal (a password).
+    fn parse_string(&mut self) -> Result<String> {
+        let t = self.peek().clone();
+        match t.kind {
+            TokenKind::Str(s) => {
+                self.next();
+                Ok(s)
+            }
+            _ => Err(Self::found(&t, "string")),
+        }
+    }
+
+    /// `READ`, `WRITE` or `ALL [PRIVILEGES]`.
+    fn parse_privilege(&mut self) -> Result<Privilege> {
+        if self.eat_kw("READ") {
+            Ok(Privilege::Read)
+        } else if self.eat_kw("WRITE") {
+            Ok(Privilege::Write)
+        } else if self.eat_kw("ALL") {
+            self.eat_kw("PRIVILEGES");
+            Ok(Privilege::All)
+        } else {
+            Err(self.unexpected("READ, WRITE, ALL [PRIVILEGES]"))
+        }
+    }
+
+    /// After `GRANT`: `priv ON db TO user`, or `ALL [PRIVILEGES] TO user` (admin), as 1.x.
+    fn parse_grant(&mut self) -> Result<Statement> {
+        let privilege = self.parse_privilege()?;
+        if self.eat_kw("ON") {
+            let database = self.parse_ident()?;
+            self.expect_kw("TO")?;
+            let user = self.parse_ident()?;
+            return Ok(Statement::Grant {
+                privilege,
+                database,
+                user,
+            });
+        }
+        if privilege == Privilege::All && self.eat_kw("TO") {
+            return Ok(Statement::GrantAdmin {
+                user: self.parse_ident()?,
+            });
+        }
+        Err(self.unexpected(if privilege == Privilege::All {
+            "ON, TO"
+        } else {
+            "ON"
+        }))
+    }
+
+    /// After `REVOKE`: `priv ON db FROM user`, or `ALL [PRIVILEGES] FROM user`, as 1.x.
+    fn parse_revoke(&mut self) -> Result<Statement> {
+        let privilege = self.parse_privilege()?;
+        if self.eat_kw("ON") {
+            let database = self.parse_ident()?;
+            self.expect_kw("FROM")?;
+            let user = self.parse_ident()?;
+            return Ok(Statement::Revoke {
+                privilege,
+                database,
+                user,
+            });
+        }
+        if privilege == Privilege::All && self.eat_kw("FROM") {
+            return Ok(Statement::RevokeAdmin {
+                user: self.parse_ident()?,
+            });
+        }
+        Err(self.unexpected(if privilege == Privilege::All {
+            "ON, FROM"
+        } else {
+            "ON"
+        }))
+    }
+
     fn parse_show(&mut self) -> Result<Statement> {
-        const EXPECTED: &str = "DATABASES, FIELD, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG";
+        const EXPECTED: &str =
+            "DATABASES, FIELD, GRANTS, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, USERS";
         if self.eat_kw("DATABASES") {
             return Ok(Statement::ShowDatabases);
+        }
+        if self.eat_kw("USERS") {
+            return Ok(Statement::ShowUsers);
+        }
+        if self.eat_kw("GRANTS") {
+            self.expect_kw("FOR")?;
+            return Ok(Statement::ShowGrants {
+                user: self.parse_ident()?,
+            });
         }
         if self.eat_kw("QUERIES") {
             return Ok(Statement::ShowQueries);
@@ -559,7 +653,25 @@ impl<'a> Parser<'a> {
                 default,
             });
         }
-        Err(self.unexpected("DATABASE, RETENTION"))
+        if self.eat_kw("USER") {
+            let name = self.parse_ident()?;
+            self.expect_kw("WITH")?;
+            self.expect_kw("PASSWORD")?;
+            let password = Password::new(self.parse_string()?);
+            let admin = if self.eat_kw("WITH") {
+                self.expect_kw("ALL")?;
+                self.expect_kw("PRIVILEGES")?;
+                true
+            } else {
+                false
+            };
+            return Ok(Statement::CreateUser {
+                name,
+                password,
+                admin,
+            });
+        }
+        Err(self.unexpected("DATABASE, RETENTION, USER"))
     }
 
     fn parse_drop(&mut self) -> Result<Statement> {
@@ -592,7 +704,12 @@ impl<'a> Parser<'a> {
             let database = self.parse_ident()?;
             return Ok(Statement::DropRetentionPolicy { name, database });
         }
-        Err(self.unexpected("DATABASE, MEASUREMENT, RETENTION, SERIES"))
+        if self.eat_kw("USER") {
+            return Ok(Statement::DropUser {
+                name: self.parse_ident()?,
+            });
+        }
+        Err(self.unexpected("DATABASE, MEASUREMENT, RETENTION, SERIES, USER"))
     }
 
     fn parse_delete(&mut self) -> Result<Statement> {

@@ -852,23 +852,35 @@ fn error_messages_and_positions() {
             17,
         ),
         (
-            "SELECT a FROM m;\n  REVOKE ALL FROM bob",
-            "REVOKE is not supported: strata has no users",
+            "SELECT a FROM m;\n  REVOKE READ FROM bob",
+            "found FROM, expected ON",
             2,
-            3,
+            15,
+        ),
+        ("GRANT ALL bob", "found bob, expected ON, TO", 1, 11),
+        ("REVOKE ALL bob", "found bob, expected ON, FROM", 1, 12),
+        (
+            "GRANT EXECUTE ON db TO bob",
+            "found EXECUTE, expected READ, WRITE, ALL [PRIVILEGES]",
+            1,
+            7,
+        ),
+        ("GRANT READ ON db bob", "found bob, expected TO", 1, 18),
+        ("SET PASSWORD FOR bob 'x'", "found x, expected =", 1, 21),
+        ("SET PASSWORD bob = 'x'", "found bob, expected FOR", 1, 14),
+        (
+            "CREATE USER bob WITH PASSWORD pw",
+            "found pw, expected string",
+            1,
+            31,
         ),
         (
-            "GRANT ALL TO bob",
-            "GRANT is not supported: strata has no users",
+            "CREATE USER bob WITH PASSWORD 'pw' WITH ADMIN",
+            "found ADMIN, expected ALL",
             1,
-            1,
+            41,
         ),
-        (
-            "SET PASSWORD FOR bob = 'x'",
-            "SET is not supported: strata has no users",
-            1,
-            1,
-        ),
+        ("SHOW GRANTS bob", "found bob, expected FOR", 1, 13),
         (
             "SELECT a\nFROM m\nWHERE a = 1 AND",
             "found EOF, expected identifier, string, number, bool",
@@ -989,7 +1001,7 @@ fn error_messages_and_positions() {
         ),
         (
             "SHOW FOO",
-            "found FOO, expected DATABASES, FIELD, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG",
+            "found FOO, expected DATABASES, FIELD, GRANTS, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, USERS",
             1,
             6,
         ),
@@ -1112,7 +1124,76 @@ const ROUND_TRIP: &[&str] = &[
     "ALTER RETENTION POLICY rp ON db DURATION 1h",
     "ALTER RETENTION POLICY rp ON db REPLICATION 2 DEFAULT",
     "DROP RETENTION POLICY rp ON db",
+    "DROP USER bob",
+    "DROP USER \"my user\"",
+    "GRANT READ ON db TO bob",
+    "GRANT WRITE ON db TO bob",
+    "GRANT ALL PRIVILEGES ON db TO bob",
+    "GRANT ALL PRIVILEGES TO bob",
+    "REVOKE READ ON db FROM bob",
+    "REVOKE ALL PRIVILEGES ON db FROM bob",
+    "REVOKE ALL PRIVILEGES FROM bob",
+    "SHOW USERS",
+    "SHOW GRANTS FOR bob",
 ];
+
+#[test]
+fn user_statements() {
+    assert_eq!(
+        one("create user bob with password 'pw\\\'s' with all privileges"),
+        Statement::CreateUser {
+            name: "bob".into(),
+            password: Password::new("pw's"),
+            admin: true,
+        }
+    );
+    assert_eq!(
+        one("CREATE USER \"x y\" WITH PASSWORD ''"),
+        Statement::CreateUser {
+            name: "x y".into(),
+            password: Password::new(""),
+            admin: false,
+        }
+    );
+    assert_eq!(
+        one("SET PASSWORD FOR bob = 'new'"),
+        Statement::SetPassword {
+            name: "bob".into(),
+            password: Password::new("new"),
+        }
+    );
+    assert_eq!(
+        one("GRANT ALL ON db TO bob"),
+        Statement::Grant {
+            privilege: Privilege::All,
+            database: "db".into(),
+            user: "bob".into(),
+        }
+    );
+    assert_eq!(
+        one("GRANT ALL TO bob"),
+        Statement::GrantAdmin { user: "bob".into() }
+    );
+    assert_eq!(
+        one("REVOKE WRITE ON db FROM bob"),
+        Statement::Revoke {
+            privilege: Privilege::Write,
+            database: "db".into(),
+            user: "bob".into(),
+        }
+    );
+    // The password never shows: 1.x's `[REDACTED]` in Display, and in Debug.
+    let st = one("CREATE USER bob WITH PASSWORD 'hunter2' WITH ALL PRIVILEGES");
+    assert_eq!(
+        st.to_string(),
+        "CREATE USER bob WITH PASSWORD [REDACTED] WITH ALL PRIVILEGES"
+    );
+    assert!(!format!("{st:?}").contains("hunter2"));
+    assert_eq!(
+        one("SET PASSWORD FOR bob = 'hunter2'").to_string(),
+        "SET PASSWORD FOR bob = [REDACTED]"
+    );
+}
 
 #[test]
 fn display_round_trips() {
