@@ -470,16 +470,33 @@ impl Db {
         self.close_all()
     }
 
-    fn close_all(&self) -> Result<()> {
+    /// Ask every database's compactors to stop at their next safe point instead of finishing
+    /// their backlog (see [`Database::stop_compactions`]); the daemon does this when it starts
+    /// shutting down, so that [`Db::close_shared`] is prompt. Writes and flushes go on.
+    pub fn stop_compactions(&self) {
+        for d in self.dbs.all() {
+            d.stop_compactions();
+        }
+    }
+
+    /// [`Db::close`] through a shared reference (the daemon's handlers may still hold the
+    /// `Db`): drain every database's actors to disk, calling `closing` with each database's
+    /// name as its turn comes. Closing again is harmless; the directory lock is released when
+    /// the `Db` is dropped.
+    pub fn close_shared(&self, mut closing: impl FnMut(&str)) -> Result<()> {
         self.retention.stop();
-        let dbs = self.dbs.all();
         let mut first_err = None;
-        for d in dbs {
+        for d in self.dbs.all() {
+            closing(d.name());
             if let Err(e) = d.close() {
                 first_err.get_or_insert(e);
             }
         }
         first_err.map_or(Ok(()), Err)
+    }
+
+    fn close_all(&self) -> Result<()> {
+        self.close_shared(|_| {})
     }
 }
 

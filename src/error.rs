@@ -165,6 +165,10 @@ pub enum Error {
     /// The database is shutting down.
     #[error("database is closed")]
     Closed,
+    /// A compaction gave up at a safe point because the database is shutting down
+    /// ([`crate::Db::stop_compactions`]); its unfinished outputs are removed.
+    #[error("compaction stopped: the database is shutting down")]
+    CompactionStopped,
 
     /// A catalog edit (a compaction, a delete rewrite, a retention drop) named a table that a
     /// concurrent edit had already removed. Nothing was changed; plan again against the current
