@@ -294,6 +294,8 @@ impl Db {
     /// Dropping the returned [`PendingQuery`] (a client that went away) cancels the query and
     /// removes it from `SHOW QUERIES`; its worker is freed at the query's next cancel check.
     pub fn submit_query(&self, q: &str, opts: &QueryOptions) -> Result<PendingQuery> {
+        // `SHOW QUERIES` counts a query's duration from here, whatever path it then takes.
+        let received = std::time::Instant::now();
         let statements = crate::query::influxql::parse(q)?;
         let registry = self.dbs.queries.clone();
         if statements
@@ -312,7 +314,7 @@ impl Db {
                 state: Pending::Ready(answer),
             });
         }
-        if let Some(answer) = self.try_inline(q, &statements, opts) {
+        if let Some(answer) = self.try_inline(q, &statements, opts, received) {
             return Ok(PendingQuery {
                 state: Pending::Ready(answer),
             });
@@ -370,7 +372,8 @@ impl Db {
             .submit(task)
             .map_err(|_| Error::QueryQueueFull(self.config().get_query_queue_depth()))?;
         self.paths.pooled.fetch_add(1, Ordering::Relaxed);
-        let reg = registry.register(q, &opts.database, handle.token().clone(), status);
+        let reg =
+            registry.register_since(q, &opts.database, handle.token().clone(), status, received);
         Ok(PendingQuery {
             state: Pending::Pooled {
                 handle,
@@ -390,6 +393,7 @@ impl Db {
         q: &str,
         statements: &[Statement],
         opts: &QueryOptions,
+        received: std::time::Instant,
     ) -> Option<Result<QueryResponse>> {
         let cfg = self.config();
         let max_points = cfg.get_query_inline_max_points();
@@ -405,10 +409,10 @@ impl Db {
         let token = CancelToken::with_timeout((!timeout.is_zero()).then_some(timeout));
         let status = QueryStatus::new();
         status.set_running();
-        let reg = self
-            .dbs
-            .queries
-            .register(q, &opts.database, token.clone(), status);
+        let reg =
+            self.dbs
+                .queries
+                .register_since(q, &opts.database, token.clone(), status, received);
         let mut inline_opts = opts.clone();
         inline_opts.inline_max_points = max_points;
         let outcome = permit.run(&token, |token| {
