@@ -11,7 +11,7 @@ use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use crate::db::Db;
@@ -468,14 +468,55 @@ async fn query(
     }
 }
 
+/// InfluxDB 1.x's answer to a method a route does not take: 405, `Allow`, a plain-text body.
+fn method_not_allowed(allow: &'static str) -> Response {
+    with_version(
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [
+                (header::ALLOW, HeaderValue::from_static(allow)),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            "Method Not Allowed\n",
+        )
+            .into_response(),
+    )
+}
+
+/// `OPTIONS` on a 1.x route: 200, empty (as 1.x answers CORS preflights).
+async fn options() -> Response {
+    with_version(StatusCode::OK.into_response())
+}
+
+/// `route` answering other methods as 1.x does ([`method_not_allowed`]).
+fn only(route: MethodRouter<AppState>, allow: &'static str) -> MethodRouter<AppState> {
+    route.fallback(move || async move { method_not_allowed(allow) })
+}
+
 /// The HTTP routes.
 pub fn router(db: Arc<Db>) -> Router {
     Router::new()
-        .route("/ping", get(ping).head(ping))
+        .route("/ping", only(get(ping).head(ping), "GET, HEAD"))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .route("/write", any(write))
-        .route("/query", get(query).post(query))
+        .route(
+            "/write",
+            only(post(write).options(options), "POST, OPTIONS"),
+        )
+        .route(
+            "/query",
+            only(
+                get(query).post(query).options(options),
+                "GET, POST, OPTIONS",
+            ),
+        )
         .route("/internal/compact", post(compact))
         .with_state(AppState { db })
 }
