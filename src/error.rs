@@ -169,6 +169,13 @@ pub enum Error {
     /// ([`crate::Db::stop_compactions`]); its unfinished outputs are removed.
     #[error("compaction stopped: the database is shutting down")]
     CompactionStopped,
+    /// The daemon's shutdown did not finish within `shutdown_timeout`; acknowledged writes are
+    /// in the WAL and replay at the next start.
+    #[error("shutdown did not finish within {timeout:?} (still {waiting_for}); exiting anyway: acknowledged writes are in the WAL and replay at the next start")]
+    ShutdownTimedOut {
+        timeout: std::time::Duration,
+        waiting_for: String,
+    },
 
     /// A catalog edit (a compaction, a delete rewrite, a retention drop) named a table that a
     /// concurrent edit had already removed. Nothing was changed; plan again against the current
