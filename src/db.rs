@@ -306,6 +306,8 @@ impl Db {
     /// Dropping the returned [`PendingQuery`] (a client that went away) cancels the query and
     /// removes it from `SHOW QUERIES`; its worker is freed at the query's next cancel check.
     pub fn submit_query(&self, q: &str, opts: &QueryOptions) -> Result<PendingQuery> {
+        // `SHOW QUERIES` counts a query's duration from here, whatever path it then takes.
+        let received = std::time::Instant::now();
         let statements = crate::query::influxql::parse(q)?;
         if let Some(who) = &opts.principal {
             self.dbs
@@ -341,7 +343,7 @@ impl Db {
                 state: Pending::Ready(answer),
             });
         }
-        if let Some(answer) = self.try_inline(q, &statements, opts) {
+        if let Some(answer) = self.try_inline(q, &statements, opts, received) {
             return Ok(PendingQuery {
                 state: Pending::Ready(answer),
             });
@@ -399,7 +401,8 @@ impl Db {
             .submit(task)
             .map_err(|_| Error::QueryQueueFull(self.config().get_query_queue_depth()))?;
         self.paths.pooled.fetch_add(1, Ordering::Relaxed);
-        let reg = registry.register(q, &opts.database, handle.token().clone(), status);
+        let reg =
+            registry.register_since(q, &opts.database, handle.token().clone(), status, received);
         Ok(PendingQuery {
             state: Pending::Pooled {
                 handle,
@@ -419,6 +422,7 @@ impl Db {
         q: &str,
         statements: &[Statement],
         opts: &QueryOptions,
+        received: std::time::Instant,
     ) -> Option<Result<QueryResponse>> {
         let cfg = self.config();
         let max_points = cfg.get_query_inline_max_points();
@@ -434,10 +438,10 @@ impl Db {
         let token = CancelToken::with_timeout((!timeout.is_zero()).then_some(timeout));
         let status = QueryStatus::new();
         status.set_running();
-        let reg = self
-            .dbs
-            .queries
-            .register(q, &opts.database, token.clone(), status);
+        let reg =
+            self.dbs
+                .queries
+                .register_since(q, &opts.database, token.clone(), status, received);
         let mut inline_opts = opts.clone();
         inline_opts.inline_max_points = max_points;
         let outcome = permit.run(&token, |token| {
@@ -499,16 +503,33 @@ impl Db {
         self.close_all()
     }
 
-    fn close_all(&self) -> Result<()> {
+    /// Ask every database's compactors to stop at their next safe point instead of finishing
+    /// their backlog (see [`Database::stop_compactions`]); the daemon does this when it starts
+    /// shutting down, so that [`Db::close_shared`] is prompt. Writes and flushes go on.
+    pub fn stop_compactions(&self) {
+        for d in self.dbs.all() {
+            d.stop_compactions();
+        }
+    }
+
+    /// [`Db::close`] through a shared reference (the daemon's handlers may still hold the
+    /// `Db`): drain every database's actors to disk, calling `closing` with each database's
+    /// name as its turn comes. Closing again is harmless; the directory lock is released when
+    /// the `Db` is dropped.
+    pub fn close_shared(&self, mut closing: impl FnMut(&str)) -> Result<()> {
         self.retention.stop();
-        let dbs = self.dbs.all();
         let mut first_err = None;
-        for d in dbs {
+        for d in self.dbs.all() {
+            closing(d.name());
             if let Err(e) = d.close() {
                 first_err.get_or_insert(e);
             }
         }
         first_err.map_or(Ok(()), Err)
+    }
+
+    fn close_all(&self) -> Result<()> {
+        self.close_shared(|_| {})
     }
 }
 

@@ -96,6 +96,11 @@ pub struct Database {
     block_cache: Arc<BlockCache>,
     /// Set by [`Database::close`]: background retries give up.
     closing: Arc<AtomicBool>,
+    /// Set by [`Database::stop_compactions`]: compactors plan no new job and abandon a running
+    /// one; the flusher no longer waits for C0.
+    stop_compaction: Arc<AtomicBool>,
+    /// Where the flusher waits while C0 is too far behind (woken when compaction stops).
+    stall: Arc<StallGate>,
 }
 
 /// Counters of one database's activity.
@@ -159,6 +164,8 @@ struct Flusher {
     c0_limit: usize,
     counters: Arc<CompactionCounters>,
     retry: BackgroundRetry,
+    /// Compaction is stopping (shutdown): flush without waiting for C0.
+    stop_compaction: Arc<AtomicBool>,
 }
 
 /// Write a frozen memtable as a table file (fsync file and directory). On failure the partial
@@ -225,7 +232,9 @@ impl FlushSink<Arc<Memtable>> for Flusher {
         // compactor (the frozen memtables queue up behind us and writers block).
         let versions = &self.versions;
         let bound = self.c0_limit.saturating_mul(2);
-        let too_many = || versions.current().layers[0].len() > bound;
+        let stopping = &self.stop_compaction;
+        let too_many =
+            || !stopping.load(Ordering::Acquire) && versions.current().layers[0].len() > bound;
         if too_many() {
             // Counted when the stall starts, so the metric shows a flusher waiting right now.
             self.counters.flush_stalls.fetch_add(1, Ordering::Relaxed);
@@ -406,6 +415,7 @@ impl Database {
 
         let health = Health::new();
         let closing = Arc::new(AtomicBool::new(false));
+        let stop_compaction = Arc::new(AtomicBool::new(false));
         let (wal_tx, wal_rx) = crossbeam_channel::bounded::<WalMsg<WriteBatch>>(WAL_MAILBOX);
         let (mem_tx, mem_rx) = crossbeam_channel::bounded::<MemMsg<WriteBatch>>(MEMTABLE_MAILBOX);
         let (flush_tx, flush_rx) = crossbeam_channel::bounded::<FlushMsg<Arc<Memtable>>>(
@@ -455,6 +465,7 @@ impl Database {
                 c0_limit: config.get_layer_max_tables(0),
                 counters: compaction.clone(),
                 retry: BackgroundRetry::new(closing.clone()),
+                stop_compaction: stop_compaction.clone(),
             };
             let health2 = health.clone();
             threads.push(spawn_actor(
@@ -482,6 +493,7 @@ impl Database {
                 pause: compaction_pause.clone(),
                 retention: retention.clone(),
                 retry: BackgroundRetry::new(closing.clone()),
+                stop: stop_compaction.clone(),
             };
             let health2 = health.clone();
             let stall = (layer == 0).then(|| stall.clone());
@@ -515,6 +527,8 @@ impl Database {
             compaction_pause,
             block_cache,
             closing,
+            stop_compaction,
+            stall,
         })
     }
 
@@ -816,8 +830,23 @@ impl Database {
         }
     }
 
+    /// Stop compacting, for a prompt [`Database::close`]: each compactor plans no new job and
+    /// abandons a running one at its next (series, field) run (its outputs are logged pending
+    /// and removed; the catalog is unchanged, so this is as safe as a crash between jobs), and
+    /// the flusher stops waiting for C0 to shrink. Flushes, writes and queries go on; the
+    /// compaction backlog is taken up again at the next open. There is no way back: it is for
+    /// shutting down.
+    pub fn stop_compactions(&self) {
+        self.stop_compaction.store(true, Ordering::Release);
+        // A flusher waiting for C0 re-checks (and no longer waits); held compactors go on to
+        // find that they must stop.
+        self.stall.notify();
+        self.compaction_pause.set_paused(false);
+    }
+
     /// Stop accepting writes, drain WAL → memtable → flusher → compactors C0..C7 (each stops
-    /// when the one before it has), and join the actor threads.
+    /// when the one before it has; each finishes its layer's backlog first unless
+    /// [`Database::stop_compactions`] was called), and join the actor threads.
     pub fn close(&self) -> Result<()> {
         // A flush or compaction failing now gives up instead of retrying: its data stays in the
         // WAL and the input tables.

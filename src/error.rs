@@ -170,6 +170,17 @@ pub enum Error {
     /// The database is shutting down.
     #[error("database is closed")]
     Closed,
+    /// A compaction gave up at a safe point because the database is shutting down
+    /// ([`crate::Db::stop_compactions`]); its unfinished outputs are removed.
+    #[error("compaction stopped: the database is shutting down")]
+    CompactionStopped,
+    /// The daemon's shutdown did not finish within `shutdown_timeout`; acknowledged writes are
+    /// in the WAL and replay at the next start.
+    #[error("shutdown did not finish within {timeout:?} (still {waiting_for}); exiting anyway: acknowledged writes are in the WAL and replay at the next start")]
+    ShutdownTimedOut {
+        timeout: std::time::Duration,
+        waiting_for: String,
+    },
 
     /// A catalog edit (a compaction, a delete rewrite, a retention drop) named a table that a
     /// concurrent edit had already removed. Nothing was changed; plan again against the current

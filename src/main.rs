@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use strata::server::{serve, ServeOptions};
+use strata::server::{serve, HttpLimits, ServeOptions};
 use strata::{Config, Db};
 
 #[derive(Parser)]
@@ -206,7 +206,65 @@ struct ServeArgs {
     )]
     auth_enabled: bool,
     #[command(flatten)]
+    http: HttpArgs,
+    #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Connection limits and shutdown (see `strata::server::HttpLimits`).
+#[derive(Args)]
+struct HttpArgs {
+    /// Seconds a request's head (request line and headers) may take to arrive, from the
+    /// connection's accept or the request's first byte; then the connection is closed (0: no
+    /// limit).
+    #[arg(long, env = "STRATA_HTTP_HEADER_TIMEOUT_SECS", default_value_t = 10.0)]
+    http_header_timeout_secs: f64,
+    /// Seconds a request's body may take to arrive after its head (0: no limit); past it
+    /// /write answers 408 and the connection is closed.
+    #[arg(long, env = "STRATA_HTTP_BODY_TIMEOUT_SECS", default_value_t = 30.0)]
+    http_body_timeout_secs: f64,
+    /// Seconds a keep-alive connection may wait for its next request (0: no limit).
+    #[arg(long, env = "STRATA_HTTP_IDLE_TIMEOUT_SECS", default_value_t = 60.0)]
+    http_idle_timeout_secs: f64,
+    /// Connections open at once over every listener; more are answered 503 and closed
+    /// [default: 1024, or half the open-file limit if lower].
+    #[arg(long, env = "STRATA_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Seconds a shutdown (SIGTERM, SIGINT, SIGHUP) may take: requests in flight get all but
+    /// min(5 s, half) of it, then the databases are closed; past it strata exits anyway (the
+    /// WAL replays at the next start) (0: no limit).
+    #[arg(long, env = "STRATA_SHUTDOWN_TIMEOUT_SECS", default_value_t = 30.0)]
+    shutdown_timeout_secs: f64,
+}
+
+/// `secs` as a timeout: `None` for 0; an error naming `flag` if negative or not finite.
+fn timeout_arg(flag: &str, secs: f64) -> strata::Result<Option<Duration>> {
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(strata::Error::Config(format!(
+            "--{flag} {secs}: expected a number of seconds, 0 or more"
+        )));
+    }
+    Ok((secs > 0.0).then(|| Duration::from_secs_f64(secs)))
+}
+
+impl HttpArgs {
+    fn limits(&self) -> strata::Result<HttpLimits> {
+        let max_connections = match self.max_connections {
+            Some(0) => {
+                return Err(strata::Error::Config(
+                    "--max-connections 0: at least 1 connection is needed".to_string(),
+                ))
+            }
+            Some(n) => n,
+            None => strata::server::listener::default_max_connections(),
+        };
+        Ok(HttpLimits {
+            header_timeout: timeout_arg("http-header-timeout-secs", self.http_header_timeout_secs)?,
+            body_timeout: timeout_arg("http-body-timeout-secs", self.http_body_timeout_secs)?,
+            idle_timeout: timeout_arg("http-idle-timeout-secs", self.http_idle_timeout_secs)?,
+            max_connections,
+        })
+    }
 }
 
 /// Engine knobs (see `strata::Config` for what each does).
@@ -343,11 +401,16 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
     let mode = u32::from_str_radix(&args.socket_mode, 8).map_err(|_| {
         strata::Error::Config(format!("--socket-mode {:?} is not octal", args.socket_mode))
     })?;
+    // Connections, WAL segments and tables all take descriptors: use what the hard limit
+    // allows (before the default connection cap is derived from it).
+    strata::server::listener::raise_nofile_limit();
     let opts = ServeOptions {
         socket: args.socket,
         socket_mode: mode,
         tcp: args.tcp,
         auth_enabled: args.auth_enabled,
+        limits: args.http.limits()?,
+        shutdown_timeout: timeout_arg("shutdown-timeout-secs", args.http.shutdown_timeout_secs)?,
     };
     // Before the data directory is opened: a refused --tcp changes nothing.
     opts.validate()?;
@@ -356,12 +419,12 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
         .enable_all()
         .build()
         .map_err(|e| strata::Error::io("start tokio runtime", e))?;
-    rt.block_on(serve(db.clone(), opts))?;
-    drop(rt);
-    match Arc::try_unwrap(db) {
-        Ok(db) => db.close(),
-        Err(db) => db.flush(),
-    }
+    // `serve` closes the databases (within the shutdown timeout) before it returns.
+    let r = rt.block_on(serve(db.clone(), opts));
+    // Writes whose connection was cut may still run on blocking threads: they end on their
+    // own (the databases are closed), and are not waited for.
+    rt.shutdown_background();
+    r
 }
 
 fn main() -> ExitCode {

@@ -216,6 +216,7 @@ fn a_compaction_meeting_a_corrupt_input_quarantines_it_and_plans_again() {
         retry: crate::retry::BackgroundRetry::new(Arc::new(std::sync::atomic::AtomicBool::new(
             false,
         ))),
+        stop: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
     let job = c.plan(false).unwrap().unwrap();
     let out = c.run(&job).unwrap();

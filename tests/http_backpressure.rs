@@ -30,18 +30,9 @@ fn http_writers_get_503_while_the_flusher_is_held_and_nothing_is_lost() {
         let (db, sock) = (db.clone(), sock.clone());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(serve_until(
-                db,
-                ServeOptions {
-                    socket: sock,
-                    socket_mode: 0o600,
-                    tcp: None,
-                    auth_enabled: false,
-                },
-                async {
-                    let _ = stop_rx.await;
-                },
-            ))
+            rt.block_on(serve_until(db, ServeOptions::new(sock), async {
+                let _ = stop_rx.await;
+            }))
             .unwrap();
         })
     };

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sstable::{BlockMeta, Table, TableWriter, BLOCK_POINTS};
 use crate::types::{Column, FieldType, SeriesId};
 
@@ -107,6 +107,21 @@ pub fn merge_window(
     create: &mut dyn FnMut() -> Result<TableWriter>,
     stats: &mut MergeStats,
 ) -> Result<Option<TableWriter>> {
+    merge_window_until(inputs, lo, hi, filter, create, stats, &|| false)
+}
+
+/// [`merge_window`] that asks `stop` before each (series, field) run and, once it answers
+/// true, gives up with [`Error::CompactionStopped`] (the caller removes the unfinished output,
+/// which is logged pending): how a compaction is abandoned at shutdown.
+pub fn merge_window_until(
+    inputs: &[&Table],
+    lo: i64,
+    hi: i64,
+    filter: Option<&dyn PointFilter>,
+    create: &mut dyn FnMut() -> Result<TableWriter>,
+    stats: &mut MergeStats,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<TableWriter>> {
     // The (series, field) runs with blocks in the window, in the order the writer needs.
     let mut keys: BTreeSet<(SeriesId, &str)> = BTreeSet::new();
     for t in inputs {
@@ -126,6 +141,9 @@ pub fn merge_window(
     }
     let mut out: Option<TableWriter> = None;
     for (series, field) in keys {
+        if stop() {
+            return Err(Error::CompactionStopped);
+        }
         // The newest input holding the run decides its type (a field re-created with another
         // type after a drop); older runs of another type are superseded.
         let Some(field_type) = inputs.iter().rev().find_map(|t| {

@@ -31,11 +31,11 @@
 mod merge;
 mod window;
 
-pub use merge::{merge_window, windows_of, MergeStats, PointFilter};
+pub use merge::{merge_window, merge_window_until, windows_of, MergeStats, PointFilter};
 pub use window::{rfc3339, Window};
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use strata_actors::compactor::{CompactIo, Installed};
@@ -204,8 +204,9 @@ pub struct Output {
     added: Vec<TableRef>,
     stats: MergeStats,
     bytes_written: u64,
-    /// The job met a corrupt input, which was quarantined: nothing to install, plan again.
-    quarantined: bool,
+    /// Nothing to install, plan again: the job met a corrupt input, which was quarantined, or
+    /// it was abandoned because compaction is stopping (planning then finds no job).
+    replan: bool,
 }
 
 /// The production [`CompactIo`] of one layer: plans from the [`VersionSet`], merges into real
@@ -222,11 +223,16 @@ pub struct LayerCompactor {
     pub retention: Arc<Mutex<RetentionPolicy>>,
     /// Whether and when a failed step is tried again.
     pub retry: BackgroundRetry,
+    /// Set at shutdown ([`crate::engine::Database::stop_compactions`]): plan no new job, and
+    /// abandon a running one at its next (series, field) run; its outputs are logged pending
+    /// and removed, the catalog is unchanged.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl LayerCompactor {
     /// Merge `job` into the next layer: one output table per next-layer window with points.
     pub fn run_job(&self, job: &Job) -> Result<Output> {
+        let stopping = || self.stop.load(Ordering::Acquire);
         let to = self.layer + 1;
         let window = self.config.get_layer_window(to);
         let mut stats = MergeStats::default();
@@ -283,6 +289,9 @@ impl LayerCompactor {
         let mut writing: Option<std::path::PathBuf> = None;
         let written = (|| -> Result<()> {
             for &lo in &windows {
+                if stopping() {
+                    return Err(Error::CompactionStopped);
+                }
                 let hi = window.next_start(lo);
                 let mut file = None;
                 let mut create = || {
@@ -290,7 +299,8 @@ impl LayerCompactor {
                     file = Some((n, path.clone()));
                     TableWriter::create_with(self.versions.io().clone(), &path)
                 };
-                let w = merge_window(&inputs, lo, hi, filter, &mut create, &mut stats);
+                let w =
+                    merge_window_until(&inputs, lo, hi, filter, &mut create, &mut stats, &stopping);
                 if let Some((_, path)) = &file {
                     writing = Some(path.clone());
                 }
@@ -334,7 +344,7 @@ impl LayerCompactor {
             added,
             stats,
             bytes_written,
-            quarantined: false,
+            replan: false,
         })
     }
 }
@@ -345,7 +355,13 @@ impl CompactIo for LayerCompactor {
 
     fn plan(&mut self, force: bool) -> Result<Option<Job>, String> {
         // Planning reads only the current version; it cannot fail with I/O.
+        if self.stop.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         self.pause.wait_open();
+        if self.stop.load(Ordering::Acquire) {
+            return Ok(None);
+        }
         let version = self.versions.current();
         let limit = if force {
             0
@@ -366,6 +382,18 @@ impl CompactIo for LayerCompactor {
 
     fn run(&mut self, job: &Job) -> Result<Output, String> {
         match self.run_job(job) {
+            // Stopping (shutdown): `run_job` removed the unfinished outputs; nothing to install,
+            // and planning again finds no job, so the compactor goes idle at once.
+            Err(Error::CompactionStopped) => {
+                tracing::info!(layer = self.layer, "compaction abandoned for shutdown");
+                Ok(Output {
+                    removed: Vec::new(),
+                    added: Vec::new(),
+                    stats: MergeStats::default(),
+                    bytes_written: 0,
+                    replan: true,
+                })
+            }
             // A corrupt block of an input: quarantine that table and abort the job (`run_job`
             // already removed its unfinished outputs); the compactor plans again without it
             // instead of poisoning the database.
@@ -390,7 +418,7 @@ impl CompactIo for LayerCompactor {
                     added: Vec::new(),
                     stats: MergeStats::default(),
                     bytes_written: 0,
-                    quarantined: true,
+                    replan: true,
                 })
             }
             r => r.map_err(|e| {
@@ -405,8 +433,9 @@ impl CompactIo for LayerCompactor {
     }
 
     fn install(&mut self, job: Job, out: Output) -> Result<Installed, String> {
-        if out.quarantined {
-            // Nothing was written: plan again against the catalog without the bad table.
+        if out.replan {
+            // Nothing was written: plan again (against the catalog without a quarantined
+            // table, or to find that compaction is stopping).
             return Ok(Installed::Conflict);
         }
         let c = &self.counters.layers[self.layer];
@@ -492,7 +521,8 @@ mod tests {
             counters: Arc::new(CompactionCounters::default()),
             pause: Arc::new(PauseGate::default()),
             retention: Arc::new(Mutex::new(RetentionPolicy::default())),
-            retry: BackgroundRetry::new(Arc::new(std::sync::atomic::AtomicBool::new(false))),
+            retry: BackgroundRetry::new(Arc::new(AtomicBool::new(false))),
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -610,6 +640,28 @@ mod tests {
         assert_eq!((v.layers[1].len(), v.layers[2].len()), (1, 1));
         assert_eq!(v.layers[2][0].table.stats().max_ts, 0);
         assert!(c.plan(false).unwrap().is_none(), "within limits");
+    }
+
+    /// Stopping (shutdown): no new job is planned, and a job already planned is abandoned
+    /// with its outputs removed and the catalog unchanged.
+    #[test]
+    fn a_stopped_compactor_plans_nothing_and_abandons_its_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let vs = Arc::new(VersionSet::open(dir.path()).unwrap());
+        add_table(&vs, 0, 1, &[(0, 1.0), (2 * H, 2.0)]);
+        add_table(&vs, 0, 2, &[(10, 2.0)]);
+        let files = |vs: &VersionSet| std::fs::read_dir(vs.dir().join("sst")).unwrap().count();
+        let before = files(&vs);
+        let mut c = compactor(&vs, 0);
+        let job = c.plan(false).unwrap().unwrap();
+        c.stop.store(true, Ordering::Release);
+        assert!(c.plan(false).unwrap().is_none(), "no new job once stopping");
+        assert!(matches!(c.run_job(&job), Err(Error::CompactionStopped)));
+        let out = c.run(&job).unwrap();
+        assert_eq!(c.install(job, out).unwrap(), Installed::Conflict);
+        assert_eq!(files(&vs), before, "no output left behind");
+        assert_eq!(vs.current().layers[0].len(), 2, "catalog unchanged");
+        assert!(vs.current().layers[1].is_empty());
     }
 
     #[test]

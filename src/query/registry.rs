@@ -100,7 +100,7 @@ impl QueryRegistry {
         QueryRegistry::default()
     }
 
-    /// Register a query (ids start at 1, as in InfluxDB 1.x).
+    /// Register a query that starts now (ids start at 1, as in InfluxDB 1.x).
     pub fn register(
         self: &Arc<Self>,
         text: &str,
@@ -108,11 +108,25 @@ impl QueryRegistry {
         token: CancelToken,
         status: QueryStatus,
     ) -> Registration {
+        self.register_since(text, database, token, status, Instant::now())
+    }
+
+    /// Register a query received at `started`: `SHOW QUERIES` counts its duration from then,
+    /// including what it did before it was registered (parsing, planning, an inline attempt
+    /// that moved it to the pool, the wait for a queue place).
+    pub fn register_since(
+        self: &Arc<Self>,
+        text: &str,
+        database: &str,
+        token: CancelToken,
+        status: QueryStatus,
+        started: Instant,
+    ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let entry = Entry {
             text: text.to_string(),
             database: database.to_string(),
-            started: Instant::now(),
+            started,
             token,
             state: status.state.clone(),
         };

@@ -1,30 +1,37 @@
 //! The daemon: InfluxDB 1.x's HTTP API (`/ping`, `/write`, `/query`, `/health`), plus `/metrics`
 //! (Prometheus text: per-layer compaction metrics), on a Unix socket
-//! (mode 0600) and optionally on TCP.
+//! (mode 0600) and optionally on TCP. The accept loops, connection limits and timeouts are in
+//! [`listener`]; serving until a signal and the bounded shutdown in [`shutdown`].
+
+pub mod listener;
+pub mod shutdown;
 
 use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Extension;
 use axum::Router;
 
 use crate::auth::Principal;
 use crate::db::Db;
-use crate::error::{Error, IoContext, Result};
+use crate::error::Error;
 use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 /// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
 pub const VERSION: &str = concat!("strata-", env!("CARGO_PKG_VERSION"));
 
-/// Where the daemon listens.
+pub use listener::HttpLimits;
+pub use shutdown::{bind_unix, serve, serve_until, shutdown_signal, DEFAULT_SHUTDOWN_TIMEOUT};
+
+/// Where the daemon listens, its connection limits and its shutdown bound.
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     pub socket: PathBuf,
@@ -35,12 +42,30 @@ pub struct ServeOptions {
     /// Require credentials and check privileges, as InfluxDB 1.x's `auth-enabled`
     /// (`src/auth/http.rs`).
     pub auth_enabled: bool,
+    /// Timeouts and the connection cap, for every listener.
+    pub limits: HttpLimits,
+    /// The longest a shutdown may take, from the signal to the exit (`None`: no bound); see
+    /// [`shutdown`].
+    pub shutdown_timeout: Option<Duration>,
 }
 
 impl ServeOptions {
+    /// Listen on the Unix socket `socket` (mode 0600, no TCP, no authentication) with the
+    /// default limits and shutdown timeout.
+    pub fn new(socket: impl Into<PathBuf>) -> ServeOptions {
+        ServeOptions {
+            socket: socket.into(),
+            socket_mode: 0o600,
+            tcp: None,
+            auth_enabled: false,
+            limits: HttpLimits::default(),
+            shutdown_timeout: Some(DEFAULT_SHUTDOWN_TIMEOUT),
+        }
+    }
+
     /// Refuse options that must not be served: a TCP address beyond loopback without
     /// authentication ([`Error::TcpWithoutAuth`]). Checked again before anything is bound.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> crate::error::Result<()> {
         match &self.tcp {
             Some(addr) => crate::auth::tcp::check_listen(addr, self.auth_enabled),
             None => Ok(()),
@@ -361,6 +386,12 @@ async fn write(
     };
     let bytes = match to_bytes(body, limit).await {
         Ok(b) => b,
+        Err(e) if listener::is_body_timeout(&e) => {
+            let mut r = json_error(StatusCode::REQUEST_TIMEOUT, &e.to_string());
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
         Err(_) => {
             return json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -516,117 +547,55 @@ async fn query(
     }
 }
 
+/// InfluxDB 1.x's answer to a method a route does not take: 405, `Allow`, a plain-text body.
+fn method_not_allowed(allow: &'static str) -> Response {
+    with_version(
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [
+                (header::ALLOW, HeaderValue::from_static(allow)),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            "Method Not Allowed\n",
+        )
+            .into_response(),
+    )
+}
+
+/// `OPTIONS` on a 1.x route: 200, empty (as 1.x answers CORS preflights).
+async fn options() -> Response {
+    with_version(StatusCode::OK.into_response())
+}
+
+/// `route` answering other methods as 1.x does ([`method_not_allowed`]).
+fn only(route: MethodRouter<AppState>, allow: &'static str) -> MethodRouter<AppState> {
+    route.fallback(move || async move { method_not_allowed(allow) })
+}
+
 /// The HTTP routes.
 pub fn router(db: Arc<Db>) -> Router {
     Router::new()
-        .route("/ping", get(ping).head(ping))
+        .route("/ping", only(get(ping).head(ping), "GET, HEAD"))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .route("/write", any(write))
-        .route("/query", get(query).post(query))
+        .route(
+            "/write",
+            only(post(write).options(options), "POST, OPTIONS"),
+        )
+        .route(
+            "/query",
+            only(
+                get(query).post(query).options(options),
+                "GET, POST, OPTIONS",
+            ),
+        )
         .route("/internal/compact", post(compact))
         .with_state(AppState { db })
-}
-
-/// Bind the Unix socket: a stale file left by a crash is replaced; a live socket (another
-/// process answering on it) is refused.
-pub fn bind_unix(path: &Path, mode: u32) -> Result<std::os::unix::net::UnixListener> {
-    if path.exists() {
-        if std::os::unix::net::UnixStream::connect(path).is_ok() {
-            return Err(Error::Config(format!(
-                "socket {} is in use by a running process; stop it or choose another --socket",
-                path.display()
-            )));
-        }
-        tracing::info!(socket = %path.display(), "removing stale socket file");
-        std::fs::remove_file(path).ctx(|| format!("remove stale socket {}", path.display()))?;
-    }
-    let l = std::os::unix::net::UnixListener::bind(path)
-        .ctx(|| format!("bind socket {}", path.display()))?;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .ctx(|| format!("chmod socket {}", path.display()))?;
-    l.set_nonblocking(true)
-        .ctx(|| "set socket non-blocking".to_string())?;
-    Ok(l)
-}
-
-/// Serve until SIGINT or SIGTERM, then stop accepting, drain the database to disk and remove
-/// the socket.
-pub async fn serve(db: Arc<Db>, opts: ServeOptions) -> Result<()> {
-    serve_until(db, opts, shutdown_signal()).await
-}
-
-/// Serve until `shutdown` completes, then stop accepting, drain the database to disk and remove
-/// the socket (what [`serve`] does on a signal; embedders pass their own trigger).
-pub async fn serve_until(
-    db: Arc<Db>,
-    opts: ServeOptions,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> Result<()> {
-    opts.validate()?;
-    let unix = tokio::net::UnixListener::from_std(bind_unix(&opts.socket, opts.socket_mode)?)
-        .ctx(|| "register socket with tokio".to_string())?;
-    let app = router(db.clone());
-    let app = if opts.auth_enabled {
-        crate::auth::http::protect(app, db.clone())
-    } else {
-        app
-    };
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-
-    let mut tasks = Vec::new();
-    {
-        let mut rx = stop_rx.clone();
-        let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(unix, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
-        }));
-    }
-    if let Some(addr) = &opts.tcp {
-        let tcp = tokio::net::TcpListener::bind(addr)
-            .await
-            .ctx(|| format!("bind TCP {addr}"))?;
-        let mut rx = stop_rx.clone();
-        tasks.push(tokio::spawn(async move {
-            axum::serve(tcp, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.wait_for(|s| *s).await;
-                })
-                .await
-        }));
-    }
-    tracing::info!(socket = %opts.socket.display(), tcp = ?opts.tcp, "strata is serving");
-    println!("strata: listening on unix socket {}", opts.socket.display());
-
-    shutdown.await;
-    tracing::info!("shutting down: draining writes to disk");
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = t.await;
-    }
-    let _ = std::fs::remove_file(&opts.socket);
-    let db2 = db.clone();
-    tokio::task::spawn_blocking(move || db2.flush())
-        .await
-        .map_err(|e| Error::Query(format!("shutdown task failed: {e}")))??;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
 }
