@@ -48,7 +48,9 @@ fn http(sock: &Path, method: &str, path: &str, headers: &[(&str, String)], body:
     );
     // The server may answer (a 401 decided from the headers) and close before it has read the
     // whole body: a failed write is not the end, the answer is still in the receive buffer.
-    let _ = s.write_all(head.as_bytes()).and_then(|()| s.write_all(body));
+    let _ = s
+        .write_all(head.as_bytes())
+        .and_then(|()| s.write_all(body));
     let mut raw = Vec::new();
     let _ = s.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).to_string();

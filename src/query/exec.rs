@@ -1876,7 +1876,11 @@ impl GroupCtx<'_> {
             let mut filled_mem = self.snap.mem.charge(0)?;
             // With a fill every interval makes a row: charge them all now, and make room once.
             let n_buckets = ((end - start) / interval + 1) as usize;
-            let precharged = plan.fill != Fill::None && multi.is_none();
+            // Integrals answer from their own rows ([`integral_streams`]), so when every call is
+            // one the empty buckets (up to `now()` without an upper bound) are not made at all.
+            let only_integrals =
+                l.trs.is_empty() && l.aggs.iter().all(|a| a.func == AggFn::Integral);
+            let precharged = plan.fill != Fill::None && multi.is_none() && !only_integrals;
             if precharged {
                 filled_mem.add(n_buckets as u64 * filled_row)?;
                 let answered = ((end - out_start.max(start)) / interval + 1).max(0) as u64;
@@ -1967,7 +1971,7 @@ impl GroupCtx<'_> {
                         }
                     }
                     None if multi.is_some() => {}
-                    None if plan.fill == Fill::None => {}
+                    None if plan.fill == Fill::None || only_integrals => {}
                     None => {
                         let outs = (0..l.aggs.len())
                             .map(|ai| Out {
