@@ -14,6 +14,7 @@ use strata_actors::memtable::{run_memtable, FlushMsg, MemStore};
 use strata_actors::wal_writer::{run_wal_writer, write_request, Log, MemMsg, WalMsg};
 use strata_actors::{oneshot, Health, Sender, TrySendError};
 
+use crate::cardinality::LimitExceeded;
 use crate::compaction::{self, CompactionCounters, CompactionStats, LayerCompactor, PauseGate};
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
@@ -334,7 +335,7 @@ impl Database {
             config.get_file_io(),
         )?;
         let versions = Arc::new(catalog.commit()?);
-        let index = Arc::new(SeriesIndex::new());
+        let index = Arc::new(SeriesIndex::with_limits(config.get_cardinality_limits()));
         let v = versions.current();
         for t in v.tables_oldest_first() {
             for (id, key) in t.table.series() {
@@ -646,7 +647,9 @@ impl Database {
         let addr = |a: *const u8| a as usize;
         let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType), FastHash> =
             Default::default();
-        let mut series_of: std::collections::HashMap<(usize, usize), SeriesId, FastHash> =
+        // A series refused by a cardinality limit stays refused for the rest of the body.
+        type Resolved = std::result::Result<SeriesId, Arc<LimitExceeded>>;
+        let mut series_of: std::collections::HashMap<(usize, usize), Resolved, FastHash> =
             Default::default();
         // The series `batch.new_series` logs, to log each once: a hash set, so a body creating
         // n series does O(n) work here, not a scan of the list per new series (O(n²)).
@@ -668,18 +671,30 @@ impl Database {
                 fields_ok.insert(k);
             }
             let key = (m, addr(Arc::as_ptr(&p.tags).cast()));
-            let series = match series_of.get(&key) {
-                Some(&id) => id,
+            let resolved = match series_of.get(&key) {
+                Some(r) => r.clone(),
                 None => {
-                    let (id, new) = self.index.resolve(p);
-                    if let Some(n) = new {
-                        if logged.insert(n.id) {
-                            bytes += n.approx_bytes();
-                            batch.new_series.push(n);
+                    let r = match self.index.resolve(p) {
+                        Ok((id, new)) => {
+                            if let Some(n) = new {
+                                if logged.insert(n.id) {
+                                    bytes += n.approx_bytes();
+                                    batch.new_series.push(n);
+                                }
+                            }
+                            Ok(id)
                         }
-                    }
-                    series_of.insert(key, id);
-                    id
+                        Err(limit) => Err(Arc::new(limit)),
+                    };
+                    series_of.insert(key, r.clone());
+                    r
+                }
+            };
+            let series = match resolved {
+                Ok(id) => id,
+                Err(limit) => {
+                    rejected.push((i, Error::CardinalityLimit(limit)));
+                    continue 'points;
                 }
             };
             let timestamp = p.timestamp.unwrap_or(default_ts);

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_data;
+pub mod cardinality;
 pub mod check;
 pub mod compaction;
 pub mod config;
