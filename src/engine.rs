@@ -1015,7 +1015,9 @@ mod tests {
     fn a_body_of_new_series_is_resolved_in_linear_time() {
         let dir = tempfile::tempdir().unwrap();
         let d = Database::open("lin", dir.path(), &crate::Config::new()).unwrap();
-        let body: String = (0..100_000).map(|i| format!("m,h=h{i} v=1i 1\n")).collect();
+        let body: String = (0..100_000)
+            .map(|i| format!("m,h=h{},k=k{} v=1i 1\n", i / 1000, i % 1000))
+            .collect();
         let p = crate::lineproto::parse(&body, crate::lineproto::Precision::Nanosecond, 0, 1 << 16);
         let write = || {
             let t0 = thread_cpu();
