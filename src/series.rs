@@ -152,7 +152,11 @@ impl SeriesIndex {
                 if let Err(refused) = self.admit(&post, p) {
                     drop(post);
                     // A measurement made for this point alone goes with it (field schema
-                    // included): refused points of new measurements leave nothing behind.
+                    // included): refused points of new measurements leave nothing behind. No
+                    // other writer can be adding a series to it meanwhile: a measurement
+                    // without series has no tag values, so only the series budget refuses
+                    // here, and it refuses every writer until a delete gives places back, which
+                    // it does only while no write is resolving (`Database::exclusive_writes`).
                     if read(&m.series).is_empty() {
                         self.measurements
                             .remove_if(&*p.measurement, |_, mi| read(&mi.series).is_empty());
