@@ -3,6 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cardinality::{
+    CardinalityLimits, DEFAULT_MAX_SERIES_PER_DATABASE, DEFAULT_MAX_VALUES_PER_TAG,
+};
 use crate::compaction::Window;
 use crate::error::{Error, Result};
 use crate::file_io::FileIo;
@@ -56,6 +59,8 @@ pub struct Config {
     query_parallelism: usize,
     query_inline_max_points: u64,
     block_cache_bytes: u64,
+    max_series_per_database: u64,
+    max_values_per_tag: u64,
     testing_query_delay: Duration,
     file_io: Arc<dyn FileIo>,
 }
@@ -96,6 +101,8 @@ impl Default for Config {
             query_parallelism: default_max_concurrent_queries(),
             query_inline_max_points: DEFAULT_QUERY_INLINE_MAX_POINTS,
             block_cache_bytes: DEFAULT_BLOCK_CACHE_BYTES,
+            max_series_per_database: DEFAULT_MAX_SERIES_PER_DATABASE,
+            max_values_per_tag: DEFAULT_MAX_VALUES_PER_TAG,
             testing_query_delay: Duration::ZERO,
             file_io: crate::file_io::real(),
             retention_check_interval: Duration::from_secs(30 * 60),
@@ -217,6 +224,25 @@ impl Config {
     /// exceeded: (buckets/limit)` before any bucket is made. 0 means unlimited. Default 0.
     pub fn max_select_buckets(mut self, n: u64) -> Self {
         self.max_select_buckets = n;
+        self
+    }
+
+    /// Most series one database may hold, as InfluxDB 1.x's `max-series-per-database`: a
+    /// point that would create a series past it is dropped, and the write is a partial write
+    /// (`partial write: max-series-per-database limit exceeded: (N) dropped=M`, HTTP 400);
+    /// points of existing series are written. The place is taken before the series is created
+    /// and given back when a delete forgets the series. 0 means unlimited. Default 1,000,000.
+    pub fn max_series_per_database(mut self, n: u64) -> Self {
+        self.max_series_per_database = n;
+        self
+    }
+
+    /// Most values one tag key of one measurement may have, as InfluxDB 1.x's
+    /// `max-values-per-tag`: a point that would create a series with a new value past it is
+    /// dropped (`partial write: max-values-per-tag limit exceeded (N/N): measurement="m"
+    /// tag="k" value="v" dropped=M`, HTTP 400). 0 means unlimited. Default 100,000.
+    pub fn max_values_per_tag(mut self, n: u64) -> Self {
+        self.max_values_per_tag = n;
         self
     }
 
@@ -367,6 +393,20 @@ impl Config {
 
     pub fn get_query_memory_limit(&self) -> u64 {
         self.query_memory_limit
+    }
+
+    pub fn get_max_series_per_database(&self) -> u64 {
+        self.max_series_per_database
+    }
+    pub fn get_max_values_per_tag(&self) -> u64 {
+        self.max_values_per_tag
+    }
+    /// Both cardinality limits, as a database's series index enforces them.
+    pub fn get_cardinality_limits(&self) -> CardinalityLimits {
+        CardinalityLimits {
+            max_series_per_database: self.max_series_per_database,
+            max_values_per_tag: self.max_values_per_tag,
+        }
     }
 
     pub fn get_max_select_points(&self) -> u64 {

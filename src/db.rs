@@ -266,9 +266,19 @@ impl Db {
         let mut dropped = parsed.errors.len();
         let (outcome, rejected): (WriteOutcome, _) =
             database.write_points_taking_fields(&mut parsed.points, default_ts)?;
+        // Points dropped by a cardinality limit are reported as InfluxDB 1.x does: the reason
+        // of the first, once, and their number in `dropped`.
+        let mut limit = None;
         for (i, e) in &rejected {
+            if let Error::CardinalityLimit(l) = e {
+                limit.get_or_insert(l);
+                continue;
+            }
             let line = parsed.lines.get(*i).copied().unwrap_or(0);
             messages.push(format!("line {line}: {e}"));
+        }
+        if let Some(l) = limit {
+            messages.push(l.to_string());
         }
         dropped += rejected.len();
         if dropped > 0 {

@@ -76,6 +76,12 @@ pub enum Error {
     #[error("partial write: {message} dropped={dropped}")]
     PartialWrite { message: String, dropped: usize },
 
+    /// A point was dropped because it would have created a series past a cardinality limit
+    /// (`max_series_per_database`, `max_values_per_tag`); a write reports it as part of an
+    /// [`Error::PartialWrite`]. Shared: every dropped point of a series refers to one.
+    #[error("{0}")]
+    CardinalityLimit(std::sync::Arc<crate::cardinality::LimitExceeded>),
+
     /// A field was written with a different type than it already has in this measurement.
     #[error("field type conflict: input field \"{field}\" on measurement \"{measurement}\" is type {got}, already exists as type {existing}")]
     FieldTypeConflict {

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod bench;
 pub mod bench_data;
+pub mod cardinality;
 pub mod check;
 pub mod compaction;
 pub mod config;

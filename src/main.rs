@@ -319,6 +319,14 @@ struct EngineArgs {
     /// max-select-buckets.
     #[arg(long, env = "STRATA_MAX_SELECT_BUCKETS", default_value_t = 0)]
     max_select_buckets: u64,
+    /// Most series one database may hold (0: unlimited), as InfluxDB 1.x's
+    /// max-series-per-database: points that would create more are dropped (a partial write).
+    #[arg(long, env = "STRATA_MAX_SERIES_PER_DATABASE", default_value_t = strata::cardinality::DEFAULT_MAX_SERIES_PER_DATABASE)]
+    max_series_per_database: u64,
+    /// Most values one tag key of a measurement may have (0: unlimited), as InfluxDB 1.x's
+    /// max-values-per-tag: points that would create more are dropped (a partial write).
+    #[arg(long, env = "STRATA_MAX_VALUES_PER_TAG", default_value_t = strata::cardinality::DEFAULT_MAX_VALUES_PER_TAG)]
+    max_values_per_tag: u64,
     /// Most bytes one query may hold (decoded columns, accumulator buffers, result rows);
     /// past it the query fails naming query_memory_limit (0: unlimited).
     #[arg(long, env = "STRATA_QUERY_MEMORY_LIMIT", default_value_t = 256 << 20)]
@@ -383,6 +391,8 @@ impl EngineArgs {
             .max_select_points(self.max_select_points)
             .max_select_series(self.max_select_series)
             .max_select_buckets(self.max_select_buckets)
+            .max_series_per_database(self.max_series_per_database)
+            .max_values_per_tag(self.max_values_per_tag)
             .query_memory_limit(self.query_memory_limit)
             .query_inline_max_points(self.query_inline_max_points)
             .block_cache_bytes(self.block_cache_bytes)

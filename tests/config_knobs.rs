@@ -226,3 +226,35 @@ fn invalid_values_are_refused_with_the_knob_named() {
         .unwrap();
     assert!(e.to_string().contains("max_frozen_memtables"), "{e}");
 }
+
+#[test]
+fn cardinality_limits_drop_points_of_new_series_past_them() {
+    let defaults = Config::new();
+    assert_eq!(defaults.get_max_series_per_database(), 1_000_000);
+    assert_eq!(defaults.get_max_values_per_tag(), 100_000);
+    let (_d, db) = open(Config::new().max_series_per_database(2));
+    let e = db
+        .write_lines("c", "m,k=a v=1 1\nm,k=b v=1 1\nm,k=c v=1 1\nm,k=a v=2 2\n")
+        .unwrap_err();
+    assert!(
+        matches!(e, strata::Error::PartialWrite { dropped: 1, .. }),
+        "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "partial write: max-series-per-database limit exceeded: (2) dropped=1"
+    );
+    let (_d, db) = open(
+        Config::new()
+            .max_values_per_tag(1)
+            .max_series_per_database(0),
+    );
+    db.write_lines("c", "m,k=a v=1 1\n").unwrap();
+    let e = db
+        .write_lines("c", "m,k=b v=1 1\nn,k=b v=1 1\n")
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "partial write: max-values-per-tag limit exceeded (1/1): measurement=\"m\" tag=\"k\" value=\"b\" dropped=1"
+    );
+}

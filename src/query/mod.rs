@@ -10,6 +10,7 @@ pub mod plan;
 pub mod registry;
 pub mod result;
 pub mod scan;
+mod value_set;
 
 use std::collections::BTreeMap;
 

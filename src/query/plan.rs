@@ -461,7 +461,11 @@ mod tests {
                     cpu,host=c,region=us v=1\ncpu,host=a,region=us v=1\ncpu,region=us v=1\n";
         let parsed =
             crate::lineproto::parse(text, crate::lineproto::Precision::Nanosecond, 0, 1024);
-        let ids: Vec<SeriesId> = parsed.points.iter().map(|p| idx.resolve(p).0).collect();
+        let ids: Vec<SeriesId> = parsed
+            .points
+            .iter()
+            .map(|p| idx.resolve(p).unwrap().0)
+            .collect();
         let m = idx.measurement("cpu").unwrap();
         let re = |r: &str| TagPred::Match("host".into(), Regex::new(r).unwrap());
         let cases: Vec<(TagPred, Option<Vec<SeriesId>>)> = vec![

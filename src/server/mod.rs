@@ -25,6 +25,9 @@ use crate::error::Error;
 use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
+mod gzip;
+use gzip::gunzip;
+
 /// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
 pub const VERSION: &str = concat!("strata-", env!("CARGO_PKG_VERSION"));
 
@@ -337,29 +340,6 @@ fn write_status(e: &Error) -> StatusCode {
         Error::WriteTimeout { .. } | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
-}
-
-/// Decompress a gzip body (`Content-Encoding: gzip`, as Telegraf and client libraries send),
-/// refusing to produce more than `limit` bytes.
-fn gunzip(data: &[u8], limit: usize) -> std::result::Result<Vec<u8>, (StatusCode, String)> {
-    use std::io::Read;
-    let mut out = Vec::new();
-    let mut dec = flate2::read::GzDecoder::new(data).take(limit as u64 + 1);
-    if let Err(e) = dec.read_to_end(&mut out) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            format!("body is not valid gzip: {e}"),
-        ));
-    }
-    if out.len() > limit {
-        return Err((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "request body too large: the limit is {limit} bytes after decompression (max_body_bytes)"
-            ),
-        ));
-    }
-    Ok(out)
 }
 
 async fn write(
