@@ -142,7 +142,10 @@ impl Db {
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Db> {
         config.validate()?;
         let root = path.as_ref().to_path_buf();
-        fs::create_dir_all(&root).ctx(|| format!("create data directory {}", root.display()))?;
+        config
+            .get_file_io()
+            .create_dir_all(&root)
+            .ctx(|| format!("create data directory {}", root.display()))?;
         let lock = lock_data_dir(&root)?;
         let users = Users::open(&root)?;
         let block_cache = Arc::new(BlockCache::new(config.get_block_cache_bytes()));
@@ -706,8 +709,10 @@ impl Databases {
         }
         let dir = self.root.join(name);
         if policy != RetentionPolicy::default() {
-            fs::create_dir_all(&dir).ctx(|| format!("create {}", dir.display()))?;
-            policy.store(&dir)?;
+            let io = self.config.get_file_io();
+            io.create_dir_all(&dir)
+                .ctx(|| format!("create {}", dir.display()))?;
+            policy.store(&dir, &io)?;
         }
         let db = Database::open_with_cache(name, &dir, &self.config, self.block_cache.clone())?;
         crate::version::sync_dir(&self.root)?;

@@ -327,7 +327,10 @@ impl Database {
         config: &Config,
         block_cache: Arc<BlockCache>,
     ) -> Result<Database> {
-        std::fs::create_dir_all(dir).ctx(|| format!("create {}", dir.display()))?;
+        config
+            .get_file_io()
+            .create_dir_all(dir)
+            .ctx(|| format!("create {}", dir.display()))?;
         let retention = Arc::new(Mutex::new(RetentionPolicy::load(dir)?));
         // The catalog and the WAL are both checked before either changes a file: a damaged
         // WAL stops the open with the manifest untouched too.
@@ -812,7 +815,7 @@ impl Database {
         let mut rp = self.retention.lock().unwrap_or_else(|p| p.into_inner());
         let next = rp.with(change)?;
         if next != *rp {
-            next.store(&self.dir)?;
+            next.store(&self.dir, self.versions.io())?;
             tracing::info!(db = %self.name, duration = next.duration, "retention policy changed");
             *rp = next.clone();
         }

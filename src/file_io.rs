@@ -31,6 +31,8 @@ pub trait FileIo: Send + Sync + fmt::Debug {
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
     /// Remove a file.
     fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Create a directory and its missing parents.
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()>;
 }
 
 /// The operating system's files.
@@ -69,6 +71,9 @@ impl FileIo for RealFileIo {
     }
     fn remove(&self, path: &Path) -> io::Result<()> {
         fs::remove_file(path)
+    }
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir_all(dir)
     }
 }
 
@@ -149,6 +154,7 @@ pub enum Op {
     Rename,
     SyncDir,
     Remove,
+    CreateDir,
 }
 
 /// The error a fault produces.
@@ -309,6 +315,12 @@ impl FileIo for FaultInjector {
         match self.check(Op::Remove, path) {
             Some(k) => Err(fault_error(k, Op::Remove, path)),
             None => RealFileIo.remove(path),
+        }
+    }
+    fn create_dir_all(&self, dir: &Path) -> io::Result<()> {
+        match self.check(Op::CreateDir, dir) {
+            Some(k) => Err(fault_error(k, Op::CreateDir, dir)),
+            None => RealFileIo.create_dir_all(dir),
         }
     }
 }

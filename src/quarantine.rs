@@ -32,14 +32,16 @@
 //! touch it when the last reader's version drops it (readers still holding it keep reading
 //! through their open descriptor).
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::engine::{now_ns, Database};
 use crate::error::{Error, IoContext, Result};
-use crate::manifest::TableRecord;
-use crate::version::{sync_dir, table_number, VersionSet};
+use crate::file_io::{FileIo, IoFile};
+use crate::manifest::{sync_dir_with, TableRecord};
+use crate::version::{table_number, VersionSet};
 
 /// The quarantine directory of a database directory.
 pub const DIR: &str = "quarantine";
@@ -104,10 +106,17 @@ fn reason_path(db_dir: &Path, file: u64) -> PathBuf {
 /// Move table `record.file` from `DB/sst/` into `DB/quarantine/` with its reason file (steps 1
 /// and 2 of the module docs; the caller holds the manifest lock or owns the database alone).
 /// Idempotent: a file already moved is left where it is. Returns the new path.
-pub(crate) fn move_aside(db_dir: &Path, record: &TableRecord, reason: &str) -> Result<PathBuf> {
+pub(crate) fn move_aside(
+    io: &Arc<dyn FileIo>,
+    db_dir: &Path,
+    record: &TableRecord,
+    reason: &str,
+) -> Result<PathBuf> {
+    let sync_dir = |dir: &Path| sync_dir_with(io.as_ref(), dir);
     let qdir = db_dir.join(DIR);
     if !qdir.is_dir() {
-        fs::create_dir_all(&qdir).ctx(|| format!("create {}", qdir.display()))?;
+        io.create_dir_all(&qdir)
+            .ctx(|| format!("create {}", qdir.display()))?;
         sync_dir(db_dir)?;
     }
     let from = crate::version::table_path(db_dir, record.file);
@@ -127,19 +136,17 @@ pub(crate) fn move_aside(db_dir: &Path, record: &TableRecord, reason: &str) -> R
     let rpath = reason_path(db_dir, record.file);
     let tmp = rpath.with_extension("reason.tmp");
     {
-        let mut f = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&tmp)
-            .ctx(|| format!("create {}", tmp.display()))?;
+        let mut f =
+            IoFile::create(io.clone(), &tmp, false).ctx(|| format!("create {}", tmp.display()))?;
         f.write_all(text.as_bytes())
             .ctx(|| format!("write {}", tmp.display()))?;
         f.sync_all().ctx(|| format!("fsync {}", tmp.display()))?;
     }
-    fs::rename(&tmp, &rpath).ctx(|| format!("rename {} to {}", tmp.display(), rpath.display()))?;
+    io.rename(&tmp, &rpath)
+        .ctx(|| format!("rename {} to {}", tmp.display(), rpath.display()))?;
     // 2. The table itself: both directories fsynced, the new entry first.
-    fs::rename(&from, &to).ctx(|| format!("move {} to {}", from.display(), to.display()))?;
+    io.rename(&from, &to)
+        .ctx(|| format!("move {} to {}", from.display(), to.display()))?;
     sync_dir(&qdir)?;
     if let Some(sst) = from.parent() {
         sync_dir(sst)?;
@@ -233,7 +240,7 @@ pub fn quarantine(versions: &VersionSet, db: &str, file: u64, reason: &str) -> R
         min_seq: t.min_seq,
         max_seq: t.max_seq,
     };
-    match versions.quarantine_table(&t, || move_aside(&dir, &record, reason)) {
+    match versions.quarantine_table(&t, || move_aside(versions.io(), &dir, &record, reason)) {
         Ok(to) => {
             tracing::error!(
                 db,

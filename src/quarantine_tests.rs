@@ -119,7 +119,13 @@ fn a_crash_between_the_rename_and_the_edit_leaves_it_quarantined() {
     let vs = VersionSet::open(dir.path()).unwrap();
     let a = add_table(&vs, 0, 1, &[(1, 1.0)]);
     let b = add_table(&vs, 0, 2, &[(2, 2.0)]);
-    let moved = move_aside(dir.path(), &record(&b), "crc mismatch").unwrap();
+    let moved = move_aside(
+        &crate::file_io::real(),
+        dir.path(),
+        &record(&b),
+        "crc mismatch",
+    )
+    .unwrap();
     let (fa, fb) = (a.file, b.file);
     drop((a, b));
     std::mem::forget(vs); // the crash: no edit logged

@@ -10,7 +10,7 @@
 //!   InfluxDB's `[retention] check-interval`) drops whole tables whose newest point is past the
 //!   cutoff with one catalog edit, without rewriting anything (`delete::expire`).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::error::{Error, IoContext, Result};
-use crate::version::sync_dir;
+use crate::file_io::{FileIo, IoFile};
+use crate::manifest::sync_dir_with;
 
 const HOUR: i64 = 3_600_000_000_000;
 const DAY: i64 = 24 * HOUR;
@@ -188,23 +189,19 @@ impl RetentionPolicy {
         })
     }
 
-    /// Store the policy of the database in `dir` durably and atomically.
-    pub fn store(&self, dir: &Path) -> Result<()> {
+    /// Store the policy of the database in `dir` durably and atomically, through `io`.
+    pub fn store(&self, dir: &Path, io: &Arc<dyn FileIo>) -> Result<()> {
         let tmp = dir.join(TMP);
         let path = dir.join(FILE);
-        let mut f = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .write(true)
-            .open(&tmp)
-            .ctx(|| format!("create {}", tmp.display()))?;
+        let mut f =
+            IoFile::create(io.clone(), &tmp, false).ctx(|| format!("create {}", tmp.display()))?;
         f.write_all(&self.encode())
             .and_then(|()| f.sync_all())
             .ctx(|| format!("write {}", tmp.display()))?;
         drop(f);
-        fs::rename(&tmp, &path)
+        io.rename(&tmp, &path)
             .ctx(|| format!("rename {} to {}", tmp.display(), path.display()))?;
-        sync_dir(dir)
+        sync_dir_with(io.as_ref(), dir)
     }
 }
 
@@ -352,12 +349,12 @@ mod tests {
             shard_group_duration: DAY,
             replica_n: 1,
         };
-        rp.store(dir.path()).unwrap();
+        rp.store(dir.path(), &crate::file_io::real()).unwrap();
         assert_eq!(RetentionPolicy::load(dir.path()).unwrap(), rp);
         let path = dir.path().join(FILE);
-        let mut bytes = fs::read(&path).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
         bytes[10] ^= 1;
-        fs::write(&path, bytes).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         let e = RetentionPolicy::load(dir.path()).unwrap_err();
         assert!(matches!(e, Error::Corrupt { .. }), "{e}");
     }

@@ -453,14 +453,15 @@ impl LoadedCatalog {
             }
         }
         let sst_dir = dir.join("sst");
-        fs::create_dir_all(&sst_dir).ctx(|| format!("create {}", sst_dir.display()))?;
+        io.create_dir_all(&sst_dir)
+            .ctx(|| format!("create {}", sst_dir.display()))?;
         if !garbage.is_empty() {
             sync_dir_with(io.as_ref(), &sst_dir)?;
         }
         // Corrupt live tables go aside before the manifest stops naming them (a crash between
         // the two leaves a named table whose file is in quarantine: quarantined at the next open).
         for (record, reason) in &quarantine {
-            let to = crate::quarantine::move_aside(dir, record, reason)?;
+            let to = crate::quarantine::move_aside(&io, dir, record, reason)?;
             tracing::error!(
                 file = %table_path(dir, record.file).display(),
                 moved_to = %to.display(),

@@ -239,7 +239,8 @@ impl Wal {
         on_corrupt: OnCorrupt,
         io: Arc<dyn FileIo>,
     ) -> Result<(Wal, Replay)> {
-        fs::create_dir_all(dir).ctx(|| format!("create WAL directory {}", dir.display()))?;
+        io.create_dir_all(dir)
+            .ctx(|| format!("create WAL directory {}", dir.display()))?;
         let found = list_segments(dir)?;
         let next_no = found.last().map_or(1, |(no, _)| no + 1);
 
