@@ -287,11 +287,13 @@ fn write_status(e: &Error) -> StatusCode {
 }
 
 /// Decompress a gzip body (`Content-Encoding: gzip`, as Telegraf and client libraries send),
-/// refusing to produce more than `limit` bytes.
+/// refusing to produce more than `limit` bytes. Every member of the body is decompressed (a
+/// gzip file may be several members one after the other, as InfluxDB's Go reader reads it);
+/// bytes after the last member that are not a member are an error.
 fn gunzip(data: &[u8], limit: usize) -> std::result::Result<Vec<u8>, (StatusCode, String)> {
     use std::io::Read;
     let mut out = Vec::new();
-    let mut dec = flate2::read::GzDecoder::new(data).take(limit as u64 + 1);
+    let mut dec = flate2::read::MultiGzDecoder::new(data).take(limit as u64 + 1);
     if let Err(e) = dec.read_to_end(&mut out) {
         return Err((
             StatusCode::BAD_REQUEST,
@@ -591,5 +593,35 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).expect("gzip into memory");
+        e.finish().expect("gzip into memory")
+    }
+
+    /// Found by the `http_write` fuzz target: a body of two gzip members (what a client that
+    /// compresses chunk by chunk sends) was cut to its first member, and the write of the
+    /// second member's lines was acknowledged without them.
+    #[test]
+    fn every_gzip_member_of_a_body_is_decompressed() {
+        let mut body = gzip(b"cpu value=1 1\n");
+        body.extend(gzip(b"cpu value=2 2\n"));
+        let text = write_body_text(&body, true, 1 << 20).expect("a two-member gzip body");
+        assert_eq!(text, "cpu value=1 1\ncpu value=2 2\n");
+        // The limit counts every member.
+        let (status, _) = write_body_text(&body, true, 20).expect_err("over the limit");
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        // Garbage after the members is refused, not ignored.
+        body.extend_from_slice(b"garbage");
+        let (status, msg) = write_body_text(&body, true, 1 << 20).expect_err("trailing garbage");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{msg}");
     }
 }
