@@ -86,14 +86,15 @@ pub fn representable(p: &ParsedPoint) -> bool {
         !s.is_empty() && !s.ends_with('\\') && !s.contains('\n')
     }
     name_ok(&p.measurement)
-        && !p.measurement.starts_with(['#', '\t'])
+        && !p.measurement.starts_with(['#', '\t', '\0'])
         && p.tags
             .iter()
             .all(|(k, v)| name_ok(k) && name_ok(v) && !v.is_empty())
-        && !p.fields.is_empty()
+        && p.fields
+            .first()
+            .is_some_and(|(k, _)| !k.starts_with(['\t', '\0']))
         && p.fields.iter().all(|(k, v)| {
             name_ok(k)
-                && !k.starts_with('\t')
                 && match v {
                     FieldValue::Float(x) => x.is_finite(),
                     FieldValue::String(s) => !s.contains('\n'),
