@@ -136,9 +136,15 @@ impl VersionEdit {
             match *tag {
                 TAG_ADD => {
                     let layer = layer_at(&mut b)?;
+                    let file = u64_at(&mut b)?;
+                    // Table numbers come from `next_file`, which must stay above every live
+                    // table's: the largest number has no number after it.
+                    if file == u64::MAX {
+                        return Err(format!("table file number {file} out of range"));
+                    }
                     e.add.push(TableRecord {
                         layer,
-                        file: u64_at(&mut b)?,
+                        file,
                         min_seq: u64_at(&mut b)?,
                         max_seq: u64_at(&mut b)?,
                     });
@@ -209,7 +215,8 @@ impl ManifestState {
             self.next_file = self.next_file.max(n);
         }
         for r in &self.records {
-            self.next_file = self.next_file.max(r.file + 1);
+            // `decode` refuses u64::MAX, so this never saturates.
+            self.next_file = self.next_file.max(r.file.saturating_add(1));
         }
     }
 
@@ -542,6 +549,29 @@ mod tests {
             flushed_seqno: Some(3),
             next_file: Some(10),
         }
+    }
+
+    /// Found by the `manifest_replay` fuzz target: a (checksummed) record adding table number
+    /// u64::MAX overflowed `next_file` (a panic in debug builds; in release, a `next_file` at or
+    /// below a live table's number, which the next flush would reuse).
+    #[test]
+    fn a_table_number_with_no_successor_is_corrupt() {
+        let mut e = edit(&[5]);
+        e.add[0].file = u64::MAX;
+        let why = VersionEdit::decode(&e.encode()).expect_err("table u64::MAX");
+        assert!(why.contains("out of range"), "{why}");
+        let mut buf = MAGIC.to_vec();
+        buf.extend(encode_record(&e.encode()));
+        let err = replay_bytes(Path::new("MANIFEST-000001"), &buf).expect_err("refused");
+        assert!(
+            matches!(err, Error::ManifestCorrupt { offset: 8, .. }),
+            "{err}"
+        );
+        e.add[0].file = u64::MAX - 1;
+        buf.truncate(MAGIC.len());
+        buf.extend(encode_record(&e.encode()));
+        let state = replay_bytes(Path::new("MANIFEST-000001"), &buf).expect("the largest usable");
+        assert_eq!(state.next_file, u64::MAX);
     }
 
     #[test]

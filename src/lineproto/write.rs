@@ -9,7 +9,8 @@ use crate::types::{FieldValue, ParsedPoint};
 ///
 /// What [`super::parse`] reads back equals `p` (with `precision` nanoseconds) as long as `p` is
 /// representable in line protocol: names are non-empty and do not end with a backslash, the
-/// measurement does not start with `#` or a tab, no field key starts with a tab, no name or
+/// measurement does not start with `#`, a tab or a NUL, the first field key does not start with
+/// a tab or a NUL (the parser skips them before the fields, and no escape keeps them), no name or
 /// string contains a newline, no tag value is empty, there is at least one field, and floats
 /// are finite. Anything else is written as is and the line will not parse back the same.
 pub fn write_point(out: &mut String, p: &ParsedPoint) {

@@ -463,6 +463,11 @@ impl fmt::Display for Expr {
             Expr::Neg(e) => {
                 let literal = matches!(**e, Expr::Integer(_) | Expr::Number(_) | Expr::Duration(_));
                 if literal && e.precedence() == ATOM_PRECEDENCE {
+                    // A zero is the one such literal the parser itself puts under a `Neg`
+                    // (`- -0`: the literal `-0` is 0), and `- -0` parses back to it.
+                    if matches!(**e, Expr::Integer(0) | Expr::Duration(0)) {
+                        return write!(f, "- -{e}");
+                    }
                     // `-5` would re-parse as the literal -5; keep the structure visible.
                     return write!(f, "-({e})");
                 }

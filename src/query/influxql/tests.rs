@@ -1207,6 +1207,19 @@ fn display_round_trips() {
     }
 }
 
+/// Found by the `influxql` fuzz target: `- -0` parses to a negated zero (the literal `-0` is
+/// 0), which printed as `-(0)`, which parses to a negated parenthesised zero.
+#[test]
+fn a_negated_zero_prints_back_to_itself() {
+    for q in ["- -0", "- -0s", "- - -0", "- -0.0"] {
+        let e = ex(q);
+        let printed = e.to_string();
+        assert_eq!(ex(&printed), e, "{q} printed as {printed}");
+    }
+    assert_eq!(ex("- -0").to_string(), "- -0");
+    assert_eq!(ex("-(0)").to_string(), "-(0)");
+}
+
 #[test]
 fn display_is_canonical() {
     let p = |q: &str| one(q).to_string();

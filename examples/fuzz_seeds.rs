@@ -1,0 +1,204 @@
+//! Writes the seed corpus of the fuzz targets (`fuzz/corpus/<target>/seed-*`) from real inputs:
+//! line protocol bodies, InfluxQL statements, and an SSTable, WAL segments and a manifest that
+//! an embedded `Db` writes. Each seed is the target's mode byte(s) (see `fuzz/fuzz_targets/`)
+//! followed by the input.
+//!
+//! ```sh
+//! cargo run --example fuzz_seeds -- fuzz/corpus
+//! ```
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use strata::{Config, Db};
+
+const LINE_PROTOCOL: &[&str] = &[
+    "cpu,host=a,region=eu usage=12.5 1700000000000000000\ncpu,host=b,region=eu usage=7 1700000010000000000\n",
+    "m,t=x f=1.5,i=-3i,u=7u,b=true,s=\"str\" 1700000000000000000\n",
+    "weather,location=us\\,midwest temperature=82 1465839830100400200\n",
+    "weather,location\\ place=us-midwest temperature=82,note=\"a \\\"quoted\\\" \\\\ string\"\n",
+    "\"measurement\\ with\\ quotes\",tag\\ key\\ with\\ spaces=tag\\,value\\,with\"commas\" field_key\\\\\\\\=\"string field value, only \\\" need be escaped\"\n",
+    "# a comment\n\n  \tcpu value=1 1\r\ncpu value=2i 2\r\n",
+    "m f=1e300,g=-0.0,h=1E-7,t=T,ff=FALSE 1\nm time=1 5\nm,time=1 f=1 5\n",
+    "bad line\nm f=NaN\nm f=1 1 2\nm,a=1,a=2 f=1\nm f=\"unbalanced\n",
+    "m,b=2,a=1 f=1,f=2,time=3 -9223372036854775806\nm f=18446744073709551615u 9223372036854775806\n",
+    "disk,host=h1,path=/var free=1024u,used_percent=41.2,ok=t 1700000000\n",
+];
+
+const INFLUXQL: &[&str] = &[
+    "SELECT * FROM cpu",
+    "SELECT mean(usage_idle) AS idle FROM telegraf.autogen.cpu WHERE time > now() - 1h GROUP BY time(1m), host fill(none)",
+    "SELECT percentile(v, 99.9), top(v, host, 3), bottom(v, 2) FROM m",
+    "SELECT derivative(mean(v), 1s), non_negative_derivative(max(v)) FROM m WHERE time >= '2024-01-01T00:00:00Z' GROUP BY time(10s, -5s)",
+    "SELECT (a + b) * c, a - (b - c), -a, -(a + b), - -1 FROM m",
+    "SELECT v::float, host::tag, \"f\"::integer FROM m",
+    "SELECT /^usage/ FROM /^cpu/, db.rp./m.*/",
+    "SELECT a FROM m WHERE NOT a = 1 AND NOT (b = 2 OR c = 3)",
+    "SELECT a FROM m WHERE host =~ /^web-\\d+$/ AND region !~ /a\\/b/",
+    "SELECT a FROM m WHERE s = 'it\\'s a \\\\ test\\n' AND b = true AND c = false",
+    "SELECT a FROM m WHERE x <> 1.5 AND y <= -2 AND z >= 1e100 AND w < -0.001",
+    "SELECT a FROM m GROUP BY time(1h, now()), /^h/ fill(previous) ORDER BY time DESC LIMIT 10 OFFSET 5 SLIMIT 2 SOFFSET 1 tz('Europe/Paris')",
+    "SELECT max(m) FROM (SELECT mean(v) AS m FROM cpu GROUP BY time(1m), host) GROUP BY time(1h)",
+    "SELECT \"select\", \"a b\", \"q\\\"uote\" AS \"from\" FROM \"where\"",
+    "EXPLAIN ANALYZE SELECT count(a) FROM m WHERE time > now() - 5m",
+    "SHOW MEASUREMENTS ON db WITH MEASUREMENT =~ /cpu/ WHERE host = 'a' LIMIT 1 OFFSET 2",
+    "SHOW TAG VALUES ON db FROM cpu WITH KEY IN (host, region) WHERE a = 'b' LIMIT 1",
+    "SHOW FIELD KEYS ON db FROM cpu; SHOW SERIES ON db FROM cpu WHERE host = 'a' LIMIT 10",
+    "KILL QUERY 7",
+    "CREATE DATABASE db WITH DURATION INF REPLICATION 1 SHARD DURATION 1h NAME one",
+    "DELETE FROM /c/ WHERE time < now() - 30d",
+    "CREATE RETENTION POLICY rp ON db DURATION 90d REPLICATION 1 SHARD DURATION 1d DEFAULT",
+    "ALTER RETENTION POLICY rp ON db REPLICATION 2 DEFAULT",
+    "DROP SERIES FROM cpu WHERE host = 'a' -- comment\n/* block */",
+];
+
+fn seed(dir: &Path, name: &str, head: &[u8], body: &[u8]) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut data = head.to_vec();
+    data.extend_from_slice(body);
+    fs::write(dir.join(format!("seed-{name}")), data)
+}
+
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data)?;
+    e.finish()
+}
+
+/// The files of `dir` whose names end with `suffix`, sorted.
+fn files(dir: &Path, suffix: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Line protocol that fills a table with every field type, a run longer than one block
+/// (regular timestamps) and irregular timestamps.
+fn table_lines() -> String {
+    let mut s = String::new();
+    let base = 1_700_000_000_000_000_000i64;
+    for i in 0..1200i64 {
+        s.push_str(&format!(
+            "cpu,host=a usage={}.25 {}\n",
+            i % 97,
+            base + i * 10_000_000_000
+        ));
+    }
+    for i in 0..40i64 {
+        let ts = base + i * i * 1_000_003;
+        s.push_str(&format!(
+            "m,t=x f={},i={}i,u={}u,b={},s=\"v{i}\" {ts}\n",
+            i as f64 / 3.0,
+            -i * 1000,
+            i * 7,
+            i % 2 == 0
+        ));
+    }
+    s
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/corpus".into()),
+    );
+
+    let lp = out.join("lineproto");
+    for (i, body) in LINE_PROTOCOL.iter().enumerate() {
+        // Mode byte: the precision (0 = ns, 3 = s) and, for one, the 64-byte line limit.
+        let mode = match i {
+            9 => 3,
+            7 => 0x20,
+            _ => 0,
+        };
+        seed(&lp, &format!("{i:02}"), &[mode], body.as_bytes())?;
+    }
+
+    let q = out.join("influxql");
+    for (i, text) in INFLUXQL.iter().enumerate() {
+        seed(&q, &format!("{i:02}"), &[], text.as_bytes())?;
+    }
+
+    let hw = out.join("http_write");
+    let body = LINE_PROTOCOL[1].as_bytes();
+    seed(&hw, "plain", &[0, 0, 0], LINE_PROTOCOL[0].as_bytes())?;
+    seed(&hw, "gzip", &[1, 8, 0], body)?;
+    seed(
+        &hw,
+        "gzip-two-members",
+        &[2, 3, 100],
+        LINE_PROTOCOL[9].as_bytes(),
+    )?;
+    seed(
+        &hw,
+        "raw-gzip",
+        &[3, 0, 0],
+        &gzip(LINE_PROTOCOL[2].as_bytes())?,
+    )?;
+    let mut two = gzip(b"cpu value=1 1\n")?;
+    two.extend(gzip(b"cpu value=2 2\n")?);
+    seed(&hw, "raw-gzip-two-members", &[3, 2, 0], &two)?;
+    seed(&hw, "small-limit", &[4, 11, 0], LINE_PROTOCOL[4].as_bytes())?;
+
+    // A real database: a flushed table, a compaction (so the manifest holds pending, add and
+    // remove edits), then writes that stay in the WAL.
+    let tmp = tempfile::tempdir()?;
+    let db = Db::open(tmp.path(), Config::new().wal_segment_bytes(2048))?;
+    db.create_database("demo")?;
+    db.write_lines("demo", &table_lines())?;
+    db.flush()?;
+    db.write_lines("demo", "cpu,host=b usage=1 1700000000000000000\n")?;
+    db.flush()?;
+    db.major_compact("demo")?;
+    for i in 0..6 {
+        db.write_lines(
+            "demo",
+            &format!("cpu,host=c{i} usage={i}.5,n={i}i 17000000{i}0000000000\nm,t=y s=\"w{i}\",b=t 17000000{i}0000000001\n"),
+        )?;
+    }
+    let dbdir = tmp.path().join("demo");
+
+    let sst = out.join("sstable");
+    let tables = files(&dbdir.join("sst"), ".sst")?;
+    let table = tables.first().ok_or("the flush wrote no table")?;
+    let bytes = fs::read(table)?;
+    seed(&sst, "table", &[0], &bytes)?;
+    seed(&sst, "table-fix", &[1], &bytes)?;
+
+    let wal = out.join("wal_replay");
+    let segments = files(&dbdir.join("wal"), ".wal")?;
+    let mut all = Vec::new();
+    for s in &segments {
+        all.extend(fs::read(s)?);
+    }
+    let first = segments
+        .iter()
+        .map(fs::read)
+        .find(|b| b.as_ref().is_ok_and(|b| !b.is_empty()))
+        .ok_or("no WAL segment with records")??;
+    seed(&wal, "segment", &[0, 0], &first)?;
+    seed(&wal, "segment-fix", &[1, 0], &first)?;
+    seed(&wal, "two-segments", &[3, 128], &all)?;
+
+    let man = out.join("manifest_replay");
+    let manifests = files(&dbdir, "")?
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("MANIFEST-"))
+        })
+        .collect::<Vec<_>>();
+    let m = fs::read(manifests.last().ok_or("no manifest")?)?;
+    seed(&man, "manifest", &[0], &m)?;
+    seed(&man, "manifest-fix", &[1], &m)?;
+
+    db.close()?;
+    println!("seeds written under {}", out.display());
+    Ok(())
+}
