@@ -9,35 +9,9 @@ use super::*;
 use crate::compaction::{CompactionCounters, LayerCompactor, PauseGate};
 use crate::config::Config;
 use crate::retention::RetentionPolicy;
-use crate::sstable::{Provenance, Table, TableWriter};
-use crate::types::{Column, Values};
-use crate::version::{table_path, TableHandle, TableRef};
+use crate::version::{table_path, TableRef};
 
-/// A table of series 1, field `v`, with `pts`, added live to `layer`.
-fn add_table(vs: &VersionSet, layer: usize, seq: u64, pts: &[(i64, f64)]) -> TableRef {
-    let (file, path) = vs.new_table().unwrap();
-    let mut w = TableWriter::create(&path).unwrap();
-    let col = Column {
-        timestamps: pts.iter().map(|p| p.0).collect(),
-        values: Values::Float(pts.iter().map(|p| p.1).collect()),
-    };
-    w.add(1, "m", "v", &col).unwrap();
-    w.set_provenance(Provenance {
-        layer,
-        min_seq: seq,
-        max_seq: seq,
-    });
-    w.finish().unwrap();
-    let t = vs.table_ref(TableHandle::new(
-        file,
-        layer,
-        seq,
-        seq,
-        Table::open(&path).unwrap(),
-    ));
-    vs.replace_tables(&[], vec![t.clone()]).unwrap();
-    t
-}
+use crate::compaction::tests::add_table;
 
 fn record(t: &TableRef) -> TableRecord {
     TableRecord {

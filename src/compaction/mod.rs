@@ -484,11 +484,18 @@ impl CompactIo for LayerCompactor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::types::{Column, Values};
 
-    fn add_table(vs: &VersionSet, layer: usize, seq: u64, pts: &[(i64, f64)]) -> TableRef {
+    /// A table of series 1, field `v`, with `pts`, added live to `layer` (also used by the
+    /// quarantine tests).
+    pub(crate) fn add_table(
+        vs: &VersionSet,
+        layer: usize,
+        seq: u64,
+        pts: &[(i64, f64)],
+    ) -> TableRef {
         let (file, path) = vs.new_table().unwrap();
         let mut w = TableWriter::create(&path).unwrap();
         let col = Column {
