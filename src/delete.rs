@@ -477,7 +477,7 @@ mod tests {
         std::mem::forget(d);
         let d = Database::open("t", dir.path(), &cfg).unwrap();
         assert_eq!(d.index().get(x).unwrap().key, "m,k=x");
-        let snap = crate::query::exec::Snapshot::new(d.versions().current());
+        let snap = crate::query::scan::Snapshot::new(d.versions().current());
         let c = snap.read(x, "v", i64::MIN, i64::MAX).unwrap().unwrap();
         assert_eq!(c.timestamps, vec![100]);
         // Nothing left of x once the last point goes: forgotten, also after a restart.

@@ -1084,7 +1084,7 @@ mod tests {
                 let ids = d.index().measurement("m").unwrap().series_with_tag("h", h);
                 assert_eq!(ids.len(), 1, "{h}");
                 let id = *ids.iter().next().unwrap();
-                let snap = crate::query::exec::Snapshot::new(d.versions().current());
+                let snap = crate::query::scan::Snapshot::new(d.versions().current());
                 let c = snap.read(id, "v", i64::MIN, i64::MAX).unwrap().unwrap();
                 let got: Vec<(i64, f64)> = match c.values {
                     crate::types::Values::Float(v) => c.timestamps.into_iter().zip(v).collect(),

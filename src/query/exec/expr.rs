@@ -1,0 +1,124 @@
+//! Column expressions over a row's variables and its calls' results: evaluation and
+//! InfluxQL arithmetic.
+
+use super::layout::E;
+use crate::query::plan::ArithOp;
+use crate::query::result::Value;
+use crate::types::FieldValue;
+
+/// The transformations a column reads.
+/// The aggregates and the transformations expression `e` refers to.
+pub(super) fn call_refs(e: &E, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
+    match e {
+        E::Agg(i) if !aggs.contains(i) => aggs.push(*i),
+        E::Tr(i) if !trs.contains(i) => trs.push(*i),
+        E::Bin(_, a, b) => {
+            call_refs(a, aggs, trs);
+            call_refs(b, aggs, trs);
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn has_agg(e: &E) -> bool {
+    match e {
+        E::Agg(_) => true,
+        E::Bin(_, a, b) => has_agg(a) || has_agg(b),
+        _ => false,
+    }
+}
+
+pub(super) fn collect_vars(e: &E, out: &mut Vec<usize>) {
+    match e {
+        E::Var(v) => out.push(*v),
+        E::Bin(_, a, b) => {
+            collect_vars(a, out);
+            collect_vars(b, out);
+        }
+        _ => {}
+    }
+}
+
+pub(super) fn value_to_field(v: &Value) -> Option<FieldValue> {
+    Some(match v {
+        Value::Float(x) => FieldValue::Float(*x),
+        Value::Integer(x) => FieldValue::Integer(*x),
+        Value::Unsigned(x) => FieldValue::Unsigned(*x),
+        Value::Boolean(x) => FieldValue::Boolean(*x),
+        Value::String(x) => FieldValue::String(x.to_string()),
+        Value::Null | Value::Time(_) => return None,
+    })
+}
+
+/// Whether every column is a variable of its own, so a row's variables can be moved into it.
+pub(super) fn columns_are_distinct_vars(exprs: &[E]) -> bool {
+    let mut seen = Vec::with_capacity(exprs.len());
+    exprs.iter().all(|e| match e {
+        E::Var(v) if !seen.contains(v) => {
+            seen.push(*v);
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Evaluate a column: variables of the row, aggregate results, transformation results.
+pub(super) fn eval(e: &E, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
+    match e {
+        E::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),
+        E::Lit(x) => x.clone(),
+        E::Agg(i) => aggs.get(*i).cloned().unwrap_or(Value::Null),
+        E::Tr(i) => trs.get(*i).cloned().unwrap_or(Value::Null),
+        E::Bin(op, a, b) => arith(*op, &eval(a, vars, aggs, trs), &eval(b, vars, aggs, trs)),
+    }
+}
+
+/// InfluxQL arithmetic: integers stay integers except for `/`; anything with a float is a
+/// float; anything else is null.
+pub(super) fn arith(op: ArithOp, a: &Value, b: &Value) -> Value {
+    match (a, b) {
+        (Value::Integer(x), Value::Integer(y)) => match op {
+            ArithOp::Add => Value::Integer(x.wrapping_add(*y)),
+            ArithOp::Sub => Value::Integer(x.wrapping_sub(*y)),
+            ArithOp::Mul => Value::Integer(x.wrapping_mul(*y)),
+            ArithOp::Div => {
+                if *y == 0 {
+                    Value::Float(0.0)
+                } else {
+                    Value::Float(*x as f64 / *y as f64)
+                }
+            }
+            ArithOp::Mod => {
+                if *y == 0 {
+                    Value::Integer(0)
+                } else {
+                    Value::Integer(x.wrapping_rem(*y))
+                }
+            }
+        },
+        _ => {
+            let num = |v: &Value| match v {
+                Value::Float(x) => Some(*x),
+                Value::Integer(x) => Some(*x as f64),
+                Value::Unsigned(x) => Some(*x as f64),
+                _ => None,
+            };
+            let (Some(x), Some(y)) = (num(a), num(b)) else {
+                return Value::Null;
+            };
+            Value::Float(match op {
+                ArithOp::Add => x + y,
+                ArithOp::Sub => x - y,
+                ArithOp::Mul => x * y,
+                ArithOp::Div => {
+                    if y == 0.0 {
+                        0.0
+                    } else {
+                        x / y
+                    }
+                }
+                ArithOp::Mod => x % y,
+            })
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! One measurement of a SELECT: its matching series grouped by the GROUP BY tags, the limits
+//! charged, the tables pruned, and each group computed.
+
+use super::group::GroupCtx;
+use super::layout::{dedup_names, layout, read_fields};
+use super::raw::rows_bytes;
+use super::windows::read_window;
+use super::{Explain, GroupKey, Scope};
+use crate::error::Result;
+use crate::query::plan::{GroupTags, SelectPlan, TagPred};
+use crate::query::result::SeriesResult;
+use crate::query::scan::Snapshot;
+use crate::series::{SeriesIndex, SeriesInfo};
+use crate::types::{FieldType, SeriesId};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use strata_actors::CancelToken;
+
+/// The series of `measurement` whose tags satisfy `pred`, in series-key order.
+pub(crate) fn matching_series(
+    index: &SeriesIndex,
+    measurement: &str,
+    pred: &TagPred,
+) -> Vec<Arc<SeriesInfo>> {
+    let mut series = matching_series_unordered(index, measurement, pred);
+    sort_by_key(&mut series);
+    series
+}
+
+/// [`matching_series`] in no particular order.
+pub(super) fn matching_series_unordered(
+    index: &SeriesIndex,
+    measurement: &str,
+    pred: &TagPred,
+) -> Vec<Arc<SeriesInfo>> {
+    let Some(m) = index.measurement(measurement) else {
+        return Vec::new();
+    };
+    let ids = pred.candidates(&m);
+    ids.into_iter()
+        .filter_map(|id| index.get(id))
+        .filter(|s| pred.eval(&|k: &str| s.tag(k)))
+        .collect()
+}
+
+/// Series in key order.
+pub(super) fn sort_by_key(series: &mut [Arc<SeriesInfo>]) {
+    // Series keys are unique: the unstable sort gives the same order, with fewer moves.
+    series.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+}
+
+pub(super) fn select_measurement(
+    index: &SeriesIndex,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    measurement: &str,
+    scope: &Scope,
+    token: &CancelToken,
+    ex: &mut Explain,
+) -> Result<Vec<(GroupKey, SeriesResult)>> {
+    let (union, part) = (scope.union, scope.part);
+    let Some(mi) = index.measurement(measurement) else {
+        return Ok(Vec::new());
+    };
+    let schema = mi.fields();
+    let tag_keys = mi.tag_keys();
+    let mut series = matching_series_unordered(index, measurement, &plan.tag_filter);
+    if series.is_empty() {
+        if ex.on {
+            ex.lines.push(format!("MEASUREMENT: {measurement}"));
+            ex.lines.push("  SERIES: 0".to_string());
+        }
+        return Ok(Vec::new());
+    }
+    let group_keys: Vec<String> = match &plan.group_tags {
+        GroupTags::None => Vec::new(),
+        GroupTags::Keys(k) => {
+            let mut k = k.clone();
+            for t in &tag_keys {
+                if plan.group_regexes.iter().any(|r| r.is_match(t)) {
+                    k.push(t.clone());
+                }
+            }
+            k.sort();
+            k.dedup();
+            k
+        }
+        GroupTags::All => tag_keys.clone(),
+    };
+    // The layout, and the fields and window it reads, are known before the series are
+    // grouped (a layout error is still reported after the series limit, below).
+    let laid = layout(plan, &union.fields, &union.tags, &group_keys);
+    let reads = match &laid {
+        Ok(l) if !l.exprs.is_empty() => Some((
+            read_fields(plan, l, &schema, &tag_keys),
+            read_window(plan, l),
+        )),
+        _ => None,
+    };
+    // Inline (see `SelectLimits::inline_estimate`), the estimate comes before the series are
+    // grouped: a query estimated past the budget moves to the pool having done little.
+    let early = match &reads {
+        Some(((fields, _), (read_min, read_max))) if snap.limits.is_inline() => {
+            let mut ids: Vec<SeriesId> = series.iter().map(|s| s.id).collect();
+            ids.sort_unstable();
+            let pruned = snap.prune(&ids, fields, *read_min, *read_max)?;
+            snap.inline_estimate(&pruned, &ids, fields)?;
+            Some(pruned)
+        }
+        _ => None,
+    };
+    sort_by_key(&mut series);
+    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
+    for s in series {
+        let key: Vec<(String, String)> = group_keys
+            .iter()
+            .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
+            .collect();
+        if part.is_none_or(|p| p.owns(measurement, &key)) {
+            groups.entry(key).or_default().push(s);
+        }
+    }
+    // LIMITS CALL SITE 2 (max_select_series): the series this statement (this part of it)
+    // selects.
+    let selected = groups.values().map(Vec::len).sum::<usize>();
+    snap.limits.add_series(selected)?;
+    ex.series += selected as u64;
+
+    let l = laid?;
+    let Some(((fields, srcs), (read_min, read_max))) = reads else {
+        return Ok(Vec::new()); // nothing to compute
+    };
+    let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
+    let mut columns = vec!["time".to_string()];
+    columns.extend(dedup_names(&l.names));
+
+    let ids: Vec<SeriesId> = series_ids(&groups);
+    // What the inline estimate pruned is the same: an inline statement is never split, so
+    // every matching series is in `groups`.
+    let pruned = match early {
+        Some(p) => p,
+        None => snap.prune(&ids, &fields, read_min, read_max)?,
+    };
+    if ex.on {
+        explain_lines(ex, measurement, &ids, &fields, &pruned, snap);
+        if ex.plan_only {
+            return Ok(Vec::new());
+        }
+    }
+    let ctx = GroupCtx {
+        rows_mem: scope.rows,
+        snap,
+        tables: &pruned.tables,
+        plan,
+        l: &l,
+        srcs: &srcs,
+        fields: &fields,
+        var_types: &var_types,
+        token,
+    };
+    let mut out = Vec::new();
+    for (gkey, members) in groups {
+        let values = if !l.aggs.is_empty() {
+            // Charges its rows as it makes them.
+            ctx.aggregate(&members)?
+        } else {
+            let values = if !l.trs.is_empty() {
+                ctx.raw_transform(&members)?
+            } else {
+                ctx.raw(&members)?
+            };
+            scope.rows.borrow_mut().add(rows_bytes(&values))?;
+            values
+        };
+        if values.is_empty() {
+            continue;
+        }
+        let result = SeriesResult {
+            name: measurement.to_string(),
+            tags: (!matches!(plan.group_tags, GroupTags::None))
+                .then(|| gkey.iter().cloned().collect()),
+            columns: columns.clone(),
+            values,
+        };
+        out.push((gkey, result));
+    }
+    Ok(out)
+}
+
+pub(super) fn series_ids(
+    groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>,
+) -> Vec<SeriesId> {
+    let mut ids: Vec<SeriesId> = groups.values().flatten().map(|s| s.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+pub(super) fn explain_lines(
+    ex: &mut Explain,
+    measurement: &str,
+    ids: &[SeriesId],
+    fields: &[String],
+    p: &crate::query::scan::Pruned,
+    snap: &Snapshot,
+) {
+    ex.lines.push(format!("MEASUREMENT: {measurement}"));
+    ex.lines.push(format!("  SERIES: {}", ids.len()));
+    ex.lines.push(format!("  FIELDS: {}", fields.join(", ")));
+    let (chosen, total) = p
+        .layers
+        .iter()
+        .fold((0, 0), |(c, t), (_, lc, lt)| (c + lc, t + lt));
+    ex.lines.push(format!(
+        "  FILES: {chosen} chosen, {} pruned, of {total}",
+        total - chosen
+    ));
+    for (layer, c, t) in &p.layers {
+        ex.lines.push(format!(
+            "    LAYER C{layer}: {c} chosen, {} pruned, of {t}",
+            t - c
+        ));
+    }
+    ex.lines.push(format!("  BLOCKS: {}", p.blocks));
+    ex.lines
+        .push(format!("  ESTIMATED POINTS: {}", p.estimated_points));
+    ex.lines.push(format!(
+        "  MEMTABLES: {} read, of {}",
+        p.memtables,
+        snap.all_memtables().len()
+    ));
+}

@@ -1,0 +1,242 @@
+//! The executor: runs a [`SelectPlan`] against one [`Snapshot`] of a database.
+//!
+//! Every (series, field) run is read from every source of that one snapshot — tables oldest
+//! first, then frozen memtables, then the active memtable — and merged so that the newest write
+//! of a timestamp wins. Aggregations accumulate per (group, bucket, call); only median, mode,
+//! percentile, distinct, integral and top/bottom (bounded to N) hold their bucket's values.
+//!
+//! One file per idea: the entry points and the merge of split tasks (here), the column layout
+//! of a measurement ([`layout`]) and the time windows its calls read ([`windows`]), the series
+//! of one measurement ([`measurement`]), the field condition ([`predicate`]), reading rows
+//! ([`rows`]), raw answers ([`raw`]), aggregation ([`aggregate`], with one accumulator per call
+//! and bucket in [`accumulator`] kept in a [`bucket_map`]), transformations ([`transform`]),
+//! column expressions ([`expr`]), joining columns on time ([`join`]), integral ([`integral`])
+//! and fill ([`fill`]).
+
+mod accumulator;
+mod aggregate;
+mod bucket_map;
+mod expr;
+mod fill;
+mod group;
+mod integral;
+mod join;
+mod layout;
+mod measurement;
+mod predicate;
+mod raw;
+mod rows;
+#[cfg(test)]
+mod tests;
+mod transform;
+mod windows;
+
+pub(crate) use measurement::matching_series;
+
+use crate::engine::Database;
+use crate::error::{Error, Result};
+use crate::query::limits::{Charge, QueryMemory, SelectLimits};
+use crate::query::plan::SelectPlan;
+use crate::query::result::SeriesResult;
+use crate::query::scan::Snapshot;
+use crate::types::FieldType;
+use crate::version::Version;
+use measurement::select_measurement;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use strata_actors::CancelToken;
+
+fn check(token: &CancelToken) -> Result<()> {
+    token.check().map_err(Error::QueryStopped)
+}
+
+/// What one measurement's selection works over: the union schema of the statement's
+/// measurements, and the part of the statement this task computes.
+struct Scope<'a> {
+    union: &'a Schema,
+    part: Option<Part>,
+    /// The statement's result rows, charged to the query's memory as they are made.
+    rows: &'a std::cell::RefCell<Charge>,
+}
+
+/// Fields and tag keys of the selected measurements.
+#[derive(Default)]
+struct Schema {
+    fields: BTreeMap<String, FieldType>,
+    tags: Vec<String>,
+}
+
+/// What EXPLAIN collects while a SELECT is planned (and, for EXPLAIN ANALYZE, run).
+#[derive(Debug, Default)]
+pub struct Explain {
+    /// Collect plan lines.
+    pub on: bool,
+    /// Plan only: read nothing, answer nothing (EXPLAIN without ANALYZE).
+    pub plan_only: bool,
+    /// The plan, one line per entry.
+    pub lines: Vec<String>,
+    /// Series selected over all measurements.
+    pub series: u64,
+}
+
+/// The key of one output series: its GROUP BY tags.
+pub type GroupKey = Vec<(String, String)>;
+
+/// The output series of one measurement, by group key, before SOFFSET/SLIMIT.
+pub type MeasurementPart = (String, Vec<(GroupKey, SeriesResult)>);
+
+/// Which of a statement's (measurement, group) units one task computes: those whose key hashes
+/// to `index` modulo `of`.
+#[derive(Clone, Copy, Debug)]
+pub struct Part {
+    pub index: usize,
+    pub of: usize,
+}
+
+impl Part {
+    fn owns(&self, measurement: &str, key: &GroupKey) -> bool {
+        // FNV-1a: stable across tasks and runs.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |s: &str| {
+            for b in s.bytes().chain([0xff]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        eat(measurement);
+        for (k, v) in key {
+            eat(k);
+            eat(v);
+        }
+        (h % self.of.max(1) as u64) as usize == self.index
+    }
+}
+
+/// Run a SELECT plan.
+pub fn execute_select(
+    db: &Database,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Result<Vec<SeriesResult>> {
+    let snap = snapshot(db, plan, limits, mem);
+    execute_on(db, &snap, plan, token, &mut Explain::default())
+}
+
+/// The snapshot a SELECT reads: the database's current version under its retention cutoff.
+pub fn snapshot(
+    db: &Database,
+    plan: &SelectPlan,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Snapshot {
+    snapshot_of(db, db.versions().current(), plan, limits, mem)
+}
+
+/// [`snapshot`] of a given version (the tasks of one query share theirs).
+pub fn snapshot_of(
+    db: &Database,
+    version: Arc<Version>,
+    plan: &SelectPlan,
+    limits: &SelectLimits,
+    mem: &QueryMemory,
+) -> Snapshot {
+    let mut snap = Snapshot::new(version).with_cutoff(db.retention_cutoff(plan.now));
+    snap.limits = limits.clone();
+    snap.mem = mem.clone();
+    snap.block_cache = Some(db.block_cache().clone());
+    snap
+}
+
+/// Run (or, with `ex.plan_only`, only plan) a SELECT on `snap`.
+pub fn execute_on(
+    db: &Database,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    ex: &mut Explain,
+) -> Result<Vec<SeriesResult>> {
+    let parts = execute_part(db, snap, plan, token, ex, None)?;
+    Ok(merge_parts(plan, vec![parts]))
+}
+
+/// Merge what the tasks of one statement computed ([`execute_part`]): measurements in the
+/// statement's order, each measurement's series by group key, then ORDER BY time DESC,
+/// SOFFSET and SLIMIT.
+pub fn merge_parts(plan: &SelectPlan, parts: Vec<Vec<MeasurementPart>>) -> Vec<SeriesResult> {
+    let mut by_name: BTreeMap<String, Vec<(GroupKey, SeriesResult)>> = BTreeMap::new();
+    for part in parts {
+        for (name, groups) in part {
+            by_name.entry(name).or_default().extend(groups);
+        }
+    }
+    let mut measurements: Vec<(String, Vec<(GroupKey, SeriesResult)>)> =
+        by_name.into_iter().collect();
+    if plan.desc {
+        // ORDER BY time DESC also reverses the order of the series (1.x).
+        measurements.reverse();
+    }
+    let mut out = Vec::new();
+    for (_, mut groups) in measurements {
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        if plan.desc {
+            groups.reverse();
+        }
+        let it = groups.into_iter().map(|(_, r)| r).skip(plan.soffset);
+        if plan.slimit > 0 {
+            out.extend(it.take(plan.slimit));
+        } else {
+            out.extend(it);
+        }
+    }
+    out
+}
+
+/// Compute the output series of a SELECT, or of the (measurement, group) units `part` owns.
+pub fn execute_part(
+    db: &Database,
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    token: &CancelToken,
+    ex: &mut Explain,
+    part: Option<Part>,
+) -> Result<Vec<MeasurementPart>> {
+    let index = db.index();
+    let mut names: Vec<String> = plan.measurements.clone();
+    if !plan.measurement_regexes.is_empty() {
+        for m in index.measurement_names() {
+            if plan.measurement_regexes.iter().any(|re| re.is_match(&m)) {
+                names.push(m);
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    // `*` and regexes expand over the union of the measurements' fields and tags (1.x).
+    let mut union = Schema::default();
+    for name in &names {
+        if let Some(mi) = index.measurement(name) {
+            union.fields.extend(mi.fields());
+            union.tags.extend(mi.tag_keys());
+        }
+    }
+    union.tags.sort();
+    union.tags.dedup();
+    let mut out = Vec::new();
+    // Result rows are held until the answer is sent: charged as each row is made (aggregates)
+    // or each group is done (raw rows, whose buffers are charged while they are read).
+    let rows = std::cell::RefCell::new(snap.mem.charge(0)?);
+    for name in names {
+        let scope = Scope {
+            union: &union,
+            part,
+            rows: &rows,
+        };
+        let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;
+        out.push((name, groups));
+    }
+    // The charge ends with the statement's execution; its rows are in `out` now.
+    drop(rows);
+    Ok(out)
+}
