@@ -798,22 +798,43 @@ fn precision_nanos(p: Precision) -> i64 {
 mod tests {
     use super::*;
 
-    /// A SELECT with one (measurement, group) unit runs as one pool task whatever
-    /// `query_parallelism` is: a second task would only repeat the planning and find nothing.
+    /// A SELECT with several (measurement, group) units is split by unit. One with a single
+    /// unit is split by series when its aggregates merge exactly and it has a series for each
+    /// task; otherwise it runs as one pool task (a second would find nothing to do).
     #[test]
-    fn one_unit_select_is_not_split() {
+    fn selects_are_split_by_unit_or_by_series() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = Config::new().max_concurrent_queries(2).query_parallelism(2);
         let db = Db::open(dir.path(), cfg).unwrap();
+        db.create_database("d").unwrap();
+        let lines = "cpu,host=a v=1,n=1i 1\ncpu,host=b v=2,n=2i 1\ncpu,host=c v=3,n=3i 1\n";
+        db.write_lines("d", lines).unwrap();
         let opts = QueryOptions::new("d");
         let split = |q: &str| {
             let statements = crate::query::influxql::parse(q).unwrap();
             crate::query::SplitSelect::new(&db.dbs, &statements, &opts, 2).map(|s| s.tasks())
         };
-        assert_eq!(
-            split("SELECT max(v) FROM cpu WHERE host = 'a' GROUP BY time(1m)"),
-            None
-        );
         assert_eq!(split("SELECT max(v) FROM cpu GROUP BY host"), Some(2));
+        // One unit: split by series.
+        assert_eq!(
+            split("SELECT max(v), count(v) FROM cpu GROUP BY time(1m)"),
+            Some(2)
+        );
+        assert_eq!(
+            split("SELECT sum(n), median(v), spread(v) FROM cpu"),
+            Some(2)
+        );
+        // … but not a float sum or mean, stddev (rounding differs in parts), a transformation,
+        // raw rows, or a single series.
+        for q in [
+            "SELECT sum(v) FROM cpu",
+            "SELECT mean(n) FROM cpu",
+            "SELECT stddev(v) FROM cpu",
+            "SELECT derivative(max(v)) FROM cpu GROUP BY time(1m)",
+            "SELECT v FROM cpu",
+            "SELECT max(v) FROM cpu WHERE host = 'a' GROUP BY time(1m)",
+        ] {
+            assert_eq!(split(q), None, "{q}");
+        }
     }
 }

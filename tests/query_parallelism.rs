@@ -20,6 +20,16 @@ const QUERIES: &[&str] = &[
     "SELECT mean(v) FROM m GROUP BY host ORDER BY time DESC SLIMIT 3 SOFFSET 1",
     "SELECT v FROM m WHERE host =~ /h[12]/ GROUP BY * LIMIT 2",
     "SELECT median(v) FROM m, n WHERE time < 300s GROUP BY time(100s), host fill(none)",
+    // One (measurement, group) unit, split by series: every accumulator that merges exactly.
+    "SELECT max(v), min(v), count(v), first(v), last(v), spread(v), median(v), mode(v), \
+     percentile(v, 90), count(distinct(v)) FROM m WHERE time < 290s GROUP BY time(50s) fill(none)",
+    "SELECT max(v), integral(v) FROM m WHERE time < 300s GROUP BY time(100s)",
+    "SELECT top(v, host, 3) FROM m",
+    "SELECT bottom(v, 4) FROM m WHERE time >= 10s",
+    "SELECT distinct(v) FROM m WHERE time < 120s GROUP BY time(60s)",
+    "SELECT last(v), host FROM m WHERE v > 3",
+    "SELECT max(v) FROM m ORDER BY time DESC",
+    "SELECT first(v) FROM m WHERE time < 300s GROUP BY time(30s) ORDER BY time DESC LIMIT 4 OFFSET 2",
 ];
 
 fn load(sock: &Path) {

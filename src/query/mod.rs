@@ -80,13 +80,16 @@ pub fn run(
 }
 
 /// One SELECT split into tasks on the query pool (`query_parallelism`): task `k` of `n`
-/// computes the (measurement, group) units that [`exec::Part`] `k` of `n` owns, all tasks read
+/// computes the (measurement, group) units that [`exec::Part`] `k` of `n` owns, or, for a
+/// statement of one unit whose aggregates merge exactly, folds the `k`th run of its series
+/// ([`exec::SplitBy::Series`]); all tasks read
 /// the same Version snapshot and `now()`, share the statement's limits and memory budget, and
 /// the last task to finish merges the parts into the answer.
 pub struct SplitSelect {
     statement: Box<influxql::ast::SelectStatement>,
     opts: QueryOptions,
     of: usize,
+    by: exec::SplitBy,
     limits: limits::SelectLimits,
     mem: limits::QueryMemory,
     now: std::sync::OnceLock<i64>,
@@ -113,14 +116,28 @@ impl SplitSelect {
         let [Statement::Select(s)] = statements else {
             return None;
         };
-        if of < 2 || one_unit(s) {
+        if of < 2 {
             return None;
         }
+        // One (measurement, group) unit is split by its series, when its aggregates merge
+        // exactly; otherwise it runs as one task.
+        let by = if one_unit(s) {
+            let name = database_for(opts, source_database(&s.sources)).ok()?;
+            let d = db.database(name).ok()?;
+            let plan = compile::compile_select(&d, s, now_ns()).ok()?;
+            if !exec::splits_by_series(&d, &plan, of) {
+                return None;
+            }
+            exec::SplitBy::Series(exec::SeriesSplit::new(of))
+        } else {
+            exec::SplitBy::Groups
+        };
         let cfg = db.config();
         Some(std::sync::Arc::new(SplitSelect {
             statement: s.clone(),
             opts: opts.clone(),
             of,
+            by,
             limits: limits::SelectLimits::new(
                 cfg.get_max_select_points(),
                 cfg.get_max_select_series(),
@@ -197,7 +214,11 @@ impl SplitSelect {
         let plan = compile::compile_select(&d, &self.statement, now)?;
         let version = self.version.get_or_init(|| d.versions().current()).clone();
         let snap = exec::snapshot_of(&d, version, &plan, &self.limits, &self.mem);
-        let part = exec::Part { index, of: self.of };
+        let part = exec::Part {
+            index,
+            of: self.of,
+            by: self.by.clone(),
+        };
         let groups = exec::execute_part(
             &d,
             &snap,

@@ -1,28 +1,27 @@
-//! Aggregation of one group: every call's points folded into per-bucket accumulators (from
-//! pre-aggregated blocks where a whole block answers), then the buckets answered, filled and
-//! handed to transformations.
+//! Aggregation of one group, in two phases: every call's points folded into per-bucket
+//! accumulators ([`GroupCtx::accumulate`], from pre-aggregated blocks where a whole block
+//! answers), then the buckets answered ([`GroupCtx::answer`], in `answer.rs`). The first phase
+//! over parts of a group's series can run on several workers, its [`PartialAggregate`]s merged
+//! before the second.
 
-use super::accumulator::{block_answers, Acc, Out};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use super::accumulator::block_answers;
 use super::bucket_map::BucketMap;
 use super::check;
-use super::expr::{collect_vars, eval, value_to_field};
-use super::fill::{fill_linear, fill_previous};
+use super::expr::{collect_vars, value_to_field};
 use super::group::GroupCtx;
-use super::integral::{finish_integrals, integral_rows, integral_streams};
-use super::join::{join_calls, Stream};
-use super::layout::VarSrc;
-use super::raw::limit_rows;
-use super::transform::TrState;
-use super::windows::{bucket_span, read_window};
-use crate::error::{Error, Result};
+use super::layout::{AggSpec, VarSrc};
+use super::windows::read_window;
+use crate::error::Result;
+use crate::query::limits::Charge;
 use crate::query::plan::{AggFn, Fill, SelectPlan};
 use crate::query::result::Value;
 use crate::query::scan::Segment;
 use crate::series::SeriesInfo;
 use crate::sstable::BlockMeta;
-use crate::types::FieldValue;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use crate::types::{FieldValue, Values};
 
 /// Most GROUP BY time buckets one query may produce.
 pub(super) const MAX_BUCKETS: i64 = 10_000_000;
@@ -43,33 +42,79 @@ pub(super) fn run_end(ts: &[i64], j: usize, next: i64) -> usize {
     lo + ts[lo..hi].partition_point(|&t| t < next)
 }
 
+/// What both phases of one group's aggregation read: the statement as the calls read it and its
+/// buckets.
+pub(super) struct AggregateSetup<'p> {
+    /// The statement, its end widened as far as a transformation's input reads
+    /// ([`read_window`]).
+    pub(super) plan: Cow<'p, SelectPlan>,
+    /// The earliest time any call reads.
+    pub(super) read_min: i64,
+    /// GROUP BY time's interval (0: none) and offset.
+    pub(super) interval: i64,
+    pub(super) offset: i64,
+    /// The variables taken from the selected point (columns beside a single selector, the tag
+    /// arguments of top/bottom).
+    pub(super) aux: Vec<usize>,
+    /// One selector and nothing else: its row is at the selected point's time.
+    pub(super) single_selector: bool,
+    /// Every call reads its field alone ([`GroupCtx::accumulate_fields`]).
+    pub(super) per_field: bool,
+}
+
+impl AggregateSetup<'_> {
+    /// The start of the bucket holding time `t` (0 without GROUP BY time).
+    pub(super) fn bucket_of(&self, t: i64) -> i64 {
+        if self.interval > 0 {
+            (t - self.offset).div_euclid(self.interval) * self.interval + self.offset
+        } else {
+            0
+        }
+    }
+}
+
+/// The first phase's result over some of a group's series: every bucket's accumulators.
+pub(super) struct PartialAggregate {
+    pub(super) buckets: BucketMap,
+    /// The earliest time of a point added.
+    pub(super) data_min: i64,
+    /// The accumulators' held buffers (median, distinct, top, …), charged to the query's memory
+    /// until the buckets are answered.
+    pub(super) held: Vec<Charge>,
+}
+
+impl PartialAggregate {
+    /// Fold in `other`, computed over series that come after this one's in series order.
+    pub(super) fn merge(&mut self, other: PartialAggregate, calls: &[AggSpec]) {
+        self.buckets.merge(other.buckets, calls);
+        self.data_min = self.data_min.min(other.data_min);
+        self.held.extend(other.held);
+    }
+}
+
 impl GroupCtx<'_> {
     /// Aggregates per (bucket), then expressions, transformations and fill.
     pub(super) fn aggregate(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
+        let setup = self.aggregate_setup();
+        let partial = self.accumulate(&setup, members)?;
+        self.answer(&setup, partial, members)
+    }
+
+    /// What both phases read, from the statement and the layout.
+    pub(super) fn aggregate_setup(&self) -> AggregateSetup<'_> {
         let l = self.l;
         // Transformations read past the statement's range ([`call_windows`]): the buckets are
         // computed over the widened range, every call over its own, and the columns cut at
         // the statement's buckets.
         let (read_min, read_max) = read_window(self.plan, l);
-        let widened;
         let plan = match read_max {
-            t if t != self.plan.tmax => {
-                widened = SelectPlan {
-                    tmax: t,
-                    ..self.plan.clone()
-                };
-                &widened
-            }
-            _ => self.plan,
+            t if t != self.plan.tmax => Cow::Owned(SelectPlan {
+                tmax: t,
+                ..self.plan.clone()
+            }),
+            _ => Cow::Borrowed(self.plan),
         };
         let (interval, offset) = plan.group_time.unwrap_or((0, 0));
-        let bucket_of = |t: i64| -> i64 {
-            if interval > 0 {
-                (t - offset).div_euclid(interval) * interval + offset
-            } else {
-                0
-            }
-        };
         // Aux columns beside a single selector come from the selected point.
         let aux: Vec<usize> = {
             let mut v = Vec::new();
@@ -83,10 +128,6 @@ impl GroupCtx<'_> {
             v.dedup();
             v
         };
-        let mut buckets = BucketMap::default();
-        let mut data_min = i64::MAX;
-        // Held accumulator buffers (median, distinct, top, …) until the buckets are answered.
-        let mut held = self.snap.mem.charge(0)?;
         // Beside a transformation a selector's row is the bucket's (or the query's start).
         let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector() && l.trs.is_empty();
         // Without a field condition or columns taken from the selected point, every call
@@ -95,114 +136,179 @@ impl GroupCtx<'_> {
         let per_field = plan.field_filter.is_none()
             && aux.is_empty()
             && l.aggs.iter().all(|a| self.is_field_var(a.field));
-        if per_field {
-            // No column comes from the selected point (`aux` is empty): a pick holds no values
-            // beside it (no allocation per pick), and `eval` reads a missing var as null.
-            let no_aux = Vec::new;
-            // min/max from a block lose the selected point's time: only when it is not shown.
-            let time_free = interval > 0 || !single_selector;
-            let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
-            field_vars.sort_unstable();
-            field_vars.dedup();
-            let read_max =
-                self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
-            // The (call, first, end) points each call reads of a chunk, and of a bucket's run
-            // within it; reused.
-            let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
-            let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
-            for s in members {
-                check(self.token)?;
-                for &fv in &field_vars {
-                    let VarSrc::Field(fi) = self.srcs[fv] else {
-                        continue;
-                    };
-                    let calls: Vec<usize> = (0..l.aggs.len())
-                        .filter(|&ai| l.aggs[ai].field == fv)
-                        .collect();
-                    let use_agg = |b: &BlockMeta| {
-                        self.snap.preaggregates
-                            && bucket_of(b.min_ts) == bucket_of(b.max_ts)
-                            && calls.iter().all(|&ai| {
-                                let a = &l.aggs[ai];
-                                a.reads(b.min_ts)
-                                    && a.reads(b.max_ts)
-                                    && block_answers(a, b, time_free)
-                            })
-                    };
-                    let mut segs = self.snap.segments(
-                        self.tables,
-                        s.id,
-                        &self.fields[fi],
-                        read_min,
-                        read_max,
-                        &use_agg,
-                    )?;
-                    while let Some(seg) = segs.next()? {
-                        check(self.token)?;
-                        match seg {
-                            Segment::Block(b) => {
-                                data_min = data_min.min(b.min_ts);
-                                let accs = buckets.entry(bucket_of(b.min_ts), l.aggs.len());
-                                for &ai in &calls {
-                                    accs[ai].add_block(&l.aggs[ai], &b);
-                                }
+        AggregateSetup {
+            plan,
+            read_min,
+            interval,
+            offset,
+            aux,
+            single_selector,
+            per_field,
+        }
+    }
+
+    /// The first phase over `members` (some or all of a group's series, in series order).
+    pub(super) fn accumulate(
+        &self,
+        setup: &AggregateSetup<'_>,
+        members: &[Arc<SeriesInfo>],
+    ) -> Result<PartialAggregate> {
+        let mut partial = PartialAggregate {
+            buckets: BucketMap::default(),
+            data_min: i64::MAX,
+            held: vec![self.snap.mem.charge(0)?],
+        };
+        if setup.per_field {
+            self.accumulate_fields(setup, members, &mut partial)?;
+        } else {
+            self.accumulate_rows(setup, members, &mut partial)?;
+        }
+        Ok(partial)
+    }
+
+    /// Every call reads its field alone: (series, field) runs stream in, folded a bucket's run
+    /// at a time, and whole blocks inside one bucket may be answered from their
+    /// pre-aggregates.
+    fn accumulate_fields(
+        &self,
+        setup: &AggregateSetup<'_>,
+        members: &[Arc<SeriesInfo>],
+        partial: &mut PartialAggregate,
+    ) -> Result<()> {
+        let l = self.l;
+        let (plan, read_min, interval) = (setup.plan.as_ref(), setup.read_min, setup.interval);
+        let single_selector = setup.single_selector;
+        let bucket_of = |t: i64| setup.bucket_of(t);
+        let PartialAggregate {
+            buckets,
+            data_min,
+            held,
+        } = partial;
+        let held = &mut held[0];
+        // No column comes from the selected point (`aux` is empty): a pick holds no values
+        // beside it (no allocation per pick), and `eval` reads a missing var as null.
+        let no_aux = Vec::new;
+        // min/max from a block lose the selected point's time: only when it is not shown.
+        let time_free = interval > 0 || !single_selector;
+        let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
+        field_vars.sort_unstable();
+        field_vars.dedup();
+        let read_max = self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
+        // The (call, first, end) points each call reads of a chunk, and of a bucket's run
+        // within it; reused.
+        let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
+        let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
+        for s in members {
+            check(self.token)?;
+            for &fv in &field_vars {
+                let VarSrc::Field(fi) = self.srcs[fv] else {
+                    continue;
+                };
+                let calls: Vec<usize> = (0..l.aggs.len())
+                    .filter(|&ai| l.aggs[ai].field == fv)
+                    .collect();
+                let use_agg = |b: &BlockMeta| {
+                    self.snap.preaggregates
+                        && bucket_of(b.min_ts) == bucket_of(b.max_ts)
+                        && calls.iter().all(|&ai| {
+                            let a = &l.aggs[ai];
+                            a.reads(b.min_ts) && a.reads(b.max_ts) && block_answers(a, b, time_free)
+                        })
+                };
+                let mut segs = self.snap.segments(
+                    self.tables,
+                    s.id,
+                    &self.fields[fi],
+                    read_min,
+                    read_max,
+                    &use_agg,
+                )?;
+                while let Some(seg) = segs.next()? {
+                    check(self.token)?;
+                    match seg {
+                        Segment::Block(b) => {
+                            *data_min = (*data_min).min(b.min_ts);
+                            let accs = buckets.entry(bucket_of(b.min_ts), &l.aggs);
+                            for &ai in &calls {
+                                accs[ai].add_block(&l.aggs[ai], &b);
                             }
-                            Segment::Points(col) => {
-                                // The chunk is in time order: each bucket's points are one run,
-                                // and each call's window a run within it, so the bucket is
-                                // looked up once per run and a call folds its run at once.
-                                let ts = &col.timestamps;
-                                // Each call's points of the chunk: its window, found once.
-                                spans.clear();
-                                spans.extend(calls.iter().map(|&ai| {
-                                    let a = &l.aggs[ai];
-                                    let lo = ts.partition_point(|&t| t < a.from);
-                                    (ai, lo, lo + ts[lo..].partition_point(|&t| t <= a.to))
-                                }));
-                                let mut j = 0;
-                                while j < ts.len() {
-                                    let b = bucket_of(ts[j]);
-                                    let end = if interval > 0 {
-                                        run_end(ts, j, b.saturating_add(interval))
-                                    } else {
-                                        ts.len()
-                                    };
-                                    reads.clear();
-                                    reads.extend(
-                                        spans
-                                            .iter()
-                                            .map(|&(ai, lo, hi)| (ai, lo.max(j), hi.min(end)))
-                                            .filter(|&(_, lo, hi)| lo < hi),
-                                    );
-                                    if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
-                                        data_min = data_min.min(first);
-                                        let accs = buckets.entry(b, l.aggs.len());
-                                        for &(ai, lo, hi) in &reads {
-                                            let a = &l.aggs[ai];
+                        }
+                        Segment::Points(col) => {
+                            // The chunk is in time order: each bucket's points are one run,
+                            // and each call's window a run within it, so the bucket is
+                            // looked up once per run and a call folds its run at once.
+                            let ts = &col.timestamps;
+                            // Each call's points of the chunk: its window, found once.
+                            spans.clear();
+                            spans.extend(calls.iter().map(|&ai| {
+                                let a = &l.aggs[ai];
+                                let lo = ts.partition_point(|&t| t < a.from);
+                                (ai, lo, lo + ts[lo..].partition_point(|&t| t <= a.to))
+                            }));
+                            let mut j = 0;
+                            while j < ts.len() {
+                                let b = bucket_of(ts[j]);
+                                let end = if interval > 0 {
+                                    run_end(ts, j, b.saturating_add(interval))
+                                } else {
+                                    ts.len()
+                                };
+                                reads.clear();
+                                reads.extend(
+                                    spans
+                                        .iter()
+                                        .map(|&(ai, lo, hi)| (ai, lo.max(j), hi.min(end)))
+                                        .filter(|&(_, lo, hi)| lo < hi),
+                                );
+                                if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
+                                    *data_min = (*data_min).min(first);
+                                    let accs = buckets.entry(b, &l.aggs);
+                                    for &(ai, lo, hi) in &reads {
+                                        let a = &l.aggs[ai];
+                                        if let Values::Float(values) = &col.values {
                                             if accs[ai].add_floats(
                                                 a,
-                                                ts,
-                                                &col.values,
-                                                lo..hi,
+                                                &ts[lo..hi],
+                                                &values[lo..hi],
                                                 &no_aux,
                                             ) {
                                                 continue;
                                             }
-                                            for (k, &t) in ts.iter().enumerate().take(hi).skip(lo) {
-                                                let v = col.values.get(k);
-                                                held.add(accs[ai].add(a, t, v, &no_aux))?;
-                                            }
+                                        }
+                                        for (k, &t) in ts.iter().enumerate().take(hi).skip(lo) {
+                                            let v = col.values.get(k);
+                                            held.add(accs[ai].add(a, t, v, &no_aux))?;
                                         }
                                     }
-                                    j = end;
                                 }
+                                j = end;
                             }
                         }
                     }
                 }
             }
         }
-        for s in members.iter().filter(|_| !per_field) {
+        Ok(())
+    }
+
+    /// Rows joined on time (a field condition, or columns beside the selected point): each row
+    /// adds to every call that reads its time.
+    fn accumulate_rows(
+        &self,
+        setup: &AggregateSetup<'_>,
+        members: &[Arc<SeriesInfo>],
+        partial: &mut PartialAggregate,
+    ) -> Result<()> {
+        let l = self.l;
+        let (plan, read_min, aux) = (setup.plan.as_ref(), setup.read_min, &setup.aux);
+        let bucket_of = |t: i64| setup.bucket_of(t);
+        let PartialAggregate {
+            buckets,
+            data_min,
+            held,
+        } = partial;
+        let held = &mut held[0];
+        for s in members {
             self.for_each_row(s, read_min, plan.tmax, &mut |ts, vals| {
                 let b = bucket_of(ts);
                 let xs: Vec<Option<FieldValue>> = l
@@ -217,11 +323,11 @@ impl GroupCtx<'_> {
                 if xs.iter().all(Option::is_none) {
                     return Ok(());
                 }
-                data_min = data_min.min(ts);
-                let accs = buckets.entry(b, l.aggs.len());
+                *data_min = (*data_min).min(ts);
+                let accs = buckets.entry(b, &l.aggs);
                 let auxv = || -> Vec<Value> {
                     let mut all = vec![Value::Null; l.vars.len()];
-                    for v in &aux {
+                    for v in aux {
                         all[*v] = self.var_value(*v, vals, s);
                     }
                     all
@@ -234,279 +340,7 @@ impl GroupCtx<'_> {
                 Ok(())
             })?;
         }
-        if buckets.is_empty() {
-            return Ok(Vec::new());
-        }
-        // Each integral's rows over the buckets (GROUP BY time), by call.
-        let integrals: BTreeMap<usize, Vec<(i64, f64)>> = l
-            .aggs
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| interval > 0 && a.func == AggFn::Integral)
-            .map(|(ai, a)| (ai, integral_rows(&buckets, ai, a.unit, interval, plan.desc)))
-            .collect();
-        let finals = |accs: &mut [Acc]| -> Vec<Out> {
-            l.aggs
-                .iter()
-                .zip(accs.iter_mut())
-                .map(|(a, acc)| acc.finish(a))
-                .collect()
-        };
-
-        // Multi-row functions (top, bottom, distinct) are alone in their query.
-        let multi = l
-            .aggs
-            .iter()
-            .position(|a| a.func.is_multi_row() && !a.count_distinct);
-        // … unless it feeds transformations (`derivative(distinct(x))`): then its rows are
-        // the transformations' input, bucket by bucket.
-        let (multi, multi_input) = if l.trs.is_empty() {
-            (multi, None)
-        } else {
-            (None, multi)
-        };
-        let mut multi_rows: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
-        let mut rows: Vec<Vec<Value>> = Vec::new();
-        let row_of = |time: i64, outs: &[Out], pick_aux: Option<&[Value]>, trv: &[Value]| {
-            let aggv: Vec<Value> = outs.iter().map(|o| o.value.clone()).collect();
-            // Without the selected point's values every var is null (`eval` reads a missing
-            // var as null).
-            let vars = pick_aux.unwrap_or(&[]);
-            let mut row = Vec::with_capacity(1 + l.exprs.len());
-            row.push(Value::Time(time));
-            for e in &l.exprs {
-                row.push(eval(e, vars, &aggv, trv));
-            }
-            row
-        };
-        if interval == 0 {
-            let mut accs = buckets.into_first().unwrap_or_default();
-            let base = if plan.has_tmin { plan.tmin } else { 0 };
-            if let Some(mi) = multi {
-                let points = accs[mi].finish_rows(&l.aggs[mi]);
-                for (ts, v, auxv) in bucket_order(points, plan.desc) {
-                    let time = if l.aggs[mi].func == AggFn::Distinct {
-                        base
-                    } else {
-                        ts
-                    };
-                    let out = Out {
-                        value: v,
-                        time: Some(ts),
-                        aux: None,
-                    };
-                    rows.push(row_of(time, std::slice::from_ref(&out), Some(&auxv), &[]));
-                }
-            } else if !l.trs.is_empty() {
-                // Aggregates beside transformations of raw points (1.x allows it without
-                // GROUP BY time): each aggregate's one row at the query's start and each
-                // transformation's rows, joined on time; an expression of both is null where
-                // they do not meet.
-                let mut outs = finals(&mut accs);
-                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
-                let aggs: Vec<Stream> = outs
-                    .into_iter()
-                    .zip(gone)
-                    .map(|(o, gone)| {
-                        if gone {
-                            Vec::new()
-                        } else {
-                            vec![(base, o.value)]
-                        }
-                    })
-                    .collect();
-                let trs = self.raw_tr_streams(members)?;
-                return Ok(join_calls(plan, aggs, trs, &l.exprs));
-            } else {
-                let mut outs = finals(&mut accs);
-                let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
-                let time = match (single_selector, outs.first().and_then(|o| o.time)) {
-                    (true, Some(t)) => t,
-                    _ => base,
-                };
-                let aux = outs.first().and_then(|o| o.aux.clone());
-                if !gone.iter().all(|g| *g) {
-                    rows.push(row_of(time, &outs, aux.as_deref(), &[]));
-                }
-            }
-        } else {
-            let (span_min, span_max) = bucket_span(self.plan, l);
-            let start = bucket_of(if plan.has_tmin {
-                span_min.min(read_min)
-            } else {
-                data_min
-            });
-            let out_start = if plan.has_tmin {
-                bucket_of(plan.tmin)
-            } else {
-                start
-            };
-            let end = bucket_of(span_max.max(plan.tmax));
-            if end < start {
-                return Ok(Vec::new());
-            }
-            if (end - start) / interval >= MAX_BUCKETS {
-                return Err(Error::Query(format!(
-                    "GROUP BY time({interval}ns) over this time range gives more than {MAX_BUCKETS} buckets; use a larger interval or a narrower time range"
-                )));
-            }
-            // LIMITS: max_select_buckets, before any bucket is made; then every bucket's row is
-            // charged to the query's memory before it is made (fill makes one per interval,
-            // with or without points).
-            self.snap
-                .limits
-                .check_buckets(((end - start) / interval + 1) as u64)?;
-            let calls = l.aggs.len();
-            let filled_row = (std::mem::size_of::<(i64, Vec<Out>, Vec<bool>)>()
-                + calls * (std::mem::size_of::<Out>() + 1)) as u64;
-            let out_row = (std::mem::size_of::<Vec<Value>>()
-                + (1 + l.names.len().max(calls)) * std::mem::size_of::<Value>())
-                as u64;
-            let mut filled_mem = self.snap.mem.charge(0)?;
-            // With a fill every interval makes a row: charge them all now, and make room once.
-            let n_buckets = ((end - start) / interval + 1) as usize;
-            // Integrals answer from their own rows ([`integral_streams`]), so when every call is
-            // one the empty buckets (up to `now()` without an upper bound) are not made at all.
-            let only_integrals =
-                l.trs.is_empty() && l.aggs.iter().all(|a| a.func == AggFn::Integral);
-            let precharged = plan.fill != Fill::None && multi.is_none() && !only_integrals;
-            if precharged {
-                filled_mem.add(n_buckets as u64 * filled_row)?;
-                let answered = ((end - out_start.max(start)) / interval + 1).max(0) as u64;
-                self.rows_mem.borrow_mut().add(answered * out_row)?;
-            }
-            let trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
-            // Each bucket's values, and which calls had points there.
-            let mut filled: Vec<(i64, Vec<Out>, Vec<bool>)> = Vec::new();
-            if precharged {
-                filled.reserve_exact(n_buckets);
-            }
-            // A call's value in a bucket it has no points in (None: no row, fill(none);
-            // fill(previous) and fill(linear) are done after the buckets, [`fill_previous`],
-            // [`fill_linear`]).
-            let fill_value = |ai: usize| -> Option<Value> {
-                let a = &l.aggs[ai];
-                match &plan.fill {
-                    Fill::None => None,
-                    Fill::Linear => Some(Value::Null),
-                    Fill::Null if a.func == AggFn::Count => Some(Value::Integer(0)),
-                    Fill::Null => Some(Value::Null),
-                    Fill::Previous => Some(Value::Null),
-                    Fill::Value(x) => Some(
-                        if a.func == AggFn::Count
-                            || (matches!(
-                                a.func,
-                                AggFn::Sum
-                                    | AggFn::Min
-                                    | AggFn::Max
-                                    | AggFn::First
-                                    | AggFn::Last
-                                    | AggFn::Spread
-                                    | AggFn::Mode
-                            ) && self.field_is_int(a.field))
-                        {
-                            Value::Integer(*x as i64)
-                        } else {
-                            Value::Float(*x)
-                        },
-                    ),
-                }
-            };
-            let mut b = start;
-            while b <= end {
-                self.token.check().map_err(Error::QueryStopped)?;
-                match buckets.get_mut(b) {
-                    Some(accs) => {
-                        if let Some(mi) = multi {
-                            let points = accs[mi].finish_rows(&l.aggs[mi]);
-                            for (ts, v, auxv) in bucket_order(points, plan.desc) {
-                                let time = if l.aggs[mi].func == AggFn::Distinct {
-                                    b
-                                } else {
-                                    ts
-                                };
-                                if b >= out_start {
-                                    let out = Out {
-                                        value: v,
-                                        time: Some(ts),
-                                        aux: None,
-                                    };
-                                    rows.push(row_of(
-                                        time,
-                                        std::slice::from_ref(&out),
-                                        Some(&auxv),
-                                        &[],
-                                    ));
-                                }
-                            }
-                        } else {
-                            if let Some(mi) = multi_input {
-                                let vals = accs[mi].finish_rows(&l.aggs[mi]);
-                                multi_rows.insert(b, vals.into_iter().map(|(_, v, _)| v).collect());
-                            }
-                            // A call without points in a bucket others have points in is filled
-                            // as in an empty bucket: 1.x fills every call's stream on its own.
-                            if !precharged {
-                                filled_mem.add(filled_row)?;
-                            }
-                            let has: Vec<bool> = accs.iter().map(Acc::has_points).collect();
-                            let mut outs = finals(accs);
-                            for (ai, o) in outs.iter_mut().enumerate() {
-                                if !has[ai] {
-                                    o.value = fill_value(ai).unwrap_or(Value::Null);
-                                }
-                            }
-                            filled.push((b, outs, has));
-                        }
-                    }
-                    None if multi.is_some() => {}
-                    None if plan.fill == Fill::None || only_integrals => {}
-                    None => {
-                        let outs = (0..l.aggs.len())
-                            .map(|ai| Out {
-                                value: fill_value(ai).unwrap_or(Value::Null),
-                                time: None,
-                                aux: None,
-                            })
-                            .collect();
-                        filled.push((b, outs, vec![false; l.aggs.len()]));
-                    }
-                }
-                b += interval;
-            }
-            match plan.fill {
-                Fill::Linear => fill_linear(&mut filled),
-                Fill::Previous => fill_previous(&mut filled, plan.desc),
-                _ => {}
-            }
-            if !l.trs.is_empty() {
-                let out = (out_start, bucket_of(self.plan.tmax));
-                let multi = multi_input.map(|mi| (mi, multi_rows));
-                return Ok(self.bucket_transforms(filled, multi, &integrals, trs, out, interval));
-            }
-            if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
-                return Ok(integral_streams(
-                    plan, l, filled, &integrals, out_start, interval,
-                ));
-            }
-            for (b, outs, _) in filled {
-                let aux = if single_selector {
-                    outs.first().and_then(|o| o.aux.clone())
-                } else {
-                    None
-                };
-                if b >= out_start {
-                    if !precharged {
-                        self.rows_mem.borrow_mut().add(out_row)?;
-                    }
-                    rows.push(row_of(b, &outs, aux.as_deref(), &[]));
-                }
-            }
-        }
-        if plan.desc {
-            rows.reverse();
-        }
-        Ok(limit_rows(plan, rows))
+        Ok(())
     }
 
     /// The end of the reads of an aggregate whose rows are its group's first buckets: ascending,
@@ -565,14 +399,4 @@ impl GroupCtx<'_> {
             .saturating_sub(1);
         Ok(end.min(plan.tmax))
     }
-}
-
-/// A multi-row function's rows of one bucket (in time order) in the order to push them before
-/// the answer's rows are reversed for ORDER BY time DESC: 1.x answers the buckets newest first
-/// but a bucket's rows still oldest first.
-pub(super) fn bucket_order<T>(mut rows: Vec<T>, desc: bool) -> Vec<T> {
-    if desc {
-        rows.reverse();
-    }
-    rows
 }

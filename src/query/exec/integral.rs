@@ -1,6 +1,6 @@
 //! integral(): InfluxDB 1.x's trapezium rule per bucket, and its streams and rows.
 
-use super::accumulator::{num, Acc, Out};
+use super::accumulator::{num, Accumulator, Out};
 use super::bucket_map::BucketMap;
 use super::join::{join_calls, Stream};
 use super::layout::{AggSpec, Layout, TrInput, TrSpec};
@@ -45,7 +45,7 @@ pub(super) fn integral_streams(
 /// a row ([`integral_ends_at_epoch`]), null and `true` in the answer.
 pub(super) fn finish_integrals(
     aggs: &[AggSpec],
-    accs: &[Acc],
+    accs: &[Accumulator],
     outs: &mut [Out],
     desc: bool,
 ) -> Vec<bool> {
@@ -71,8 +71,8 @@ pub(super) fn finish_integrals(
 /// Whether 1.x's integral without GROUP BY time gives no row: when the last point it reads
 /// (newest first: the oldest) lies at its window's start, which is then 0 (the epoch), as at a
 /// bucket's start with GROUP BY time ([`integral_rows`]).
-pub(super) fn integral_ends_at_epoch(acc: &Acc, desc: bool) -> bool {
-    let times = acc.held.iter().map(|h| h.0);
+pub(super) fn integral_ends_at_epoch(acc: &Accumulator, desc: bool) -> bool {
+    let times = acc.held().iter().map(|h| h.0);
     let last = if desc { times.min() } else { times.max() };
     last == Some(0)
 }
@@ -150,7 +150,7 @@ pub(super) fn integral_rows(
         .iter()
         .filter_map(|(b, accs)| accs.get(ai).map(|acc| (*b, acc)))
         .flat_map(|(b, acc)| {
-            acc.held
+            acc.held()
                 .iter()
                 .map(move |h| (h.0, num(&h.1), matches!(h.1, FieldValue::Integer(_)), b))
         })

@@ -1,11 +1,13 @@
 //! One measurement of a SELECT: its matching series grouped by the GROUP BY tags, the limits
 //! charged, the tables pruned, and each group computed.
 
+use super::accumulator::merge_is_exact;
 use super::group::GroupCtx;
-use super::layout::{dedup_names, layout, read_fields};
+use super::layout::{dedup_names, layout, read_fields, Layout};
 use super::raw::rows_bytes;
 use super::windows::read_window;
-use super::{Explain, GroupKey, Scope};
+use super::{Explain, GroupKey, Scope, SplitBy};
+use crate::engine::Database;
 use crate::error::Result;
 use crate::query::plan::{GroupTags, SelectPlan, TagPred};
 use crate::query::result::SeriesResult;
@@ -58,7 +60,7 @@ pub(super) fn select_measurement(
     token: &CancelToken,
     ex: &mut Explain,
 ) -> Result<Vec<(GroupKey, SeriesResult)>> {
-    let (union, part) = (scope.union, scope.part);
+    let (union, part) = (scope.union, scope.part.as_ref());
     let Some(mi) = index.measurement(measurement) else {
         return Ok(Vec::new());
     };
@@ -120,9 +122,32 @@ pub(super) fn select_measurement(
             groups.entry(key).or_default().push(s);
         }
     }
+    // Split by series, this task folds one run of the one group's series: (its index, the
+    // split, the run). Where the group cannot be split so (its layout changed since the
+    // statement was split), the first task computes it whole.
+    let var_types: Option<Vec<Option<FieldType>>> = laid
+        .as_ref()
+        .ok()
+        .map(|l| l.vars.iter().map(|v| schema.get(v).copied()).collect());
+    let series_run = match (part.map(|p| (p, &p.by)), &laid, &var_types) {
+        (Some((p, SplitBy::Series(split))), Ok(l), Some(types))
+            if groups.len() == 1 && merges_exactly(l, types) =>
+        {
+            let members = groups.values().next().map_or(&[][..], Vec::as_slice);
+            let per_task = members.len().div_ceil(p.of.max(1));
+            let from = (p.index * per_task).min(members.len());
+            let to = (from + per_task).min(members.len());
+            Some((p.index, split.clone(), from..to))
+        }
+        (Some((p, SplitBy::Series(_))), _, _) if p.index != 0 => return Ok(Vec::new()),
+        _ => None,
+    };
     // LIMITS CALL SITE 2 (max_select_series): the series this statement (this part of it)
     // selects.
-    let selected = groups.values().map(Vec::len).sum::<usize>();
+    let selected = match &series_run {
+        Some((_, _, run)) => run.len(),
+        None => groups.values().map(Vec::len).sum::<usize>(),
+    };
     snap.limits.add_series(selected)?;
     ex.series += selected as u64;
 
@@ -130,11 +155,19 @@ pub(super) fn select_measurement(
     let Some(((fields, srcs), (read_min, read_max))) = reads else {
         return Ok(Vec::new()); // nothing to compute
     };
-    let var_types: Vec<Option<FieldType>> = l.vars.iter().map(|v| schema.get(v).copied()).collect();
+    let var_types = var_types.unwrap_or_default();
     let mut columns = vec!["time".to_string()];
     columns.extend(dedup_names(&l.names));
 
-    let ids: Vec<SeriesId> = series_ids(&groups);
+    let ids: Vec<SeriesId> = match &series_run {
+        Some((_, _, run)) => {
+            let members = groups.values().next().map_or(&[][..], Vec::as_slice);
+            let mut ids: Vec<SeriesId> = members[run.clone()].iter().map(|s| s.id).collect();
+            ids.sort_unstable();
+            ids
+        }
+        None => series_ids(&groups),
+    };
     // What the inline estimate pruned is the same: an inline statement is never split, so
     // every matching series is in `groups`.
     let pruned = match early {
@@ -160,7 +193,16 @@ pub(super) fn select_measurement(
     };
     let mut out = Vec::new();
     for (gkey, members) in groups {
-        let values = if !l.aggs.is_empty() {
+        let values = if let Some((index, split, run)) = &series_run {
+            let setup = ctx.aggregate_setup();
+            let partial = ctx.accumulate(&setup, &members[run.clone()])?;
+            match split.hand_in(*index, partial, &l.aggs) {
+                // The last task: every task's partial merged; charges its rows as it makes
+                // them.
+                Some(merged) => ctx.answer(&setup, merged, &members)?,
+                None => continue,
+            }
+        } else if !l.aggs.is_empty() {
             // Charges its rows as it makes them.
             ctx.aggregate(&members)?
         } else {
@@ -228,4 +270,40 @@ pub(super) fn explain_lines(
         p.memtables,
         snap.all_memtables().len()
     ));
+}
+
+/// Whether a group of `layout` can be split by series ([`SplitBy::Series`]): aggregates only
+/// (no transformation, no raw rows) whose partial states merge into exactly what one pass
+/// gives ([`merge_is_exact`]).
+fn merges_exactly(layout: &Layout, var_types: &[Option<FieldType>]) -> bool {
+    !layout.aggs.is_empty()
+        && layout.trs.is_empty()
+        && layout
+            .aggs
+            .iter()
+            .all(|a| merge_is_exact(a, var_types.get(a.field).copied().flatten()))
+}
+
+/// Whether statement `plan` of `db`, computing one (measurement, group) unit, would be split by
+/// series ([`SplitBy::Series`]): one measurement whose layout [`merges_exactly`] and at least
+/// `tasks` series to split.
+pub fn splits_by_series(db: &Database, plan: &SelectPlan, tasks: usize) -> bool {
+    let index = db.index();
+    let ([name], true) = (
+        plan.measurements.as_slice(),
+        plan.measurement_regexes.is_empty(),
+    ) else {
+        return false;
+    };
+    let Some(mi) = index.measurement(name) else {
+        return false;
+    };
+    let schema = mi.fields();
+    let Ok(layout) = layout(plan, &schema, &mi.tag_keys(), &[]) else {
+        return false;
+    };
+    let var_types: Vec<Option<FieldType>> =
+        layout.vars.iter().map(|v| schema.get(v).copied()).collect();
+    merges_exactly(&layout, &var_types)
+        && matching_series_unordered(index, name, &plan.tag_filter).len() >= tasks.max(2)
 }

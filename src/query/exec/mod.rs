@@ -15,6 +15,7 @@
 
 mod accumulator;
 mod aggregate;
+mod answer;
 mod bucket_map;
 mod expr;
 mod fill;
@@ -32,6 +33,9 @@ mod transform;
 mod windows;
 
 pub(crate) use measurement::matching_series;
+pub use measurement::splits_by_series;
+
+use aggregate::PartialAggregate;
 
 use crate::engine::Database;
 use crate::error::{Error, Result};
@@ -85,16 +89,87 @@ pub type GroupKey = Vec<(String, String)>;
 /// The output series of one measurement, by group key, before SOFFSET/SLIMIT.
 pub type MeasurementPart = (String, Vec<(GroupKey, SeriesResult)>);
 
-/// Which of a statement's (measurement, group) units one task computes: those whose key hashes
-/// to `index` modulo `of`.
-#[derive(Clone, Copy, Debug)]
+/// Which of a statement's work one task does: task `index` of `of`.
+#[derive(Clone, Debug)]
 pub struct Part {
     pub index: usize,
     pub of: usize,
+    /// How the statement is split.
+    pub by: SplitBy,
+}
+
+/// How a statement is split into tasks.
+#[derive(Clone, Debug)]
+pub enum SplitBy {
+    /// By (measurement, group) unit: a task computes those whose key hashes to its index
+    /// modulo the number of tasks.
+    Groups,
+    /// By series within the statement's one group (an aggregate whose partial states merge
+    /// exactly, [`splits_by_series`]): task `index` folds the `index`th of `of` runs of the
+    /// group's series (in series order) into a partial aggregate; the last task to finish
+    /// merges them in series order and answers.
+    Series(Arc<SeriesSplit>),
+}
+
+/// The partial aggregates of the tasks of a statement split by series.
+pub struct SeriesSplit {
+    partials: std::sync::Mutex<SeriesPartials>,
+}
+
+struct SeriesPartials {
+    /// By task index.
+    done: Vec<Option<PartialAggregate>>,
+    /// Tasks that have not handed theirs in.
+    left: usize,
+}
+
+impl SeriesSplit {
+    /// The shared state of a statement split by series into `of` tasks.
+    pub fn new(of: usize) -> Arc<SeriesSplit> {
+        Arc::new(SeriesSplit {
+            partials: std::sync::Mutex::new(SeriesPartials {
+                done: (0..of).map(|_| None).collect(),
+                left: of,
+            }),
+        })
+    }
+
+    /// Hand in task `index`'s partial aggregate; for the last task, every task's merged in
+    /// series order (task order).
+    fn hand_in(
+        &self,
+        index: usize,
+        partial: PartialAggregate,
+        calls: &[layout::AggSpec],
+    ) -> Option<PartialAggregate> {
+        let mut partials = self.partials.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = partials.done.get_mut(index) {
+            *slot = Some(partial);
+        }
+        partials.left = partials.left.saturating_sub(1);
+        if partials.left > 0 {
+            return None;
+        }
+        let mut all = partials.done.drain(..).flatten();
+        let mut merged = all.next()?;
+        for other in all {
+            merged.merge(other, calls);
+        }
+        Some(merged)
+    }
+}
+
+impl std::fmt::Debug for SeriesSplit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SeriesSplit")
+    }
 }
 
 impl Part {
     fn owns(&self, measurement: &str, key: &GroupKey) -> bool {
+        if let SplitBy::Series(_) = self.by {
+            return true;
+        }
         // FNV-1a: stable across tasks and runs.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         let mut eat = |s: &str| {
@@ -230,7 +305,7 @@ pub fn execute_part(
     for name in names {
         let scope = Scope {
             union: &union,
-            part,
+            part: part.clone(),
             rows: &rows,
         };
         let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;

@@ -1,7 +1,8 @@
 //! Unit tests of the executor's pieces.
 
-use super::accumulator::{Acc, Out};
-use super::aggregate::{bucket_order, run_end};
+use super::accumulator::{merge_is_exact, Accumulator, Out};
+use super::aggregate::run_end;
+use super::answer::bucket_order;
 use super::bucket_map::BucketMap;
 use super::expr::arith;
 use super::fill::{fill_linear, fill_previous};
@@ -21,7 +22,7 @@ use crate::query::plan::{
 use crate::query::result::Value;
 use crate::query::value_set::DISTINCT_INDEX_BYTES;
 use crate::series::SeriesIndex;
-use crate::types::{FieldValue, Values};
+use crate::types::{FieldType, FieldValue, Values};
 use std::collections::BTreeMap;
 
 /// `run_end` (galloping, then bisecting) agrees with a plain bisection everywhere.
@@ -46,16 +47,17 @@ proptest::proptest! {
     #[test]
     fn bucket_map_is_an_ordered_map(ops in proptest::collection::vec((0i64..40, proptest::bool::ANY), 0..120)) {
         let mut m = BucketMap::default();
+        let calls = [spec(AggFn::Count), spec(AggFn::Count)];
         let mut model: BTreeMap<i64, u64> = BTreeMap::new();
         for (b, make) in ops {
             if make {
-                m.entry(b, 2)[1].count += 1;
+                m.entry(b, &calls)[1].add(&calls[1], b, FieldValue::Integer(1), &Vec::new);
                 *model.entry(b).or_default() += 1;
             } else {
-                proptest::prop_assert_eq!(m.get_mut(b).map(|a| a[1].count), model.get(&b).copied());
+                proptest::prop_assert_eq!(m.get_mut(b).map(|a| a[1].points()), model.get(&b).copied());
             }
         }
-        let got: Vec<(i64, u64)> = m.iter().map(|(b, a)| (*b, a[1].count)).collect();
+        let got: Vec<(i64, u64)> = m.iter().map(|(b, a)| (*b, a[1].points())).collect();
         let want: Vec<(i64, u64)> = model.into_iter().collect();
         proptest::prop_assert_eq!(got, want);
     }
@@ -79,13 +81,13 @@ proptest::proptest! {
         let no_aux = || vec![Value::Null];
         for func in [AggFn::Count, AggFn::Sum, AggFn::Mean, AggFn::Min, AggFn::Max, AggFn::First, AggFn::Last] {
             let a = spec(func);
-            let mut one = Acc::default();
+            let mut one = Accumulator::new(&a);
             for (k, &t) in ts.iter().enumerate() {
                 one.add(&a, t, col.get(k), &no_aux);
             }
-            let mut runs = Acc::default();
+            let mut runs = Accumulator::new(&a);
             for w in bounds.windows(2) {
-                proptest::prop_assert!(runs.add_floats(&a, &ts, &col, w[0]..w[1], &no_aux));
+                proptest::prop_assert!(runs.add_floats(&a, &ts[w[0]..w[1]], &vals[w[0]..w[1]], &no_aux));
             }
             let (x, y) = (one.finish(&a), runs.finish(&a));
             proptest::prop_assert_eq!(format!("{:?}", (x.value, x.time)), format!("{:?}", (y.value, y.time)), "{:?}", func);
@@ -110,7 +112,7 @@ fn spec(func: AggFn) -> AggSpec {
 
 fn run(func: AggFn, pts: &[(i64, FieldValue)]) -> Out {
     let a = spec(func);
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     for (t, v) in pts {
         acc.add(&a, *t, v.clone(), &Vec::new);
     }
@@ -163,7 +165,7 @@ fn aggregates_and_selectors() {
 #[test]
 fn top_keeps_the_best_n_earliest_on_ties_in_time_order() {
     let a = spec(AggFn::Top);
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     for (t, v) in [(1, 3), (2, 9), (3, 9), (4, 9), (5, 1)] {
         acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
     }
@@ -183,7 +185,7 @@ fn count_distinct_of_many_values_is_found_by_hash_and_charged() {
         count_distinct: true,
         ..spec(AggFn::Count)
     };
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     let mut charged = 0;
     let t0 = std::time::Instant::now();
     for round in 0..2i64 {
@@ -202,7 +204,7 @@ fn count_distinct_of_many_values_is_found_by_hash_and_charged() {
     assert_eq!(charged, 100_000 * (48 + 8 + DISTINCT_INDEX_BYTES));
     // -0 and 0 are one value (the first read is kept), integers and floats are not.
     let d = spec(AggFn::Distinct);
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     for (t, v) in [
         (1, FieldValue::Float(-0.0)),
         (2, FieldValue::Float(0.0)),
@@ -225,7 +227,7 @@ fn top_with_tags_keeps_the_best_point_of_each_tag_value() {
         n: 3,
         ..spec(AggFn::Top)
     };
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     for i in 0..50_000i64 {
         let host = Value::String(format!("h{}", i % 10_000).into());
         acc.add(&a, i, FieldValue::Integer(i), &|| vec![host.clone()]);
@@ -251,7 +253,7 @@ fn distinct_keeps_the_point_read_first_and_answers_in_its_time_order() {
             newest_first,
             ..spec(AggFn::Distinct)
         };
-        let mut acc = Acc::default();
+        let mut acc = Accumulator::new(&a);
         for (t, v) in pts {
             acc.add(&a, t, FieldValue::Integer(v), &Vec::new);
         }
@@ -677,7 +679,12 @@ fn bucket_integrals(points: &[(i64, FieldValue)], desc: bool) -> Vec<(i64, f64)>
     let a = spec(AggFn::Integral);
     let mut buckets = BucketMap::default();
     for (t, v) in points {
-        buckets.entry(t / 10 * 10 * s, 1)[0].add(&a, t * s, v.clone(), &Vec::new);
+        buckets.entry(t / 10 * 10 * s, std::slice::from_ref(&a))[0].add(
+            &a,
+            t * s,
+            v.clone(),
+            &Vec::new,
+        );
     }
     integral_rows(&buckets, 0, 0, 10 * s, desc)
         .into_iter()
@@ -799,21 +806,21 @@ fn transformations_of_an_integral_read_its_rows_at_their_times() {
 #[test]
 fn integral_without_group_by_time_has_no_row_ending_at_the_epoch() {
     let a = spec(AggFn::Integral);
-    let mut acc = Acc::default();
+    let mut acc = Accumulator::new(&a);
     for (t, v) in [(0, 1.0), (10, 3.0)] {
         acc.add(&a, t, FieldValue::Float(v), &Vec::new);
     }
     // Oldest first the last point is at 10; newest first at 0, the window's start.
     assert!(!integral_ends_at_epoch(&acc, false));
     assert!(integral_ends_at_epoch(&acc, true));
-    assert!(!integral_ends_at_epoch(&Acc::default(), true));
+    assert!(!integral_ends_at_epoch(&Accumulator::new(&a), true));
     // Newest first: no row (null, gone) at the epoch; otherwise the area negated.
-    let mut later = Acc::default();
+    let mut later = Accumulator::new(&a);
     for (t, v) in [(5, 1.0), (10, 3.0)] {
         later.add(&a, t * 1_000_000_000, FieldValue::Float(v), &Vec::new);
     }
     let aggs = [a.clone(), a.clone(), spec(AggFn::Mean)];
-    let mut accs = [acc, later, Acc::default()];
+    let mut accs = [acc, later, Accumulator::new(&spec(AggFn::Mean))];
     let mut outs: Vec<Out> = aggs
         .iter()
         .zip(accs.iter_mut())
@@ -825,4 +832,104 @@ fn integral_without_group_by_time_has_no_row_ending_at_the_epoch() {
     );
     assert_eq!(outs[0].value, Value::Null);
     assert_eq!(outs[1].value, Value::Float(-10.0));
+}
+
+proptest::proptest! {
+    /// Every accumulator whose merge is exact ([`merge_is_exact`]) answers, after its points
+    /// are added in two parts and the second merged into the first, exactly what adding them
+    /// all in one pass does (values, times, rows and their order); stddev's merge (Chan's
+    /// formula) agrees to rounding. Values are small integers, as integers or floats, with
+    /// repeats and ties.
+    #[test]
+    fn merged_partial_accumulators_answer_as_one_pass(
+        points in proptest::collection::vec((0i64..40, -4i64..5, proptest::bool::ANY), 0..60),
+        cut in 0usize..60,
+    ) {
+        let points: Vec<(i64, FieldValue)> = points
+            .into_iter()
+            .map(|(t, v, int)| (t, if int { FieldValue::Integer(v) } else { FieldValue::Float(v as f64) }))
+            .collect();
+        let cut = cut.min(points.len());
+        let calls = [
+            spec(AggFn::Count), spec(AggFn::Min), spec(AggFn::Max), spec(AggFn::First),
+            spec(AggFn::Last), spec(AggFn::Spread), spec(AggFn::Median), spec(AggFn::Mode),
+            spec(AggFn::Percentile), spec(AggFn::Integral), spec(AggFn::Top), spec(AggFn::Bottom),
+            spec(AggFn::Distinct), AggSpec { count_distinct: true, ..spec(AggFn::Count) },
+            AggSpec { newest_first: true, ..spec(AggFn::Distinct) }, spec(AggFn::Stddev),
+        ];
+        for call in &calls {
+            let aux = |t: i64| move || vec![Value::Integer(t % 3)];
+            let add = |acc: &mut Accumulator, pts: &[(i64, FieldValue)]| {
+                for (t, v) in pts {
+                    acc.add(call, *t, v.clone(), &aux(*t));
+                }
+            };
+            let mut whole = Accumulator::new(call);
+            add(&mut whole, &points);
+            let (mut first, mut second) = (Accumulator::new(call), Accumulator::new(call));
+            add(&mut first, &points[..cut]);
+            add(&mut second, &points[cut..]);
+            first.merge(call, second);
+            proptest::prop_assert_eq!(first.points(), whole.points());
+            let (a, b) = (whole.finish(call), first.finish(call));
+            if call.func == AggFn::Stddev {
+                match (&a.value, &b.value) {
+                    (Value::Float(x), Value::Float(y)) => proptest::prop_assert!((x - y).abs() < 1e-9, "{x} {y}"),
+                    (x, y) => proptest::prop_assert_eq!(x, y),
+                }
+                continue;
+            }
+            proptest::prop_assert!(merge_is_exact(call, None));
+            proptest::prop_assert_eq!(format!("{:?}", (a.value, a.time, a.aux)), format!("{:?}", (b.value, b.time, b.aux)), "{:?}", call.func);
+            proptest::prop_assert_eq!(whole.finish_rows(call), first.finish_rows(call), "{:?}", call.func);
+        }
+    }
+
+    /// Bucket maps of two runs of series merge into the map one pass over both makes.
+    #[test]
+    fn merged_bucket_maps_equal_one_pass(
+        points in proptest::collection::vec((0i64..100, -4i64..5), 0..80),
+        cut in 0usize..80,
+    ) {
+        let calls = [spec(AggFn::Count), spec(AggFn::Max)];
+        let fill = |map: &mut BucketMap, pts: &[(i64, i64)]| {
+            for (t, v) in pts {
+                for (acc, call) in map.entry(t / 10 * 10, &calls).iter_mut().zip(&calls) {
+                    acc.add(call, *t, FieldValue::Integer(*v), &Vec::new);
+                }
+            }
+        };
+        let cut = cut.min(points.len());
+        let mut whole = BucketMap::default();
+        fill(&mut whole, &points);
+        let (mut first, mut second) = (BucketMap::default(), BucketMap::default());
+        fill(&mut first, &points[..cut]);
+        fill(&mut second, &points[cut..]);
+        first.merge(second, &calls);
+        let answer = |map: &BucketMap| -> Vec<(i64, String)> {
+            map.iter()
+                .map(|(b, accs)| {
+                    let mut accs = accs.to_vec();
+                    let outs: Vec<String> = accs.iter_mut().zip(&calls).map(|(a, c)| format!("{:?}", a.finish(c).value)).collect();
+                    (*b, outs.join(","))
+                })
+                .collect()
+        };
+        proptest::prop_assert_eq!(answer(&whole), answer(&first));
+    }
+}
+
+/// Sum and mean of floats are not split (their merge rounds differently); sum of integers is.
+#[test]
+fn float_sums_do_not_merge_exactly() {
+    assert!(!merge_is_exact(&spec(AggFn::Sum), Some(FieldType::Float)));
+    assert!(merge_is_exact(&spec(AggFn::Sum), Some(FieldType::Integer)));
+    assert!(!merge_is_exact(
+        &spec(AggFn::Mean),
+        Some(FieldType::Integer)
+    ));
+    assert!(!merge_is_exact(
+        &spec(AggFn::Stddev),
+        Some(FieldType::Integer)
+    ));
 }
