@@ -8,7 +8,7 @@ use crate::query::influxql::ast::{
     TimeOffset,
 };
 use crate::query::plan::{
-    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PExpr, Projection,
+    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PlanExpr, Projection,
     SelectPlan, TagPred,
 };
 use crate::query::result::parse_time_string;
@@ -87,8 +87,8 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
         let (mut tag_terms, mut field_terms) = (Vec::new(), Vec::new());
         let (lo, hi) = split_where(cond, now, &is_field, &mut |c| {
             match c {
-                Class::Tag(t) => tag_terms.push(t),
-                Class::Field(f) => field_terms.push(f),
+                ConditionPart::Tag(t) => tag_terms.push(t),
+                ConditionPart::Field(f) => field_terms.push(f),
             }
             Ok(())
         })?;
@@ -360,7 +360,7 @@ fn split_where(
     cond: &Expr,
     now: i64,
     is_field: &dyn Fn(&str) -> bool,
-    on_class: &mut dyn FnMut(Class) -> Result<()>,
+    on_class: &mut dyn FnMut(ConditionPart) -> Result<()>,
 ) -> Result<(Option<i64>, Option<i64>)> {
     let mut range = (None, None);
     let Some(rest) = strip_time(cond, now, &mut range)? else {
@@ -380,39 +380,41 @@ fn never() -> FieldPred {
     FieldPred::Not(Box::new(FieldPred::Tag(TagPred::True)))
 }
 
-enum Class {
+enum ConditionPart {
     Tag(TagPred),
     Field(FieldPred),
 }
 
-impl Class {
+impl ConditionPart {
     fn into_field(self) -> FieldPred {
         match self {
-            Class::Tag(t) => FieldPred::Tag(t),
-            Class::Field(f) => f,
+            ConditionPart::Tag(t) => FieldPred::Tag(t),
+            ConditionPart::Field(f) => f,
         }
     }
 }
 
-fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
+fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<ConditionPart> {
     match e.unparen() {
         Expr::Binary { op, lhs, rhs } if matches!(op, BinaryOp::And | BinaryOp::Or) => {
             let (a, b) = (classify(lhs, is_field)?, classify(rhs, is_field)?);
             let and = *op == BinaryOp::And;
             match (a, b) {
-                (Class::Tag(a), Class::Tag(b)) => Ok(Class::Tag(if and {
+                (ConditionPart::Tag(a), ConditionPart::Tag(b)) => Ok(ConditionPart::Tag(if and {
                     TagPred::And(Box::new(a), Box::new(b))
                 } else {
                     TagPred::Or(Box::new(a), Box::new(b))
                 })),
-                (Class::Field(a), Class::Field(b)) => Ok(Class::Field(if and {
-                    FieldPred::And(Box::new(a), Box::new(b))
-                } else {
-                    FieldPred::Or(Box::new(a), Box::new(b))
-                })),
+                (ConditionPart::Field(a), ConditionPart::Field(b)) => {
+                    Ok(ConditionPart::Field(if and {
+                        FieldPred::And(Box::new(a), Box::new(b))
+                    } else {
+                        FieldPred::Or(Box::new(a), Box::new(b))
+                    }))
+                }
                 (a, b) => {
                     let (a, b) = (a.into_field(), b.into_field());
-                    Ok(Class::Field(if and {
+                    Ok(ConditionPart::Field(if and {
                         FieldPred::And(Box::new(a), Box::new(b))
                     } else {
                         FieldPred::Or(Box::new(a), Box::new(b))
@@ -421,11 +423,11 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             }
         }
         Expr::Not(x) => Ok(match classify(x, is_field)? {
-            Class::Tag(t) => Class::Tag(TagPred::Not(Box::new(t))),
-            Class::Field(f) => Class::Field(FieldPred::Not(Box::new(f))),
+            ConditionPart::Tag(t) => ConditionPart::Tag(TagPred::Not(Box::new(t))),
+            ConditionPart::Field(f) => ConditionPart::Field(FieldPred::Not(Box::new(f))),
         }),
         Expr::Binary { op, .. } if op.is_comparison() && mentions_time(e) => {
-            Ok(Class::Field(never()))
+            Ok(ConditionPart::Field(never()))
         }
         Expr::Binary { op, lhs, rhs } if op.is_comparison() => {
             let literal = |x: &Expr| {
@@ -445,20 +447,20 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
             };
             let field = is_field(name);
             match (op, lit) {
-                (BinaryOp::EqRegex, Expr::Regex(r)) if !field => {
-                    Ok(Class::Tag(TagPred::Match(name.clone(), r.regex().clone())))
-                }
-                (BinaryOp::NeqRegex, Expr::Regex(r)) if !field => Ok(Class::Tag(
+                (BinaryOp::EqRegex, Expr::Regex(r)) if !field => Ok(ConditionPart::Tag(
+                    TagPred::Match(name.clone(), r.regex().clone()),
+                )),
+                (BinaryOp::NeqRegex, Expr::Regex(r)) if !field => Ok(ConditionPart::Tag(
                     TagPred::NotMatch(name.clone(), r.regex().clone()),
                 )),
                 (BinaryOp::Eq, Expr::String(v)) if !field => {
-                    Ok(Class::Tag(TagPred::Eq(name.clone(), v.clone())))
+                    Ok(ConditionPart::Tag(TagPred::Eq(name.clone(), v.clone())))
                 }
                 (BinaryOp::Neq, Expr::String(v)) if !field => {
-                    Ok(Class::Tag(TagPred::Neq(name.clone(), v.clone())))
+                    Ok(ConditionPart::Tag(TagPred::Neq(name.clone(), v.clone())))
                 }
                 (op @ (BinaryOp::EqRegex | BinaryOp::NeqRegex), Expr::Regex(r)) => {
-                    Ok(Class::Field(FieldPred::Match {
+                    Ok(ConditionPart::Field(FieldPred::Match {
                         field: name.clone(),
                         re: r.regex().clone(),
                         negated: op == BinaryOp::NeqRegex,
@@ -479,18 +481,22 @@ fn classify(e: &Expr, is_field: &dyn Fn(&str) -> bool) -> Result<Class> {
                             )))
                         }
                     };
-                    Ok(Class::Field(FieldPred::Cmp(name.clone(), cmp_op(op), lit)))
+                    Ok(ConditionPart::Field(FieldPred::Cmp(
+                        name.clone(),
+                        cmp_op(op),
+                        lit,
+                    )))
                 }
             }
         }
         // Arithmetic alone (`(time + 1s) * 2`, `-a`): 1.x keeps it as a field condition
         // every point satisfies.
         Expr::Binary { op, .. } if op.is_arithmetic() => {
-            Ok(Class::Field(FieldPred::Tag(TagPred::True)))
+            Ok(ConditionPart::Field(FieldPred::Tag(TagPred::True)))
         }
-        Expr::Neg(_) => Ok(Class::Field(FieldPred::Tag(TagPred::True))),
-        Expr::Boolean(true) => Ok(Class::Tag(TagPred::True)),
-        Expr::Boolean(false) => Ok(Class::Tag(TagPred::Not(Box::new(TagPred::True)))),
+        Expr::Neg(_) => Ok(ConditionPart::Field(FieldPred::Tag(TagPred::True))),
+        Expr::Boolean(true) => Ok(ConditionPart::Tag(TagPred::True)),
+        Expr::Boolean(false) => Ok(ConditionPart::Tag(TagPred::Not(Box::new(TagPred::True)))),
         other => Err(Error::Query(format!(
             "invalid condition expression: {other}"
         ))),
@@ -517,7 +523,7 @@ fn expr_pred(
     lhs: &Expr,
     rhs: &Expr,
     is_field: &dyn Fn(&str) -> bool,
-) -> Result<Class> {
+) -> Result<ConditionPart> {
     let mut uncomparable = false;
     let mut invalid = None;
     for side in [lhs, rhs] {
@@ -545,7 +551,7 @@ fn expr_pred(
     };
     if matches!(op, BinaryOp::EqRegex | BinaryOp::NeqRegex) {
         return if matches!(rhs.unparen(), Expr::Regex(_)) && arithmetic(lhs) {
-            Ok(Class::Field(never()))
+            Ok(ConditionPart::Field(never()))
         } else {
             Err(Error::Query(format!(
                 "invalid condition {e}: compare a tag or field with a literal"
@@ -553,7 +559,7 @@ fn expr_pred(
         };
     }
     if uncomparable {
-        return Ok(Class::Field(never()));
+        return Ok(ConditionPart::Field(never()));
     }
     let (lhs, rhs) = (compile_field(lhs)?, compile_field(rhs)?);
     let mut names = Vec::new();
@@ -565,7 +571,7 @@ fn expr_pred(
             fields.push(n.to_string());
         }
     }
-    Ok(Class::Field(FieldPred::Expr {
+    Ok(ConditionPart::Field(FieldPred::Expr {
         op: cmp_op(op),
         lhs,
         rhs,
@@ -605,11 +611,11 @@ pub fn compile_delete_condition(
             .any(|mi| mi.field_type(name).is_some())
     };
     let (lo, hi) = split_where(cond, now, &is_field, &mut |c| match c {
-        Class::Tag(t) => {
+        ConditionPart::Tag(t) => {
             tags = TagPred::and(std::mem::replace(&mut tags, TagPred::True), t);
             Ok(())
         }
-        Class::Field(_) => Err(Error::Query(
+        ConditionPart::Field(_) => Err(Error::Query(
             "fields not supported in WHERE clause during deletion".into(),
         )),
     })?;
@@ -652,11 +658,11 @@ fn expr_kind(e: &Expr) -> &'static str {
 }
 
 /// The field argument of an aggregate: a field, `*` or a regex.
-fn field_arg(name: &str, e: &Expr) -> Result<PExpr> {
+fn field_arg(name: &str, e: &Expr) -> Result<PlanExpr> {
     match e.unparen() {
-        Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
-        Expr::Wildcard(_) => Ok(PExpr::Wildcard),
-        Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
+        Expr::VarRef { name: v, .. } => Ok(PlanExpr::Var(v.clone())),
+        Expr::Wildcard(_) => Ok(PlanExpr::Wildcard),
+        Expr::Regex(r) => Ok(PlanExpr::Regex(r.regex().clone())),
         Expr::Call {
             name: inner,
             args: iargs,
@@ -664,7 +670,7 @@ fn field_arg(name: &str, e: &Expr) -> Result<PExpr> {
             let [a] = iargs.as_slice() else {
                 return Err(arg_count("distinct", "1", iargs.len()));
             };
-            Ok(PExpr::Call(Box::new(call(
+            Ok(PlanExpr::Call(Box::new(call(
                 AggFn::Distinct,
                 field_arg(inner, a)?,
             ))))
@@ -673,7 +679,7 @@ fn field_arg(name: &str, e: &Expr) -> Result<PExpr> {
     }
 }
 
-fn call(func: AggFn, arg: PExpr) -> Call {
+fn call(func: AggFn, arg: PlanExpr) -> Call {
     Call {
         func,
         arg,
@@ -794,33 +800,35 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
 
 /// The argument of a transformation: a field, or a call (an aggregate, or a transformation of
 /// one, [`validate_transform`]).
-fn transform_arg(name: &str, e: &Expr) -> Result<PExpr> {
+fn transform_arg(name: &str, e: &Expr) -> Result<PlanExpr> {
     match e.unparen() {
-        Expr::Call { name: inner, args } => Ok(PExpr::Call(Box::new(compile_call(inner, args)?))),
-        Expr::VarRef { name: v, .. } => Ok(PExpr::Var(v.clone())),
-        Expr::Wildcard(_) => Ok(PExpr::Wildcard),
-        Expr::Regex(r) => Ok(PExpr::Regex(r.regex().clone())),
+        Expr::Call { name: inner, args } => {
+            Ok(PlanExpr::Call(Box::new(compile_call(inner, args)?)))
+        }
+        Expr::VarRef { name: v, .. } => Ok(PlanExpr::Var(v.clone())),
+        Expr::Wildcard(_) => Ok(PlanExpr::Wildcard),
+        Expr::Regex(r) => Ok(PlanExpr::Regex(r.regex().clone())),
         _ => Err(Error::Query(format!("expected field argument in {name}()"))),
     }
 }
 
 /// One expression of the SELECT list.
-fn compile_field(e: &Expr) -> Result<PExpr> {
+fn compile_field(e: &Expr) -> Result<PlanExpr> {
     Ok(match e.unparen() {
-        Expr::Wildcard(_) => PExpr::Wildcard,
-        Expr::Regex(r) => PExpr::Regex(r.regex().clone()),
-        Expr::VarRef { name, .. } => PExpr::Var(name.clone()),
-        Expr::Integer(n) => PExpr::Integer(*n),
-        Expr::Number(x) => PExpr::Number(*x),
-        Expr::String(s) => PExpr::String(s.clone()),
-        Expr::Boolean(b) => PExpr::Bool(*b),
-        Expr::Duration(d) => PExpr::Integer(*d),
-        Expr::Neg(x) => PExpr::Binary(
+        Expr::Wildcard(_) => PlanExpr::Wildcard,
+        Expr::Regex(r) => PlanExpr::Regex(r.regex().clone()),
+        Expr::VarRef { name, .. } => PlanExpr::Var(name.clone()),
+        Expr::Integer(n) => PlanExpr::Integer(*n),
+        Expr::Number(x) => PlanExpr::Number(*x),
+        Expr::String(s) => PlanExpr::String(s.clone()),
+        Expr::Boolean(b) => PlanExpr::Bool(*b),
+        Expr::Duration(d) => PlanExpr::Integer(*d),
+        Expr::Neg(x) => PlanExpr::Binary(
             ArithOp::Mul,
-            Box::new(PExpr::Integer(-1)),
+            Box::new(PlanExpr::Integer(-1)),
             Box::new(compile_field(x)?),
         ),
-        Expr::Call { name, args } => PExpr::Call(Box::new(compile_call(name, args)?)),
+        Expr::Call { name, args } => PlanExpr::Call(Box::new(compile_call(name, args)?)),
         Expr::Binary { op, lhs, rhs } if op.is_arithmetic() => {
             let op = match op {
                 BinaryOp::Add => ArithOp::Add,
@@ -829,7 +837,7 @@ fn compile_field(e: &Expr) -> Result<PExpr> {
                 BinaryOp::Div => ArithOp::Div,
                 _ => ArithOp::Mod,
             };
-            PExpr::Binary(
+            PlanExpr::Binary(
                 op,
                 Box::new(compile_field(lhs)?),
                 Box::new(compile_field(rhs)?),
@@ -850,7 +858,7 @@ fn validate_transform(c: &Call, group_by_time: bool) -> Result<()> {
         return Ok(());
     }
     match &c.arg {
-        PExpr::Call(inner) => {
+        PlanExpr::Call(inner) => {
             if !group_by_time {
                 return Err(Error::Query(format!(
                     "{} aggregate requires a GROUP BY interval",
@@ -880,7 +888,7 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
     for p in ps {
         p.expr.calls(&mut calls);
         p.expr.bare_vars(&mut vars);
-        if matches!(p.expr, PExpr::Wildcard | PExpr::Regex(_)) {
+        if matches!(p.expr, PlanExpr::Wildcard | PlanExpr::Regex(_)) {
             vars.push("*");
         }
     }
@@ -930,8 +938,8 @@ fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
 /// A WHERE condition over tags only (SHOW statements).
 pub fn tag_condition(e: &Expr) -> Result<TagPred> {
     match classify(e, &|_| false)? {
-        Class::Tag(t) => Ok(t),
-        Class::Field(_) => Err(Error::Query(format!(
+        ConditionPart::Tag(t) => Ok(t),
+        ConditionPart::Field(_) => Err(Error::Query(format!(
             "invalid condition {e}: SHOW statements filter on tags only"
         ))),
     }
@@ -1111,8 +1119,8 @@ mod tests {
             let is_field = |n: &str| n == "a";
             split_where(c, 0, &is_field, &mut |c| {
                 out.push(match c {
-                    Class::Tag(t) => format!("tag {t:?}"),
-                    Class::Field(f) => format!("field {f:?}"),
+                    ConditionPart::Tag(t) => format!("tag {t:?}"),
+                    ConditionPart::Field(f) => format!("field {f:?}"),
                 });
                 Ok(())
             })
@@ -1167,7 +1175,7 @@ mod tests {
             let mut out = String::new();
             let is_field = |n: &str| n == "a" || n == "b";
             split_where(c, 0, &is_field, &mut |c| {
-                if let Class::Field(f) = c {
+                if let ConditionPart::Field(f) = c {
                     out = format!("{f:?}");
                 }
                 Ok(())

@@ -133,8 +133,8 @@ pub enum FieldPred {
     /// condition. `fields` are the names in it that are fields; the others are tags.
     Expr {
         op: CmpOp,
-        lhs: PExpr,
-        rhs: PExpr,
+        lhs: PlanExpr,
+        rhs: PlanExpr,
         fields: Vec<String>,
     },
     /// A tag condition combined with field conditions inside `OR`.
@@ -305,9 +305,9 @@ pub enum ArithOp {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub func: AggFn,
-    /// The argument: a field ([`PExpr::Var`]), `*`, a regex, or (for transformations and
+    /// The argument: a field ([`PlanExpr::Var`]), `*`, a regex, or (for transformations and
     /// `count(distinct(x))`) another call.
-    pub arg: PExpr,
+    pub arg: PlanExpr,
     /// `top`/`bottom`/`moving_average` N; percentile's P is in `p`.
     pub n: usize,
     pub p: f64,
@@ -319,7 +319,7 @@ pub struct Call {
 
 /// What one output column computes.
 #[derive(Clone, Debug)]
-pub enum PExpr {
+pub enum PlanExpr {
     /// A field or tag of the row.
     Var(String),
     /// Every field and tag (raw queries).
@@ -330,16 +330,16 @@ pub enum PExpr {
     Number(f64),
     String(String),
     Bool(bool),
-    Binary(ArithOp, Box<PExpr>, Box<PExpr>),
+    Binary(ArithOp, Box<PlanExpr>, Box<PlanExpr>),
     Call(Box<Call>),
 }
 
-impl PExpr {
+impl PlanExpr {
     /// Visit every call, outermost first (not descending into call arguments).
     pub fn calls<'a>(&'a self, out: &mut Vec<&'a Call>) {
         match self {
-            PExpr::Call(c) => out.push(c),
-            PExpr::Binary(_, a, b) => {
+            PlanExpr::Call(c) => out.push(c),
+            PlanExpr::Binary(_, a, b) => {
                 a.calls(out);
                 b.calls(out);
             }
@@ -350,8 +350,8 @@ impl PExpr {
     /// Visit the variable references outside calls.
     pub fn bare_vars<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
-            PExpr::Var(v) => out.push(v),
-            PExpr::Binary(_, a, b) => {
+            PlanExpr::Var(v) => out.push(v),
+            PlanExpr::Binary(_, a, b) => {
                 a.bare_vars(out);
                 b.bare_vars(out);
             }
@@ -363,7 +363,7 @@ impl PExpr {
 /// One output column.
 #[derive(Clone, Debug)]
 pub struct Projection {
-    pub expr: PExpr,
+    pub expr: PlanExpr,
     /// Column name (alias, or derived as InfluxDB does: `mean`, the field name, `a_b`).
     pub name: String,
     /// Whether the name is an alias (kept as is when `*` or a regex expands).
@@ -430,7 +430,7 @@ impl SelectPlan {
         }
         calls
             .iter()
-            .any(|c| !c.func.is_transform() || matches!(&c.arg, PExpr::Call(_)))
+            .any(|c| !c.func.is_transform() || matches!(&c.arg, PlanExpr::Call(_)))
     }
 }
 

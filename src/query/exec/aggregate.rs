@@ -12,7 +12,7 @@ use super::bucket_map::BucketMap;
 use super::check;
 use super::expr::{collect_vars, value_to_field};
 use super::group::GroupCtx;
-use super::layout::{AggSpec, VarSrc};
+use super::layout::{AggregateCall, VariableSource};
 use super::windows::read_window;
 use crate::error::Result;
 use crate::query::limits::Charge;
@@ -85,7 +85,7 @@ pub(super) struct PartialAggregate {
 
 impl PartialAggregate {
     /// Fold in `other`, computed over series that come after this one's in series order.
-    pub(super) fn merge(&mut self, other: PartialAggregate, calls: &[AggSpec]) {
+    pub(super) fn merge(&mut self, other: PartialAggregate, calls: &[AggregateCall]) {
         self.buckets.merge(other.buckets, calls);
         self.data_min = self.data_min.min(other.data_min);
         self.held.extend(other.held);
@@ -102,11 +102,11 @@ impl GroupCtx<'_> {
 
     /// What both phases read, from the statement and the layout.
     pub(super) fn aggregate_setup(&self) -> AggregateSetup<'_> {
-        let l = self.l;
+        let layout = self.layout;
         // Transformations read past the statement's range ([`call_windows`]): the buckets are
         // computed over the widened range, every call over its own, and the columns cut at
         // the statement's buckets.
-        let (read_min, read_max) = read_window(self.plan, l);
+        let (read_min, read_max) = read_window(self.plan, layout);
         let plan = match read_max {
             t if t != self.plan.tmax => Cow::Owned(SelectPlan {
                 tmax: t,
@@ -118,10 +118,10 @@ impl GroupCtx<'_> {
         // Aux columns beside a single selector come from the selected point.
         let aux: Vec<usize> = {
             let mut v = Vec::new();
-            for e in &l.exprs {
+            for e in &layout.exprs {
                 collect_vars(e, &mut v);
             }
-            for a in &l.aggs {
+            for a in &layout.aggs {
                 v.extend(a.tags.iter().copied());
             }
             v.sort();
@@ -129,13 +129,14 @@ impl GroupCtx<'_> {
             v
         };
         // Beside a transformation a selector's row is the bucket's (or the query's start).
-        let single_selector = l.aggs.len() == 1 && l.aggs[0].func.is_selector() && l.trs.is_empty();
+        let single_selector =
+            layout.aggs.len() == 1 && layout.aggs[0].func.is_selector() && layout.trs.is_empty();
         // Without a field condition or columns taken from the selected point, every call
         // reads its field alone: (series, field) runs stream in, and whole blocks inside one
         // bucket may be answered from their pre-aggregates.
         let per_field = plan.field_filter.is_none()
             && aux.is_empty()
-            && l.aggs.iter().all(|a| self.is_field_var(a.field));
+            && layout.aggs.iter().all(|a| self.is_field_var(a.field));
         AggregateSetup {
             plan,
             read_min,
@@ -175,7 +176,7 @@ impl GroupCtx<'_> {
         members: &[Arc<SeriesInfo>],
         partial: &mut PartialAggregate,
     ) -> Result<()> {
-        let l = self.l;
+        let layout = self.layout;
         let (plan, read_min, interval) = (setup.plan.as_ref(), setup.read_min, setup.interval);
         let single_selector = setup.single_selector;
         let bucket_of = |t: i64| setup.bucket_of(t);
@@ -190,28 +191,28 @@ impl GroupCtx<'_> {
         let no_aux = Vec::new;
         // min/max from a block lose the selected point's time: only when it is not shown.
         let time_free = interval > 0 || !single_selector;
-        let mut field_vars: Vec<usize> = l.aggs.iter().map(|a| a.field).collect();
+        let mut field_vars: Vec<usize> = layout.aggs.iter().map(|a| a.field).collect();
         field_vars.sort_unstable();
         field_vars.dedup();
         let read_max = self.first_buckets_end(plan, members, &field_vars, read_min, &bucket_of)?;
         // The (call, first, end) points each call reads of a chunk, and of a bucket's run
         // within it; reused.
-        let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
-        let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(l.aggs.len());
+        let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(layout.aggs.len());
+        let mut reads: Vec<(usize, usize, usize)> = Vec::with_capacity(layout.aggs.len());
         for s in members {
             check(self.token)?;
             for &fv in &field_vars {
-                let VarSrc::Field(fi) = self.srcs[fv] else {
+                let VariableSource::Field(fi) = self.srcs[fv] else {
                     continue;
                 };
-                let calls: Vec<usize> = (0..l.aggs.len())
-                    .filter(|&ai| l.aggs[ai].field == fv)
+                let calls: Vec<usize> = (0..layout.aggs.len())
+                    .filter(|&ai| layout.aggs[ai].field == fv)
                     .collect();
                 let use_agg = |b: &BlockMeta| {
                     self.snap.preaggregates
                         && bucket_of(b.min_ts) == bucket_of(b.max_ts)
                         && calls.iter().all(|&ai| {
-                            let a = &l.aggs[ai];
+                            let a = &layout.aggs[ai];
                             a.reads(b.min_ts) && a.reads(b.max_ts) && block_answers(a, b, time_free)
                         })
                 };
@@ -228,9 +229,9 @@ impl GroupCtx<'_> {
                     match seg {
                         Segment::Block(b) => {
                             *data_min = (*data_min).min(b.min_ts);
-                            let accs = buckets.entry(bucket_of(b.min_ts), &l.aggs);
+                            let accs = buckets.entry(bucket_of(b.min_ts), &layout.aggs);
                             for &ai in &calls {
-                                accs[ai].add_block(&l.aggs[ai], &b);
+                                accs[ai].add_block(&layout.aggs[ai], &b);
                             }
                         }
                         Segment::Points(col) => {
@@ -241,7 +242,7 @@ impl GroupCtx<'_> {
                             // Each call's points of the chunk: its window, found once.
                             spans.clear();
                             spans.extend(calls.iter().map(|&ai| {
-                                let a = &l.aggs[ai];
+                                let a = &layout.aggs[ai];
                                 let lo = ts.partition_point(|&t| t < a.from);
                                 (ai, lo, lo + ts[lo..].partition_point(|&t| t <= a.to))
                             }));
@@ -262,9 +263,9 @@ impl GroupCtx<'_> {
                                 );
                                 if let Some(first) = reads.iter().map(|r| ts[r.1]).min() {
                                     *data_min = (*data_min).min(first);
-                                    let accs = buckets.entry(b, &l.aggs);
+                                    let accs = buckets.entry(b, &layout.aggs);
                                     for &(ai, lo, hi) in &reads {
-                                        let a = &l.aggs[ai];
+                                        let a = &layout.aggs[ai];
                                         if let Values::Float(values) = &col.values {
                                             if accs[ai].add_floats(
                                                 a,
@@ -299,7 +300,7 @@ impl GroupCtx<'_> {
         members: &[Arc<SeriesInfo>],
         partial: &mut PartialAggregate,
     ) -> Result<()> {
-        let l = self.l;
+        let layout = self.layout;
         let (plan, read_min, aux) = (setup.plan.as_ref(), setup.read_min, &setup.aux);
         let bucket_of = |t: i64| setup.bucket_of(t);
         let PartialAggregate {
@@ -311,7 +312,7 @@ impl GroupCtx<'_> {
         for s in members {
             self.for_each_row(s, read_min, plan.tmax, &mut |ts, vals| {
                 let b = bucket_of(ts);
-                let xs: Vec<Option<FieldValue>> = l
+                let xs: Vec<Option<FieldValue>> = layout
                     .aggs
                     .iter()
                     .map(|a| {
@@ -324,15 +325,15 @@ impl GroupCtx<'_> {
                     return Ok(());
                 }
                 *data_min = (*data_min).min(ts);
-                let accs = buckets.entry(b, &l.aggs);
+                let accs = buckets.entry(b, &layout.aggs);
                 let auxv = || -> Vec<Value> {
-                    let mut all = vec![Value::Null; l.vars.len()];
+                    let mut all = vec![Value::Null; layout.vars.len()];
                     for v in aux {
                         all[*v] = self.var_value(*v, vals, s);
                     }
                     all
                 };
-                for (ai, (a, x)) in l.aggs.iter().zip(xs).enumerate() {
+                for (ai, (a, x)) in layout.aggs.iter().zip(xs).enumerate() {
                     if let Some(fv) = x {
                         held.add(accs[ai].add(a, ts, fv, &auxv))?;
                     }
@@ -366,9 +367,9 @@ impl GroupCtx<'_> {
             !plan.has_tmin
                 && !plan.desc
                 && plan.limit > 0
-                && self.l.trs.is_empty()
+                && self.layout.trs.is_empty()
                 && !matches!(plan.fill, Fill::Linear | Fill::None)
-                && self.l.aggs.iter().all(|a| {
+                && self.layout.aggs.iter().all(|a| {
                     a.func != AggFn::Integral && (!a.func.is_multi_row() || a.count_distinct)
                 });
         if !eligible {
@@ -377,7 +378,7 @@ impl GroupCtx<'_> {
         let mut first = i64::MAX;
         for s in members {
             for &fv in field_vars {
-                let VarSrc::Field(fi) = self.srcs[fv] else {
+                let VariableSource::Field(fi) = self.srcs[fv] else {
                     continue;
                 };
                 let t = self.snap.first_time(

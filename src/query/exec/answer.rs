@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::accumulator::{Accumulator, Out};
+use super::accumulator::{Accumulator, AggregateValue};
 use super::aggregate::{AggregateSetup, PartialAggregate, MAX_BUCKETS};
 use super::expr::eval;
 use super::fill::{fill_linear, fill_previous};
@@ -13,7 +13,7 @@ use super::group::GroupCtx;
 use super::integral::{finish_integrals, integral_rows, integral_streams};
 use super::join::{join_calls, Stream};
 use super::raw::limit_rows;
-use super::transform::TrState;
+use super::transform::TransformState;
 use super::windows::bucket_span;
 use crate::error::{Error, Result};
 use crate::query::plan::{AggFn, Fill};
@@ -47,7 +47,7 @@ impl GroupCtx<'_> {
         partial: PartialAggregate,
         members: &[Arc<SeriesInfo>],
     ) -> Result<Vec<Vec<Value>>> {
-        let l = self.l;
+        let layout = self.layout;
         let (plan, interval) = (setup.plan.as_ref(), setup.interval);
         // The held buffers stay charged until the answer is made.
         let PartialAggregate {
@@ -58,7 +58,7 @@ impl GroupCtx<'_> {
         if buckets.is_empty() {
             return Ok(Vec::new());
         }
-        let integrals: BTreeMap<usize, Vec<(i64, f64)>> = l
+        let integrals: BTreeMap<usize, Vec<(i64, f64)>> = layout
             .aggs
             .iter()
             .enumerate()
@@ -66,13 +66,13 @@ impl GroupCtx<'_> {
             .map(|(ai, a)| (ai, integral_rows(&buckets, ai, a.unit, interval, plan.desc)))
             .collect();
         // Multi-row functions (top, bottom, distinct) are alone in their query.
-        let multi = l
+        let multi = layout
             .aggs
             .iter()
             .position(|a| a.func.is_multi_row() && !a.count_distinct);
         // … unless it feeds transformations (`derivative(distinct(x))`): then its rows are
         // the transformations' input, bucket by bucket.
-        let (multi, multi_input) = if l.trs.is_empty() {
+        let (multi, multi_input) = if layout.trs.is_empty() {
             (multi, None)
         } else {
             (None, multi)
@@ -100,8 +100,8 @@ impl GroupCtx<'_> {
     }
 
     /// Every call's value over its accumulator.
-    fn finish_all(&self, accs: &mut [Accumulator]) -> Vec<Out> {
-        self.l
+    fn finish_all(&self, accs: &mut [Accumulator]) -> Vec<AggregateValue> {
+        self.layout
             .aggs
             .iter()
             .zip(accs.iter_mut())
@@ -114,7 +114,7 @@ impl GroupCtx<'_> {
     fn row_of(
         &self,
         time: i64,
-        outs: &[Out],
+        outs: &[AggregateValue],
         pick_aux: Option<&[Value]>,
         trv: &[Value],
     ) -> Vec<Value> {
@@ -122,9 +122,9 @@ impl GroupCtx<'_> {
         // Without the selected point's values every var is null (`eval` reads a missing var as
         // null).
         let vars = pick_aux.unwrap_or(&[]);
-        let mut row = Vec::with_capacity(1 + self.l.exprs.len());
+        let mut row = Vec::with_capacity(1 + self.layout.exprs.len());
         row.push(Value::Time(time));
-        for e in &self.l.exprs {
+        for e in &self.layout.exprs {
             row.push(eval(e, vars, &aggv, trv));
         }
         row
@@ -138,34 +138,34 @@ impl GroupCtx<'_> {
         buckets: super::bucket_map::BucketMap,
         members: &[Arc<SeriesInfo>],
     ) -> Result<Answered> {
-        let l = self.l;
+        let layout = self.layout;
         let plan = answering.setup.plan.as_ref();
         let (multi, single_selector) = (answering.multi, answering.setup.single_selector);
         let mut rows: Vec<Vec<Value>> = Vec::new();
         let mut accs = buckets.into_first().unwrap_or_default();
         let base = if plan.has_tmin { plan.tmin } else { 0 };
         if let Some(mi) = multi {
-            let points = accs[mi].finish_rows(&l.aggs[mi]);
+            let points = accs[mi].finish_rows(&layout.aggs[mi]);
             for (ts, v, auxv) in bucket_order(points, plan.desc) {
-                let time = if l.aggs[mi].func == AggFn::Distinct {
+                let time = if layout.aggs[mi].func == AggFn::Distinct {
                     base
                 } else {
                     ts
                 };
-                let out = Out {
+                let out = AggregateValue {
                     value: v,
                     time: Some(ts),
                     aux: None,
                 };
                 rows.push(self.row_of(time, std::slice::from_ref(&out), Some(&auxv), &[]));
             }
-        } else if !l.trs.is_empty() {
+        } else if !layout.trs.is_empty() {
             // Aggregates beside transformations of raw points (1.x allows it without
             // GROUP BY time): each aggregate's one row at the query's start and each
             // transformation's rows, joined on time; an expression of both is null where
             // they do not meet.
             let mut outs = self.finish_all(&mut accs);
-            let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
+            let gone = finish_integrals(&layout.aggs, &accs, &mut outs, plan.desc);
             let aggs: Vec<Stream> = outs
                 .into_iter()
                 .zip(gone)
@@ -178,10 +178,10 @@ impl GroupCtx<'_> {
                 })
                 .collect();
             let trs = self.raw_tr_streams(members)?;
-            return Ok(Answered::Final(join_calls(plan, aggs, trs, &l.exprs)));
+            return Ok(Answered::Final(join_calls(plan, aggs, trs, &layout.exprs)));
         } else {
             let mut outs = self.finish_all(&mut accs);
-            let gone = finish_integrals(&l.aggs, &accs, &mut outs, plan.desc);
+            let gone = finish_integrals(&layout.aggs, &accs, &mut outs, plan.desc);
             let time = match (single_selector, outs.first().and_then(|o| o.time)) {
                 (true, Some(t)) => t,
                 _ => base,
@@ -202,7 +202,7 @@ impl GroupCtx<'_> {
         mut buckets: super::bucket_map::BucketMap,
         data_min: i64,
     ) -> Result<Answered> {
-        let l = self.l;
+        let layout = self.layout;
         let setup = answering.setup;
         let (plan, read_min, interval) = (setup.plan.as_ref(), setup.read_min, setup.interval);
         let bucket_of = |t: i64| setup.bucket_of(t);
@@ -214,7 +214,7 @@ impl GroupCtx<'_> {
         let integrals = &answering.integrals;
         let mut multi_rows: BTreeMap<i64, Vec<Value>> = BTreeMap::new();
         let mut rows: Vec<Vec<Value>> = Vec::new();
-        let (span_min, span_max) = bucket_span(self.plan, l);
+        let (span_min, span_max) = bucket_span(self.plan, layout);
         let start = bucket_of(if plan.has_tmin {
             span_min.min(read_min)
         } else {
@@ -240,27 +240,32 @@ impl GroupCtx<'_> {
         self.snap
             .limits
             .check_buckets(((end - start) / interval + 1) as u64)?;
-        let calls = l.aggs.len();
-        let filled_row = (std::mem::size_of::<(i64, Vec<Out>, Vec<bool>)>()
-            + calls * (std::mem::size_of::<Out>() + 1)) as u64;
+        let calls = layout.aggs.len();
+        let filled_row = (std::mem::size_of::<(i64, Vec<AggregateValue>, Vec<bool>)>()
+            + calls * (std::mem::size_of::<AggregateValue>() + 1)) as u64;
         let out_row = (std::mem::size_of::<Vec<Value>>()
-            + (1 + l.names.len().max(calls)) * std::mem::size_of::<Value>())
+            + (1 + layout.names.len().max(calls)) * std::mem::size_of::<Value>())
             as u64;
         let mut filled_mem = self.snap.mem.charge(0)?;
         // With a fill every interval makes a row: charge them all now, and make room once.
         let n_buckets = ((end - start) / interval + 1) as usize;
         // Integrals answer from their own rows ([`integral_streams`]), so when every call is
         // one the empty buckets (up to `now()` without an upper bound) are not made at all.
-        let only_integrals = l.trs.is_empty() && l.aggs.iter().all(|a| a.func == AggFn::Integral);
+        let only_integrals =
+            layout.trs.is_empty() && layout.aggs.iter().all(|a| a.func == AggFn::Integral);
         let precharged = plan.fill != Fill::None && multi.is_none() && !only_integrals;
         if precharged {
             filled_mem.add(n_buckets as u64 * filled_row)?;
             let answered = ((end - out_start.max(start)) / interval + 1).max(0) as u64;
             self.rows_mem.borrow_mut().add(answered * out_row)?;
         }
-        let trs: Vec<TrState> = l.trs.iter().map(|t| TrState::new(t, interval)).collect();
+        let trs: Vec<TransformState> = layout
+            .trs
+            .iter()
+            .map(|t| TransformState::new(t, interval))
+            .collect();
         // Each bucket's values, and which calls had points there.
-        let mut filled: Vec<(i64, Vec<Out>, Vec<bool>)> = Vec::new();
+        let mut filled: Vec<(i64, Vec<AggregateValue>, Vec<bool>)> = Vec::new();
         if precharged {
             filled.reserve_exact(n_buckets);
         }
@@ -268,7 +273,7 @@ impl GroupCtx<'_> {
         // fill(previous) and fill(linear) are done after the buckets, [`fill_previous`],
         // [`fill_linear`]).
         let fill_value = |ai: usize| -> Option<Value> {
-            let a = &l.aggs[ai];
+            let a = &layout.aggs[ai];
             match &plan.fill {
                 Fill::None => None,
                 Fill::Linear => Some(Value::Null),
@@ -301,15 +306,15 @@ impl GroupCtx<'_> {
             match buckets.get_mut(b) {
                 Some(accs) => {
                     if let Some(mi) = multi {
-                        let points = accs[mi].finish_rows(&l.aggs[mi]);
+                        let points = accs[mi].finish_rows(&layout.aggs[mi]);
                         for (ts, v, auxv) in bucket_order(points, plan.desc) {
-                            let time = if l.aggs[mi].func == AggFn::Distinct {
+                            let time = if layout.aggs[mi].func == AggFn::Distinct {
                                 b
                             } else {
                                 ts
                             };
                             if b >= out_start {
-                                let out = Out {
+                                let out = AggregateValue {
                                     value: v,
                                     time: Some(ts),
                                     aux: None,
@@ -324,7 +329,7 @@ impl GroupCtx<'_> {
                         }
                     } else {
                         if let Some(mi) = multi_input {
-                            let vals = accs[mi].finish_rows(&l.aggs[mi]);
+                            let vals = accs[mi].finish_rows(&layout.aggs[mi]);
                             multi_rows.insert(b, vals.into_iter().map(|(_, v, _)| v).collect());
                         }
                         // A call without points in a bucket others have points in is filled
@@ -345,14 +350,14 @@ impl GroupCtx<'_> {
                 None if multi.is_some() => {}
                 None if plan.fill == Fill::None || only_integrals => {}
                 None => {
-                    let outs = (0..l.aggs.len())
-                        .map(|ai| Out {
+                    let outs = (0..layout.aggs.len())
+                        .map(|ai| AggregateValue {
                             value: fill_value(ai).unwrap_or(Value::Null),
                             time: None,
                             aux: None,
                         })
                         .collect();
-                    filled.push((b, outs, vec![false; l.aggs.len()]));
+                    filled.push((b, outs, vec![false; layout.aggs.len()]));
                 }
             }
             b += interval;
@@ -362,16 +367,16 @@ impl GroupCtx<'_> {
             Fill::Previous => fill_previous(&mut filled, plan.desc),
             _ => {}
         }
-        if !l.trs.is_empty() {
+        if !layout.trs.is_empty() {
             let out = (out_start, bucket_of(self.plan.tmax));
             let multi = multi_input.map(|mi| (mi, multi_rows));
             return Ok(Answered::Final(
                 self.bucket_transforms(filled, multi, integrals, trs, out, interval),
             ));
         }
-        if l.aggs.iter().any(|a| a.func == AggFn::Integral) {
+        if layout.aggs.iter().any(|a| a.func == AggFn::Integral) {
             return Ok(Answered::Final(integral_streams(
-                plan, l, filled, integrals, out_start, interval,
+                plan, layout, filled, integrals, out_start, interval,
             )));
         }
         for (b, outs, _) in filled {

@@ -1,7 +1,7 @@
 //! The accumulators of one group, by GROUP BY time bucket.
 
 use super::accumulator::Accumulator;
-use super::layout::AggSpec;
+use super::layout::AggregateCall;
 
 /// The accumulators of each bucket (one per call), by bucket start. Lookups come in runs of
 /// ascending buckets (a field's points in time order, then the answer's buckets in order), so
@@ -26,7 +26,7 @@ impl BucketMap {
             match self.keys.get(i) {
                 Some(&k) if k == b => return Ok(i),
                 Some(&k) if k > b && (i == 0 || self.keys[i - 1] < b) => return Err(i),
-                None if i == self.keys.len() && self.keys.last().is_none_or(|&l| l < b) => {
+                None if i == self.keys.len() && self.keys.last().is_none_or(|&last| last < b) => {
                     return Err(i)
                 }
                 _ => {}
@@ -43,7 +43,7 @@ impl BucketMap {
 
     /// Bucket `b`'s accumulators, made (one per call of `calls`) if it has none yet. `calls`
     /// are the same for every bucket of a map.
-    pub(super) fn entry(&mut self, b: i64, calls: &[AggSpec]) -> &mut [Accumulator] {
+    pub(super) fn entry(&mut self, b: i64, calls: &[AggregateCall]) -> &mut [Accumulator] {
         let n = calls.len();
         debug_assert!(self.keys.is_empty() || self.calls == n);
         self.calls = n;
@@ -69,7 +69,7 @@ impl BucketMap {
     /// Fold in `other`, the buckets of the same calls over series that come after this map's
     /// in series order ([`Accumulator::merge`]); each bucket's accumulators are charged again
     /// by neither: they move.
-    pub(super) fn merge(&mut self, other: BucketMap, calls: &[AggSpec]) {
+    pub(super) fn merge(&mut self, other: BucketMap, calls: &[AggregateCall]) {
         let n = other.calls;
         let mut accs = other.accs.into_iter();
         for b in other.keys {

@@ -1,18 +1,18 @@
 //! Column expressions over a row's variables and its calls' results: evaluation and
 //! InfluxQL arithmetic.
 
-use super::layout::E;
+use super::layout::ColumnExpr;
 use crate::query::plan::ArithOp;
 use crate::query::result::Value;
 use crate::types::FieldValue;
 
 /// The transformations a column reads.
 /// The aggregates and the transformations expression `e` refers to.
-pub(super) fn call_refs(e: &E, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
+pub(super) fn call_refs(e: &ColumnExpr, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
     match e {
-        E::Agg(i) if !aggs.contains(i) => aggs.push(*i),
-        E::Tr(i) if !trs.contains(i) => trs.push(*i),
-        E::Bin(_, a, b) => {
+        ColumnExpr::Agg(i) if !aggs.contains(i) => aggs.push(*i),
+        ColumnExpr::Tr(i) if !trs.contains(i) => trs.push(*i),
+        ColumnExpr::Bin(_, a, b) => {
             call_refs(a, aggs, trs);
             call_refs(b, aggs, trs);
         }
@@ -20,18 +20,18 @@ pub(super) fn call_refs(e: &E, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
     }
 }
 
-pub(super) fn has_agg(e: &E) -> bool {
+pub(super) fn has_agg(e: &ColumnExpr) -> bool {
     match e {
-        E::Agg(_) => true,
-        E::Bin(_, a, b) => has_agg(a) || has_agg(b),
+        ColumnExpr::Agg(_) => true,
+        ColumnExpr::Bin(_, a, b) => has_agg(a) || has_agg(b),
         _ => false,
     }
 }
 
-pub(super) fn collect_vars(e: &E, out: &mut Vec<usize>) {
+pub(super) fn collect_vars(e: &ColumnExpr, out: &mut Vec<usize>) {
     match e {
-        E::Var(v) => out.push(*v),
-        E::Bin(_, a, b) => {
+        ColumnExpr::Var(v) => out.push(*v),
+        ColumnExpr::Bin(_, a, b) => {
             collect_vars(a, out);
             collect_vars(b, out);
         }
@@ -51,10 +51,10 @@ pub(super) fn value_to_field(v: &Value) -> Option<FieldValue> {
 }
 
 /// Whether every column is a variable of its own, so a row's variables can be moved into it.
-pub(super) fn columns_are_distinct_vars(exprs: &[E]) -> bool {
+pub(super) fn columns_are_distinct_vars(exprs: &[ColumnExpr]) -> bool {
     let mut seen = Vec::with_capacity(exprs.len());
     exprs.iter().all(|e| match e {
-        E::Var(v) if !seen.contains(v) => {
+        ColumnExpr::Var(v) if !seen.contains(v) => {
             seen.push(*v);
             true
         }
@@ -63,13 +63,15 @@ pub(super) fn columns_are_distinct_vars(exprs: &[E]) -> bool {
 }
 
 /// Evaluate a column: variables of the row, aggregate results, transformation results.
-pub(super) fn eval(e: &E, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
+pub(super) fn eval(e: &ColumnExpr, vars: &[Value], aggs: &[Value], trs: &[Value]) -> Value {
     match e {
-        E::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),
-        E::Lit(x) => x.clone(),
-        E::Agg(i) => aggs.get(*i).cloned().unwrap_or(Value::Null),
-        E::Tr(i) => trs.get(*i).cloned().unwrap_or(Value::Null),
-        E::Bin(op, a, b) => arith(*op, &eval(a, vars, aggs, trs), &eval(b, vars, aggs, trs)),
+        ColumnExpr::Var(v) => vars.get(*v).cloned().unwrap_or(Value::Null),
+        ColumnExpr::Lit(x) => x.clone(),
+        ColumnExpr::Agg(i) => aggs.get(*i).cloned().unwrap_or(Value::Null),
+        ColumnExpr::Tr(i) => trs.get(*i).cloned().unwrap_or(Value::Null),
+        ColumnExpr::Bin(op, a, b) => {
+            arith(*op, &eval(a, vars, aggs, trs), &eval(b, vars, aggs, trs))
+        }
     }
 }
 

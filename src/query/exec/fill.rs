@@ -1,15 +1,15 @@
 //! fill(previous) and fill(linear) over a group's buckets.
 
-use super::accumulator::Out;
+use super::accumulator::AggregateValue;
 use crate::query::result::Value;
 
 /// Fill each call's empty buckets with its value in the nearest bucket before with data, in
 /// the answer's order as 1.x does (ORDER BY time DESC: the next newer bucket's).
-pub(super) fn fill_previous(rows: &mut [(i64, Vec<Out>, Vec<bool>)], desc: bool) {
+pub(super) fn fill_previous(rows: &mut [(i64, Vec<AggregateValue>, Vec<bool>)], desc: bool) {
     let ncols = rows.first().map_or(0, |r| r.1.len());
     for c in 0..ncols {
         let mut prev = Value::Null;
-        let mut fill = |row: &mut (i64, Vec<Out>, Vec<bool>)| {
+        let mut fill = |row: &mut (i64, Vec<AggregateValue>, Vec<bool>)| {
             if row.2.get(c) == Some(&true) {
                 prev = row.1[c].value.clone();
             } else {
@@ -26,7 +26,7 @@ pub(super) fn fill_previous(rows: &mut [(i64, Vec<Out>, Vec<bool>)], desc: bool)
 
 /// Interpolate each call's empty buckets linearly between its nearest buckets with data
 /// (`rows[i].2[c]`: call `c` has points in bucket `i`).
-pub(super) fn fill_linear(rows: &mut [(i64, Vec<Out>, Vec<bool>)]) {
+pub(super) fn fill_linear(rows: &mut [(i64, Vec<AggregateValue>, Vec<bool>)]) {
     let numv = |v: &Value| match v {
         Value::Float(x) => Some(*x),
         Value::Integer(x) => Some(*x as f64),

@@ -1,7 +1,7 @@
 //! [`GroupCtx`]: what computing one group of series needs (the snapshot, the statement, the
 //! measurement's layout and the fields it reads).
 
-use super::layout::{Layout, VarSrc};
+use super::layout::{Layout, VariableSource};
 use crate::query::limits::Charge;
 use crate::query::plan::SelectPlan;
 use crate::query::result::Value;
@@ -18,8 +18,8 @@ pub(super) struct GroupCtx<'a> {
     /// The tables left after pruning, oldest first.
     pub(super) tables: &'a [TableRef],
     pub(super) plan: &'a SelectPlan,
-    pub(super) l: &'a Layout,
-    pub(super) srcs: &'a [VarSrc],
+    pub(super) layout: &'a Layout,
+    pub(super) srcs: &'a [VariableSource],
     pub(super) fields: &'a [String],
     pub(super) var_types: &'a [Option<FieldType>],
     pub(super) token: &'a CancelToken,
@@ -28,13 +28,13 @@ pub(super) struct GroupCtx<'a> {
 impl GroupCtx<'_> {
     pub(super) fn var_value(&self, v: usize, vals: &[Option<FieldValue>], s: &SeriesInfo) -> Value {
         match &self.srcs[v] {
-            VarSrc::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
-            VarSrc::Tag(t) => s.tag(t).map_or(Value::Null, Value::string),
+            VariableSource::Field(i) => vals[*i].clone().map_or(Value::Null, Value::from),
+            VariableSource::Tag(t) => s.tag(t).map_or(Value::Null, Value::string),
         }
     }
 
     pub(super) fn is_field_var(&self, v: usize) -> bool {
-        matches!(self.srcs[v], VarSrc::Field(_))
+        matches!(self.srcs[v], VariableSource::Field(_))
     }
 
     pub(super) fn field_is_int(&self, v: usize) -> bool {

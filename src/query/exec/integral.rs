@@ -1,9 +1,9 @@
 //! integral(): InfluxDB 1.x's trapezium rule per bucket, and its streams and rows.
 
-use super::accumulator::{num, Accumulator, Out};
+use super::accumulator::{num, Accumulator, AggregateValue};
 use super::bucket_map::BucketMap;
 use super::join::{join_calls, Stream};
-use super::layout::{AggSpec, Layout, TrInput, TrSpec};
+use super::layout::{AggregateCall, Layout, TransformCall, TransformInput};
 use crate::query::plan::{AggFn, SelectPlan};
 use crate::query::result::Value;
 use crate::types::FieldValue;
@@ -15,13 +15,13 @@ use std::collections::BTreeMap;
 /// under ORDER BY time DESC (1.x's integral emits at the end of its newest-first window).
 pub(super) fn integral_streams(
     plan: &SelectPlan,
-    l: &Layout,
-    filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
+    layout: &Layout,
+    filled: Vec<(i64, Vec<AggregateValue>, Vec<bool>)>,
     integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
     out_start: i64,
     interval: i64,
 ) -> Vec<Vec<Value>> {
-    let mut streams: Vec<Stream> = vec![Vec::new(); l.aggs.len()];
+    let mut streams: Vec<Stream> = vec![Vec::new(); layout.aggs.len()];
     for (b, outs, _) in filled.into_iter().filter(|f| f.0 >= out_start) {
         for (ai, o) in outs.into_iter().enumerate() {
             if !integrals.contains_key(&ai) {
@@ -37,16 +37,16 @@ pub(super) fn integral_streams(
             *s = integral_stream(rows, out_start, interval, plan.desc);
         }
     }
-    join_calls(plan, streams, Vec::new(), &l.exprs)
+    join_calls(plan, streams, Vec::new(), &layout.exprs)
 }
 
 /// The integrals among the values `outs` of calls `aggs` without GROUP BY time as 1.x
 /// answers them: negative newest first (1.x integrates newest first), and, for those without
 /// a row ([`integral_ends_at_epoch`]), null and `true` in the answer.
 pub(super) fn finish_integrals(
-    aggs: &[AggSpec],
+    aggs: &[AggregateCall],
     accs: &[Accumulator],
-    outs: &mut [Out],
+    outs: &mut [AggregateValue],
     desc: bool,
 ) -> Vec<bool> {
     aggs.iter()
@@ -95,15 +95,15 @@ pub(super) fn integrals_by_bucket(
 /// distance from their bucket) for those over an integral, directly or through other
 /// transformations; 0 for the others.
 pub(super) fn tr_shifts(
-    trs: &[TrSpec],
+    trs: &[TransformCall],
     integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
     shift: i64,
 ) -> Vec<i64> {
     let mut out: Vec<i64> = Vec::with_capacity(trs.len());
     for t in trs {
         let s = match t.input {
-            TrInput::Agg(ai) if integrals.contains_key(&ai) => shift,
-            TrInput::Tr(j) => out.get(j).copied().unwrap_or(0),
+            TransformInput::Agg(ai) if integrals.contains_key(&ai) => shift,
+            TransformInput::Tr(j) => out.get(j).copied().unwrap_or(0),
             _ => 0,
         };
         out.push(s);

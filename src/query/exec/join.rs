@@ -2,7 +2,7 @@
 //! of a statement's calls.
 
 use super::expr::eval;
-use super::layout::E;
+use super::layout::ColumnExpr;
 use crate::query::plan::{Fill, SelectPlan};
 use crate::query::result::Value;
 
@@ -68,7 +68,7 @@ pub(super) fn join_calls(
     plan: &SelectPlan,
     aggs: Vec<Stream>,
     trs: Vec<Stream>,
-    exprs: &[E],
+    exprs: &[ColumnExpr],
 ) -> Vec<Vec<Value>> {
     let naggs = aggs.len();
     let joined = join_streams(plan, aggs.into_iter().chain(trs).collect());

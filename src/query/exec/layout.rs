@@ -5,18 +5,18 @@
 use super::windows::call_windows;
 use crate::error::{Error, Result};
 use crate::query::compile::unsupported;
-use crate::query::plan::{AggFn, ArithOp, Call, PExpr, SelectPlan};
+use crate::query::plan::{AggFn, ArithOp, Call, PlanExpr, SelectPlan};
 use crate::query::result::Value;
 use crate::types::FieldType;
 use std::collections::BTreeMap;
 
 /// Resolved column expression of one measurement.
 #[derive(Clone, Debug)]
-pub(super) enum E {
+pub(super) enum ColumnExpr {
     /// Index into the query's variables (fields or tags).
     Var(usize),
     Lit(Value),
-    Bin(ArithOp, Box<E>, Box<E>),
+    Bin(ArithOp, Box<ColumnExpr>, Box<ColumnExpr>),
     /// Index into the aggregate calls.
     Agg(usize),
     /// Index into the transformations.
@@ -25,7 +25,7 @@ pub(super) enum E {
 
 /// One aggregate or selector call over a field.
 #[derive(Clone, Debug)]
-pub(super) struct AggSpec {
+pub(super) struct AggregateCall {
     pub(super) func: AggFn,
     pub(super) field: usize,
     pub(super) n: usize,
@@ -44,7 +44,7 @@ pub(super) struct AggSpec {
     pub(super) to: i64,
 }
 
-impl AggSpec {
+impl AggregateCall {
     /// Whether the call reads a point at `ts`.
     pub(super) fn reads(&self, ts: i64) -> bool {
         self.from <= ts && ts <= self.to
@@ -53,15 +53,15 @@ impl AggSpec {
 
 /// A transformation over raw points of a field or over an aggregate's buckets.
 #[derive(Clone, Debug)]
-pub(super) struct TrSpec {
+pub(super) struct TransformCall {
     pub(super) func: AggFn,
     pub(super) n: usize,
     pub(super) unit: i64,
-    pub(super) input: TrInput,
+    pub(super) input: TransformInput,
 }
 
 #[derive(Clone, Debug)]
-pub(super) enum TrInput {
+pub(super) enum TransformInput {
     Var(usize),
     Agg(usize),
     /// Another transformation's output (`derivative(difference(mean(x)))`).
@@ -70,7 +70,7 @@ pub(super) enum TrInput {
 
 /// How a variable is read for a series.
 #[derive(Clone, Debug)]
-pub(super) enum VarSrc {
+pub(super) enum VariableSource {
     Field(usize),
     Tag(String),
 }
@@ -79,10 +79,10 @@ pub(super) enum VarSrc {
 #[derive(Default)]
 pub(super) struct Layout {
     pub(super) names: Vec<String>,
-    pub(super) exprs: Vec<E>,
+    pub(super) exprs: Vec<ColumnExpr>,
     pub(super) vars: Vec<String>,
-    pub(super) aggs: Vec<AggSpec>,
-    pub(super) trs: Vec<TrSpec>,
+    pub(super) aggs: Vec<AggregateCall>,
+    pub(super) trs: Vec<TransformCall>,
 }
 
 impl Layout {
@@ -94,41 +94,41 @@ impl Layout {
         self.vars.len() - 1
     }
 
-    pub(super) fn call(&mut self, c: &Call, field: Option<&str>) -> Result<E> {
-        let field_of = |arg: &PExpr| -> Option<String> {
+    pub(super) fn call(&mut self, c: &Call, field: Option<&str>) -> Result<ColumnExpr> {
+        let field_of = |arg: &PlanExpr| -> Option<String> {
             match arg {
-                PExpr::Var(v) => Some(v.clone()),
+                PlanExpr::Var(v) => Some(v.clone()),
                 _ => field.map(str::to_string),
             }
         };
         if c.func.is_transform() {
             let input = match &c.arg {
-                PExpr::Call(inner) => match self.call(inner, field)? {
-                    E::Agg(i) => TrInput::Agg(i),
-                    E::Tr(i) => TrInput::Tr(i),
+                PlanExpr::Call(inner) => match self.call(inner, field)? {
+                    ColumnExpr::Agg(i) => TransformInput::Agg(i),
+                    ColumnExpr::Tr(i) => TransformInput::Tr(i),
                     _ => return Err(unsupported("this transformation argument")),
                 },
                 arg => {
                     let f = field_of(arg).ok_or_else(|| wildcard_in_expression(c))?;
-                    TrInput::Var(self.var(&f))
+                    TransformInput::Var(self.var(&f))
                 }
             };
-            self.trs.push(TrSpec {
+            self.trs.push(TransformCall {
                 func: c.func,
                 n: c.n,
                 unit: c.unit,
                 input,
             });
-            return Ok(E::Tr(self.trs.len() - 1));
+            return Ok(ColumnExpr::Tr(self.trs.len() - 1));
         }
         let (count_distinct, f) = match &c.arg {
-            PExpr::Call(inner) if inner.func == AggFn::Distinct => (true, field_of(&inner.arg)),
+            PlanExpr::Call(inner) if inner.func == AggFn::Distinct => (true, field_of(&inner.arg)),
             arg => (false, field_of(arg)),
         };
         let f = f.ok_or_else(|| wildcard_in_expression(c))?;
         let field = self.var(&f);
         let tags = c.tags.iter().map(|t| self.var(t)).collect();
-        self.aggs.push(AggSpec {
+        self.aggs.push(AggregateCall {
             func: c.func,
             field,
             n: c.n,
@@ -140,24 +140,24 @@ impl Layout {
             from: i64::MIN,
             to: i64::MAX,
         });
-        Ok(E::Agg(self.aggs.len() - 1))
+        Ok(ColumnExpr::Agg(self.aggs.len() - 1))
     }
 
-    pub(super) fn expr(&mut self, e: &PExpr, field: Option<&str>) -> Result<E> {
+    pub(super) fn expr(&mut self, e: &PlanExpr, field: Option<&str>) -> Result<ColumnExpr> {
         Ok(match e {
-            PExpr::Var(v) => E::Var(self.var(v)),
-            PExpr::Integer(n) => E::Lit(Value::Integer(*n)),
-            PExpr::Number(x) => E::Lit(Value::Float(*x)),
-            PExpr::String(s) => E::Lit(Value::string(s.clone())),
-            PExpr::Bool(b) => E::Lit(Value::Boolean(*b)),
-            PExpr::Binary(op, a, b) => E::Bin(
+            PlanExpr::Var(v) => ColumnExpr::Var(self.var(v)),
+            PlanExpr::Integer(n) => ColumnExpr::Lit(Value::Integer(*n)),
+            PlanExpr::Number(x) => ColumnExpr::Lit(Value::Float(*x)),
+            PlanExpr::String(s) => ColumnExpr::Lit(Value::string(s.clone())),
+            PlanExpr::Bool(b) => ColumnExpr::Lit(Value::Boolean(*b)),
+            PlanExpr::Binary(op, a, b) => ColumnExpr::Bin(
                 *op,
                 Box::new(self.expr(a, field)?),
                 Box::new(self.expr(b, field)?),
             ),
-            PExpr::Call(c) => self.call(c, field)?,
+            PlanExpr::Call(c) => self.call(c, field)?,
             // (1.x rejects a regex there when parsing; strata's parser takes it.)
-            PExpr::Wildcard | PExpr::Regex(_) => {
+            PlanExpr::Wildcard | PlanExpr::Regex(_) => {
                 return Err(Error::Query(
                     "unable to use wildcard in a binary expression".into(),
                 ))
@@ -170,7 +170,7 @@ impl Layout {
 /// which expands only as a column of its own.
 pub(super) fn wildcard_in_expression(c: &Call) -> Error {
     let what = match call_wildcard(c) {
-        Some(PExpr::Regex(_)) => "regex field",
+        Some(PlanExpr::Regex(_)) => "regex field",
         Some(_) => "wildcard",
         None => return unsupported("this function argument"),
     };
@@ -181,10 +181,10 @@ pub(super) fn wildcard_in_expression(c: &Call) -> Error {
 }
 
 /// The innermost field argument of a call, when it is `*` or a regex.
-pub(super) fn call_wildcard(c: &Call) -> Option<&PExpr> {
+pub(super) fn call_wildcard(c: &Call) -> Option<&PlanExpr> {
     match &c.arg {
-        PExpr::Wildcard | PExpr::Regex(_) => Some(&c.arg),
-        PExpr::Call(inner) => call_wildcard(inner),
+        PlanExpr::Wildcard | PlanExpr::Regex(_) => Some(&c.arg),
+        PlanExpr::Call(inner) => call_wildcard(inner),
         _ => None,
     }
 }
@@ -195,10 +195,10 @@ pub(super) fn distinct_input_accepted(
     c: &Call,
     schema: &BTreeMap<String, FieldType>,
 ) -> Result<()> {
-    let PExpr::Call(inner) = &c.arg else {
+    let PlanExpr::Call(inner) = &c.arg else {
         return Ok(());
     };
-    let PExpr::Var(f) = &inner.arg else {
+    let PlanExpr::Var(f) = &inner.arg else {
         return Ok(());
     };
     let kind = match schema.get(f) {
@@ -249,16 +249,16 @@ pub(super) fn dedup_names(cols: &[String]) -> Vec<String> {
 }
 
 /// Expand `*` and regexes against the measurement's schema and resolve every column.
-pub(super) fn layout(
+pub(super) fn build_layout(
     plan: &SelectPlan,
     schema: &BTreeMap<String, FieldType>,
     tag_keys: &[String],
     group_keys: &[String],
 ) -> Result<Layout> {
-    let mut l = Layout::default();
+    let mut layout = Layout::default();
     for p in &plan.projections {
         match &p.expr {
-            PExpr::Wildcard => {
+            PlanExpr::Wildcard => {
                 let mut all: Vec<String> = schema.keys().cloned().collect();
                 for t in tag_keys {
                     if !group_keys.contains(t) && !schema.contains_key(t) {
@@ -267,42 +267,42 @@ pub(super) fn layout(
                 }
                 all.sort();
                 for n in all {
-                    let e = E::Var(l.var(&n));
-                    l.names.push(n);
-                    l.exprs.push(e);
+                    let e = ColumnExpr::Var(layout.var(&n));
+                    layout.names.push(n);
+                    layout.exprs.push(e);
                 }
             }
-            PExpr::Regex(re) => {
+            PlanExpr::Regex(re) => {
                 for n in schema.keys().filter(|f| re.is_match(f)) {
-                    let e = E::Var(l.var(n));
-                    l.names.push(n.clone());
-                    l.exprs.push(e);
+                    let e = ColumnExpr::Var(layout.var(n));
+                    layout.names.push(n.clone());
+                    layout.exprs.push(e);
                 }
             }
-            PExpr::Call(c) if call_wildcard(c).is_some() => {
+            PlanExpr::Call(c) if call_wildcard(c).is_some() => {
                 let matcher = call_wildcard(c);
                 let mut inner = c.as_ref();
-                while let PExpr::Call(i) = &inner.arg {
+                while let PlanExpr::Call(i) = &inner.arg {
                     inner = i;
                 }
                 for (f, t) in schema {
                     let ok = match matcher {
-                        Some(PExpr::Regex(re)) => re.is_match(f),
+                        Some(PlanExpr::Regex(re)) => re.is_match(f),
                         _ => true,
                     };
                     if !ok || !agg_accepts(inner.func, *t) {
                         continue;
                     }
-                    let e = l.call(c, Some(f))?;
-                    l.names.push(format!("{}_{f}", p.name));
-                    l.exprs.push(e);
+                    let e = layout.call(c, Some(f))?;
+                    layout.names.push(format!("{}_{f}", p.name));
+                    layout.exprs.push(e);
                 }
             }
             other => {
-                let e = l.expr(other, None)?;
-                if let PExpr::Call(c) = other {
+                let e = layout.expr(other, None)?;
+                if let PlanExpr::Call(c) = other {
                     distinct_input_accepted(c, schema)?;
-                    if let PExpr::Var(f) = &c.arg {
+                    if let PlanExpr::Var(f) = &c.arg {
                         if let Some(t) = schema.get(f) {
                             if !agg_accepts(c.func, *t) && !c.func.is_transform() {
                                 return Err(Error::Query(format!(
@@ -314,43 +314,43 @@ pub(super) fn layout(
                         }
                     }
                     // top(field, tag, …, N) answers the tags as columns too.
-                    l.names.push(p.name.clone());
-                    l.exprs.push(e);
+                    layout.names.push(p.name.clone());
+                    layout.exprs.push(e);
                     for t in &c.tags {
-                        let e = E::Var(l.var(t));
-                        l.names.push(t.clone());
-                        l.exprs.push(e);
+                        let e = ColumnExpr::Var(layout.var(t));
+                        layout.names.push(t.clone());
+                        layout.exprs.push(e);
                     }
                     continue;
                 }
-                l.names.push(p.name.clone());
-                l.exprs.push(e);
+                layout.names.push(p.name.clone());
+                layout.exprs.push(e);
             }
         }
     }
-    for a in &mut l.aggs {
+    for a in &mut layout.aggs {
         a.newest_first = plan.desc;
     }
-    call_windows(plan, &mut l);
-    Ok(l)
+    call_windows(plan, &mut layout);
+    Ok(layout)
 }
 
 /// The fields a layout reads (its field variables, then those of the field condition) and
 /// where each variable comes from: a field (its index in the fields) or a tag.
 pub(super) fn read_fields(
     plan: &SelectPlan,
-    l: &Layout,
+    layout: &Layout,
     schema: &BTreeMap<String, FieldType>,
     tag_keys: &[String],
-) -> (Vec<String>, Vec<VarSrc>) {
+) -> (Vec<String>, Vec<VariableSource>) {
     let mut fields: Vec<String> = Vec::new();
-    let mut srcs = Vec::with_capacity(l.vars.len());
-    for v in &l.vars {
+    let mut srcs = Vec::with_capacity(layout.vars.len());
+    for v in &layout.vars {
         if schema.contains_key(v) || !tag_keys.contains(v) {
-            srcs.push(VarSrc::Field(fields.len()));
+            srcs.push(VariableSource::Field(fields.len()));
             fields.push(v.clone());
         } else {
-            srcs.push(VarSrc::Tag(v.clone()));
+            srcs.push(VariableSource::Tag(v.clone()));
         }
     }
     if let Some(fp) = &plan.field_filter {

@@ -3,7 +3,7 @@
 
 use super::accumulator::merge_is_exact;
 use super::group::GroupCtx;
-use super::layout::{dedup_names, layout, read_fields, Layout};
+use super::layout::{build_layout, dedup_names, read_fields, Layout};
 use super::raw::rows_bytes;
 use super::windows::read_window;
 use super::{Explain, GroupKey, Scope, SplitBy};
@@ -58,7 +58,7 @@ pub(super) fn select_measurement(
     measurement: &str,
     scope: &Scope,
     token: &CancelToken,
-    ex: &mut Explain,
+    explain: &mut Explain,
 ) -> Result<Vec<(GroupKey, SeriesResult)>> {
     let (union, part) = (scope.union, scope.part.as_ref());
     let Some(mi) = index.measurement(measurement) else {
@@ -68,9 +68,9 @@ pub(super) fn select_measurement(
     let tag_keys = mi.tag_keys();
     let mut series = matching_series_unordered(index, measurement, &plan.tag_filter);
     if series.is_empty() {
-        if ex.on {
-            ex.lines.push(format!("MEASUREMENT: {measurement}"));
-            ex.lines.push("  SERIES: 0".to_string());
+        if explain.on {
+            explain.lines.push(format!("MEASUREMENT: {measurement}"));
+            explain.lines.push("  SERIES: 0".to_string());
         }
         return Ok(Vec::new());
     }
@@ -91,11 +91,11 @@ pub(super) fn select_measurement(
     };
     // The layout, and the fields and window it reads, are known before the series are
     // grouped (a layout error is still reported after the series limit, below).
-    let laid = layout(plan, &union.fields, &union.tags, &group_keys);
+    let laid = build_layout(plan, &union.fields, &union.tags, &group_keys);
     let reads = match &laid {
-        Ok(l) if !l.exprs.is_empty() => Some((
-            read_fields(plan, l, &schema, &tag_keys),
-            read_window(plan, l),
+        Ok(layout) if !layout.exprs.is_empty() => Some((
+            read_fields(plan, layout, &schema, &tag_keys),
+            read_window(plan, layout),
         )),
         _ => None,
     };
@@ -128,10 +128,10 @@ pub(super) fn select_measurement(
     let var_types: Option<Vec<Option<FieldType>>> = laid
         .as_ref()
         .ok()
-        .map(|l| l.vars.iter().map(|v| schema.get(v).copied()).collect());
+        .map(|layout| layout.vars.iter().map(|v| schema.get(v).copied()).collect());
     let series_run = match (part.map(|p| (p, &p.by)), &laid, &var_types) {
-        (Some((p, SplitBy::Series(split))), Ok(l), Some(types))
-            if groups.len() == 1 && merges_exactly(l, types) =>
+        (Some((p, SplitBy::Series(split))), Ok(layout), Some(types))
+            if groups.len() == 1 && merges_exactly(layout, types) =>
         {
             let members = groups.values().next().map_or(&[][..], Vec::as_slice);
             let per_task = members.len().div_ceil(p.of.max(1));
@@ -149,15 +149,15 @@ pub(super) fn select_measurement(
         None => groups.values().map(Vec::len).sum::<usize>(),
     };
     snap.limits.add_series(selected)?;
-    ex.series += selected as u64;
+    explain.series += selected as u64;
 
-    let l = laid?;
+    let layout = laid?;
     let Some(((fields, srcs), (read_min, read_max))) = reads else {
         return Ok(Vec::new()); // nothing to compute
     };
     let var_types = var_types.unwrap_or_default();
     let mut columns = vec!["time".to_string()];
-    columns.extend(dedup_names(&l.names));
+    columns.extend(dedup_names(&layout.names));
 
     let ids: Vec<SeriesId> = match &series_run {
         Some((_, _, run)) => {
@@ -174,9 +174,9 @@ pub(super) fn select_measurement(
         Some(p) => p,
         None => snap.prune(&ids, &fields, read_min, read_max)?,
     };
-    if ex.on {
-        explain_lines(ex, measurement, &ids, &fields, &pruned, snap);
-        if ex.plan_only {
+    if explain.on {
+        explain_lines(explain, measurement, &ids, &fields, &pruned, snap);
+        if explain.plan_only {
             return Ok(Vec::new());
         }
     }
@@ -185,7 +185,7 @@ pub(super) fn select_measurement(
         snap,
         tables: &pruned.tables,
         plan,
-        l: &l,
+        layout: &layout,
         srcs: &srcs,
         fields: &fields,
         var_types: &var_types,
@@ -196,17 +196,17 @@ pub(super) fn select_measurement(
         let values = if let Some((index, split, run)) = &series_run {
             let setup = ctx.aggregate_setup();
             let partial = ctx.accumulate(&setup, &members[run.clone()])?;
-            match split.hand_in(*index, partial, &l.aggs) {
+            match split.hand_in(*index, partial, &layout.aggs) {
                 // The last task: every task's partial merged; charges its rows as it makes
                 // them.
                 Some(merged) => ctx.answer(&setup, merged, &members)?,
                 None => continue,
             }
-        } else if !l.aggs.is_empty() {
+        } else if !layout.aggs.is_empty() {
             // Charges its rows as it makes them.
             ctx.aggregate(&members)?
         } else {
-            let values = if !l.trs.is_empty() {
+            let values = if !layout.trs.is_empty() {
                 ctx.raw_transform(&members)?
             } else {
                 ctx.raw(&members)?
@@ -238,34 +238,37 @@ pub(super) fn series_ids(
 }
 
 pub(super) fn explain_lines(
-    ex: &mut Explain,
+    explain: &mut Explain,
     measurement: &str,
     ids: &[SeriesId],
     fields: &[String],
     p: &crate::query::scan::Pruned,
     snap: &Snapshot,
 ) {
-    ex.lines.push(format!("MEASUREMENT: {measurement}"));
-    ex.lines.push(format!("  SERIES: {}", ids.len()));
-    ex.lines.push(format!("  FIELDS: {}", fields.join(", ")));
+    explain.lines.push(format!("MEASUREMENT: {measurement}"));
+    explain.lines.push(format!("  SERIES: {}", ids.len()));
+    explain
+        .lines
+        .push(format!("  FIELDS: {}", fields.join(", ")));
     let (chosen, total) = p
         .layers
         .iter()
         .fold((0, 0), |(c, t), (_, lc, lt)| (c + lc, t + lt));
-    ex.lines.push(format!(
+    explain.lines.push(format!(
         "  FILES: {chosen} chosen, {} pruned, of {total}",
         total - chosen
     ));
     for (layer, c, t) in &p.layers {
-        ex.lines.push(format!(
+        explain.lines.push(format!(
             "    LAYER C{layer}: {c} chosen, {} pruned, of {t}",
             t - c
         ));
     }
-    ex.lines.push(format!("  BLOCKS: {}", p.blocks));
-    ex.lines
+    explain.lines.push(format!("  BLOCKS: {}", p.blocks));
+    explain
+        .lines
         .push(format!("  ESTIMATED POINTS: {}", p.estimated_points));
-    ex.lines.push(format!(
+    explain.lines.push(format!(
         "  MEMTABLES: {} read, of {}",
         p.memtables,
         snap.all_memtables().len()
@@ -299,7 +302,7 @@ pub fn splits_by_series(db: &Database, plan: &SelectPlan, tasks: usize) -> bool 
         return false;
     };
     let schema = mi.fields();
-    let Ok(layout) = layout(plan, &schema, &mi.tag_keys(), &[]) else {
+    let Ok(layout) = build_layout(plan, &schema, &mi.tag_keys(), &[]) else {
         return false;
     };
     let var_types: Vec<Option<FieldType>> =

@@ -140,7 +140,7 @@ impl SeriesSplit {
         &self,
         index: usize,
         partial: PartialAggregate,
-        calls: &[layout::AggSpec],
+        calls: &[layout::AggregateCall],
     ) -> Option<PartialAggregate> {
         let mut partials = self.partials.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(slot) = partials.done.get_mut(index) {
@@ -224,15 +224,15 @@ pub fn snapshot_of(
     snap
 }
 
-/// Run (or, with `ex.plan_only`, only plan) a SELECT on `snap`.
+/// Run (or, with `explain.plan_only`, only plan) a SELECT on `snap`.
 pub fn execute_on(
     db: &Database,
     snap: &Snapshot,
     plan: &SelectPlan,
     token: &CancelToken,
-    ex: &mut Explain,
+    explain: &mut Explain,
 ) -> Result<Vec<SeriesResult>> {
-    let parts = execute_part(db, snap, plan, token, ex, None)?;
+    let parts = execute_part(db, snap, plan, token, explain, None)?;
     Ok(merge_parts(plan, vec![parts]))
 }
 
@@ -274,7 +274,7 @@ pub fn execute_part(
     snap: &Snapshot,
     plan: &SelectPlan,
     token: &CancelToken,
-    ex: &mut Explain,
+    explain: &mut Explain,
     part: Option<Part>,
 ) -> Result<Vec<MeasurementPart>> {
     let index = db.index();
@@ -308,7 +308,7 @@ pub fn execute_part(
             part: part.clone(),
             rows: &rows,
         };
-        let groups = select_measurement(index, snap, plan, &name, &scope, token, ex)?;
+        let groups = select_measurement(index, snap, plan, &name, &scope, token, explain)?;
         out.push((name, groups));
     }
     // The charge ends with the statement's execution; its rows are in `out` now.

@@ -1,7 +1,7 @@
 //! The WHERE condition on fields, evaluated row by row.
 
 use super::expr::arith;
-use crate::query::plan::{ArithOp, CmpOp, FieldPred, Literal, PExpr};
+use crate::query::plan::{ArithOp, CmpOp, FieldPred, Literal, PlanExpr};
 use crate::query::result::Value;
 use crate::series::SeriesInfo;
 use crate::types::FieldValue;
@@ -33,11 +33,11 @@ pub(super) fn eval_field_pred(
             rhs,
             fields: names,
         } => {
-            let side = |e: &PExpr| {
+            let side = |e: &PlanExpr| {
                 let v = cond_value(e, names, fields, vals, s);
                 // 1.x takes a missing value beside a boolean for false, unless it is a bare
                 // name's.
-                (v, matches!(e, PExpr::Var(_)))
+                (v, matches!(e, PlanExpr::Var(_)))
             };
             let ((mut a, a_var), (mut b, b_var)) = (side(lhs), side(rhs));
             match (&a, &b) {
@@ -61,10 +61,10 @@ pub(super) fn cmp_holds(v: &FieldValue, op: CmpOp, lit: &Literal) -> bool {
     // As in 1.x strings and booleans compare by = and != only.
     let equality = matches!(op, CmpOp::Eq | CmpOp::Neq);
     let ord = match (v, lit) {
-        (FieldValue::String(s), Literal::String(l)) if equality => {
-            s.as_str().partial_cmp(l.as_str())
+        (FieldValue::String(s), Literal::String(lit)) if equality => {
+            s.as_str().partial_cmp(lit.as_str())
         }
-        (FieldValue::Boolean(b), Literal::Bool(l)) if equality => b.partial_cmp(l),
+        (FieldValue::Boolean(b), Literal::Bool(lit)) if equality => b.partial_cmp(lit),
         (v, Literal::Number(n)) => v.as_f64().and_then(|x| x.partial_cmp(n)),
         _ => None,
     };
@@ -110,24 +110,24 @@ impl<'a> RowPred<'a> {
 /// any other a tag of its series. Arithmetic as SELECT's [`arith`], except that 1.x divides
 /// integers as integers in a condition.
 pub(super) fn cond_value(
-    e: &PExpr,
+    e: &PlanExpr,
     names: &[String],
     fields: &[String],
     vals: &[Option<FieldValue>],
     s: &SeriesInfo,
 ) -> Value {
     match e {
-        PExpr::Var(v) if names.contains(v) => fields
+        PlanExpr::Var(v) if names.contains(v) => fields
             .iter()
             .position(|x| x == v)
             .and_then(|i| vals.get(i).cloned().flatten())
             .map_or(Value::Null, Value::from),
-        PExpr::Var(v) => s.tag(v).map_or(Value::Null, Value::string),
-        PExpr::Integer(n) => Value::Integer(*n),
-        PExpr::Number(x) => Value::Float(*x),
-        PExpr::String(x) => Value::string(x.clone()),
-        PExpr::Bool(b) => Value::Boolean(*b),
-        PExpr::Binary(op, a, b) => {
+        PlanExpr::Var(v) => s.tag(v).map_or(Value::Null, Value::string),
+        PlanExpr::Integer(n) => Value::Integer(*n),
+        PlanExpr::Number(x) => Value::Float(*x),
+        PlanExpr::String(x) => Value::string(x.clone()),
+        PlanExpr::Bool(b) => Value::Boolean(*b),
+        PlanExpr::Binary(op, a, b) => {
             let a = cond_value(a, names, fields, vals, s);
             let b = cond_value(b, names, fields, vals, s);
             match (op, &a, &b) {
@@ -137,7 +137,7 @@ pub(super) fn cond_value(
                 _ => arith(*op, &a, &b),
             }
         }
-        PExpr::Wildcard | PExpr::Regex(_) | PExpr::Call(_) => Value::Null,
+        PlanExpr::Wildcard | PlanExpr::Regex(_) | PlanExpr::Call(_) => Value::Null,
     }
 }
 

@@ -3,8 +3,8 @@
 use super::expr::{columns_are_distinct_vars, eval};
 use super::group::GroupCtx;
 use super::join::{join_calls, Stream};
-use super::layout::{TrInput, E};
-use super::transform::TrState;
+use super::layout::{ColumnExpr, TransformInput};
+use super::transform::TransformState;
 use crate::error::Result;
 use crate::query::plan::SelectPlan;
 use crate::query::result::Value;
@@ -38,19 +38,19 @@ impl GroupCtx<'_> {
         let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
         let mut out_held = self.snap.mem.charge(0)?;
         let cell = std::mem::size_of::<Value>() as u64;
-        let out_row_bytes = cell * (self.l.exprs.len() as u64 + 1) + 24;
+        let out_row_bytes = cell * (self.layout.exprs.len() as u64 + 1) + 24;
         // ORDER BY time DESC LIMIT n: the group's rows are the newest offset + n of its series'
         // rows, so each series needs only its newest offset + n.
         let newest = (plan.desc && plan.limit > 0 && self.snap.early_stop)
             .then(|| plan.offset.saturating_add(plan.limit));
         for s in members {
             // The series' tag values, made once and shared by its rows.
-            let tags: Vec<Option<Value>> = (0..self.l.vars.len())
+            let tags: Vec<Option<Value>> = (0..self.layout.vars.len())
                 .map(|v| (!self.is_field_var(v)).then(|| self.var_value(v, &[], s)))
                 .collect();
             // The row's variables, refilled for each row.
             let mut vars: Vec<Value> = Vec::with_capacity(tags.len());
-            let moves = columns_are_distinct_vars(&self.l.exprs);
+            let moves = columns_are_distinct_vars(&self.layout.exprs);
             let mut add = |ts: i64, vals: &[Option<FieldValue>]| -> Result<()> {
                 vars.clear();
                 vars.extend(tags.iter().enumerate().map(|(v, tag)| match tag {
@@ -62,14 +62,14 @@ impl GroupCtx<'_> {
                 if !any_field {
                     return Ok(());
                 }
-                let mut row = Vec::with_capacity(self.l.exprs.len() + 1);
+                let mut row = Vec::with_capacity(self.layout.exprs.len() + 1);
                 row.push(Value::Time(ts));
                 if moves {
                     // Each variable is one column (`SELECT *`, plain field lists): moved, not
                     // cloned and dropped (a tag value's clone is an atomic increment).
-                    for e in &self.l.exprs {
+                    for e in &self.layout.exprs {
                         let v = match e {
-                            E::Var(v) => {
+                            ColumnExpr::Var(v) => {
                                 vars.get_mut(*v).map(|x| std::mem::replace(x, Value::Null))
                             }
                             _ => None,
@@ -77,7 +77,7 @@ impl GroupCtx<'_> {
                         row.push(v.unwrap_or(Value::Null));
                     }
                 } else {
-                    for e in &self.l.exprs {
+                    for e in &self.layout.exprs {
                         row.push(eval(e, &vars, &[], &[]));
                     }
                 }
@@ -93,7 +93,7 @@ impl GroupCtx<'_> {
             match newest {
                 Some(k) => {
                     let keep = |vals: &[Option<FieldValue>]| {
-                        (0..self.l.vars.len()).any(|v| {
+                        (0..self.layout.vars.len()).any(|v| {
                             self.is_field_var(v) && self.var_value(v, vals, s) != Value::Null
                         })
                     };
@@ -116,21 +116,21 @@ impl GroupCtx<'_> {
     /// are joined on time and every column is evaluated over the joined rows ([`join_calls`]).
     pub(super) fn raw_transform(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let trs = self.raw_tr_streams(members)?;
-        Ok(join_calls(self.plan, Vec::new(), trs, &self.l.exprs))
+        Ok(join_calls(self.plan, Vec::new(), trs, &self.layout.exprs))
     }
 
-    /// What each transformation over raw points ([`TrInput::Var`]) answers, as (time, value)
+    /// What each transformation over raw points ([`TransformInput::Var`]) answers, as (time, value)
     /// in output order (ORDER BY time DESC runs it over the points newest first, as 1.x does).
     /// Transformations over aggregates answer an empty stream here.
     pub(super) fn raw_tr_streams(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Stream>> {
         let plan = self.plan;
         let mut vars: Vec<usize> = self
-            .l
+            .layout
             .trs
             .iter()
             .filter_map(|t| match t.input {
-                TrInput::Var(v) => Some(v),
-                TrInput::Agg(_) | TrInput::Tr(_) => None,
+                TransformInput::Var(v) => Some(v),
+                TransformInput::Agg(_) | TransformInput::Tr(_) => None,
             })
             .collect();
         vars.sort_unstable();
@@ -157,11 +157,11 @@ impl GroupCtx<'_> {
                 p.reverse();
             }
         }
-        let mut out = Vec::with_capacity(self.l.trs.len());
-        for tr in &self.l.trs {
+        let mut out = Vec::with_capacity(self.layout.trs.len());
+        for tr in &self.layout.trs {
             let mut stream = Vec::new();
-            if let TrInput::Var(v) = tr.input {
-                let mut state = TrState::new(tr, 1_000_000_000);
+            if let TransformInput::Var(v) = tr.input {
+                let mut state = TransformState::new(tr, 1_000_000_000);
                 for (ts, x) in points.get(&v).into_iter().flatten() {
                     if let Some(y) = state.push(*ts, x) {
                         held.add(48)?;

@@ -206,15 +206,15 @@ impl GroupCtx<'_> {
             let newest = cols
                 .iter()
                 .zip(&left)
-                .filter_map(|(c, &l)| Some(*c.as_ref()?.timestamps.get(l.checked_sub(1)?)?))
+                .filter_map(|(c, &n)| Some(*c.as_ref()?.timestamps.get(n.checked_sub(1)?)?))
                 .max();
             let Some(t) = newest else { break };
             let mut vals: Vec<Option<FieldValue>> = vec![None; n];
-            for ((c, l), v) in cols.iter().zip(left.iter_mut()).zip(vals.iter_mut()) {
+            for ((c, n), v) in cols.iter().zip(left.iter_mut()).zip(vals.iter_mut()) {
                 if let Some(c) = c {
-                    if *l > 0 && c.timestamps[*l - 1] == t {
-                        *l -= 1;
-                        *v = Some(c.values.get(*l));
+                    if *n > 0 && c.timestamps[*n - 1] == t {
+                        *n -= 1;
+                        *v = Some(c.values.get(*n));
                     }
                 }
             }

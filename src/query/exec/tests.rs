@@ -1,6 +1,6 @@
 //! Unit tests of the executor's pieces.
 
-use super::accumulator::{merge_is_exact, Accumulator, Out};
+use super::accumulator::{merge_is_exact, Accumulator, AggregateValue};
 use super::aggregate::run_end;
 use super::answer::bucket_order;
 use super::bucket_map::BucketMap;
@@ -11,13 +11,15 @@ use super::integral::{
     tr_shifts,
 };
 use super::join::{join_calls, join_streams, Stream};
-use super::layout::{wildcard_in_expression, AggSpec, Layout, TrInput, TrSpec, E};
+use super::layout::{
+    wildcard_in_expression, AggregateCall, ColumnExpr, Layout, TransformCall, TransformInput,
+};
 use super::predicate::eval_field_pred;
-use super::transform::TrState;
+use super::transform::TransformState;
 use super::windows::{bucket_span, call_windows, extra_intervals, tr_reaches};
 use crate::error::Error;
 use crate::query::plan::{
-    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, PExpr, SelectPlan, TagPred,
+    AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, PlanExpr, SelectPlan, TagPred,
 };
 use crate::query::result::Value;
 use crate::query::value_set::DISTINCT_INDEX_BYTES;
@@ -95,8 +97,8 @@ proptest::proptest! {
     }
 }
 
-fn spec(func: AggFn) -> AggSpec {
-    AggSpec {
+fn spec(func: AggFn) -> AggregateCall {
+    AggregateCall {
         func,
         field: 0,
         n: 2,
@@ -110,7 +112,7 @@ fn spec(func: AggFn) -> AggSpec {
     }
 }
 
-fn run(func: AggFn, pts: &[(i64, FieldValue)]) -> Out {
+fn run(func: AggFn, pts: &[(i64, FieldValue)]) -> AggregateValue {
     let a = spec(func);
     let mut acc = Accumulator::new(&a);
     for (t, v) in pts {
@@ -181,7 +183,7 @@ fn top_keeps_the_best_n_earliest_on_ties_in_time_order() {
 fn count_distinct_of_many_values_is_found_by_hash_and_charged() {
     // 100k distinct values, each read twice (the second time out of order): one pass of
     // O(1) lookups (a scan of the held values per point took 17 s here).
-    let a = AggSpec {
+    let a = AggregateCall {
         count_distinct: true,
         ..spec(AggFn::Count)
     };
@@ -222,7 +224,7 @@ fn count_distinct_of_many_values_is_found_by_hash_and_charged() {
 
 #[test]
 fn top_with_tags_keeps_the_best_point_of_each_tag_value() {
-    let a = AggSpec {
+    let a = AggregateCall {
         tags: vec![0],
         n: 3,
         ..spec(AggFn::Top)
@@ -249,7 +251,7 @@ fn distinct_keeps_the_point_read_first_and_answers_in_its_time_order() {
     // Points of one bucket in any order; value 7 at times 1 and 4, value 2 at 2 and 6.
     let pts = [(4, 7), (2, 2), (1, 7), (3, 5), (6, 2)];
     let rows = |newest_first: bool| -> Vec<(i64, Value)> {
-        let a = AggSpec {
+        let a = AggregateCall {
             newest_first,
             ..spec(AggFn::Distinct)
         };
@@ -274,12 +276,12 @@ fn distinct_keeps_the_point_read_first_and_answers_in_its_time_order() {
 #[test]
 fn transformations() {
     let tr = |func, n, unit| {
-        TrState::new(
-            &TrSpec {
+        TransformState::new(
+            &TransformCall {
                 func,
                 n,
                 unit,
-                input: TrInput::Var(0),
+                input: TransformInput::Var(0),
             },
             1_000_000_000,
         )
@@ -403,13 +405,18 @@ fn fill_previous_fills_a_joined_row_with_the_columns_value_in_the_row_before() {
 #[test]
 fn columns_over_several_calls_evaluate_the_joined_rows() {
     let (i, t, null) = (Value::Integer, Value::Time, Value::Null);
-    let add = |a: E, b: E| E::Bin(ArithOp::Add, Box::new(a), Box::new(b));
+    let add =
+        |a: ColumnExpr, b: ColumnExpr| ColumnExpr::Bin(ArithOp::Add, Box::new(a), Box::new(b));
     let d: Stream = vec![(1, i(3)), (2, i(4)), (4, i(5))];
     let e: Stream = vec![(2, i(10)), (3, i(20)), (4, i(30))];
     // difference(a) + difference(b), difference(a) * 2: null where only one yields.
     let cols = [
-        add(E::Tr(0), E::Tr(1)),
-        E::Bin(ArithOp::Mul, Box::new(E::Tr(0)), Box::new(E::Lit(i(2)))),
+        add(ColumnExpr::Tr(0), ColumnExpr::Tr(1)),
+        ColumnExpr::Bin(
+            ArithOp::Mul,
+            Box::new(ColumnExpr::Tr(0)),
+            Box::new(ColumnExpr::Lit(i(2))),
+        ),
     ];
     assert_eq!(
         join_calls(
@@ -447,7 +454,7 @@ fn columns_over_several_calls_evaluate_the_joined_rows() {
             &plan(0, 0, false),
             vec![mean],
             vec![d],
-            &[add(E::Agg(0), E::Tr(0))]
+            &[add(ColumnExpr::Agg(0), ColumnExpr::Tr(0))]
         ),
         vec![
             vec![t(0), null.clone()],
@@ -463,7 +470,7 @@ fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
     // mean(x), derivative(mean(x)), moving_average(mean(x), 4), cumulative_sum(mean(x))
     // with GROUP BY time(10) over [25, 49] (not on bucket boundaries).
     let windows = |desc: bool| -> Vec<(i64, i64)> {
-        let mut l = Layout::default();
+        let mut layout = Layout::default();
         for (i, f) in [
             AggFn::Derivative,
             AggFn::MovingAverage,
@@ -472,19 +479,19 @@ fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
         .into_iter()
         .enumerate()
         {
-            l.trs.push(TrSpec {
+            layout.trs.push(TransformCall {
                 func: f,
                 n: 4,
                 unit: 0,
-                input: TrInput::Agg(i + 1),
+                input: TransformInput::Agg(i + 1),
             });
         }
-        l.aggs = vec![spec(AggFn::Mean); 4];
+        layout.aggs = vec![spec(AggFn::Mean); 4];
         let mut p = plan(0, 0, desc);
         (p.tmin, p.tmax, p.has_tmin, p.has_tmax) = (25, 49, true, true);
         p.group_time = Some((10, 0));
-        call_windows(&p, &mut l);
-        l.aggs.iter().map(|a| (a.from, a.to)).collect()
+        call_windows(&p, &mut layout);
+        layout.aggs.iter().map(|a| (a.from, a.to)).collect()
     };
     // The column reads the statement's range; derivative and moving_average of any window
     // one interval more (bucket [20, 29] whole, [10, 19] from 15); cumulative_sum none.
@@ -496,44 +503,44 @@ fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
 #[test]
 fn a_transformation_of_a_transformation_reads_as_far_as_1x() {
     // moving_average(difference(difference(mean(x))), 2), GROUP BY time(10) over [25, 49].
-    let tr = |func, input| TrSpec {
+    let tr = |func, input| TransformCall {
         func,
         n: 2,
         unit: 0,
         input,
     };
-    let mut l = Layout {
+    let mut layout = Layout {
         aggs: vec![spec(AggFn::Mean)],
         trs: vec![
-            tr(AggFn::Difference, TrInput::Agg(0)),
-            tr(AggFn::Difference, TrInput::Tr(0)),
-            tr(AggFn::MovingAverage, TrInput::Tr(1)),
+            tr(AggFn::Difference, TransformInput::Agg(0)),
+            tr(AggFn::Difference, TransformInput::Tr(0)),
+            tr(AggFn::MovingAverage, TransformInput::Tr(1)),
         ],
         ..Layout::default()
     };
     // Every level widens the range by its own reach…
-    assert_eq!(tr_reaches(&l.trs), vec![3, 2, 1]);
+    assert_eq!(tr_reaches(&layout.trs), vec![3, 2, 1]);
     let mut p = plan(0, 0, false);
     (p.tmin, p.tmax, p.has_tmin, p.has_tmax) = (25, 49, true, true);
     p.group_time = Some((10, 0));
-    assert_eq!(bucket_span(&p, &l), (-5, 49));
+    assert_eq!(bucket_span(&p, &layout), (-5, 49));
     // … but data is read only as far as the statement's largest single reach
     // (moving_average: its window): the buckets before are empty.
-    assert_eq!(extra_intervals(&l.trs), 2);
-    call_windows(&p, &mut l);
-    assert_eq!((l.aggs[0].from, l.aggs[0].to), (5, 49));
+    assert_eq!(extra_intervals(&layout.trs), 2);
+    call_windows(&p, &mut layout);
+    assert_eq!((layout.aggs[0].from, layout.aggs[0].to), (5, 49));
     p.desc = true;
-    assert_eq!(bucket_span(&p, &l), (25, 79));
-    call_windows(&p, &mut l);
-    assert_eq!((l.aggs[0].from, l.aggs[0].to), (25, 69));
+    assert_eq!(bucket_span(&p, &layout), (25, 79));
+    call_windows(&p, &mut layout);
+    assert_eq!((layout.aggs[0].from, layout.aggs[0].to), (25, 69));
 }
 
 #[test]
 fn fill_previous_and_linear_fill_each_call_in_the_answers_order() {
-    let row = |t: i64, vals: &[Option<i64>]| -> (i64, Vec<Out>, Vec<bool>) {
+    let row = |t: i64, vals: &[Option<i64>]| -> (i64, Vec<AggregateValue>, Vec<bool>) {
         let outs = vals
             .iter()
-            .map(|v| Out {
+            .map(|v| AggregateValue {
                 value: v.map_or(Value::Null, Value::Integer),
                 time: None,
                 aux: None,
@@ -550,7 +557,7 @@ fn fill_previous_and_linear_fill_each_call_in_the_answers_order() {
             row(3, &[Some(4), Some(40)]),
         ]
     };
-    let values = |rows: &[(i64, Vec<Out>, Vec<bool>)], c: usize| -> Vec<Value> {
+    let values = |rows: &[(i64, Vec<AggregateValue>, Vec<bool>)], c: usize| -> Vec<Value> {
         rows.iter().map(|r| r.1[c].value.clone()).collect()
     };
     let i = Value::Integer;
@@ -581,25 +588,25 @@ fn a_wildcard_call_inside_an_expression_is_1xs_error() {
     };
     let re = regex::Regex::new("u").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        wildcard_in_expression(&mean(PExpr::Wildcard)).to_string(),
+        wildcard_in_expression(&mean(PlanExpr::Wildcard)).to_string(),
         Error::Query("unsupported expression with wildcard: mean()".into()).to_string()
     );
     assert_eq!(
-        wildcard_in_expression(&mean(PExpr::Regex(re))).to_string(),
+        wildcard_in_expression(&mean(PlanExpr::Regex(re))).to_string(),
         Error::Query("unsupported expression with regex field: mean()".into()).to_string()
     );
 }
 
 #[test]
 fn derivative_newest_first_keeps_elapsed_positive() {
-    let spec = TrSpec {
+    let spec = TransformCall {
         func: AggFn::Derivative,
         n: 0,
         unit: 0,
-        input: TrInput::Var(0),
+        input: TransformInput::Var(0),
     };
     let s = 1_000_000_000;
-    let mut d = TrState::new(&spec, s);
+    let mut d = TransformState::new(&spec, s);
     assert_eq!(d.push(2 * s, &Value::Float(5.0)), None);
     assert_eq!(d.push(0, &Value::Float(1.0)), Some(Value::Float(-2.0)));
 }
@@ -637,8 +644,8 @@ fn expression_conditions_follow_1xs_evaluation() {
         panic!("series 1 not indexed")
     };
     let fields = vec!["i".to_string(), "f".to_string(), "b".to_string()];
-    let var = |n: &str| PExpr::Var(n.into());
-    let bin = |op, a, b| PExpr::Binary(op, Box::new(a), Box::new(b));
+    let var = |n: &str| PlanExpr::Var(n.into());
+    let bin = |op, a, b| PlanExpr::Binary(op, Box::new(a), Box::new(b));
     let pred = |op, lhs, rhs| FieldPred::Expr {
         op,
         lhs,
@@ -652,21 +659,21 @@ fn expression_conditions_follow_1xs_evaluation() {
     ];
     let holds = |p: &FieldPred| eval_field_pred(p, &fields, &row, &info);
     // Integers divide as integers in a condition: 7 / 2 = 3.
-    let half = bin(ArithOp::Div, var("i"), PExpr::Integer(2));
-    assert!(holds(&pred(CmpOp::Eq, half.clone(), PExpr::Integer(3))));
-    assert!(!holds(&pred(CmpOp::Eq, half, PExpr::Number(3.5))));
+    let half = bin(ArithOp::Div, var("i"), PlanExpr::Integer(2));
+    assert!(holds(&pred(CmpOp::Eq, half.clone(), PlanExpr::Integer(3))));
+    assert!(!holds(&pred(CmpOp::Eq, half, PlanExpr::Number(3.5))));
     // Integer beside float compares as floats.
-    assert!(holds(&pred(CmpOp::Lt, var("i"), PExpr::Number(7.5))));
+    assert!(holds(&pred(CmpOp::Lt, var("i"), PlanExpr::Number(7.5))));
     // A missing field compares false ...
-    let f1 = bin(ArithOp::Add, var("f"), PExpr::Integer(1));
-    assert!(!holds(&pred(CmpOp::Neq, f1.clone(), PExpr::Integer(5))));
+    let f1 = bin(ArithOp::Add, var("f"), PlanExpr::Integer(1));
+    assert!(!holds(&pred(CmpOp::Neq, f1.clone(), PlanExpr::Integer(5))));
     // ... but an expression's missing value beside a boolean is false; a name's is not.
-    assert!(holds(&pred(CmpOp::Eq, f1, PExpr::Bool(false))));
-    assert!(!holds(&pred(CmpOp::Eq, var("f"), PExpr::Bool(false))));
+    assert!(holds(&pred(CmpOp::Eq, f1, PlanExpr::Bool(false))));
+    assert!(!holds(&pred(CmpOp::Eq, var("f"), PlanExpr::Bool(false))));
     // Booleans and strings: = and != only; no string arithmetic.
-    assert!(holds(&pred(CmpOp::Eq, var("b"), PExpr::Bool(true))));
-    assert!(!holds(&pred(CmpOp::Gte, var("b"), PExpr::Bool(true))));
-    let s = |x: &str| PExpr::String(x.into());
+    assert!(holds(&pred(CmpOp::Eq, var("b"), PlanExpr::Bool(true))));
+    assert!(!holds(&pred(CmpOp::Gte, var("b"), PlanExpr::Bool(true))));
+    let s = |x: &str| PlanExpr::String(x.into());
     assert!(!holds(&pred(CmpOp::Gt, s("b"), s("a"))));
     let cat = bin(ArithOp::Add, s("a"), s("b"));
     assert!(!holds(&pred(CmpOp::Eq, cat, s("ab"))));
@@ -772,16 +779,16 @@ fn integral_newest_first_emits_twice_a_bucket_with_a_point_at_its_start() {
 #[test]
 fn transformations_of_an_integral_read_its_rows_at_their_times() {
     // derivative(integral(x)), difference(derivative(integral(x))), derivative(mean(x)).
-    let tr = |func, input| TrSpec {
+    let tr = |func, input| TransformCall {
         func,
         n: 0,
         unit: 0,
         input,
     };
     let trs = [
-        tr(AggFn::Derivative, TrInput::Agg(0)),
-        tr(AggFn::Difference, TrInput::Tr(0)),
-        tr(AggFn::Derivative, TrInput::Agg(1)),
+        tr(AggFn::Derivative, TransformInput::Agg(0)),
+        tr(AggFn::Difference, TransformInput::Tr(0)),
+        tr(AggFn::Derivative, TransformInput::Agg(1)),
     ];
     // Newest first, the rows of bucket 10 twice (a point at its start): both read, in
     // order, and the transformations over them lie at the bucket's end.
@@ -821,7 +828,7 @@ fn integral_without_group_by_time_has_no_row_ending_at_the_epoch() {
     }
     let aggs = [a.clone(), a.clone(), spec(AggFn::Mean)];
     let mut accs = [acc, later, Accumulator::new(&spec(AggFn::Mean))];
-    let mut outs: Vec<Out> = aggs
+    let mut outs: Vec<AggregateValue> = aggs
         .iter()
         .zip(accs.iter_mut())
         .map(|(a, c)| c.finish(a))
@@ -854,8 +861,8 @@ proptest::proptest! {
             spec(AggFn::Count), spec(AggFn::Min), spec(AggFn::Max), spec(AggFn::First),
             spec(AggFn::Last), spec(AggFn::Spread), spec(AggFn::Median), spec(AggFn::Mode),
             spec(AggFn::Percentile), spec(AggFn::Integral), spec(AggFn::Top), spec(AggFn::Bottom),
-            spec(AggFn::Distinct), AggSpec { count_distinct: true, ..spec(AggFn::Count) },
-            AggSpec { newest_first: true, ..spec(AggFn::Distinct) }, spec(AggFn::Stddev),
+            spec(AggFn::Distinct), AggregateCall { count_distinct: true, ..spec(AggFn::Count) },
+            AggregateCall { newest_first: true, ..spec(AggFn::Distinct) }, spec(AggFn::Stddev),
         ];
         for call in &calls {
             let aux = |t: i64| move || vec![Value::Integer(t % 3)];

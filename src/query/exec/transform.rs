@@ -1,12 +1,12 @@
 //! Transformations (derivative, difference, moving_average, cumulative_sum, elapsed) over raw
 //! points or over the buckets of aggregates.
 
-use super::accumulator::Out;
+use super::accumulator::AggregateValue;
 use super::expr::{arith, call_refs, eval, has_agg};
 use super::group::GroupCtx;
 use super::integral::{integrals_by_bucket, tr_shifts};
 use super::join::{join_streams, Stream};
-use super::layout::{TrInput, TrSpec};
+use super::layout::{TransformCall, TransformInput};
 use super::windows::tr_reaches;
 use crate::query::plan::{AggFn, ArithOp, Fill};
 use crate::query::result::Value;
@@ -24,14 +24,14 @@ impl GroupCtx<'_> {
     /// unfilled, at their time: newest first at the bucket's end), as in 1.x.
     pub(super) fn bucket_transforms(
         &self,
-        mut filled: Vec<(i64, Vec<Out>, Vec<bool>)>,
+        mut filled: Vec<(i64, Vec<AggregateValue>, Vec<bool>)>,
         multi: Option<(usize, BTreeMap<i64, Vec<Value>>)>,
         integrals: &BTreeMap<usize, Vec<(i64, f64)>>,
-        mut trs: Vec<TrState>,
+        mut trs: Vec<TransformState>,
         (out_start, out_end): (i64, i64),
         interval: i64,
     ) -> Vec<Vec<Value>> {
-        let l = self.l;
+        let layout = self.layout;
         let desc = self.plan.desc;
         if desc && !integrals.is_empty() {
             // Newest first an integral's rows lie at their bucket's end: a row of its own
@@ -44,13 +44,13 @@ impl GroupCtx<'_> {
                 .filter(|t| !have.contains(t))
                 .collect();
             for t in ends {
-                let none = || Out {
+                let none = || AggregateValue {
                     value: Value::Null,
                     time: None,
                     aux: None,
                 };
-                let outs = (0..l.aggs.len()).map(|_| none()).collect();
-                filled.push((t, outs, vec![false; l.aggs.len()]));
+                let outs = (0..layout.aggs.len()).map(|_| none()).collect();
+                filled.push((t, outs, vec![false; layout.aggs.len()]));
             }
             filled.sort_by_key(|f| f.0);
         }
@@ -58,7 +58,7 @@ impl GroupCtx<'_> {
             filled.reverse();
         }
         // Each column's aggregates and transformations.
-        let (agg_refs, refs): (Vec<Vec<usize>>, Vec<Vec<usize>>) = l
+        let (agg_refs, refs): (Vec<Vec<usize>>, Vec<Vec<usize>>) = layout
             .exprs
             .iter()
             .map(|e| {
@@ -70,17 +70,17 @@ impl GroupCtx<'_> {
         let fill_none = self.plan.fill == Fill::None;
         // Transformations of distinct(): every distinct value of a bucket is a point at the
         // bucket's time.
-        let over_multi = |ti: usize| match (&l.trs[ti].input, &multi) {
-            (TrInput::Agg(ai), Some((mi, _))) => ai == mi,
+        let over_multi = |ti: usize| match (&layout.trs[ti].input, &multi) {
+            (TransformInput::Agg(ai), Some((mi, _))) => ai == mi,
             _ => false,
         };
         let no_rows = Vec::new();
         // Each integral's rows, at `shift` past their bucket.
         let shift = if desc { interval } else { 0 };
         let integral_at = integrals_by_bucket(integrals);
-        let tr_shift = tr_shifts(&l.trs, integrals, shift);
-        let reaches = tr_reaches(&l.trs);
-        let mut streams: Vec<Stream> = vec![Vec::new(); l.exprs.len()];
+        let tr_shift = tr_shifts(&layout.trs, integrals, shift);
+        let reaches = tr_reaches(&layout.trs);
+        let mut streams: Vec<Stream> = vec![Vec::new(); layout.exprs.len()];
         // A call's value in a joined row it has no point in, `prev` its value in the row
         // before: 1.x fills the row.
         let missing = |prev: &Value| match self.plan.fill {
@@ -93,7 +93,7 @@ impl GroupCtx<'_> {
         for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
             let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
-            for (ti, t) in l.trs.iter().enumerate() {
+            for (ti, t) in layout.trs.iter().enumerate() {
                 // Whether this transformation reads this bucket, in its order: the buckets of
                 // its input's range ([`call_windows`]).
                 let reach = reaches[ti].saturating_mul(interval);
@@ -105,26 +105,26 @@ impl GroupCtx<'_> {
                 let mut y = Vec::new();
                 match (&t.input, &multi) {
                     (_, _) if !reads => {}
-                    (TrInput::Agg(ai), Some((mi, rows))) if ai == mi => {
+                    (TransformInput::Agg(ai), Some((mi, rows))) if ai == mi => {
                         for v in rows.get(&b).unwrap_or(&no_rows) {
                             y.extend(trs[ti].push(b, v));
                         }
                     }
-                    (TrInput::Agg(ai), _) if integral_at.contains_key(ai) => {
+                    (TransformInput::Agg(ai), _) if integral_at.contains_key(ai) => {
                         let rows = integral_at.get(ai).and_then(|at| at.get(&b));
                         for v in rows.unwrap_or(&no_rows) {
                             y.extend(trs[ti].push(b.saturating_add(shift), v));
                         }
                     }
-                    (TrInput::Agg(ai), _) => {
+                    (TransformInput::Agg(ai), _) => {
                         y.extend(outs.get(*ai).and_then(|o| trs[ti].push(b, &o.value)));
                     }
-                    (TrInput::Tr(j), _) => {
+                    (TransformInput::Tr(j), _) => {
                         for v in ys.get(*j).unwrap_or(&no_rows) {
                             y.extend(trs[ti].push(b, v));
                         }
                     }
-                    (TrInput::Var(_), _) => {}
+                    (TransformInput::Var(_), _) => {}
                 }
                 ys.push(y);
             }
@@ -149,7 +149,7 @@ impl GroupCtx<'_> {
                     .map(|y| y.get(k).cloned().unwrap_or(Value::Null))
                     .collect()
             };
-            for (((e, r), ar), stream) in l
+            for (((e, r), ar), stream) in layout
                 .exprs
                 .iter()
                 .zip(&refs)
@@ -220,7 +220,7 @@ impl GroupCtx<'_> {
 }
 
 /// State of a transformation over a sequence of points or buckets.
-pub(super) struct TrState {
+pub(super) struct TransformState {
     pub(super) func: AggFn,
     pub(super) n: usize,
     pub(super) unit: i64,
@@ -229,9 +229,9 @@ pub(super) struct TrState {
     pub(super) sum: Option<Value>,
 }
 
-impl TrState {
+impl TransformState {
     /// `default_unit`: 1s over raw points, the interval over buckets.
-    pub(super) fn new(t: &TrSpec, default_unit: i64) -> TrState {
+    pub(super) fn new(t: &TransformCall, default_unit: i64) -> TransformState {
         let unit = if t.unit > 0 {
             t.unit
         } else if t.func == AggFn::Elapsed {
@@ -239,7 +239,7 @@ impl TrState {
         } else {
             default_unit
         };
-        TrState {
+        TransformState {
             func: t.func,
             n: t.n,
             unit,

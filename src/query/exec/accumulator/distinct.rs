@@ -1,8 +1,8 @@
 //! distinct() and count(distinct()): each distinct value once, at the time of the point 1.x
 //! reads first (the earliest; newest first the latest), found by hash.
 
-use super::{held_bytes, AggregateFunction, AuxValues, Held, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{held_bytes, AggregateFunction, AggregateValue, AuxValues, HeldPoint};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::result::Value;
 use crate::query::value_set::{DistinctPositions, DISTINCT_INDEX_BYTES};
 use crate::types::FieldValue;
@@ -11,14 +11,14 @@ use crate::types::FieldValue;
 pub(in crate::query::exec) struct Distinct {
     count: u64,
     /// The distinct values, in the order first met.
-    held: Vec<Held>,
+    held: Vec<HeldPoint>,
     /// Where each value of `held` is, by hash.
     positions: Option<Box<DistinctPositions>>,
     bytes: u64,
 }
 
 impl Distinct {
-    fn take(&mut self, call: &AggSpec, ts: i64, value: FieldValue) {
+    fn take(&mut self, call: &AggregateCall, ts: i64, value: FieldValue) {
         let held = &self.held;
         let found = self
             .positions
@@ -43,7 +43,7 @@ impl Distinct {
     }
 
     /// The distinct values at their times, in time order.
-    pub(super) fn take_rows(&mut self) -> Vec<Held> {
+    pub(super) fn take_rows(&mut self) -> Vec<HeldPoint> {
         let mut held = std::mem::take(&mut self.held);
         self.positions = None;
         self.bytes = 0;
@@ -53,14 +53,14 @@ impl Distinct {
 }
 
 impl AggregateFunction for Distinct {
-    fn add(&mut self, call: &AggSpec, ts: i64, value: FieldValue, _: &AuxValues<'_>) {
+    fn add(&mut self, call: &AggregateCall, ts: i64, value: FieldValue, _: &AuxValues<'_>) {
         self.count += 1;
         self.take(call, ts, value);
     }
 
     /// `other`'s values in the order it met them, after this part's: the same values, times
     /// and order as adding its points one by one.
-    fn merge(&mut self, call: &AggSpec, other: Distinct) {
+    fn merge(&mut self, call: &AggregateCall, other: Distinct) {
         self.count += other.count;
         for (ts, value, _) in other.held {
             self.take(call, ts, value);
@@ -69,11 +69,11 @@ impl AggregateFunction for Distinct {
 
     /// count(distinct()): the number of distinct values, 0 without points. (distinct() itself
     /// answers rows, [`super::Accumulator::finish_rows`].)
-    fn finish(&mut self, call: &AggSpec) -> Out {
+    fn finish(&mut self, call: &AggregateCall) -> AggregateValue {
         if !call.count_distinct {
-            return Out::null();
+            return AggregateValue::null();
         }
-        Out::of(Value::Integer(self.held.len() as i64))
+        AggregateValue::of(Value::Integer(self.held.len() as i64))
     }
 
     fn points(&self) -> u64 {

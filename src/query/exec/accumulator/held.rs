@@ -2,21 +2,21 @@
 //! is computed from all of them when the bucket is answered. (integral() over GROUP BY time
 //! reads the points of every bucket together: [`crate::query::exec::integral`].)
 
-use super::{cmp_values, held_bytes, num, AggregateFunction, AuxValues, Held, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{cmp_values, held_bytes, num, AggregateFunction, AggregateValue, AuxValues, HeldPoint};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::plan::AggFn;
 use crate::query::result::Value;
 use crate::types::FieldValue;
 
 #[derive(Clone, Debug, Default)]
 pub(in crate::query::exec) struct HeldPoints {
-    points: Vec<Held>,
+    points: Vec<HeldPoint>,
     bytes: u64,
 }
 
 impl HeldPoints {
     /// The points, in the order they were added.
-    pub(in crate::query::exec) fn held(&self) -> &[Held] {
+    pub(in crate::query::exec) fn held(&self) -> &[HeldPoint] {
         &self.points
     }
 
@@ -53,16 +53,16 @@ impl HeldPoints {
     }
 
     /// The point at the `p`th percentile, nearest rank (its time and values too).
-    fn percentile(&mut self, p: f64) -> Out {
+    fn percentile(&mut self, p: f64) -> AggregateValue {
         self.points
             .sort_by(|x, y| cmp_values(&x.1, &y.1).then(x.0.cmp(&y.0)));
         let n = self.points.len();
         let i = (n as f64 * p / 100.0 + 0.5).floor() as i64 - 1;
         if i < 0 || i as usize >= n {
-            return Out::null();
+            return AggregateValue::null();
         }
         let (t, v, aux) = self.points[i as usize].clone();
-        Out {
+        AggregateValue {
             value: Value::from(v),
             time: Some(t),
             aux: Some(aux),
@@ -84,28 +84,28 @@ impl HeldPoints {
 }
 
 impl AggregateFunction for HeldPoints {
-    fn add(&mut self, _: &AggSpec, ts: i64, value: FieldValue, _: &AuxValues<'_>) {
+    fn add(&mut self, _: &AggregateCall, ts: i64, value: FieldValue, _: &AuxValues<'_>) {
         self.bytes += held_bytes(&value, &[]);
         self.points.push((ts, value, Vec::new()));
     }
 
     /// Appended after this part's points: the order adding them one by one would give, which
     /// the stable sorts of the answers keep for equal values.
-    fn merge(&mut self, _: &AggSpec, mut other: HeldPoints) {
+    fn merge(&mut self, _: &AggregateCall, mut other: HeldPoints) {
         self.bytes += other.bytes;
         self.points.append(&mut other.points);
     }
 
-    fn finish(&mut self, call: &AggSpec) -> Out {
+    fn finish(&mut self, call: &AggregateCall) -> AggregateValue {
         if self.points.is_empty() {
-            return Out::null();
+            return AggregateValue::null();
         }
         match call.func {
-            AggFn::Median => Out::of(self.median()),
-            AggFn::Mode => Out::of(self.mode()),
+            AggFn::Median => AggregateValue::of(self.median()),
+            AggFn::Mode => AggregateValue::of(self.mode()),
             AggFn::Percentile => self.percentile(call.p),
-            AggFn::Integral => Out::of(self.area(call.unit)),
-            _ => Out::null(),
+            AggFn::Integral => AggregateValue::of(self.area(call.unit)),
+            _ => AggregateValue::null(),
         }
     }
 

@@ -21,7 +21,7 @@ use std::cmp::Ordering;
 
 pub(super) use held::HeldPoints;
 
-use super::layout::AggSpec;
+use super::layout::AggregateCall;
 use crate::query::plan::AggFn;
 use crate::query::result::Value;
 use crate::sstable::{BlockMeta, NumericAgg};
@@ -29,33 +29,33 @@ use crate::types::{FieldType, FieldValue};
 
 /// A finished aggregate: its value, the selected point's time and aux values (selectors).
 #[derive(Clone, Debug)]
-pub(super) struct Out {
+pub(super) struct AggregateValue {
     pub(super) value: Value,
     pub(super) time: Option<i64>,
     pub(super) aux: Option<Vec<Value>>,
 }
 
-impl Out {
+impl AggregateValue {
     /// No value (a call without points).
-    pub(super) fn null() -> Out {
-        Out {
+    pub(super) fn null() -> AggregateValue {
+        AggregateValue {
             value: Value::Null,
             time: None,
             aux: None,
         }
     }
 
-    fn of(value: Value) -> Out {
-        Out {
+    fn of(value: Value) -> AggregateValue {
+        AggregateValue {
             value,
-            ..Out::null()
+            ..AggregateValue::null()
         }
     }
 }
 
 /// A held point: time, value, aux values (the row's other variables, for selectors and
 /// top/bottom).
-pub(super) type Held = (i64, FieldValue, Vec<Value>);
+pub(super) type HeldPoint = (i64, FieldValue, Vec<Value>);
 
 /// Builds a held point's aux values, only when the point is kept.
 pub(super) type AuxValues<'a> = dyn Fn() -> Vec<Value> + 'a;
@@ -63,14 +63,14 @@ pub(super) type AuxValues<'a> = dyn Fn() -> Vec<Value> + 'a;
 /// What every aggregate function family does with the points of one call in one bucket.
 pub(super) trait AggregateFunction {
     /// Add one point.
-    fn add(&mut self, call: &AggSpec, ts: i64, value: FieldValue, aux: &AuxValues<'_>);
+    fn add(&mut self, call: &AggregateCall, ts: i64, value: FieldValue, aux: &AuxValues<'_>);
 
     /// Add a run of float points (`ts` and `values` alike long, in time order) at once: the
     /// same result as [`AggregateFunction::add`] point by point, without a `FieldValue` each.
     /// `false` (nothing done) where the family has no such shortcut.
     fn add_floats(
         &mut self,
-        call: &AggSpec,
+        call: &AggregateCall,
         ts: &[i64],
         values: &[f64],
         aux: &AuxValues<'_>,
@@ -80,19 +80,19 @@ pub(super) trait AggregateFunction {
     }
 
     /// Add a whole block from its pre-aggregates ([`block_answers`] said the call can).
-    fn add_block(&mut self, call: &AggSpec, block: &BlockMeta) {
+    fn add_block(&mut self, call: &AggregateCall, block: &BlockMeta) {
         let _ = (call, block);
     }
 
     /// Fold in `other`, the state of the same call and bucket over series that come after
     /// this one's in series order: the result is what adding `other`'s points after this
     /// one's would have given.
-    fn merge(&mut self, call: &AggSpec, other: Self)
+    fn merge(&mut self, call: &AggregateCall, other: Self)
     where
         Self: Sized;
 
     /// The value of a one-row aggregate.
-    fn finish(&mut self, call: &AggSpec) -> Out;
+    fn finish(&mut self, call: &AggregateCall) -> AggregateValue;
 
     /// Points added.
     fn points(&self) -> u64;
@@ -114,7 +114,7 @@ pub(super) enum Accumulator {
     /// min(), max(), first(), last().
     Selector(selector::Selector),
     /// median(), mode(), percentile(), integral(): every point held.
-    Held(HeldPoints),
+    HeldPoint(HeldPoints),
     /// top(), bottom().
     TopBottom(top_bottom::TopBottom),
     /// distinct() and count(distinct()).
@@ -130,7 +130,7 @@ macro_rules! each_family {
             Accumulator::Stddev($inner) => $body,
             Accumulator::Spread($inner) => $body,
             Accumulator::Selector($inner) => $body,
-            Accumulator::Held($inner) => $body,
+            Accumulator::HeldPoint($inner) => $body,
             Accumulator::TopBottom($inner) => $body,
             Accumulator::Distinct($inner) => $body,
         }
@@ -139,7 +139,7 @@ macro_rules! each_family {
 
 impl Accumulator {
     /// An empty accumulator for `call`.
-    pub(super) fn new(call: &AggSpec) -> Accumulator {
+    pub(super) fn new(call: &AggregateCall) -> Accumulator {
         if call.count_distinct {
             return Accumulator::Distinct(Default::default());
         }
@@ -153,7 +153,7 @@ impl Accumulator {
             }
             AggFn::Top | AggFn::Bottom => Accumulator::TopBottom(Default::default()),
             AggFn::Distinct => Accumulator::Distinct(Default::default()),
-            _ => Accumulator::Held(Default::default()),
+            _ => Accumulator::HeldPoint(Default::default()),
         }
     }
 
@@ -176,7 +176,7 @@ impl Accumulator {
     /// query's memory before the next point).
     pub(super) fn add(
         &mut self,
-        call: &AggSpec,
+        call: &AggregateCall,
         ts: i64,
         value: FieldValue,
         aux: &AuxValues<'_>,
@@ -189,7 +189,7 @@ impl Accumulator {
     /// [`AggregateFunction::add_floats`].
     pub(super) fn add_floats(
         &mut self,
-        call: &AggSpec,
+        call: &AggregateCall,
         ts: &[i64],
         values: &[f64],
         aux: &AuxValues<'_>,
@@ -198,19 +198,19 @@ impl Accumulator {
     }
 
     /// [`AggregateFunction::add_block`].
-    pub(super) fn add_block(&mut self, call: &AggSpec, block: &BlockMeta) {
+    pub(super) fn add_block(&mut self, call: &AggregateCall, block: &BlockMeta) {
         each_family!(self, inner => inner.add_block(call, block))
     }
 
     /// [`AggregateFunction::merge`]; both were made for `call`.
-    pub(super) fn merge(&mut self, call: &AggSpec, other: Accumulator) {
+    pub(super) fn merge(&mut self, call: &AggregateCall, other: Accumulator) {
         match (self, other) {
             (Accumulator::Count(a), Accumulator::Count(b)) => a.merge(call, b),
             (Accumulator::Sum(a), Accumulator::Sum(b)) => a.merge(call, b),
             (Accumulator::Stddev(a), Accumulator::Stddev(b)) => a.merge(call, b),
             (Accumulator::Spread(a), Accumulator::Spread(b)) => a.merge(call, b),
             (Accumulator::Selector(a), Accumulator::Selector(b)) => a.merge(call, b),
-            (Accumulator::Held(a), Accumulator::Held(b)) => a.merge(call, b),
+            (Accumulator::HeldPoint(a), Accumulator::HeldPoint(b)) => a.merge(call, b),
             (Accumulator::TopBottom(a), Accumulator::TopBottom(b)) => a.merge(call, b),
             (Accumulator::Distinct(a), Accumulator::Distinct(b)) => a.merge(call, b),
             (this, other) => debug_assert!(
@@ -221,12 +221,12 @@ impl Accumulator {
     }
 
     /// [`AggregateFunction::finish`].
-    pub(super) fn finish(&mut self, call: &AggSpec) -> Out {
+    pub(super) fn finish(&mut self, call: &AggregateCall) -> AggregateValue {
         each_family!(self, inner => inner.finish(call))
     }
 
     /// The rows of a multi-row function (top, bottom, distinct), in time order.
-    pub(super) fn finish_rows(&mut self, call: &AggSpec) -> Vec<(i64, Value, Vec<Value>)> {
+    pub(super) fn finish_rows(&mut self, call: &AggregateCall) -> Vec<(i64, Value, Vec<Value>)> {
         let held = match self {
             Accumulator::TopBottom(t) => t.take_rows(call),
             Accumulator::Distinct(d) => d.take_rows(),
@@ -238,9 +238,9 @@ impl Accumulator {
     }
 
     /// The points held (median, mode, percentile, integral), in the order they were added.
-    pub(super) fn held(&self) -> &[Held] {
+    pub(super) fn held(&self) -> &[HeldPoint] {
         match self {
-            Accumulator::Held(h) => h.held(),
+            Accumulator::HeldPoint(h) => h.held(),
             _ => &[],
         }
     }
@@ -250,7 +250,7 @@ impl Accumulator {
 /// what adding every point in one pass does. Float sums (sum, mean) and stddev round
 /// differently when added in parts; everything else keeps its values, or keeps them in order.
 pub(in crate::query::exec) fn merge_is_exact(
-    call: &AggSpec,
+    call: &AggregateCall,
     field_type: Option<FieldType>,
 ) -> bool {
     match call.func {
@@ -283,7 +283,7 @@ fn block_min_max(block: &BlockMeta) -> (FieldValue, FieldValue) {
 
 /// Whether call `a` can take block `b` from its pre-aggregates. `time_free`: the selected
 /// point's time is not shown (GROUP BY time, or beside other calls), so min/max may too.
-pub(super) fn block_answers(a: &AggSpec, b: &BlockMeta, time_free: bool) -> bool {
+pub(super) fn block_answers(a: &AggregateCall, b: &BlockMeta, time_free: bool) -> bool {
     let numeric = b.is_numeric();
     if a.count_distinct {
         return false;
@@ -339,7 +339,7 @@ pub(super) fn num(v: &FieldValue) -> f64 {
 }
 
 /// Best first (largest for top, smallest for bottom); ties by earlier time.
-pub(super) fn sort_top(held: &mut [Held], top: bool) {
+pub(super) fn sort_top(held: &mut [HeldPoint], top: bool) {
     held.sort_by(|x, y| {
         let o = cmp_values(&x.1, &y.1);
         let o = if top { o.reverse() } else { o };

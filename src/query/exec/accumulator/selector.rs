@@ -2,8 +2,10 @@
 
 use std::cmp::Ordering;
 
-use super::{block_min_max, cmp_values, picks, AggregateFunction, AuxValues, Held, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{
+    block_min_max, cmp_values, picks, AggregateFunction, AggregateValue, AuxValues, HeldPoint,
+};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::plan::AggFn;
 use crate::query::result::Value;
 use crate::sstable::BlockMeta;
@@ -12,11 +14,11 @@ use crate::types::FieldValue;
 #[derive(Clone, Debug, Default)]
 pub(in crate::query::exec) struct Selector {
     count: u64,
-    pick: Option<Held>,
+    pick: Option<HeldPoint>,
 }
 
 impl Selector {
-    fn offer(&mut self, call: &AggSpec, ts: i64, v: FieldValue, aux: &AuxValues<'_>) {
+    fn offer(&mut self, call: &AggregateCall, ts: i64, v: FieldValue, aux: &AuxValues<'_>) {
         let replace = match &self.pick {
             None => true,
             Some((pt, pv, _)) => picks(call.func, ts, *pt, || cmp_values(&v, pv)),
@@ -28,7 +30,7 @@ impl Selector {
 }
 
 impl AggregateFunction for Selector {
-    fn add(&mut self, call: &AggSpec, ts: i64, value: FieldValue, aux: &AuxValues<'_>) {
+    fn add(&mut self, call: &AggregateCall, ts: i64, value: FieldValue, aux: &AuxValues<'_>) {
         self.count += 1;
         self.offer(call, ts, value, aux);
     }
@@ -36,7 +38,7 @@ impl AggregateFunction for Selector {
     /// The same replace rule against the running pick as [`Selector::add`] point by point.
     fn add_floats(
         &mut self,
-        call: &AggSpec,
+        call: &AggregateCall,
         ts: &[i64],
         values: &[f64],
         aux: &AuxValues<'_>,
@@ -69,7 +71,7 @@ impl AggregateFunction for Selector {
 
     /// The selected point's time is not shown (see [`super::block_answers`]): any time of the
     /// block keeps the tie rule (equal values: the earlier point) across blocks.
-    fn add_block(&mut self, call: &AggSpec, block: &BlockMeta) {
+    fn add_block(&mut self, call: &AggregateCall, block: &BlockMeta) {
         self.count += u64::from(block.count);
         let agg = block.agg();
         let (min, max) = block_min_max(block);
@@ -84,21 +86,21 @@ impl AggregateFunction for Selector {
 
     /// `other`'s pick replaces this one's only where it would have point by point: ties keep
     /// this (earlier series') point.
-    fn merge(&mut self, call: &AggSpec, other: Selector) {
+    fn merge(&mut self, call: &AggregateCall, other: Selector) {
         self.count += other.count;
         if let Some((ts, v, aux)) = other.pick {
             self.offer(call, ts, v, &move || aux.clone());
         }
     }
 
-    fn finish(&mut self, _: &AggSpec) -> Out {
+    fn finish(&mut self, _: &AggregateCall) -> AggregateValue {
         match self.pick.take() {
-            Some((t, v, aux)) if self.count > 0 => Out {
+            Some((t, v, aux)) if self.count > 0 => AggregateValue {
                 value: Value::from(v),
                 time: Some(t),
                 aux: Some(aux),
             },
-            _ => Out::null(),
+            _ => AggregateValue::null(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! spread(): the difference between the largest and the smallest value.
 
-use super::{block_min_max, cmp_values, num, AggregateFunction, AuxValues, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{block_min_max, cmp_values, num, AggregateFunction, AggregateValue, AuxValues};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::result::Value;
 use crate::sstable::BlockMeta;
 use crate::types::FieldValue;
@@ -25,30 +25,30 @@ impl Spread {
 }
 
 impl AggregateFunction for Spread {
-    fn add(&mut self, _: &AggSpec, _: i64, value: FieldValue, _: &AuxValues<'_>) {
+    fn add(&mut self, _: &AggregateCall, _: i64, value: FieldValue, _: &AuxValues<'_>) {
         self.count += 1;
         self.take(value);
     }
 
-    fn add_block(&mut self, _: &AggSpec, block: &BlockMeta) {
+    fn add_block(&mut self, _: &AggregateCall, block: &BlockMeta) {
         self.count += u64::from(block.count);
         let (min, max) = block_min_max(block);
         self.take(min);
         self.take(max);
     }
 
-    fn merge(&mut self, _: &AggSpec, other: Spread) {
+    fn merge(&mut self, _: &AggregateCall, other: Spread) {
         self.count += other.count;
         for v in [other.min, other.max].into_iter().flatten() {
             self.take(v);
         }
     }
 
-    fn finish(&mut self, _: &AggSpec) -> Out {
+    fn finish(&mut self, _: &AggregateCall) -> AggregateValue {
         if self.count == 0 {
-            return Out::null();
+            return AggregateValue::null();
         }
-        Out::of(match (&self.min, &self.max) {
+        AggregateValue::of(match (&self.min, &self.max) {
             (Some(FieldValue::Integer(a)), Some(FieldValue::Integer(b))) => Value::Integer(b - a),
             (Some(a), Some(b)) => Value::Float(num(b) - num(a)),
             _ => Value::Null,

@@ -1,7 +1,7 @@
 //! stddev(): Welford's running mean and sum of squared deviations.
 
-use super::{num, AggregateFunction, AuxValues, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{num, AggregateFunction, AggregateValue, AuxValues};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::result::Value;
 use crate::types::FieldValue;
 
@@ -13,7 +13,7 @@ pub(in crate::query::exec) struct Stddev {
 }
 
 impl AggregateFunction for Stddev {
-    fn add(&mut self, _: &AggSpec, _: i64, value: FieldValue, _: &AuxValues<'_>) {
+    fn add(&mut self, _: &AggregateCall, _: i64, value: FieldValue, _: &AuxValues<'_>) {
         self.count += 1;
         let x = num(&value);
         let d = x - self.mean;
@@ -22,7 +22,7 @@ impl AggregateFunction for Stddev {
     }
 
     /// Chan et al.'s combination of two parts' means and squared deviations.
-    fn merge(&mut self, _: &AggSpec, other: Stddev) {
+    fn merge(&mut self, _: &AggregateCall, other: Stddev) {
         if other.count == 0 {
             return;
         }
@@ -38,11 +38,11 @@ impl AggregateFunction for Stddev {
         self.count += other.count;
     }
 
-    fn finish(&mut self, _: &AggSpec) -> Out {
+    fn finish(&mut self, _: &AggregateCall) -> AggregateValue {
         if self.count < 2 {
-            return Out::null();
+            return AggregateValue::null();
         }
-        Out::of(Value::Float(
+        AggregateValue::of(Value::Float(
             (self.squared_deviations / (self.count - 1) as f64).sqrt(),
         ))
     }

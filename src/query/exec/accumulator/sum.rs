@@ -1,8 +1,8 @@
 //! sum() and mean(): the running sums (a float sum of every point, and the wrapping integer sum
 //! that answers sum() of an integer field).
 
-use super::{num, AggregateFunction, AuxValues, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{num, AggregateFunction, AggregateValue, AuxValues};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::plan::AggFn;
 use crate::query::result::Value;
 use crate::sstable::{BlockMeta, NumericAgg};
@@ -18,7 +18,7 @@ pub(in crate::query::exec) struct Sum {
 }
 
 impl AggregateFunction for Sum {
-    fn add(&mut self, _: &AggSpec, _: i64, value: FieldValue, _: &AuxValues<'_>) {
+    fn add(&mut self, _: &AggregateCall, _: i64, value: FieldValue, _: &AuxValues<'_>) {
         self.count += 1;
         self.integers = matches!(value, FieldValue::Integer(_));
         if let FieldValue::Integer(x) = value {
@@ -27,7 +27,13 @@ impl AggregateFunction for Sum {
         self.float_sum += num(&value);
     }
 
-    fn add_floats(&mut self, _: &AggSpec, _: &[i64], values: &[f64], _: &AuxValues<'_>) -> bool {
+    fn add_floats(
+        &mut self,
+        _: &AggregateCall,
+        _: &[i64],
+        values: &[f64],
+        _: &AuxValues<'_>,
+    ) -> bool {
         for x in values {
             self.float_sum += x;
         }
@@ -36,7 +42,7 @@ impl AggregateFunction for Sum {
         true
     }
 
-    fn add_block(&mut self, _: &AggSpec, block: &BlockMeta) {
+    fn add_block(&mut self, _: &AggregateCall, block: &BlockMeta) {
         self.count += u64::from(block.count);
         self.integers = block.field_type() == FieldType::Integer;
         match &block.agg().numeric {
@@ -55,7 +61,7 @@ impl AggregateFunction for Sum {
     /// The float sum of two parts is not the float sum of the points in one order (rounding),
     /// so a statement whose float sum or mean would be merged is not split
     /// ([`crate::query::exec::merge_is_exact`]).
-    fn merge(&mut self, _: &AggSpec, other: Sum) {
+    fn merge(&mut self, _: &AggregateCall, other: Sum) {
         self.count += other.count;
         self.float_sum += other.float_sum;
         self.integer_sum = self.integer_sum.wrapping_add(other.integer_sum);
@@ -64,11 +70,11 @@ impl AggregateFunction for Sum {
         }
     }
 
-    fn finish(&mut self, call: &AggSpec) -> Out {
+    fn finish(&mut self, call: &AggregateCall) -> AggregateValue {
         if self.count == 0 {
-            return Out::null();
+            return AggregateValue::null();
         }
-        Out::of(match call.func {
+        AggregateValue::of(match call.func {
             AggFn::Mean => Value::Float(self.float_sum / self.count as f64),
             _ if self.integers => Value::Integer(self.integer_sum),
             _ => Value::Float(self.float_sum),

@@ -1,8 +1,8 @@
 //! top() and bottom(): the best N points (with the tag values asked for), bounded while they
 //! are added.
 
-use super::{held_bytes, sort_top, AggregateFunction, AuxValues, Held, Out};
-use crate::query::exec::layout::AggSpec;
+use super::{held_bytes, sort_top, AggregateFunction, AggregateValue, AuxValues, HeldPoint};
+use crate::query::exec::layout::AggregateCall;
 use crate::query::plan::AggFn;
 use crate::query::value_set::SeenKeys;
 use crate::types::FieldValue;
@@ -10,14 +10,14 @@ use crate::types::FieldValue;
 #[derive(Clone, Debug, Default)]
 pub(in crate::query::exec) struct TopBottom {
     count: u64,
-    held: Vec<Held>,
+    held: Vec<HeldPoint>,
     bytes: u64,
 }
 
 impl TopBottom {
     /// Without tag arguments only the best N can be answered: once twice that many (at least
     /// 32) are held, the rest are dropped.
-    fn bound(&mut self, call: &AggSpec) {
+    fn bound(&mut self, call: &AggregateCall) {
         if call.tags.is_empty() && self.held.len() >= 2 * call.n.max(16) {
             sort_top(&mut self.held, call.func == AggFn::Top);
             self.held.truncate(call.n);
@@ -26,7 +26,7 @@ impl TopBottom {
     }
 
     /// The answer's points in time order: the best of each tag combination, then the best N.
-    pub(super) fn take_rows(&mut self, call: &AggSpec) -> Vec<Held> {
+    pub(super) fn take_rows(&mut self, call: &AggregateCall) -> Vec<HeldPoint> {
         let mut held = std::mem::take(&mut self.held);
         self.bytes = 0;
         sort_top(&mut held, call.func == AggFn::Top);
@@ -43,7 +43,7 @@ impl TopBottom {
 }
 
 impl AggregateFunction for TopBottom {
-    fn add(&mut self, call: &AggSpec, ts: i64, value: FieldValue, aux: &AuxValues<'_>) {
+    fn add(&mut self, call: &AggregateCall, ts: i64, value: FieldValue, aux: &AuxValues<'_>) {
         self.count += 1;
         let aux = aux();
         self.bytes += held_bytes(&value, &aux);
@@ -53,7 +53,7 @@ impl AggregateFunction for TopBottom {
 
     /// Appended after this part's points: the best N by (value, time, order added) are the
     /// same as adding them one by one would keep.
-    fn merge(&mut self, call: &AggSpec, mut other: TopBottom) {
+    fn merge(&mut self, call: &AggregateCall, mut other: TopBottom) {
         self.count += other.count;
         self.bytes += other.bytes;
         self.held.append(&mut other.held);
@@ -61,8 +61,8 @@ impl AggregateFunction for TopBottom {
     }
 
     /// A multi-row function answers rows ([`super::Accumulator::finish_rows`]), not a value.
-    fn finish(&mut self, _: &AggSpec) -> Out {
-        Out::null()
+    fn finish(&mut self, _: &AggregateCall) -> AggregateValue {
+        AggregateValue::null()
     }
 
     fn points(&self) -> u64 {
