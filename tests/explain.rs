@@ -90,6 +90,27 @@ fn explain_shows_pruning_and_explain_analyze_the_preaggregate_shortcut() {
     assert!(field(&all, "MEMTABLES").starts_with("0 read"), "{all:#?}");
     // EXPLAIN does not run the query.
     assert!(!all.iter().any(|l| l.contains("EXECUTION")), "{all:#?}");
+    // It prints the physical plan: the columns, each call with the time range it reads, the
+    // fields read and the grouping.
+    assert!(all.iter().any(|l| l == "PLAN OF m:"), "{all:#?}");
+    assert_eq!(field(&all, "COLUMNS"), "time, count");
+    assert!(
+        field(&all, "AGGREGATE").starts_with("count(v) over ["),
+        "{all:#?}"
+    );
+    assert!(field(&all, "READS").starts_with("v in ["), "{all:#?}");
+    let grouped = plan(
+        &sock,
+        "EXPLAIN SELECT max(v), derivative(max(v)) FROM m WHERE time >= 0 AND time < 3000s \
+         GROUP BY time(1000s), host",
+    );
+    assert_eq!(field(&grouped, "GROUP BY"), "time(1000000000000ns), host");
+    assert_eq!(field(&grouped, "TRANSFORM"), "derivative()");
+    assert_eq!(field(&grouped, "COLUMNS"), "time, max, derivative");
+    // A layout InfluxDB 1.x refuses is the statement's error, as when it runs.
+    let bad = query_json(&sock, "e", "EXPLAIN SELECT mean(*) * 2 FROM m");
+    let error = bad["results"][0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("wildcard"), "{bad}");
 
     // A narrow time range prunes the other days' files.
     let day = plan(

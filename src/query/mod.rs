@@ -86,18 +86,19 @@ pub fn run(
 /// the same Version snapshot and `now()`, share the statement's limits and memory budget, and
 /// the last task to finish merges the parts into the answer.
 pub struct SplitSelect {
-    statement: Box<influxql::ast::SelectStatement>,
-    opts: QueryOptions,
+    /// The database the statement reads.
+    database: String,
+    /// Built once, when the statement is split; `now()` is the time it was built.
+    physical: std::sync::Arc<exec::PhysicalPlan>,
     of: usize,
     by: exec::SplitBy,
     limits: limits::SelectLimits,
     mem: limits::QueryMemory,
-    now: std::sync::OnceLock<i64>,
     version: std::sync::OnceLock<std::sync::Arc<crate::version::Version>>,
     parts: std::sync::Mutex<SplitParts>,
 }
 
-type PartResult = Result<(plan::SelectPlan, Vec<exec::MeasurementPart>)>;
+type PartResult = Result<Vec<exec::MeasurementPart>>;
 
 #[derive(Default)]
 struct SplitParts {
@@ -119,13 +120,15 @@ impl SplitSelect {
         if of < 2 {
             return None;
         }
+        // A statement that does not compile runs unsplit, which reports its error.
+        let name = database_for(opts, source_database(&s.sources)).ok()?;
+        let d = db.database(name).ok()?;
+        let plan = compile::compile_select(&d, s, now_ns()).ok()?;
+        let physical = exec::PhysicalPlan::build(&d, plan);
         // One (measurement, group) unit is split by its series, when its aggregates merge
         // exactly; otherwise it runs as one task.
         let by = if one_unit(s) {
-            let name = database_for(opts, source_database(&s.sources)).ok()?;
-            let d = db.database(name).ok()?;
-            let plan = compile::compile_select(&d, s, now_ns()).ok()?;
-            if !exec::splits_by_series(&d, &plan, of) {
+            if !exec::splits_by_series(&d, &physical, of) {
                 return None;
             }
             exec::SplitBy::Series(exec::SeriesSplit::new(of))
@@ -134,8 +137,8 @@ impl SplitSelect {
         };
         let cfg = db.config();
         Some(std::sync::Arc::new(SplitSelect {
-            statement: s.clone(),
-            opts: opts.clone(),
+            database: name.to_string(),
+            physical: std::sync::Arc::new(physical),
             of,
             by,
             limits: limits::SelectLimits::new(
@@ -144,7 +147,6 @@ impl SplitSelect {
             )
             .with_buckets(cfg.get_max_select_buckets()),
             mem: limits::QueryMemory::new(cfg.get_query_memory_limit()),
-            now: std::sync::OnceLock::new(),
             version: std::sync::OnceLock::new(),
             parts: std::sync::Mutex::new(SplitParts {
                 done: (0..of).map(|_| None).collect(),
@@ -167,8 +169,7 @@ impl SplitSelect {
         token: &CancelToken,
     ) -> Result<Option<QueryResponse>, String> {
         token.check()?;
-        let now = *self.now.get_or_init(now_ns);
-        let r = self.compute(db, index, now, token);
+        let r = self.compute(db, index, token);
         if let Err(Error::QueryStopped(reason)) = r {
             return Err(reason);
         }
@@ -180,55 +181,48 @@ impl SplitSelect {
         if parts.left > 0 {
             return Ok(None);
         }
-        let mut plan = None;
         let mut all = Vec::with_capacity(self.of);
         let mut error = None;
         for r in parts.done.drain(..).flatten() {
             match r {
-                Ok((p, groups)) => {
-                    plan.get_or_insert(p);
-                    all.push(groups);
-                }
+                Ok(groups) => all.push(groups),
                 Err(e) => {
                     error.get_or_insert(e);
                 }
             }
         }
-        let result = match (error, plan) {
-            (Some(e), _) => StatementResult::error(0, e.to_string()),
-            (None, Some(p)) => StatementResult {
+        let result = match error {
+            Some(e) => StatementResult::error(0, e.to_string()),
+            None => StatementResult {
                 statement_id: 0,
-                series: exec::merge_parts(&p, all),
+                series: exec::merge_parts(self.physical.select(), all),
                 error: None,
             },
-            (None, None) => StatementResult::error(0, "no part of the query ran".to_string()),
         };
         Ok(Some(QueryResponse {
             results: vec![result],
         }))
     }
 
-    fn compute(&self, db: &Db, index: usize, now: i64, token: &CancelToken) -> PartResult {
-        let name = database_for(&self.opts, source_database(&self.statement.sources))?;
-        let d = db.database(name)?;
-        let plan = compile::compile_select(&d, &self.statement, now)?;
+    fn compute(&self, db: &Db, index: usize, token: &CancelToken) -> PartResult {
+        let d = db.database(&self.database)?;
+        let plan = self.physical.select();
         let version = self.version.get_or_init(|| d.versions().current()).clone();
-        let snap = exec::snapshot_of(&d, version, &plan, &self.limits, &self.mem);
+        let snap = exec::snapshot_of(&d, version, plan, &self.limits, &self.mem);
         let part = exec::Part {
             index,
             of: self.of,
             by: self.by.clone(),
         };
-        let groups = exec::execute_part(
+        exec::execute_part(
             &d,
             &snap,
-            &plan,
+            &self.physical,
             token,
             &mut exec::Explain::default(),
             Some(part),
         )
-        .map_err(|e| d.quarantine_on_corrupt(e))?;
-        Ok((plan, groups))
+        .map_err(|e| d.quarantine_on_corrupt(e))
     }
 }
 
@@ -359,27 +353,35 @@ fn delete_where(
 }
 
 /// EXPLAIN [ANALYZE]: the plan as 1.x answers it, one series with the column `QUERY PLAN` and
-/// one row per line; ANALYZE runs the statement and adds what it really did.
+/// one row per line: the physical plan, then what each measurement reads (its series, and the
+/// files, blocks and memtables left after pruning). Plain EXPLAIN computes nothing; ANALYZE
+/// runs the statement and adds what it really did.
 fn explain(
     d: &Database,
-    plan: &plan::SelectPlan,
+    plan: plan::SelectPlan,
     analyze: bool,
     token: &CancelToken,
     limits: &limits::SelectLimits,
     mem: &limits::QueryMemory,
 ) -> Result<Vec<SeriesResult>> {
     use scan::ScanStats;
-    let snap = exec::snapshot(d, plan, limits, mem);
-    let mut ex = exec::Explain {
+    let physical = exec::PhysicalPlan::build(d, plan);
+    let snap = exec::snapshot(d, physical.select(), limits, mem);
+    let mut collected = exec::Explain {
         on: true,
-        plan_only: !analyze,
         ..Default::default()
     };
     let started = std::time::Instant::now();
-    let out = exec::execute_on(d, &snap, plan, token, &mut ex)?;
+    let out = if analyze {
+        exec::execute_on(d, &snap, &physical, token, &mut collected)?
+    } else {
+        exec::explain_plan(d, &snap, &physical, &mut collected)?;
+        Vec::new()
+    };
     let elapsed = started.elapsed();
-    let mut lines = vec![format!("SELECT over {} series", ex.series)];
-    lines.append(&mut ex.lines);
+    let mut lines = vec![format!("SELECT over {} series", collected.series)];
+    lines.extend(physical.describe());
+    lines.append(&mut collected.lines);
     if analyze {
         let s = &snap.stats;
         lines.push("EXECUTION:".to_string());
@@ -403,7 +405,7 @@ fn explain(
             "  MEMTABLE POINTS: {}",
             ScanStats::get(&s.memtable_points)
         ));
-        lines.push(format!("  SERIES: {}", ex.series));
+        lines.push(format!("  SERIES: {}", collected.series));
         lines.push(format!(
             "  RESULT ROWS: {}",
             out.iter().map(|r| r.values.len()).sum::<usize>()
@@ -440,7 +442,7 @@ fn run_statement(
                     .with_buckets(cfg.get_max_select_buckets())
                     .inline_budget(opts.inline_max_points);
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
-            exec::execute_select(&d, &plan, token, &limits, &mem)
+            exec::execute_select(&d, plan, token, &limits, &mem)
                 .map_err(|e| d.quarantine_on_corrupt(e))
         }
         Statement::Explain { analyze, statement } => {
@@ -452,7 +454,7 @@ fn run_statement(
                 limits::SelectLimits::new(cfg.get_max_select_points(), cfg.get_max_select_series())
                     .with_buckets(cfg.get_max_select_buckets());
             let mem = limits::QueryMemory::new(cfg.get_query_memory_limit());
-            explain(&d, &plan, *analyze, token, &limits, &mem)
+            explain(&d, plan, *analyze, token, &limits, &mem)
                 .map_err(|e| d.quarantine_on_corrupt(e))
         }
         Statement::ShowQueries => Ok(vec![db.queries().show()]),

@@ -1,21 +1,24 @@
 //! One measurement of a SELECT: its matching series grouped by the GROUP BY tags, the limits
-//! charged, the tables pruned, and each group computed.
+//! charged, the tables pruned ([`select_series`]), and each group computed
+//! ([`compute_measurement`]).
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 use super::accumulator::merge_is_exact;
 use super::group::GroupCtx;
-use super::layout::{build_layout, dedup_names, read_fields, Layout};
+use super::layout::Layout;
+use super::physical::{MeasurementPlan, MeasurementShape, PhysicalPlan, Reads};
 use super::raw::rows_bytes;
-use super::windows::read_window;
-use super::{Explain, GroupKey, Scope, SplitBy};
+use super::{Explain, GroupKey, Part, Scope, SeriesSplit, SplitBy};
 use crate::engine::Database;
 use crate::error::Result;
 use crate::query::plan::{GroupTags, SelectPlan, TagPred};
 use crate::query::result::SeriesResult;
-use crate::query::scan::Snapshot;
+use crate::query::scan::{Pruned, Snapshot};
 use crate::series::{SeriesIndex, SeriesInfo};
 use crate::types::{FieldType, SeriesId};
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use strata_actors::CancelToken;
 
 /// The series of `measurement` whose tags satisfy `pred`, in series-key order.
@@ -51,87 +54,71 @@ pub(super) fn sort_by_key(series: &mut [Arc<SeriesInfo>]) {
     series.sort_unstable_by(|a, b| a.key.cmp(&b.key));
 }
 
-pub(super) fn select_measurement(
+/// One measurement's series selected for a task: grouped, counted against the limits and the
+/// tables they need pruned.
+pub(super) struct Selected<'m> {
+    shape: &'m MeasurementShape,
+    layout: &'m Layout,
+    reads: &'m Reads,
+    groups: BTreeMap<GroupKey, Vec<Arc<SeriesInfo>>>,
+    /// Split by series: (this task's index, the split, its run of the one group's series).
+    series_run: Option<(usize, Arc<SeriesSplit>, Range<usize>)>,
+    pruned: Pruned,
+}
+
+/// Select measurement `measurement`'s series for this task (`scope.part`): match them, group
+/// them, charge max_select_series, and prune the tables. `None`: nothing to compute. With
+/// `explain`, its lines for the measurement are added.
+pub(super) fn select_series<'m>(
     index: &SeriesIndex,
     snap: &Snapshot,
     plan: &SelectPlan,
-    measurement: &str,
-    scope: &Scope,
-    token: &CancelToken,
+    measurement: &'m MeasurementPlan,
+    part: Option<&Part>,
     explain: &mut Explain,
-) -> Result<Vec<(GroupKey, SeriesResult)>> {
-    let (union, part) = (scope.union, scope.part.as_ref());
-    let Some(mi) = index.measurement(measurement) else {
-        return Ok(Vec::new());
+) -> Result<Option<Selected<'m>>> {
+    let name = measurement.name.as_str();
+    let Some(shape) = &measurement.shape else {
+        return Ok(None);
     };
-    let schema = mi.fields();
-    let tag_keys = mi.tag_keys();
-    let mut series = matching_series_unordered(index, measurement, &plan.tag_filter);
+    let mut series = matching_series_unordered(index, name, &plan.tag_filter);
     if series.is_empty() {
         if explain.on {
-            explain.lines.push(format!("MEASUREMENT: {measurement}"));
+            explain.lines.push(format!("MEASUREMENT: {name}"));
             explain.lines.push("  SERIES: 0".to_string());
         }
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let group_keys: Vec<String> = match &plan.group_tags {
-        GroupTags::None => Vec::new(),
-        GroupTags::Keys(k) => {
-            let mut k = k.clone();
-            for t in &tag_keys {
-                if plan.group_regexes.iter().any(|r| r.is_match(t)) {
-                    k.push(t.clone());
-                }
-            }
-            k.sort();
-            k.dedup();
-            k
-        }
-        GroupTags::All => tag_keys.clone(),
-    };
-    // The layout, and the fields and window it reads, are known before the series are
-    // grouped (a layout error is still reported after the series limit, below).
-    let laid = build_layout(plan, &union.fields, &union.tags, &group_keys);
-    let reads = match &laid {
-        Ok(layout) if !layout.exprs.is_empty() => Some((
-            read_fields(plan, layout, &schema, &tag_keys),
-            read_window(plan, layout),
-        )),
-        _ => None,
-    };
     // Inline (see `SelectLimits::inline_estimate`), the estimate comes before the series are
     // grouped: a query estimated past the budget moves to the pool having done little.
-    let early = match &reads {
-        Some(((fields, _), (read_min, read_max))) if snap.limits.is_inline() => {
+    let early = match &shape.reads {
+        Some(reads) if snap.limits.is_inline() => {
             let mut ids: Vec<SeriesId> = series.iter().map(|s| s.id).collect();
             ids.sort_unstable();
-            let pruned = snap.prune(&ids, fields, *read_min, *read_max)?;
-            snap.inline_estimate(&pruned, &ids, fields)?;
+            let pruned = snap.prune(&ids, &reads.fields, reads.min, reads.max)?;
+            snap.inline_estimate(&pruned, &ids, &reads.fields)?;
             Some(pruned)
         }
         _ => None,
     };
     sort_by_key(&mut series);
-    let mut groups: BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey, Vec<Arc<SeriesInfo>>> = BTreeMap::new();
     for s in series {
-        let key: Vec<(String, String)> = group_keys
+        let key: GroupKey = shape
+            .group_keys
             .iter()
             .map(|k| (k.clone(), s.tag(k).unwrap_or("").to_string()))
             .collect();
-        if part.is_none_or(|p| p.owns(measurement, &key)) {
+        if part.is_none_or(|p| p.owns(name, &key)) {
             groups.entry(key).or_default().push(s);
         }
     }
-    // Split by series, this task folds one run of the one group's series: (its index, the
-    // split, the run). Where the group cannot be split so (its layout changed since the
-    // statement was split), the first task computes it whole.
-    let var_types: Option<Vec<Option<FieldType>>> = laid
-        .as_ref()
-        .ok()
-        .map(|layout| layout.vars.iter().map(|v| schema.get(v).copied()).collect());
-    let series_run = match (part.map(|p| (p, &p.by)), &laid, &var_types) {
-        (Some((p, SplitBy::Series(split))), Ok(layout), Some(types))
-            if groups.len() == 1 && merges_exactly(layout, types) =>
+    // Split by series, this task folds one run of the one group's series. Where the group
+    // cannot be split so (its layout changed since the statement was split), the first task
+    // computes it whole.
+    let series_run = match (part.map(|p| (p, &p.by)), shape.layout()) {
+        (Some((p, SplitBy::Series(split))), Ok(layout))
+            if groups.len() == 1 && merges_exactly(layout, &shape.var_types) =>
         {
             let members = groups.values().next().map_or(&[][..], Vec::as_slice);
             let per_task = members.len().div_ceil(p.of.max(1));
@@ -139,7 +126,7 @@ pub(super) fn select_measurement(
             let to = (from + per_task).min(members.len());
             Some((p.index, split.clone(), from..to))
         }
-        (Some((p, SplitBy::Series(_))), _, _) if p.index != 0 => return Ok(Vec::new()),
+        (Some((p, SplitBy::Series(_))), _) if p.index != 0 => return Ok(None),
         _ => None,
     };
     // LIMITS CALL SITE 2 (max_select_series): the series this statement (this part of it)
@@ -151,14 +138,10 @@ pub(super) fn select_measurement(
     snap.limits.add_series(selected)?;
     explain.series += selected as u64;
 
-    let layout = laid?;
-    let Some(((fields, srcs), (read_min, read_max))) = reads else {
-        return Ok(Vec::new()); // nothing to compute
+    let layout = shape.layout()?;
+    let Some(reads) = &shape.reads else {
+        return Ok(None); // nothing to compute
     };
-    let var_types = var_types.unwrap_or_default();
-    let mut columns = vec!["time".to_string()];
-    columns.extend(dedup_names(&layout.names));
-
     let ids: Vec<SeriesId> = match &series_run {
         Some((_, _, run)) => {
             let members = groups.values().next().map_or(&[][..], Vec::as_slice);
@@ -172,23 +155,47 @@ pub(super) fn select_measurement(
     // every matching series is in `groups`.
     let pruned = match early {
         Some(p) => p,
-        None => snap.prune(&ids, &fields, read_min, read_max)?,
+        None => snap.prune(&ids, &reads.fields, reads.min, reads.max)?,
     };
     if explain.on {
-        explain_lines(explain, measurement, &ids, &fields, &pruned, snap);
-        if explain.plan_only {
-            return Ok(Vec::new());
-        }
+        explain_lines(explain, name, &ids, &reads.fields, &pruned, snap);
     }
+    Ok(Some(Selected {
+        shape,
+        layout,
+        reads,
+        groups,
+        series_run,
+        pruned,
+    }))
+}
+
+/// Compute the groups of a measurement's selected series.
+pub(super) fn compute_measurement(
+    snap: &Snapshot,
+    plan: &SelectPlan,
+    name: &str,
+    selected: Selected<'_>,
+    scope: &Scope,
+    token: &CancelToken,
+) -> Result<Vec<(GroupKey, SeriesResult)>> {
+    let Selected {
+        shape,
+        layout,
+        reads,
+        groups,
+        series_run,
+        pruned,
+    } = selected;
     let ctx = GroupCtx {
         rows_mem: scope.rows,
         snap,
         tables: &pruned.tables,
         plan,
-        layout: &layout,
-        srcs: &srcs,
-        fields: &fields,
-        var_types: &var_types,
+        layout,
+        srcs: &reads.sources,
+        fields: &reads.fields,
+        var_types: &shape.var_types,
         token,
     };
     let mut out = Vec::new();
@@ -218,10 +225,10 @@ pub(super) fn select_measurement(
             continue;
         }
         let result = SeriesResult {
-            name: measurement.to_string(),
+            name: name.to_string(),
             tags: (!matches!(plan.group_tags, GroupTags::None))
                 .then(|| gkey.iter().cloned().collect()),
-            columns: columns.clone(),
+            columns: shape.columns.clone(),
             values,
         };
         out.push((gkey, result));
@@ -229,9 +236,7 @@ pub(super) fn select_measurement(
     Ok(out)
 }
 
-pub(super) fn series_ids(
-    groups: &BTreeMap<Vec<(String, String)>, Vec<Arc<SeriesInfo>>>,
-) -> Vec<SeriesId> {
+pub(super) fn series_ids(groups: &BTreeMap<GroupKey, Vec<Arc<SeriesInfo>>>) -> Vec<SeriesId> {
     let mut ids: Vec<SeriesId> = groups.values().flatten().map(|s| s.id).collect();
     ids.sort_unstable();
     ids
@@ -287,26 +292,21 @@ fn merges_exactly(layout: &Layout, var_types: &[Option<FieldType>]) -> bool {
             .all(|a| merge_is_exact(a, var_types.get(a.field).copied().flatten()))
 }
 
-/// Whether statement `plan` of `db`, computing one (measurement, group) unit, would be split by
-/// series ([`SplitBy::Series`]): one measurement whose layout [`merges_exactly`] and at least
-/// `tasks` series to split.
-pub fn splits_by_series(db: &Database, plan: &SelectPlan, tasks: usize) -> bool {
-    let index = db.index();
-    let ([name], true) = (
-        plan.measurements.as_slice(),
-        plan.measurement_regexes.is_empty(),
-    ) else {
+/// Whether `physical`, a statement of one (measurement, group) unit, would be split by series
+/// ([`SplitBy::Series`]): one measurement whose layout [`merges_exactly`], with at least
+/// `tasks` series of `db` to split.
+pub fn splits_by_series(db: &Database, physical: &PhysicalPlan, tasks: usize) -> bool {
+    let [measurement] = physical.measurements() else {
         return false;
     };
-    let Some(mi) = index.measurement(name) else {
+    let Some(shape) = &measurement.shape else {
         return false;
     };
-    let schema = mi.fields();
-    let Ok(layout) = build_layout(plan, &schema, &mi.tag_keys(), &[]) else {
+    let Ok(layout) = shape.layout() else {
         return false;
     };
-    let var_types: Vec<Option<FieldType>> =
-        layout.vars.iter().map(|v| schema.get(v).copied()).collect();
-    merges_exactly(&layout, &var_types)
-        && matching_series_unordered(index, name, &plan.tag_filter).len() >= tasks.max(2)
+    merges_exactly(layout, &shape.var_types)
+        && matching_series_unordered(db.index(), &measurement.name, &physical.select().tag_filter)
+            .len()
+            >= tasks.max(2)
 }

@@ -24,6 +24,7 @@ mod integral;
 mod join;
 mod layout;
 mod measurement;
+mod physical;
 mod predicate;
 mod raw;
 mod rows;
@@ -43,9 +44,9 @@ use crate::query::limits::{Charge, QueryMemory, SelectLimits};
 use crate::query::plan::SelectPlan;
 use crate::query::result::SeriesResult;
 use crate::query::scan::Snapshot;
-use crate::types::FieldType;
 use crate::version::Version;
-use measurement::select_measurement;
+use measurement::{compute_measurement, select_series};
+pub use physical::PhysicalPlan;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use strata_actors::CancelToken;
@@ -54,29 +55,18 @@ fn check(token: &CancelToken) -> Result<()> {
     token.check().map_err(Error::QueryStopped)
 }
 
-/// What one measurement's selection works over: the union schema of the statement's
-/// measurements, and the part of the statement this task computes.
+/// What the groups of every measurement of one task's execution share.
 struct Scope<'a> {
-    union: &'a Schema,
-    part: Option<Part>,
     /// The statement's result rows, charged to the query's memory as they are made.
     rows: &'a std::cell::RefCell<Charge>,
 }
 
-/// Fields and tag keys of the selected measurements.
-#[derive(Default)]
-struct Schema {
-    fields: BTreeMap<String, FieldType>,
-    tags: Vec<String>,
-}
-
-/// What EXPLAIN collects while a SELECT is planned (and, for EXPLAIN ANALYZE, run).
+/// What EXPLAIN collects while a SELECT's series are selected (and, for EXPLAIN ANALYZE, while
+/// it runs).
 #[derive(Debug, Default)]
 pub struct Explain {
     /// Collect plan lines.
     pub on: bool,
-    /// Plan only: read nothing, answer nothing (EXPLAIN without ANALYZE).
-    pub plan_only: bool,
     /// The plan, one line per entry.
     pub lines: Vec<String>,
     /// Series selected over all measurements.
@@ -190,13 +180,14 @@ impl Part {
 /// Run a SELECT plan.
 pub fn execute_select(
     db: &Database,
-    plan: &SelectPlan,
+    plan: SelectPlan,
     token: &CancelToken,
     limits: &SelectLimits,
     mem: &QueryMemory,
 ) -> Result<Vec<SeriesResult>> {
-    let snap = snapshot(db, plan, limits, mem);
-    execute_on(db, &snap, plan, token, &mut Explain::default())
+    let physical = PhysicalPlan::build(db, plan);
+    let snap = snapshot(db, physical.select(), limits, mem);
+    execute_on(db, &snap, &physical, token, &mut Explain::default())
 }
 
 /// The snapshot a SELECT reads: the database's current version under its retention cutoff.
@@ -224,16 +215,39 @@ pub fn snapshot_of(
     snap
 }
 
-/// Run (or, with `explain.plan_only`, only plan) a SELECT on `snap`.
+/// Run a SELECT's physical plan on `snap` (with `explain.on`, collecting what EXPLAIN ANALYZE
+/// shows of its reads).
 pub fn execute_on(
     db: &Database,
     snap: &Snapshot,
-    plan: &SelectPlan,
+    physical: &PhysicalPlan,
     token: &CancelToken,
     explain: &mut Explain,
 ) -> Result<Vec<SeriesResult>> {
-    let parts = execute_part(db, snap, plan, token, explain, None)?;
-    Ok(merge_parts(plan, vec![parts]))
+    let parts = execute_part(db, snap, physical, token, explain, None)?;
+    Ok(merge_parts(physical.select(), vec![parts]))
+}
+
+/// EXPLAIN without ANALYZE: what each measurement of the physical plan would read of `snap`
+/// (its series, and the files, blocks and memtables left after pruning), into `explain`.
+/// Nothing is read beyond the tables' indexes; nothing is computed.
+pub fn explain_plan(
+    db: &Database,
+    snap: &Snapshot,
+    physical: &PhysicalPlan,
+    explain: &mut Explain,
+) -> Result<()> {
+    for measurement in physical.measurements() {
+        select_series(
+            db.index(),
+            snap,
+            physical.select(),
+            measurement,
+            None,
+            explain,
+        )?;
+    }
+    Ok(())
 }
 
 /// Merge what the tasks of one statement computed ([`execute_part`]): measurements in the
@@ -268,48 +282,30 @@ pub fn merge_parts(plan: &SelectPlan, parts: Vec<Vec<MeasurementPart>>) -> Vec<S
     out
 }
 
-/// Compute the output series of a SELECT, or of the (measurement, group) units `part` owns.
+/// Compute the output series of a SELECT, or of the part of it `part` says.
 pub fn execute_part(
     db: &Database,
     snap: &Snapshot,
-    plan: &SelectPlan,
+    physical: &PhysicalPlan,
     token: &CancelToken,
     explain: &mut Explain,
     part: Option<Part>,
 ) -> Result<Vec<MeasurementPart>> {
-    let index = db.index();
-    let mut names: Vec<String> = plan.measurements.clone();
-    if !plan.measurement_regexes.is_empty() {
-        for m in index.measurement_names() {
-            if plan.measurement_regexes.iter().any(|re| re.is_match(&m)) {
-                names.push(m);
-            }
-        }
-    }
-    names.sort();
-    names.dedup();
-    // `*` and regexes expand over the union of the measurements' fields and tags (1.x).
-    let mut union = Schema::default();
-    for name in &names {
-        if let Some(mi) = index.measurement(name) {
-            union.fields.extend(mi.fields());
-            union.tags.extend(mi.tag_keys());
-        }
-    }
-    union.tags.sort();
-    union.tags.dedup();
+    let plan = physical.select();
     let mut out = Vec::new();
     // Result rows are held until the answer is sent: charged as each row is made (aggregates)
     // or each group is done (raw rows, whose buffers are charged while they are read).
     let rows = std::cell::RefCell::new(snap.mem.charge(0)?);
-    for name in names {
-        let scope = Scope {
-            union: &union,
-            part: part.clone(),
-            rows: &rows,
+    let scope = Scope { rows: &rows };
+    for measurement in physical.measurements() {
+        let selected = select_series(db.index(), snap, plan, measurement, part.as_ref(), explain)?;
+        let groups = match selected {
+            Some(selected) => {
+                compute_measurement(snap, plan, &measurement.name, selected, &scope, token)?
+            }
+            None => Vec::new(),
         };
-        let groups = select_measurement(index, snap, plan, &name, &scope, token, explain)?;
-        out.push((name, groups));
+        out.push((measurement.name.clone(), groups));
     }
     // The charge ends with the statement's execution; its rows are in `out` now.
     drop(rows);

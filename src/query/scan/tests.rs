@@ -1,6 +1,6 @@
 use super::*;
 use crate::engine::Database;
-use crate::query::exec::{execute_on, snapshot, Explain};
+use crate::query::exec::{execute_on, snapshot, Explain, PhysicalPlan};
 use crate::query::influxql::ast::Statement;
 use crate::query::limits::{QueryMemory, SelectLimits};
 use crate::query::{SeriesResult, Value};
@@ -33,9 +33,10 @@ fn select_with(
         panic!("not a select: {q}");
     };
     let plan = crate::query::compile::compile_select(d, s, 1_000_000 * S).unwrap();
+    let physical = PhysicalPlan::build(d, plan);
     let mut snap = snapshot(
         d,
-        &plan,
+        physical.select(),
         &SelectLimits::unlimited(),
         &QueryMemory::default(),
     );
@@ -44,7 +45,7 @@ fn select_with(
     let out = execute_on(
         d,
         &snap,
-        &plan,
+        &physical,
         &CancelToken::new(),
         &mut Explain::default(),
     )
@@ -89,11 +90,12 @@ fn run_with_memory(d: &Database, q: &str, mem: &QueryMemory) -> Result<Vec<Serie
         panic!("not a select: {q}")
     };
     let plan = crate::query::compile::compile_select(d, s, 1_000_000 * S).unwrap();
-    let snap = snapshot(d, &plan, &SelectLimits::unlimited(), mem);
+    let physical = PhysicalPlan::build(d, plan);
+    let snap = snapshot(d, physical.select(), &SelectLimits::unlimited(), mem);
     execute_on(
         d,
         &snap,
-        &plan,
+        &physical,
         &CancelToken::new(),
         &mut Explain::default(),
     )
@@ -722,4 +724,56 @@ fn prune_by_time_and_series() {
     assert_eq!((p.tables.len(), p.blocks), (1, 1));
     assert_eq!(p.layers.iter().map(|l| l.2).sum::<usize>(), 3);
     assert_eq!(p.memtables, 0);
+}
+
+/// Plain EXPLAIN runs nothing: it prunes by the tables' indexes and reads no block, no
+/// timestamp and no memtable point, while EXPLAIN ANALYZE of the same plan does.
+#[test]
+fn explain_reads_no_data_and_explain_analyze_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Database::open("t", dir.path(), &crate::Config::new()).unwrap();
+    write(&d, &lines(0, 3000, 3));
+    d.flush().unwrap();
+    write(&d, &lines_at(3000, 3100, 0, 4)); // also in the memtable
+    let st = crate::query::influxql::parse(
+        "SELECT max(f), median(i) FROM m GROUP BY time(500s) fill(none)",
+    )
+    .unwrap();
+    let Some(Statement::Select(s)) = st.first() else {
+        panic!("not a select");
+    };
+    let plan = crate::query::compile::compile_select(&d, s, 1_000_000 * S).unwrap();
+    let physical = PhysicalPlan::build(&d, plan);
+    let totals = |stats: &ScanStats| {
+        [
+            &stats.blocks_from_aggregates,
+            &stats.blocks_decoded,
+            &stats.blocks_timestamps_read,
+            &stats.points_decoded,
+            &stats.memtable_points,
+        ]
+        .map(ScanStats::get)
+    };
+    let limits = SelectLimits::unlimited();
+    let snap = snapshot(&d, physical.select(), &limits, &QueryMemory::default());
+    let mut explain = Explain {
+        on: true,
+        ..Default::default()
+    };
+    crate::query::exec::explain_plan(&d, &snap, &physical, &mut explain).unwrap();
+    assert_eq!(totals(&snap.stats), [0; 5], "{:?}", explain.lines);
+    assert_eq!(explain.series, 2);
+    assert!(explain.lines.iter().any(|l| l.starts_with("  BLOCKS: ")));
+    let snap = snapshot(&d, physical.select(), &limits, &QueryMemory::default());
+    let out = execute_on(
+        &d,
+        &snap,
+        &physical,
+        &CancelToken::new(),
+        &mut Explain::default(),
+    )
+    .unwrap();
+    assert_eq!(out[0].values.len(), 7);
+    let read = totals(&snap.stats);
+    assert!(read[1] > 0 && read[4] > 0, "{read:?}");
 }
