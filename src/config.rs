@@ -257,8 +257,10 @@ impl Config {
 
     /// Tasks one query is split into on the query pool's workers: a request made of one SELECT
     /// runs as this many tasks (each computing the output series whose measurement and group
-    /// key hash to it, merged at the end), at most this many at once, each holding a worker and
-    /// a permit. 1 runs every query as one task. At least 1. Default: the number of cores.
+    /// key hash to it, merged at the end; for a SELECT of one measurement and group whose
+    /// aggregates merge exactly, each folding a run of its series, merged by the last), at most
+    /// this many at once, each holding a worker and a permit. 1 runs every query as one task.
+    /// At least 1. Default: the number of cores.
     pub fn query_parallelism(mut self, n: usize) -> Self {
         self.query_parallelism = n;
         self
