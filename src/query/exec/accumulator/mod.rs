@@ -15,6 +15,8 @@ mod selector;
 mod spread;
 mod stddev;
 mod sum;
+#[cfg(test)]
+mod tests;
 mod top_bottom;
 
 use std::cmp::Ordering;
