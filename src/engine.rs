@@ -12,12 +12,12 @@ use strata_actors::compactor::{run_compactor, CompactMsg, StallGate};
 use strata_actors::flusher::{run_flusher, FlushSink};
 use strata_actors::memtable::{run_memtable, FlushMsg, MemStore};
 use strata_actors::wal_writer::{run_wal_writer, write_request, Log, MemMsg, WalMsg};
-use strata_actors::{oneshot, Health, Sender, TrySendError};
+use strata_actors::{oneshot, ActorError, Done, Health, Sender, TrySendError};
 
 use crate::cardinality::LimitExceeded;
 use crate::compaction::{self, CompactionCounters, CompactionStats, LayerCompactor, PauseGate};
 use crate::config::Config;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{ActorFailure, Error, IoContext, Result};
 use crate::manifest::sync_dir_with;
 use crate::memtable::Memtable;
 use crate::retention::{RetentionChange, RetentionPolicy};
@@ -30,6 +30,11 @@ use crate::types::{
 };
 use crate::version::{TableHandle, TableRef, VersionSet, LAYERS};
 use crate::wal::{OnCorrupt, Wal, WalTrimmer};
+
+/// What the WAL writer's mailbox carries: write batches, failing with strata's own error.
+type WalMail = WalMsg<WriteBatch, Arc<Error>>;
+/// What a compactor's mailbox carries.
+type CompactMail = CompactMsg<Arc<Error>>;
 
 /// Capacity of the WAL writer's mailbox (write requests waiting for a group commit).
 const WAL_MAILBOX: usize = 256;
@@ -75,8 +80,8 @@ pub struct Database {
     dir: PathBuf,
     pub(crate) index: Arc<SeriesIndex>,
     pub(crate) versions: Arc<VersionSet>,
-    wal_tx: Mutex<Option<crossbeam_channel::Sender<WalMsg<WriteBatch>>>>,
-    health: Health,
+    wal_tx: Mutex<Option<crossbeam_channel::Sender<WalMail>>>,
+    health: Health<Arc<Error>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     config: Config,
     gate: Arc<FlushGate>,
@@ -90,7 +95,7 @@ pub struct Database {
     /// Set by `DROP DATABASE`: writes answer "database not found".
     dropped: AtomicBool,
     /// The C0 compactor's mailbox (barriers); dropped at close, after the flusher's.
-    compact_tx: Mutex<Option<crossbeam_channel::Sender<CompactMsg>>>,
+    compact_tx: Mutex<Option<crossbeam_channel::Sender<CompactMail>>>,
     compaction: Arc<CompactionCounters>,
     compaction_pause: Arc<PauseGate>,
     /// Query block reads go through it ([`Config::block_cache_bytes`]).
@@ -122,12 +127,13 @@ struct WalLog {
 }
 
 impl Log<WriteBatch> for WalLog {
-    fn append(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), String> {
-        self.wal.append(seqno, payload).map_err(|e| e.to_string())
+    type Error = Arc<Error>;
+    fn append(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), Arc<Error>> {
+        self.wal.append(seqno, payload).map_err(Arc::new)
     }
-    fn sync(&mut self) -> Result<(), String> {
+    fn sync(&mut self) -> Result<(), Arc<Error>> {
         self.stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
-        self.wal.sync().map_err(|e| e.to_string())
+        self.wal.sync().map_err(Arc::new)
     }
 }
 
@@ -138,7 +144,8 @@ struct ActiveMemtable {
 
 impl MemStore<WriteBatch> for ActiveMemtable {
     type Frozen = Arc<Memtable>;
-    fn apply(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), String> {
+    type Error = Arc<Error>;
+    fn apply(&mut self, seqno: SeqNo, payload: &WriteBatch) -> Result<(), Arc<Error>> {
         self.versions.current().active.apply(seqno, payload);
         Ok(())
     }
@@ -159,7 +166,7 @@ struct Flusher {
     trimmer: WalTrimmer,
     gate: Arc<FlushGate>,
     /// Nudged after every install.
-    c0: crossbeam_channel::Sender<CompactMsg>,
+    c0: crossbeam_channel::Sender<CompactMail>,
     /// Where flushes wait while C0 holds more than `2 * c0_limit` tables.
     stall: Arc<StallGate>,
     c0_limit: usize,
@@ -171,7 +178,7 @@ struct Flusher {
 
 /// Write a frozen memtable as a table file (fsync file and directory). On failure the partial
 /// file (logged pending, so garbage by construction) is removed, best effort.
-fn write_table(
+fn write_memtable_file(
     versions: &VersionSet,
     index: &SeriesIndex,
     frozen: &Memtable,
@@ -186,7 +193,7 @@ fn write_table(
             let key = index
                 .get(series)
                 .map(|s| s.key.clone())
-                .ok_or_else(|| Error::Query(format!("series {series} missing from the index")))?;
+                .ok_or(Error::SeriesNotIndexed { series })?;
             w.add(series, &key, field, col)
         })?;
         w.set_provenance(crate::sstable::Provenance {
@@ -220,14 +227,15 @@ fn write_table(
 /// start).
 fn flush_active_now(versions: &VersionSet, index: &SeriesIndex) -> Result<()> {
     let frozen = versions.freeze_active();
-    let table = write_table(versions, index, &frozen)?;
+    let table = write_memtable_file(versions, index, &frozen)?;
     versions.install_flush(&frozen, table)?;
     Ok(())
 }
 
 impl FlushSink<Arc<Memtable>> for Flusher {
     type Table = TableRef;
-    fn write_table(&mut self, frozen: &Arc<Memtable>) -> Result<Option<TableRef>, String> {
+    type Error = Arc<Error>;
+    fn write_frozen(&mut self, frozen: &Arc<Memtable>) -> Result<Option<TableRef>, Arc<Error>> {
         self.gate.wait_open();
         // Compaction backpressure: while C0 holds more than twice its limit, wait for the C0
         // compactor (the frozen memtables queue up behind us and writers block).
@@ -242,40 +250,40 @@ impl FlushSink<Arc<Memtable>> for Flusher {
             let waits = self.stall.wait_while(too_many);
             tracing::debug!(waits, "flush waited for C0 compaction");
         }
-        write_table(&self.versions, &self.index, frozen).map_err(|e| {
-            self.retry.failed("flush", &e);
-            e.to_string()
+        write_memtable_file(&self.versions, &self.index, frozen).map_err(|e| {
+            self.retry.report("flush", &e);
+            Arc::new(e)
         })
     }
     fn install(
         &mut self,
         frozen: &Arc<Memtable>,
         table: Option<TableRef>,
-    ) -> Result<SeqNo, String> {
+    ) -> Result<SeqNo, Arc<Error>> {
         // On failure the table stays on disk: the manifest edit may have reached it (a failed
         // fsync says nothing), so only the next open, which reads the manifest, may delete it.
         let flushed = self.versions.install_flush(frozen, table).map_err(|e| {
-            self.retry.failed("flush (manifest edit)", &e);
-            e.to_string()
+            self.retry.report("flush (manifest edit)", &e);
+            Arc::new(e)
         })?;
         // Idempotent: a full mailbox already holds a message that makes C0 re-plan.
         let _ = self.c0.try_send(CompactMsg::Nudge);
         Ok(flushed)
     }
-    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String> {
+    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), Arc<Error>> {
         self.trimmer.trim(flushed).map(|_| ()).map_err(|e| {
-            self.retry.failed("WAL trim", &e);
-            e.to_string()
+            self.retry.report("WAL trim", &e);
+            Arc::new(e)
         })
     }
-    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
-        self.retry.after(failures)
+    fn retry_after(&mut self, failures: u32, error: &Arc<Error>) -> Option<std::time::Duration> {
+        self.retry.after(failures, error)
     }
 }
 
 fn spawn_actor(
     name: String,
-    health: Health,
+    health: Health<Arc<Error>>,
     f: impl FnOnce() + Send + 'static,
 ) -> Result<JoinHandle<()>> {
     std::thread::Builder::new()
@@ -283,7 +291,7 @@ fn spawn_actor(
         .spawn(move || {
             if catch_unwind(AssertUnwindSafe(f)).is_err() {
                 tracing::error!(actor = %name, "actor panicked; database poisoned");
-                health.poison(format!("actor {name} panicked"));
+                health.poison(ActorError::Panicked { actor: name });
             }
         })
         .ctx(|| "spawn actor thread".to_string())
@@ -420,9 +428,10 @@ impl Database {
         let health = Health::new();
         let closing = Arc::new(AtomicBool::new(false));
         let stop_compaction = Arc::new(AtomicBool::new(false));
-        let (wal_tx, wal_rx) = crossbeam_channel::bounded::<WalMsg<WriteBatch>>(WAL_MAILBOX);
-        let (mem_tx, mem_rx) = crossbeam_channel::bounded::<MemMsg<WriteBatch>>(MEMTABLE_MAILBOX);
-        let (flush_tx, flush_rx) = crossbeam_channel::bounded::<FlushMsg<Arc<Memtable>>>(
+        let (wal_tx, wal_rx) = crossbeam_channel::bounded::<WalMail>(WAL_MAILBOX);
+        let (mem_tx, mem_rx) =
+            crossbeam_channel::bounded::<MemMsg<WriteBatch, Arc<Error>>>(MEMTABLE_MAILBOX);
+        let (flush_tx, flush_rx) = crossbeam_channel::bounded::<FlushMsg<Arc<Memtable>, Arc<Error>>>(
             config.get_max_frozen_memtables(),
         );
         let mut threads = Vec::new();
@@ -453,7 +462,7 @@ impl Database {
         let stall = Arc::new(StallGate::new());
         let mut boxes = Vec::with_capacity(LAYERS);
         for _ in 0..LAYERS {
-            let (tx, rx) = crossbeam_channel::bounded::<CompactMsg>(COMPACTOR_MAILBOX);
+            let (tx, rx) = crossbeam_channel::bounded::<CompactMail>(COMPACTOR_MAILBOX);
             let _ = tx.try_send(CompactMsg::Nudge);
             boxes.push((tx, rx));
         }
@@ -479,7 +488,7 @@ impl Database {
             )?);
         }
         let receivers: Vec<_> = boxes.iter().map(|(_, rx)| rx.clone()).collect();
-        let mut nexts: Vec<Option<crossbeam_channel::Sender<CompactMsg>>> = boxes
+        let mut nexts: Vec<Option<crossbeam_channel::Sender<CompactMail>>> = boxes
             .iter()
             .skip(1)
             .map(|(tx, _)| Some(tx.clone()))
@@ -577,9 +586,7 @@ impl Database {
     /// Send a barrier-like message into C0's mailbox and wait for the last layer's answer.
     fn through_compactors(
         &self,
-        msg: fn(
-            strata_actors::oneshot::OneshotSender<std::result::Result<(), String>>,
-        ) -> CompactMsg,
+        msg: fn(strata_actors::OneshotSender<Done<Arc<Error>>>) -> CompactMail,
     ) -> Result<()> {
         let tx = self
             .compact_tx
@@ -615,7 +622,7 @@ impl Database {
         compaction::stats(&self.versions.current(), &self.config, &self.compaction)
     }
 
-    fn sender(&self) -> Result<crossbeam_channel::Sender<WalMsg<WriteBatch>>> {
+    fn sender(&self) -> Result<crossbeam_channel::Sender<WalMail>> {
         self.wal_tx
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -894,7 +901,7 @@ impl Database {
     }
 
     /// Whether a background failure has poisoned this database.
-    pub fn health(&self) -> Result<(), String> {
+    pub fn health(&self) -> Result<(), ActorFailure> {
         self.health.check()
     }
 

@@ -26,7 +26,7 @@ use crate::version::{TableRef, Version};
 use strata_actors::CancelToken;
 
 fn check(token: &CancelToken) -> Result<()> {
-    token.check().map_err(Error::QueryStopped)
+    token.check().map_err(Error::from)
 }
 
 /// Most GROUP BY time buckets one query may produce.
@@ -1926,7 +1926,7 @@ impl GroupCtx<'_> {
             };
             let mut b = start;
             while b <= end {
-                self.token.check().map_err(Error::QueryStopped)?;
+                self.token.check().map_err(Error::from)?;
                 match buckets.get_mut(b) {
                     Some(accs) => {
                         if let Some(mi) = multi {
