@@ -91,6 +91,7 @@ impl Default for StallGate {
 }
 
 impl StallGate {
+    /// An open gate with no install reported yet.
     pub fn new() -> StallGate {
         StallGate {
             state: Mutex::new((0, false)),

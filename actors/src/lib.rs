@@ -7,6 +7,8 @@
 //! mailboxes and real files; `loom_tests/` plugs in facade mailboxes and in-memory fakes and
 //! checks the same loops.
 
+#![deny(missing_docs)]
+
 pub mod catalog;
 pub mod compactor;
 pub mod error;

@@ -583,6 +583,7 @@ impl<M: Mailbox> QueryPool<M> {
         *sync::lock(&self.permits.available)
     }
 
+    /// Tasks that may run at once: the permits the pool was made with.
     pub fn max_concurrent(&self) -> usize {
         self.max_concurrent
     }
