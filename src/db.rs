@@ -8,7 +8,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::auth::Users;
 use crate::config::Config;
-use crate::engine::{now_ns, Database, WriteOutcome};
+use crate::database::{now_ns, Database, WriteOutcome};
 use crate::error::{Error, IoContext, Result, StopReason};
 use crate::lineproto::{self, Precision};
 use crate::query::influxql::ast::Statement;

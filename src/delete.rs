@@ -27,7 +27,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::manifest::sync_dir_with;
 use crate::sstable::{Provenance, Table, TableWriter};

@@ -41,7 +41,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use strata_actors::compactor::{CompactIo, Installed};
 
 use crate::config::Config;
-use crate::engine::now_ns;
+use crate::database::now_ns;
 use crate::error::{Error, Result};
 use crate::manifest::sync_dir_with;
 use crate::retention::RetentionPolicy;
@@ -217,13 +217,13 @@ pub struct LayerCompactor {
     pub config: Config,
     pub counters: Arc<CompactionCounters>,
     pub pause: Arc<PauseGate>,
-    /// The database's retention policy (shared with [`crate::engine::Database`], which changes
+    /// The database's retention policy (shared with [`crate::database::Database`], which changes
     /// it on `ALTER RETENTION POLICY`): merges drop the points it has expired, so a table that
     /// straddles the cutoff loses its expired part when it is next compacted.
     pub retention: Arc<Mutex<RetentionPolicy>>,
     /// Whether and when a failed step is tried again.
     pub retry: BackgroundRetry,
-    /// Set at shutdown ([`crate::engine::Database::stop_compactions`]): plan no new job, and
+    /// Set at shutdown ([`crate::database::Database::stop_compactions`]): plan no new job, and
     /// abandon a running one at its next (series, field) run; its outputs are logged pending
     /// and removed, the catalog is unchanged.
     pub stop: Arc<AtomicBool>,

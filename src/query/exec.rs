@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::memtable::Memtable;
 use crate::query::compile::unsupported;

@@ -14,8 +14,8 @@ mod value_set;
 
 use std::collections::BTreeMap;
 
+use crate::database::{now_ns, Database};
 use crate::db::Databases as Db;
-use crate::engine::{now_ns, Database};
 use crate::error::{Error, Result, StopReason};
 use crate::retention::{go_duration, RetentionChange};
 use influxql::ast::{MeasurementName, Source, Statement, TagKeyFilter};

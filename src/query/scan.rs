@@ -695,7 +695,7 @@ fn slice(mut c: Column, lo: usize, hi: usize) -> Option<Column> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Database;
+    use crate::database::Database;
     use crate::query::exec::{execute_on, snapshot, Explain};
     use crate::query::influxql::ast::Statement;
     use crate::query::limits::{QueryMemory, SelectLimits};
