@@ -19,7 +19,7 @@ use std::thread::JoinHandle;
 
 use strata_actors::compactor::{CompactMsg, StallGate};
 use strata_actors::wal_writer::WalMsg;
-use strata_actors::{oneshot, Done, Health};
+use strata_actors::{oneshot, Done, Health, OneshotReceiver, OneshotSender};
 
 use crate::compaction::{CompactionCounters, PauseGate};
 use crate::config::Config;
@@ -112,7 +112,7 @@ impl Database {
     /// Send a barrier-like message into C0's mailbox and wait for the last layer's answer.
     fn through_compactors(
         &self,
-        msg: fn(strata_actors::OneshotSender<Done<Arc<Error>>>) -> CompactMail,
+        msg: fn(OneshotSender<Done<Arc<Error>>>) -> CompactMail,
     ) -> Result<()> {
         let tx = self
             .compact_tx
@@ -123,11 +123,32 @@ impl Database {
         let (otx, orx) = oneshot();
         tx.send(msg(otx)).map_err(|_| Error::Closed)?;
         drop(tx);
-        match orx.recv() {
+        self.wait_done(orx, Error::CompactionFailed)
+    }
+
+    /// Wait for an actor's answer to a flush or a barrier; a failure is `step`'s error (or the
+    /// poison reason, see [`Database::actor_error`]).
+    fn wait_done(
+        &self,
+        answer: OneshotReceiver<Done<Arc<Error>>>,
+        step: fn(ActorFailure) -> Error,
+    ) -> Result<()> {
+        match answer.recv() {
             Some(Ok(())) => Ok(()),
-            Some(Err(e)) if self.health.is_poisoned() => Err(Error::Poisoned(e)),
-            Some(Err(e)) => Err(Error::CompactionFailed(e)),
+            Some(Err(failure)) => Err(self.actor_error(failure, step)),
             None => Err(Error::Closed),
+        }
+    }
+
+    /// The error of an actor request that failed with `failure`: [`Error::Poisoned`] once the
+    /// database is poisoned (nothing will succeed until a restart), else the failed `step`'s
+    /// error ([`Error::WriteFailed`], [`Error::FlushFailed`], [`Error::CompactionFailed`]),
+    /// which later requests may not meet.
+    fn actor_error(&self, failure: ActorFailure, step: fn(ActorFailure) -> Error) -> Error {
+        if self.health.is_poisoned() {
+            Error::Poisoned(failure)
+        } else {
+            step(failure)
         }
     }
 
@@ -192,12 +213,7 @@ impl Database {
         let (otx, orx) = oneshot();
         tx.send(WalMsg::Flush(otx)).map_err(|_| Error::Closed)?;
         drop(tx);
-        match orx.recv() {
-            Some(Ok(())) => Ok(()),
-            Some(Err(e)) if self.health.is_poisoned() => Err(Error::Poisoned(e)),
-            Some(Err(e)) => Err(Error::FlushFailed(e)),
-            None => Err(Error::Closed),
-        }
+        self.wait_done(orx, Error::FlushFailed)
     }
 
     /// Stop compacting, for a prompt [`Database::close`]: each compactor plans no new job and

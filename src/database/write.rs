@@ -176,13 +176,7 @@ impl Database {
                 });
             }
         };
-        reply.map_err(|e| {
-            if self.health.is_poisoned() {
-                Error::Poisoned(e)
-            } else {
-                Error::WriteFailed(e)
-            }
-        })
+        reply.map_err(|failure| self.actor_error(failure, Error::WriteFailed))
     }
 
     /// Wait until no write is between resolving its series and being applied, and keep new
