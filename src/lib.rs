@@ -5,7 +5,6 @@
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
 pub mod auth;
-pub mod bench;
 pub mod bench_data;
 pub mod cardinality;
 pub mod check;
