@@ -153,8 +153,8 @@ struct CloseOnDrop(Option<Arc<StallGate>>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
-        if let Some(g) = &self.0 {
-            g.close();
+        if let Some(gate) = &self.0 {
+            gate.close();
         }
     }
 }
@@ -199,8 +199,8 @@ fn work<I: CompactIo>(
                 conflicts = 0;
                 *failures = 0;
                 round.installed = true;
-                if let Some(g) = stall {
-                    g.notify();
+                if let Some(gate) = stall {
+                    gate.notify();
                 }
             }
             Ok(Some(Installed::Conflict)) => {
@@ -256,14 +256,14 @@ pub fn run_compactor<I, R, S>(
             // The I/O stopped retrying (the database is closing): give up, and let a flusher
             // waiting for this layer go.
             health.poison(ActorError::Compaction(error.clone()));
-            if let Some(g) = &stall {
-                g.close();
+            if let Some(gate) = &stall {
+                gate.close();
             }
         }
         let msg = match wait {
             None => inbox.recv(),
             Some(wait) => match inbox.recv_timeout(wait) {
-                Ok(m) => Some(m),
+                Ok(msg) => Some(msg),
                 Err(crate::mailbox::TryRecvError::Empty) => Some(CompactMsg::Nudge),
                 Err(crate::mailbox::TryRecvError::Closed) => None,
             },
@@ -278,20 +278,20 @@ pub fn run_compactor<I, R, S>(
         let installed = round.installed;
         failing = round.failed;
         if health.is_poisoned() {
-            if let Some(g) = &stall {
-                g.close();
+            if let Some(gate) = &stall {
+                gate.close();
             }
         }
         if installed {
-            if let Some(n) = &next {
+            if let Some(next_layer) = &next {
                 // Idempotent: a full mailbox already holds a message that makes it re-plan.
                 #[cfg(not(strata_loom_mutant = "compactor_drop_nudge"))]
-                match n.try_send(CompactMsg::Nudge) {
+                match next_layer.try_send(CompactMsg::Nudge) {
                     Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => {}
                 }
                 // Planted bug: the next layer is never told about the tables it received.
                 #[cfg(strata_loom_mutant = "compactor_drop_nudge")]
-                let _ = n;
+                let _ = next_layer;
             }
         }
         let (done, wrap): (_, fn(_) -> CompactMsg<I::Error>) = match msg {
@@ -304,10 +304,10 @@ pub fn run_compactor<I, R, S>(
             continue;
         }
         match &next {
-            Some(n) => {
+            Some(next_layer) => {
                 if let Err(crate::mailbox::Closed(
                     CompactMsg::Barrier(done) | CompactMsg::Force(done),
-                )) = n.send(wrap(done))
+                )) = next_layer.send(wrap(done))
                 {
                     let _ = done.send(Err(ActorError::CompactionStopped));
                 }

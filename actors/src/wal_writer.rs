@@ -174,8 +174,8 @@ pub fn run_wal_writer<P, L, R, S>(
                 let seqno = next_seqno;
                 next_seqno += 1;
                 if failure.is_none() {
-                    if let Err(e) = log.append(seqno, &req.payload) {
-                        failure = Some(ActorError::WalAppend(e));
+                    if let Err(error) = log.append(seqno, &req.payload) {
+                        failure = Some(ActorError::WalAppend(error));
                     }
                 }
                 committed.push(Committed {
@@ -187,8 +187,8 @@ pub fn run_wal_writer<P, L, R, S>(
             #[cfg(not(strata_loom_mutant = "ack_before_sync"))]
             {
                 if failure.is_none() {
-                    if let Err(e) = log.sync() {
-                        failure = Some(ActorError::WalSync(e));
+                    if let Err(error) = log.sync() {
+                        failure = Some(ActorError::WalSync(error));
                     }
                 }
             }
@@ -196,8 +196,8 @@ pub fn run_wal_writer<P, L, R, S>(
             #[cfg(strata_loom_mutant = "ack_before_sync")]
             let committed = {
                 let _ = memtable.send(MemMsg::Apply(committed));
-                if let Err(e) = log.sync() {
-                    failure = Some(ActorError::WalSync(e));
+                if let Err(error) = log.sync() {
+                    failure = Some(ActorError::WalSync(error));
                 }
                 Vec::<Committed<P, L::Error>>::new()
             };
@@ -206,16 +206,16 @@ pub fn run_wal_writer<P, L, R, S>(
                 // next group once its cause clears (a full disk), so the database is not
                 // poisoned.
                 Some(reason) => {
-                    for c in committed {
-                        let _ = c.reply.send(Err(reason.clone()));
+                    for record in committed {
+                        let _ = record.reply.send(Err(reason.clone()));
                     }
                 }
                 None => {
                     if !committed.is_empty() {
                         if let Err(closed) = memtable.send(MemMsg::Apply(committed)) {
-                            if let MemMsg::Apply(cs) = closed.0 {
-                                for c in cs {
-                                    let _ = c.reply.send(Err(ActorError::MemtableStopped));
+                            if let MemMsg::Apply(unapplied) = closed.0 {
+                                for record in unapplied {
+                                    let _ = record.reply.send(Err(ActorError::MemtableStopped));
                                 }
                             }
                         }
@@ -223,10 +223,10 @@ pub fn run_wal_writer<P, L, R, S>(
                 }
             }
         }
-        for f in flushes {
-            if let Err(closed) = memtable.send(MemMsg::Flush(f)) {
-                if let MemMsg::Flush(f) = closed.0 {
-                    let _ = f.send(Err(ActorError::MemtableStopped));
+        for flush in flushes {
+            if let Err(closed) = memtable.send(MemMsg::Flush(flush)) {
+                if let MemMsg::Flush(flush) = closed.0 {
+                    let _ = flush.send(Err(ActorError::MemtableStopped));
                 }
             }
         }

@@ -272,30 +272,30 @@ pub(super) fn write_memtable_file(
     }
     let (file, path) = versions.new_table()?;
     let written = (|| {
-        let mut w = TableWriter::create_with(versions.io().clone(), &path)?;
-        frozen.for_each_run(|series, field, col| {
+        let mut writer = TableWriter::create_with(versions.io().clone(), &path)?;
+        frozen.for_each_run(|series, field, column| {
             let key = index
                 .get(series)
-                .map(|s| s.key.clone())
+                .map(|info| info.key.clone())
                 .ok_or(Error::SeriesNotIndexed { series })?;
-            w.add(series, &key, field, col)
+            writer.add(series, &key, field, column)
         })?;
-        w.set_provenance(crate::sstable::Provenance {
+        writer.set_provenance(crate::sstable::Provenance {
             layer: 0,
             min_seq: frozen.min_seqno(),
             max_seq: frozen.max_seqno(),
         });
-        w.finish()?;
+        writer.finish()?;
         if let Some(dir) = path.parent() {
             sync_dir_with(versions.io().as_ref(), dir)?;
         }
         Table::open(&path)
     })();
     let table = match written {
-        Ok(t) => t,
-        Err(e) => {
+        Ok(table) => table,
+        Err(error) => {
             let _ = versions.io().remove(&path);
-            return Err(e);
+            return Err(error);
         }
     };
     Ok(Some(versions.table_ref(TableHandle::new(
@@ -325,9 +325,9 @@ impl FlushSink<Arc<Memtable>> for Flusher {
             let waits = self.stall.wait_while(too_many);
             tracing::debug!(waits, "flush waited for C0 compaction");
         }
-        write_memtable_file(&self.versions, &self.index, frozen).map_err(|e| {
-            self.retry.report("flush", &e);
-            Arc::new(e)
+        write_memtable_file(&self.versions, &self.index, frozen).map_err(|error| {
+            self.retry.report("flush", &error);
+            Arc::new(error)
         })
     }
     fn install(
@@ -337,18 +337,21 @@ impl FlushSink<Arc<Memtable>> for Flusher {
     ) -> Result<SeqNo, Arc<Error>> {
         // On failure the table stays on disk: the manifest edit may have reached it (a failed
         // fsync says nothing), so only the next open, which reads the manifest, may delete it.
-        let flushed = self.versions.install_flush(frozen, table).map_err(|e| {
-            self.retry.report("flush (manifest edit)", &e);
-            Arc::new(e)
-        })?;
+        let flushed = self
+            .versions
+            .install_flush(frozen, table)
+            .map_err(|error| {
+                self.retry.report("flush (manifest edit)", &error);
+                Arc::new(error)
+            })?;
         // Idempotent: a full mailbox already holds a message that makes C0 re-plan.
         let _ = self.c0.try_send(CompactMsg::Nudge);
         Ok(flushed)
     }
     fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), Arc<Error>> {
-        self.trimmer.trim(flushed).map(|_| ()).map_err(|e| {
-            self.retry.report("WAL trim", &e);
-            Arc::new(e)
+        self.trimmer.trim(flushed).map(|_| ()).map_err(|error| {
+            self.retry.report("WAL trim", &error);
+            Arc::new(error)
         })
     }
     fn retry_after(&mut self, failures: u32, error: &Arc<Error>) -> Option<std::time::Duration> {

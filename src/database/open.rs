@@ -54,24 +54,23 @@ impl Database {
         )?;
         let versions = Arc::new(catalog.commit()?);
         let index = Arc::new(SeriesIndex::with_limits(config.get_cardinality_limits()));
-        let v = versions.current();
-        for t in v.tables_oldest_first() {
-            for (id, key) in t.table.series() {
+        for table in versions.current().tables_oldest_first() {
+            for (id, key) in table.table.series() {
                 index.insert_known(id, key);
                 let (measurement, _) = parse_series_key(key);
-                for (field, ft) in t.table.fields(id) {
-                    index.insert_field(&measurement, field, ft);
+                for (field, field_type) in table.table.fields(id) {
+                    index.insert_field(&measurement, field, field_type);
                 }
             }
         }
 
-        if let Some(t) = &replay.truncated {
+        if let Some(torn) = &replay.truncated {
             tracing::warn!(
                 db = name,
-                segment = %t.segment.display(),
-                offset = t.offset,
-                bytes_cut = t.bytes_cut,
-                reason = %t.reason,
+                segment = %torn.segment.display(),
+                offset = torn.offset,
+                bytes_cut = torn.bytes_cut,
+                reason = %torn.reason,
                 "WAL had a torn tail; it was cut"
             );
         }
@@ -79,7 +78,11 @@ impl Database {
             tracing::warn!(
                 db = name,
                 records = replay.skipped.len(),
-                bytes_skipped = replay.skipped.iter().map(|s| s.len).sum::<u64>(),
+                bytes_skipped = replay
+                    .skipped
+                    .iter()
+                    .map(|skipped| skipped.len)
+                    .sum::<u64>(),
                 "WAL replay skipped corrupt records (wal_skip_corrupt); see the warnings above"
             );
         }
@@ -88,15 +91,15 @@ impl Database {
         // Series first: a record that only names series (logged by a delete that removed every
         // table holding a series still in use by the memtable) may follow the rows using them.
         for (_, batch) in &replay.batches {
-            for s in &batch.new_series {
-                index.insert_known(s.id, &s.key);
+            for series in &batch.new_series {
+                index.insert_known(series.id, &series.key);
             }
         }
         for (seqno, batch) in &replay.batches {
             for row in &batch.rows {
                 if let Some(info) = index.get(row.series) {
-                    for (f, val) in &row.fields {
-                        index.insert_field(&info.measurement, f, val.field_type());
+                    for (field, value) in &row.fields {
+                        index.insert_field(&info.measurement, field, value.field_type());
                     }
                 }
             }

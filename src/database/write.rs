@@ -64,7 +64,7 @@ impl Database {
         // body that spell them alike: what was checked or resolved for one allocation holds
         // for every point sharing it (the points are borrowed, so those allocations are alive
         // and their addresses unique for the whole call).
-        let addr = |a: *const u8| a as usize;
+        let addr = |shared: *const u8| shared as usize;
         let mut fields_ok: std::collections::HashSet<(usize, usize, FieldType), FastHash> =
             Default::default();
         // A series refused by a cardinality limit stays refused for the rest of the body.
@@ -76,52 +76,59 @@ impl Database {
         let mut logged: std::collections::HashSet<SeriesId, FastHash> = Default::default();
         // What bounds group commits (`WriteBatch::approx_bytes`), summed as rows are made.
         let mut bytes = 0;
-        'points: for i in 0..points.len() {
-            let p = points.get(i);
-            let m = addr(Arc::as_ptr(&p.measurement).cast());
-            for (f, v) in &p.fields {
-                let k = (m, addr(Arc::as_ptr(f).cast()), v.field_type());
-                if fields_ok.contains(&k) {
+        'points: for position in 0..points.len() {
+            let point = points.get(position);
+            let measurement = addr(Arc::as_ptr(&point.measurement).cast());
+            for (field, value) in &point.fields {
+                let checked = (
+                    measurement,
+                    addr(Arc::as_ptr(field).cast()),
+                    value.field_type(),
+                );
+                if fields_ok.contains(&checked) {
                     continue;
                 }
-                if let Err(e) = self.index.check_field(&p.measurement, f, v.field_type()) {
-                    rejected.push((i, e));
+                if let Err(conflict) =
+                    self.index
+                        .check_field(&point.measurement, field, value.field_type())
+                {
+                    rejected.push((position, conflict));
                     continue 'points;
                 }
-                fields_ok.insert(k);
+                fields_ok.insert(checked);
             }
-            let key = (m, addr(Arc::as_ptr(&p.tags).cast()));
+            let key = (measurement, addr(Arc::as_ptr(&point.tags).cast()));
             let resolved = match series_of.get(&key) {
-                Some(r) => r.clone(),
+                Some(known) => known.clone(),
                 None => {
-                    let r = match self.index.resolve(p) {
-                        Ok((id, new)) => {
-                            if let Some(n) = new {
-                                if logged.insert(n.id) {
-                                    bytes += n.approx_bytes();
-                                    batch.new_series.push(n);
+                    let resolved = match self.index.resolve(point) {
+                        Ok((id, created)) => {
+                            if let Some(new_series) = created {
+                                if logged.insert(new_series.id) {
+                                    bytes += new_series.approx_bytes();
+                                    batch.new_series.push(new_series);
                                 }
                             }
                             Ok(id)
                         }
                         Err(limit) => Err(Arc::new(limit)),
                     };
-                    series_of.insert(key, r.clone());
-                    r
+                    series_of.insert(key, resolved.clone());
+                    resolved
                 }
             };
             let series = match resolved {
                 Ok(id) => id,
                 Err(limit) => {
-                    rejected.push((i, Error::CardinalityLimit(limit)));
+                    rejected.push((position, Error::CardinalityLimit(limit)));
                     continue 'points;
                 }
             };
-            let timestamp = p.timestamp.unwrap_or(default_ts);
+            let timestamp = point.timestamp.unwrap_or(default_ts);
             let row = Row {
                 series,
                 timestamp,
-                fields: points.fields(i),
+                fields: points.fields(position),
             };
             bytes += row.approx_bytes();
             batch.rows.push(row);
@@ -129,17 +136,17 @@ impl Database {
         if batch.rows.is_empty() {
             return Ok((WriteOutcome::default(), rejected));
         }
-        let points_n = batch.point_count();
-        let new_ids: Vec<u64> = batch.new_series.iter().map(|s| s.id).collect();
+        let points_written = batch.point_count();
+        let new_ids: Vec<u64> = batch.new_series.iter().map(|series| series.id).collect();
         let seqno = self.submit(batch, bytes)?;
         self.index.mark_durable(new_ids);
         self.stats.writes.fetch_add(1, Ordering::Relaxed);
         self.stats
             .points
-            .fetch_add(points_n as u64, Ordering::Relaxed);
+            .fetch_add(points_written as u64, Ordering::Relaxed);
         Ok((
             WriteOutcome {
-                points: points_n,
+                points: points_written,
                 seqno,
             },
             rejected,
@@ -210,23 +217,24 @@ enum Points<'p> {
 impl Points<'_> {
     fn len(&self) -> usize {
         match self {
-            Points::Borrowed(p) => p.len(),
-            Points::Fields(p) => p.len(),
+            Points::Borrowed(points) => points.len(),
+            Points::Fields(points) => points.len(),
         }
     }
 
-    fn get(&self, i: usize) -> &ParsedPoint {
+    /// Point `position` (below [`Points::len`]).
+    fn get(&self, position: usize) -> &ParsedPoint {
         match self {
-            Points::Borrowed(p) => &p[i],
-            Points::Fields(p) => &p[i],
+            Points::Borrowed(points) => &points[position],
+            Points::Fields(points) => &points[position],
         }
     }
 
-    /// The fields of point `i` for its row.
-    fn fields(&mut self, i: usize) -> Vec<(Arc<str>, FieldValue)> {
+    /// The fields of point `position` for its row.
+    fn fields(&mut self, position: usize) -> Vec<(Arc<str>, FieldValue)> {
         match self {
-            Points::Borrowed(p) => p[i].fields.clone(),
-            Points::Fields(p) => std::mem::take(&mut p[i].fields),
+            Points::Borrowed(points) => points[position].fields.clone(),
+            Points::Fields(points) => std::mem::take(&mut points[position].fields),
         }
     }
 }

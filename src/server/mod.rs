@@ -334,14 +334,15 @@ fn charge_json(
     }
 }
 
-/// The answer to a request that failed with `e`: its status ([`Error::http_status`]) and 1.x's
-/// JSON error body (an authorization error's own answer, with its challenge header).
-fn error_response(e: &Error) -> Response {
-    if let Error::Auth(auth) = e {
+/// The answer to a request that failed with `error`: its status ([`Error::http_status`]) and
+/// 1.x's JSON error body (an authorization error's own answer, with its challenge header).
+fn error_response(error: &Error) -> Response {
+    if let Error::Auth(auth) = error {
         return crate::auth::http::refuse(auth);
     }
-    let status = StatusCode::from_u16(e.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_error(status, &e.to_string())
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_error(status, &error.to_string())
 }
 
 /// The `precision=` parameter of a `/write`: nanoseconds when absent or empty. The error is the
