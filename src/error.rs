@@ -335,3 +335,97 @@ impl<T> IoContext<T> for io::Result<T> {
         self.map_err(|e| Error::io(f(), e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_keep_the_texts_clients_match() {
+        let timed_out = Error::from(Stopped::DeadlineExceeded {
+            timeout: Some(Duration::from_secs(5)),
+        });
+        assert_eq!(
+            timed_out.to_string(),
+            "query stopped: it ran longer than query_timeout (5s)"
+        );
+        assert_eq!(
+            Error::from(Stopped::Cancelled).to_string(),
+            "query stopped: query cancelled"
+        );
+        assert_eq!(
+            Error::from(Stopped::PoolStopped).to_string(),
+            "query stopped: the query pool has stopped"
+        );
+        assert_eq!(
+            Error::from(Stopped::Panicked("boom".to_string())).to_string(),
+            "query stopped: query task panicked: boom"
+        );
+        assert_eq!(
+            StopReason::from(Stopped::DeadlineExceeded { timeout: None }).to_string(),
+            "query deadline exceeded"
+        );
+    }
+
+    #[test]
+    fn actor_failures_carry_the_typed_cause_with_the_step_in_the_text() {
+        let cause = Arc::new(Error::io("fsync wal/00000001.wal", io::Error::other("EIO")));
+        let failed = Error::WriteFailed(ActorError::WalSync(cause));
+        assert!(failed.to_string().starts_with(
+            "write failed and was not acknowledged: WAL fsync failed: fsync wal/00000001.wal: EIO;"
+        ));
+        match &failed {
+            Error::WriteFailed(failure) => {
+                assert!(matches!(
+                    failure.cause().map(|c| &**c),
+                    Some(Error::Io { .. })
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+        let poisoned = Error::Poisoned(ActorError::Panicked {
+            actor: "flush-db".to_string(),
+        });
+        assert_eq!(
+            poisoned.to_string(),
+            "database is poisoned and refuses writes: actor flush-db panicked; restart strata after fixing the cause"
+        );
+    }
+
+    #[test]
+    fn http_statuses() {
+        let cases = [
+            (Error::DatabaseNotFound("d".into()), 404),
+            (
+                Error::PartialWrite {
+                    message: "line 1: bad".into(),
+                    dropped: 1,
+                },
+                400,
+            ),
+            (
+                Error::Parse {
+                    message: "bad".into(),
+                    line: 1,
+                    column: 1,
+                },
+                400,
+            ),
+            (
+                Error::WriteTimeout {
+                    duration: Duration::from_secs(1),
+                    committing: false,
+                },
+                503,
+            ),
+            (Error::Closed, 503),
+            (Error::QueryQueueFull(64), 503),
+            (Error::Auth(crate::auth::AuthError::UserExists), 400),
+            (Error::Internal("lost".into()), 500),
+            (Error::Poisoned(ActorError::FlusherStopped), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.http_status(), status, "{error}");
+        }
+    }
+}
