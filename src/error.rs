@@ -216,6 +216,16 @@ pub enum Error {
     #[error("table {file} is no longer in the current version (a concurrent compaction or delete replaced it); nothing was changed, retry against the current version")]
     VersionConflict { file: u64 },
 
+    /// A delete kept finding its tables replaced by concurrent compactions and gave up; nothing
+    /// was deleted.
+    #[error("delete gave up after {attempts} attempts: concurrent compactions kept replacing its tables; run it again")]
+    DeleteContended { attempts: usize },
+
+    /// A retention check kept finding the expired tables replaced by concurrent compactions and
+    /// gave up; the next check tries again.
+    #[error("retention gave up after {attempts} attempts: concurrent compactions kept replacing its tables")]
+    RetentionContended { attempts: usize },
+
     /// A retention policy option InfluxDB 1.x would refuse (too short a duration, a duration
     /// shorter than the shard duration, a conflicting `CREATE DATABASE ... WITH`).
     #[error("{0}")]
