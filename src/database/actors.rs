@@ -61,23 +61,32 @@ impl FlushGate {
     }
 }
 
-/// What the actors of one database share with it, recovered by [`Database::open`](super::Database::open).
+/// What the actors of one database share with it, recovered by
+/// [`Database::open`](super::Database::open).
 pub(super) struct Setup<'a> {
+    /// The database's name: the actor threads are named after it.
     pub name: &'a str,
     pub config: &'a Config,
+    /// The catalog the memtable actor, the flusher and the compactors edit.
     pub versions: &'a Arc<VersionSet>,
+    /// The series index a flush reads series keys from.
     pub index: &'a Arc<SeriesIndex>,
+    /// Deletes the WAL segments a flush has made redundant.
     pub trimmer: &'a WalTrimmer,
+    /// The retention policy the compactors drop expired data by.
     pub retention: &'a Arc<Mutex<RetentionPolicy>>,
+    /// Where the WAL writer counts its syncs.
     pub stats: &'a Arc<Stats>,
 }
 
 /// The running actors of one database: the mailboxes it sends to, their threads, and the
-/// switches it shares with them.
+/// switches it shares with them (see the fields of [`Database`](super::Database)).
 pub(super) struct Running {
+    /// The WAL writer's mailbox: the front door of every write and flush.
     pub wal_tx: crossbeam_channel::Sender<WalMail>,
     /// C0's mailbox (barriers); every later layer's sender is held by the layer before it.
     pub compact_tx: crossbeam_channel::Sender<CompactMail>,
+    /// Every actor thread, joined at close.
     pub threads: Vec<JoinHandle<()>>,
     pub health: Health<Arc<Error>>,
     pub gate: Arc<FlushGate>,
