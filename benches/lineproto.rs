@@ -1,11 +1,18 @@
-//! Line protocol parsing throughput on a TSBS-shaped `cpu` body (`strata::bench::tsbs`): 5,000
-//! lines, 10 tags and 10 float fields with two decimals per line.
+//! Line protocol parsing throughput on a TSBS-shaped `cpu` body (the `strata bench` generator,
+//! `src/bench/tsbs.rs`): 5,000 lines, 10 tags and 10 float fields with two decimals per line.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use strata::bench::tsbs::TsbsSpec;
 use strata::lineproto::{parse, Precision};
+
+// The generator belongs to the `strata` command, not to the library's API: included by path.
+// Only the batches are used here.
+#[allow(dead_code)]
+#[path = "../src/bench/tsbs.rs"]
+mod tsbs;
+
+use tsbs::TsbsSpec;
 
 const LINES: usize = 5_000;
 

@@ -8,16 +8,14 @@ use std::sync::{Arc, RwLock};
 
 use crate::auth::Users;
 use crate::config::Config;
-use crate::engine::{now_ns, Database, WriteOutcome};
-use crate::error::{Error, IoContext, Result};
+use crate::database::{now_ns, Database, WriteOutcome};
+use crate::error::{Error, IoContext, Result, StopReason};
 use crate::lineproto::{self, Precision};
 use crate::query::influxql::ast::Statement;
-use crate::query::limits::OVER_INLINE_BUDGET;
 use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
 use crate::retention::{Enforcer, RetentionChange, RetentionPolicy};
 use crate::sstable::{BlockCache, BlockCacheStats};
-use strata_actors::query_pool::DEADLINE_EXCEEDED;
 use strata_actors::{CancelToken, FlumeMailbox, Handle, Query, QueryPool};
 
 /// An open strata data directory.
@@ -421,7 +419,6 @@ impl Db {
                 handle,
                 answer: rx,
                 reg,
-                timeout,
             },
         })
     }
@@ -461,7 +458,7 @@ impl Db {
             query::run(&self.dbs, statements, &inline_opts, token)
         });
         match outcome {
-            Err(reason) if reason == OVER_INLINE_BUDGET => {
+            Err(StopReason::OverInlineBudget) => {
                 self.paths.moved.fetch_add(1, Ordering::Relaxed);
                 None
             }
@@ -471,7 +468,7 @@ impl Db {
             }
             Err(reason) => {
                 self.paths.inline.fetch_add(1, Ordering::Relaxed);
-                Some(Err(stopped(reason, &reg, timeout)))
+                Some(Err(stopped(reason, &reg)))
             }
         }
     }
@@ -556,12 +553,11 @@ enum Pending {
     Ready(Result<QueryResponse>),
     Pooled {
         /// Dropping it cancels the query (the pool's contract).
-        handle: Handle<()>,
+        handle: Handle<(), StopReason>,
         /// The task sends its answer here just before it finishes.
         answer: tokio::sync::oneshot::Receiver<QueryResponse>,
         /// Keeps the query in `SHOW QUERIES` until it is answered or abandoned.
         reg: Registration,
-        timeout: std::time::Duration,
     },
 }
 
@@ -582,10 +578,9 @@ impl PendingQuery {
                 handle,
                 mut answer,
                 reg,
-                timeout,
             } => {
                 let outcome = handle.wait();
-                stopped_or_answered(outcome, answer.try_recv().ok(), &reg, timeout)
+                stopped_or_answered(outcome, answer.try_recv().ok(), &reg)
             }
         }
     }
@@ -599,7 +594,6 @@ impl PendingQuery {
                 handle,
                 mut answer,
                 reg,
-                timeout,
             } => {
                 if let Ok(resp) = (&mut answer).await {
                     return Ok(resp);
@@ -608,8 +602,8 @@ impl PendingQuery {
                 // the reason and records it right after the task returns.
                 let outcome = tokio::task::spawn_blocking(move || handle.wait())
                     .await
-                    .map_err(|e| Error::Query(format!("query wait task failed: {e}")))?;
-                stopped_or_answered(outcome, None, &reg, timeout)
+                    .map_err(|e| Error::Internal(format!("query wait task failed: {e}")))?;
+                stopped_or_answered(outcome, None, &reg)
             }
         }
     }
@@ -617,25 +611,22 @@ impl PendingQuery {
 
 /// The answer of a finished pooled query, or why it stopped.
 fn stopped_or_answered(
-    outcome: std::result::Result<Vec<()>, String>,
+    outcome: std::result::Result<Vec<()>, StopReason>,
     answer: Option<QueryResponse>,
     reg: &Registration,
-    timeout: std::time::Duration,
 ) -> Result<QueryResponse> {
     match outcome {
-        Ok(_) => {
-            answer.ok_or_else(|| Error::Query("the query finished without an answer".to_string()))
-        }
-        Err(e) => Err(stopped(e, reg, timeout)),
+        Ok(_) => answer
+            .ok_or_else(|| Error::Internal("the query finished without an answer".to_string())),
+        Err(reason) => Err(stopped(reason, reg)),
     }
 }
 
-/// The error of a query stopped with `reason` (killed, past its deadline, failed).
-fn stopped(reason: String, reg: &Registration, timeout: std::time::Duration) -> Error {
+/// The error of a query stopped with `reason` (killed, past its deadline, failed). A deadline
+/// reason carries the query's `query_timeout`, which its text names.
+fn stopped(reason: StopReason, reg: &Registration) -> Error {
     if reg.status().is_killed() {
         Error::QueryInterrupted
-    } else if reason == DEADLINE_EXCEEDED {
-        Error::QueryStopped(format!("it ran longer than query_timeout ({timeout:?})"))
     } else {
         Error::QueryStopped(reason)
     }
@@ -646,7 +637,7 @@ fn stopped(reason: String, reg: &Registration, timeout: std::time::Duration) -> 
 fn testing_delay(
     delay: std::time::Duration,
     token: &CancelToken,
-) -> std::result::Result<(), String> {
+) -> std::result::Result<(), StopReason> {
     if delay.is_zero() {
         return Ok(());
     }

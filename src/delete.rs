@@ -27,7 +27,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::manifest::sync_dir_with;
 use crate::sstable::{Provenance, Table, TableWriter};
@@ -257,10 +257,9 @@ pub fn rewrite_tables(db: &Database, filter: &PointFilter) -> Result<DeleteOutco
             }
         }
     }
-    Err(Error::Query(format!(
-        "delete gave up after {MAX_ATTEMPTS} attempts: concurrent compactions kept replacing its \
-         tables; run it again"
-    )))
+    Err(Error::DeleteContended {
+        attempts: MAX_ATTEMPTS,
+    })
 }
 
 /// Forget the `candidates` that no table and no memtable holds any more (they were deleted or
@@ -370,10 +369,9 @@ pub fn expire(db: &Database, cutoff: i64) -> Result<DeleteOutcome> {
             Err(e) => return Err(e),
         }
     }
-    Err(Error::Query(format!(
-        "retention gave up after {MAX_ATTEMPTS} attempts: concurrent compactions kept replacing \
-         its tables"
-    )))
+    Err(Error::RetentionContended {
+        attempts: MAX_ATTEMPTS,
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,16 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use strata_actors::{ActorError, Stopped};
+
+use crate::types::SeriesId;
+
+/// Why a storage actor (WAL writer, memtable, flusher, compactor) failed a request or poisoned
+/// the database: the step that failed, with strata's own error inside it, unchanged.
+pub type ActorFailure = ActorError<Arc<Error>>;
 
 /// Everything that can go wrong in strata. Messages are written for the person who has to act on
 /// them: they name the file, the line, the limit or the database involved.
@@ -118,9 +128,10 @@ pub enum Error {
     },
 
     /// A query was stopped before it finished: its deadline (`query_timeout`) passed, it was
-    /// killed, or its client went away.
+    /// cancelled (killed, or its client went away), the pool stopped, a task panicked, or (never
+    /// shown) it was moved from the caller's thread to the pool.
     #[error("query stopped: {0}")]
-    QueryStopped(String),
+    QueryStopped(StopReason),
 
     /// The query was stopped by `KILL QUERY` (InfluxDB 1.x's text, which clients match on).
     #[error("query interrupted")]
@@ -157,21 +168,32 @@ pub enum Error {
     /// device). Nothing of it was acknowledged or applied; later writes succeed once the cause
     /// clears.
     #[error("write failed and was not acknowledged: {0}; nothing of it was applied, retry once the cause is fixed (free disk space)")]
-    WriteFailed(String),
+    WriteFailed(ActorFailure),
 
     /// A flush could not write its table (a full disk, a failing device). The data stays in
     /// memory and in the WAL, so nothing is lost; the flusher tries again.
     #[error("flush failed: {0}; the data stays in memory and in the WAL (nothing is lost) and the flusher tries again until the cause is fixed")]
-    FlushFailed(String),
+    FlushFailed(ActorFailure),
 
     /// A compaction could not complete (a full disk, a failing device). Nothing changed in the
     /// catalog; the compactor tries again.
     #[error("compaction failed: {0}; the catalog is unchanged and the compactor tries again until the cause is fixed")]
-    CompactionFailed(String),
+    CompactionFailed(ActorFailure),
 
     /// A background worker failed (an fsync error, a panic); the database refuses writes.
     #[error("database is poisoned and refuses writes: {0}; restart strata after fixing the cause")]
-    Poisoned(String),
+    Poisoned(ActorFailure),
+
+    /// A flush met a point of a series the series index does not know: a bug, not an I/O
+    /// failure, so the flusher does not retry it.
+    #[error("series {series} missing from the index")]
+    SeriesNotIndexed { series: SeriesId },
+
+    /// Something inside strata broke an invariant or a helper thread failed (a query task that
+    /// ended without an answer, a blocking task that panicked): a bug to report, not a problem
+    /// of the request.
+    #[error("{0}")]
+    Internal(String),
 
     /// The database is shutting down.
     #[error("database is closed")]
@@ -193,6 +215,16 @@ pub enum Error {
     /// Version and retry.
     #[error("table {file} is no longer in the current version (a concurrent compaction or delete replaced it); nothing was changed, retry against the current version")]
     VersionConflict { file: u64 },
+
+    /// A delete kept finding its tables replaced by concurrent compactions and gave up; nothing
+    /// was deleted.
+    #[error("delete gave up after {attempts} attempts: concurrent compactions kept replacing its tables; run it again")]
+    DeleteContended { attempts: usize },
+
+    /// A retention check kept finding the expired tables replaced by concurrent compactions and
+    /// gave up; the next check tries again.
+    #[error("retention gave up after {attempts} attempts: concurrent compactions kept replacing its tables")]
+    RetentionContended { attempts: usize },
 
     /// A retention policy option InfluxDB 1.x would refuse (too short a duration, a duration
     /// shorter than the shard duration, a conflicting `CREATE DATABASE ... WITH`).
@@ -229,10 +261,71 @@ pub struct QuarantinedRead {
     pub reason: String,
 }
 
+/// Why a query stopped before it finished ([`Error::QueryStopped`]). The texts are the ones
+/// users and InfluxDB clients see after `query stopped: `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StopReason {
+    /// Cancelled: killed by `KILL QUERY` (answered as [`Error::QueryInterrupted`]) or its client
+    /// went away.
+    #[error("query cancelled")]
+    Cancelled,
+    /// It ran past its deadline; `timeout` is `query_timeout` (unknown only in models of the
+    /// pool that expire a token by hand).
+    #[error("{}", match timeout {
+        Some(timeout) => format!("it ran longer than query_timeout ({timeout:?})"),
+        None => "query deadline exceeded".to_string(),
+    })]
+    DeadlineExceeded { timeout: Option<Duration> },
+    /// The query pool shut down before the query ran.
+    #[error("the query pool has stopped")]
+    PoolStopped,
+    /// A task of the query panicked; the panic's message.
+    #[error("query task panicked: {0}")]
+    TaskPanicked(String),
+    /// A statement run on the caller's thread was estimated to read more than
+    /// `Config::query_inline_max_points`: the caller stops it and submits the query to the pool
+    /// instead. Never shown to a user.
+    #[error("estimated read over query_inline_max_points: run it on the query pool")]
+    OverInlineBudget,
+}
+
+impl From<Stopped> for StopReason {
+    fn from(stopped: Stopped) -> StopReason {
+        match stopped {
+            Stopped::Cancelled => StopReason::Cancelled,
+            Stopped::DeadlineExceeded { timeout } => StopReason::DeadlineExceeded { timeout },
+            Stopped::PoolStopped => StopReason::PoolStopped,
+            Stopped::Panicked(message) => StopReason::TaskPanicked(message),
+        }
+    }
+}
+
+impl From<Stopped> for Error {
+    fn from(stopped: Stopped) -> Error {
+        Error::QueryStopped(stopped.into())
+    }
+}
+
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The HTTP status the daemon answers this error with (every handler of `src/server/` asks
+    /// here): 404 for a database that does not exist, 400 for a request strata cannot take as
+    /// written, 503 for one to retry later, an authorization error's own status, 500 for the
+    /// rest.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Error::DatabaseNotFound(_) => 404,
+            Error::PartialWrite { .. } | Error::FieldTypeConflict { .. } | Error::Parse { .. } => {
+                400
+            }
+            Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
+            Error::Auth(e) => e.http_status(),
+            _ => 500,
+        }
+    }
+
     /// Wrap an I/O error with what strata was doing when it happened.
     pub fn io(context: impl Into<String>, source: io::Error) -> Error {
         Error::Io {
@@ -250,5 +343,99 @@ pub trait IoContext<T> {
 impl<T> IoContext<T> for io::Result<T> {
     fn ctx<F: FnOnce() -> String>(self, f: F) -> Result<T> {
         self.map_err(|e| Error::io(f(), e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_reasons_keep_the_texts_clients_match() {
+        let timed_out = Error::from(Stopped::DeadlineExceeded {
+            timeout: Some(Duration::from_secs(5)),
+        });
+        assert_eq!(
+            timed_out.to_string(),
+            "query stopped: it ran longer than query_timeout (5s)"
+        );
+        assert_eq!(
+            Error::from(Stopped::Cancelled).to_string(),
+            "query stopped: query cancelled"
+        );
+        assert_eq!(
+            Error::from(Stopped::PoolStopped).to_string(),
+            "query stopped: the query pool has stopped"
+        );
+        assert_eq!(
+            Error::from(Stopped::Panicked("boom".to_string())).to_string(),
+            "query stopped: query task panicked: boom"
+        );
+        assert_eq!(
+            StopReason::from(Stopped::DeadlineExceeded { timeout: None }).to_string(),
+            "query deadline exceeded"
+        );
+    }
+
+    #[test]
+    fn actor_failures_carry_the_typed_cause_with_the_step_in_the_text() {
+        let cause = Arc::new(Error::io("fsync wal/00000001.wal", io::Error::other("EIO")));
+        let failed = Error::WriteFailed(ActorError::WalSync(cause));
+        assert!(failed.to_string().starts_with(
+            "write failed and was not acknowledged: WAL fsync failed: fsync wal/00000001.wal: EIO;"
+        ));
+        match &failed {
+            Error::WriteFailed(failure) => {
+                assert!(matches!(
+                    failure.cause().map(|c| &**c),
+                    Some(Error::Io { .. })
+                ));
+            }
+            other => panic!("{other:?}"),
+        }
+        let poisoned = Error::Poisoned(ActorError::Panicked {
+            actor: "flush-db".to_string(),
+        });
+        assert_eq!(
+            poisoned.to_string(),
+            "database is poisoned and refuses writes: actor flush-db panicked; restart strata after fixing the cause"
+        );
+    }
+
+    #[test]
+    fn http_statuses() {
+        let cases = [
+            (Error::DatabaseNotFound("d".into()), 404),
+            (
+                Error::PartialWrite {
+                    message: "line 1: bad".into(),
+                    dropped: 1,
+                },
+                400,
+            ),
+            (
+                Error::Parse {
+                    message: "bad".into(),
+                    line: 1,
+                    column: 1,
+                },
+                400,
+            ),
+            (
+                Error::WriteTimeout {
+                    duration: Duration::from_secs(1),
+                    committing: false,
+                },
+                503,
+            ),
+            (Error::Closed, 503),
+            (Error::QueryQueueFull(64), 503),
+            (Error::Auth(crate::auth::AuthError::UserExists), 400),
+            (Error::Internal("lost".into()), 500),
+            (Error::Poisoned(ActorError::FlusherStopped), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.http_status(), status, "{error}");
+        }
     }
 }

@@ -5,15 +5,14 @@
 //! The embedded entry point is [`Db`]; the daemon is [`server::serve`].
 
 pub mod auth;
-pub mod bench;
 pub mod bench_data;
 pub mod cardinality;
 pub mod check;
 pub mod compaction;
 pub mod config;
+pub mod database;
 pub mod db;
 pub mod delete;
-pub mod engine;
 pub mod error;
 pub mod failpoint;
 pub mod file_io;

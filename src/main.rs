@@ -1,5 +1,9 @@
 //! The `strata` command.
 
+// The `strata bench` workload harness: part of the command, not of the library's API (it uses
+// only strata's public API, like any client).
+mod bench;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -79,7 +83,7 @@ struct BenchArgs {
 }
 
 fn run_bench(a: BenchArgs) -> Result<(), String> {
-    use strata::bench::{self, tsbs::TsbsSpec, BenchOptions, Phases};
+    use bench::{tsbs::TsbsSpec, BenchOptions, Phases};
     if !(a.hours > 0.0 && a.hours.is_finite()) {
         return Err(format!("--hours {} must be a positive number", a.hours));
     }

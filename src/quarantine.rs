@@ -37,7 +37,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::engine::{now_ns, Database};
+use crate::database::{now_ns, Database};
 use crate::error::{Error, IoContext, Result};
 use crate::file_io::{FileIo, IoFile};
 use crate::manifest::{sync_dir_with, TableRecord};

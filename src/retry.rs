@@ -23,33 +23,32 @@ pub const MAX_WAIT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct BackgroundRetry {
     closing: Arc<AtomicBool>,
-    /// Whether the last failure was one that can pass (an I/O error).
-    transient: bool,
+}
+
+/// Whether a failure can pass by itself (an I/O error: a full disk, a failing device).
+fn is_transient(error: &Error) -> bool {
+    matches!(error, Error::Io { .. })
 }
 
 impl BackgroundRetry {
     /// Retries end once `closing` is set.
     pub fn new(closing: Arc<AtomicBool>) -> BackgroundRetry {
-        BackgroundRetry {
-            closing,
-            transient: false,
-        }
+        BackgroundRetry { closing }
     }
 
-    /// Note the error a step failed with (before the worker asks [`BackgroundRetry::after`]),
-    /// and log it.
-    pub fn failed(&mut self, what: &str, e: &Error) {
-        self.transient = matches!(e, Error::Io { .. });
-        if self.transient {
-            tracing::warn!(error = %e, "{what} failed; it is tried again until the cause clears");
+    /// Log the error a step (`what`) failed with: a warning if it is retried, an error if not.
+    pub fn report(&self, what: &str, error: &Error) {
+        if is_transient(error) {
+            tracing::warn!(%error, "{what} failed; it is tried again until the cause clears");
         } else {
-            tracing::error!(error = %e, "{what} failed");
+            tracing::error!(%error, "{what} failed");
         }
     }
 
-    /// How long to wait before attempt `failures + 1`, or `None` to give up.
-    pub fn after(&self, failures: u32) -> Option<Duration> {
-        if !self.transient || self.closing.load(Ordering::Acquire) {
+    /// How long to wait before attempt `failures + 1` after a step failed with `error`, or
+    /// `None` to give up.
+    pub fn after(&self, failures: u32, error: &Error) -> Option<Duration> {
+        if !is_transient(error) || self.closing.load(Ordering::Acquire) {
             return None;
         }
         let doublings = failures.saturating_sub(1).min(16);
@@ -64,21 +63,14 @@ mod tests {
     #[test]
     fn io_errors_are_retried_with_growing_waits_until_closing() {
         let closing = Arc::new(AtomicBool::new(false));
-        let mut r = BackgroundRetry::new(closing.clone());
-        r.failed(
-            "flush",
-            &Error::io("write", std::io::Error::other("disk full")),
-        );
-        assert_eq!(r.after(1), Some(FIRST_WAIT));
-        assert_eq!(r.after(2), Some(FIRST_WAIT * 2));
-        assert_eq!(r.after(40), Some(MAX_WAIT));
+        let retry = BackgroundRetry::new(closing.clone());
+        let disk_full = Error::io("write", std::io::Error::other("disk full"));
+        assert_eq!(retry.after(1, &disk_full), Some(FIRST_WAIT));
+        assert_eq!(retry.after(2, &disk_full), Some(FIRST_WAIT * 2));
+        assert_eq!(retry.after(40, &disk_full), Some(MAX_WAIT));
         closing.store(true, Ordering::Release);
-        assert_eq!(r.after(1), None);
+        assert_eq!(retry.after(1, &disk_full), None);
         closing.store(false, Ordering::Release);
-        r.failed(
-            "flush",
-            &Error::Query("series 3 missing from the index".into()),
-        );
-        assert_eq!(r.after(1), None);
+        assert_eq!(retry.after(1, &Error::SeriesNotIndexed { series: 3 }), None);
     }
 }

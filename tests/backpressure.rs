@@ -16,7 +16,7 @@ fn line(i: usize) -> String {
 
 /// Wait until the pipeline is full — `frozen` frozen memtables exist and `counter` has stopped
 /// moving — and return the counter. Fails loudly after 60 s.
-fn wait_stalled(d: &strata::engine::Database, frozen: usize, counter: &AtomicUsize) -> usize {
+fn wait_stalled(d: &strata::database::Database, frozen: usize, counter: &AtomicUsize) -> usize {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut last = usize::MAX;
     let mut quiet = 0;

@@ -76,7 +76,7 @@ impl Filler {
     /// Wait until the writer is blocked by backpressure — `max_frozen + 2` frozen memtables
     /// exist (see Config::max_frozen_memtables) and it has stopped making progress — and
     /// return how many writes it completed. Fails loudly after 60 s.
-    fn wait_stalled(&self, d: &strata::engine::Database, max_frozen: usize) -> usize {
+    fn wait_stalled(&self, d: &strata::database::Database, max_frozen: usize) -> usize {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         let mut last = usize::MAX;
         let mut quiet = 0;

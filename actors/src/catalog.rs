@@ -25,6 +25,7 @@ pub struct VersionCell<V> {
 }
 
 impl<V> VersionCell<V> {
+    /// A cell publishing `initial`.
     pub fn new(initial: V) -> Self {
         VersionCell {
             current: Mutex::new(Arc::new(initial)),
@@ -146,6 +147,7 @@ impl<V: ReplaceEdit> VersionCell<V> {
 
 /// Deletes a file once nothing references it (a real unlink, or a fake under loom).
 pub trait Deleter<T>: Send + Sync + 'static {
+    /// Delete `file`: called once, when the last reference to an obsolete file drops.
     fn delete(&self, file: &T);
 }
 
@@ -178,6 +180,8 @@ impl<T, D: Deleter<T>> Clone for FileRef<T, D> {
 }
 
 impl<T, D: Deleter<T>> FileRef<T, D> {
+    /// The first reference to a live `file`; `deleter` deletes it once it is obsolete and the
+    /// last reference drops.
     pub fn new(file: T, deleter: Arc<D>) -> Self {
         FileRef {
             inner: Arc::new(FileInner {
@@ -199,10 +203,12 @@ impl<T, D: Deleter<T>> FileRef<T, D> {
         self.inner.deleter.delete(&self.inner.file);
     }
 
+    /// Whether [`FileRef::mark_obsolete`] was called (the file goes with its last reference).
     pub fn is_obsolete(&self) -> bool {
         self.inner.obsolete.load(Ordering::Acquire)
     }
 
+    /// The file this reference keeps alive.
     pub fn file(&self) -> &T {
         &self.inner.file
     }

@@ -21,21 +21,22 @@
 //! compactor opens it after each install and closes it for good when it stops, so a flusher
 //! never waits for a compactor that is gone.
 
+use crate::error::{ActorError, Cause, Done};
 use crate::health::Health;
 use crate::mailbox::{Receiver, Sender, TrySendError};
 use crate::oneshot::OneshotSender;
 use crate::sync::{self, Arc, Condvar, Mutex};
 
 /// A message to a compactor.
-pub enum CompactMsg {
+pub enum CompactMsg<E> {
     /// Look at your layer: compact while it is over its limits.
     Nudge,
     /// Finish the work queued before this message, pass the barrier on to the next layer; the
     /// last layer answers it (with the database's health).
-    Barrier(OneshotSender<Result<(), String>>),
+    Barrier(OneshotSender<Done<E>>),
     /// As [`CompactMsg::Barrier`], but first move every table of your layer into the next one,
     /// whatever the limit (a full compaction down to the last layer).
-    Force(OneshotSender<Result<(), String>>),
+    Force(OneshotSender<Done<E>>),
 }
 
 /// What an install did.
@@ -53,19 +54,21 @@ pub trait CompactIo {
     type Job;
     /// The files a job wrote (fsynced, not yet in the catalog).
     type Output;
+    /// What a compaction step fails with.
+    type Error: Cause;
     /// A job for this layer if it is over its limits (with `force`: if it holds any table and
     /// is not the last layer), against the current version.
-    fn plan(&mut self, force: bool) -> Result<Option<Self::Job>, String>;
+    fn plan(&mut self, force: bool) -> Result<Option<Self::Job>, Self::Error>;
     /// Stream the merge into new files (fsync files and directory).
-    fn run(&mut self, job: &Self::Job) -> Result<Self::Output, String>;
+    fn run(&mut self, job: &Self::Job) -> Result<Self::Output, Self::Error>;
     /// Log the edit (fsynced) and publish it; old files go once no version references them.
     /// On [`Installed::Conflict`] the output must be discarded (its files deleted).
-    fn install(&mut self, job: Self::Job, out: Self::Output) -> Result<Installed, String>;
-    /// After the `failures`-th failed step in a row: how long to wait before planning again,
-    /// or `None` to give up (the failure will not pass, or the database is closing), which
-    /// poisons the database. The default gives up at once.
-    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
-        let _ = failures;
+    fn install(&mut self, job: Self::Job, out: Self::Output) -> Result<Installed, Self::Error>;
+    /// After the `failures`-th failed step in a row, the last one failing with `error`: how long
+    /// to wait before planning again, or `None` to give up (the failure will not pass, or the
+    /// database is closing), which poisons the database. The default gives up at once.
+    fn retry_after(&mut self, failures: u32, error: &Self::Error) -> Option<std::time::Duration> {
+        let _ = (failures, error);
         None
     }
 }
@@ -88,6 +91,7 @@ impl Default for StallGate {
 }
 
 impl StallGate {
+    /// An open gate with no install reported yet.
     pub fn new() -> StallGate {
         StallGate {
             state: Mutex::new((0, false)),
@@ -149,18 +153,18 @@ struct CloseOnDrop(Option<Arc<StallGate>>);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
-        if let Some(g) = &self.0 {
-            g.close();
+        if let Some(gate) = &self.0 {
+            gate.close();
         }
     }
 }
 
 /// What one round of [`work`] did.
-struct Round {
+struct Round<E> {
     /// Something was installed.
     installed: bool,
-    /// The step that failed, if one did (the catalog is unchanged by it).
-    failed: Option<String>,
+    /// The error of the step that failed, if one did (the catalog is unchanged by it).
+    failed: Option<E>,
 }
 
 /// Work until the layer is within its limits (with `force`: until it is empty), or a step
@@ -168,11 +172,11 @@ struct Round {
 /// poisons the database.
 fn work<I: CompactIo>(
     io: &mut I,
-    health: &Health,
+    health: &Health<I::Error>,
     stall: Option<&StallGate>,
     force: bool,
     failures: &mut u32,
-) -> Round {
+) -> Round<I::Error> {
     let mut round = Round {
         installed: false,
         failed: None,
@@ -195,8 +199,8 @@ fn work<I: CompactIo>(
                 conflicts = 0;
                 *failures = 0;
                 round.installed = true;
-                if let Some(g) = stall {
-                    g.notify();
+                if let Some(gate) = stall {
+                    gate.notify();
                 }
             }
             Ok(Some(Installed::Conflict)) => {
@@ -205,18 +209,17 @@ fn work<I: CompactIo>(
                     break;
                 }
             }
-            Err(e) => {
+            Err(error) => {
                 *failures = failures.saturating_add(1);
-                let reason = format!("compaction failed: {e}");
                 #[cfg(not(strata_loom_mutant = "compaction_failure_poisons"))]
-                if io.retry_after(*failures).is_none() {
-                    health.poison(reason.clone());
+                if io.retry_after(*failures, &error).is_none() {
+                    health.poison(ActorError::Compaction(error.clone()));
                 }
                 // Planted bug: every failure poisons, even one the I/O will retry (a full disk
                 // then takes the database down until a restart).
                 #[cfg(strata_loom_mutant = "compaction_failure_poisons")]
-                health.poison(reason.clone());
-                round.failed = Some(reason);
+                health.poison(ActorError::Compaction(error.clone()));
+                round.failed = Some(error);
                 break;
             }
         }
@@ -232,33 +235,35 @@ pub fn run_compactor<I, R, S>(
     mut io: I,
     inbox: R,
     next: Option<S>,
-    health: Health,
+    health: Health<I::Error>,
     stall: Option<Arc<StallGate>>,
 ) where
     I: CompactIo,
-    R: Receiver<CompactMsg>,
-    S: Sender<CompactMsg>,
+    R: Receiver<CompactMsg<I::Error>>,
+    S: Sender<CompactMsg<I::Error>>,
 {
     let _close = CloseOnDrop(stall.clone());
     // The last round's failure and the failures in a row: while a step keeps failing, the
     // compactor tries again after the wait the I/O asks for, and answers barriers with the
     // failure instead of holding them (refused, not absorbed).
-    let mut failing: Option<String> = None;
+    let mut failing: Option<I::Error> = None;
     let mut failures = 0u32;
     loop {
-        let wait = failing.as_ref().and_then(|_| io.retry_after(failures));
-        if let (Some(reason), None) = (&failing, wait) {
+        let wait = failing
+            .as_ref()
+            .and_then(|error| io.retry_after(failures, error));
+        if let (Some(error), None) = (&failing, wait) {
             // The I/O stopped retrying (the database is closing): give up, and let a flusher
             // waiting for this layer go.
-            health.poison(reason.clone());
-            if let Some(g) = &stall {
-                g.close();
+            health.poison(ActorError::Compaction(error.clone()));
+            if let Some(gate) = &stall {
+                gate.close();
             }
         }
         let msg = match wait {
             None => inbox.recv(),
             Some(wait) => match inbox.recv_timeout(wait) {
-                Ok(m) => Some(m),
+                Ok(msg) => Some(msg),
                 Err(crate::mailbox::TryRecvError::Empty) => Some(CompactMsg::Nudge),
                 Err(crate::mailbox::TryRecvError::Closed) => None,
             },
@@ -273,38 +278,38 @@ pub fn run_compactor<I, R, S>(
         let installed = round.installed;
         failing = round.failed;
         if health.is_poisoned() {
-            if let Some(g) = &stall {
-                g.close();
+            if let Some(gate) = &stall {
+                gate.close();
             }
         }
         if installed {
-            if let Some(n) = &next {
+            if let Some(next_layer) = &next {
                 // Idempotent: a full mailbox already holds a message that makes it re-plan.
                 #[cfg(not(strata_loom_mutant = "compactor_drop_nudge"))]
-                match n.try_send(CompactMsg::Nudge) {
+                match next_layer.try_send(CompactMsg::Nudge) {
                     Ok(()) | Err(TrySendError::Full(_)) | Err(TrySendError::Closed(_)) => {}
                 }
                 // Planted bug: the next layer is never told about the tables it received.
                 #[cfg(strata_loom_mutant = "compactor_drop_nudge")]
-                let _ = n;
+                let _ = next_layer;
             }
         }
-        let (done, wrap): (_, fn(_) -> CompactMsg) = match msg {
+        let (done, wrap): (_, fn(_) -> CompactMsg<I::Error>) = match msg {
             CompactMsg::Nudge => continue,
             CompactMsg::Barrier(done) => (done, CompactMsg::Barrier),
             CompactMsg::Force(done) => (done, CompactMsg::Force),
         };
-        if let Some(reason) = &failing {
-            let _ = done.send(Err(reason.clone()));
+        if let Some(error) = &failing {
+            let _ = done.send(Err(ActorError::Compaction(error.clone())));
             continue;
         }
         match &next {
-            Some(n) => {
+            Some(next_layer) => {
                 if let Err(crate::mailbox::Closed(
                     CompactMsg::Barrier(done) | CompactMsg::Force(done),
-                )) = n.send(wrap(done))
+                )) = next_layer.send(wrap(done))
                 {
-                    let _ = done.send(Err("compaction stopped".to_string()));
+                    let _ = done.send(Err(ActorError::CompactionStopped));
                 }
             }
             None => {
@@ -331,6 +336,7 @@ mod tests {
     impl CompactIo for Layer {
         type Job = ();
         type Output = ();
+        type Error = String;
         fn plan(&mut self, force: bool) -> Result<Option<()>, String> {
             let limit = if force { 0 } else { self.limit };
             Ok((sync::lock(&self.tables).len() > limit).then_some(()))
@@ -356,12 +362,12 @@ mod tests {
             limit: 1,
             conflicts_left: 2,
         };
-        let (tx, rx) = CrossbeamMailbox::bounded::<CompactMsg>(2);
+        let (tx, rx) = CrossbeamMailbox::bounded::<CompactMsg<String>>(2);
         let health = Health::new();
         let gate = Arc::new(StallGate::new());
         let g2 = gate.clone();
         let h = std::thread::spawn(move || {
-            run_compactor::<_, _, crossbeam_channel::Sender<CompactMsg>>(
+            run_compactor::<_, _, crossbeam_channel::Sender<CompactMsg<String>>>(
                 io,
                 rx,
                 None,
@@ -396,13 +402,13 @@ mod tests {
             limit: 5,
             conflicts_left: 1,
         };
-        let (tx_a, rx_a) = CrossbeamMailbox::bounded::<CompactMsg>(1);
-        let (tx_b, rx_b) = CrossbeamMailbox::bounded::<CompactMsg>(1);
+        let (tx_a, rx_a) = CrossbeamMailbox::bounded::<CompactMsg<String>>(1);
+        let (tx_b, rx_b) = CrossbeamMailbox::bounded::<CompactMsg<String>>(1);
         let (io_a, io_b) = (layer(&a), layer(&b));
         let ha =
             std::thread::spawn(move || run_compactor(io_a, rx_a, Some(tx_b), Health::new(), None));
         let hb = std::thread::spawn(move || {
-            run_compactor::<_, _, crossbeam_channel::Sender<CompactMsg>>(
+            run_compactor::<_, _, crossbeam_channel::Sender<CompactMsg<String>>>(
                 io_b,
                 rx_b,
                 None,

@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::error::{ActorError, Cause};
 use crate::health::Health;
 use crate::mailbox::Receiver;
 use crate::memtable::FlushMsg;
@@ -16,18 +17,21 @@ use crate::wal_writer::SeqNo;
 pub trait FlushSink<F> {
     /// A written, fsynced table not yet in the catalog.
     type Table: Send + 'static;
+    /// What a flush step fails with.
+    type Error: Cause;
     /// Write `frozen` as a table (fsync file and directory). `None` if it holds nothing to write.
-    fn write_table(&mut self, frozen: &F) -> Result<Option<Self::Table>, String>;
+    fn write_frozen(&mut self, frozen: &F) -> Result<Option<Self::Table>, Self::Error>;
     /// Append and fsync the version edit, then publish a version with the table in C0 and
     /// without the frozen memtable. Returns the highest seqno now in tables.
-    fn install(&mut self, frozen: &F, table: Option<Self::Table>) -> Result<SeqNo, String>;
+    fn install(&mut self, frozen: &F, table: Option<Self::Table>) -> Result<SeqNo, Self::Error>;
     /// Let the WAL delete segments whose records are all at or below `flushed`.
-    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), String>;
-    /// After the `failures`-th failed attempt in a row: how long to wait before trying the same
-    /// frozen memtable again, or `None` to give up (the failure will not pass, or the database
-    /// is closing), which poisons the database. The default gives up at once.
-    fn retry_after(&mut self, failures: u32) -> Option<Duration> {
-        let _ = failures;
+    fn trim_wal(&mut self, flushed: SeqNo) -> Result<(), Self::Error>;
+    /// After the `failures`-th failed attempt in a row, the last one failing with `error`: how
+    /// long to wait before trying the same frozen memtable again, or `None` to give up (the
+    /// failure will not pass, or the database is closing), which poisons the database. The
+    /// default gives up at once.
+    fn retry_after(&mut self, failures: u32, error: &Self::Error) -> Option<Duration> {
+        let _ = (failures, error);
         None
     }
 }
@@ -37,8 +41,8 @@ pub trait FlushSink<F> {
 /// fills and writers wait: memory stays bounded.
 pub const MAX_BACKLOG: usize = 1;
 
-fn flush_one<F, K: FlushSink<F>>(sink: &mut K, frozen: &F) -> Result<(), String> {
-    let table = sink.write_table(frozen)?;
+fn flush_one<F, K: FlushSink<F>>(sink: &mut K, frozen: &F) -> Result<(), K::Error> {
+    let table = sink.write_frozen(frozen)?;
     let flushed = sink.install(frozen, table)?;
     sink.trim_wal(flushed)
 }
@@ -49,32 +53,32 @@ fn flush_one<F, K: FlushSink<F>>(sink: &mut K, frozen: &F) -> Result<(), String>
 fn drain<F, K: FlushSink<F>>(
     sink: &mut K,
     backlog: &mut VecDeque<F>,
-    health: &Health,
+    health: &Health<K::Error>,
     failures: &mut u32,
     keep: usize,
-) -> Result<(), String> {
+) -> Result<(), ActorError<K::Error>> {
     while let Some(frozen) = backlog.front() {
         match flush_one(sink, frozen) {
             Ok(()) => {
                 backlog.pop_front();
                 *failures = 0;
             }
-            Err(e) => {
+            Err(error) => {
                 *failures = failures.saturating_add(1);
-                let reason = format!("flush failed: {e}");
                 // Planted bug: a failed flush forgets its frozen memtable, so its points never
                 // reach a table (and leave the version when a later flush installs).
                 #[cfg(strata_loom_mutant = "flush_forget_failed")]
                 {
                     backlog.pop_front();
-                    return Err(reason);
+                    return Err(ActorError::Flush(error));
                 }
                 if backlog.len() <= keep {
-                    return Err(reason);
+                    return Err(ActorError::Flush(error));
                 }
-                match sink.retry_after(*failures) {
+                match sink.retry_after(*failures, &error) {
                     Some(wait) => std::thread::sleep(wait),
                     None => {
+                        let reason = ActorError::Flush(error);
                         health.poison(reason.clone());
                         backlog.clear();
                         return Err(reason);
@@ -92,30 +96,30 @@ fn drain<F, K: FlushSink<F>>(
 /// the sink gives up ([`FlushSink::retry_after`] is `None`) is the database poisoned; after
 /// that every request is answered with the reason (the actor keeps draining so nothing
 /// upstream hangs). When the mailbox closes, a backlog left is retried until the sink gives up.
-pub fn run_flusher<F, K, R>(mut sink: K, inbox: R, health: Health)
+pub fn run_flusher<F, K, R>(mut sink: K, inbox: R, health: Health<K::Error>)
 where
     F: Send + 'static,
     K: FlushSink<F>,
-    R: Receiver<FlushMsg<F>>,
+    R: Receiver<FlushMsg<F, K::Error>>,
 {
     let mut backlog: VecDeque<F> = VecDeque::new();
     let mut failures = 0u32;
     while let Some(msg) = inbox.recv() {
         match msg {
             FlushMsg::Flush { frozen, done } => {
-                let r = health.check().and_then(|()| {
+                let flushed = health.check().and_then(|()| {
                     backlog.push_back(frozen);
                     drain(&mut sink, &mut backlog, &health, &mut failures, MAX_BACKLOG)
                 });
-                if let Some(d) = done {
-                    let _ = d.send(r);
+                if let Some(done) = done {
+                    let _ = done.send(flushed);
                 }
             }
             FlushMsg::Barrier(done) => {
-                let r = health.check().and_then(|()| {
+                let drained = health.check().and_then(|()| {
                     drain(&mut sink, &mut backlog, &health, &mut failures, MAX_BACKLOG)
                 });
-                let _ = done.send(r);
+                let _ = done.send(drained);
             }
         }
     }

@@ -7,8 +7,11 @@
 //! mailboxes and real files; `loom_tests/` plugs in facade mailboxes and in-memory fakes and
 //! checks the same loops.
 
+#![deny(missing_docs)]
+
 pub mod catalog;
 pub mod compactor;
+pub mod error;
 pub mod flusher;
 pub mod health;
 pub mod mailbox;
@@ -18,10 +21,11 @@ pub mod query_pool;
 pub mod sync;
 pub mod wal_writer;
 
+pub use error::{ActorError, Cause, Done};
 pub use health::Health;
 pub use mailbox::{
     Closed, CrossbeamMailbox, FacadeMailbox, FlumeMailbox, Mailbox, Receiver, Sender, TryRecvError,
     TrySendError,
 };
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
-pub use query_pool::{Busy, CancelToken, Handle, InlinePermit, Query, QueryPool};
+pub use query_pool::{Busy, CancelToken, Handle, InlinePermit, Query, QueryPool, Stopped};

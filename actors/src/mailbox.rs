@@ -30,6 +30,7 @@ pub enum TrySendError<T> {
 /// Why a non-blocking receive returned nothing.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub enum TryRecvError {
+    /// Nothing is queued now (or nothing came within the timeout); senders remain.
     Empty,
     /// Empty and every sender is gone.
     Closed,
@@ -45,6 +46,7 @@ pub trait Sender<T>: Clone + Send + 'static {
     fn send_timeout(&self, msg: T, timeout: Duration) -> Result<(), TrySendError<T>>;
     /// Messages queued now.
     fn len(&self) -> usize;
+    /// Whether nothing is queued now.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -54,10 +56,13 @@ pub trait Sender<T>: Clone + Send + 'static {
 pub trait Receiver<T>: Clone + Send + 'static {
     /// Block until a message arrives; `None` once the box is empty and every sender is gone.
     fn recv(&self) -> Option<T>;
+    /// Take a message only if one is queued now.
     fn try_recv(&self) -> Result<T, TryRecvError>;
     /// Block at most `timeout` for a message: [`TryRecvError::Empty`] when none came.
     fn recv_timeout(&self, timeout: Duration) -> Result<T, TryRecvError>;
+    /// Messages queued now.
     fn len(&self) -> usize;
+    /// Whether nothing is queued now.
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -65,7 +70,9 @@ pub trait Receiver<T>: Clone + Send + 'static {
 
 /// A family of bounded mailboxes.
 pub trait Mailbox: 'static {
+    /// This family's sending half.
     type Sender<T: Send + 'static>: Sender<T>;
+    /// This family's receiving half.
     type Receiver<T: Send + 'static>: Receiver<T>;
     /// A mailbox holding at most `capacity` messages (`capacity` >= 1).
     fn bounded<T: Send + 'static>(capacity: usize) -> (Self::Sender<T>, Self::Receiver<T>);

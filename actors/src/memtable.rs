@@ -6,6 +6,7 @@
 //! is a send on the flusher's bounded mailbox: when `max_frozen_memtables` are already waiting,
 //! this actor blocks, its own mailbox fills, the WAL writer blocks, and writers wait.
 
+use crate::error::{ActorError, Cause, Done};
 use crate::mailbox::{Receiver, Sender};
 use crate::oneshot::OneshotSender;
 use crate::wal_writer::{MemMsg, SeqNo};
@@ -14,8 +15,11 @@ use crate::wal_writer::{MemMsg, SeqNo};
 pub trait MemStore<P> {
     /// A frozen memtable on its way to the flusher.
     type Frozen: Send + 'static;
+    /// What applying a record fails with.
+    type Error: Cause;
     /// Apply a durable record; readers see it when this returns.
-    fn apply(&mut self, seqno: SeqNo, payload: &P) -> Result<(), String>;
+    fn apply(&mut self, seqno: SeqNo, payload: &P) -> Result<(), Self::Error>;
+    /// Whether the active memtable holds nothing (a flush then has nothing to freeze).
     fn is_empty(&self) -> bool;
     /// Whether the active memtable is over its size threshold.
     fn should_freeze(&self) -> bool;
@@ -24,21 +28,26 @@ pub trait MemStore<P> {
 }
 
 /// What the flusher's mailbox carries.
-pub enum FlushMsg<F> {
+pub enum FlushMsg<F, E> {
+    /// Write this frozen memtable as a table.
     Flush {
+        /// The frozen memtable (still readable until its table is installed).
         frozen: F,
         /// Replied to once the table is installed.
-        done: Option<OneshotSender<Result<(), String>>>,
+        done: Option<OneshotSender<Done<E>>>,
     },
     /// Nothing to freeze: reply once every flush queued before it is done.
-    Barrier(OneshotSender<Result<(), String>>),
+    Barrier(OneshotSender<Done<E>>),
 }
 
-fn hand_off<F: Send + 'static, S: Sender<FlushMsg<F>>>(flusher: &S, msg: FlushMsg<F>) {
+fn hand_off<F: Send + 'static, E, S: Sender<FlushMsg<F, E>>>(flusher: &S, msg: FlushMsg<F, E>) {
     if let Err(closed) = flusher.send(msg) {
         match closed.0 {
-            FlushMsg::Flush { done: Some(d), .. } | FlushMsg::Barrier(d) => {
-                let _ = d.send(Err("the flusher has stopped".to_string()));
+            FlushMsg::Flush {
+                done: Some(done), ..
+            }
+            | FlushMsg::Barrier(done) => {
+                let _ = done.send(Err(ActorError::FlusherStopped));
             }
             FlushMsg::Flush { done: None, .. } => {}
         }
@@ -51,15 +60,18 @@ pub fn run_memtable<P, M, R, S>(mut store: M, inbox: R, flusher: S)
 where
     P: Send + 'static,
     M: MemStore<P>,
-    R: Receiver<MemMsg<P>>,
-    S: Sender<FlushMsg<M::Frozen>>,
+    R: Receiver<MemMsg<P, M::Error>>,
+    S: Sender<FlushMsg<M::Frozen, M::Error>>,
 {
     while let Some(msg) = inbox.recv() {
         match msg {
             MemMsg::Apply(batch) => {
-                for c in batch {
-                    let r = store.apply(c.seqno, &c.payload).map(|()| c.seqno);
-                    let _ = c.reply.send(r);
+                for committed in batch {
+                    let applied = store
+                        .apply(committed.seqno, &committed.payload)
+                        .map(|()| committed.seqno)
+                        .map_err(ActorError::Apply);
+                    let _ = committed.reply.send(applied);
                 }
                 if store.should_freeze() {
                     let frozen = store.freeze();

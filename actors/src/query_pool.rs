@@ -1,7 +1,8 @@
 //! The query pool: a bounded queue, a fixed set of worker loops, and permits.
 //!
 //! * [`QueryPool::submit`] never blocks: a full queue is [`Busy`] (the daemon answers 503).
-//! * A [`Query`] is a list of tasks, `FnOnce(&CancelToken) -> Result<T, String>`. It is queued as
+//! * A [`Query`] is a list of tasks, `FnOnce(&CancelToken) -> Result<T, E>`, where the caller's
+//!   error type `E` can say why the pool stopped a task (`E: From<Stopped>`). It is queued as
 //!   up to `parallelism` runner jobs; each runner takes the query's next task until none is left,
 //!   so at most `parallelism` tasks of one query run at once.
 //! * A task runs only while its worker holds one of `max_concurrent` permits. The permit is an
@@ -26,12 +27,36 @@ use crate::mailbox::{Mailbox, Receiver, Sender, TrySendError};
 use crate::sync::atomic::{AtomicU8, Ordering};
 use crate::sync::{self, thread, Arc, Condvar, Mutex};
 
-/// The error of a query stopped by [`Handle::cancel`] or by dropping its [`Handle`].
-pub const CANCELLED: &str = "query cancelled";
-/// The error of a query that ran past its deadline.
-pub const DEADLINE_EXCEEDED: &str = "query deadline exceeded";
-/// The error of tasks left unrun because the pool shut down.
-pub const POOL_STOPPED: &str = "the query pool has stopped";
+/// Why the pool stopped a query (or one of its tasks) before it finished. A task's error type
+/// converts from it (`E: From<Stopped>`), so it reaches the submitter typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stopped {
+    /// Stopped by [`Handle::cancel`] or by dropping its [`Handle`] (the client went away).
+    Cancelled,
+    /// The query ran past its deadline.
+    DeadlineExceeded {
+        /// The time it was given ([`Query::timeout`]); `None` when the deadline was modelled by
+        /// [`CancelToken::expire`] on a token without one.
+        timeout: Option<Duration>,
+    },
+    /// The pool shut down before the task ran.
+    PoolStopped,
+    /// A task panicked; the panic's message.
+    Panicked(String),
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Cancelled => f.write_str("query cancelled"),
+            Stopped::DeadlineExceeded { .. } => f.write_str("query deadline exceeded"),
+            Stopped::PoolStopped => f.write_str("the query pool has stopped"),
+            Stopped::Panicked(message) => write!(f, "query task panicked: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Stopped {}
 
 const LIVE: u8 = 0;
 const STATE_CANCELLED: u8 = 1;
@@ -45,6 +70,8 @@ pub struct CancelToken {
 
 struct TokenInner {
     state: AtomicU8,
+    /// What the query was given, reported by [`Stopped::DeadlineExceeded`].
+    timeout: Option<Duration>,
     #[cfg(not(strata_loom))]
     deadline: Option<std::time::Instant>,
 }
@@ -64,11 +91,10 @@ impl CancelToken {
     /// A live token that expires `timeout` from now (`None`: never). Under loom the timeout is
     /// ignored; call [`CancelToken::expire`] to model the deadline passing.
     pub fn with_timeout(timeout: Option<Duration>) -> Self {
-        #[cfg(strata_loom)]
-        let _ = timeout;
         CancelToken {
             inner: Arc::new(TokenInner {
                 state: AtomicU8::new(LIVE),
+                timeout,
                 #[cfg(not(strata_loom))]
                 deadline: timeout.map(|t| std::time::Instant::now() + t),
             }),
@@ -93,7 +119,7 @@ impl CancelToken {
     }
 
     /// `Err(reason)` once cancelled or past the deadline. Tasks call this between steps.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), Stopped> {
         match self.inner.state.load(Ordering::Acquire) {
             LIVE => {
                 #[cfg(not(strata_loom))]
@@ -105,27 +131,30 @@ impl CancelToken {
                 }
                 Ok(())
             }
-            STATE_CANCELLED => Err(CANCELLED.to_string()),
-            _ => Err(DEADLINE_EXCEEDED.to_string()),
+            STATE_CANCELLED => Err(Stopped::Cancelled),
+            _ => Err(Stopped::DeadlineExceeded {
+                timeout: self.inner.timeout,
+            }),
         }
     }
 
+    /// Whether the query has been cancelled or is past its deadline.
     pub fn is_cancelled(&self) -> bool {
         self.check().is_err()
     }
 }
 
 /// One task of a query.
-pub type Task<T> = Box<dyn FnOnce(&CancelToken) -> Result<T, String> + Send + 'static>;
+pub type Task<T, E> = Box<dyn FnOnce(&CancelToken) -> Result<T, E> + Send + 'static>;
 
 /// A query: its tasks, how many may run at once, and its deadline.
-pub struct Query<T> {
-    tasks: Vec<Task<T>>,
+pub struct Query<T, E> {
+    tasks: Vec<Task<T, E>>,
     parallelism: usize,
     timeout: Option<Duration>,
 }
 
-impl<T: Send + 'static> Query<T> {
+impl<T: Send + 'static, E: From<Stopped> + Send + 'static> Query<T, E> {
     /// An empty query running at most `parallelism` (at least 1) tasks at once.
     pub fn new(parallelism: usize) -> Self {
         Query {
@@ -135,15 +164,16 @@ impl<T: Send + 'static> Query<T> {
         }
     }
 
+    /// Add a task; it sees the query's [`CancelToken`].
     pub fn task(
         mut self,
-        f: impl FnOnce(&CancelToken) -> Result<T, String> + Send + 'static,
+        task: impl FnOnce(&CancelToken) -> Result<T, E> + Send + 'static,
     ) -> Self {
-        self.tasks.push(Box::new(f));
+        self.tasks.push(Box::new(task));
         self
     }
 
-    /// Fail with [`DEADLINE_EXCEEDED`] once `timeout` has passed since submission.
+    /// Fail with [`Stopped::DeadlineExceeded`] once `timeout` has passed since submission.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self
@@ -222,25 +252,25 @@ impl Drop for Permit {
 // ---------------------------------------------------------------------------------------------
 // queries in flight
 
-struct QueryState<T> {
-    pending: VecDeque<(usize, Task<T>)>,
+struct QueryState<T, E> {
+    pending: VecDeque<(usize, Task<T, E>)>,
     results: Vec<Option<T>>,
     /// The first failure (a task's error, or the cancel/deadline reason of a skipped task).
-    error: Option<String>,
+    error: Option<E>,
     /// Tasks not finished yet (pending or running).
     outstanding: usize,
     /// Runner jobs alive (queued or running).
     runners: usize,
 }
 
-struct QueryShared<T> {
+struct QueryShared<T, E> {
     token: CancelToken,
-    state: Mutex<QueryState<T>>,
+    state: Mutex<QueryState<T, E>>,
     done: Condvar,
 }
 
-impl<T> QueryShared<T> {
-    fn finish(&self, idx: usize, result: Result<T, String>) {
+impl<T, E> QueryShared<T, E> {
+    fn finish(&self, idx: usize, result: Result<T, E>) {
         let mut st = sync::lock(&self.state);
         let failed = match result {
             Ok(v) => {
@@ -278,15 +308,15 @@ trait Runnable: Send {
 
 /// Runs tasks of one query until none is left. Dropped without finishing (pool stopped, or
 /// never queued), it fails the tasks no other runner will take, so `wait` never hangs.
-struct Runner<T> {
-    query: Arc<QueryShared<T>>,
+struct Runner<T, E: From<Stopped>> {
+    query: Arc<QueryShared<T, E>>,
     /// The token the tasks of this runner see: the query's own.
     token: CancelToken,
     /// Whether this runner was counted in `QueryState::runners`.
     counted: bool,
 }
 
-impl<T: Send + 'static> Runnable for Runner<T> {
+impl<T: Send + 'static, E: From<Stopped> + Send + 'static> Runnable for Runner<T, E> {
     fn run(self: Box<Self>, permits: &Arc<Permits>) {
         loop {
             let next = sync::lock(&self.query.state).pending.pop_front();
@@ -305,7 +335,11 @@ impl<T: Send + 'static> Runnable for Runner<T> {
     }
 }
 
-fn run_task<T>(task: Task<T>, token: &CancelToken, permits: &Arc<Permits>) -> Result<T, String> {
+fn run_task<T, E: From<Stopped>>(
+    task: Task<T, E>,
+    token: &CancelToken,
+    permits: &Arc<Permits>,
+) -> Result<T, E> {
     // A cancelled query's queued tasks are dropped unrun, without taking a permit.
     token.check()?;
     let permit = Permits::acquire(permits);
@@ -329,19 +363,19 @@ fn run_task<T>(task: Task<T>, token: &CancelToken, permits: &Arc<Permits>) -> Re
 }
 
 /// Run `task`, turning a panic into the task's error; also says whether it panicked.
-fn run_caught<T>(
-    task: impl FnOnce(&CancelToken) -> Result<T, String>,
+fn run_caught<T, E: From<Stopped>>(
+    task: impl FnOnce(&CancelToken) -> Result<T, E>,
     token: &CancelToken,
-) -> (Result<T, String>, bool) {
+) -> (Result<T, E>, bool) {
     match catch_unwind(AssertUnwindSafe(|| task(token))) {
         Ok(r) => (r, false),
         Err(payload) => {
-            let msg = payload
+            let message = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "non-string panic payload".to_string());
-            (Err(format!("query task panicked: {msg}")), true)
+            (Err(Stopped::Panicked(message).into()), true)
         }
     }
 }
@@ -357,11 +391,11 @@ pub struct InlinePermit {
 impl InlinePermit {
     /// Run `task` here under this permit, as a worker would: not at all if `token` has already
     /// tripped, and a panic becomes the error. The permit is returned before this returns.
-    pub fn run<T>(
+    pub fn run<T, E: From<Stopped>>(
         self,
         token: &CancelToken,
-        task: impl FnOnce(&CancelToken) -> Result<T, String>,
-    ) -> Result<T, String> {
+        task: impl FnOnce(&CancelToken) -> Result<T, E>,
+    ) -> Result<T, E> {
         token.check()?;
         let (result, _panicked) = run_caught(task, token);
         drop(self.permit);
@@ -369,7 +403,7 @@ impl InlinePermit {
     }
 }
 
-impl<T> Drop for Runner<T> {
+impl<T, E: From<Stopped>> Drop for Runner<T, E> {
     fn drop(&mut self) {
         if !self.counted {
             return;
@@ -382,7 +416,7 @@ impl<T> Drop for Runner<T> {
         let left = st.pending.len();
         st.pending.clear();
         if st.error.is_none() {
-            st.error = Some(POOL_STOPPED.to_string());
+            st.error = Some(Stopped::PoolStopped.into());
         }
         st.outstanding -= left;
         let all_done = st.outstanding == 0;
@@ -394,11 +428,11 @@ impl<T> Drop for Runner<T> {
 }
 
 /// The submitter's side of a query.
-pub struct Handle<T> {
-    query: Arc<QueryShared<T>>,
+pub struct Handle<T, E> {
+    query: Arc<QueryShared<T, E>>,
 }
 
-impl<T> Handle<T> {
+impl<T, E> Handle<T, E> {
     /// Cancel the query: tasks not started never run, running tasks see it at their next check.
     pub fn cancel(&self) {
         self.query.token.cancel();
@@ -420,7 +454,7 @@ impl<T> Handle<T> {
     }
 
     /// Wait for every task; the results in task order, or the query's first error.
-    pub fn wait(self) -> Result<Vec<T>, String> {
+    pub fn wait(self) -> Result<Vec<T>, E> {
         let mut st = sync::lock(&self.query.state);
         while st.outstanding > 0 {
             st = sync::wait(&self.query.done, st);
@@ -432,7 +466,7 @@ impl<T> Handle<T> {
     }
 }
 
-impl<T> Drop for Handle<T> {
+impl<T, E> Drop for Handle<T, E> {
     /// Nobody will read the result (the client went away): stop the query.
     fn drop(&mut self) {
         self.query.token.cancel();
@@ -476,7 +510,10 @@ impl<M: Mailbox> QueryPool<M> {
     }
 
     /// Queue a query. Never blocks: `Err(Busy)` if the queue has no room for it.
-    pub fn submit<T: Send + 'static>(&self, query: Query<T>) -> Result<Handle<T>, Busy> {
+    pub fn submit<T: Send + 'static, E: From<Stopped> + Send + 'static>(
+        &self,
+        query: Query<T, E>,
+    ) -> Result<Handle<T, E>, Busy> {
         let n = query.tasks.len();
         let token = CancelToken::with_timeout(query.timeout);
         let shared = Arc::new(QueryShared {
@@ -546,6 +583,7 @@ impl<M: Mailbox> QueryPool<M> {
         *sync::lock(&self.permits.available)
     }
 
+    /// Tasks that may run at once: the permits the pool was made with.
     pub fn max_concurrent(&self) -> usize {
         self.max_concurrent
     }
@@ -589,6 +627,8 @@ mod tests {
     use std::sync::mpsc;
 
     type Pool = QueryPool<FlumeMailbox>;
+    /// The tests' queries fail only with the pool's own reasons, or a planted `Panicked`.
+    type Q<T> = Query<T, Stopped>;
 
     fn quiet_panics() {
         static ONCE: std::sync::Once = std::sync::Once::new();
@@ -609,7 +649,7 @@ mod tests {
     #[test]
     fn results_come_back_in_task_order() {
         let pool = Pool::new(3, 4, 2);
-        let mut q = Query::new(3);
+        let mut q = Q::new(3);
         for i in 0..10u32 {
             q = q.task(move |_| Ok(i * i));
         }
@@ -635,32 +675,35 @@ mod tests {
         // A pooled task waits for a permit while both are held inline.
         let (tx, rx) = mpsc::channel();
         let h = pool
-            .submit(Query::new(1).task(move |_| {
+            .submit(Q::new(1).task(move |_| {
                 tx.send(()).unwrap();
                 Ok(7u8)
             }))
             .unwrap();
         assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
         let token = CancelToken::new();
-        assert_eq!(a.run(&token, |_| Ok(1u8)), Ok(1));
+        assert_eq!(a.run(&token, |_| Ok::<u8, Stopped>(1)), Ok(1));
         rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(h.wait(), Ok(vec![7]));
         // A panic is the run's error and its permit still comes back.
         let err = b
-            .run(&token, |_| -> Result<u8, String> {
+            .run(&token, |_| -> Result<u8, Stopped> {
                 panic!("planted inline panic")
             })
             .unwrap_err();
-        assert!(err.contains("panicked"), "{err}");
+        assert!(
+            matches!(&err, Stopped::Panicked(m) if m.contains("planted")),
+            "{err}"
+        );
         assert_eq!(pool.available_permits(), 2);
         // A tripped token: the task never runs.
         token.cancel();
         let c = pool.try_inline().unwrap();
         assert_eq!(
-            c.run(&token, |_| -> Result<u8, String> {
+            c.run(&token, |_| -> Result<u8, Stopped> {
                 panic!("ran after cancel")
             }),
-            Err(CANCELLED.to_string())
+            Err(Stopped::Cancelled)
         );
         assert_eq!(pool.available_permits(), 2);
     }
@@ -671,7 +714,7 @@ mod tests {
         let (started_tx, started_rx) = mpsc::channel();
         let (go_tx, go_rx) = mpsc::channel::<()>();
         let busy = pool
-            .submit(Query::new(1).task(move |_| {
+            .submit(Q::new(1).task(move |_| {
                 started_tx.send(()).unwrap();
                 go_rx.recv().unwrap();
                 Ok(())
@@ -679,7 +722,7 @@ mod tests {
             .unwrap();
         started_rx.recv().unwrap();
         // The one worker is busy and holds the one permit; another query waits in the queue.
-        let queued = pool.submit(Query::new(1).task(|_| Ok(()))).unwrap();
+        let queued = pool.submit(Q::new(1).task(|_| Ok(()))).unwrap();
         assert_eq!(pool.queued(), 1);
         assert!(pool.try_inline().is_none());
         go_tx.send(()).unwrap();
@@ -694,7 +737,7 @@ mod tests {
     #[test]
     fn empty_query_is_done_at_once() {
         let pool = Pool::new(1, 1, 1);
-        assert_eq!(pool.submit(Query::<u8>::new(1)).unwrap().wait(), Ok(vec![]));
+        assert_eq!(pool.submit(Q::<u8>::new(1)).unwrap().wait(), Ok(vec![]));
     }
 
     fn concurrency_bounded<M: Mailbox>() {
@@ -703,7 +746,7 @@ mod tests {
         let peak = Arc::new(AtomicUsize::new(0));
         let handles: Vec<_> = (0..3)
             .map(|_| {
-                let mut q = Query::new(4);
+                let mut q = Q::new(4);
                 for _ in 0..6 {
                     let (running, peak) = (running.clone(), peak.clone());
                     q = q.task(move |_| {
@@ -736,7 +779,7 @@ mod tests {
         let pool = Pool::new(4, 8, 4);
         let running = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
-        let mut q = Query::new(1);
+        let mut q = Q::new(1);
         for _ in 0..5 {
             let (running, peak) = (running.clone(), peak.clone());
             q = q.task(move |_| {
@@ -756,13 +799,16 @@ mod tests {
         let pool = Pool::new(1, 4, 1);
         let ran = Arc::new(AtomicUsize::new(0));
         let r = ran.clone();
-        let q = Query::new(1)
-            .task(|_| Err::<u8, _>("boom".to_string()))
+        let q = Q::new(1)
+            .task(|_| Err::<u8, _>(Stopped::Panicked("boom".to_string())))
             .task(move |_| {
                 r.fetch_add(1, Ordering::SeqCst);
                 Ok(1)
             });
-        assert_eq!(pool.submit(q).unwrap().wait(), Err("boom".to_string()));
+        assert_eq!(
+            pool.submit(q).unwrap().wait(),
+            Err(Stopped::Panicked("boom".to_string()))
+        );
         assert_eq!(
             ran.load(Ordering::SeqCst),
             0,
@@ -775,15 +821,15 @@ mod tests {
     fn panic_is_an_error_and_returns_the_permit() {
         quiet_panics();
         let pool = Pool::new(2, 4, 1);
-        let q = Query::new(2)
-            .task(|_| -> Result<u8, String> { panic!("planted panic") })
+        let q = Q::new(2)
+            .task(|_| -> Result<u8, Stopped> { panic!("planted panic") })
             .task(|_| Ok(2));
         let err = pool.submit(q).unwrap().wait().unwrap_err();
-        assert!(err.contains("planted panic"), "{err}");
+        assert_eq!(err, Stopped::Panicked("planted panic".to_string()));
         assert_eq!(pool.available_permits(), 1);
         // The pool still works.
         assert_eq!(
-            pool.submit(Query::new(1).task(|_| Ok(5))).unwrap().wait(),
+            pool.submit(Q::new(1).task(|_| Ok(5))).unwrap().wait(),
             Ok(vec![5])
         );
     }
@@ -792,7 +838,7 @@ mod tests {
     fn gated(
         started: mpsc::Sender<()>,
         go: Arc<std::sync::atomic::AtomicBool>,
-    ) -> impl FnOnce(&CancelToken) -> Result<u8, String> + Send + 'static {
+    ) -> impl FnOnce(&CancelToken) -> Result<u8, Stopped> + Send + 'static {
         move |tok| {
             let _ = started.send(());
             while !go.load(Ordering::SeqCst) {
@@ -810,7 +856,7 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         let ran_late = Arc::new(AtomicUsize::new(0));
         let late = ran_late.clone();
-        let q = Query::new(2)
+        let q = Q::new(2)
             .task(gated(tx.clone(), go.clone()))
             .task(gated(tx, go.clone()))
             .task(move |_| {
@@ -821,7 +867,7 @@ mod tests {
         rx.recv().unwrap();
         rx.recv().unwrap();
         h.cancel();
-        assert_eq!(h.wait(), Err(CANCELLED.to_string()));
+        assert_eq!(h.wait(), Err(Stopped::Cancelled));
         assert_eq!(ran_late.load(Ordering::SeqCst), 0);
         assert_eq!(pool.available_permits(), 2);
     }
@@ -831,7 +877,7 @@ mod tests {
         let pool = Pool::new(1, 4, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let h = pool.submit(Query::new(1).task(gated(tx, go))).unwrap();
+        let h = pool.submit(Q::new(1).task(gated(tx, go))).unwrap();
         rx.recv().unwrap();
         drop(h);
         pool.shutdown(); // joins: would hang if the task never saw the cancel
@@ -842,12 +888,14 @@ mod tests {
         let pool = Pool::new(1, 4, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, _rx) = mpsc::channel();
-        let q = Query::new(1)
+        let q = Q::new(1)
             .task(gated(tx, go))
             .timeout(Some(Duration::from_millis(20)));
         assert_eq!(
             pool.submit(q).unwrap().wait(),
-            Err(DEADLINE_EXCEEDED.to_string())
+            Err(Stopped::DeadlineExceeded {
+                timeout: Some(Duration::from_millis(20))
+            })
         );
         assert_eq!(pool.available_permits(), 1);
     }
@@ -857,16 +905,11 @@ mod tests {
         let pool = Pool::new(1, 1, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let a = pool
-            .submit(Query::new(1).task(gated(tx, go.clone())))
-            .unwrap();
+        let a = pool.submit(Q::new(1).task(gated(tx, go.clone()))).unwrap();
         rx.recv().unwrap(); // the only worker is busy with `a`
-        let b = pool.submit(Query::new(1).task(|_| Ok(2))).unwrap(); // fills the queue
+        let b = pool.submit(Q::new(1).task(|_| Ok(2))).unwrap(); // fills the queue
         assert_eq!(pool.queued(), 1);
-        assert!(matches!(
-            pool.submit(Query::new(1).task(|_| Ok(3))),
-            Err(Busy)
-        ));
+        assert!(matches!(pool.submit(Q::new(1).task(|_| Ok(3))), Err(Busy)));
         go.store(true, Ordering::SeqCst);
         assert_eq!(a.wait(), Ok(vec![1]));
         assert_eq!(b.wait(), Ok(vec![2]));
@@ -877,13 +920,11 @@ mod tests {
         let pool = Pool::new(1, 2, 1);
         let go = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let a = pool
-            .submit(Query::new(1).task(gated(tx, go.clone())))
-            .unwrap();
+        let a = pool.submit(Q::new(1).task(gated(tx, go.clone()))).unwrap();
         rx.recv().unwrap();
-        let filler = pool.submit(Query::new(1).task(|_| Ok(0))).unwrap();
+        let filler = pool.submit(Q::new(1).task(|_| Ok(0))).unwrap();
         // Wants 3 runners but only 1 slot is left: fewer runners, same result.
-        let mut q = Query::new(3);
+        let mut q = Q::new(3);
         for i in 0..4u8 {
             q = q.task(move |_| Ok(i));
         }
@@ -898,7 +939,7 @@ mod tests {
     fn shutdown_finishes_queued_queries() {
         let pool = Pool::new(1, 4, 1);
         let hs: Vec<_> = (0..3u8)
-            .map(|i| pool.submit(Query::new(1).task(move |_| Ok(i))).unwrap())
+            .map(|i| pool.submit(Q::new(1).task(move |_| Ok(i))).unwrap())
             .collect();
         pool.shutdown();
         for (i, h) in hs.into_iter().enumerate() {

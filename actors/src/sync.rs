@@ -5,6 +5,7 @@
 #[cfg(strata_loom)]
 pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
+/// Atomics: loom's under `--cfg strata_loom`, std's otherwise.
 #[cfg(strata_loom)]
 pub mod atomic {
     pub use loom::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -16,6 +17,7 @@ pub use loom::thread;
 #[cfg(not(strata_loom))]
 pub use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
+/// Atomics: loom's under `--cfg strata_loom`, std's otherwise.
 #[cfg(not(strata_loom))]
 pub mod atomic {
     pub use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};

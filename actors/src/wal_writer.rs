@@ -5,6 +5,7 @@
 //! which applies it and acknowledges each writer. So no writer is ever acknowledged before the
 //! sync that covers its record, and acknowledgements come in sequence-number order.
 
+use crate::error::{ActorError, Cause, Done};
 use crate::health::Health;
 use crate::mailbox::{Receiver, Sender};
 use crate::oneshot::{oneshot, OneshotReceiver, OneshotSender};
@@ -15,29 +16,30 @@ use crate::sync::Arc;
 pub type SeqNo = u64;
 
 /// The reply a writer waits for: its seqno once durable and applied, or why it failed.
-pub type WriteReply = Result<SeqNo, String>;
+pub type WriteReply<E> = Result<SeqNo, ActorError<E>>;
 
 const PENDING: u8 = 0;
 const TAKEN: u8 = 1;
 const ABANDONED: u8 = 2;
 
 /// One writer's request: a payload (one WAL record) and where to send the acknowledgement.
-pub struct WriteRequest<P> {
+pub struct WriteRequest<P, E> {
+    /// The record to append.
     pub payload: P,
     /// Approximate encoded size, used to bound a group commit.
     pub bytes: usize,
     claim: Arc<AtomicU8>,
-    reply: OneshotSender<WriteReply>,
+    reply: OneshotSender<WriteReply<E>>,
 }
 
 /// The writer's side of a [`WriteRequest`].
-pub struct WriteTicket {
+pub struct WriteTicket<E> {
     claim: Arc<AtomicU8>,
-    reply: OneshotReceiver<WriteReply>,
+    reply: OneshotReceiver<WriteReply<E>>,
 }
 
 /// Make a request and the ticket its writer waits on.
-pub fn write_request<P>(payload: P, bytes: usize) -> (WriteRequest<P>, WriteTicket) {
+pub fn write_request<P, E>(payload: P, bytes: usize) -> (WriteRequest<P, E>, WriteTicket<E>) {
     let claim = Arc::new(AtomicU8::new(PENDING));
     let (tx, rx) = oneshot();
     (
@@ -51,7 +53,7 @@ pub fn write_request<P>(payload: P, bytes: usize) -> (WriteRequest<P>, WriteTick
     )
 }
 
-impl<P> WriteRequest<P> {
+impl<P, E> WriteRequest<P, E> {
     /// The WAL writer takes the request; false if its writer already gave up on it.
     fn take(&self) -> bool {
         self.claim
@@ -60,7 +62,7 @@ impl<P> WriteRequest<P> {
     }
 }
 
-impl WriteTicket {
+impl<E> WriteTicket<E> {
     /// Give up on a request that is still queued. Returns true if it will never be written
     /// (the WAL writer had not taken it); false if it is already being committed, in which case
     /// the caller must wait for the reply.
@@ -71,52 +73,58 @@ impl WriteTicket {
     }
 
     /// Wait for the acknowledgement.
-    pub fn wait(self) -> WriteReply {
-        self.reply.recv().unwrap_or_else(|| {
-            Err("the database shut down before the write was acknowledged".into())
-        })
+    pub fn wait(self) -> WriteReply<E> {
+        self.reply.recv().unwrap_or(Err(ActorError::ShutDown))
     }
 
     /// Wait at most `timeout`; on timeout the ticket comes back so the caller can
     /// [`abandon`](WriteTicket::abandon) it or keep waiting.
-    pub fn wait_timeout(self, timeout: std::time::Duration) -> Result<WriteReply, WriteTicket> {
+    pub fn wait_timeout(
+        self,
+        timeout: std::time::Duration,
+    ) -> Result<WriteReply<E>, WriteTicket<E>> {
         let claim = self.claim;
         match self.reply.recv_timeout(timeout) {
-            Ok(r) => Ok(r.unwrap_or_else(|| {
-                Err("the database shut down before the write was acknowledged".into())
-            })),
+            Ok(reply) => Ok(reply.unwrap_or(Err(ActorError::ShutDown))),
             Err(reply) => Err(WriteTicket { claim, reply }),
         }
     }
 }
 
 /// What the WAL writer's mailbox carries.
-pub enum WalMsg<P> {
-    Write(WriteRequest<P>),
+pub enum WalMsg<P, E> {
+    /// A writer's record, to append in the next group commit.
+    Write(WriteRequest<P, E>),
     /// Freeze and flush everything acknowledged so far; reply when it is in a table.
-    Flush(OneshotSender<Result<(), String>>),
+    Flush(OneshotSender<Done<E>>),
 }
 
 /// A durable record on its way to the memtable.
-pub struct Committed<P> {
+pub struct Committed<P, E> {
+    /// The record's sequence number.
     pub seqno: SeqNo,
+    /// The record, durable in the log.
     pub payload: P,
-    pub reply: OneshotSender<WriteReply>,
+    /// Where its writer waits: answered once the record is applied.
+    pub reply: OneshotSender<WriteReply<E>>,
 }
 
 /// What the memtable actor's mailbox carries.
-pub enum MemMsg<P> {
+pub enum MemMsg<P, E> {
     /// Records already synced to the log, in seqno order.
-    Apply(Vec<Committed<P>>),
-    Flush(OneshotSender<Result<(), String>>),
+    Apply(Vec<Committed<P, E>>),
+    /// Freeze the active memtable (if it holds anything) and reply once it is in a table.
+    Flush(OneshotSender<Done<E>>),
 }
 
 /// The log the WAL writer appends to (a real segmented file, or an in-memory fake under loom).
 pub trait Log<P> {
+    /// What appending or syncing fails with.
+    type Error: Cause;
     /// Buffer one record; it is not durable until [`Log::sync`] returns Ok.
-    fn append(&mut self, seqno: SeqNo, payload: &P) -> Result<(), String>;
+    fn append(&mut self, seqno: SeqNo, payload: &P) -> Result<(), Self::Error>;
     /// Make every appended record durable.
-    fn sync(&mut self) -> Result<(), String>;
+    fn sync(&mut self) -> Result<(), Self::Error>;
 }
 
 /// Run the WAL writer until its mailbox closes (every sender dropped). Dropping `memtable` at
@@ -125,17 +133,17 @@ pub fn run_wal_writer<P, L, R, S>(
     mut log: L,
     inbox: R,
     memtable: S,
-    health: Health,
+    health: Health<L::Error>,
     mut next_seqno: SeqNo,
     batch_max_bytes: usize,
 ) where
     P: Send + 'static,
     L: Log<P>,
-    R: Receiver<WalMsg<P>>,
-    S: Sender<MemMsg<P>>,
+    R: Receiver<WalMsg<P, L::Error>>,
+    S: Sender<MemMsg<P, L::Error>>,
 {
     while let Some(first) = inbox.recv() {
-        let mut batch: Vec<WriteRequest<P>> = Vec::new();
+        let mut batch: Vec<WriteRequest<P, L::Error>> = Vec::new();
         let mut flushes = Vec::new();
         let mut bytes = 0usize;
         let mut next = Some(first);
@@ -166,8 +174,8 @@ pub fn run_wal_writer<P, L, R, S>(
                 let seqno = next_seqno;
                 next_seqno += 1;
                 if failure.is_none() {
-                    if let Err(e) = log.append(seqno, &req.payload) {
-                        failure = Some(format!("WAL append failed: {e}"));
+                    if let Err(error) = log.append(seqno, &req.payload) {
+                        failure = Some(ActorError::WalAppend(error));
                     }
                 }
                 committed.push(Committed {
@@ -179,8 +187,8 @@ pub fn run_wal_writer<P, L, R, S>(
             #[cfg(not(strata_loom_mutant = "ack_before_sync"))]
             {
                 if failure.is_none() {
-                    if let Err(e) = log.sync() {
-                        failure = Some(format!("WAL fsync failed: {e}"));
+                    if let Err(error) = log.sync() {
+                        failure = Some(ActorError::WalSync(error));
                     }
                 }
             }
@@ -188,28 +196,26 @@ pub fn run_wal_writer<P, L, R, S>(
             #[cfg(strata_loom_mutant = "ack_before_sync")]
             let committed = {
                 let _ = memtable.send(MemMsg::Apply(committed));
-                if let Err(e) = log.sync() {
-                    failure = Some(format!("WAL fsync failed: {e}"));
+                if let Err(error) = log.sync() {
+                    failure = Some(ActorError::WalSync(error));
                 }
-                Vec::<Committed<P>>::new()
+                Vec::<Committed<P, L::Error>>::new()
             };
             match failure {
                 // Only this group fails: the log cuts what the failed write left and takes the
                 // next group once its cause clears (a full disk), so the database is not
                 // poisoned.
                 Some(reason) => {
-                    for c in committed {
-                        let _ = c.reply.send(Err(reason.clone()));
+                    for record in committed {
+                        let _ = record.reply.send(Err(reason.clone()));
                     }
                 }
                 None => {
                     if !committed.is_empty() {
                         if let Err(closed) = memtable.send(MemMsg::Apply(committed)) {
-                            if let MemMsg::Apply(cs) = closed.0 {
-                                for c in cs {
-                                    let _ = c
-                                        .reply
-                                        .send(Err("the memtable actor has stopped".to_string()));
+                            if let MemMsg::Apply(unapplied) = closed.0 {
+                                for record in unapplied {
+                                    let _ = record.reply.send(Err(ActorError::MemtableStopped));
                                 }
                             }
                         }
@@ -217,10 +223,10 @@ pub fn run_wal_writer<P, L, R, S>(
                 }
             }
         }
-        for f in flushes {
-            if let Err(closed) = memtable.send(MemMsg::Flush(f)) {
-                if let MemMsg::Flush(f) = closed.0 {
-                    let _ = f.send(Err("the memtable actor has stopped".to_string()));
+        for flush in flushes {
+            if let Err(closed) = memtable.send(MemMsg::Flush(flush)) {
+                if let MemMsg::Flush(flush) = closed.0 {
+                    let _ = flush.send(Err(ActorError::MemtableStopped));
                 }
             }
         }

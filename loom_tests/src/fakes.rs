@@ -39,6 +39,7 @@ impl FakeLog {
 }
 
 impl<P> Log<P> for FakeLog {
+    type Error = String;
     fn append(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
         sync::lock(&self.0).appended.push(seqno);
         Ok(())
@@ -71,6 +72,7 @@ impl SyncCheckedStore {
 
 impl<P> MemStore<P> for SyncCheckedStore {
     type Frozen = usize;
+    type Error = String;
     fn apply(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
         let synced = self.log.synced();
         assert!(
@@ -223,6 +225,7 @@ pub struct FrozenMem {
 
 impl<P> MemStore<P> for LsmStore {
     type Frozen = FrozenMem;
+    type Error = String;
     fn apply(&mut self, seqno: SeqNo, _payload: &P) -> Result<(), String> {
         sync::lock(&self.active.points).push(seqno);
         Ok(())
@@ -267,7 +270,8 @@ impl LsmSink {
 
 impl FlushSink<FrozenMem> for LsmSink {
     type Table = Arc<Table>;
-    fn write_table(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
+    type Error = String;
+    fn write_frozen(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
         let points = frozen.mem.points();
         if points.is_empty() {
             return Ok(None);
@@ -330,6 +334,7 @@ impl CompactIo for LayerIo {
     /// (inputs: this layer's and the next layer's tables)
     type Job = Vec<Arc<Table>>;
     type Output = Arc<Table>;
+    type Error = String;
     fn plan(&mut self, force: bool) -> Result<Option<Vec<Arc<Table>>>, String> {
         let v = self.cell.current();
         let mine = v.layer(self.layer);
@@ -360,23 +365,26 @@ impl CompactIo for LayerIo {
 
 /// The flusher's I/O with compaction backpressure and a nudge to C0, as in production: waits
 /// on the [`StallGate`] while C0 holds more than `c0_bound` tables, nudges C0 after installing.
-pub struct StallingSink<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg>> {
+pub struct StallingSink<
+    S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg<String>>,
+> {
     pub inner: LsmSink,
     pub stall: Arc<StallGate>,
     pub c0_bound: usize,
     pub c0: S,
 }
 
-impl<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg>> FlushSink<FrozenMem>
-    for StallingSink<S>
+impl<S: strata_actors::mailbox::Sender<strata_actors::compactor::CompactMsg<String>>>
+    FlushSink<FrozenMem> for StallingSink<S>
 {
     type Table = Arc<Table>;
-    fn write_table(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
+    type Error = String;
+    fn write_frozen(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
         let cell = self.inner.cell.clone();
         let bound = self.c0_bound;
         self.stall
             .wait_while(|| cell.current().layer(0).len() > bound);
-        self.inner.write_table(frozen)
+        self.inner.write_frozen(frozen)
     }
     fn install(&mut self, frozen: &FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
         let r = self.inner.install(frozen, table)?;

@@ -41,8 +41,8 @@ fn install_never_loses_or_doubles_a_point() {
         v.tables = vec![table(&[1], 0), table(&[2], 0), table(&[3], 1)];
         let cell = Arc::new(VersionCell::new(v));
         let health = Health::new();
-        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg>(1);
-        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg>(1);
+        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
+        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
         // Both compactors start with work: C0 (limit 1) merges C0 with C1's table, C1 (limit 0)
         // moves that same table on to C2.
         assert!(tx0.try_send(CompactMsg::Nudge).is_ok());
@@ -61,7 +61,7 @@ fn install_never_loses_or_doubles_a_point() {
         let c0 = thread::spawn(move || run_compactor(io0, rx0, Some(tx1), h0, None));
         let h1 = health.clone();
         let c1 = thread::spawn(move || {
-            run_compactor::<_, _, FacadeSender<CompactMsg>>(io1, rx1, None, h1, None)
+            run_compactor::<_, _, FacadeSender<CompactMsg<String>>>(io1, rx1, None, h1, None)
         });
         let rc = cell.clone();
         let reader = thread::spawn(move || {
@@ -96,9 +96,9 @@ fn flusher_stall_and_compactor_chain_drain_without_deadlock() {
         let cell = Arc::new(VersionCell::new(v));
         let health = Health::new();
         let stall = Arc::new(StallGate::new());
-        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem>>(1);
-        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg>(1);
-        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg>(1);
+        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem, String>>(1);
+        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
+        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
         // The flusher waits while C0 holds any table (bound 0), so its second flush needs C0's
         // compactor to have moved the first one on.
         let sink = StallingSink {
@@ -123,7 +123,7 @@ fn flusher_stall_and_compactor_chain_drain_without_deadlock() {
         let c0 = thread::spawn(move || run_compactor(io0, rx0, Some(tx1), h0, Some(stall)));
         let h1 = health.clone();
         let c1 = thread::spawn(move || {
-            run_compactor::<_, _, FacadeSender<CompactMsg>>(io1, rx1, None, h1, None)
+            run_compactor::<_, _, FacadeSender<CompactMsg<String>>>(io1, rx1, None, h1, None)
         });
         for (id, mem) in [(1, m1), (2, m2)] {
             let msg = FlushMsg::Flush {
@@ -154,8 +154,8 @@ fn force_answers_only_once_everything_reached_the_last_layer() {
         v.tables = vec![table(&[1], 0), table(&[2], 1)];
         let cell = Arc::new(VersionCell::new(v));
         let health = Health::new();
-        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg>(1);
-        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg>(1);
+        let (tx0, rx0) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
+        let (tx1, rx1) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
         // Both layers are within their limits: only the force moves anything.
         let io0 = LayerIo {
             cell: cell.clone(),
@@ -171,7 +171,7 @@ fn force_answers_only_once_everything_reached_the_last_layer() {
         let c0 = thread::spawn(move || run_compactor(io0, rx0, Some(tx1), h0, None));
         let h1 = health.clone();
         let c1 = thread::spawn(move || {
-            run_compactor::<_, _, FacadeSender<CompactMsg>>(io1, rx1, None, h1, None)
+            run_compactor::<_, _, FacadeSender<CompactMsg<String>>>(io1, rx1, None, h1, None)
         });
         let rc = cell.clone();
         let reader = thread::spawn(move || assert_each_visible_once(&rc, &[1, 2]));

@@ -23,6 +23,7 @@ struct Failing {
 impl CompactIo for Failing {
     type Job = Vec<Arc<Table>>;
     type Output = Arc<Table>;
+    type Error = String;
     fn plan(&mut self, force: bool) -> Result<Option<Self::Job>, String> {
         self.inner.plan(force)
     }
@@ -36,7 +37,7 @@ impl CompactIo for Failing {
     fn install(&mut self, job: Self::Job, out: Self::Output) -> Result<Installed, String> {
         self.inner.install(job, out)
     }
-    fn retry_after(&mut self, _failures: u32) -> Option<std::time::Duration> {
+    fn retry_after(&mut self, _failures: u32, _error: &String) -> Option<std::time::Duration> {
         Some(std::time::Duration::ZERO)
     }
 }
@@ -57,7 +58,7 @@ fn a_failing_compaction_is_retried_without_poisoning() {
         ];
         let cell = Arc::new(VersionCell::new(v));
         let health = Health::new();
-        let (tx, rx) = FacadeMailbox::bounded::<CompactMsg>(1);
+        let (tx, rx) = FacadeMailbox::bounded::<CompactMsg<String>>(1);
         assert!(tx.try_send(CompactMsg::Nudge).is_ok());
         let io = Failing {
             inner: LayerIo {
@@ -69,7 +70,7 @@ fn a_failing_compaction_is_retried_without_poisoning() {
         };
         let h = health.clone();
         let c0 = thread::spawn(move || {
-            run_compactor::<_, _, FacadeSender<CompactMsg>>(io, rx, None, h, None)
+            run_compactor::<_, _, FacadeSender<CompactMsg<String>>>(io, rx, None, h, None)
         });
 
         // A barrier may meet the failure (and is answered with it) or the retry's success.
@@ -77,7 +78,10 @@ fn a_failing_compaction_is_retried_without_poisoning() {
         assert!(tx.send(CompactMsg::Barrier(done)).is_ok());
         match answer.recv() {
             Some(Ok(())) => {}
-            Some(Err(e)) => assert!(e.contains("injected ENOSPC"), "{e}"),
+            Some(Err(e)) => assert_eq!(
+                e,
+                strata_actors::ActorError::Compaction("injected ENOSPC".to_string())
+            ),
             None => panic!("the barrier was dropped"),
         }
         assert_each_visible_once(&cell, &[1, 2]);

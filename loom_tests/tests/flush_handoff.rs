@@ -17,7 +17,10 @@ use strata_loom_tests::fakes::{
 };
 use strata_loom_tests::model;
 
-fn apply<S: Sender<MemMsg<()>>>(memtable: &S, seqno: SeqNo) -> OneshotReceiver<WriteReply> {
+fn apply<S: Sender<MemMsg<(), String>>>(
+    memtable: &S,
+    seqno: SeqNo,
+) -> OneshotReceiver<WriteReply<String>> {
     let (reply, ack) = oneshot();
     let batch = vec![Committed {
         seqno,
@@ -35,8 +38,8 @@ fn reader_sees_each_acked_point_exactly_once() {
         // Freeze after every point, so each write goes active -> frozen -> table.
         let store = LsmStore::new(cell.clone(), 1);
         let sink = LsmSink::new(cell.clone());
-        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<()>>(1);
-        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem>>(1);
+        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<(), String>>(1);
+        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem, String>>(1);
         let mem = thread::spawn(move || run_memtable(store, mem_rx, fl_tx));
         let fl = thread::spawn(move || run_flusher(sink, fl_rx, Health::new()));
 

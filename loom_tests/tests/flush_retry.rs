@@ -12,13 +12,13 @@ use strata_actors::memtable::{run_memtable, FlushMsg};
 use strata_actors::oneshot::{oneshot, OneshotReceiver};
 use strata_actors::sync::{self, thread, Arc, Mutex};
 use strata_actors::wal_writer::{Committed, MemMsg, SeqNo, WriteReply};
-use strata_actors::Health;
+use strata_actors::{ActorError, Health};
 use strata_loom_tests::fakes::{
     assert_each_visible_once, FrozenMem, LsmSink, LsmStore, LsmVersion, Table,
 };
 use strata_loom_tests::model;
 
-/// [`LsmSink`] whose first `write_table` fails with an I/O error that will pass.
+/// [`LsmSink`] whose first `write_frozen` fails with an I/O error that will pass.
 struct FailOnce {
     inner: LsmSink,
     failures_left: usize,
@@ -28,12 +28,13 @@ struct FailOnce {
 
 impl FlushSink<FrozenMem> for FailOnce {
     type Table = Arc<Table>;
-    fn write_table(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
+    type Error = String;
+    fn write_frozen(&mut self, frozen: &FrozenMem) -> Result<Option<Arc<Table>>, String> {
         if self.failures_left > 0 {
             self.failures_left -= 1;
             return Err("injected ENOSPC".to_string());
         }
-        self.inner.write_table(frozen)
+        self.inner.write_frozen(frozen)
     }
     fn install(&mut self, frozen: &FrozenMem, table: Option<Arc<Table>>) -> Result<SeqNo, String> {
         self.inner.install(frozen, table)
@@ -50,12 +51,15 @@ impl FlushSink<FrozenMem> for FailOnce {
         sync::lock(&self.trims).push((flushed, in_tables));
         self.inner.trim_wal(flushed)
     }
-    fn retry_after(&mut self, _failures: u32) -> Option<std::time::Duration> {
+    fn retry_after(&mut self, _failures: u32, _error: &String) -> Option<std::time::Duration> {
         Some(std::time::Duration::ZERO)
     }
 }
 
-fn apply<S: Sender<MemMsg<()>>>(memtable: &S, seqno: SeqNo) -> OneshotReceiver<WriteReply> {
+fn apply<S: Sender<MemMsg<(), String>>>(
+    memtable: &S,
+    seqno: SeqNo,
+) -> OneshotReceiver<WriteReply<String>> {
     let (reply, ack) = oneshot();
     let batch = vec![Committed {
         seqno,
@@ -66,7 +70,9 @@ fn apply<S: Sender<MemMsg<()>>>(memtable: &S, seqno: SeqNo) -> OneshotReceiver<W
     ack
 }
 
-fn flush<S: Sender<MemMsg<()>>>(memtable: &S) -> OneshotReceiver<Result<(), String>> {
+fn flush<S: Sender<MemMsg<(), String>>>(
+    memtable: &S,
+) -> OneshotReceiver<Result<(), ActorError<String>>> {
     let (done, answer) = oneshot();
     assert!(memtable.send(MemMsg::Flush(done)).is_ok(), "memtable gone");
     answer
@@ -85,8 +91,8 @@ fn a_failed_flush_keeps_its_points_and_the_next_flush_writes_them() {
             trims: trims.clone(),
         };
         let health = Health::new();
-        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<()>>(1);
-        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem>>(1);
+        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<(), String>>(1);
+        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem, String>>(1);
         let mem = thread::spawn(move || run_memtable(store, mem_rx, fl_tx));
         let fl = {
             let health = health.clone();

@@ -12,7 +12,7 @@ use strata_actors::Health;
 use strata_loom_tests::fakes::{FakeLog, SyncCheckedStore};
 use strata_loom_tests::model;
 
-fn write<S: Sender<WalMsg<u8>>>(wal: S, log: FakeLog, payload: u8) -> SeqNo {
+fn write<S: Sender<WalMsg<u8, String>>>(wal: S, log: FakeLog, payload: u8) -> SeqNo {
     let (req, ticket) = write_request(payload, 1);
     assert!(wal.send(WalMsg::Write(req)).is_ok(), "WAL writer gone");
     drop(wal);
@@ -31,9 +31,9 @@ fn no_ack_before_sync_acks_in_order_none_lost() {
         let log = FakeLog::new();
         let store = SyncCheckedStore::new(log.clone());
         let applied = store.applied.clone();
-        let (wal_tx, wal_rx) = FacadeMailbox::bounded::<WalMsg<u8>>(2);
-        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<u8>>(1);
-        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<usize>>(1);
+        let (wal_tx, wal_rx) = FacadeMailbox::bounded::<WalMsg<u8, String>>(2);
+        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<u8, String>>(1);
+        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<usize, String>>(1);
         let wal_log = log.clone();
         let wal =
             thread::spawn(move || run_wal_writer(wal_log, wal_rx, mem_tx, Health::new(), 1, 1024));

@@ -9,7 +9,7 @@
 //! `cancel_not_propagated` (cancel and deadline models), `inline_without_permit` (inline model).
 
 use strata_actors::mailbox::FacadeMailbox;
-use strata_actors::query_pool::{Query, QueryPool, CANCELLED, DEADLINE_EXCEEDED};
+use strata_actors::query_pool::{Query, QueryPool, Stopped};
 use strata_actors::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use strata_actors::sync::{thread, Arc};
 use strata_loom_tests::{model, quiet_planted_panics};
@@ -25,7 +25,7 @@ fn permits_bound_concurrency_and_come_back_after_success_and_panic() {
         let running = Arc::new(AtomicUsize::new(0));
         let task = |panics: bool| {
             let running = running.clone();
-            move |_: &_| -> Result<u8, String> {
+            move |_: &_| -> Result<u8, Stopped> {
                 let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                 assert!(
                     now <= PERMITS,
@@ -44,7 +44,7 @@ fn permits_bound_concurrency_and_come_back_after_success_and_panic() {
             .expect("queue has room")
             .wait()
             .expect_err("a task panicked");
-        assert!(err.contains("panicked"), "{err}");
+        assert!(matches!(err, Stopped::Panicked(_)), "{err}");
         assert_eq!(
             pool.available_permits(),
             PERMITS,
@@ -56,17 +56,17 @@ fn permits_bound_concurrency_and_come_back_after_success_and_panic() {
 
 /// Submit a two-task query, stop it with `stop`, and check that every task that runs after the
 /// stop returned sees it, and that the permits come back.
-fn stop_reaches_every_task(stop: fn(&strata_actors::Handle<u8>), reason: &'static str) {
+fn stop_reaches_every_task(stop: fn(&strata_actors::Handle<u8, Stopped>), reason: Stopped) {
     model(move || {
         let pool = Pool::new(2, 2, 2);
         let stopped = Arc::new(AtomicBool::new(false));
         let task = || {
-            let stopped = stopped.clone();
-            move |tok: &strata_actors::CancelToken| -> Result<u8, String> {
+            let (stopped, reason) = (stopped.clone(), reason.clone());
+            move |tok: &strata_actors::CancelToken| -> Result<u8, Stopped> {
                 let after = stopped.load(Ordering::SeqCst);
                 let r = tok.check();
                 if after {
-                    assert_eq!(r, Err(reason.to_string()), "a task missed the stop");
+                    assert_eq!(r, Err(reason), "a task missed the stop");
                 }
                 r.map(|()| 1)
             }
@@ -87,12 +87,13 @@ fn stop_reaches_every_task(stop: fn(&strata_actors::Handle<u8>), reason: &'stati
 
 #[test]
 fn cancel_is_observed_by_every_task() {
-    stop_reaches_every_task(|h| h.cancel(), CANCELLED);
+    stop_reaches_every_task(|h| h.cancel(), Stopped::Cancelled);
 }
 
 #[test]
 fn deadline_is_observed_by_every_task() {
-    stop_reaches_every_task(|h| h.expire(), DEADLINE_EXCEEDED);
+    // The model's token has no timeout: only a clock would set one.
+    stop_reaches_every_task(|h| h.expire(), Stopped::DeadlineExceeded { timeout: None });
 }
 
 #[test]
@@ -105,7 +106,7 @@ fn inline_runs_and_worker_tasks_share_the_permits() {
             let running = running.clone();
             move || {
                 let running = running.clone();
-                move |_: &strata_actors::CancelToken| -> Result<u8, String> {
+                move |_: &strata_actors::CancelToken| -> Result<u8, Stopped> {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     assert!(
                         now <= PERMITS,

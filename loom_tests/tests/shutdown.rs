@@ -22,9 +22,9 @@ fn closing_the_front_door_drains_everything_acked() {
         let health = Health::new();
         let sink = LsmSink::new(cell.clone());
         let trimmed = sink.trimmed.clone();
-        let (wal_tx, wal_rx) = FacadeMailbox::bounded::<WalMsg<u8>>(1);
-        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<u8>>(1);
-        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem>>(1);
+        let (wal_tx, wal_rx) = FacadeMailbox::bounded::<WalMsg<u8, String>>(1);
+        let (mem_tx, mem_rx) = FacadeMailbox::bounded::<MemMsg<u8, String>>(1);
+        let (fl_tx, fl_rx) = FacadeMailbox::bounded::<FlushMsg<FrozenMem, String>>(1);
         let (wal_log, wal_health) = (log.clone(), health.clone());
         let wal = thread::spawn(move || {
             run_wal_writer(wal_log, wal_rx, mem_tx, wal_health, 1, usize::MAX)

@@ -36,7 +36,7 @@ pub enum BenchError {
     },
     /// The embedded database failed.
     #[error("strata (embedded): {0}")]
-    Db(#[from] crate::Error),
+    Db(#[from] strata::Error),
     /// A server answered a write or a control request with an error.
     #[error("{0}")]
     Http(String),

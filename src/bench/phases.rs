@@ -16,8 +16,8 @@ use super::report::{IngestFigures, QueryFigure, Report, DAEMON, EMBEDDED};
 use super::stats::{ms, own_peak_rss_kb, percentile, size};
 use super::tsbs::DataFile;
 use super::{BenchError, BenchOptions};
-use crate::query::{Epoch, Value};
-use crate::{Config, Db};
+use strata::query::{Epoch, Value};
+use strata::{Config, Db};
 
 /// The database the bench writes to.
 pub const DB: &str = "bench";

@@ -9,7 +9,7 @@
 //! host set larger than the number of hosts is cut to all hosts.
 
 use super::tsbs::{Rng, TsbsSpec, FIELDS};
-use crate::query::result::format_rfc3339;
+use strata::query::result::format_rfc3339;
 
 /// A PromQL query for VictoriaMetrics' Prometheus API.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,13 +26,6 @@ pub enum PromQl {
 }
 
 impl PromQl {
-    /// The query text.
-    pub fn text(&self) -> &str {
-        match self {
-            PromQl::Range { query, .. } | PromQl::Instant { query, .. } => query,
-        }
-    }
-
     /// Path and query string of the HTTP GET that runs it.
     pub fn path(&self) -> String {
         match self {
@@ -317,7 +310,7 @@ mod tests {
         for q in &a {
             // Every quoted RFC3339 time is inside the data.
             for t in q.influxql.split('\'').filter(|p| p.ends_with('Z')) {
-                let ns = crate::query::result::parse_time_string(t).unwrap();
+                let ns = strata::query::result::parse_time_string(t).unwrap();
                 let s = ns / 1_000_000_000;
                 assert!(
                     s >= spec.start_s && s <= spec.end_s(),

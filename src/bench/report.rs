@@ -76,8 +76,10 @@ impl SystemFigures {
     }
 }
 
-/// Parse a machine-readable `key=value` figure out of an output line: `field(line, "p50_ms")`.
-pub fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+/// Parse a machine-readable `key=value` figure out of an output line: `field(line, "p50_ms")`
+/// (what a reader of the output does; the tests read it with this).
+#[cfg(test)]
+fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split_whitespace()
         .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
 }
@@ -113,13 +115,6 @@ impl<'a> Report<'a> {
         self.systems.push((system, SystemFigures::default()));
         let last = self.systems.len() - 1;
         &mut self.systems[last].1
-    }
-
-    pub fn figures(&self, system: &str) -> Option<&SystemFigures> {
-        self.systems
-            .iter()
-            .find(|(s, _)| *s == system)
-            .map(|(_, f)| f)
     }
 
     /// The run's parameters, the durability statement and the queries.

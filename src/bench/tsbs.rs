@@ -20,18 +20,8 @@
 //! reader whatever the size of the data set (the file lives in the page cache, not in the
 //! process).
 //!
-//! ```
-//! use strata::bench::tsbs::TsbsSpec;
-//! let spec = TsbsSpec::new(2, 1.0);          // 2 hosts × 1 hour at 10 s
-//! assert_eq!(spec.lines(), 720);
-//! assert_eq!(spec.points(), 7_200);
-//! let mut n = 0;
-//! for batch in spec.batches(500) {
-//!     assert!(batch.lines <= 500);
-//!     n += batch.lines;
-//! }
-//! assert_eq!(n, 720);
-//! ```
+//! Part of the `strata` command (`src/main.rs`), not of the library; `benches/lineproto.rs`
+//! includes this file by path to parse the same body.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -43,10 +33,12 @@ use std::path::{Path, PathBuf};
 pub const MEASUREMENT: &str = "cpu";
 
 /// The ten fields, in TSBS's order.
-pub const FIELDS: [&str; 10] = crate::bench_data::CPU_FIELDS;
+pub const FIELDS: [&str; 10] = strata::bench_data::CPU_FIELDS;
 
-/// The ten tag keys, in the order they are written.
-pub const TAG_KEYS: [&str; 10] = [
+/// The ten tag keys, in the order they are written (the generator writes them from `REGIONS`
+/// and the host number; the tests check its lines against this).
+#[cfg(test)]
+const TAG_KEYS: [&str; 10] = [
     "hostname",
     "region",
     "datacenter",
@@ -257,7 +249,7 @@ impl DataFile {
 }
 
 /// The generator's random source: SplitMix64, shared with the criterion benches' data.
-pub use crate::bench_data::Rng;
+pub use strata::bench_data::Rng;
 
 /// One batch of line protocol.
 #[derive(Clone, Debug, PartialEq)]
@@ -321,15 +313,6 @@ impl Generator {
         }
     }
 
-    pub fn spec(&self) -> &TsbsSpec {
-        &self.spec
-    }
-
-    /// Lines produced so far.
-    pub fn lines_done(&self) -> u64 {
-        self.step * self.hosts.len() as u64 + self.host as u64
-    }
-
     /// The next batch of at most `max_lines` lines (at least 1), or `None` at the end.
     pub fn next_batch(&mut self, max_lines: usize) -> Option<Batch> {
         let max_lines = max_lines.max(1);
@@ -385,6 +368,19 @@ impl Iterator for Batches {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_hosts_for_an_hour_is_720_lines_in_batches_of_at_most_500() {
+        let spec = TsbsSpec::new(2, 1.0); // 2 hosts × 1 hour at 10 s
+        assert_eq!(spec.lines(), 720);
+        assert_eq!(spec.points(), 7_200);
+        let mut lines = 0;
+        for batch in spec.batches(500) {
+            assert!(batch.lines <= 500);
+            lines += batch.lines;
+        }
+        assert_eq!(lines, 720);
+    }
 
     fn all_text(spec: &TsbsSpec, batch: usize) -> String {
         spec.batches(batch).map(|b| b.text).collect()

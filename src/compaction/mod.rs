@@ -41,7 +41,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use strata_actors::compactor::{CompactIo, Installed};
 
 use crate::config::Config;
-use crate::engine::now_ns;
+use crate::database::now_ns;
 use crate::error::{Error, Result};
 use crate::manifest::sync_dir_with;
 use crate::retention::RetentionPolicy;
@@ -217,13 +217,13 @@ pub struct LayerCompactor {
     pub config: Config,
     pub counters: Arc<CompactionCounters>,
     pub pause: Arc<PauseGate>,
-    /// The database's retention policy (shared with [`crate::engine::Database`], which changes
+    /// The database's retention policy (shared with [`crate::database::Database`], which changes
     /// it on `ALTER RETENTION POLICY`): merges drop the points it has expired, so a table that
     /// straddles the cutoff loses its expired part when it is next compacted.
     pub retention: Arc<Mutex<RetentionPolicy>>,
     /// Whether and when a failed step is tried again.
     pub retry: BackgroundRetry,
-    /// Set at shutdown ([`crate::engine::Database::stop_compactions`]): plan no new job, and
+    /// Set at shutdown ([`crate::database::Database::stop_compactions`]): plan no new job, and
     /// abandon a running one at its next (series, field) run; its outputs are logged pending
     /// and removed, the catalog is unchanged.
     pub stop: Arc<AtomicBool>,
@@ -352,8 +352,9 @@ impl LayerCompactor {
 impl CompactIo for LayerCompactor {
     type Job = Job;
     type Output = Output;
+    type Error = Arc<Error>;
 
-    fn plan(&mut self, force: bool) -> Result<Option<Job>, String> {
+    fn plan(&mut self, force: bool) -> Result<Option<Job>, Arc<Error>> {
         // Planning reads only the current version; it cannot fail with I/O.
         if self.stop.load(Ordering::Acquire) {
             return Ok(None);
@@ -380,7 +381,7 @@ impl CompactIo for LayerCompactor {
         Ok(Some(Job { next, moved }))
     }
 
-    fn run(&mut self, job: &Job) -> Result<Output, String> {
+    fn run(&mut self, job: &Job) -> Result<Output, Arc<Error>> {
         match self.run_job(job) {
             // Stopping (shutdown): `run_job` removed the unfinished outputs; nothing to install,
             // and planning again finds no job, so the compactor goes idle at once.
@@ -404,7 +405,7 @@ impl CompactIo for LayerCompactor {
                     .chain(&job.next)
                     .find(|t| t.table.path() == path)
                 else {
-                    return Err(Error::Corrupt { path, reason }.to_string());
+                    return Err(Arc::new(Error::Corrupt { path, reason }));
                 };
                 let db = self
                     .versions
@@ -412,7 +413,7 @@ impl CompactIo for LayerCompactor {
                     .file_name()
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
                 crate::quarantine::quarantine(&self.versions, &db, t.file, &reason)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(Arc::new)?;
                 Ok(Output {
                     removed: Vec::new(),
                     added: Vec::new(),
@@ -422,17 +423,17 @@ impl CompactIo for LayerCompactor {
                 })
             }
             r => r.map_err(|e| {
-                self.retry.failed("compaction", &e);
-                e.to_string()
+                self.retry.report("compaction", &e);
+                Arc::new(e)
             }),
         }
     }
 
-    fn retry_after(&mut self, failures: u32) -> Option<std::time::Duration> {
-        self.retry.after(failures)
+    fn retry_after(&mut self, failures: u32, error: &Arc<Error>) -> Option<std::time::Duration> {
+        self.retry.after(failures, error)
     }
 
-    fn install(&mut self, job: Job, out: Output) -> Result<Installed, String> {
+    fn install(&mut self, job: Job, out: Output) -> Result<Installed, Arc<Error>> {
         if out.replan {
             // Nothing was written: plan again (against the catalog without a quarantined
             // table, or to find that compaction is stopping).
@@ -476,8 +477,8 @@ impl CompactIo for LayerCompactor {
             // The edit may or may not have reached the disk: leave the outputs to the next open,
             // which knows from the manifest whether they are live or garbage.
             Err(e) => {
-                self.retry.failed("compaction (manifest edit)", &e);
-                Err(e.to_string())
+                self.retry.report("compaction (manifest edit)", &e);
+                Err(Arc::new(e))
             }
         }
     }

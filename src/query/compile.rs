@@ -1,7 +1,7 @@
 //! InfluxQL SELECT → [`SelectPlan`]: splits WHERE into time bounds, tag predicates and field
 //! predicates, resolves names against the database's schema, and names the columns.
 
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::query::influxql::ast::{
     BinaryOp, Dimension, Expr, Fill as AstFill, MeasurementName, SelectStatement, Source,

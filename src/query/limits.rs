@@ -10,13 +10,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
-
-/// The error reason of a statement run on the caller's thread whose estimate went past
-/// `Config::query_inline_max_points` ([`SelectLimits::inline_estimate`]): the caller stops it
-/// and submits the query to the pool instead. Never shown to a user.
-pub(crate) const OVER_INLINE_BUDGET: &str =
-    "estimated read over query_inline_max_points: run it on the query pool";
+use crate::error::{Error, Result, StopReason};
 
 /// The limits of one SELECT statement and what it has used so far. Clones share the counts.
 #[derive(Clone, Debug, Default)]
@@ -113,7 +107,7 @@ impl SelectLimits {
 
     /// `n` more points are estimated to be read (an upper bound, known before they are read).
     /// Inline, a total past the budget fails with [`Error::QueryStopped`] and
-    /// [`OVER_INLINE_BUDGET`], which stops the statement before it reads anything more; the
+    /// [`StopReason::OverInlineBudget`], which stops the statement before it reads anything more; the
     /// caller then hands the whole query to the pool. A no-op when not inline.
     pub(crate) fn inline_estimate(&self, n: u64) -> Result<()> {
         if self.inline_points == 0 {
@@ -124,7 +118,7 @@ impl SelectLimits {
             usize::try_from(n).unwrap_or(usize::MAX),
         );
         if total > self.inline_points {
-            return Err(Error::QueryStopped(OVER_INLINE_BUDGET.to_string()));
+            return Err(Error::QueryStopped(StopReason::OverInlineBudget));
         }
         Ok(())
     }

@@ -14,9 +14,9 @@ mod value_set;
 
 use std::collections::BTreeMap;
 
+use crate::database::{now_ns, Database};
 use crate::db::Databases as Db;
-use crate::engine::{now_ns, Database};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, StopReason};
 use crate::retention::{go_duration, RetentionChange};
 use influxql::ast::{MeasurementName, Source, Statement, TagKeyFilter};
 pub use result::{Epoch, QueryResponse, SeriesResult, StatementResult, Value};
@@ -60,7 +60,7 @@ pub fn run(
     statements: &[Statement],
     opts: &QueryOptions,
     token: &CancelToken,
-) -> Result<QueryResponse, String> {
+) -> Result<QueryResponse, StopReason> {
     let now = now_ns();
     let mut results = Vec::with_capacity(statements.len());
     for (i, st) in statements.iter().enumerate() {
@@ -167,7 +167,7 @@ impl SplitSelect {
         db: &Db,
         index: usize,
         token: &CancelToken,
-    ) -> Result<Option<QueryResponse>, String> {
+    ) -> Result<Option<QueryResponse>, StopReason> {
         token.check()?;
         let r = self.compute(db, index, token);
         if let Err(Error::QueryStopped(reason)) = r {

@@ -334,13 +334,15 @@ fn charge_json(
     }
 }
 
-fn write_status(e: &Error) -> StatusCode {
-    match e {
-        Error::DatabaseNotFound(_) => StatusCode::NOT_FOUND,
-        Error::PartialWrite { .. } | Error::FieldTypeConflict { .. } => StatusCode::BAD_REQUEST,
-        Error::WriteTimeout { .. } | Error::Closed => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+/// The answer to a request that failed with `error`: its status ([`Error::http_status`]) and
+/// 1.x's JSON error body (an authorization error's own answer, with its challenge header).
+fn error_response(error: &Error) -> Response {
+    if let Error::Auth(auth) = error {
+        return crate::auth::http::refuse(auth);
     }
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    json_error(status, &error.to_string())
 }
 
 /// The `precision=` parameter of a `/write`: nanoseconds when absent or empty. The error is the
@@ -422,7 +424,7 @@ async fn write(
     match r {
         Ok(Err((status, msg))) => json_error(status, &msg),
         Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Ok(Err(e))) => json_error(write_status(&e), &e.to_string()),
+        Ok(Ok(Err(e))) => error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("write task failed: {e}"),
@@ -443,7 +445,7 @@ async fn compact(
     let dbh = st.db.clone();
     match tokio::task::spawn_blocking(move || dbh.major_compact(&db)).await {
         Ok(Ok(())) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Err(e)) => json_error(write_status(&e), &e.to_string()),
+        Ok(Err(e)) => error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("compaction task failed: {e}"),
@@ -495,7 +497,7 @@ async fn query(
     let r = match submitted {
         Ok(Ok(pending)) => pending.finish().await,
         Ok(Err(e)) => Err(e),
-        Err(join) => Err(Error::Query(format!("the query task failed: {join}"))),
+        Err(join) => Err(Error::Internal(format!("the query task failed: {join}"))),
     };
     // A stopped query is answered as InfluxDB 1.x does: 200, the reason as a statement error.
     let r = match r {
@@ -535,12 +537,7 @@ async fn query(
                     .into_response(),
             )
         }
-        Err(e @ Error::Parse { .. }) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-        Err(Error::Auth(e)) => crate::auth::http::refuse(&e),
-        Err(e @ Error::QueryQueueFull(_)) => {
-            json_error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
-        }
-        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => error_response(&e),
     }
 }
 

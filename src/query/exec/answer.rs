@@ -302,7 +302,7 @@ impl GroupCtx<'_> {
         };
         let mut b = start;
         while b <= end {
-            self.token.check().map_err(Error::QueryStopped)?;
+            self.token.check().map_err(Error::from)?;
             match buckets.get_mut(b) {
                 Some(accs) => {
                     if let Some(mi) = multi {

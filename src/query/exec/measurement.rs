@@ -12,7 +12,7 @@ use super::layout::Layout;
 use super::physical::{MeasurementPlan, MeasurementShape, PhysicalPlan, Reads};
 use super::raw::rows_bytes;
 use super::{Explain, GroupKey, Part, Scope, SeriesSplit, SplitBy};
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::Result;
 use crate::query::plan::{GroupTags, SelectPlan, TagPred};
 use crate::query::result::SeriesResult;

@@ -38,7 +38,7 @@ pub use measurement::splits_by_series;
 
 use aggregate::PartialAggregate;
 
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::query::limits::{Charge, QueryMemory, SelectLimits};
 use crate::query::plan::SelectPlan;
@@ -52,7 +52,7 @@ use std::sync::Arc;
 use strata_actors::CancelToken;
 
 fn check(token: &CancelToken) -> Result<()> {
-    token.check().map_err(Error::QueryStopped)
+    token.check().map_err(Error::from)
 }
 
 /// What the groups of every measurement of one task's execution share.

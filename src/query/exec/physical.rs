@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::layout::{build_layout, dedup_names, read_fields, ColumnExpr, Layout, VariableSource};
 use super::windows::read_window;
-use crate::engine::Database;
+use crate::database::Database;
 use crate::error::{Error, Result};
 use crate::query::plan::{GroupTags, SelectPlan};
 use crate::types::FieldType;

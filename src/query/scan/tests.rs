@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::Database;
+use crate::database::Database;
 use crate::query::exec::{execute_on, snapshot, Explain, PhysicalPlan};
 use crate::query::influxql::ast::Statement;
 use crate::query::limits::{QueryMemory, SelectLimits};
