@@ -51,6 +51,16 @@ impl SplitSelect {
         if of < 2 {
             return None;
         }
+        // One unit of raw rows (no call among the columns) runs as one task: checked before
+        // anything is compiled.
+        if one_unit(s)
+            && !s
+                .fields
+                .iter()
+                .all(|f| matches!(f.expr.unparen(), crate::query::influxql::Expr::Call { .. }))
+        {
+            return None;
+        }
         // A statement that does not compile runs unsplit, which reports its error.
         let name = database_for(opts, source_database(&s.sources)).ok()?;
         let d = db.database(name).ok()?;

@@ -1,6 +1,6 @@
 //! Aggregation of one group, in two phases: every call's points folded into per-bucket
-//! accumulators ([`GroupCtx::accumulate`], from pre-aggregated blocks where a whole block
-//! answers), then the buckets answered ([`GroupCtx::answer`], in `answer.rs`). The first phase
+//! accumulators ([`GroupContext::accumulate`], from pre-aggregated blocks where a whole block
+//! answers), then the buckets answered ([`GroupContext::answer`], in `answer.rs`). The first phase
 //! over parts of a group's series can run on several workers, its [`PartialAggregate`]s merged
 //! before the second.
 
@@ -11,7 +11,7 @@ use super::accumulator::block_answers;
 use super::bucket_map::BucketMap;
 use super::check;
 use super::expr::{collect_vars, value_to_field};
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::layout::{AggregateCall, VariableSource};
 use super::windows::read_window;
 use crate::error::Result;
@@ -58,7 +58,7 @@ pub(super) struct AggregateSetup<'p> {
     pub(super) aux: Vec<usize>,
     /// One selector and nothing else: its row is at the selected point's time.
     pub(super) single_selector: bool,
-    /// Every call reads its field alone ([`GroupCtx::accumulate_fields`]).
+    /// Every call reads its field alone ([`GroupContext::accumulate_fields`]).
     pub(super) per_field: bool,
 }
 
@@ -92,7 +92,7 @@ impl PartialAggregate {
     }
 }
 
-impl GroupCtx<'_> {
+impl GroupContext<'_> {
     /// Aggregates per (bucket), then expressions, transformations and fill.
     pub(super) fn aggregate(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let setup = self.aggregate_setup();
@@ -202,7 +202,7 @@ impl GroupCtx<'_> {
         for s in members {
             check(self.token)?;
             for &fv in &field_vars {
-                let VariableSource::Field(fi) = self.srcs[fv] else {
+                let VariableSource::Field(fi) = self.sources[fv] else {
                     continue;
                 };
                 let calls: Vec<usize> = (0..layout.aggs.len())
@@ -378,7 +378,7 @@ impl GroupCtx<'_> {
         let mut first = i64::MAX;
         for s in members {
             for &fv in field_vars {
-                let VariableSource::Field(fi) = self.srcs[fv] else {
+                let VariableSource::Field(fi) = self.sources[fv] else {
                     continue;
                 };
                 let t = self.snap.first_time(

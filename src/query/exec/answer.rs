@@ -9,7 +9,7 @@ use super::accumulator::{Accumulator, AggregateValue};
 use super::aggregate::{AggregateSetup, PartialAggregate, MAX_BUCKETS};
 use super::expr::eval;
 use super::fill::{fill_linear, fill_previous};
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::integral::{finish_integrals, integral_rows, integral_streams};
 use super::join::{join_calls, Stream};
 use super::raw::limit_rows;
@@ -39,7 +39,7 @@ enum Answered {
     Final(Vec<Vec<Value>>),
 }
 
-impl GroupCtx<'_> {
+impl GroupContext<'_> {
     /// Answer the buckets of `partial` (the whole group's).
     pub(super) fn answer(
         &self,

@@ -344,17 +344,17 @@ pub(super) fn read_fields(
     tag_keys: &[String],
 ) -> (Vec<String>, Vec<VariableSource>) {
     let mut fields: Vec<String> = Vec::new();
-    let mut srcs = Vec::with_capacity(layout.vars.len());
+    let mut sources = Vec::with_capacity(layout.vars.len());
     for v in &layout.vars {
         if schema.contains_key(v) || !tag_keys.contains(v) {
-            srcs.push(VariableSource::Field(fields.len()));
+            sources.push(VariableSource::Field(fields.len()));
             fields.push(v.clone());
         } else {
-            srcs.push(VariableSource::Tag(v.clone()));
+            sources.push(VariableSource::Tag(v.clone()));
         }
     }
     if let Some(fp) = &plan.field_filter {
         fp.fields(&mut fields);
     }
-    (fields, srcs)
+    (fields, sources)
 }

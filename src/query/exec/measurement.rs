@@ -7,7 +7,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::accumulator::merge_is_exact;
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::layout::Layout;
 use super::physical::{MeasurementPlan, MeasurementShape, PhysicalPlan, Reads};
 use super::raw::rows_bytes;
@@ -187,13 +187,13 @@ pub(super) fn compute_measurement(
         series_run,
         pruned,
     } = selected;
-    let ctx = GroupCtx {
+    let ctx = GroupContext {
         rows_mem: scope.rows,
         snap,
         tables: &pruned.tables,
         plan,
         layout,
-        srcs: &reads.sources,
+        sources: &reads.sources,
         fields: &reads.fields,
         var_types: &shape.var_types,
         token,

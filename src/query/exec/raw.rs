@@ -1,7 +1,7 @@
 //! Raw answers (no aggregate): rows of points, and transformations over raw points.
 
 use super::expr::{columns_are_distinct_vars, eval};
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::join::{join_calls, Stream};
 use super::layout::{ColumnExpr, TransformInput};
 use super::transform::TransformState;
@@ -31,7 +31,7 @@ pub(super) fn limit_rows(plan: &SelectPlan, rows: Vec<Vec<Value>>) -> Vec<Vec<Va
     }
 }
 
-impl GroupCtx<'_> {
+impl GroupContext<'_> {
     /// Raw rows: every column evaluated per point.
     pub(super) fn raw(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let plan = self.plan;

@@ -2,7 +2,7 @@
 //! condition, or only its newest rows.
 
 use super::check;
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::predicate::{eval_field_pred, RowPred};
 use crate::error::Result;
 use crate::query::limits::Charge;
@@ -45,7 +45,7 @@ pub(super) fn aligned_len(heads: &[Option<(Column, usize)>]) -> Option<usize> {
     first.map(<[i64]>::len).filter(|&m| m > 0)
 }
 
-impl GroupCtx<'_> {
+impl GroupContext<'_> {
     /// One series' rows within `[min, max]` joined on time and filtered by the field
     /// condition, handed to `f` in time order. The fields are read as [`SegmentStream`]s and
     /// joined chunk by chunk, so what is held is a decoded block or so per field and source,

@@ -3,7 +3,7 @@
 
 use super::accumulator::AggregateValue;
 use super::expr::{arith, call_refs, eval, has_agg};
-use super::group::GroupCtx;
+use super::group::GroupContext;
 use super::integral::{integrals_by_bucket, tr_shifts};
 use super::join::{join_streams, Stream};
 use super::layout::{TransformCall, TransformInput};
@@ -12,7 +12,7 @@ use crate::query::plan::{AggFn, ArithOp, Fill};
 use crate::query::result::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-impl GroupCtx<'_> {
+impl GroupContext<'_> {
     /// Transformations over the buckets of aggregates, beside aggregates or other
     /// transformations. As in 1.x every column is its own stream: an aggregate's column has a
     /// row per (filled) bucket, a transformation's only where it yields; LIMIT/OFFSET apply to
