@@ -274,7 +274,14 @@ impl Importer<'_> {
         let saved = Progress::load(&self.progress_path)?;
         self.progress = current.clone();
         match (self.args.resume, saved) {
-            (true, Some(saved)) if current.same_import(&saved) => self.progress = saved,
+            (true, Some(saved)) if current.same_import(&saved) => {
+                eprintln!(
+                    "{}: resuming after {} lines or records finished earlier",
+                    self.file.display(),
+                    saved.done
+                );
+                self.progress = saved;
+            }
             (true, Some(_)) => {
                 return Err(CliError::Usage(format!(
                     "{} records an import of another file, database or format: remove it, or \
