@@ -16,6 +16,7 @@ cpu,host=a,region=eu\ west usage=1e-7 3000000000
 cpu,host=a,region=eu\ west usage=123456789.123456789 4000000000
 cpu,host=b usage=7,note="b\\c" 1000000000
 cpu,host=b usage=8 -5000000000
+cpu,host=c,region=us usage=9 1000000000
 mem\,x,host=a free=1i 1000000000
 mem\,x,host=a free=2i 1500000000
 "#;
@@ -45,14 +46,14 @@ fn scenario(daemon: bool) {
     std::fs::write(cwd.join("in.lp"), DATA).expect("write");
     ok(&via.run(cwd, &["import", "in.lp", "--db", "src"], &[]));
 
-    // Line protocol, in pages of 2 rows.
+    // Line protocol, in pages of 2 rows and 2 series (cpu has 3).
     ok(&via.run(
         cwd,
         &["export", "--db", "src", "--page", "2", "--out", "out.lp"],
         &[],
     ));
     let exported = std::fs::read_to_string(cwd.join("out.lp")).expect("read export");
-    assert_eq!(exported.lines().count(), 8, "{exported}");
+    assert_eq!(exported.lines().count(), 9, "{exported}");
     assert!(
         exported.contains("n=3i") && exported.contains("u=7u"),
         "{exported}"

@@ -151,3 +151,54 @@ fn a_held_data_directory_points_to_the_socket_and_the_default_finds_the_daemon()
     assert!(out.status.success(), "{:?}", texts(&out));
     assert!(texts(&out).0.contains("viadefault"), "{:?}", texts(&out));
 }
+
+#[test]
+fn credentials_reach_a_daemon_with_authentication_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cwd = dir.path();
+    let daemon = Daemon::start(&cwd.join("data"), &cwd.join("s.sock"), &["--auth-enabled"]);
+    let sock = daemon.socket.display().to_string();
+    let run = |extra: &[&str], env: &[(&str, &str)], q: &str| {
+        let mut args = vec!["query", "--socket", sock.as_str()];
+        args.extend_from_slice(extra);
+        args.push(q);
+        strata_in(cwd, &args, env, b"")
+    };
+    // The first admin needs no credentials (as 1.x).
+    let out = run(
+        &[],
+        &[],
+        "CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES",
+    );
+    assert!(out.status.success(), "{:?}", texts(&out));
+    let out = run(&[], &[], "SHOW DATABASES");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out)
+            .1
+            .contains("unable to parse authentication credentials"),
+        "{:?}",
+        texts(&out)
+    );
+    let out = run(
+        &["--username", "admin", "--password", "wrong"],
+        &[],
+        "SHOW DATABASES",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        texts(&out).1.contains("authorization failed"),
+        "{:?}",
+        texts(&out)
+    );
+    let out = run(
+        &["--username", "admin", "--password", "pw"],
+        &[],
+        "CREATE DATABASE a",
+    );
+    assert!(out.status.success(), "{:?}", texts(&out));
+    let env = [("STRATA_USERNAME", "admin"), ("STRATA_PASSWORD", "pw")];
+    let out = run(&["--format", "csv"], &env, "SHOW DATABASES");
+    assert!(out.status.success(), "{:?}", texts(&out));
+    assert!(texts(&out).0.contains("databases,,a"), "{:?}", texts(&out));
+}

@@ -19,9 +19,6 @@ use super::{quote_ident, quote_string, CliError, Result};
 const MIN_TIME: i64 = -9_223_372_036_854_775_806;
 const MAX_TIME: i64 = 9_223_372_036_854_775_806;
 
-/// Series listed per `SHOW SERIES` page.
-const SERIES_PAGE: usize = 1000;
-
 /// An export format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
@@ -56,7 +53,7 @@ pub struct ExportArgs {
     /// CSV: the numeric field exported as the value column.
     #[arg(long, default_value = "value")]
     pub field: String,
-    /// Rows read per query (memory holds one page).
+    /// Rows read per query, and series listed per `SHOW SERIES` (memory holds one page).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub page: u64,
     #[command(flatten)]
@@ -214,11 +211,11 @@ impl Exporter<'_> {
         if fields.is_empty() {
             return Ok(());
         }
-        let mut offset = 0;
+        let (mut offset, page) = (0, self.args.page);
         loop {
             let keys = self.column(
                 &format!(
-                    "SHOW SERIES FROM {} LIMIT {SERIES_PAGE} OFFSET {offset}",
+                    "SHOW SERIES FROM {} LIMIT {page} OFFSET {offset}",
                     quote_ident(&m.name)
                 ),
                 0,
@@ -227,10 +224,10 @@ impl Exporter<'_> {
                 let (_, tags) = strata::types::parse_series_key(key);
                 self.series(m, &tags, &fields)?;
             }
-            if keys.len() < SERIES_PAGE {
+            if (keys.len() as u64) < page {
                 return Ok(());
             }
-            offset += SERIES_PAGE;
+            offset += page;
         }
     }
 
