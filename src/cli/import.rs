@@ -412,9 +412,11 @@ impl Importer<'_> {
         if !parsed.errors.is_empty() {
             let bad: HashSet<usize> = parsed.errors.iter().map(|e| e.line - 1).collect();
             for e in &parsed.errors {
-                let (line, label) = &batch.origins[e.line - 1];
                 let reason = format!("unable to parse '{}': {}", e.text, e.message);
-                self.reject(*line, label.as_deref(), &reason);
+                match e.line.checked_sub(1).and_then(|i| batch.origins.get(i)) {
+                    Some((line, label)) => self.reject(*line, label.as_deref(), &reason),
+                    None => self.reject(0, None, &reason),
+                }
             }
             sent.retain(|i| !bad.contains(i));
             body = sent
@@ -436,7 +438,7 @@ impl Importer<'_> {
                 .and_then(|(n, reason)| Some((n.parse::<usize>().ok()?, reason)));
             match at.and_then(|(n, reason)| Some((sent.get(n.checked_sub(1)?)?, reason))) {
                 Some((&i, reason)) => {
-                    let (line, label) = batch.origins[i].clone();
+                    let (line, label) = batch.origins.get(i).cloned().unwrap_or((0, None));
                     self.reject(line, label.as_deref(), reason);
                     named += 1;
                 }

@@ -194,6 +194,9 @@ fn json_field(k: &str, v: &Value) -> Result<String, String> {
             &format!("fields.{k}"),
         )?)),
         Value::Bool(b) => Ok(b.to_string()),
+        Value::String(s) if s.contains(['\n', '\r']) => Err(format!(
+            "fields.{k}: a string with a line break cannot be written as line protocol"
+        )),
         Value::String(s) => Ok(quote_string_field(s)),
         Value::Object(m) if m.len() == 1 => match (m.get("int"), m.get("uint")) {
             (Some(Value::Number(n)), _) if n.as_i64().is_some() => Ok(format!("{n}i")),
@@ -565,6 +568,7 @@ mod tests {
         assert!(
             json(r#"{"timestamp": 5, "series": "cpu", "tags": {"h": 1}, "value": 1}"#).is_err()
         );
+        assert!(json(r#"{"timestamp": 5, "series": "cpu", "fields": {"s": "a\nb"}}"#).is_err());
         assert!(
             json(r#"{"timestamp": 5, "series": "cpu", "fields": {"n": {"int": 1.5}}}"#).is_err()
         );
