@@ -162,3 +162,24 @@ fn import_embedded() {
 fn import_through_a_daemon() {
     scenario(true);
 }
+
+/// An unclosed quote does not make the rest of a large CSV file one record held in memory: the
+/// record is refused past the record bound, what came before it is written.
+#[test]
+fn an_unclosed_csv_quote_is_bounded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cwd = dir.path();
+    let via = Via::new(cwd, false);
+    let mut body = String::from("timestamp,value,series\n1,1,m\n2,\"2,m\n");
+    let filler = "3,3,m\n".repeat(400_000); // 2.4 MB after the open quote
+    body.push_str(&filler);
+    std::fs::write(cwd.join("q.csv"), body).expect("write");
+    let out = via.run(cwd, &["import", "q.csv", "--db", "q"], &[]);
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("q.csv:3: record 2: a CSV record longer than"),
+        "{stderr}"
+    );
+    assert_eq!(count(&via, cwd, "q", "SELECT count(value) FROM m"), 1);
+}

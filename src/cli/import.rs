@@ -232,6 +232,28 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The CSV reader's input: a read that would take more than [`MAX_RECORD_BYTES`] (plus the
+/// reader's read-ahead) since the current record began fails, so an unclosed quote cannot make
+/// one record of the whole file.
+struct RecordBound<R> {
+    inner: R,
+    since_record: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for RecordBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.since_record.load(Ordering::Relaxed) > (MAX_RECORD_BYTES + (64 << 10)) as u64 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!("a CSV record longer than {MAX_RECORD_BYTES} bytes (an unclosed quote?)"),
+            ));
+        }
+        let n = self.inner.read(buf)?;
+        self.since_record.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Read one line (without its `\n`) into `buf`, keeping at most `max` bytes: `None` at the end,
 /// else whether the line was longer.
 fn read_line_bounded(
@@ -554,11 +576,15 @@ impl Importer<'_> {
     }
 
     fn csv(&mut self, r: Box<dyn BufRead>) -> Result<()> {
+        let since_record = Arc::new(AtomicU64::new(0));
         let mut rd = csv::ReaderBuilder::new()
             .delimiter(self.opts.delimiter)
             .has_headers(false)
             .flexible(true)
-            .from_reader(r);
+            .from_reader(RecordBound {
+                inner: r,
+                since_record: since_record.clone(),
+            });
         let mut rec = csv::StringRecord::new();
         let header = match rd.read_record(&mut rec) {
             Ok(true) => rec.clone(),
@@ -569,6 +595,8 @@ impl Importer<'_> {
             .map_err(|e| CliError::Usage(format!("line 1: {e}")))?;
         let mut number = 0u64;
         loop {
+            since_record.store(0, Ordering::Relaxed);
+            let starts_at = rd.position().line() as usize;
             let r = rd.read_record(&mut rec);
             let line = rd.position().line() as usize;
             match r {
@@ -586,8 +614,13 @@ impl Importer<'_> {
                     }
                 }
                 Err(e) => {
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(CliError::Usage(format!("read: {e}")));
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        if io.kind() != std::io::ErrorKind::FileTooLarge {
+                            return Err(CliError::Usage(format!("read: {e}")));
+                        }
+                        let msg = format!("{io}; the rest of the file is not read");
+                        self.reject(starts_at, Some(&format!("record {}", number + 1)), &msg);
+                        return Ok(());
                     }
                     number += 1;
                     if !self.skipped(number) {
