@@ -3,6 +3,8 @@
 // The `strata bench` workload harness: part of the command, not of the library's API (it uses
 // only strata's public API, like any client).
 mod bench;
+// `strata query`, `import`, `export` and `repl`: the command line for people at a terminal.
+mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +42,16 @@ enum Command {
     /// daemon's Unix socket, run the TSBS devops queries; print points/s, bytes/point, query
     /// p50/p99 and peak RSS (with --peers, beside InfluxDB 1.x and VictoriaMetrics, as ratios).
     Bench(BenchArgs),
+    /// Run InfluxQL statements and print the answer (table, csv or json); exit 1 if any fails.
+    /// Through the daemon's socket when one runs, else on the data directory embedded.
+    Query(cli::query::QueryArgs),
+    /// Import line protocol, CSV, JSON or an `influx_inspect export` file (gzip too), in
+    /// batches; bad lines are reported by file and line and the good ones kept.
+    Import(cli::import::ImportArgs),
+    /// Export a database, measurement or time range as line protocol or CSV.
+    Export(cli::export::ExportArgs),
+    /// An interactive InfluxQL shell (line editing, history, USE, format, precision, timing).
+    Repl(cli::repl::ReplArgs),
 }
 
 #[derive(Args)]
@@ -451,6 +463,10 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let r = match cli.command {
+        Command::Query(a) => return cli::exit_code("query", cli::query::run(&a)),
+        Command::Import(a) => return cli::exit_code("import", cli::import::run(&a)),
+        Command::Export(a) => return cli::exit_code("export", cli::export::run(&a)),
+        Command::Repl(a) => return cli::exit_code("repl", cli::repl::run(&a)),
         Command::Check(a) => match strata::check::check(&a.data_dir) {
             Ok(report) => {
                 print!("{}", report.text);

@@ -435,3 +435,89 @@ pub fn peak_rss_kib(pid: u32) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0)
 }
+
+/// Run the `strata` binary with `args` in `cwd`, `stdin` piped in; returns its output.
+pub fn strata_in(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: &[u8],
+) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_strata"))
+        .args(args)
+        .current_dir(cwd)
+        .env("STRATA_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run strata");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("wait for strata")
+}
+
+/// Standard output and error of a run, as text.
+pub fn texts(out: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+/// How a command-line test reaches the data: a daemon's socket or the directory embedded.
+pub enum Via {
+    Daemon(Daemon),
+    Embedded(PathBuf),
+}
+
+impl Via {
+    /// A data directory `dir/data`, served by a daemon on `dir/s.sock` if `daemon`.
+    pub fn new(dir: &Path, daemon: bool) -> Via {
+        let data = dir.join("data");
+        if daemon {
+            Via::Daemon(Daemon::start(&data, &dir.join("s.sock"), &[]))
+        } else {
+            Via::Embedded(data)
+        }
+    }
+
+    /// The flags that reach it (`--socket S` or `--data-dir D`).
+    pub fn flags(&self) -> Vec<String> {
+        match self {
+            Via::Daemon(d) => vec!["--socket".into(), d.socket.display().to_string()],
+            Via::Embedded(p) => vec!["--data-dir".into(), p.display().to_string()],
+        }
+    }
+
+    /// Run `strata ARGS… FLAGS…` in `cwd`.
+    pub fn run(&self, cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let flags = self.flags();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(flags.iter().map(String::as_str));
+        strata_in(cwd, &all, env, b"")
+    }
+
+    /// `strata query --format json --precision ns Q --db DB`: the JSON answer (panics on failure).
+    pub fn query_json(&self, cwd: &Path, db: &str, q: &str) -> serde_json::Value {
+        let out = self.run(
+            cwd,
+            &[
+                "query",
+                "--db",
+                db,
+                "--format",
+                "json",
+                "--precision",
+                "ns",
+                q,
+            ],
+            &[],
+        );
+        let (stdout, stderr) = texts(&out);
+        assert!(out.status.success(), "query {q:?} failed: {stderr}");
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+    }
+}
