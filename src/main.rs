@@ -40,6 +40,9 @@ enum Command {
     /// daemon's Unix socket, run the TSBS devops queries; print points/s, bytes/point, query
     /// p50/p99 and peak RSS (with --peers, beside InfluxDB 1.x and VictoriaMetrics, as ratios).
     Bench(BenchArgs),
+    /// Run vq (vkdb's query language): `strata vq FILE.vq` runs a file (exit 0, 64 not a .vq
+    /// file, 65 parse error, 66 unreadable, 70 runtime error); with no file, the vq REPL.
+    Vq(strata::vq::cli::VqArgs),
 }
 
 #[derive(Args)]
@@ -442,15 +445,22 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // vq's stderr carries its error lines: only warnings and worse are logged beside them.
+    let level = if matches!(cli.command, Command::Vq(_)) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STRATA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let r = match cli.command {
+        Command::Vq(a) => return ExitCode::from(strata::vq::cli::main(&a)),
         Command::Check(a) => match strata::check::check(&a.data_dir) {
             Ok(report) => {
                 print!("{}", report.text);
