@@ -114,15 +114,15 @@ fn runtime_errors_point_at_their_token() {
             "[line 1:col 20] Runtime error: Table 'nope' does not exist.",
         ),
         (
-            "PUT m -5 1 INTO t;",
+            "PUT m\t-0 1 INTO t;",
             "[line 1:col 7] Runtime error: Invalid timestamp.",
         ),
         (
-            "PUT m 1.5 1 INTO t;",
-            "[line 1:col 7] Runtime error: Invalid timestamp.",
+            "PUT mm 0.0 1 INTO t;",
+            "[line 1:col 8] Runtime error: Invalid timestamp.",
         ),
         (
-            "PUT m 99999999999999999999 1 INTO t;",
+            "PUT m 18446744073709551616 1 INTO t;",
             "[line 1:col 7] Runtime error: Invalid timestamp.",
         ),
         (

@@ -2,6 +2,8 @@
 //! over its Unix socket.
 #![allow(dead_code)]
 
+pub mod vq;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
