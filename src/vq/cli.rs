@@ -3,13 +3,16 @@
 //! Exit codes (sysexits): 0 success; 64 the file is not a `.vq` file; 65 a parse error; 66 the
 //! file cannot be read; 70 a runtime error. Opening the data directory can fail too: 75
 //! (EX_TEMPFAIL) when another process — a running `strata serve` — holds it, 74 (EX_IOERR)
-//! for any other failure. The REPL always exits 0.
+//! for any other failure. With `--socket PATH` the text goes to that daemon (`POST /vq`)
+//! instead; 69 (EX_UNAVAILABLE) when it cannot be reached or refuses. The REPL always exits 0.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::{Config, Db, Error};
 
+use super::ast::Program;
+use super::client::{run_remote, Credentials};
 use super::{parse, render, VqError, DEFAULT_DATABASE};
 
 /// Success.
@@ -22,6 +25,8 @@ pub const EXIT_DATAERR: u8 = 65;
 pub const EXIT_NOINPUT: u8 = 66;
 /// A statement failed at run time.
 pub const EXIT_SOFTWARE: u8 = 70;
+/// The daemon named by `--socket` cannot be reached or refused the request.
+pub const EXIT_UNAVAILABLE: u8 = 69;
 /// The data directory could not be opened.
 pub const EXIT_IOERR: u8 = 74;
 /// Another process (a running daemon) holds the data directory.
@@ -38,6 +43,66 @@ pub struct VqArgs {
     /// The database vq's tables live in.
     #[arg(long, default_value = DEFAULT_DATABASE)]
     pub db: String,
+    /// Run through the daemon listening on this Unix socket (`strata serve --socket`) instead
+    /// of opening the data directory.
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+    /// User name for a daemon with authentication on.
+    #[arg(long, env = "STRATA_USERNAME")]
+    pub username: Option<String>,
+    /// Password for a daemon with authentication on.
+    #[arg(long, env = "STRATA_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+/// Where vq runs: an embedded `Db` on the data directory, or a daemon's socket.
+enum Backend {
+    Local(Db),
+    Remote { socket: PathBuf, creds: Credentials },
+}
+
+impl Backend {
+    fn new<W: Write>(args: &VqArgs, err: &mut Errors<W>) -> Result<Backend, u8> {
+        match &args.socket {
+            Some(socket) => Ok(Backend::Remote {
+                socket: socket.clone(),
+                creds: Credentials {
+                    username: args.username.clone(),
+                    password: args.password.clone(),
+                },
+            }),
+            None => open(args, err)
+                .map(Backend::Local)
+                .ok_or_else(|| open_failed_code(args)),
+        }
+    }
+
+    /// Run a parsed source: what to print on stdout, or the error line and its exit code.
+    fn run(&self, database: &str, program: &Program, source: &str) -> Result<String, (String, u8)> {
+        match self {
+            Backend::Local(db) => super::exec::run_program(db, database, program)
+                .map(|outputs| render(&outputs))
+                .map_err(|e| (e.to_string(), exit_code(&e))),
+            Backend::Remote { socket, creds } => {
+                match run_remote(socket, database, source, creds) {
+                    Ok(remote) => match remote.error {
+                        None => Ok(remote.output),
+                        Some(failed) => Err(failed),
+                    },
+                    Err(why) => Err((format!("strata vq: {why}"), EXIT_UNAVAILABLE)),
+                }
+            }
+        }
+    }
+
+    /// Close an embedded data directory (everything is already durable; this drains the
+    /// actors).
+    fn close(self) -> Result<(), Error> {
+        match self {
+            Backend::Local(db) => db.close(),
+            Backend::Remote { .. } => Ok(()),
+        }
+    }
 }
 
 /// Run the command; the process exit code.
@@ -52,15 +117,26 @@ pub fn main(args: &VqArgs) -> u8 {
     match &args.file {
         Some(path) => run_file(args, path, &mut stdout.lock(), &mut err),
         None => {
-            let Some(db) = open(args, &mut err) else {
-                return open_failed_code(args);
+            let backend = match Backend::new(args, &mut err) {
+                Ok(b) => b,
+                Err(code) => return code,
             };
-            if std::io::stdin().is_terminal() {
-                repl_terminal(&db, &args.db, &mut err)
+            let code = if std::io::stdin().is_terminal() {
+                repl_terminal(&backend, &args.db, &mut err)
             } else {
                 let stdin = std::io::stdin();
-                repl_lines(&db, &args.db, stdin.lock(), &mut stdout.lock(), &mut err)
+                repl_lines(
+                    &backend,
+                    &args.db,
+                    stdin.lock(),
+                    &mut stdout.lock(),
+                    &mut err,
+                )
+            };
+            if let Err(e) = backend.close() {
+                err.line(&format!("strata vq: closing the data directory: {e}"));
             }
+            code
         }
     }
 }
@@ -96,8 +172,8 @@ fn open<W: Write>(args: &VqArgs, err: &mut Errors<W>) -> Option<Db> {
         Err(Error::Locked { path }) => {
             err.line(&format!(
                 "strata vq: the data directory {} is held by another process (a running \
-                 `strata serve`?); one process owns a data directory: stop the daemon, or \
-                 run the statements through it",
+                 `strata serve`?); one process owns a data directory: run vq through the \
+                 daemon with --socket PATH (its socket), or stop it",
                 path.display()
             ));
             None
@@ -149,21 +225,22 @@ fn run_file<W: Write, E: Write>(
             return EXIT_DATAERR;
         }
     };
-    let Some(db) = open(args, err) else {
-        return open_failed_code(args);
+    let backend = match Backend::new(args, err) {
+        Ok(b) => b,
+        Err(code) => return code,
     };
-    let code = match super::exec::run_program(&db, &args.db, &program) {
-        Ok(outputs) => {
-            let _ = out.write_all(render(&outputs).as_bytes());
+    let code = match backend.run(&args.db, &program, &source) {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
             EXIT_OK
         }
-        Err(e) => {
-            err.line(&e.to_string());
-            exit_code(&e)
+        Err((line, code)) => {
+            err.line(&line);
+            code
         }
     };
     let _ = out.flush();
-    if let Err(e) = db.close() {
+    if let Err(e) = backend.close() {
         err.line(&format!("strata vq: closing the data directory: {e}"));
         return EXIT_IOERR.max(code);
     }
@@ -181,25 +258,28 @@ pub fn exit_code(e: &VqError) -> u8 {
 
 /// One REPL line: a separate program. Results to `out`, an error to `err`.
 fn repl_line<W: Write, E: Write>(
-    db: &Db,
+    backend: &Backend,
     database: &str,
     line: &str,
     out: &mut W,
     err: &mut Errors<E>,
 ) {
-    match db.vq_in(database, line) {
-        Ok(outputs) => {
-            let _ = out.write_all(render(&outputs).as_bytes());
+    let ran = parse(line)
+        .map_err(|e| (e.to_string(), EXIT_DATAERR))
+        .and_then(|program| backend.run(database, &program, line));
+    match ran {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         }
-        Err(e) => err.line(&e.to_string()),
+        Err((message, _)) => err.line(&message),
     }
 }
 
 /// The REPL on a stream that is not a terminal: no banner, no prompt; each line a program;
 /// it ends at the end of input or at an empty line. Always exit code 0.
-pub fn repl_lines<R: BufRead, W: Write, E: Write>(
-    db: &Db,
+fn repl_lines<R: BufRead, W: Write, E: Write>(
+    backend: &Backend,
     database: &str,
     input: R,
     out: &mut W,
@@ -211,14 +291,14 @@ pub fn repl_lines<R: BufRead, W: Write, E: Write>(
         if line.is_empty() {
             break;
         }
-        repl_line(db, database, line, out, err);
+        repl_line(backend, database, line, out, err);
     }
     EXIT_OK
 }
 
 /// The REPL on a terminal: banner, `(vq) >> ` prompt, line editing and history (rustyline,
 /// kept in `$HOME/.strata_vq_history`).
-fn repl_terminal<E: Write>(db: &Db, database: &str, err: &mut Errors<E>) -> u8 {
+fn repl_terminal<E: Write>(backend: &Backend, database: &str, err: &mut Errors<E>) -> u8 {
     println!("welcome to the vq repl! :)");
     println!("(on database '{database}')");
     let mut editor = match rustyline::DefaultEditor::new() {
@@ -229,7 +309,7 @@ fn repl_terminal<E: Write>(db: &Db, database: &str, err: &mut Errors<E>) -> u8 {
             ));
             let stdin = std::io::stdin();
             let stdout = std::io::stdout();
-            return repl_lines(db, database, stdin.lock(), &mut stdout.lock(), err);
+            return repl_lines(backend, database, stdin.lock(), &mut stdout.lock(), err);
         }
     };
     let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".strata_vq_history"));
@@ -242,7 +322,7 @@ fn repl_terminal<E: Write>(db: &Db, database: &str, err: &mut Errors<E>) -> u8 {
             Ok(line) if line.is_empty() => break,
             Ok(line) => {
                 let _ = editor.add_history_entry(line.as_str());
-                repl_line(db, database, &line, &mut stdout.lock(), err);
+                repl_line(backend, database, &line, &mut stdout.lock(), err);
             }
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(_) => break,

@@ -23,6 +23,7 @@
 
 pub mod ast;
 pub mod cli;
+pub mod client;
 mod error;
 pub mod exec;
 pub mod format;
