@@ -338,9 +338,11 @@ impl Runner<'_> {
                 .and_then(|s| s.values.first())
                 .and_then(|row| row.get(1));
             return match (kind, value) {
-                (SelectType::Count, v) => {
-                    Ok(VqOutput::Count(v.and_then(as_f64).unwrap_or(0.0) as u64))
-                }
+                (SelectType::Count, v) => Ok(VqOutput::Count(match v {
+                    Some(Value::Integer(n)) => u64::try_from(*n).unwrap_or(0),
+                    Some(Value::Unsigned(n)) => *n,
+                    _ => 0,
+                })),
                 (_, Some(v)) => as_f64(v).map(VqOutput::Float).ok_or_else(empty),
                 (_, None) => Err(empty()),
             };
