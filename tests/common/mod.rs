@@ -368,6 +368,37 @@ pub fn strata(args: &[&str]) -> std::process::Output {
         .expect("run strata")
 }
 
+/// Every file under `dir` but `LOCK`, with its bytes, by path (to prove nothing changed).
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() != "LOCK" {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The first entry of `dir` whose name starts with `prefix`.
+pub fn entry_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+}
+
+/// The manifest of database `db` in `data_dir` (`DB/MANIFEST-NNNNNN`).
+pub fn manifest_of(data_dir: &Path, db: &str) -> PathBuf {
+    entry_starting(&data_dir.join(db), "MANIFEST-").expect("a manifest")
+}
+
 /// The table files of database `db` in `data_dir` (`DB/sst/*.sst`), by name.
 pub fn table_files(data_dir: &Path, db: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(data_dir.join(db).join("sst"))
