@@ -67,12 +67,55 @@ pub fn run_program(db: &Db, database: &str, program: &Program) -> Result<Vec<VqO
             .and_then(|()| db.database(database))
             .map_err(|e| engine(&first.unwrap_or_else(start), e))?;
         let run = Runner { db, d: &d };
-        program
-            .statements
-            .iter()
-            .map(|s| run.statement(s))
-            .collect()
+        // Consecutive PUTs share one WAL write (one fsync) when no point of them can be
+        // refused by the engine (see `Runner::prepare_put`); anything else writes them first.
+        let mut batch = Batch::default();
+        let mut outputs = Vec::with_capacity(program.statements.len());
+        for s in &program.statements {
+            if let Statement::Put {
+                metric,
+                timestamp,
+                value,
+                table,
+                tags,
+            } = s
+            {
+                let prepared = run.prepare_put(metric, timestamp, value, table, tags);
+                match prepared {
+                    Ok((point, true)) if batch.points.len() < MAX_BATCH => {
+                        batch.points.push(point);
+                        batch.metrics.push(metric.clone());
+                    }
+                    Ok((point, _)) => {
+                        run.write(&mut batch)?;
+                        batch.points.push(point);
+                        batch.metrics.push(metric.clone());
+                        run.write(&mut batch)?;
+                    }
+                    Err(e) => {
+                        run.write(&mut batch)?;
+                        return Err(e);
+                    }
+                }
+                outputs.push(VqOutput::None);
+                continue;
+            }
+            run.write(&mut batch)?;
+            outputs.push(run.statement(s)?);
+        }
+        run.write(&mut batch)?;
+        Ok(outputs)
     }
+}
+
+/// Most points one batched write of consecutive PUTs holds.
+const MAX_BATCH: usize = 4096;
+
+/// Validated PUTs not written yet, with their metric tokens (where a write failure is told).
+#[derive(Default)]
+struct Batch {
+    points: Vec<ParsedPoint>,
+    metrics: Vec<Word>,
 }
 
 fn start() -> Word {
@@ -129,7 +172,14 @@ impl Runner<'_> {
                 value,
                 table,
                 tags,
-            } => self.put(metric, timestamp, value, table, tags),
+            } => {
+                let (point, _) = self.prepare_put(metric, timestamp, value, table, tags)?;
+                self.write(&mut Batch {
+                    points: vec![point],
+                    metrics: vec![metric.clone()],
+                })?;
+                Ok(VqOutput::None)
+            }
             Statement::Delete {
                 metric,
                 timestamp,
@@ -258,24 +308,54 @@ impl Runner<'_> {
         Ok(tags)
     }
 
-    fn put(&self, metric: &Word, ts: &Word, value: &Word, table: &Word, tags: &[Tag]) -> Outcome {
+    /// A PUT's point, validated (timestamp, value, table, tags) and its table marked
+    /// populated; `true` when the engine cannot refuse it (its series exists and its field is
+    /// a float field), so it may share a write with the PUTs around it.
+    fn prepare_put(
+        &self,
+        metric: &Word,
+        ts: &Word,
+        value: &Word,
+        table: &Word,
+        tags: &[Tag],
+    ) -> Result<(ParsedPoint, bool), VqError> {
         let ts = timestamp(ts)?;
         let v = parse_value(value)?;
         let tags = self.writable(metric, table, tags)?;
+        let index = self.d.index();
+        let known = index
+            .id_of(&crate::types::series_key(&table.text, &tags))
+            .is_some()
+            && index
+                .measurement(&table.text)
+                .and_then(|mi| mi.field_type(&metric.text))
+                == Some(crate::types::FieldType::Float);
         let point = ParsedPoint::new(
             &table.text,
             tags,
             vec![(metric.text.clone(), FieldValue::Float(v))],
             Some(ts as i64 * NANOS_PER_SECOND),
         );
+        Ok((point, known))
+    }
+
+    /// Write the batch (one WAL record, fsynced) and empty it. A refused point is reported at
+    /// its metric.
+    fn write(&self, batch: &mut Batch) -> Result<(), VqError> {
+        if batch.points.is_empty() {
+            return Ok(());
+        }
+        let points = std::mem::take(&mut batch.points);
+        let metrics = std::mem::take(&mut batch.metrics);
+        let at = |i: usize| metrics.get(i).cloned().unwrap_or_else(start);
         let (_, rejected) = self
             .d
-            .write_points(std::slice::from_ref(&point), 0)
-            .map_err(|e| engine(metric, e))?;
-        if let Some((_, e)) = rejected.into_iter().next() {
-            return Err(engine(metric, e));
+            .write_points(&points, 0)
+            .map_err(|e| engine(&at(0), e))?;
+        match rejected.into_iter().next() {
+            Some((i, e)) => Err(engine(&at(i), e)),
+            None => Ok(()),
         }
-        Ok(VqOutput::None)
     }
 
     fn delete(&self, metric: &Word, ts: &Word, table: &Word, tags: &[Tag]) -> Outcome {

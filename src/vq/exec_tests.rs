@@ -212,6 +212,43 @@ fn runtime_errors_point_at_their_token() {
     assert!(err(&db, "PUT m 1 1 INTO v TAGS a=x;").ends_with("Tag 'a' not in tag columns."));
 }
 
+/// Consecutive PUTs share a write: the last of one identity wins, and a failing PUT after
+/// them keeps them (and runs nothing after it).
+#[test]
+fn batched_puts_keep_statement_order_and_effects() {
+    let (_dir, db) = db();
+    ok(&db, "CREATE TABLE t TAGS k; PUT m 1 1 INTO t TAGS k=a;");
+    ok(
+        &db,
+        "PUT m 2 5 INTO t TAGS k=a; PUT m 2 6 INTO t TAGS k=a; PUT m 3 7 INTO t TAGS k=b;",
+    );
+    assert_eq!(
+        ok(&db, "SELECT DATA m FROM t BETWEEN 2 AND 3;"),
+        "[[{00000000000000000002}{m}{k:a}|6];[{00000000000000000003}{m}{k:b}|7]]\n"
+    );
+    assert_eq!(
+        err(
+            &db,
+            "PUT m 4 1 INTO t TAGS k=a; PUT m 5 1 INTO t TAGS k=a; PUT m 6 x1 INTO t;"
+        ),
+        "[line 1:col 63] Parse error at 'x1': Expected value."
+    );
+    assert_eq!(
+        err(&db, "PUT m 4 1 INTO t TAGS k=a; PUT m 5 1 INTO t TAGS k=a; PUT m 6 1 INTO nope; PUT m 7 1 INTO t;"),
+        "[line 1:col 59] Runtime error: Table 'nope' does not exist."
+    );
+    assert_eq!(ok(&db, "SELECT COUNT m FROM t BETWEEN 4 AND 7;"), "2\n");
+    // A metric that is not a float field is refused by the engine, at its PUT.
+    db.write_lines("vq", "t,k=a s=\"text\" 1000000000")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = err(
+        &db,
+        "PUT m 8 1 INTO t TAGS k=a; PUT s 9 1 INTO t TAGS k=a; PUT m 10 1 INTO t;",
+    );
+    assert!(e.starts_with("[line 1:col 32] Runtime error: "), "{e}");
+    assert_eq!(ok(&db, "SELECT COUNT m FROM t BETWEEN 8 AND 10;"), "1\n");
+}
+
 #[test]
 fn tables_and_populated_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
