@@ -60,52 +60,49 @@ impl Db {
 
 /// Run a parsed program against `database` of `db` (created if missing); see [`Db::vq_in`].
 pub fn run_program(db: &Db, database: &str, program: &Program) -> Result<Vec<VqOutput>, VqError> {
-    {
-        let first = program.statements.first().map(first_word);
-        let d = db
-            .create_database(database)
-            .and_then(|()| db.database(database))
-            .map_err(|e| engine(&first.unwrap_or_else(start), e))?;
-        let run = Runner { db, d: &d };
-        // Consecutive PUTs share one WAL write (one fsync) when no point of them can be
-        // refused by the engine (see `Runner::prepare_put`); anything else writes them first.
-        let mut batch = Batch::default();
-        let mut outputs = Vec::with_capacity(program.statements.len());
-        for s in &program.statements {
-            if let Statement::Put {
-                metric,
-                timestamp,
-                value,
-                table,
-                tags,
-            } = s
-            {
-                let prepared = run.prepare_put(metric, timestamp, value, table, tags);
-                match prepared {
-                    Ok((point, true)) if batch.points.len() < MAX_BATCH => {
-                        batch.points.push(point);
-                        batch.metrics.push(metric.clone());
-                    }
-                    Ok((point, _)) => {
-                        run.write(&mut batch)?;
-                        batch.points.push(point);
-                        batch.metrics.push(metric.clone());
-                        run.write(&mut batch)?;
-                    }
-                    Err(e) => {
-                        run.write(&mut batch)?;
-                        return Err(e);
-                    }
-                }
-                outputs.push(VqOutput::None);
-                continue;
-            }
+    let first = program.statements.first().map(first_word);
+    let d = db
+        .create_database(database)
+        .and_then(|()| db.database(database))
+        .map_err(|e| engine(&first.unwrap_or_else(start), e))?;
+    let run = Runner { db, d: &d };
+    // Consecutive PUTs share one WAL write (one fsync) when no point of them can be refused by
+    // the engine (see `Runner::prepare_put`); any other statement writes them first.
+    let mut batch = Batch::default();
+    let mut outputs = Vec::with_capacity(program.statements.len());
+    for s in &program.statements {
+        let Statement::Put {
+            metric,
+            timestamp,
+            value,
+            table,
+            tags,
+        } = s
+        else {
             run.write(&mut batch)?;
             outputs.push(run.statement(s)?);
+            continue;
+        };
+        let (point, batchable) = match run.prepare_put(metric, timestamp, value, table, tags) {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                run.write(&mut batch)?;
+                return Err(e);
+            }
+        };
+        if !batchable || batch.points.len() >= MAX_BATCH {
+            run.write(&mut batch)?;
         }
-        run.write(&mut batch)?;
-        Ok(outputs)
+        batch.points.push(point);
+        batch.metrics.push(metric.clone());
+        if !batchable {
+            // Alone: if the engine refuses it, nothing after it has been written.
+            run.write(&mut batch)?;
+        }
+        outputs.push(VqOutput::None);
     }
+    run.write(&mut batch)?;
+    Ok(outputs)
 }
 
 /// Most points one batched write of consecutive PUTs holds.

@@ -247,6 +247,15 @@ fn batched_puts_keep_statement_order_and_effects() {
     );
     assert!(e.starts_with("[line 1:col 32] Runtime error: "), "{e}");
     assert_eq!(ok(&db, "SELECT COUNT m FROM t BETWEEN 8 AND 10;"), "1\n");
+    // More PUTs than one batch holds.
+    let many: String = (100..100 + MAX_BATCH as u64 + 10)
+        .map(|ts| format!("PUT m {ts} 0.5 INTO t TAGS k=a;"))
+        .collect();
+    ok(&db, &many);
+    assert_eq!(
+        ok(&db, "SELECT COUNT m FROM t BETWEEN 100 AND 100000; SELECT SUM m FROM t BETWEEN 100 AND 100000;"),
+        format!("{}\n{:.6}\n", MAX_BATCH + 10, (MAX_BATCH + 10) as f64 * 0.5)
+    );
 }
 
 #[test]
