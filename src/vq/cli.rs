@@ -71,9 +71,7 @@ impl Backend {
                     password: args.password.clone(),
                 },
             }),
-            None => open(args, err)
-                .map(Backend::Local)
-                .ok_or_else(|| open_failed_code(args)),
+            None => open(args, err).map(Backend::Local),
         }
     }
 
@@ -158,17 +156,11 @@ impl<W: Write> Errors<W> {
     }
 }
 
-fn open_failed_code(args: &VqArgs) -> u8 {
-    match crate::db::lock_data_dir(&args.data_dir) {
-        Err(Error::Locked { .. }) => EXIT_TEMPFAIL,
-        _ => EXIT_IOERR,
-    }
-}
-
-/// Open the data directory, or say why not (a daemon holding it is named as such).
-fn open<W: Write>(args: &VqArgs, err: &mut Errors<W>) -> Option<Db> {
+/// Open the data directory, or say why not (a daemon holding it is named as such) and give
+/// the exit code.
+fn open<W: Write>(args: &VqArgs, err: &mut Errors<W>) -> Result<Db, u8> {
     match Db::open(&args.data_dir, Config::new()) {
-        Ok(db) => Some(db),
+        Ok(db) => Ok(db),
         Err(Error::Locked { path }) => {
             err.line(&format!(
                 "strata vq: the data directory {} is held by another process (a running \
@@ -176,14 +168,14 @@ fn open<W: Write>(args: &VqArgs, err: &mut Errors<W>) -> Option<Db> {
                  daemon with --socket PATH (its socket), or stop it",
                 path.display()
             ));
-            None
+            Err(EXIT_TEMPFAIL)
         }
         Err(e) => {
             err.line(&format!(
                 "strata vq: cannot open the data directory {}: {e}",
                 args.data_dir.display()
             ));
-            None
+            Err(EXIT_IOERR)
         }
     }
 }
