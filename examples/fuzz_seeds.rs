@@ -53,6 +53,22 @@ const INFLUXQL: &[&str] = &[
     "DROP SERIES FROM cpu WHERE host = 'a' -- comment\n/* block */",
 ];
 
+/// Seeds of the `vq` target: every statement, comments, and texts that fail to parse.
+const VQ: &[&str] = &[
+    "TABLES;",
+    "CREATE TABLE climate TAGS region, season;\nPUT temperature 1234 23.5 INTO climate TAGS region=west;",
+    "SELECT DATA temperature FROM climate ALL WHERE region=west, season=dry;",
+    "SELECT AVG temperature FROM climate BETWEEN 0 AND 999;\nSELECT SUM t FROM c AT 5;",
+    "SELECT COUNT m FROM t ALL; SELECT MIN m FROM t ALL; SELECT MAX m FROM t AT 1;",
+    "DELETE temperature 1234 FROM climate TAGS region=west;\nDROP TABLE climate;",
+    "ADD TAGS a, b TO t; REMOVE TAGS a FROM t;",
+    "// a comment\n\tPUT m -1.5 -2 INTO t; // trailing",
+    "CREATE TABLE t TAGS a=b;",
+    "SELECT DATA m FROM t BETWEEN 1 2;",
+    "123..45 -123. -- 1e5 'a' \\\"x\\\" é",
+    "PUT m 99999999999999999999 1 INTO t TAGS id=1;",
+];
+
 fn seed(dir: &Path, name: &str, head: &[u8], body: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut data = head.to_vec();
@@ -123,6 +139,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let q = out.join("influxql");
     for (i, text) in INFLUXQL.iter().enumerate() {
         seed(&q, &format!("{i:02}"), &[], text.as_bytes())?;
+    }
+
+    let v = out.join("vq");
+    for (i, text) in VQ.iter().enumerate() {
+        seed(&v, &format!("{i:02}"), &[], text.as_bytes())?;
     }
 
     let hw = out.join("http_write");

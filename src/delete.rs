@@ -45,6 +45,9 @@ pub struct PointFilter {
     series: Option<BTreeSet<SeriesId>>,
     min: i64,
     max: i64,
+    /// `Some`: only the values of this field (vq's DELETE removes one metric of a point, the
+    /// series' other fields at that time stay). `None`: every field.
+    field: Option<String>,
 }
 
 impl PointFilter {
@@ -54,7 +57,19 @@ impl PointFilter {
             series: Some(series.into_iter().collect()),
             min,
             max,
+            field: None,
         }
+    }
+
+    /// The same filter, removing only the values of `field`.
+    pub fn only_field(mut self, field: &str) -> PointFilter {
+        self.field = Some(field.to_string());
+        self
+    }
+
+    /// Whether the filter removes values of `field`.
+    pub fn matches_field(&self, field: &str) -> bool {
+        self.field.as_deref().is_none_or(|f| f == field)
     }
 
     /// Points of every series older than `cutoff` (retention).
@@ -63,6 +78,7 @@ impl PointFilter {
             series: None,
             min: i64::MIN,
             max: cutoff.saturating_sub(1),
+            field: None,
         }
     }
 
@@ -91,10 +107,11 @@ impl PointFilter {
             .filter(|(id, _)| self.matches_series(*id))
             .any(|(id, _)| {
                 table.fields(id).any(|(f, _)| {
-                    table
-                        .blocks(id, f)
-                        .iter()
-                        .any(|b| b.max_ts >= self.min && b.min_ts <= self.max)
+                    self.matches_field(f)
+                        && table
+                            .blocks(id, f)
+                            .iter()
+                            .any(|b| b.max_ts >= self.min && b.min_ts <= self.max)
                 })
             })
     }
@@ -154,7 +171,12 @@ pub fn rewrite_table(
         let mut w = TableWriter::create_with(versions.io().clone(), &path)?;
         for item in t.table.iter() {
             let (id, key, field, col) = item?;
-            w.add(id, key, field, &filter.retain(id, col))?;
+            let col = if filter.matches_field(field) {
+                filter.retain(id, col)
+            } else {
+                col
+            };
+            w.add(id, key, field, &col)?;
         }
         w.set_provenance(Provenance {
             layer: t.layer,
@@ -307,11 +329,35 @@ pub fn delete_points(
     min: i64,
     max: i64,
 ) -> Result<DeleteOutcome> {
-    if series.is_empty() || min > max {
+    delete_matching(db, series, PointFilter::new([], min, max))
+}
+
+/// Delete the values of `field` of `series` with `min <= ts <= max`, leaving the series'
+/// other fields (vq's DELETE of one metric of a point); otherwise as [`delete_points`].
+pub fn delete_field_points(
+    db: &Database,
+    series: BTreeSet<SeriesId>,
+    field: &str,
+    min: i64,
+    max: i64,
+) -> Result<DeleteOutcome> {
+    delete_matching(db, series, PointFilter::new([], min, max).only_field(field))
+}
+
+/// `filter` (whose series are replaced by `series`) applied to every table.
+fn delete_matching(
+    db: &Database,
+    series: BTreeSet<SeriesId>,
+    filter: PointFilter,
+) -> Result<DeleteOutcome> {
+    if series.is_empty() || filter.min > filter.max {
         return Ok(DeleteOutcome::default());
     }
     db.flush()?;
-    let filter = PointFilter::new(series.iter().copied(), min, max);
+    let filter = PointFilter {
+        series: Some(series.clone()),
+        ..filter
+    };
     let mut out = rewrite_tables(db, &filter)?;
     out.series_forgotten = forget_empty_series(db, series)?;
     Ok(out)

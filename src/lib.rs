@@ -30,6 +30,7 @@ pub mod server;
 pub mod sstable;
 pub mod types;
 pub mod version;
+pub mod vq;
 pub mod wal;
 
 pub use config::Config;

@@ -52,6 +52,9 @@ enum Command {
     Export(cli::export::ExportArgs),
     /// An interactive InfluxQL shell (line editing, history, USE, format, precision, timing).
     Repl(cli::repl::ReplArgs),
+    /// Run vq (vkdb's query language): `strata vq FILE.vq` runs a file (exit 0, 64 not a .vq
+    /// file, 65 parse error, 66 unreadable, 70 runtime error); with no file, the vq REPL.
+    Vq(strata::vq::cli::VqArgs),
 }
 
 #[derive(Args)]
@@ -454,19 +457,26 @@ fn run_serve(args: ServeArgs) -> strata::Result<()> {
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // vq's stderr carries its error lines: only warnings and worse are logged beside them.
+    let level = if matches!(cli.command, Command::Vq(_)) {
+        "warn"
+    } else {
+        "info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("STRATA_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let r = match cli.command {
         Command::Query(a) => return cli::exit_code("query", cli::query::run(&a)),
         Command::Import(a) => return cli::exit_code("import", cli::import::run(&a)),
         Command::Export(a) => return cli::exit_code("export", cli::export::run(&a)),
         Command::Repl(a) => return cli::exit_code("repl", cli::repl::run(&a)),
+        Command::Vq(a) => return ExitCode::from(strata::vq::cli::main(&a)),
         Command::Check(a) => match strata::check::check(&a.data_dir) {
             Ok(report) => {
                 print!("{}", report.text);

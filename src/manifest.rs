@@ -31,7 +31,7 @@
 //! the manifest does not account for stops the open ([`Error::UnaccountedTable`]): the manifest
 //! may have lost records, and the file may hold the only copy of its data.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -73,6 +73,20 @@ pub struct VersionEdit {
     pub pending: Vec<u64>,
     pub flushed_seqno: Option<SeqNo>,
     pub next_file: Option<u64>,
+    /// vq tables dropped (applied before `vq_set`).
+    pub vq_drop: Vec<String>,
+    /// vq tables created or changed: each record replaces the table of its name.
+    pub vq_set: Vec<VqTableRecord>,
+}
+
+/// A vq table as the catalog holds it (VQ.md §1): the measurement of that name, the tag keys
+/// its points may carry, and whether a PUT or DELETE has been applied to it since it was
+/// created (then its tag columns can no longer change).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VqTableRecord {
+    pub name: String,
+    pub tag_columns: BTreeSet<String>,
+    pub populated: bool,
 }
 
 const TAG_ADD: u8 = 1;
@@ -80,6 +94,18 @@ const TAG_REMOVE: u8 = 2;
 const TAG_FLUSHED: u8 = 3;
 const TAG_NEXT_FILE: u8 = 4;
 const TAG_PENDING: u8 = 5;
+const TAG_VQ_DROP: u8 = 6;
+const TAG_VQ_TABLE: u8 = 7;
+
+/// Longest name a vq record may hold (a bound for decoding damaged bytes).
+const MAX_VQ_NAME: usize = 64 * 1024;
+/// Most tag columns a vq table record may hold.
+const MAX_VQ_COLUMNS: usize = 64 * 1024;
+
+fn put_str(b: &mut Vec<u8>, s: &str) {
+    b.extend_from_slice(&(s.len() as u32).to_le_bytes());
+    b.extend_from_slice(s.as_bytes());
+}
 
 impl VersionEdit {
     /// The payload of one manifest record.
@@ -109,6 +135,19 @@ impl VersionEdit {
             b.push(TAG_NEXT_FILE);
             b.extend_from_slice(&n.to_le_bytes());
         }
+        for name in &self.vq_drop {
+            b.push(TAG_VQ_DROP);
+            put_str(&mut b, name);
+        }
+        for t in &self.vq_set {
+            b.push(TAG_VQ_TABLE);
+            put_str(&mut b, &t.name);
+            b.push(u8::from(t.populated));
+            b.extend_from_slice(&(t.tag_columns.len() as u32).to_le_bytes());
+            for c in &t.tag_columns {
+                put_str(&mut b, c);
+            }
+        }
         b
     }
 
@@ -129,6 +168,30 @@ impl VersionEdit {
                 return Err(format!("layer {layer} out of range (0..{LAYERS})"));
             }
             Ok(layer)
+        }
+        fn u32_at(b: &mut &[u8], max: usize, what: &str) -> std::result::Result<usize, String> {
+            let (head, rest) = b
+                .split_first_chunk::<4>()
+                .ok_or_else(|| format!("edit ends inside {what}"))?;
+            *b = rest;
+            let n = u32::from_le_bytes(*head) as usize;
+            if n > max {
+                return Err(format!("{what} {n} out of range (at most {max})"));
+            }
+            Ok(n)
+        }
+        fn str_at(b: &mut &[u8]) -> std::result::Result<String, String> {
+            let len = u32_at(b, MAX_VQ_NAME, "a name's length")?;
+            if b.len() < len {
+                return Err("edit ends inside a name".to_string());
+            }
+            let (head, rest) = b.split_at(len);
+            *b = rest;
+            match std::str::from_utf8(head) {
+                Ok(s) if !s.is_empty() => Ok(s.to_string()),
+                Ok(_) => Err("an empty vq name".to_string()),
+                Err(_) => Err("a vq name that is not UTF-8".to_string()),
+            }
         }
         let mut e = VersionEdit::default();
         while let Some((tag, rest)) = b.split_first() {
@@ -156,6 +219,27 @@ impl VersionEdit {
                 TAG_PENDING => e.pending.push(u64_at(&mut b)?),
                 TAG_FLUSHED => e.flushed_seqno = Some(u64_at(&mut b)?),
                 TAG_NEXT_FILE => e.next_file = Some(u64_at(&mut b)?),
+                TAG_VQ_DROP => e.vq_drop.push(str_at(&mut b)?),
+                TAG_VQ_TABLE => {
+                    let name = str_at(&mut b)?;
+                    let (flag, rest) = b.split_first().ok_or("edit ends before a flag")?;
+                    b = rest;
+                    let populated = match flag {
+                        0 => false,
+                        1 => true,
+                        other => return Err(format!("vq populated flag {other} is not 0 or 1")),
+                    };
+                    let n = u32_at(&mut b, MAX_VQ_COLUMNS, "a tag column count")?;
+                    let mut tag_columns = BTreeSet::new();
+                    for _ in 0..n {
+                        tag_columns.insert(str_at(&mut b)?);
+                    }
+                    e.vq_set.push(VqTableRecord {
+                        name,
+                        tag_columns,
+                        populated,
+                    });
+                }
                 other => return Err(format!("unknown edit tag {other}")),
             }
         }
@@ -185,6 +269,8 @@ pub struct ManifestState {
     pub pending: BTreeSet<u64>,
     pub flushed: SeqNo,
     pub next_file: u64,
+    /// The vq tables, by name.
+    pub vq_tables: BTreeMap<String, VqTableRecord>,
     /// Valid records replayed.
     pub record_count: usize,
     /// Set when the last record was cut short by a crash: its offset and the bytes ignored.
@@ -213,6 +299,12 @@ impl ManifestState {
         }
         if let Some(n) = edit.next_file {
             self.next_file = self.next_file.max(n);
+        }
+        for name in &edit.vq_drop {
+            self.vq_tables.remove(name);
+        }
+        for t in edit.vq_set {
+            self.vq_tables.insert(t.name.clone(), t);
         }
         for r in &self.records {
             // `decode` refuses u64::MAX, so this never saturates.
@@ -548,6 +640,7 @@ mod tests {
             pending: vec![],
             flushed_seqno: Some(3),
             next_file: Some(10),
+            ..VersionEdit::default()
         }
     }
 
@@ -587,10 +680,66 @@ mod tests {
             pending: vec![11, 12],
             flushed_seqno: Some(7),
             next_file: Some(13),
+            vq_drop: vec!["gone".into()],
+            vq_set: vec![vq_table("weather", &["city", "unit"], true)],
         };
         assert_eq!(VersionEdit::decode(&e.encode()), Ok(e));
         assert!(VersionEdit::decode(&[9]).is_err());
         assert!(VersionEdit::decode(&[TAG_ADD, 8]).is_err());
+        assert!(VersionEdit::decode(&[TAG_VQ_DROP, 0, 0, 0, 0]).is_err());
+        assert!(VersionEdit::decode(&[TAG_VQ_DROP, 5, 0, 0, 0, b'a']).is_err());
+        assert!(VersionEdit::decode(&[TAG_VQ_TABLE, 1, 0, 0, 0, b'a', 2, 0, 0, 0, 0]).is_err());
+        assert!(VersionEdit::decode(&[TAG_VQ_TABLE, 1, 0, 0, 0, 0xff, 0, 0, 0, 0, 0]).is_err());
+    }
+
+    fn vq_table(name: &str, cols: &[&str], populated: bool) -> VqTableRecord {
+        VqTableRecord {
+            name: name.into(),
+            tag_columns: cols.iter().map(|c| c.to_string()).collect(),
+            populated,
+        }
+    }
+
+    /// vq tables replay in order (a drop then a set of the same name re-creates it), and a
+    /// damaged vq record stops the replay naming its offset, like any other record.
+    #[test]
+    fn vq_tables_replay_and_damage_is_reported() {
+        let p = Path::new("MANIFEST-000002");
+        let edits = [
+            edit(&[1]),
+            VersionEdit {
+                vq_set: vec![vq_table("a", &["k"], false), vq_table("b", &[], false)],
+                ..VersionEdit::default()
+            },
+            VersionEdit {
+                vq_drop: vec!["a".into(), "b".into()],
+                vq_set: vec![vq_table("b", &["x", "y"], true)],
+                ..VersionEdit::default()
+            },
+        ];
+        let b = manifest_bytes(&edits);
+        let s = replay_bytes(p, &b).unwrap();
+        assert_eq!(s.vq_tables.len(), 1);
+        assert_eq!(s.vq_tables["b"], vq_table("b", &["x", "y"], true));
+        assert_eq!(s.records.len(), 1);
+        // A payload that checks out but does not decode (an unknown populated flag).
+        let mut bad = VersionEdit {
+            vq_set: vec![vq_table("c", &[], false)],
+            ..VersionEdit::default()
+        }
+        .encode();
+        let flag = 1 + 4 + 1;
+        bad[flag] = 7;
+        let mut b2 = manifest_bytes(&edits[..1]);
+        let off = b2.len();
+        b2.extend_from_slice(&encode_record(&bad));
+        match replay_bytes(p, &b2) {
+            Err(Error::ManifestCorrupt { offset, reason, .. }) => {
+                assert_eq!(offset, off as u64);
+                assert!(reason.contains("populated flag"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     fn manifest_bytes(edits: &[VersionEdit]) -> Vec<u8> {

@@ -258,6 +258,8 @@ pub fn repair_database(name: &str, dir: &Path) -> Result<DatabaseRepair> {
             add: records,
             flushed_seqno: Some(flushed),
             next_file: Some(next_file),
+            // The vq tables the intact records name (what the damage cut off is lost).
+            vq_set: prefix.vq_tables.values().cloned().collect(),
             ..VersionEdit::default()
         },
     )?;

@@ -291,6 +291,12 @@ impl SeriesIndex {
         write(&m.fields).entry(field.to_string()).or_insert(t);
     }
 
+    /// The id of the series whose canonical key is `key` ([`crate::types::series_key`]), if the
+    /// index knows it.
+    pub fn id_of(&self, key: &str) -> Option<SeriesId> {
+        self.by_key.get(key).map(|e| e.id)
+    }
+
     pub fn get(&self, id: SeriesId) -> Option<Arc<SeriesInfo>> {
         self.by_id.get(&id).map(|e| e.clone())
     }

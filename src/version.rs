@@ -6,7 +6,7 @@
 //! removed from the catalog *and* the last version that references it is dropped (the file's
 //! [`TableHandle`] is reference-counted and deletes its file on drop once marked obsolete).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,7 +17,9 @@ use strata_actors::catalog::{Deleter, FileRef, FlushEdit, ReplaceEdit, VersionCe
 use crate::error::{Error, IoContext, Result};
 use crate::file_io::FileIo;
 use crate::manifest::{self, sync_dir_with, ManifestWriter};
-pub use crate::manifest::{sync_dir, ManifestState, TableRecord, VersionEdit, LAYERS};
+pub use crate::manifest::{
+    sync_dir, ManifestState, TableRecord, VersionEdit, VqTableRecord, LAYERS,
+};
 use crate::memtable::Memtable;
 use crate::sstable::Table;
 use crate::types::SeqNo;
@@ -228,6 +230,19 @@ pub struct VersionSet {
     pending: Mutex<BTreeSet<u64>>,
     /// Every write of the catalog and its tables goes through it.
     io: Arc<dyn FileIo>,
+    /// The vq tables (changed only under the manifest lock, after their edit is durable).
+    vq_tables: Mutex<BTreeMap<String, VqTableRecord>>,
+}
+
+/// What [`VersionSet::update_vq_table`] does to a vq table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VqChange {
+    /// Nothing (no manifest edit).
+    Keep,
+    /// Create or replace the table.
+    Set(VqTableRecord),
+    /// Drop the table.
+    Drop,
 }
 
 /// What the newest manifest of a database says, and which manifest files there are.
@@ -481,6 +496,7 @@ impl LoadedCatalog {
                 add: state.records.clone(),
                 flushed_seqno: Some(state.flushed),
                 next_file: Some(next_file),
+                vq_set: state.vq_tables.values().cloned().collect(),
                 ..VersionEdit::default()
             },
         )?;
@@ -503,6 +519,7 @@ impl LoadedCatalog {
             deleter,
             pending: Mutex::new(BTreeSet::new()),
             io,
+            vq_tables: Mutex::new(state.vq_tables),
         })
     }
 }
@@ -543,7 +560,53 @@ impl VersionSet {
             pending,
             flushed_seqno: Some(cur.flushed_seqno),
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
+            vq_drop: Vec::new(),
+            vq_set: self.vq_tables().into_values().collect(),
         }
+    }
+
+    /// The vq tables, by name.
+    pub fn vq_tables(&self) -> BTreeMap<String, VqTableRecord> {
+        self.vq_tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Look at vq table `name` (`None`: there is none) and decide its change with `decide`,
+    /// atomically with respect to every other catalog change: the change is logged in the
+    /// manifest (fsynced) before it is visible. `decide`'s error changes nothing.
+    pub fn update_vq_table<T>(
+        &self,
+        name: &str,
+        decide: impl FnOnce(Option<&VqTableRecord>) -> Result<(VqChange, T)>,
+    ) -> Result<T> {
+        let mut m = self.lock_manifest();
+        let current = self.vq_tables().get(name).cloned();
+        let (change, out) = decide(current.as_ref())?;
+        let edit = match &change {
+            VqChange::Keep => return Ok(out),
+            VqChange::Set(t) => VersionEdit {
+                vq_set: vec![t.clone()],
+                ..VersionEdit::default()
+            },
+            VqChange::Drop => VersionEdit {
+                vq_drop: vec![name.to_string()],
+                ..VersionEdit::default()
+            },
+        };
+        self.log_edit(&mut m, &edit)?;
+        let mut tables = self.vq_tables.lock().unwrap_or_else(|p| p.into_inner());
+        match change {
+            VqChange::Set(t) => {
+                tables.insert(t.name.clone(), t);
+            }
+            VqChange::Drop => {
+                tables.remove(name);
+            }
+            VqChange::Keep => {}
+        }
+        Ok(out)
     }
 
     /// Append `edit` to the manifest (fsynced). If an earlier append failed, first replace the
@@ -691,6 +754,7 @@ impl VersionSet {
             pending: vec![],
             flushed_seqno: None,
             next_file: Some(self.next_file.load(Ordering::Relaxed)),
+            ..VersionEdit::default()
         };
         self.log_edit(&mut m, &edit)?;
         self.forget_pending(added.iter().map(|t| t.file));

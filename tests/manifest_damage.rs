@@ -8,7 +8,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use strata::{Config, Db, Error};
@@ -46,36 +46,6 @@ fn answer(data: &Path) -> String {
     out
 }
 
-fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else if e.file_name() != "LOCK" {
-                out.push((e.path(), fs::read(e.path()).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn manifest_of(data: &Path) -> PathBuf {
-    fs::read_dir(data.join(DB))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("MANIFEST-")
-        })
-        .unwrap()
-}
-
 fn strata(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_strata"))
         .args(args)
@@ -92,7 +62,7 @@ fn every_byte_of_a_manifest_damaged_is_refused_or_harmless() {
     let data = dir.path().join("data");
     populated(&data);
     let clean = answer(&data);
-    let path = manifest_of(&data);
+    let path = common::manifest_of(&data, DB);
     let good = fs::read(&path).unwrap();
     assert!(good.len() < 200, "a small manifest: {} bytes", good.len());
     let mut refused = 0;
@@ -100,7 +70,7 @@ fn every_byte_of_a_manifest_damaged_is_refused_or_harmless() {
         let mut bad = good.clone();
         bad[offset] ^= 0x41;
         fs::write(&path, &bad).unwrap();
-        let before = all_files(&data);
+        let before = common::all_files(&data);
         match Db::open(&data, Config::new()) {
             Err(Error::ManifestCorrupt {
                 path: named,
@@ -109,7 +79,11 @@ fn every_byte_of_a_manifest_damaged_is_refused_or_harmless() {
             }) => {
                 assert_eq!(named, path);
                 assert!(at as usize <= offset);
-                assert_eq!(all_files(&data), before, "offset {offset}: a file changed");
+                assert_eq!(
+                    common::all_files(&data),
+                    before,
+                    "offset {offset}: a file changed"
+                );
                 refused += 1;
             }
             Err(e) => panic!("offset {offset}: unexpected error {e}"),
@@ -154,21 +128,21 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
     // What a failed start on a full disk used to leave: an empty newer manifest.
     let newer = data.join(DB).join("MANIFEST-000999");
     fs::write(&newer, b"").unwrap();
-    let before = all_files(&data);
+    let before = common::all_files(&data);
     let err = Db::open(&data, Config::new()).err().unwrap();
     assert!(err.to_string().contains("MANIFEST-000999"), "{err}");
-    assert_eq!(all_files(&data), before);
+    assert_eq!(common::all_files(&data), before);
     fs::remove_file(&newer).unwrap();
     assert_eq!(answer(&data), clean);
 
     // The manifest gone: refused, nothing deleted. (Each open writes the next manifest.)
-    let path = manifest_of(&data);
+    let path = common::manifest_of(&data, DB);
     let saved = fs::read(&path).unwrap();
     fs::remove_file(&path).unwrap();
-    let before = all_files(&data);
+    let before = common::all_files(&data);
     let err = Db::open(&data, Config::new()).err().unwrap();
     assert!(matches!(err, Error::ManifestMissing { .. }), "{err}");
-    assert_eq!(all_files(&data), before);
+    assert_eq!(common::all_files(&data), before);
 
     // The daemon says the same and exits non-zero.
     let sock = dir.path().join("s.sock");
@@ -183,7 +157,7 @@ fn an_empty_newer_manifest_and_a_missing_one_stop_the_open() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("has no manifest"), "{stderr}");
-    assert_eq!(all_files(&data), before);
+    assert_eq!(common::all_files(&data), before);
 
     // `strata repair` rebuilds it from the tables alone.
     let out = strata(&["repair", data.to_str().unwrap()]);
@@ -220,7 +194,7 @@ fn check_reports_damage_and_repair_rebuilds_the_catalog() {
     assert!(text.contains("no damage found"), "{text}");
 
     // Damage the manifest's last record.
-    let path = manifest_of(&data);
+    let path = common::manifest_of(&data, DB);
     let mut bytes = fs::read(&path).unwrap();
     let at = bytes.len() - 3;
     bytes[at] ^= 0x08;
@@ -246,17 +220,7 @@ fn check_reports_damage_and_repair_rebuilds_the_catalog() {
     assert!(text.contains("adopted"), "{text}");
     assert!(text.contains("from its footer"), "{text}");
     // The replaced manifest is kept in the backup folder, byte for byte.
-    let backup = fs::read_dir(data.join(DB))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("repair-")
-        })
-        .expect("a backup folder");
+    let backup = common::entry_starting(&data.join(DB), "repair-").expect("a backup folder");
     assert_eq!(
         fs::read(backup.join(path.file_name().unwrap())).unwrap(),
         bytes

@@ -231,6 +231,18 @@ impl Users {
         }
     }
 
+    /// May `who` run vq on `database` (`POST /vq`)? vq reads and writes: an admin, or a user
+    /// with `ALL` privileges on it.
+    pub fn may_read_and_write(&self, who: &Principal, database: &str) -> bool {
+        match who {
+            Principal::User(name) => self
+                .read()
+                .user(name)
+                .is_some_and(|u| u.may(Privilege::All, database)),
+            Principal::Bootstrap => false,
+        }
+    }
+
     /// Whether `who` is an admin (strata's own admin-only endpoints).
     pub fn is_admin(&self, who: &Principal) -> bool {
         match who {

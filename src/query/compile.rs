@@ -157,7 +157,7 @@ pub fn compile_select(db: &Database, s: &SelectStatement, now: i64) -> Result<Se
 }
 
 /// `first AND` every term, as a balanced tree ([`TagPred::and`] drops `True`s).
-fn balanced_tags(first: TagPred, mut terms: Vec<TagPred>) -> TagPred {
+pub(crate) fn balanced_tags(first: TagPred, mut terms: Vec<TagPred>) -> TagPred {
     fn join(mut terms: Vec<TagPred>) -> TagPred {
         match terms.len() {
             0 => TagPred::True,
@@ -679,7 +679,7 @@ fn field_arg(name: &str, e: &Expr) -> Result<PlanExpr> {
     }
 }
 
-fn call(func: AggFn, arg: PlanExpr) -> Call {
+pub(crate) fn call(func: AggFn, arg: PlanExpr) -> Call {
     Call {
         func,
         arg,

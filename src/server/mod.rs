@@ -27,6 +27,7 @@ use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 mod gzip;
+mod vq;
 use gzip::gunzip;
 
 /// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
@@ -591,6 +592,7 @@ pub fn router(db: Arc<Db>) -> Router {
             ),
         )
         .route("/internal/compact", post(compact))
+        .route("/vq", only(post(vq::vq), "POST"))
         .with_state(AppState { db })
 }
 

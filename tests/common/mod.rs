@@ -2,6 +2,8 @@
 //! over its Unix socket.
 #![allow(dead_code)]
 
+pub mod vq;
+
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -364,6 +366,37 @@ pub fn strata(args: &[&str]) -> std::process::Output {
         .env("STRATA_LOG", "warn")
         .output()
         .expect("run strata")
+}
+
+/// Every file under `dir` but `LOCK`, with its bytes, by path (to prove nothing changed).
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name() != "LOCK" {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The first entry of `dir` whose name starts with `prefix`.
+pub fn entry_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+}
+
+/// The manifest of database `db` in `data_dir` (`DB/MANIFEST-NNNNNN`).
+pub fn manifest_of(data_dir: &Path, db: &str) -> PathBuf {
+    entry_starting(&data_dir.join(db), "MANIFEST-").expect("a manifest")
 }
 
 /// The table files of database `db` in `data_dir` (`DB/sst/*.sst`), by name.
