@@ -26,6 +26,59 @@ fn seed(via: &Via, cwd: &Path) {
 }
 
 #[test]
+fn vq_and_back_embedded() {
+    vq_and_back(false);
+}
+
+#[test]
+fn vq_and_back_through_a_daemon() {
+    vq_and_back(true);
+}
+
+/// `:vq` switches the shell to vq (each line a program, on database `vq` until `use` names
+/// another), errors are vq's §6.2 lines, and `:influxql` switches back: what vq wrote is read
+/// by InfluxQL.
+fn vq_and_back(daemon: bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let via = Via::new(cwd, daemon);
+    seed(&via, cwd);
+    let history = cwd.join("hist");
+    let flags = via.flags();
+    let mut args = vec!["repl", "--history", history.to_str().unwrap()];
+    args.extend(flags.iter().map(String::as_str));
+    let input = ":vq\nCREATE TABLE weather TAGS city;\n\
+                 PUT temp 1234 23.5 INTO weather TAGS city=paris; PUT temp 1235 20 INTO weather;\n\
+                 SELECT DATA temp FROM weather ALL WHERE city=paris;\n\
+                 SELECT AVG temp FROM weather ALL;\n\
+                 SELECT DATA temp FROM nope ALL;\nPUT temp 1 INTO weather;\n\
+                 :influxql\nuse vq\nSELECT count(temp) FROM weather\nquit\n";
+    let out = common::strata_in(cwd, &args, &[], input.as_bytes());
+    let (stdout, stderr) = texts(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Language: vq"), "{stdout}");
+    assert!(
+        stdout.contains("[[{00000000000000001234}{temp}{city:paris}|23.5]]\n21.750000\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("[line 1:col 13] Runtime error: Table 'nope' does not exist."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[line 1:col 12] Parse error at 'INTO': Expected value."),
+        "{stderr}"
+    );
+    assert!(stdout.contains("Language: InfluxQL"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "time                 count\n----                 -----\n1970-01-01T00:00:00Z 2\n"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn piped_statements_embedded() {
     piped(false);
 }

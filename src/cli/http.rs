@@ -38,6 +38,11 @@ impl Client {
     }
 
     /// The socket's path.
+    /// The credentials sent with each request.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.auth.as_ref()
+    }
+
     pub fn socket(&self) -> &Path {
         &self.socket
     }

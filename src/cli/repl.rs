@@ -3,6 +3,8 @@
 //! A statement runs when Enter completes it: when the text typed so far ends with `;` or
 //! parses as whole statements. An unfinished statement (`SELECT mean(v)` then `FROM cpu`)
 //! continues on the next line under the prompt `...`; an empty line runs what was typed.
+//! `:vq` switches to vq (vkdb's language, `(vq) >> ` prompt): each line is one vq program, run
+//! on the current database (`vq` until `use` names one); `:influxql` switches back.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -46,7 +48,8 @@ Commands:
   timing (or \\timing)       print how long each statement took (toggle)
   help                      this text
   exit, quit, Ctrl-D        leave
-vq statements (:vq) are not available in this build: InfluxQL only.";
+:vq                       speak vq (vkdb's language): each line is a vq program
+:influxql                 speak InfluxQL again";
 
 /// The shell's settings.
 struct Session {
@@ -54,6 +57,8 @@ struct Session {
     format: Format,
     precision: Epoch,
     timing: bool,
+    /// Lines are vq programs (`:vq`), not InfluxQL.
+    vq: bool,
 }
 
 /// What one complete input asks for.
@@ -62,6 +67,8 @@ enum Input {
     Exit,
     Say(String),
     Statement(String),
+    /// A line of vq: one program.
+    Vq(String),
 }
 
 impl Session {
@@ -100,10 +107,14 @@ impl Session {
                     if self.timing { "on" } else { "off" }
                 ))
             }
-            ":vq" => Input::Say(
-                "ERR: vq is not available in this build: this shell speaks InfluxQL".into(),
-            ),
-            ":influxql" => Input::Say("Language: InfluxQL".into()),
+            ":vq" if rest.is_empty() => {
+                self.vq = true;
+                Input::Say("Language: vq".into())
+            }
+            ":influxql" if rest.is_empty() => {
+                self.vq = false;
+                Input::Say("Language: InfluxQL".into())
+            }
             _ => return None,
         })
     }
@@ -135,6 +146,7 @@ pub fn run(a: &ReplArgs) -> Result<()> {
         format: a.format,
         precision: a.precision,
         timing: false,
+        vq: false,
     };
     let mut rl = rustyline::DefaultEditor::new()
         .map_err(|e| CliError::Usage(format!("cannot start line editing: {e}")))?;
@@ -152,7 +164,11 @@ pub fn run(a: &ReplArgs) -> Result<()> {
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     loop {
-        let prompt = if buffer.is_empty() { "> " } else { "... " };
+        let prompt = match (s.vq, buffer.is_empty()) {
+            (true, _) => "(vq) >> ",
+            (false, true) => "> ",
+            (false, false) => "... ",
+        };
         let line = match rl.readline(prompt) {
             Ok(l) => l,
             Err(ReadlineError::Interrupted) => {
@@ -174,6 +190,7 @@ pub fn run(a: &ReplArgs) -> Result<()> {
                     let _ = rl.add_history_entry(line.trim());
                     i
                 }
+                None if s.vq => Input::Vq(line),
                 None => {
                     buffer = line;
                     if unfinished(&buffer) {
@@ -194,6 +211,18 @@ pub fn run(a: &ReplArgs) -> Result<()> {
         match input {
             Input::Exit => break,
             Input::Say(msg) => println!("{msg}"),
+            Input::Vq(program) => {
+                let _ = rl.add_history_entry(program.trim());
+                let started = Instant::now();
+                match target.vq(&s.db, &program) {
+                    Ok(Ok(output)) => print!("{output}"),
+                    Ok(Err(line)) => eprintln!("{line}"),
+                    Err(e) => eprintln!("ERR: {e}"),
+                }
+                if s.timing {
+                    println!("elapsed: {:.3} ms", started.elapsed().as_secs_f64() * 1e3);
+                }
+            }
             Input::Statement(q) => {
                 let one_line: Vec<&str> = q.split_whitespace().collect();
                 let _ = rl.add_history_entry(one_line.join(" "));
@@ -236,6 +265,7 @@ mod tests {
             format: Format::Table,
             precision: Epoch::Rfc3339,
             timing: false,
+            vq: false,
         }
     }
 
@@ -255,6 +285,10 @@ mod tests {
         assert_eq!(s.command("SELECT * FROM cpu"), None);
         assert_eq!(s.command("use"), None, "USE alone is not a command");
         assert!(matches!(s.command("format xml"), Some(Input::Say(m)) if m.starts_with("ERR")));
+        assert!(s.command(":vq").is_some());
+        assert!(s.vq);
+        assert!(s.command(":influxql").is_some());
+        assert!(!s.vq);
     }
 
     #[test]

@@ -152,6 +152,34 @@ impl Target {
         Answer::from_json(json)
     }
 
+    /// Run vq text (vkdb's language) on `db` (`vq` when empty): what `strata vq` prints on
+    /// stdout, or the §6.2 error line of a parse or runtime error.
+    pub fn vq(&self, db: &str, text: &str) -> Result<std::result::Result<String, String>> {
+        let db = if db.is_empty() {
+            strata::vq::DEFAULT_DATABASE
+        } else {
+            db
+        };
+        match self {
+            Target::Daemon(c) => {
+                let creds = strata::vq::client::Credentials {
+                    username: c.credentials().map(|a| a.username.clone()),
+                    password: c.credentials().map(|a| a.password.clone()),
+                };
+                let remote = strata::vq::client::run_remote(c.socket(), db, text, &creds)
+                    .map_err(CliError::Protocol)?;
+                Ok(match remote.error {
+                    None => Ok(remote.output),
+                    Some((line, _)) => Err(line),
+                })
+            }
+            Target::Embedded(d) => Ok(d
+                .vq_in(db, text)
+                .map(|outputs| strata::vq::render(&outputs))
+                .map_err(|e| e.to_string())),
+        }
+    }
+
     /// Write line protocol to `db`. Refused lines are in the outcome (the others are written);
     /// anything else that fails is an error.
     pub fn write(&self, db: &str, lines: &str, precision: Precision) -> Result<WriteOutcome> {
