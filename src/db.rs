@@ -254,44 +254,40 @@ impl Db {
         text: &str,
         precision: Precision,
     ) -> Result<WriteSummary> {
-        let database = self.database(db)?;
-        let now = now_ns();
-        let default_ts = now - now.rem_euclid(precision_nanos(precision));
-        let mut parsed = lineproto::parse(
-            text,
-            precision,
-            default_ts,
-            self.config().get_max_line_bytes(),
-        );
-        let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
-        let mut dropped = parsed.errors.len();
-        let (outcome, rejected): (WriteOutcome, _) =
-            database.write_points_taking_fields(&mut parsed.points, default_ts)?;
-        // Points dropped by a cardinality limit are reported as InfluxDB 1.x does: the reason
-        // of the first, once, and their number in `dropped`.
-        let mut limit = None;
-        for (i, e) in &rejected {
-            if let Error::CardinalityLimit(l) = e {
-                limit.get_or_insert(l);
-                continue;
-            }
-            let line = parsed.lines.get(*i).copied().unwrap_or(0);
-            messages.push(format!("line {line}: {e}"));
-        }
-        if let Some(l) = limit {
-            messages.push(l.to_string());
-        }
-        dropped += rejected.len();
-        if dropped > 0 {
-            return Err(Error::PartialWrite {
-                message: messages.join("\n"),
-                dropped,
-            });
-        }
-        Ok(WriteSummary {
-            points: outcome.points,
-            lines: parsed.points.len(),
+        write_lines_into(&self.dbs, db, text, precision)
+    }
+
+    /// [`Db::write_lines`] for async callers (tokio): the parse, the WAL write and its fsync and
+    /// the apply run on tokio's blocking pool, so the task awaiting the acknowledgement does not
+    /// hold its thread. Must be called within a tokio runtime.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let db = strata::Db::open(dir.path(), strata::Config::new())?;
+    /// db.create_database("metrics")?;
+    /// let written = db.write_lines_async("metrics", "cpu,host=a usage=0.5 1\n".to_string()).await?;
+    /// assert_eq!(written.points, 1);
+    /// let answer = db.query_async("metrics", "SELECT count(usage) FROM cpu").await?;
+    /// assert_eq!(answer.results[0].series[0].values[0][1], strata::query::Value::Integer(1));
+    /// # Ok(()) }
+    /// ```
+    pub async fn write_lines_async(&self, db: &str, text: String) -> Result<WriteSummary> {
+        let (dbs, db) = (self.dbs.clone(), db.to_string());
+        tokio::task::spawn_blocking(move || {
+            write_lines_into(&dbs, &db, &text, Precision::Nanosecond)
         })
+        .await
+        .map_err(|e| Error::Internal(format!("the write task ended without an answer: {e}")))?
+    }
+
+    /// [`Db::query`] for async callers (tokio): the answer is awaited, not waited for. A
+    /// query small enough to run inline (`query_inline_max_points`) runs on the calling task
+    /// before it first yields, as it would on a thread; any other waits for its pool worker
+    /// without holding the caller's thread.
+    pub async fn query_async(&self, db: &str, q: &str) -> Result<QueryResponse> {
+        self.submit_query(q, &QueryOptions::new(db))?.finish().await
     }
 
     /// Run one or more `;`-separated InfluxQL statements against `db` (may be empty for
@@ -770,6 +766,53 @@ impl Databases {
             .cloned()
             .ok_or_else(|| Error::DatabaseNotFound(name.to_string()))
     }
+}
+
+/// Write line protocol to database `db` of `dbs` ([`Db::write_lines_with`]).
+fn write_lines_into(
+    dbs: &Databases,
+    db: &str,
+    text: &str,
+    precision: Precision,
+) -> Result<WriteSummary> {
+    let database = dbs.database(db)?;
+    let now = now_ns();
+    let default_ts = now - now.rem_euclid(precision_nanos(precision));
+    let mut parsed = lineproto::parse(
+        text,
+        precision,
+        default_ts,
+        dbs.config().get_max_line_bytes(),
+    );
+    let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
+    let mut dropped = parsed.errors.len();
+    let (outcome, rejected): (WriteOutcome, _) =
+        database.write_points_taking_fields(&mut parsed.points, default_ts)?;
+    // Points dropped by a cardinality limit are reported as InfluxDB 1.x does: the reason
+    // of the first, once, and their number in `dropped`.
+    let mut limit = None;
+    for (i, e) in &rejected {
+        if let Error::CardinalityLimit(l) = e {
+            limit.get_or_insert(l);
+            continue;
+        }
+        let line = parsed.lines.get(*i).copied().unwrap_or(0);
+        messages.push(format!("line {line}: {e}"));
+    }
+    if let Some(l) = limit {
+        messages.push(l.to_string());
+    }
+    dropped += rejected.len();
+    if dropped > 0 {
+        return Err(Error::PartialWrite {
+            message: messages.join("\n"),
+            dropped,
+        });
+    }
+    Ok(WriteSummary {
+        points: outcome.points,
+        lines: parsed.points.len(),
+    })
 }
 
 impl Drop for Db {

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod ast;
+mod builder;
 pub mod cli;
 pub mod client;
 mod error;
@@ -31,6 +32,7 @@ pub mod lexer;
 pub mod parser;
 pub mod plan;
 
+pub use builder::{VqQuery, VqTable};
 pub use error::VqError;
 pub use parser::parse;
 
