@@ -453,19 +453,23 @@ mod tests {
                 .filter(|(n, _)| n.starts_with("compact"))
                 .map(|&(_, nice)| *nice)
                 .collect();
-            if compactors.len() == LAYERS && compactors.iter().all(|&n| n == lowered) {
+            // A listing of /proc/self/task taken while other tests start and end threads may
+            // miss one: sample again until every actor thread of this database is seen.
+            if ours.len() == LAYERS + 3
+                && compactors.len() == LAYERS
+                && compactors.iter().all(|&n| n == lowered)
+            {
                 // Only the compactors: the WAL writer, memtable and flusher keep the default.
                 for (n, nice) in &ours {
                     if !n.starts_with("compact") {
                         assert_eq!(*nice, base, "{n} was lowered too");
                     }
                 }
-                assert_eq!(ours.len(), LAYERS + 3, "{ours:?}");
                 break;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "compactor threads not at nice {lowered}: {ours:?}"
+                "not every actor thread seen, or compactor threads not at nice {lowered}: {ours:?}"
             );
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
