@@ -2,9 +2,10 @@
 //! `FriendlyQueryBuilder` (VQ.md §9): `db.table("t").query().between(a, b).metric("m")
 //! .tag("k", "v").sum()`.
 //!
-//! Every call becomes one vq statement run by [`crate::Db::vq_in`], so a builder query is
-//! parsed, checked and planned exactly as the same vq text is (the same logical plan as
-//! InfluxQL), and fails with the same [`VqError`]s. Names must be vq identifiers
+//! Every call builds one vq statement ([`Statement`]), printed by the syntax tree's own printer
+//! and run by [`crate::Db::vq_in`], so a builder query is parsed, checked and planned exactly as
+//! the same vq text is (the same logical plan as InfluxQL), and fails with the same
+//! [`VqError`]s. Names must be vq identifiers
 //! (`[A-Za-z_][A-Za-z0-9_]*`); anything else is refused before any text is made.
 //!
 //! ```
@@ -26,6 +27,7 @@
 //! # Ok(()) }
 //! ```
 
+use super::ast::{Clause, SelectType, Statement, Tag, Word};
 use super::{VqError, VqOutput, VqPoint, DEFAULT_DATABASE};
 use crate::db::Db;
 
@@ -36,21 +38,12 @@ pub struct VqTable<'d> {
     name: String,
 }
 
-/// Which times a query reads.
-#[derive(Clone, Copy, Debug)]
-enum Times {
-    All,
-    /// Inclusive at both ends (seconds).
-    Between(u64, u64),
-    At(u64),
-}
-
 /// A read of one metric of a table, built step by step; a terminal (`execute`, `count`,
 /// `sum`, `avg`, `min`, `max`) runs it.
 pub struct VqQuery<'t> {
     table: &'t VqTable<'t>,
     metric: Option<String>,
-    times: Times,
+    times: Clause,
     tags: Vec<(String, String)>,
 }
 
@@ -79,34 +72,39 @@ impl<'d> VqTable<'d> {
     /// `CREATE TABLE name [TAGS columns]`.
     pub fn create(&self, tag_columns: &[&str]) -> Result<(), VqError> {
         identifiers(tag_columns.iter().copied().chain([self.name.as_str()]))?;
-        let mut text = format!("CREATE TABLE {}", self.name);
-        if !tag_columns.is_empty() {
-            text.push_str(&format!(" TAGS {}", tag_columns.join(", ")));
-        }
-        self.run(&text).map(|_| ())
+        self.run(Statement::CreateTable {
+            table: word(&self.name),
+            columns: tag_columns.iter().map(|c| word(c)).collect(),
+        })
+        .map(|_| ())
     }
 
     /// `DROP TABLE name`: the table, its data and its tag columns.
     pub fn drop_table(&self) -> Result<(), VqError> {
         identifiers([self.name.as_str()])?;
-        self.run(&format!("DROP TABLE {}", self.name)).map(|_| ())
+        self.run(Statement::DropTable {
+            table: word(&self.name),
+        })
+        .map(|_| ())
     }
 
     /// `ADD TAGS columns TO name` (refused once the table holds data).
     pub fn add_tag_columns(&self, columns: &[&str]) -> Result<(), VqError> {
         identifiers(columns.iter().copied().chain([self.name.as_str()]))?;
-        self.run(&format!("ADD TAGS {} TO {}", columns.join(", "), self.name))
-            .map(|_| ())
+        self.run(Statement::AddTags {
+            columns: columns.iter().map(|c| word(c)).collect(),
+            table: word(&self.name),
+        })
+        .map(|_| ())
     }
 
     /// `REMOVE TAGS columns FROM name` (refused once the table holds data).
     pub fn remove_tag_columns(&self, columns: &[&str]) -> Result<(), VqError> {
         identifiers(columns.iter().copied().chain([self.name.as_str()]))?;
-        self.run(&format!(
-            "REMOVE TAGS {} FROM {}",
-            columns.join(", "),
-            self.name
-        ))
+        self.run(Statement::RemoveTags {
+            columns: columns.iter().map(|c| word(c)).collect(),
+            table: word(&self.name),
+        })
         .map(|_| ())
     }
 
@@ -119,7 +117,7 @@ impl<'d> VqTable<'d> {
         tags: &[(&str, &str)],
         value: f64,
     ) -> Result<(), VqError> {
-        identifiers(tag_words(tags).chain([metric, self.name.as_str()]))?;
+        identifiers(tag_texts(tags).chain([metric, self.name.as_str()]))?;
         if !value.is_finite() {
             return Err(VqError::Runtime {
                 line: 1,
@@ -127,12 +125,14 @@ impl<'d> VqTable<'d> {
                 message: "Invalid value.".to_string(),
             });
         }
-        let text = format!(
-            "PUT {metric} {timestamp} {value} INTO {}{}",
-            self.name,
-            tag_list(" TAGS ", tags)
-        );
-        self.run(&text).map(|_| ())
+        self.run(Statement::Put {
+            metric: word(metric),
+            timestamp: word(&timestamp.to_string()),
+            value: word(&value.to_string()),
+            table: word(&self.name),
+            tags: tag_words(tags),
+        })
+        .map(|_| ())
     }
 
     /// `DELETE metric timestamp FROM name TAGS …`: remove the point with exactly this identity
@@ -143,13 +143,14 @@ impl<'d> VqTable<'d> {
         metric: &str,
         tags: &[(&str, &str)],
     ) -> Result<(), VqError> {
-        identifiers(tag_words(tags).chain([metric, self.name.as_str()]))?;
-        let text = format!(
-            "DELETE {metric} {timestamp} FROM {}{}",
-            self.name,
-            tag_list(" TAGS ", tags)
-        );
-        self.run(&text).map(|_| ())
+        identifiers(tag_texts(tags).chain([metric, self.name.as_str()]))?;
+        self.run(Statement::Delete {
+            metric: word(metric),
+            timestamp: word(&timestamp.to_string()),
+            table: word(&self.name),
+            tags: tag_words(tags),
+        })
+        .map(|_| ())
     }
 
     /// A read of this table (every time, until `between` or `at` narrow it).
@@ -157,16 +158,16 @@ impl<'d> VqTable<'d> {
         VqQuery {
             table: self,
             metric: None,
-            times: Times::All,
+            times: Clause::All,
             tags: Vec::new(),
         }
     }
 
-    /// Run one statement: its output. Every name in it was checked to be an identifier
-    /// ([`identifiers`]), so the text is exactly the statement meant.
-    fn run(&self, statement: &str) -> Result<VqOutput, VqError> {
-        let text = format!("{statement};");
-        let mut outputs = self.db.vq_in(&self.database, &text)?;
+    /// Run one statement as the vq text the syntax tree prints for it: its output. Every name
+    /// in it was checked to be an identifier ([`identifiers`]), so the text parses back to
+    /// exactly this statement.
+    fn run(&self, statement: Statement) -> Result<VqOutput, VqError> {
+        let mut outputs = self.db.vq_in(&self.database, &statement.to_string())?;
         Ok(outputs.pop().unwrap_or(VqOutput::None))
     }
 }
@@ -180,13 +181,13 @@ impl VqQuery<'_> {
 
     /// Only the points with `from <= timestamp <= to` (seconds).
     pub fn between(mut self, from: u64, to: u64) -> Self {
-        self.times = Times::Between(from, to);
+        self.times = Clause::Between(word(&from.to_string()), word(&to.to_string()));
         self
     }
 
     /// Only the points at `timestamp` (seconds).
     pub fn at(mut self, timestamp: u64) -> Self {
-        self.times = Times::At(timestamp);
+        self.times = Clause::At(word(&timestamp.to_string()));
         self
     }
 
@@ -198,7 +199,7 @@ impl VqQuery<'_> {
 
     /// The matching points, in vq order (timestamp, metric, tag set).
     pub fn execute(&self) -> Result<Vec<VqPoint>, VqError> {
-        match self.run("DATA")? {
+        match self.run(SelectType::Data)? {
             VqOutput::Points(points) => Ok(points),
             other => Err(unexpected(&other)),
         }
@@ -206,7 +207,7 @@ impl VqQuery<'_> {
 
     /// How many points match.
     pub fn count(&self) -> Result<u64, VqError> {
-        match self.run("COUNT")? {
+        match self.run(SelectType::Count)? {
             VqOutput::Count(n) => Ok(n),
             other => Err(unexpected(&other)),
         }
@@ -214,61 +215,67 @@ impl VqQuery<'_> {
 
     /// The sum of the matching values (an error when none match).
     pub fn sum(&self) -> Result<f64, VqError> {
-        self.float("SUM")
+        self.float(SelectType::Sum)
     }
 
     /// The mean of the matching values (an error when none match).
     pub fn avg(&self) -> Result<f64, VqError> {
-        self.float("AVG")
+        self.float(SelectType::Avg)
     }
 
     /// The smallest matching value (an error when none match).
     pub fn min(&self) -> Result<f64, VqError> {
-        self.float("MIN")
+        self.float(SelectType::Min)
     }
 
     /// The largest matching value (an error when none match).
     pub fn max(&self) -> Result<f64, VqError> {
-        self.float("MAX")
+        self.float(SelectType::Max)
     }
 
-    fn float(&self, kind: &str) -> Result<f64, VqError> {
+    fn float(&self, kind: SelectType) -> Result<f64, VqError> {
         match self.run(kind)? {
             VqOutput::Float(x) => Ok(x),
             other => Err(unexpected(&other)),
         }
     }
 
-    /// The vq statement of this query with select type `kind`.
-    fn statement(&self, kind: &str) -> String {
+    /// Run this query as `SELECT kind …`.
+    fn run(&self, kind: SelectType) -> Result<VqOutput, VqError> {
         let metric = self.metric.as_deref().unwrap_or_default();
-        let times = match self.times {
-            Times::All => "ALL".to_string(),
-            Times::Between(a, b) => format!("BETWEEN {a} AND {b}"),
-            Times::At(t) => format!("AT {t}"),
-        };
         let tags: Vec<(&str, &str)> = self
             .tags
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        format!(
-            "SELECT {kind} {metric} FROM {} {times}{}",
-            self.table.name,
-            tag_list(" WHERE ", &tags)
-        )
-    }
-
-    fn run(&self, kind: &str) -> Result<VqOutput, VqError> {
-        let metric = self.metric.as_deref().unwrap_or_default();
-        let tags = self.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
-        identifiers(tags.chain([metric, self.table.name.as_str()]))?;
-        self.table.run(&self.statement(kind))
+        identifiers(tag_texts(&tags).chain([metric, self.table.name.as_str()]))?;
+        self.table.run(Statement::Select {
+            kind,
+            metric: word(metric),
+            table: word(&self.table.name),
+            clause: self.times.clone(),
+            filter: tag_words(&tags),
+        })
     }
 }
 
+/// A word of a statement the builder makes (printed and parsed again, so its position is the
+/// parser's to give).
+fn word(text: &str) -> Word {
+    Word {
+        text: text.to_string(),
+        line: 0,
+        column: 0,
+    }
+}
+
+/// The syntax tree's `key=value` pairs.
+fn tag_words(tags: &[(&str, &str)]) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| (word(k), word(v))).collect()
+}
+
 /// Every key and value of `tags`.
-fn tag_words<'a>(tags: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = &'a str> + 'a {
+fn tag_texts<'a>(tags: &'a [(&'a str, &'a str)]) -> impl Iterator<Item = &'a str> + 'a {
     tags.iter().flat_map(|(k, v)| [*k, *v])
 }
 
@@ -291,15 +298,6 @@ fn identifiers<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<(), VqErr
         }
     }
     Ok(())
-}
-
-/// ` KEYWORD k=v, k=v` (nothing without tags).
-fn tag_list(keyword: &str, tags: &[(&str, &str)]) -> String {
-    if tags.is_empty() {
-        return String::new();
-    }
-    let pairs: Vec<String> = tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{keyword}{}", pairs.join(", "))
 }
 
 /// A statement answered with the wrong kind of output (not reachable: each statement kind has
