@@ -142,14 +142,10 @@ pub(super) fn select_series<'m>(
     let Some(reads) = &shape.reads else {
         return Ok(None); // nothing to compute
     };
-    let ids: Vec<SeriesId> = match &series_run {
-        Some((_, _, run)) => {
-            let members = groups.values().next().map_or(&[][..], Vec::as_slice);
-            let mut ids: Vec<SeriesId> = members[run.clone()].iter().map(|s| s.id).collect();
-            ids.sort_unstable();
-            ids
-        }
-        None => series_ids(&groups),
+    // Split by series there is one group, and this task reads its run of it.
+    let ids = match &series_run {
+        Some((_, _, run)) => series_ids(groups.values().flatten().skip(run.start).take(run.len())),
+        None => series_ids(groups.values().flatten()),
     };
     // What the inline estimate pruned is the same: an inline statement is never split, so
     // every matching series is in `groups`.
@@ -236,8 +232,9 @@ pub(super) fn compute_measurement(
     Ok(out)
 }
 
-pub(super) fn series_ids(groups: &BTreeMap<GroupKey, Vec<Arc<SeriesInfo>>>) -> Vec<SeriesId> {
-    let mut ids: Vec<SeriesId> = groups.values().flatten().map(|s| s.id).collect();
+/// The ids of `series`, sorted.
+fn series_ids<'a>(series: impl Iterator<Item = &'a Arc<SeriesInfo>>) -> Vec<SeriesId> {
+    let mut ids: Vec<SeriesId> = series.map(|s| s.id).collect();
     ids.sort_unstable();
     ids
 }
