@@ -251,50 +251,6 @@ pub fn now_ns() -> i64 {
 mod tests {
     use super::*;
 
-    /// CPU time (user + system) of the calling thread, from /proc.
-    #[cfg(target_os = "linux")]
-    fn thread_cpu() -> std::time::Duration {
-        let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let ticks: u64 = rest
-            .split(' ')
-            .skip(11)
-            .take(2)
-            .map(|x| x.parse::<u64>().unwrap())
-            .sum();
-        std::time::Duration::from_millis(ticks * 10) // USER_HZ: 100
-    }
-
-    /// Resolving the series of a body is O(1) amortized per point: the writer's thread spends
-    /// about as much CPU on a body creating 100k series as on the same body once they exist
-    /// (with the scan of the batch's new series per new one it was over 10 times as much).
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_body_of_new_series_is_resolved_in_linear_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = Database::open("lin", dir.path(), &crate::Config::new()).unwrap();
-        let body: String = (0..100_000)
-            .map(|i| format!("m,h=h{},k=k{} v=1i 1\n", i / 1000, i % 1000))
-            .collect();
-        let p = crate::lineproto::parse(&body, crate::lineproto::Precision::Nanosecond, 0, 1 << 16);
-        let write = || {
-            let t0 = thread_cpu();
-            let (out, rejected) = d.write_points(&p.points, 0).unwrap();
-            assert!(rejected.is_empty());
-            assert_eq!(out.points, 100_000);
-            thread_cpu() - t0
-        };
-        let new = write();
-        let again = write();
-        assert_eq!(d.index().series_count(), 100_000);
-        let floor = std::time::Duration::from_millis(300);
-        assert!(
-            new <= again.max(floor) * 4,
-            "creating the series took {new:?} of CPU, writing them again {again:?}"
-        );
-        d.close().unwrap();
-    }
-
     /// Through the whole write path (the parser's shared series, the WAL, the memtable and a
     /// restart's replay): of the lines of one body that write a series' timestamp, the last
     /// wins, whatever the other series' lines between them, and tags spelt in another order
