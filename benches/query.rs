@@ -1,5 +1,6 @@
 //! Criterion benchmarks of the query engine's hot paths through the embedded API: aggregation
-//! into accumulators (GROUP BY time and tags, selectors, means), raw rows, and a one-group
+//! into accumulators (GROUP BY time and tags, selectors, means, a median holding every point),
+//! raw rows, and a one-group
 //! aggregate split by series over `query_parallelism` tasks, on a settled database (flushed and
 //! compacted, so the reads come from tables and the block cache).
 //!
@@ -75,6 +76,15 @@ fn queries(c: &mut Criterion) {
         (
             "count_spread_one_group",
             format!("SELECT count(usage_user), spread(usage_idle) FROM cpu WHERE time < {day}s"),
+        ),
+        (
+            // Every point held (median keeps its bucket's values): the per-point add and its
+            // memory charge.
+            "median_by_hour_8_hosts",
+            format!(
+                "SELECT median(usage_user) FROM cpu WHERE hostname =~ /^host_[0-7]$/ \
+                 AND time >= 0s AND time < {day}s GROUP BY time(1h), hostname"
+            ),
         ),
         (
             "raw_one_host",

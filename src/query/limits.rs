@@ -260,9 +260,96 @@ impl Drop for Charge {
     }
 }
 
+/// Bytes charged ahead, [`RESERVATION_CHUNK`] at a time, and used a few at a time without an
+/// atomic operation each: what a per-point charge (an accumulator keeping a point) takes. Every
+/// byte used is charged before it is used; at most one chunk is charged and not used, and near
+/// the limit a chunk that does not fit is not charged: only what is asked for is.
+#[derive(Debug)]
+pub struct Reservation {
+    charge: Charge,
+    /// Charged and not in use.
+    spare: u64,
+}
+
+/// What a [`Reservation`] charges ahead when it runs out (per aggregating task).
+pub const RESERVATION_CHUNK: u64 = 64 << 10;
+
+impl Reservation {
+    /// An empty reservation against `memory`.
+    pub fn new(memory: &QueryMemory) -> Reservation {
+        Reservation {
+            charge: Charge {
+                mem: memory.clone(),
+                bytes: 0,
+            },
+            spare: 0,
+        }
+    }
+
+    /// Use `n` bytes, charging more first if the spare ones are too few: past the query's
+    /// memory limit this fails and nothing is used.
+    pub fn take(&mut self, n: u64) -> Result<()> {
+        if n <= self.spare {
+            self.spare -= n;
+            return Ok(());
+        }
+        let short = n - self.spare;
+        let ahead = short.max(RESERVATION_CHUNK);
+        let charged = match self.charge.add(ahead) {
+            Ok(()) => ahead,
+            Err(_) if ahead > short => {
+                self.charge.add(short)?;
+                short
+            }
+            Err(limit) => return Err(limit),
+        };
+        self.spare = self.spare + charged - n;
+        Ok(())
+    }
+
+    /// Stop using `n` bytes taken (they stay charged, spare for the next [`Reservation::take`]).
+    pub fn give_back(&mut self, n: u64) {
+        self.spare = self.spare.saturating_add(n).min(self.charge.bytes);
+    }
+
+    /// Bytes in use: taken and not given back.
+    pub fn in_use(&self) -> u64 {
+        self.charge.bytes - self.spare
+    }
+
+    /// Bytes charged to the query's memory (in use and spare).
+    pub fn charged(&self) -> u64 {
+        self.charge.bytes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reservation_charges_ahead_in_chunks_and_exactly_near_the_limit() {
+        let memory = QueryMemory::new(RESERVATION_CHUNK + 100);
+        let mut r = Reservation::new(&memory);
+        r.take(10).unwrap();
+        assert_eq!((r.in_use(), r.charged()), (10, RESERVATION_CHUNK));
+        assert_eq!(memory.used(), RESERVATION_CHUNK);
+        r.take(RESERVATION_CHUNK - 10).unwrap(); // the spare bytes, no new charge
+        assert_eq!(memory.used(), RESERVATION_CHUNK);
+        // A chunk no longer fits: only what is asked for is charged.
+        r.take(60).unwrap();
+        assert_eq!(memory.used(), RESERVATION_CHUNK + 60);
+        r.give_back(30);
+        r.take(70).unwrap(); // 30 spare + 40 more
+        assert_eq!(memory.used(), RESERVATION_CHUNK + 100);
+        let e = r.take(1).unwrap_err();
+        assert!(matches!(e, Error::QueryMemoryLimitExceeded { .. }), "{e:?}");
+        assert_eq!(r.in_use(), RESERVATION_CHUNK + 100);
+        r.give_back(u64::MAX); // never more than was charged
+        assert_eq!(r.in_use(), 0);
+        drop(r);
+        assert_eq!(memory.used(), 0);
+    }
 
     #[test]
     fn zero_means_unlimited() {

@@ -15,7 +15,7 @@ use super::group::GroupContext;
 use super::layout::{AggregateCall, VariableSource};
 use super::windows::read_window;
 use crate::error::Result;
-use crate::query::limits::Charge;
+use crate::query::limits::Reservation;
 use crate::query::plan::{AggFn, Fill, SelectPlan};
 use crate::query::result::Value;
 use crate::query::scan::Segment;
@@ -80,7 +80,7 @@ pub(super) struct PartialAggregate {
     pub(super) data_min: i64,
     /// The accumulators' held buffers (median, distinct, top, …), charged to the query's memory
     /// until the buckets are answered.
-    pub(super) held: Vec<Charge>,
+    pub(super) held: Vec<Reservation>,
 }
 
 impl PartialAggregate {
@@ -157,7 +157,7 @@ impl GroupContext<'_> {
         let mut partial = PartialAggregate {
             buckets: BucketMap::default(),
             data_min: i64::MAX,
-            held: vec![self.snap.mem.charge(0)?],
+            held: vec![Reservation::new(&self.snap.mem)],
         };
         if setup.per_field {
             self.accumulate_fields(setup, members, &mut partial)?;
@@ -278,7 +278,7 @@ impl GroupContext<'_> {
                                         }
                                         for (k, &t) in ts.iter().enumerate().take(hi).skip(lo) {
                                             let v = col.values.get(k);
-                                            held.add(accs[ai].add(a, t, v, &no_aux))?;
+                                            accs[ai].add_charged(a, t, v, &no_aux, 0, held)?;
                                         }
                                     }
                                 }
@@ -335,7 +335,7 @@ impl GroupContext<'_> {
                 };
                 for (ai, (a, x)) in layout.aggs.iter().zip(xs).enumerate() {
                     if let Some(fv) = x {
-                        held.add(accs[ai].add(a, ts, fv, &auxv))?;
+                        accs[ai].add_charged(a, ts, fv, &auxv, layout.vars.len(), held)?;
                     }
                 }
                 Ok(())

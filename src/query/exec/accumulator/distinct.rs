@@ -83,4 +83,9 @@ impl AggregateFunction for Distinct {
     fn size(&self) -> u64 {
         self.bytes
     }
+
+    /// A value not met before is kept, with its index entry.
+    fn most_held_by_add(&self, value: &FieldValue, _: usize) -> u64 {
+        held_bytes(value, &[]) + DISTINCT_INDEX_BYTES
+    }
 }

@@ -116,4 +116,8 @@ impl AggregateFunction for HeldPoints {
     fn size(&self) -> u64 {
         self.bytes
     }
+
+    fn most_held_by_add(&self, value: &FieldValue, _: usize) -> u64 {
+        held_bytes(value, &[])
+    }
 }

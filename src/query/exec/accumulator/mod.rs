@@ -24,6 +24,7 @@ use std::cmp::Ordering;
 pub(super) use held::HeldPoints;
 
 use super::layout::AggregateCall;
+use crate::query::limits::Reservation;
 use crate::query::plan::AggFn;
 use crate::query::result::Value;
 use crate::sstable::{BlockMeta, NumericAgg};
@@ -103,6 +104,13 @@ pub(super) trait AggregateFunction {
     fn size(&self) -> u64 {
         0
     }
+
+    /// The most [`AggregateFunction::size`] can grow by when `value` is added with `aux_len`
+    /// aux values: what is charged to the query's memory before the point is kept.
+    fn most_held_by_add(&self, value: &FieldValue, aux_len: usize) -> u64 {
+        let _ = (value, aux_len);
+        0
+    }
 }
 
 /// The accumulator of one (bucket, aggregate call).
@@ -174,8 +182,35 @@ impl Accumulator {
         each_family!(self, inner => inner.size())
     }
 
-    /// Add one point; returns the bytes it made the accumulator hold (to charge to the
-    /// query's memory before the next point).
+    /// Add one point, taking what it may make the accumulator hold from `held` first: the most
+    /// it can hold more ([`AggregateFunction::most_held_by_add`]) is taken before the point is
+    /// added, and what it did not keep is given back after. Past the query's memory limit the
+    /// take fails and the point is not added. `aux` makes `aux_len` values.
+    pub(super) fn add_charged(
+        &mut self,
+        call: &AggregateCall,
+        ts: i64,
+        value: FieldValue,
+        aux: &AuxValues<'_>,
+        aux_len: usize,
+        held: &mut Reservation,
+    ) -> crate::error::Result<()> {
+        let most = each_family!(self, inner => inner.most_held_by_add(&value, aux_len));
+        if most == 0 {
+            // Families that keep nothing: nothing to take.
+            let grew = self.add(call, ts, value, aux);
+            debug_assert_eq!(grew, 0, "{self:?} kept bytes it did not announce");
+            return Ok(());
+        }
+        held.take(most)?;
+        let grew = self.add(call, ts, value, aux);
+        debug_assert!(grew <= most, "{self:?} kept {grew} bytes, announced {most}");
+        held.give_back(most.saturating_sub(grew));
+        Ok(())
+    }
+
+    /// Add one point; returns the bytes it made the accumulator hold. Charging them is the
+    /// caller's ([`Accumulator::add_charged`] charges them before).
     pub(super) fn add(
         &mut self,
         call: &AggregateCall,
@@ -264,7 +299,12 @@ pub(in crate::query::exec) fn merge_is_exact(
 
 /// The bytes a held point is charged: its slot, its value's own bytes and its aux values.
 fn held_bytes(value: &FieldValue, aux: &[Value]) -> u64 {
-    48 + value.mem_size() as u64 + 32 * aux.len() as u64
+    held_bytes_of(value, aux.len())
+}
+
+/// [`held_bytes`] of a point with `aux_len` aux values, before they are made.
+fn held_bytes_of(value: &FieldValue, aux_len: usize) -> u64 {
+    48 + value.mem_size() as u64 + 32 * aux_len as u64
 }
 
 /// A block's smallest and largest values from its pre-aggregates (for a block that is not

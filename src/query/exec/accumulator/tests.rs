@@ -305,3 +305,65 @@ fn float_sums_do_not_merge_exactly() {
         Some(FieldType::Integer)
     ));
 }
+
+/// What a point may make an accumulator hold is taken from the query's memory before the
+/// point is kept: at the memory limit the add fails, the point is not added and the
+/// accumulator holds exactly what is in use. Repeats of a distinct value give back what they
+/// took; counting takes nothing.
+#[test]
+fn an_add_is_charged_before_the_point_is_kept() {
+    use crate::error::Error;
+    use crate::query::limits::{QueryMemory, Reservation};
+    let per_point = 48 + 8;
+    for func in [AggFn::Median, AggFn::Distinct, AggFn::Top, AggFn::Count] {
+        let a = AggregateCall { n: 2, ..spec(func) };
+        let index = if func == AggFn::Distinct {
+            DISTINCT_INDEX_BYTES
+        } else {
+            0
+        };
+        // Room for three points (below a reservation chunk: each take is charged exactly).
+        let memory = QueryMemory::new(3 * (per_point + index));
+        let mut held = Reservation::new(&memory);
+        let mut acc = Accumulator::new(&a);
+        let mut kept = 0;
+        let mut refused = None;
+        for (t, v) in [1i64, 1, 2, 3, 4, 5].into_iter().enumerate() {
+            let added = acc.add_charged(
+                &a,
+                t as i64,
+                FieldValue::Integer(v),
+                &Vec::new,
+                0,
+                &mut held,
+            );
+            assert_eq!(held.in_use(), acc.size(), "{func:?}");
+            assert!(memory.used() <= 3 * (per_point + index), "{func:?}");
+            match added {
+                Ok(()) => kept += 1,
+                Err(e) => {
+                    refused = Some(e);
+                    break;
+                }
+            }
+        }
+        let over = matches!(refused, Some(Error::QueryMemoryLimitExceeded { .. }));
+        match func {
+            // Three points fit, the fourth is refused and not added. top() without tags keeps
+            // every point until it holds 32, so it refuses the fourth alike.
+            AggFn::Median | AggFn::Top => {
+                assert_eq!((kept, over), (3, true), "{func:?}");
+                assert_eq!(acc.points(), 3, "{func:?}: the refused point was not added");
+            }
+            // The repeated 1 gives back what it took: 1, 2 and 3 fit, 4 does not.
+            AggFn::Distinct => {
+                assert_eq!((kept, over), (4, true));
+                assert_eq!(acc.size(), 3 * (per_point + index));
+            }
+            _ => {
+                assert_eq!((kept, refused.is_none()), (6, true));
+                assert_eq!(memory.used(), 0);
+            }
+        }
+    }
+}

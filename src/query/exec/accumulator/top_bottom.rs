@@ -72,4 +72,8 @@ impl AggregateFunction for TopBottom {
     fn size(&self) -> u64 {
         self.bytes
     }
+
+    fn most_held_by_add(&self, value: &FieldValue, aux_len: usize) -> u64 {
+        super::held_bytes_of(value, aux_len)
+    }
 }
