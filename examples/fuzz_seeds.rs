@@ -69,6 +69,53 @@ const VQ: &[&str] = &[
     "PUT m 99999999999999999999 1 INTO t TAGS id=1;",
 ];
 
+/// vctsdb JSON and CSV bodies for the `records` target, each after its mode byte (bit 0 CSV,
+/// bit 1 a default measurement, bit 2 the `;` delimiter, bit 3 a 64-byte record limit). The
+/// last two are inputs the fuzzer found: an empty field name, and a header naming a column
+/// twice (both now refused by name instead of reaching the engine's parser).
+const RECORDS: &[(u8, &[u8])] = &[
+    (
+        0,
+        b"[{\"timestamp\": 1700000000, \"value\": 42.5, \"series\": \"temperature\"},\n {\"timestamp\": 1700000060.5, \"value\": 43, \"series\": \"temperature\", \"other\": 1}]",
+    ),
+    (
+        0,
+        b"{\"timestamp\": 1, \"series\": \"cpu\", \"tags\": {\"host\": \"a b\", \"e\": \"\"}, \"fields\": {\"usage\": 0.5, \"cores\": {\"int\": 4}, \"u\": {\"uint\": 7}, \"ok\": true, \"s\": \"say \\\"hi\\\"\"}}\n{\"timestamp\": 2, \"series\": \"cpu\", \"value\": -1e300}\n",
+    ),
+    (
+        2,
+        b"[{\"timestamp\": 5, \"value\": 1}, {\"value\": 2}, {\"timestamp\": \"3\", \"value\": 3}, [1], 42]",
+    ),
+    (
+        8,
+        b"[{\"timestamp\": 1, \"value\": 1, \"series\": \"a-much-longer-series-name-than-sixty-four-bytes-allow-here\"}, {\"timestamp\": 2",
+    ),
+    (
+        1,
+        b"timestamp,value,series,region,datacenter\n1000,42.5,test_series,us-west,dc1\n2000,4.5e1,s,,dc2\n1000.0,1,s,a,b\n1,not_a_number,s,a,b\n1,NaN,s,a,b\n1,2,s\n",
+    ),
+    (
+        7,
+        b"timestamp;value;site\n100;1.5;x\n200;2,5;y\r\n\"300\";\"3\";\"quoted;cell\"\n",
+    ),
+    (
+        1,
+        b"time,value,series\n1,1,nothing\n",
+    ),
+    (
+        3,
+        b"timestamp,value\n9223372036854775807,1\n-9223372036854775808,2\n5,3\n",
+    ),
+    (
+        0,
+        b"{\"timestamp\": 1, \"series\": \"\x9d\x96u\", \"tags\": {\"host\": \"a b\", \"e\": \"\"}, \"fields\": {\"usage\": 0.5, \"cores\": {\"int\": 4}, \"u\": {\"uint\": 7}, \"\": \"say \\\"hi\\\"\"}}\n{\"timestamp\": 2, \"series\": \"cpu\", \"value\": -1e300}\n",
+    ),
+    (
+        1,
+        b"timestamp,value,]eamp,serie,value,]eamp,series,region,datacenter\n1000,42.5,test_series.0,1,value,]ewalue,series,region,datacenter\n4428,42.5,test_\xff+riwep,value,datacenter\n1000,42.5,test_series.0,1,s,a,b\n1,us-west,d,s\n",
+    ),
+];
+
 fn seed(dir: &Path, name: &str, head: &[u8], body: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut data = head.to_vec();
@@ -144,6 +191,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v = out.join("vq");
     for (i, text) in VQ.iter().enumerate() {
         seed(&v, &format!("{i:02}"), &[], text.as_bytes())?;
+    }
+
+    let records = out.join("records");
+    for (i, (mode, body)) in RECORDS.iter().enumerate() {
+        seed(&records, &format!("{i:02}"), &[*mode], body)?;
     }
 
     let hw = out.join("http_write");

@@ -8,9 +8,11 @@ use std::sync::{Arc, RwLock};
 
 use crate::auth::Users;
 use crate::config::Config;
-use crate::database::{now_ns, Database, WriteOutcome};
+use crate::database::{now_ns, Database};
 use crate::error::{Error, IoContext, Result, StopReason};
-use crate::lineproto::{self, Precision};
+use crate::ingest::write::{write_body, Records};
+use crate::ingest::{RecordFormat, RecordOptions};
+use crate::lineproto::Precision;
 use crate::query::influxql::ast::Statement;
 use crate::query::registry::{QueryRegistry, QueryStatus, Registration};
 use crate::query::{self, QueryOptions, QueryResponse};
@@ -254,7 +256,55 @@ impl Db {
         text: &str,
         precision: Precision,
     ) -> Result<WriteSummary> {
-        write_lines_into(&self.dbs, db, text, precision)
+        write_body(&self.dbs, db, text, precision, &Records::LineProtocol)
+    }
+
+    /// Write a body in line protocol, vctsdb's JSON or its CSV (`format`; `shared/
+    /// INGEST_FORMATS.md` §2): each JSON element or CSV row becomes one point (`options` say
+    /// which columns and default measurement), with timestamps in `precision`. As for line
+    /// protocol, good records are written even when others are bad; then the result is
+    /// [`Error::PartialWrite`] naming every bad one (`element 2 (line 3): …`,
+    /// `record 4 (line 5): …`). A CSV body whose header lacks a required column is refused
+    /// whole ([`Error::Records`]).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use strata::ingest::{RecordFormat, RecordOptions};
+    /// let dir = tempfile::tempdir()?;
+    /// let db = strata::Db::open(dir.path(), strata::Config::new())?;
+    /// db.create_database("metrics")?;
+    /// let csv = "timestamp,value,series,host\n1,0.5,cpu,a\n2,0.7,cpu,b\n";
+    /// let written = db.write_records("metrics", csv, RecordFormat::Csv,
+    ///     &RecordOptions::default(), strata::lineproto::Precision::Second)?;
+    /// assert_eq!(written.points, 2);
+    /// # Ok(()) }
+    /// ```
+    pub fn write_records(
+        &self,
+        db: &str,
+        body: &str,
+        format: RecordFormat,
+        options: &RecordOptions,
+        precision: Precision,
+    ) -> Result<WriteSummary> {
+        if format == RecordFormat::LineProtocol {
+            return self.write_lines_with(db, body, precision);
+        }
+        // The database first: a body for one that does not exist is not converted.
+        self.dbs.database(db)?;
+        let max_record_bytes = self.dbs.config().get_max_line_bytes();
+        let converted =
+            crate::ingest::body_to_line_protocol(body, format, options, max_record_bytes)?;
+        write_body(
+            &self.dbs,
+            db,
+            &converted.text,
+            precision,
+            &Records::Converted {
+                origins: &converted.origins,
+                rejected: &converted.rejected,
+            },
+        )
     }
 
     /// [`Db::write_lines`] for async callers (tokio): the parse, the WAL write and its fsync and
@@ -276,7 +326,13 @@ impl Db {
     pub async fn write_lines_async(&self, db: &str, text: String) -> Result<WriteSummary> {
         let (dbs, db) = (self.dbs.clone(), db.to_string());
         tokio::task::spawn_blocking(move || {
-            write_lines_into(&dbs, &db, &text, Precision::Nanosecond)
+            write_body(
+                &dbs,
+                &db,
+                &text,
+                Precision::Nanosecond,
+                &Records::LineProtocol,
+            )
         })
         .await
         .map_err(|e| Error::Internal(format!("the write task ended without an answer: {e}")))?
@@ -769,62 +825,12 @@ impl Databases {
 }
 
 /// Write line protocol to database `db` of `dbs` ([`Db::write_lines_with`]).
-fn write_lines_into(
-    dbs: &Databases,
-    db: &str,
-    text: &str,
-    precision: Precision,
-) -> Result<WriteSummary> {
-    let database = dbs.database(db)?;
-    let now = now_ns();
-    let default_ts = now - now.rem_euclid(precision_nanos(precision));
-    let mut parsed = lineproto::parse(
-        text,
-        precision,
-        default_ts,
-        dbs.config().get_max_line_bytes(),
-    );
-    let mut messages: Vec<String> = parsed.errors.iter().map(|e| e.to_string()).collect();
-    let mut dropped = parsed.errors.len();
-    let (outcome, rejected): (WriteOutcome, _) =
-        database.write_points_taking_fields(&mut parsed.points, default_ts)?;
-    // Points dropped by a cardinality limit are reported as InfluxDB 1.x does: the reason
-    // of the first, once, and their number in `dropped`.
-    let mut limit = None;
-    for (i, e) in &rejected {
-        if let Error::CardinalityLimit(l) = e {
-            limit.get_or_insert(l);
-            continue;
-        }
-        let line = parsed.lines.get(*i).copied().unwrap_or(0);
-        messages.push(format!("line {line}: {e}"));
-    }
-    if let Some(l) = limit {
-        messages.push(l.to_string());
-    }
-    dropped += rejected.len();
-    if dropped > 0 {
-        return Err(Error::PartialWrite {
-            message: messages.join("\n"),
-            dropped,
-        });
-    }
-    Ok(WriteSummary {
-        points: outcome.points,
-        lines: parsed.points.len(),
-    })
-}
-
 impl Drop for Db {
     fn drop(&mut self) {
         if let Err(e) = self.close_all() {
             tracing::error!(error = %e, "error while closing strata");
         }
     }
-}
-
-fn precision_nanos(p: Precision) -> i64 {
-    p.to_nanos(1).unwrap_or(1).max(1)
 }
 
 #[cfg(test)]

@@ -82,6 +82,11 @@ pub enum Error {
     )]
     InvalidDatabaseName(String),
 
+    /// A JSON or CSV body that cannot be written at all (a CSV header without the timestamp
+    /// or value column); nothing of it was written.
+    #[error("{0}")]
+    Records(#[from] crate::ingest::BodyError),
+
     /// Some or all lines of a line-protocol batch were rejected; the good ones were written.
     #[error("partial write: {message} dropped={dropped}")]
     PartialWrite { message: String, dropped: usize },
@@ -317,9 +322,10 @@ impl Error {
     pub fn http_status(&self) -> u16 {
         match self {
             Error::DatabaseNotFound(_) => 404,
-            Error::PartialWrite { .. } | Error::FieldTypeConflict { .. } | Error::Parse { .. } => {
-                400
-            }
+            Error::PartialWrite { .. }
+            | Error::FieldTypeConflict { .. }
+            | Error::Parse { .. }
+            | Error::Records(_) => 400,
             Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
             Error::Auth(e) => e.http_status(),
             _ => 500,

@@ -16,6 +16,7 @@ pub mod delete;
 pub mod error;
 pub mod failpoint;
 pub mod file_io;
+pub mod ingest;
 pub mod inspect;
 pub mod lineproto;
 pub mod manifest;

@@ -19,7 +19,11 @@ fuzz_target!(|data: &[u8]| {
                 Err(e) => panic!("{text:?} printed as {printed:?}, which does not parse: {e}"),
             };
             assert_eq!(reparsed.statements.len(), program.statements.len());
-            assert_eq!(reparsed.to_string(), printed, "printing is not a fixed point");
+            assert_eq!(
+                reparsed.to_string(),
+                printed,
+                "printing is not a fixed point"
+            );
         }
         Err(VqError::Parse { line, column, .. }) => {
             let lines = text.split('\n').count() as u32;

@@ -11,9 +11,9 @@ use serde_json::Value;
 use strata::query::Epoch;
 
 use super::format::{cell_text, Answer};
-use super::ingest::{escape_key, float_text, quote_string_field};
 use super::target::{Target, TargetArgs};
 use super::{quote_ident, quote_string, CliError, Result};
+use strata::ingest::{escape_key, float_text, quote_string_field};
 
 /// InfluxDB's smallest and largest query times.
 const MIN_TIME: i64 = -9_223_372_036_854_775_806;

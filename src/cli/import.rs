@@ -13,10 +13,10 @@ use clap::Args;
 use strata::lineproto::Precision;
 use strata::query::Epoch;
 
-use super::ingest::{CsvLayout, JsonElements, RecordOptions};
 use super::progress::{self, Progress};
 use super::target::{parse_precision, Target, TargetArgs};
 use super::{CliError, Result};
+use strata::ingest::{CsvLayout, JsonElements, RecordOptions};
 
 /// Testing aid: stop the process (exit 3, as a crash would leave things) once this many batches
 /// are written and their progress saved.
@@ -657,7 +657,7 @@ impl Importer<'_> {
                 serde_json::from_slice::<serde_json::Value>(&b)
                     .map_err(|e| format!("invalid JSON: {e}"))
             });
-            match parsed.and_then(|v| super::ingest::json_line(&v, self.opts)) {
+            match parsed.and_then(|v| strata::ingest::json_line(&v, self.opts)) {
                 Ok(lp) => self.push(unit, e.line, Some(label), lp)?,
                 Err(reason) => self.reject(e.line, Some(&label), &reason),
             }

@@ -8,7 +8,6 @@ pub mod export;
 pub mod format;
 pub mod http;
 pub mod import;
-pub mod ingest;
 pub mod progress;
 pub mod query;
 pub mod repl;

@@ -23,6 +23,7 @@ use axum::Router;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::Error;
+use crate::ingest::{RecordFormat, RecordOptions};
 use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
@@ -356,7 +357,47 @@ pub fn write_precision(param: Option<&str>) -> std::result::Result<Precision, St
     }
 }
 
-/// The line protocol text of a `/write` body: decompressed first when it came with
+/// The format of a `/write` body and how its records map to points: `?format=lp|json|csv`
+/// if given, else the `Content-Type` (`application/json`, `text/csv` or `application/csv`;
+/// anything else is line protocol). JSON and CSV take `measurement=` (the measurement of
+/// records without a series), and CSV `timestamp_column=`, `value_column=`, `series_column=`
+/// and `delimiter=` (one byte). The error is the message of the 400 answer.
+pub fn write_format(
+    content_type: Option<&str>,
+    params: &HashMap<String, String>,
+) -> std::result::Result<(RecordFormat, RecordOptions), String> {
+    let format = match params.get("format") {
+        Some(name) => RecordFormat::from_name(name)
+            .ok_or_else(|| format!("invalid format {name:?}: use one of lp, json, csv"))?,
+        None => content_type.map_or(RecordFormat::LineProtocol, RecordFormat::from_content_type),
+    };
+    let mut options = RecordOptions {
+        measurement: params.get("measurement").filter(|m| !m.is_empty()).cloned(),
+        ..RecordOptions::default()
+    };
+    for (param, column) in [
+        ("timestamp_column", &mut options.timestamp_column),
+        ("value_column", &mut options.value_column),
+        ("series_column", &mut options.series_column),
+    ] {
+        if let Some(name) = params.get(param).filter(|n| !n.is_empty()) {
+            *column = name.clone();
+        }
+    }
+    if let Some(delimiter) = params.get("delimiter") {
+        match delimiter.as_bytes() {
+            [byte] => options.delimiter = *byte,
+            _ => {
+                return Err(format!(
+                    "invalid delimiter {delimiter:?}: give one byte, such as ; or %09 (tab)"
+                ))
+            }
+        }
+    }
+    Ok((format, options))
+}
+
+/// The text of a `/write` body (line protocol, JSON or CSV): decompressed first when it came with
 /// `Content-Encoding: gzip` (`gzip`), producing at most `limit` bytes, then checked to be UTF-8.
 /// Borrowed when the body was not compressed. The error is the status and message of the answer.
 pub fn write_body_text(
@@ -415,11 +456,19 @@ async fn write(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let (format, options) = match write_format(content_type, &params) {
+        Ok(chosen) => chosen,
+        Err(msg) => return json_error(StatusCode::BAD_REQUEST, &msg),
+    };
     // The body is decompressed, validated and parsed off the async threads, like the write
     // itself, and where it was received (no copy unless it was compressed).
     let dbh = st.db.clone();
     let r = tokio::task::spawn_blocking(move || {
-        write_body_text(&bytes, gzip, limit).map(|text| dbh.write_lines_with(&db, &text, precision))
+        write_body_text(&bytes, gzip, limit)
+            .map(|text| dbh.write_records(&db, &text, format, &options, precision))
     })
     .await;
     match r {
@@ -600,6 +649,59 @@ pub fn router(db: Arc<Db>) -> Router {
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn a_write_format_comes_from_the_parameter_then_the_content_type() {
+        let params = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let format = |ct: Option<&str>, p: &[(&str, &str)]| write_format(ct, &params(p));
+        assert_eq!(format(None, &[]).unwrap().0, RecordFormat::LineProtocol);
+        assert_eq!(
+            format(Some("application/json; charset=utf-8"), &[])
+                .unwrap()
+                .0,
+            RecordFormat::Json
+        );
+        assert_eq!(
+            format(Some("text/csv"), &[("format", "lp")]).unwrap().0,
+            RecordFormat::LineProtocol
+        );
+        assert_eq!(
+            format(Some("text/plain"), &[("format", "CSV")]).unwrap().0,
+            RecordFormat::Csv
+        );
+        assert!(format(None, &[("format", "xml")])
+            .unwrap_err()
+            .contains("lp, json, csv"));
+        assert!(format(Some("text/csv"), &[("delimiter", ";;")])
+            .unwrap_err()
+            .contains("one byte"));
+        let (_, o) = format(
+            Some("text/csv"),
+            &[
+                ("delimiter", "\t"),
+                ("measurement", "m"),
+                ("series_column", "name"),
+                ("timestamp_column", "t"),
+                ("value_column", "v"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(o.delimiter, b'\t');
+        assert_eq!(o.measurement.as_deref(), Some("m"));
+        assert_eq!(
+            (
+                o.series_column.as_str(),
+                o.timestamp_column.as_str(),
+                o.value_column.as_str()
+            ),
+            ("name", "t", "v")
+        );
+    }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
