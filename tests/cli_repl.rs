@@ -1,6 +1,6 @@
 //! `strata repl`: driven through a pseudo-terminal (line editing on) and through piped
 //! standard input: USE, a query, a multi-line statement, the format switch, timing, the
-//! history file; against the data directory embedded and a daemon.
+//! history file, Tab completion; against the data directory embedded and a daemon.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -224,13 +224,15 @@ fn terminal(daemon: bool) {
     at = pty.expect(at, "> ");
     // (typed, then awaited in the output)
     let dialogue = [
-        ("use demo\r", "Using database demo"),
+        // Tab completes the database's name.
+        ("use de\t\r", "Using database demo"),
         // A statement over two lines: the second prompt is the continuation one.
         ("SELECT usage\r", "... "),
         ("FROM cpu WHERE host = 'a'\r", "12.5"),
         // Line editing: a typo erased with backspace.
         ("format csvx\x7f\r", "Format: csv"),
-        ("SELECT count(usage) FROM cpu;\r", "name,tags,time,count"),
+        // Tab completes a keyword (in the case typed) and a measurement.
+        ("sel\t count(usage) FROM c\t;\r", "name,tags,time,count"),
         ("\\timing\r", "Timing is on"),
     ];
     for (typed, awaited) in dialogue {
@@ -250,6 +252,9 @@ fn terminal(daemon: bool) {
     let h = std::fs::read_to_string(&history).unwrap();
     assert!(h.contains("SELECT usage FROM cpu WHERE host = 'a'"), "{h}");
     assert!(h.contains("format csv"), "{h}");
+    // What Tab completed is what ran.
+    assert!(h.contains("use demo"), "{h}");
+    assert!(h.contains("select count(usage) FROM cpu;"), "{h}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! socket when one answers, else the directory opened embedded (one process owns a data
 //! directory: a directory a daemon holds is never opened a second time).
 
+pub mod completion;
 pub mod export;
 pub mod format;
 pub mod http;

@@ -4,7 +4,8 @@
 //! parses as whole statements. An unfinished statement (`SELECT mean(v)` then `FROM cpu`)
 //! continues on the next line under the prompt `...`; an empty line runs what was typed.
 //! `:vq` switches to vq (vkdb's language, `(vq) >> ` prompt): each line is one vq program, run
-//! on the current database (`vq` until `use` names one); `:influxql` switches back.
+//! on the current database (`vq` until `use` names one); `:influxql` switches back. Tab
+//! completes commands, keywords, functions and names (`completion.rs`).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use clap::Args;
 use rustyline::error::ReadlineError;
 use strata::query::Epoch;
 
+use super::completion::ReplHelper;
 use super::format::Format;
 use super::target::{parse_epoch, Target, TargetArgs};
 use super::{CliError, Result};
@@ -46,6 +48,7 @@ Commands:
   precision rfc3339|h|m|s|ms|u|ns
                             how times are printed
   timing (or \\timing)       print how long each statement took (toggle)
+  Tab                       complete a command, keyword, function, database or measurement
   help                      this text
   exit, quit, Ctrl-D        leave
 :vq                       speak vq (vkdb's language): each line is a vq program
@@ -148,8 +151,12 @@ pub fn run(a: &ReplArgs) -> Result<()> {
         timing: false,
         vq: false,
     };
-    let mut rl = rustyline::DefaultEditor::new()
-        .map_err(|e| CliError::Usage(format!("cannot start line editing: {e}")))?;
+    let mut rl: rustyline::Editor<ReplHelper<'_>, rustyline::history::DefaultHistory> =
+        rustyline::Editor::new()
+            .map_err(|e| CliError::Usage(format!("cannot start line editing: {e}")))?;
+    let mut helper = ReplHelper::new(&target);
+    helper.db = s.db.clone();
+    rl.set_helper(Some(helper));
     let history = a.history.clone().or_else(default_history);
     if let Some(h) = &history {
         let _ = rl.load_history(h);
@@ -208,6 +215,11 @@ pub fn run(a: &ReplArgs) -> Result<()> {
             }
             Input::Statement(std::mem::take(&mut buffer))
         };
+        if let Some(helper) = rl.helper_mut() {
+            // What Tab completes follows `use` and `:vq`.
+            helper.db.clone_from(&s.db);
+            helper.vq = s.vq;
+        }
         match input {
             Input::Exit => break,
             Input::Say(msg) => println!("{msg}"),

@@ -200,6 +200,33 @@ pub enum AggFn {
 }
 
 impl AggFn {
+    /// Every function, in the order of the enum.
+    pub const ALL: [AggFn; 23] = [
+        AggFn::Count,
+        AggFn::Sum,
+        AggFn::Mean,
+        AggFn::Median,
+        AggFn::Mode,
+        AggFn::Spread,
+        AggFn::Stddev,
+        AggFn::Min,
+        AggFn::Max,
+        AggFn::First,
+        AggFn::Last,
+        AggFn::Percentile,
+        AggFn::Distinct,
+        AggFn::Integral,
+        AggFn::Top,
+        AggFn::Bottom,
+        AggFn::Derivative,
+        AggFn::NonNegativeDerivative,
+        AggFn::Difference,
+        AggFn::NonNegativeDifference,
+        AggFn::MovingAverage,
+        AggFn::CumulativeSum,
+        AggFn::Elapsed,
+    ];
+
     pub fn from_name(name: &str) -> Option<AggFn> {
         Some(match name.to_ascii_lowercase().as_str() {
             "count" => AggFn::Count,
@@ -438,6 +465,17 @@ impl SelectPlan {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_function_is_listed_once_under_its_name() {
+        for f in AggFn::ALL {
+            assert_eq!(AggFn::from_name(f.name()), Some(f), "{f:?}");
+        }
+        let mut names: Vec<&str> = AggFn::ALL.iter().map(|f| f.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), AggFn::ALL.len());
+    }
     use crate::series::SeriesIndex;
 
     fn eq(k: &str, v: &str) -> TagPred {

@@ -67,6 +67,11 @@ const KEYWORDS: [(&str, TokenKind); 24] = [
     ("TO", TokenKind::To),
 ];
 
+/// The keywords (upper case: vq's keywords are case-sensitive).
+pub fn keywords() -> impl Iterator<Item = &'static str> {
+    KEYWORDS.iter().map(|(k, _)| *k)
+}
+
 /// Whether `word` is a vq keyword (and so cannot be printed as an identifier).
 pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.iter().any(|(k, _)| *k == word)

@@ -34,6 +34,7 @@ pub mod plan;
 
 pub use builder::{VqQuery, VqTable};
 pub use error::VqError;
+pub use lexer::keywords;
 pub use parser::parse;
 
 /// The database `strata vq` and [`crate::Db::vq`] use unless told otherwise.

@@ -197,9 +197,16 @@ impl Accumulator {
     ) -> crate::error::Result<()> {
         let most = each_family!(self, inner => inner.most_held_by_add(&value, aux_len));
         if most == 0 {
-            // Families that keep nothing: nothing to take.
-            let grew = self.add(call, ts, value, aux);
-            debug_assert_eq!(grew, 0, "{self:?} kept bytes it did not announce");
+            // Families that keep nothing: nothing to take, and no size to measure.
+            #[cfg(debug_assertions)]
+            let before = self.size();
+            each_family!(self, inner => inner.add(call, ts, value, aux));
+            #[cfg(debug_assertions)]
+            debug_assert_eq!(
+                self.size(),
+                before,
+                "{self:?} kept bytes it did not announce"
+            );
             return Ok(());
         }
         held.take(most)?;
