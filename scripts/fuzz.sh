@@ -9,7 +9,10 @@
 #
 # Installs what it needs on a fresh machine: the nightly toolchain (rustup) and cargo-fuzz.
 # Environment: FUZZ_LOG_DIR=DIR keeps each target's libFuzzer log there; FUZZ_TARGET_DIR=DIR
-# builds there instead of fuzz/target.
+# builds there instead of fuzz/target; FUZZ_KEEP_CORPUS=1 keeps what a clean run found: the
+# grown corpus is minimized (libFuzzer's -merge=1, the committed files first) and the inputs
+# that add coverage are written to fuzz/corpus/<target>/ beside the seeds, to be committed
+# (the long runs recorded in RELIABILITY.md keep theirs this way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +88,20 @@ for t in "${targets[@]}"; do
   if [ -n "${FUZZ_LOG_DIR:-}" ]; then
     mkdir -p "$FUZZ_LOG_DIR"
     cp "$log" "$FUZZ_LOG_DIR/$t.log"
+  fi
+  if [ -n "${FUZZ_KEEP_CORPUS:-}" ] && [ "$result" = ok ]; then
+    # The committed inputs first: only what adds coverage to them is kept (named by content).
+    mkdir -p "$work/kept/$t"
+    cp fuzz/corpus/"$t"/* "$work/kept/$t/"
+    before=$(find "$work/kept/$t" -type f | wc -l)
+    if ! TMPDIR="$work/tmp" cargo +nightly fuzz run "${build_flags[@]}" "$t" \
+        "$work/kept/$t" "$work/corpus/$t" -- -merge=1 -timeout=10 >"$work/$t.merge.log" 2>&1; then
+      echo "scripts/fuzz.sh: minimizing the corpus of $t failed:" >&2
+      tail -20 "$work/$t.merge.log" >&2
+      exit 1
+    fi
+    cp -n "$work/kept/$t"/* fuzz/corpus/"$t"/
+    echo "   kept $(( $(find "$work/kept/$t" -type f | wc -l) - before )) new inputs in fuzz/corpus/$t"
   fi
   if [ "$result" = FAILED ]; then
     echo "---- $t: the end of its log"
