@@ -10,9 +10,9 @@
 # Installs what it needs on a fresh machine: the nightly toolchain (rustup) and cargo-fuzz.
 # Environment: FUZZ_LOG_DIR=DIR keeps each target's libFuzzer log there; FUZZ_TARGET_DIR=DIR
 # builds there instead of fuzz/target; FUZZ_KEEP_CORPUS=1 keeps what a clean run found: the
-# grown corpus is minimized (libFuzzer's -merge=1, the committed files first) and the inputs
-# that add coverage are written to fuzz/corpus/<target>/ beside the seeds, to be committed
-# (the long runs recorded in RELIABILITY.md keep theirs this way).
+# grown corpus is minimized (libFuzzer's -set_cover_merge=1: the committed files first, then
+# a small set of inputs covering every feature they lack), written to fuzz/corpus/<target>/
+# beside the seeds, to be committed (the long runs in RELIABILITY.md keep theirs this way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -95,7 +95,7 @@ for t in "${targets[@]}"; do
     cp fuzz/corpus/"$t"/* "$work/kept/$t/"
     before=$(find "$work/kept/$t" -type f | wc -l)
     if ! TMPDIR="$work/tmp" cargo +nightly fuzz run "${build_flags[@]}" "$t" \
-        "$work/kept/$t" "$work/corpus/$t" -- -merge=1 -timeout=10 >"$work/$t.merge.log" 2>&1; then
+        "$work/kept/$t" "$work/corpus/$t" -- -set_cover_merge=1 -timeout=10 >"$work/$t.merge.log" 2>&1; then
       echo "scripts/fuzz.sh: minimizing the corpus of $t failed:" >&2
       tail -20 "$work/$t.merge.log" >&2
       exit 1
