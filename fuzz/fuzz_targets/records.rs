@@ -8,12 +8,12 @@
 //! Asserts no panic, and that nothing is lost or made up on the way to line protocol: every
 //! line made parses back as exactly one point with a timestamp (or is refused by the engine only
 //! for a timestamp outside its range, which it then reports under the record's name); there is
-//! one origin per line, records are named in increasing order, at a line inside the body; and
-//! every rejection names its element, record or line.
+//! one origin per line, JSON elements or CSV rows as the format has them, named in increasing
+//! order, at a line inside the body; and every rejection names its element, record or line.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use strata::ingest::{body_to_line_protocol, RecordFormat, RecordOptions};
+use strata::ingest::{body_to_line_protocol, Record, RecordFormat, RecordOptions};
 use strata::lineproto::{parse, Precision};
 
 fuzz_target!(|data: &[u8]| {
@@ -48,10 +48,12 @@ fuzz_target!(|data: &[u8]| {
     let lines: Vec<&str> = converted.text.lines().collect();
     assert_eq!(lines.len(), converted.origins.len(), "one origin per line");
     assert!(converted.text.is_empty() || converted.text.ends_with('\n'));
-    let number = |record: &str| -> u64 {
-        let (kind, n) = record.split_once(' ').expect("a record is named `kind N`");
-        assert!(kind == "element" || kind == "record", "{record}");
-        n.parse().expect("a record number")
+    // JSON names elements, CSV rows.
+    let number = |record: Record| -> usize {
+        match (format, record) {
+            (RecordFormat::Json, Record::Element(n)) | (RecordFormat::Csv, Record::Row(n)) => n,
+            _ => panic!("{record} in a {format:?} body"),
+        }
     };
     let mut previous = None;
     for (line, origin) in lines.iter().zip(&converted.origins) {
@@ -59,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             origin.line >= 1 && origin.line <= body_lines,
             "{origin} of {body_lines}"
         );
-        let n = number(&origin.record);
+        let n = number(origin.record);
         assert!(
             previous.is_none_or(|p| n > p),
             "{origin} after record {previous:?}"

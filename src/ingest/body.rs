@@ -48,11 +48,28 @@ impl RecordFormat {
     }
 }
 
-/// Which record of a body a line of line protocol came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A record of a body: a JSON element (counted from 0, as vctsdb does) or a CSV data row
+/// (counted from 1). Displayed as `element N` / `record N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Record {
+    Element(usize),
+    Row(usize),
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Record::Element(n) => write!(f, "element {n}"),
+            Record::Row(n) => write!(f, "record {n}"),
+        }
+    }
+}
+
+/// Which record of a body a line of line protocol came from (two words per line made: no text
+/// is kept for it until a message needs it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordOrigin {
-    /// `element N` (JSON, counted from 0) or `record N` (CSV data rows, counted from 1).
-    pub record: String,
+    pub record: Record,
     /// The 1-based line of the body where the record starts.
     pub line: usize,
 }
@@ -137,7 +154,7 @@ fn json_body(body: &str, opts: &RecordOptions, max_record_bytes: usize) -> Conve
             }
         };
         let origin = RecordOrigin {
-            record: format!("element {}", element.index),
+            record: Record::Element(element.index),
             line: element.line,
         };
         let line = element.bytes.and_then(|bytes| {
@@ -177,7 +194,7 @@ fn csv_body(
             Ok(true) => {
                 number += 1;
                 let origin = RecordOrigin {
-                    record: format!("record {number}"),
+                    record: Record::Row(number),
                     line: line(record.position()),
                 };
                 let converted = if record.as_slice().len() > max_record_bytes {
@@ -190,7 +207,7 @@ fn csv_body(
             Err(e) => {
                 number += 1;
                 let origin = RecordOrigin {
-                    record: format!("record {number}"),
+                    record: Record::Row(number),
                     line: line(e.position()),
                 };
                 out.push(origin, Err(e.to_string()));
@@ -240,11 +257,11 @@ mod tests {
             c.origins,
             [
                 RecordOrigin {
-                    record: "element 0".into(),
+                    record: Record::Element(0),
                     line: 2
                 },
                 RecordOrigin {
-                    record: "element 2".into(),
+                    record: Record::Element(2),
                     line: 4
                 }
             ]

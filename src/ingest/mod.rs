@@ -15,7 +15,9 @@ pub mod csv_records;
 pub mod json_records;
 pub(crate) mod write;
 
-pub use body::{body_to_line_protocol, BodyError, ConvertedBody, RecordFormat, RecordOrigin};
+pub use body::{
+    body_to_line_protocol, BodyError, ConvertedBody, Record, RecordFormat, RecordOrigin,
+};
 pub use csv_records::CsvLayout;
 pub use json_records::{json_line, JsonElement, JsonElements};
 

@@ -2,7 +2,8 @@
 //!
 //! Errors follow InfluxDB 1.x's wording, `found X, expected Y`, with the 1-based line and
 //! column of the offending token. The parser never panics; nesting deeper than
-//! [`MAX_DEPTH`] is rejected instead of exhausting the stack.
+//! [`MAX_DEPTH`] is rejected instead of exhausting the stack, and more than
+//! [`MAX_REGEX_BYTES`] of regex literals instead of compiling them.
 
 use super::ast::*;
 use super::lexer::{Lexer, Pos, Token, TokenKind};
@@ -10,6 +11,13 @@ use crate::error::{Error, Result};
 
 /// Maximum nesting of parentheses, unary operators and subqueries.
 pub const MAX_DEPTH: usize = 200;
+
+/// Most bytes of regex literals one query text may hold, in all. Compiling a regex costs time
+/// in proportion to its text (up to about 35 µs a byte for case-insensitive Unicode classes
+/// once nested classes are refused, [`RegexError::NestedClass`]): this bounds what one query
+/// spends compiling at about two seconds, and leaves room for the longest regexes dashboards
+/// write (an alternation of 2,000 host names is 58 KB).
+pub const MAX_REGEX_BYTES: usize = 64 << 10;
 
 const EXPECT_OPERAND: &str = "identifier, string, number, bool";
 /// 1.x's statement keywords, in its order.
@@ -66,6 +74,8 @@ struct Parser<'a> {
     lexer: Lexer<'a>,
     peeked: Option<Token>,
     depth: usize,
+    /// Bytes of the regex literals compiled so far (at most [`MAX_REGEX_BYTES`]).
+    regex_bytes: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -74,6 +84,7 @@ impl<'a> Parser<'a> {
             lexer: Lexer::new(text),
             peeked: None,
             depth: 0,
+            regex_bytes: 0,
         }
     }
 
@@ -212,20 +223,26 @@ impl<'a> Parser<'a> {
         self.lexer.reset(t.offset, t.pos);
         let r = self.lexer.scan_regex();
         match r.kind {
-            TokenKind::Regex(src) => match Regex::new(&src) {
-                Ok(re) => Ok(Some(re)),
-                Err(e) => {
-                    // The regex crate's message spans lines (source, caret, reason); keep the
-                    // reason only.
-                    let full = e.to_string();
-                    let reason = full.lines().last().unwrap_or_default();
-                    let reason = reason.strip_prefix("error: ").unwrap_or(reason);
-                    Err(Self::error_at(
+            TokenKind::Regex(src) => {
+                // Compiling a regex costs time in proportion to its text: charged before.
+                self.regex_bytes = self.regex_bytes.saturating_add(src.len());
+                if self.regex_bytes > MAX_REGEX_BYTES {
+                    return Err(Self::error_at(
                         r.pos,
-                        format!("found invalid regex /{src}/: {reason}"),
-                    ))
+                        format!(
+                            "regex literals hold more than {MAX_REGEX_BYTES} bytes in all: a \
+                             query may hold at most that much regex"
+                        ),
+                    ));
                 }
-            },
+                match Regex::new(&src) {
+                    Ok(re) => Ok(Some(re)),
+                    Err(e) => Err(Self::error_at(
+                        r.pos,
+                        format!("found invalid regex /{src}/: {e}"),
+                    )),
+                }
+            }
             _ => Err(Self::found(&r, "regex")),
         }
     }

@@ -1461,3 +1461,76 @@ fn long_operator_chains_are_bounded_or_balanced() {
         .join();
     assert!(r.is_ok());
 }
+
+/// Nested character classes and class set operations (the regex crate's, not RE2's) are
+/// refused before they are compiled: a case-insensitive negated class nested in a class took
+/// milliseconds each, so 1 KB of them took over half a second to parse (found by the
+/// `influxql` fuzz target). RE2's own class forms still compile.
+#[test]
+fn nested_regex_classes_are_refused_before_compiling() {
+    let refused = "nested character classes and class set operations (&&, --, ~~) are not \
+                   supported (InfluxQL regexes are RE2's, whose classes hold no class)";
+    for (q, column) in [
+        ("SELECT a FROM m WHERE x =~ /(?i)[a[^b]]/", 28),
+        ("SELECT a FROM /[\\w&&\\d]/", 15),
+        ("SELECT a FROM m WHERE x !~ /x[a--b]/", 28),
+        ("SELECT a FROM m WHERE x =~ /[a~~b]/", 28),
+    ] {
+        match parse(q) {
+            Err(Error::Parse {
+                message,
+                line,
+                column: at,
+            }) => {
+                assert!(message.ends_with(refused), "{q}: {message}");
+                assert_eq!((line, at), (1, column), "{q}");
+            }
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+    let many = format!(
+        "SELECT a FROM m WHERE x =~ /{}/",
+        "(?i)[a[^b]]".repeat(1000)
+    );
+    assert!(parse(&many).is_err());
+    for q in [
+        "SELECT a FROM m WHERE x =~ /[[:alpha:]]+/",
+        "SELECT a FROM m WHERE x =~ /[\\[\\]]/",
+        "SELECT a FROM m WHERE x =~ /[]a]/",
+        "SELECT a FROM m WHERE x =~ /(?i)^[^a-z]\\pL+$/",
+    ] {
+        assert!(parse(q).is_ok(), "{q}: {:?}", parse(q));
+    }
+}
+
+/// A query's regex literals are charged, in bytes, before each is compiled: past
+/// `MAX_REGEX_BYTES` in all the parse fails at the literal that passed it.
+#[test]
+fn regex_bytes_are_bounded_per_query() {
+    use crate::query::influxql::parser::MAX_REGEX_BYTES;
+    let half = "a".repeat(MAX_REGEX_BYTES / 2);
+    let fits = format!("SELECT v FROM m WHERE x =~ /{half}/ OR y =~ /{half}/");
+    assert!(parse(&fits).is_ok());
+    let over = format!("{fits} OR z =~ /b/");
+    match parse(&over) {
+        Err(Error::Parse {
+            message, column, ..
+        }) => {
+            assert!(
+                message.contains(&format!(
+                    "regex literals hold more than {MAX_REGEX_BYTES} bytes in all"
+                )),
+                "{message}"
+            );
+            assert_eq!(
+                column as usize,
+                over.len() - 2,
+                "at the literal past the limit"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The count is per query text: each statement of a request adds to it.
+    let two = format!("SELECT v FROM m WHERE x =~ /{half}/; SELECT v FROM m WHERE x =~ /{half}b/");
+    assert!(parse(&two).is_err());
+}
