@@ -1523,7 +1523,7 @@ fn regex_bytes_are_bounded_per_query() {
                 "{message}"
             );
             assert_eq!(
-                column as usize,
+                column,
                 over.len() - 2,
                 "at the literal past the limit"
             );
