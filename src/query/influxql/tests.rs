@@ -1522,11 +1522,7 @@ fn regex_bytes_are_bounded_per_query() {
                 )),
                 "{message}"
             );
-            assert_eq!(
-                column,
-                over.len() - 2,
-                "at the literal past the limit"
-            );
+            assert_eq!(column, over.len() - 2, "at the literal past the limit");
         }
         other => panic!("{other:?}"),
     }
