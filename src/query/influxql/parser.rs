@@ -1272,17 +1272,15 @@ fn finish_run(
     }
 }
 
-/// A balanced tree of `op` over `items` (at least one).
+/// A balanced tree of `op` over `items` (at least one). Built with [`Expr::binary`], so a
+/// right subtree of the same operator is wrapped in [`Expr::Paren`]: the tree prints as
+/// `a AND b AND (c AND d) …` and that text parses back to the same tree.
 fn balanced(op: BinaryOp, mut items: Vec<Expr>) -> Expr {
     if items.len() == 1 {
         return items.pop().unwrap_or(Expr::Boolean(false));
     }
     let right = items.split_off(items.len() / 2);
-    Expr::Binary {
-        op,
-        lhs: Box::new(balanced(op, items)),
-        rhs: Box::new(balanced(op, right)),
-    }
+    Expr::binary(op, balanced(op, items), balanced(op, right))
 }
 
 fn binary_op(kind: &TokenKind) -> Option<BinaryOp> {

@@ -1530,3 +1530,39 @@ fn regex_bytes_are_bounded_per_query() {
     let two = format!("SELECT v FROM m WHERE x =~ /{half}/; SELECT v FROM m WHERE x =~ /{half}b/");
     assert!(parse(&two).is_err());
 }
+
+/// A run of more than `BALANCE_RUN` AND or OR operands (built as a balanced tree) prints with
+/// the parentheses its shape needs and parses back to the same tree: the `influxql` fuzz
+/// target found 35 ANDs that printed as `a AND b AND (c AND d) …` and came back with
+/// parentheses the first tree did not hold.
+#[test]
+fn long_and_or_runs_print_and_parse_back_to_the_same_tree() {
+    let found = "SELECT a FROM m WHERE 2 AND z AND z AND 2 AND-2 AND 2 AND z AND z  AND 5 AND 2 AND z \
+                 AND z AND 5 AND 5 AND 5 AND y AND z AND y AND 2 AND -2 AND 5 AND 2 AND 5 AND 5 AND \
+                 y5 AND 5 AND-2 AND z AND -2 AND-2 AND 5 AND -2 AND 5";
+    let mut queries = vec![found.to_string()];
+    for n in [33usize, 34, 63, 64, 65, 100, 1000] {
+        for op in ["AND", "OR"] {
+            let terms: Vec<String> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => format!("host = 'h{i}'"),
+                    1 => "-2".to_string(),
+                    2 => format!("(v > {i} OR w < {i})"),
+                    _ => format!("x{i}"),
+                })
+                .collect();
+            queries.push(format!(
+                "SELECT v FROM m WHERE {}",
+                terms.join(&format!(" {op} "))
+            ));
+        }
+    }
+    for q in queries {
+        let first = parse(&q).unwrap_or_else(|e| panic!("{q}: {e}")).remove(0);
+        let printed = first.to_string();
+        let again = crate::query::influxql::parse_statement(&printed)
+            .unwrap_or_else(|e| panic!("{printed}: {e}"));
+        assert_eq!(again, first, "{q}\nprinted as {printed}");
+        assert_eq!(again.to_string(), printed, "printing is not a fixed point");
+    }
+}
