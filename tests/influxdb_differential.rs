@@ -995,6 +995,71 @@ fn queries() -> Vec<String> {
     add("SELECT mean(usage_user) FROM cpu WHERE time > 'bogus'");
     add("SELECT * FROM cpu GROUP BY time(1m)");
     add("SELECT mean(usage_user) FROM cpu WHERE host = 'a' GROUP BY time(0s)");
+    // Math functions: of raw values, of aggregates and transformations, in expressions, in
+    // WHERE, expanded over `*` and regexes, on bad arguments. Deliberate differences from
+    // 1.6 are tested in tests/influxql_math.rs instead: abs() of a negative integer (1.x
+    // answers it unchanged, influxdata/influxdb#10261), arguments of the wrong type (an error,
+    // as later 1.x releases answer; 1.6 answers nulls), and arithmetic inside a math function
+    // in WHERE (1.6 matches nothing).
+    add("SELECT abs(usage_user - 50), floor(usage_user), ceil(usage_user), round(usage_user), abs(load + 5) FROM cpu WHERE host = 'a'");
+    add("SELECT floor(load), ceil(load), round(load), floor(usage_system / 3) FROM cpu WHERE host = 'c'");
+    add("SELECT sin(usage_user), cos(load), tan(usage_system), atan(load) FROM cpu WHERE host = 'b'");
+    add("SELECT asin(usage_user / 100), acos(usage_user / 100), asin(usage_user) FROM cpu WHERE host = 'c'");
+    add("SELECT exp(load / 10), ln(usage_user + 1), log2(usage_user + 1), log10(usage_user + 1) FROM cpu WHERE host = 'd'");
+    add("SELECT sqrt(usage_user), sqrt(load), pow(load, 2), pow(usage_user, 0.5) FROM cpu WHERE host = 'a'");
+    add("SELECT atan2(load, usage_user), log(usage_user + 1, 2), log(load + 6, 10) FROM cpu WHERE host = 'b'");
+    add("SELECT abs(load + 5) * 2 + round(usage_system) AS x, usage_user FROM cpu WHERE host = 'c' LIMIT 20");
+    add("SELECT round(sqrt(abs(usage_user - 50))) FROM cpu WHERE host = 'a' LIMIT 25");
+    add("SELECT ABS(usage_user - 50), Round(usage_user) FROM cpu WHERE host = 'd' LIMIT 5");
+    add(&format!("SELECT round(mean(usage_user)), abs(max(load)), floor(max(usage_system)) FROM cpu WHERE {W} GROUP BY time(10m), host"));
+    add(&format!(
+        "SELECT sqrt(sum(load)), pow(count(usage_user), 2) FROM cpu WHERE {W} GROUP BY time(30m)"
+    ));
+    add(&format!(
+        "SELECT round(mean(usage_user)) FROM cpu WHERE {N} GROUP BY time(1m) fill(0)"
+    ));
+    add(&format!(
+        "SELECT round(mean(usage_user)) FROM cpu WHERE {N} GROUP BY time(1m) fill(previous)"
+    ));
+    add(&format!("SELECT round(mean(usage_user)) * 2 FROM cpu WHERE {N} AND host = 'b' GROUP BY time(2m) fill(linear)"));
+    add(&format!(
+        "SELECT abs(derivative(mean(usage_user), 1m)) FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add(&format!(
+        "SELECT round(difference(max(load))) FROM cpu WHERE {W} GROUP BY time(20m), host"
+    ));
+    add(&format!(
+        "SELECT abs(derivative(mean(*), 1m)) FROM cpu WHERE {W} GROUP BY time(30m)"
+    ));
+    add("SELECT abs(max(load)), host FROM cpu");
+    add("SELECT round(first(usage_user)) FROM cpu GROUP BY host");
+    add("SELECT usage_user FROM cpu WHERE floor(usage_user) > 97 AND host = 'c'");
+    add("SELECT usage_user, load FROM cpu WHERE host = 'a' AND round(usage_user) = 50");
+    add("SELECT count(usage_user) FROM cpu WHERE sqrt(usage_user) < 5 AND host = 'b'");
+    add("SELECT abs() FROM cpu");
+    add("SELECT abs(load, 2) FROM cpu");
+    add("SELECT pow(load) FROM cpu");
+    add("SELECT abs(load), mean(usage_user) FROM cpu");
+    add("SELECT mean(abs(load)) FROM cpu");
+    add("SELECT abs(*) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT abs(*), host FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT abs(*) AS r FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT abs(*) + 1 FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT asin(*) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT pow(*, 2) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT floor(*) FROM mem WHERE host = 'a' LIMIT 3");
+    add("SELECT abs(/usage/) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT abs(/usage/), load FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT round(mean(*)) FROM cpu");
+    add("SELECT round(mean(*)) AS r FROM cpu");
+    add("SELECT round(mean(/usage/)) FROM cpu");
+    add("SELECT round(first(*)) FROM cpu");
+    add("SELECT round(max(*)) FROM cpu");
+    add("SELECT ln(0), abs(-3) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT load, abs(-3) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT sqrt(-1) FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT 1 FROM cpu WHERE host = 'a' LIMIT 3");
+    add("SELECT 1 + 2, load FROM cpu WHERE host = 'a' LIMIT 3");
     q
 }
 

@@ -124,6 +124,11 @@ impl<'t> ReplHelper<'t> {
                         .iter()
                         .map(|f| f.name().to_string()),
                 );
+                all.extend(
+                    strata::query::math::MathFn::ALL
+                        .iter()
+                        .map(|f| f.name().to_string()),
+                );
                 all = starting_with_any_case(all, word);
                 all.extend(names_only(self.measurements()));
                 all
@@ -248,6 +253,9 @@ mod tests {
             complete(&h, "SELECT non_negative_d"),
             ["non_negative_derivative", "non_negative_difference"]
         );
+        // Math functions too.
+        assert_eq!(complete(&h, "SELECT ro"), ["round"]);
+        assert_eq!(complete(&h, "SELECT lo"), ["log", "log10", "log2"]);
         // vq: its keywords (upper case only) and tables.
         h.vq = true;
         h.db = String::new();

@@ -7,6 +7,7 @@ use crate::query::influxql::ast::{
     BinaryOp, Dimension, Expr, Fill as AstFill, MeasurementName, SelectStatement, Source,
     TimeOffset,
 };
+use crate::query::math::MathFn;
 use crate::query::plan::{
     AggFn, ArithOp, Call, CmpOp, FieldPred, Fill, GroupTags, Literal, PlanExpr, Projection,
     SelectPlan, TagPred,
@@ -530,7 +531,8 @@ fn expr_pred(
         side.walk(&mut |n| match n {
             Expr::Duration(_) => uncomparable = true,
             c if c.is_now() => uncomparable = true,
-            Expr::Call { .. } => {
+            // Math functions are evaluated per row, as 1.x's filter does; nothing else is.
+            Expr::Call { name, .. } if MathFn::from_name(name).is_none() => {
                 invalid.get_or_insert_with(|| format!("invalid function call in condition: {n}"));
             }
             Expr::Binary { op, .. } if !op.is_arithmetic() => {
@@ -828,7 +830,15 @@ fn compile_field(e: &Expr) -> Result<PlanExpr> {
             Box::new(PlanExpr::Integer(-1)),
             Box::new(compile_field(x)?),
         ),
-        Expr::Call { name, args } => PlanExpr::Call(Box::new(compile_call(name, args)?)),
+        Expr::Call { name, args } => match MathFn::from_name(name) {
+            Some(func) => {
+                if args.len() != func.arity() {
+                    return Err(arg_count(name, &func.arity().to_string(), args.len()));
+                }
+                PlanExpr::Math(func, args.iter().map(compile_field).collect::<Result<_>>()?)
+            }
+            None => PlanExpr::Call(Box::new(compile_call(name, args)?)),
+        },
         Expr::Binary { op, lhs, rhs } if op.is_arithmetic() => {
             let op = match op {
                 BinaryOp::Add => ArithOp::Add,
@@ -881,14 +891,45 @@ fn validate_transform(c: &Call, group_by_time: bool) -> Result<()> {
     }
 }
 
+/// Whether a column names something to read: a field or tag, a call, `*` or a regex (not in a
+/// math function: `abs(/usage/)` reads nothing in 1.x).
+fn mentions_variable(e: &PlanExpr) -> bool {
+    match e {
+        PlanExpr::Var(_) | PlanExpr::Call(_) | PlanExpr::Wildcard | PlanExpr::Regex(_) => true,
+        PlanExpr::Binary(_, a, b) => mentions_variable(a) || mentions_variable(b),
+        PlanExpr::Math(_, args) => args
+            .iter()
+            .any(|a| !matches!(a, PlanExpr::Regex(_)) && mentions_variable(a)),
+        PlanExpr::Integer(_) | PlanExpr::Number(_) | PlanExpr::String(_) | PlanExpr::Bool(_) => {
+            false
+        }
+    }
+}
+
+/// Whether the column is `*` or a regex outside any call (`*`, `abs(*)`): raw fields. (In
+/// arithmetic, `mean(a) + *`, it is refused later: "unable to use wildcard in a binary
+/// expression", 1.x's error.)
+fn bare_wildcard(e: &PlanExpr) -> bool {
+    match e {
+        PlanExpr::Wildcard | PlanExpr::Regex(_) => true,
+        PlanExpr::Math(_, args) => args.iter().any(bare_wildcard),
+        _ => false,
+    }
+}
+
 /// InfluxDB 1.x's semantic checks of the SELECT list.
 fn validate_projections(ps: &[Projection], group_by_time: bool) -> Result<()> {
+    if ps.iter().any(|p| !mentions_variable(&p.expr)) {
+        return Err(Error::Query(
+            "field must contain at least one variable".into(),
+        ));
+    }
     let mut calls = Vec::new();
     let mut vars = Vec::new();
     for p in ps {
         p.expr.calls(&mut calls);
         p.expr.bare_vars(&mut vars);
-        if matches!(p.expr, PlanExpr::Wildcard | PlanExpr::Regex(_)) {
+        if bare_wildcard(&p.expr) {
             vars.push("*");
         }
     }
@@ -992,6 +1033,27 @@ mod tests {
             .contains("mixing multiple selector functions with tags or fields"));
         assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
         assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
+        assert!(err("SELECT mean(abs(a)) FROM m").contains("expected field argument in mean()"));
+        assert!(err("SELECT pow(a) FROM m")
+            .contains("invalid number of arguments for pow, expected 2, got 1"));
+        assert!(err("SELECT abs(a, 2) FROM m")
+            .contains("invalid number of arguments for abs, expected 1, got 2"));
+        assert!(err("SELECT abs(a), mean(b) FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT abs(*), mean(a) FROM m")
+            .contains("mixing aggregate and non-aggregate queries is not supported"));
+        assert!(err("SELECT round(a) FROM m GROUP BY time(1m)")
+            .contains("GROUP BY requires at least one aggregate function"));
+        for q in [
+            "SELECT 1 FROM m",
+            "SELECT a, abs(-3) FROM m",
+            "SELECT abs(/a/) FROM m",
+        ] {
+            assert!(
+                err(q).contains("field must contain at least one variable"),
+                "{q}"
+            );
+        }
         assert!(err("SELECT derivative(top(a, 2)) FROM m GROUP BY time(1m)")
             .contains("selector function top() cannot be combined with other functions"));
         assert!(
@@ -1222,6 +1284,12 @@ mod tests {
             "SELECT *, max(a) FROM m GROUP BY time(1m)",
             "SELECT derivative(distinct(a)) FROM m GROUP BY time(1m)",
             "SELECT mean(a), cumulative_sum(distinct(a)) FROM m GROUP BY time(1m)",
+            "SELECT abs(a), round(b * 2) + 1, pow(a, b), ATAN2(a, 1) FROM m",
+            "SELECT round(mean(a)), abs(derivative(max(a), 1s)) FROM m GROUP BY time(1m)",
+            "SELECT abs(max(a)), b FROM m",
+            "SELECT abs(*), abs(a) FROM m",
+            "SELECT round(mean(*)), abs(max(b)) FROM m GROUP BY time(1m)",
+            "SELECT a FROM m WHERE abs(a - 1) > 2 AND sqrt(b) < 3",
         ] {
             check(q).unwrap_or_else(|e| panic!("{q}: {e}"));
         }

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod exec;
 pub mod influxql;
 pub mod limits;
+pub mod math;
 pub mod plan;
 pub mod registry;
 pub mod result;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use regex::Regex;
 
+use crate::query::math::MathFn;
 use crate::series::{MeasurementIndex, Postings};
 use crate::types::SeriesId;
 
@@ -359,6 +360,8 @@ pub enum PlanExpr {
     Bool(bool),
     Binary(ArithOp, Box<PlanExpr>, Box<PlanExpr>),
     Call(Box<Call>),
+    /// A math function of its arguments (`round(mean(x))`, `abs(x)`), per row or per bucket.
+    Math(MathFn, Vec<PlanExpr>),
 }
 
 impl PlanExpr {
@@ -370,6 +373,7 @@ impl PlanExpr {
                 a.calls(out);
                 b.calls(out);
             }
+            PlanExpr::Math(_, args) => args.iter().for_each(|a| a.calls(out)),
             _ => {}
         }
     }
@@ -382,6 +386,7 @@ impl PlanExpr {
                 a.bare_vars(out);
                 b.bare_vars(out);
             }
+            PlanExpr::Math(_, args) => args.iter().for_each(|a| a.bare_vars(out)),
             _ => {}
         }
     }

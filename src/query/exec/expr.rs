@@ -6,7 +6,6 @@ use crate::query::plan::ArithOp;
 use crate::query::result::Value;
 use crate::types::FieldValue;
 
-/// The transformations a column reads.
 /// The aggregates and the transformations expression `e` refers to.
 pub(super) fn call_refs(e: &ColumnExpr, aggs: &mut Vec<usize>, trs: &mut Vec<usize>) {
     match e {
@@ -16,6 +15,7 @@ pub(super) fn call_refs(e: &ColumnExpr, aggs: &mut Vec<usize>, trs: &mut Vec<usi
             call_refs(a, aggs, trs);
             call_refs(b, aggs, trs);
         }
+        ColumnExpr::Math(_, args) => args.iter().for_each(|a| call_refs(a, aggs, trs)),
         _ => {}
     }
 }
@@ -24,6 +24,7 @@ pub(super) fn has_agg(e: &ColumnExpr) -> bool {
     match e {
         ColumnExpr::Agg(_) => true,
         ColumnExpr::Bin(_, a, b) => has_agg(a) || has_agg(b),
+        ColumnExpr::Math(_, args) => args.iter().any(has_agg),
         _ => false,
     }
 }
@@ -35,6 +36,7 @@ pub(super) fn collect_vars(e: &ColumnExpr, out: &mut Vec<usize>) {
             collect_vars(a, out);
             collect_vars(b, out);
         }
+        ColumnExpr::Math(_, args) => args.iter().for_each(|a| collect_vars(a, out)),
         _ => {}
     }
 }
@@ -71,6 +73,13 @@ pub(super) fn eval(e: &ColumnExpr, vars: &[Value], aggs: &[Value], trs: &[Value]
         ColumnExpr::Tr(i) => trs.get(*i).cloned().unwrap_or(Value::Null),
         ColumnExpr::Bin(op, a, b) => {
             arith(*op, &eval(a, vars, aggs, trs), &eval(b, vars, aggs, trs))
+        }
+        ColumnExpr::Math(func, args) => {
+            let first = args
+                .first()
+                .map_or(Value::Null, |a| eval(a, vars, aggs, trs));
+            let second = args.get(1).map(|a| eval(a, vars, aggs, trs));
+            func.apply(&first, second.as_ref())
         }
     }
 }

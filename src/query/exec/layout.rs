@@ -5,6 +5,7 @@
 use super::windows::call_windows;
 use crate::error::{Error, Result};
 use crate::query::compile::unsupported;
+use crate::query::math::{ArgType, MathFn};
 use crate::query::plan::{AggFn, ArithOp, Call, PlanExpr, SelectPlan};
 use crate::query::result::Value;
 use crate::types::FieldType;
@@ -17,6 +18,8 @@ pub(super) enum ColumnExpr {
     Var(usize),
     Lit(Value),
     Bin(ArithOp, Box<ColumnExpr>, Box<ColumnExpr>),
+    /// A math function of its arguments (one or two).
+    Math(MathFn, Vec<ColumnExpr>),
     /// Index into the aggregate calls.
     Agg(usize),
     /// Index into the transformations.
@@ -156,6 +159,12 @@ impl Layout {
                 Box::new(self.expr(b, field)?),
             ),
             PlanExpr::Call(c) => self.call(c, field)?,
+            PlanExpr::Math(func, args) => ColumnExpr::Math(
+                *func,
+                args.iter()
+                    .map(|a| self.expr(a, field))
+                    .collect::<Result<_>>()?,
+            ),
             // (1.x rejects a regex there when parsing; strata's parser takes it.)
             PlanExpr::Wildcard | PlanExpr::Regex(_) => {
                 return Err(Error::Query(
@@ -298,7 +307,36 @@ pub(super) fn build_layout(
                     layout.exprs.push(e);
                 }
             }
+            // `abs(*)`, `round(mean(/usage/))`: one column per field, named `abs_load`, as 1.x
+            // expands them: over the numeric fields, or those the inner call takes. (1.x checks
+            // no argument type of an expanded field: `round(first(*))` answers null for a
+            // string field.)
+            PlanExpr::Math(..) if math_wildcard(&p.expr).is_some() => {
+                let Some((matcher, inner)) = math_wildcard(&p.expr) else {
+                    continue;
+                };
+                for (f, t) in schema {
+                    let matches = match matcher {
+                        PlanExpr::Regex(re) => re.is_match(f),
+                        _ => true,
+                    };
+                    let accepted = match inner {
+                        Some(func) => agg_accepts(func, *t),
+                        None => matches!(
+                            t,
+                            FieldType::Float | FieldType::Integer | FieldType::Unsigned
+                        ),
+                    };
+                    if !matches || !accepted {
+                        continue;
+                    }
+                    let e = layout.expr(&with_field(&p.expr, f), None)?;
+                    layout.names.push(format!("{}_{f}", p.name));
+                    layout.exprs.push(e);
+                }
+            }
             other => {
+                check_math_arguments(other, schema, tag_keys)?;
                 let e = layout.expr(other, None)?;
                 if let PlanExpr::Call(c) = other {
                     distinct_input_accepted(c, schema)?;
@@ -333,6 +371,106 @@ pub(super) fn build_layout(
     }
     call_windows(plan, &mut layout);
     Ok(layout)
+}
+
+/// The `*` or regex a math function's first argument expands over (directly, `abs(*)`, or in
+/// its call, `round(mean(/usage/))`), and that call's function. A regex directly in a math
+/// function is not expanded (1.x: "field must contain at least one variable").
+fn math_wildcard(e: &PlanExpr) -> Option<(&PlanExpr, Option<AggFn>)> {
+    let PlanExpr::Math(_, args) = e else {
+        return None;
+    };
+    match args.first()? {
+        w @ PlanExpr::Wildcard => Some((w, None)),
+        PlanExpr::Call(c) => {
+            let mut inner = c.as_ref();
+            while let PlanExpr::Call(i) = &inner.arg {
+                inner = i;
+            }
+            call_wildcard(c).map(|w| (w, Some(inner.func)))
+        }
+        nested @ PlanExpr::Math(..) => math_wildcard(nested),
+        _ => None,
+    }
+}
+
+/// `e` with every `*` and regex replaced by the field `f`.
+fn with_field(e: &PlanExpr, f: &str) -> PlanExpr {
+    match e {
+        PlanExpr::Wildcard | PlanExpr::Regex(_) => PlanExpr::Var(f.to_string()),
+        PlanExpr::Math(func, args) => {
+            PlanExpr::Math(*func, args.iter().map(|a| with_field(a, f)).collect())
+        }
+        PlanExpr::Call(c) => {
+            let mut c = c.as_ref().clone();
+            c.arg = with_field(&c.arg, f);
+            PlanExpr::Call(Box::new(c))
+        }
+        PlanExpr::Binary(op, a, b) => {
+            PlanExpr::Binary(*op, Box::new(with_field(a, f)), Box::new(with_field(b, f)))
+        }
+        other => other.clone(),
+    }
+}
+
+/// 1.x's type checks of the math functions' arguments, wherever they are in `e`.
+fn check_math_arguments(
+    e: &PlanExpr,
+    schema: &BTreeMap<String, FieldType>,
+    tag_keys: &[String],
+) -> Result<()> {
+    match e {
+        PlanExpr::Math(func, args) => {
+            let types: Vec<ArgType> = args.iter().map(|a| arg_type(a, schema, tag_keys)).collect();
+            func.check_args(&types).map_err(Error::Query)?;
+            args.iter()
+                .try_for_each(|a| check_math_arguments(a, schema, tag_keys))
+        }
+        PlanExpr::Binary(_, a, b) => {
+            check_math_arguments(a, schema, tag_keys)?;
+            check_math_arguments(b, schema, tag_keys)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The type of what `e` answers, as far as the schema tells (1.x's type mapper).
+fn arg_type(e: &PlanExpr, schema: &BTreeMap<String, FieldType>, tag_keys: &[String]) -> ArgType {
+    match e {
+        PlanExpr::Var(v) => match schema.get(v) {
+            Some(FieldType::Float) => ArgType::Float,
+            Some(FieldType::Integer) => ArgType::Integer,
+            Some(FieldType::Unsigned) => ArgType::Unsigned,
+            Some(FieldType::String) => ArgType::String,
+            Some(FieldType::Boolean) => ArgType::Boolean,
+            None if tag_keys.contains(v) => ArgType::Tag,
+            None => ArgType::Unknown,
+        },
+        PlanExpr::Integer(_) => ArgType::Integer,
+        PlanExpr::Number(_) => ArgType::Float,
+        PlanExpr::String(_) => ArgType::String,
+        PlanExpr::Bool(_) => ArgType::Boolean,
+        PlanExpr::Call(c) => match c.func {
+            AggFn::Count | AggFn::Elapsed => ArgType::Integer,
+            AggFn::Mean
+            | AggFn::Median
+            | AggFn::Stddev
+            | AggFn::Integral
+            | AggFn::Derivative
+            | AggFn::NonNegativeDerivative
+            | AggFn::MovingAverage => ArgType::Float,
+            // Selectors, sum, spread, mode, distinct, difference, cumulative_sum: the type of
+            // what they read.
+            _ => arg_type(&c.arg, schema, tag_keys),
+        },
+        PlanExpr::Math(func, args) => match func {
+            MathFn::Abs | MathFn::Floor | MathFn::Ceil | MathFn::Round => args
+                .first()
+                .map_or(ArgType::Unknown, |a| arg_type(a, schema, tag_keys)),
+            _ => ArgType::Float,
+        },
+        PlanExpr::Binary(..) | PlanExpr::Wildcard | PlanExpr::Regex(_) => ArgType::Unknown,
+    }
 }
 
 /// The fields a layout reads (its field variables, then those of the field condition) and

@@ -137,6 +137,12 @@ pub(super) fn cond_value(
                 _ => arith(*op, &a, &b),
             }
         }
+        PlanExpr::Math(func, args) => {
+            let mut values = args.iter().map(|a| cond_value(a, names, fields, vals, s));
+            let first = values.next().unwrap_or(Value::Null);
+            let second = values.next();
+            func.apply(&first, second.as_ref())
+        }
         PlanExpr::Wildcard | PlanExpr::Regex(_) | PlanExpr::Call(_) => Value::Null,
     }
 }
