@@ -72,8 +72,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// The named database does not exist.
-    #[error("database not found: \"{0}\"")]
+    /// The named database does not exist. (A `/write` quotes the name, as 1.x's does:
+    /// `database not found: "db"`; a statement does not.)
+    #[error("database not found: {0}")]
     DatabaseNotFound(String),
 
     /// A database name that cannot be used as a directory name.

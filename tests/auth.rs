@@ -221,10 +221,7 @@ fn users_roles_and_credentials_as_influxdb_1x() {
     for i in 0..6 {
         assert_eq!(v["results"][i]["error"], "user not found", "{i}: {v}");
     }
-    assert_eq!(
-        v["results"][6]["error"], "database not found: \"nodb\"",
-        "{v}"
-    );
+    assert_eq!(v["results"][6]["error"], "database not found: nodb", "{v}");
     let v = admin(&sock, "SHOW USERS");
     assert_eq!(
         v["results"][0]["series"][0],
@@ -333,6 +330,19 @@ fn users_roles_and_credentials_as_influxdb_1x() {
         r.error(),
         "error authorizing query: writer not authorized to execute statement 'SELECT * FROM cpu', requires READ on db"
     );
+    let r = q_as(
+        &sock,
+        "writer",
+        "w-pw",
+        "SHOW SERIES EXACT CARDINALITY GROUP BY host",
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.error(),
+        "error authorizing query: writer not authorized to execute statement 'SHOW SERIES EXACT CARDINALITY GROUP BY host', requires READ on db"
+    );
+    let r = q_as(&sock, "reader", "r-pw", "SHOW SERIES CARDINALITY");
+    assert_eq!(r.status, 200, "READ allows counting: {}", r.body);
     let r = q_as(&sock, "reader", "r-pw", "DROP DATABASE db");
     assert_eq!(r.status, 403);
     assert_eq!(

@@ -65,6 +65,7 @@ pub fn required(st: &Statement) -> Vec<Need> {
             out.push(on(&s.database, Privilege::Read))
         }
         Statement::ShowTagValues(s) => out.push(on(&s.database, Privilege::Read)),
+        Statement::ShowCardinality(s) => out.push(on(&s.database, Privilege::Read)),
         Statement::ShowRetentionPolicies { database } => out.push(on(database, Privilege::Read)),
         Statement::ShowQueries => out.push(on(&None, Privilege::Read)),
         Statement::Delete { source, .. } => {

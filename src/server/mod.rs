@@ -474,6 +474,11 @@ async fn write(
     match r {
         Ok(Err((status, msg))) => json_error(status, &msg),
         Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
+        // 1.x's /write quotes the name (its statements do not).
+        Ok(Ok(Err(Error::DatabaseNotFound(name)))) => json_error(
+            StatusCode::NOT_FOUND,
+            &format!("database not found: {name:?}"),
+        ),
         Ok(Ok(Err(e))) => error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,

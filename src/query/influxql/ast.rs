@@ -810,7 +810,7 @@ impl SelectStatement {
     }
 }
 
-fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::Result {
+pub(super) fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::Result {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             f.write_str(", ")?;
@@ -820,7 +820,7 @@ fn write_list<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::
     Ok(())
 }
 
-fn write_limits(
+pub(super) fn write_limits(
     f: &mut fmt::Formatter<'_>,
     limit: Option<u64>,
     offset: Option<u64>,
@@ -834,14 +834,14 @@ fn write_limits(
     Ok(())
 }
 
-fn write_on(f: &mut fmt::Formatter<'_>, db: &Option<String>) -> fmt::Result {
+pub(super) fn write_on(f: &mut fmt::Formatter<'_>, db: &Option<String>) -> fmt::Result {
     if let Some(db) = db {
         write!(f, " ON {}", quote_ident(db))?;
     }
     Ok(())
 }
 
-fn write_from(f: &mut fmt::Formatter<'_>, sources: &[Source]) -> fmt::Result {
+pub(super) fn write_from(f: &mut fmt::Formatter<'_>, sources: &[Source]) -> fmt::Result {
     if !sources.is_empty() {
         f.write_str(" FROM ")?;
         write_list(f, sources)?;
@@ -849,7 +849,7 @@ fn write_from(f: &mut fmt::Formatter<'_>, sources: &[Source]) -> fmt::Result {
     Ok(())
 }
 
-fn write_where(f: &mut fmt::Formatter<'_>, cond: &Option<Expr>) -> fmt::Result {
+pub(super) fn write_where(f: &mut fmt::Formatter<'_>, cond: &Option<Expr>) -> fmt::Result {
     if let Some(c) = cond {
         write!(f, " WHERE {c}")?;
     }
@@ -922,6 +922,19 @@ pub enum TagKeyFilter {
     NeqRegex(Regex),
     /// `WITH KEY IN (k1, k2)`.
     In(Vec<String>),
+}
+
+impl TagKeyFilter {
+    /// Whether the tag key `key` is selected.
+    pub fn matches(&self, key: &str) -> bool {
+        match self {
+            TagKeyFilter::Eq(x) => key == x,
+            TagKeyFilter::Neq(x) => key != x,
+            TagKeyFilter::EqRegex(r) => r.is_match(key),
+            TagKeyFilter::NeqRegex(r) => !r.is_match(key),
+            TagKeyFilter::In(xs) => xs.iter().any(|x| x == key),
+        }
+    }
 }
 
 impl fmt::Display for TagKeyFilter {
@@ -1060,6 +1073,8 @@ pub enum Statement {
     ShowFieldKeys(ShowKeysStatement),
     /// `SHOW SERIES [ON db] [FROM ...] [WHERE] [LIMIT] [OFFSET]`.
     ShowSeries(ShowKeysStatement),
+    /// `SHOW SERIES CARDINALITY`, `SHOW TAG VALUES EXACT CARDINALITY WITH KEY = k`, ….
+    ShowCardinality(super::ShowCardinalityStatement),
     ShowQueries,
     /// `SHOW RETENTION POLICIES [ON db]`.
     ShowRetentionPolicies {
@@ -1219,6 +1234,7 @@ impl fmt::Display for Statement {
                 write_where(f, &s.condition)?;
                 write_limits(f, s.limit, s.offset)
             }
+            Statement::ShowCardinality(s) => write!(f, "{s}"),
             Statement::ShowQueries => f.write_str("SHOW QUERIES"),
             Statement::ShowRetentionPolicies { database } => {
                 f.write_str("SHOW RETENTION POLICIES")?;

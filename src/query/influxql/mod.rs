@@ -20,6 +20,7 @@
 pub mod ast;
 pub mod lexer;
 pub mod parser;
+mod show_cardinality;
 
 #[cfg(test)]
 mod tests;
@@ -32,3 +33,4 @@ pub use ast::{
 };
 pub use lexer::{Lexer, Pos, Token, TokenKind};
 pub use parser::{parse, parse_expr, parse_statement};
+pub use show_cardinality::{CardinalityOf, ShowCardinalityStatement};

@@ -7,7 +7,19 @@
 
 use super::ast::*;
 use super::lexer::{Lexer, Pos, Token, TokenKind};
+use super::show_cardinality::{CardinalityOf, ShowCardinalityStatement};
 use crate::error::{Error, Result};
+
+/// What a cardinality statement counts, as far as its first words tell (`TAG VALUES` takes its
+/// `WITH KEY` later).
+#[derive(Clone, Copy)]
+enum CardinalityKind {
+    Series,
+    Measurements,
+    TagKeys,
+    TagValues,
+    FieldKeys,
+}
 
 /// Maximum nesting of parentheses, unary operators and subqueries.
 pub const MAX_DEPTH: usize = 200;
@@ -481,7 +493,8 @@ impl<'a> Parser<'a> {
 
     fn parse_show(&mut self) -> Result<Statement> {
         const EXPECTED: &str =
-            "DATABASES, FIELD, GRANTS, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, USERS";
+            "DATABASES, FIELD, GRANTS, MEASUREMENT, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, \
+             USERS";
         if self.eat_kw("DATABASES") {
             return Ok(Statement::ShowDatabases);
         }
@@ -531,31 +544,53 @@ impl<'a> Parser<'a> {
             }));
         }
         if self.eat_kw("SERIES") {
+            if self.peek_kw("EXACT") || self.peek_kw("CARDINALITY") {
+                return self.parse_show_cardinality(CardinalityKind::Series);
+            }
             return Ok(Statement::ShowSeries(self.parse_show_keys(true)?));
         }
+        if self.eat_kw("MEASUREMENT") {
+            return self.parse_show_cardinality(CardinalityKind::Measurements);
+        }
         if self.eat_kw("FIELD") {
-            self.expect_kw("KEYS")?;
+            if self.eat_kw("KEY") {
+                return self.parse_show_cardinality(CardinalityKind::FieldKeys);
+            }
+            if !self.eat_kw("KEYS") {
+                return Err(self.unexpected("KEY, KEYS"));
+            }
             return Ok(Statement::ShowFieldKeys(self.parse_show_keys(false)?));
         }
         if self.eat_kw("TAG") {
             if self.eat_kw("KEYS") {
                 return Ok(Statement::ShowTagKeys(self.parse_show_keys(true)?));
             }
+            if self.eat_kw("KEY") {
+                return self.parse_show_cardinality(CardinalityKind::TagKeys);
+            }
             if self.eat_kw("VALUES") {
+                if self.peek_kw("EXACT") || self.peek_kw("CARDINALITY") {
+                    return self.parse_show_cardinality(CardinalityKind::TagValues);
+                }
                 return self.parse_show_tag_values();
             }
-            return Err(self.unexpected("KEYS, VALUES"));
+            return Err(self.unexpected("KEY, KEYS, VALUES"));
         }
         Err(self.unexpected(EXPECTED))
     }
 
+    /// `FROM sources` if there is one (the SHOW statements'): none means every measurement.
+    fn parse_optional_from(&mut self) -> Result<Vec<Source>> {
+        if self.eat_kw("FROM") {
+            self.parse_sources(false)
+        } else {
+            Ok(Vec::new())
+        }
+    }
+
     fn parse_show_keys(&mut self, with_where: bool) -> Result<ShowKeysStatement> {
         let database = self.parse_on()?;
-        let sources = if self.eat_kw("FROM") {
-            self.parse_sources(false)?
-        } else {
-            Vec::new()
-        };
+        let sources = self.parse_optional_from()?;
         let condition = if with_where {
             self.parse_where()?
         } else {
@@ -571,16 +606,62 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_show_tag_values(&mut self) -> Result<Statement> {
+    /// After `SHOW SERIES`, `SHOW MEASUREMENT`, `SHOW TAG KEY`, `SHOW TAG VALUES` or `SHOW
+    /// FIELD KEY`: `[EXACT] CARDINALITY [ON db] [FROM ...] [WITH KEY ...] [WHERE] [GROUP BY]
+    /// [LIMIT] [OFFSET]`.
+    fn parse_show_cardinality(&mut self, kind: CardinalityKind) -> Result<Statement> {
+        let exact = self.eat_kw("EXACT");
+        self.expect_kw("CARDINALITY")?;
         let database = self.parse_on()?;
-        let sources = if self.eat_kw("FROM") {
-            self.parse_sources(false)?
+        let sources = self.parse_optional_from()?;
+        let of = match kind {
+            CardinalityKind::Series => CardinalityOf::Series,
+            CardinalityKind::Measurements => CardinalityOf::Measurements,
+            CardinalityKind::TagKeys => CardinalityOf::TagKeys,
+            CardinalityKind::TagValues => CardinalityOf::TagValues(self.parse_with_key()?),
+            CardinalityKind::FieldKeys => CardinalityOf::FieldKeys,
+        };
+        let condition = self.parse_where()?;
+        let dimensions = if self.eat_kw("GROUP") {
+            self.expect_kw("BY")?;
+            self.parse_dimensions()?
         } else {
             Vec::new()
         };
+        let (limit, offset) = self.parse_limit_offset()?;
+        Ok(Statement::ShowCardinality(ShowCardinalityStatement {
+            of,
+            exact,
+            database,
+            sources,
+            condition,
+            dimensions,
+            limit,
+            offset,
+        }))
+    }
+
+    fn parse_show_tag_values(&mut self) -> Result<Statement> {
+        let database = self.parse_on()?;
+        let sources = self.parse_optional_from()?;
+        let key = self.parse_with_key()?;
+        let condition = self.parse_where()?;
+        let (limit, offset) = self.parse_limit_offset()?;
+        Ok(Statement::ShowTagValues(ShowTagValuesStatement {
+            database,
+            sources,
+            key,
+            condition,
+            limit,
+            offset,
+        }))
+    }
+
+    /// `WITH KEY = k`, `!= k`, `=~ /re/`, `!~ /re/` or `IN (k, ...)`.
+    fn parse_with_key(&mut self) -> Result<TagKeyFilter> {
         self.expect_kw("WITH")?;
         self.expect_kw("KEY")?;
-        let key = match self.peek().kind {
+        Ok(match self.peek().kind {
             TokenKind::Eq => {
                 self.next();
                 TagKeyFilter::Eq(self.parse_ident()?)
@@ -605,17 +686,7 @@ impl<'a> Parser<'a> {
                 TagKeyFilter::In(keys)
             }
             _ => return Err(self.unexpected("=, !=, =~, !~, IN")),
-        };
-        let condition = self.parse_where()?;
-        let (limit, offset) = self.parse_limit_offset()?;
-        Ok(Statement::ShowTagValues(ShowTagValuesStatement {
-            database,
-            sources,
-            key,
-            condition,
-            limit,
-            offset,
-        }))
+        })
     }
 
     fn parse_create(&mut self) -> Result<Statement> {

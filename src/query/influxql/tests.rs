@@ -715,6 +715,47 @@ fn show_statements() {
 }
 
 #[test]
+fn cardinality_statements() {
+    let card = |q: &str| match one(q) {
+        Statement::ShowCardinality(s) => s,
+        other => panic!("{q}: {other:?}"),
+    };
+    let s = card("show series exact cardinality on db from cpu where host = 'a' group by region");
+    assert_eq!(s.of, CardinalityOf::Series);
+    assert!(s.exact);
+    assert_eq!(s.database.as_deref(), Some("db"));
+    assert_eq!(s.sources.len(), 1);
+    assert!(s.condition.is_some());
+    assert_eq!(s.dimensions, vec![Dimension::Tag("region".into())]);
+    let s = card("SHOW MEASUREMENT CARDINALITY");
+    assert_eq!((s.of, s.exact), (CardinalityOf::Measurements, false));
+    assert_eq!(card("SHOW TAG KEY CARDINALITY").of, CardinalityOf::TagKeys);
+    assert_eq!(
+        card("SHOW FIELD KEY EXACT CARDINALITY").of,
+        CardinalityOf::FieldKeys
+    );
+    assert_eq!(
+        card("SHOW TAG VALUES CARDINALITY WITH KEY = host").of,
+        CardinalityOf::TagValues(TagKeyFilter::Eq("host".into()))
+    );
+    // The plural keeps its own statements.
+    assert!(matches!(one("SHOW SERIES"), Statement::ShowSeries(_)));
+    assert!(matches!(
+        one("SHOW TAG VALUES WITH KEY = h"),
+        Statement::ShowTagValues(_)
+    ));
+    // 1.x's errors.
+    let (m, _, c) = err("SHOW TAG VALUES CARDINALITY");
+    assert_eq!((m.as_str(), c), ("found EOF, expected WITH", 29));
+    let (m, _, c) = err("SHOW SERIES CARDINALITY FOO");
+    assert_eq!((m.as_str(), c), ("found FOO, expected ;", 25));
+    let (m, _, _) = err("SHOW MEASUREMENT EXACT");
+    assert_eq!(m, "found EOF, expected CARDINALITY");
+    let (m, _, _) = err("SHOW FIELD KEY");
+    assert_eq!(m, "found EOF, expected CARDINALITY");
+}
+
+#[test]
 fn ddl_and_other_statements() {
     assert_eq!(one("KILL QUERY 42"), Statement::KillQuery { id: 42 });
     assert_eq!(
@@ -1001,11 +1042,11 @@ fn error_messages_and_positions() {
         ),
         (
             "SHOW FOO",
-            "found FOO, expected DATABASES, FIELD, GRANTS, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, USERS",
+            "found FOO, expected DATABASES, FIELD, GRANTS, MEASUREMENT, MEASUREMENTS, QUERIES, RETENTION, SERIES, TAG, USERS",
             1,
             6,
         ),
-        ("SHOW TAG", "found EOF, expected KEYS, VALUES", 1, 10),
+        ("SHOW TAG", "found EOF, expected KEY, KEYS, VALUES", 1, 10),
         (
             "SELECT a FROM a.b.c.d",
             "too many segments in measurement name, expected db.rp.measurement",
@@ -1109,6 +1150,16 @@ const ROUND_TRIP: &[&str] = &[
     "SHOW FIELD KEYS ON db FROM cpu",
     "SHOW SERIES",
     "SHOW SERIES ON db FROM cpu WHERE host = 'a' LIMIT 10",
+    "SHOW SERIES CARDINALITY",
+    "SHOW SERIES EXACT CARDINALITY ON db FROM cpu, /m/ WHERE host = 'a' GROUP BY host, * LIMIT 1 OFFSET 2",
+    "SHOW MEASUREMENT CARDINALITY ON db",
+    "SHOW MEASUREMENT EXACT CARDINALITY FROM /c/ WHERE a = 'b' GROUP BY /h/",
+    "SHOW TAG KEY CARDINALITY",
+    "SHOW TAG KEY EXACT CARDINALITY FROM cpu GROUP BY host",
+    "SHOW TAG VALUES CARDINALITY WITH KEY = host",
+    "SHOW TAG VALUES EXACT CARDINALITY ON db FROM cpu WITH KEY IN (host, region) WHERE a = 'b' GROUP BY region LIMIT 1",
+    "SHOW FIELD KEY CARDINALITY",
+    "SHOW FIELD KEY EXACT CARDINALITY FROM cpu WHERE host = 'a' OFFSET 1",
     "KILL QUERY 7",
     "CREATE DATABASE db",
     "CREATE DATABASE db WITH DURATION INF REPLICATION 1 SHARD DURATION 1h NAME one",

@@ -4,6 +4,7 @@
 //! `crate::auth::statements`. A SELECT's limits and memory budget are built once, here
 //! ([`SelectBudget`]).
 
+mod cardinality;
 mod database;
 mod delete;
 mod queries;
@@ -75,6 +76,7 @@ pub(crate) fn run_statement(
         Statement::ShowFieldKeys(s) => show::field_keys(db, opts, s),
         Statement::ShowTagValues(s) => show::tag_values(db, opts, s),
         Statement::ShowSeries(s) => show::series(db, opts, s),
+        Statement::ShowCardinality(s) => cardinality::show(db, opts, s),
         Statement::CreateDatabase { name, retention } => database::create(db, name, retention),
         Statement::DropDatabase { name } => database::drop(db, name),
         Statement::AlterRetentionPolicy {

@@ -8,7 +8,6 @@ use crate::db::Databases as Db;
 use crate::error::Result;
 use crate::query::influxql::ast::{
     MeasurementName, ShowKeysStatement, ShowMeasurementsStatement, ShowTagValuesStatement,
-    TagKeyFilter,
 };
 use crate::query::{QueryOptions, SeriesResult, Value};
 use crate::retention::go_duration;
@@ -59,7 +58,12 @@ pub(super) fn measurements(
     opts: &QueryOptions,
     s: &ShowMeasurementsStatement,
 ) -> Result<Vec<SeriesResult>> {
-    let d = db.database(database_for(opts, s.database.as_deref())?)?;
+    // A database that does not exist has no measurements (1.x answers no error).
+    let d = match db.database(database_for(opts, s.database.as_deref())?) {
+        Ok(d) => d,
+        Err(crate::error::Error::DatabaseNotFound(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     let mut names = d.index().measurement_names();
     if let Some(c) = &s.condition {
         let mut keep = Vec::new();
@@ -157,14 +161,7 @@ pub(super) fn tag_values(
         };
         let mut rows: Vec<(String, String)> = Vec::new();
         for k in mi.tag_keys() {
-            let keep = match &s.key {
-                TagKeyFilter::Eq(x) => &k == x,
-                TagKeyFilter::Neq(x) => &k != x,
-                TagKeyFilter::EqRegex(r) => r.is_match(&k),
-                TagKeyFilter::NeqRegex(r) => !r.is_match(&k),
-                TagKeyFilter::In(xs) => xs.contains(&k),
-            };
-            if !keep {
+            if !s.key.matches(&k) {
                 continue;
             }
             match &s.condition {
