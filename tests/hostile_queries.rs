@@ -81,6 +81,13 @@ fn hostile_queries_are_refused_or_answered_and_the_daemon_stays_bounded() {
             .contains("regex literals hold more than 65536 bytes in all"),
         "{head}"
     );
+    // An invalid regex of 60 KB: the 400 quotes its first 80 characters, not all of it.
+    let q = format!("SELECT v FROM m WHERE host =~ /{}(/", "c".repeat(60_000));
+    let a = query_form(&sock, "h", &q);
+    let head: String = a.body.chars().take(300).collect();
+    assert_eq!(a.status, 400, "{head}");
+    assert!(a.body.contains("unclosed group"), "{head}");
+    assert!(a.body.len() < 400, "{} bytes: {head}", a.body.len());
     // A dashboard's alternation of 2,000 host names (58 KB) is answered.
     let hosts: Vec<String> = (0..2000).map(|i| format!("h{i}")).collect();
     let q = format!(

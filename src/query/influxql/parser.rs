@@ -5,6 +5,8 @@
 //! [`MAX_DEPTH`] is rejected instead of exhausting the stack, and more than
 //! [`MAX_REGEX_BYTES`] of regex literals instead of compiling them.
 
+use std::borrow::Cow;
+
 use super::ast::*;
 use super::lexer::{Lexer, Pos, Token, TokenKind};
 use super::show_cardinality::{CardinalityOf, ShowCardinalityStatement};
@@ -251,7 +253,7 @@ impl<'a> Parser<'a> {
                     Ok(re) => Ok(Some(re)),
                     Err(e) => Err(Self::error_at(
                         r.pos,
-                        format!("found invalid regex /{src}/: {e}"),
+                        format!("found invalid regex /{}/: {e}", shortened(&src)),
                     )),
                 }
             }
@@ -1300,6 +1302,18 @@ impl<'a> Parser<'a> {
             TokenKind::Keyword("FALSE") => Expr::Boolean(false),
             _ => return Err(Self::found(&t, EXPECT_OPERAND)),
         })
+    }
+}
+
+/// How much of a refused regex its error quotes: enough to find it, not the 64 KiB a query may
+/// hold.
+const QUOTED_REGEX_CHARS: usize = 80;
+
+/// The regex as an error quotes it: its first [`QUOTED_REGEX_CHARS`] characters, then `…`.
+fn shortened(regex: &str) -> Cow<'_, str> {
+    match regex.char_indices().nth(QUOTED_REGEX_CHARS) {
+        Some((end, _)) => Cow::Owned(format!("{}…", &regex[..end])),
+        None => Cow::Borrowed(regex),
     }
 }
 

@@ -1617,3 +1617,24 @@ fn long_and_or_runs_print_and_parse_back_to_the_same_tree() {
         assert_eq!(again.to_string(), printed, "printing is not a fixed point");
     }
 }
+
+/// A refused regex is quoted shortened in the error: a query may hold 64 KiB of them, and the
+/// error goes back to the client.
+#[test]
+fn an_invalid_regex_is_quoted_shortened() {
+    let long = format!("{}(", "ab".repeat(1000));
+    let (m, line, column) = err(&format!("SELECT a FROM m WHERE x =~ /{long}/"));
+    assert_eq!((line, column), (1, 28));
+    let quoted = format!("/{}…/", &long[..80]);
+    assert!(
+        m.starts_with(&format!("found invalid regex {quoted}: ")),
+        "{m}"
+    );
+    assert!(m.len() < 200, "{} bytes: {m}", m.len());
+    // Multi-byte characters are cut on a character boundary.
+    let (m, _, _) = err(&format!(
+        "SELECT a FROM m WHERE x =~ /{}(/",
+        "é".repeat(100)
+    ));
+    assert!(m.contains(&format!("/{}…/", "é".repeat(80))), "{m}");
+}
