@@ -1124,6 +1124,60 @@ fn queries() -> Vec<String> {
     add("SHOW FIELD KEY EXACT CARDINALITY FROM cpu WHERE host = 'nope'");
     add("SHOW FIELD KEY EXACT CARDINALITY FROM cpu GROUP BY host");
     add("SHOW FIELD KEY CARDINALITY LIMIT 1");
+    // Technical-analysis functions: over raw points and over buckets, with their hold
+    // periods and warm-ups, and 1.x's errors.
+    add("SELECT exponential_moving_average(usage_user, 3) FROM cpu WHERE host = 'a' LIMIT 6");
+    add("SELECT exponential_moving_average(usage_user, 3, 0) FROM cpu WHERE host = 'a' LIMIT 4");
+    add("SELECT exponential_moving_average(usage_user, 3, -1, 'simple') FROM cpu WHERE host = 'a' LIMIT 4");
+    add("SELECT exponential_moving_average(load, 5, 2, 'exponential') FROM cpu WHERE host = 'b'");
+    add("SELECT double_exponential_moving_average(usage_user, 4) FROM cpu WHERE host = 'c'");
+    add("SELECT double_exponential_moving_average(usage_user, 4, -1, 'simple') FROM cpu WHERE host = 'c'");
+    add("SELECT triple_exponential_moving_average(usage_user, 3) FROM cpu WHERE host = 'd'");
+    add("SELECT triple_exponential_moving_average(load, 3, 0, 'simple') FROM cpu WHERE host = 'd'");
+    add("SELECT triple_exponential_derivative(usage_user, 3) FROM cpu WHERE host = 'a' LIMIT 30");
+    add("SELECT triple_exponential_derivative(usage_user, 2, -1, 'simple') FROM cpu WHERE host = 'b' LIMIT 30");
+    add("SELECT relative_strength_index(usage_user, 5) FROM cpu WHERE host = 'a' LIMIT 30");
+    add("SELECT relative_strength_index(load, 3, 1, 'simple') FROM cpu WHERE host = 'b' LIMIT 30");
+    add("SELECT chande_momentum_oscillator(usage_user, 3, -1, 'none') FROM cpu WHERE host = 'a' LIMIT 30");
+    add("SELECT chande_momentum_oscillator(usage_user, 4) FROM cpu WHERE host = 'c' LIMIT 30");
+    add("SELECT chande_momentum_oscillator(load, 4, 2, 'simple') FROM cpu WHERE host = 'd' LIMIT 30");
+    add("SELECT chande_momentum_oscillator(usage_user, 4, -1, 'exponential') FROM cpu WHERE host = 'b' LIMIT 30");
+    add("SELECT relative_strength_index(usage_user, 2, 0, 'simple') FROM cpu WHERE host = 'c' LIMIT 30");
+    add("SELECT kaufmans_efficiency_ratio(usage_user, 3) FROM cpu WHERE host = 'a' LIMIT 30");
+    add("SELECT kaufmans_efficiency_ratio(load, 5, 0) FROM cpu WHERE host = 'b' LIMIT 30");
+    add(
+        "SELECT kaufmans_adaptive_moving_average(usage_user, 4) FROM cpu WHERE host = 'c' LIMIT 30",
+    );
+    add("SELECT kaufmans_adaptive_moving_average(load, 2, 1) FROM cpu WHERE host = 'd' LIMIT 30");
+    add("SELECT exponential_moving_average(usage_user, 3), relative_strength_index(usage_user, 3) FROM cpu WHERE host = 'a' LIMIT 10");
+    add("SELECT exponential_moving_average(usage_user, 3) FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 5");
+    add("SELECT exponential_moving_average(usage_user, 3) FROM cpu GROUP BY host LIMIT 3");
+    add("SELECT exponential_moving_average(usage_user, 0) FROM cpu");
+    add("SELECT exponential_moving_average(usage_user) FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 2.5) FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 2, -2) FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 3, 1, 'none') FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 2, 1, 'bogus') FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 2, 1, 3) FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 2, 'x') FROM cpu");
+    add("SELECT triple_exponential_derivative(usage_user, 2, 0) FROM cpu");
+    add("SELECT chande_momentum_oscillator(usage_user, 3, -1, 'bogus') FROM cpu");
+    add("SELECT kaufmans_efficiency_ratio(usage_user, 3, -1, 'simple') FROM cpu");
+    add("SELECT kaufmans_efficiency_ratio(usage_user, 3, 'x') FROM cpu");
+    add("SELECT exponential_moving_average(usage_user, 3) FROM cpu WHERE time > 0 GROUP BY time(1m)");
+    add("SELECT exponential_moving_average(mean(usage_user), 3) FROM cpu");
+    add("SELECT exponential_moving_average(state, 3) FROM cpu");
+    add("SELECT relative_strength_index(ok, 3) FROM cpu");
+    add(&format!("SELECT exponential_moving_average(mean(usage_user), 3) FROM cpu WHERE {W} GROUP BY time(10m)"));
+    add(&format!(
+        "SELECT relative_strength_index(mean(usage_user), 3) FROM cpu WHERE {W} GROUP BY time(10m)"
+    ));
+    add(&format!("SELECT kaufmans_adaptive_moving_average(max(load), 4) FROM cpu WHERE {W} GROUP BY time(10m)"));
+    add(&format!("SELECT double_exponential_moving_average(mean(usage_user), 2), triple_exponential_derivative(mean(usage_user), 2) FROM cpu WHERE {W} GROUP BY time(5m), host"));
+    add(&format!("SELECT chande_momentum_oscillator(sum(load), 3), kaufmans_efficiency_ratio(sum(load), 3) FROM cpu WHERE {N} GROUP BY time(2m) fill(0)"));
+    add(&format!("SELECT exponential_moving_average(mean(usage_user), 4) FROM cpu WHERE {U} GROUP BY time(3m)"));
+    add(&format!("SELECT exponential_moving_average(mean(usage_user), 4) FROM cpu WHERE {U} GROUP BY time(3m) ORDER BY time DESC"));
+    add(&format!("SELECT mean(usage_user), exponential_moving_average(mean(usage_user), 3) FROM cpu WHERE {N} AND host = 'a' GROUP BY time(5m)"));
     add("SHOW SERIES EXACT CARDINALITY FROM cpu WHERE usage_user > 50");
     add("SHOW SERIES EXACT CARDINALITY FROM cpu WHERE host = 'a' OR usage_user > 50");
     add("SHOW SERIES EXACT CARDINALITY FROM cpu WHERE host = 'a' AND usage_user > 50");

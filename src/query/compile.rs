@@ -3,6 +3,7 @@
 
 use crate::database::Database;
 use crate::error::{Error, Result};
+use crate::query::analysis::{AnalysisArgs, AnalysisFn, Warmup};
 use crate::query::influxql::ast::{
     BinaryOp, Dimension, Expr, Fill as AstFill, MeasurementName, SelectStatement, Source,
     TimeOffset,
@@ -689,6 +690,7 @@ pub(crate) fn call(func: AggFn, arg: PlanExpr) -> Call {
         p: 0.0,
         unit: 0,
         tags: Vec::new(),
+        analysis: AnalysisArgs::default(),
     }
 }
 
@@ -785,6 +787,7 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
             }
             Ok(c)
         }
+        _ if func.analysis().is_some() => analysis_call(func, name, args),
         AggFn::Difference | AggFn::NonNegativeDifference | AggFn::CumulativeSum => {
             let [a] = args else {
                 return Err(arg_count(name, "1", args.len()));
@@ -798,6 +801,79 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
             Ok(call(func, field_arg(name, a)?))
         }
     }
+}
+
+/// A technical-analysis function, `name(input, period[, hold_period[, warmup_type]])` (the
+/// Kaufman functions take no warm-up type), with 1.x's checks and words.
+fn analysis_call(func: AggFn, name: &str, args: &[Expr]) -> Result<Call> {
+    let kaufman = matches!(
+        func,
+        AggFn::Analysis(AnalysisFn::KaufmansEfficiencyRatio)
+            | AggFn::Analysis(AnalysisFn::KaufmansAdaptiveMovingAverage)
+    );
+    let most = if kaufman { 3 } else { 4 };
+    if args.len() < 2 || args.len() > most {
+        return Err(arg_count(
+            name,
+            &format!("at least 2 but no more than {most}"),
+            args.len(),
+        ));
+    }
+    let period = match args[1].unparen() {
+        Expr::Integer(n) if *n >= 1 => *n,
+        Expr::Integer(_) => {
+            return Err(Error::Query(format!(
+                "{name} period must be greater than or equal to 1"
+            )))
+        }
+        _ => return Err(Error::Query(format!("{name} period must be an integer"))),
+    };
+    let mut analysis = AnalysisArgs::default();
+    if func == AggFn::Analysis(AnalysisFn::ChandeMomentumOscillator) {
+        // Its default is the unsmoothed oscillator.
+        analysis.warmup = Warmup::None;
+    }
+    if let Some(hold) = args.get(2) {
+        let least = if func == AggFn::Analysis(AnalysisFn::TripleExponentialDerivative) {
+            1
+        } else {
+            0
+        };
+        analysis.hold_period = match hold.unparen() {
+            Expr::Integer(-1) => None,
+            Expr::Integer(n) if *n >= least => Some(usize::try_from(*n).unwrap_or(usize::MAX)),
+            Expr::Integer(_) => {
+                return Err(Error::Query(format!(
+                    "{name} hold period must be greater than or equal to {least}"
+                )))
+            }
+            _ => {
+                return Err(Error::Query(format!(
+                    "{name} hold period must be an integer"
+                )))
+            }
+        };
+    }
+    if let Some(warmup) = args.get(3) {
+        let Expr::String(kind) = warmup.unparen() else {
+            return Err(Error::Query(format!("{name} warmup type must be a string")));
+        };
+        let cmo = func == AggFn::Analysis(AnalysisFn::ChandeMomentumOscillator);
+        analysis.warmup = match Warmup::from_name(kind) {
+            Some(Warmup::None) if !cmo => None,
+            other => other,
+        }
+        .ok_or_else(|| {
+            Error::Query(format!(
+                "{name} warmup type must be one of: {}'exponential' 'simple'",
+                if cmo { "'none' " } else { "" }
+            ))
+        })?;
+    }
+    let mut c = call(func, transform_arg(name, &args[0])?);
+    c.n = usize::try_from(period).unwrap_or(usize::MAX);
+    c.analysis = analysis;
+    Ok(c)
 }
 
 /// The argument of a transformation: a field, or a call (an aggregate, or a transformation of
@@ -1034,6 +1110,27 @@ mod tests {
         assert!(err("SELECT nope(a) FROM m").contains("undefined function nope()"));
         assert!(err("SELECT mean(mean(a)) FROM m").contains("expected field argument in mean()"));
         assert!(err("SELECT mean(abs(a)) FROM m").contains("expected field argument in mean()"));
+        assert!(err("SELECT exponential_moving_average(a) FROM m").contains(
+            "invalid number of arguments for exponential_moving_average, expected at least 2 but no more than 4, got 1"
+        ));
+        assert!(
+            err("SELECT kaufmans_efficiency_ratio(a, 2, 1, 'simple') FROM m")
+                .contains("expected at least 2 but no more than 3, got 4")
+        );
+        assert!(err("SELECT relative_strength_index(a, 0) FROM m")
+            .contains("relative_strength_index period must be greater than or equal to 1"));
+        assert!(err("SELECT triple_exponential_derivative(a, 2, 0) FROM m")
+            .contains("hold period must be greater than or equal to 1"));
+        assert!(
+            err("SELECT exponential_moving_average(a, 2, 1, 'none') FROM m")
+                .contains("warmup type must be one of: 'exponential' 'simple'")
+        );
+        assert!(
+            err("SELECT chande_momentum_oscillator(a, 2, 1, 'x') FROM m")
+                .contains("warmup type must be one of: 'none' 'exponential' 'simple'")
+        );
+        assert!(err("SELECT exponential_moving_average(mean(a), 2) FROM m")
+            .contains("exponential_moving_average aggregate requires a GROUP BY interval"));
         assert!(err("SELECT pow(a) FROM m")
             .contains("invalid number of arguments for pow, expected 2, got 1"));
         assert!(err("SELECT abs(a, 2) FROM m")

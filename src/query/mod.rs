@@ -3,6 +3,7 @@
 //! ([`exec`], reading through [`scan`]), statement execution per family (`statements/`), a
 //! SELECT split into pool tasks ([`SplitSelect`]) and the answer shapes ([`result`]).
 
+pub mod analysis;
 pub mod compile;
 pub mod exec;
 pub mod influxql;

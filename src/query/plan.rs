@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use regex::Regex;
 
+use crate::query::analysis::{AnalysisArgs, AnalysisFn};
 use crate::query::math::MathFn;
 use crate::series::{MeasurementIndex, Postings};
 use crate::types::SeriesId;
@@ -198,11 +199,13 @@ pub enum AggFn {
     MovingAverage,
     CumulativeSum,
     Elapsed,
+    /// A technical-analysis function (`exponential_moving_average`, …).
+    Analysis(AnalysisFn),
 }
 
 impl AggFn {
     /// Every function, in the order of the enum.
-    pub const ALL: [AggFn; 23] = [
+    pub const ALL: [AggFn; 31] = [
         AggFn::Count,
         AggFn::Sum,
         AggFn::Mean,
@@ -226,6 +229,14 @@ impl AggFn {
         AggFn::MovingAverage,
         AggFn::CumulativeSum,
         AggFn::Elapsed,
+        AggFn::Analysis(AnalysisFn::ExponentialMovingAverage),
+        AggFn::Analysis(AnalysisFn::DoubleExponentialMovingAverage),
+        AggFn::Analysis(AnalysisFn::TripleExponentialMovingAverage),
+        AggFn::Analysis(AnalysisFn::TripleExponentialDerivative),
+        AggFn::Analysis(AnalysisFn::RelativeStrengthIndex),
+        AggFn::Analysis(AnalysisFn::ChandeMomentumOscillator),
+        AggFn::Analysis(AnalysisFn::KaufmansEfficiencyRatio),
+        AggFn::Analysis(AnalysisFn::KaufmansAdaptiveMovingAverage),
     ];
 
     pub fn from_name(name: &str) -> Option<AggFn> {
@@ -253,7 +264,7 @@ impl AggFn {
             "moving_average" => AggFn::MovingAverage,
             "cumulative_sum" => AggFn::CumulativeSum,
             "elapsed" => AggFn::Elapsed,
-            _ => return None,
+            other => return AnalysisFn::from_name(other).map(AggFn::Analysis),
         })
     }
 
@@ -282,6 +293,7 @@ impl AggFn {
             AggFn::MovingAverage => "moving_average",
             AggFn::CumulativeSum => "cumulative_sum",
             AggFn::Elapsed => "elapsed",
+            AggFn::Analysis(f) => f.name(),
         }
     }
 
@@ -310,7 +322,15 @@ impl AggFn {
                 | AggFn::MovingAverage
                 | AggFn::CumulativeSum
                 | AggFn::Elapsed
-        )
+        ) || self.analysis().is_some()
+    }
+
+    /// The technical-analysis function this is, if it is one.
+    pub fn analysis(self) -> Option<AnalysisFn> {
+        match self {
+            AggFn::Analysis(f) => Some(f),
+            _ => None,
+        }
     }
 
     /// Functions that answer several rows per bucket.
@@ -343,6 +363,8 @@ pub struct Call {
     pub unit: i64,
     /// `top(field, tag, …, N)` tag keys.
     pub tags: Vec<String>,
+    /// A technical-analysis function's hold period and warm-up (its period is `n`).
+    pub analysis: AnalysisArgs,
 }
 
 /// What one output column computes.

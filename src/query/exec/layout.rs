@@ -4,6 +4,7 @@
 
 use super::windows::call_windows;
 use crate::error::{Error, Result};
+use crate::query::analysis::AnalysisArgs;
 use crate::query::compile::unsupported;
 use crate::query::math::{ArgType, MathFn};
 use crate::query::plan::{AggFn, ArithOp, Call, PlanExpr, SelectPlan};
@@ -60,6 +61,8 @@ pub(super) struct TransformCall {
     pub(super) func: AggFn,
     pub(super) n: usize,
     pub(super) unit: i64,
+    /// A technical-analysis function's hold period and warm-up (`n` is its period).
+    pub(super) analysis: AnalysisArgs,
     pub(super) input: TransformInput,
 }
 
@@ -120,6 +123,7 @@ impl Layout {
                 func: c.func,
                 n: c.n,
                 unit: c.unit,
+                analysis: c.analysis,
                 input,
             });
             return Ok(ColumnExpr::Tr(self.trs.len() - 1));
@@ -227,6 +231,25 @@ pub(super) fn distinct_input_accepted(
     }
     Err(Error::Query(format!(
         "unsupported {name} iterator type: *query.{kind}IntervalIterator"
+    )))
+}
+
+/// InfluxDB 1.x's error for a technical-analysis function of a string or boolean field.
+fn analysis_input_accepted(c: &Call, schema: &BTreeMap<String, FieldType>) -> Result<()> {
+    let PlanExpr::Var(f) = &c.arg else {
+        return Ok(());
+    };
+    let kind = match schema.get(f) {
+        Some(FieldType::String) => "string",
+        Some(FieldType::Boolean) => "boolean",
+        _ => return Ok(()),
+    };
+    if c.func.analysis().is_none() {
+        return Ok(());
+    }
+    Err(Error::Query(format!(
+        "unsupported {} iterator type: *query.{kind}InterruptIterator",
+        c.func.name().replace('_', " ")
     )))
 }
 
@@ -340,6 +363,7 @@ pub(super) fn build_layout(
                 let e = layout.expr(other, None)?;
                 if let PlanExpr::Call(c) = other {
                     distinct_input_accepted(c, schema)?;
+                    analysis_input_accepted(c, schema)?;
                     if let PlanExpr::Var(f) = &c.arg {
                         if let Some(t) = schema.get(f) {
                             if !agg_accepts(c.func, *t) && !c.func.is_transform() {

@@ -85,6 +85,7 @@ fn transformations() {
                 func,
                 n,
                 unit,
+                analysis: Default::default(),
                 input: TransformInput::Var(0),
             },
             1_000_000_000,
@@ -287,6 +288,7 @@ fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
                 func: f,
                 n: 4,
                 unit: 0,
+                analysis: Default::default(),
                 input: TransformInput::Agg(i + 1),
             });
         }
@@ -311,6 +313,7 @@ fn a_transformation_of_a_transformation_reads_as_far_as_1x() {
         func,
         n: 2,
         unit: 0,
+        analysis: Default::default(),
         input,
     };
     let mut layout = Layout {
@@ -388,6 +391,7 @@ fn a_wildcard_call_inside_an_expression_is_1xs_error() {
         n: 0,
         p: 0.0,
         unit: 0,
+        analysis: Default::default(),
         tags: Vec::new(),
     };
     let re = regex::Regex::new("u").unwrap_or_else(|e| panic!("{e}"));
@@ -407,6 +411,7 @@ fn derivative_newest_first_keeps_elapsed_positive() {
         func: AggFn::Derivative,
         n: 0,
         unit: 0,
+        analysis: Default::default(),
         input: TransformInput::Var(0),
     };
     let s = 1_000_000_000;
@@ -587,6 +592,7 @@ fn transformations_of_an_integral_read_its_rows_at_their_times() {
         func,
         n: 0,
         unit: 0,
+        analysis: Default::default(),
         input,
     };
     let trs = [

@@ -8,6 +8,7 @@ use super::integral::{integrals_by_bucket, tr_shifts};
 use super::join::{join_streams, Stream};
 use super::layout::{TransformCall, TransformInput};
 use super::windows::tr_reaches;
+use crate::query::analysis::Analysis;
 use crate::query::plan::{AggFn, ArithOp, Fill};
 use crate::query::result::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -227,6 +228,8 @@ pub(super) struct TransformState {
     pub(super) prev: Option<(i64, Value)>,
     pub(super) window: std::collections::VecDeque<f64>,
     pub(super) sum: Option<Value>,
+    /// A technical-analysis function's state.
+    pub(super) analysis: Option<Analysis>,
 }
 
 impl TransformState {
@@ -246,6 +249,10 @@ impl TransformState {
             prev: None,
             window: std::collections::VecDeque::new(),
             sum: None,
+            analysis: t
+                .func
+                .analysis()
+                .map(|func| Analysis::new(func, t.n, t.analysis)),
         }
     }
 
@@ -270,6 +277,9 @@ impl TransformState {
         );
         if differs && self.prev.as_ref().is_some_and(|(pt, _)| *pt == ts) {
             return None;
+        }
+        if let Some(analysis) = &mut self.analysis {
+            return analysis.push(f(v)?).map(Value::Float);
         }
         let prev = self.prev.replace((ts, v.clone()));
         match self.func {
