@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the query engine's hot paths through the embedded API: aggregation
 //! into accumulators (GROUP BY time and tags, selectors, means, a median holding every point),
-//! raw rows, and a one-group
-//! aggregate split by series over `query_parallelism` tasks, on a settled database (flushed and
-//! compacted, so the reads come from tables and the block cache).
+//! transformations over raw points (moving_average, exponential_moving_average), raw rows, and a
+//! one-group aggregate split by series over `query_parallelism` tasks, on a settled database
+//! (flushed and compacted, so the reads come from tables and the block cache).
 //!
 //! `cargo bench --bench query`; BENCHMARKS.md compares two commits with
 //! `-- --save-baseline before` and `-- --baseline before`.
@@ -84,6 +84,21 @@ fn queries(c: &mut Criterion) {
             format!(
                 "SELECT median(usage_user) FROM cpu WHERE hostname =~ /^host_[0-7]$/ \
                  AND time >= 0s AND time < {day}s GROUP BY time(1h), hostname"
+            ),
+        ),
+        (
+            // A transformation over raw points with a wide window: its per-point cost.
+            "moving_average_500_one_host",
+            format!(
+                "SELECT moving_average(usage_user, 500) FROM cpu WHERE hostname = 'host_3' \
+                 AND time < {day}s"
+            ),
+        ),
+        (
+            "exponential_moving_average_one_host",
+            format!(
+                "SELECT exponential_moving_average(usage_user, 500) FROM cpu \
+                 WHERE hostname = 'host_3' AND time < {day}s"
             ),
         ),
         (

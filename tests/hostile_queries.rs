@@ -88,6 +88,27 @@ fn hostile_queries_are_refused_or_answered_and_the_daemon_stays_bounded() {
     assert_eq!(a.status, 400, "{head}");
     assert!(a.body.contains("unclosed group"), "{head}");
     assert!(a.body.len() < 400, "{} bytes: {head}", a.body.len());
+    // A window of a trillion values: nothing is allocated for it up front (the windows grow
+    // with the points read, which the query's memory is charged for), and a moving average
+    // costs the same a point whatever its window. With fewer points than the window, nothing
+    // is answered.
+    let q = "SELECT kaufmans_efficiency_ratio(v, 1000000000000), \
+             chande_momentum_oscillator(v, 1000000000000, -1, 'none'), \
+             moving_average(v, 1000000000000) FROM m WHERE host = 'h0'";
+    let a = query_form(&sock, "h", q);
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["results"][0].get("series"), None, "{}", a.body);
+    let q = "SELECT kaufmans_efficiency_ratio(v, 1000000000000, 0) FROM m WHERE host = 'h0'";
+    let a = query_form(&sock, "h", q);
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v = a.json();
+    assert_eq!(
+        v["results"][0]["series"][0]["values"]
+            .as_array()
+            .map(Vec::len),
+        Some(1000)
+    );
+    alive(&sock);
     // A dashboard's alternation of 2,000 host names (58 KB) is answered.
     let hosts: Vec<String> = (0..2000).map(|i| format!("h{i}")).collect();
     let q = format!(

@@ -5,6 +5,8 @@
 //! `kaufmans_adaptive_moving_average`. Each is a state fed one value at a time (a point, or a
 //! bucket's aggregate); it answers once it has held back its hold period of values.
 
+use std::collections::VecDeque;
+
 /// How an algorithm starts, before it has seen its period of values (`warmup_type`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Warmup {
@@ -66,7 +68,7 @@ impl Ema {
     fn wilder(period: usize, warmup: Warmup) -> Ema {
         Ema {
             alpha: 1.0 / period as f64,
-            ..Ema::new(period + 1, warmup)
+            ..Ema::new(period.saturating_add(1), warmup)
         }
     }
 
@@ -129,7 +131,7 @@ impl EmaChain {
         let one = self.emas.first().map_or(0, Ema::warm_count);
         match self.emas.first().map(|e| e.warmup) {
             Some(Warmup::Exponential) => one,
-            _ => one * self.emas.len(),
+            _ => one.saturating_mul(self.emas.len()),
         }
     }
 }
@@ -186,59 +188,71 @@ impl UpsAndDowns {
 }
 
 /// The Chande momentum oscillator without smoothing: ups and downs summed over a window.
+///
+/// Its window (as the others here) grows with the values seen, up to its period: a period in
+/// the query allocates nothing by itself, and what it holds is at most what the input it reads
+/// already holds (charged to the query's memory).
 #[derive(Clone, Debug)]
 struct Cmo {
-    /// (value, its change from the one before), a ring of `period - 1`.
-    window: Vec<(f64, f64)>,
-    newest: usize,
-    seen: usize,
+    /// (value, its change from the one before), the last `size` of them.
+    window: VecDeque<(f64, f64)>,
+    size: usize,
+    seen: bool,
     sum_up: f64,
     sum_down: f64,
 }
 
 impl Cmo {
+    fn new(period: usize) -> Cmo {
+        Cmo {
+            window: VecDeque::new(),
+            size: period - 1,
+            seen: false,
+            sum_up: 0.0,
+            sum_down: 0.0,
+        }
+    }
+
     fn add(&mut self, v: f64) -> f64 {
-        let n = self.window.len();
-        if n == 0 {
-            // A period of 1 compares each value with nothing.
+        if self.size == 0 {
+            // A period of 1 compares each value with nothing (1.x fails on it).
             return 0.0;
         }
-        let oldest = (self.newest + 1) % n;
         let mut change = 0.0;
-        if self.seen != 0 {
-            change = v - self.window[self.newest].0;
+        if self.seen {
+            change = v - self.window.back().map_or(0.0, |p| p.0);
             if change > 0.0 {
                 self.sum_up += change;
             } else if change < 0.0 {
                 self.sum_down -= change;
             }
         }
+        self.seen = true;
         let out = if self.sum_up != 0.0 || self.sum_down != 0.0 {
             100.0 * ((self.sum_up - self.sum_down) / (self.sum_up + self.sum_down))
         } else {
             0.0
         };
-        let leaving = self.window[oldest].1;
-        if leaving > 0.0 {
-            self.sum_up -= leaving;
-        } else if leaving < 0.0 {
-            self.sum_down += leaving;
+        if self.window.len() == self.size {
+            let leaving = self.window.pop_front().map_or(0.0, |p| p.1);
+            if leaving > 0.0 {
+                self.sum_up -= leaving;
+            } else if leaving < 0.0 {
+                self.sum_down += leaving;
+            }
         }
-        self.window[oldest] = (v, change);
-        self.newest = oldest;
-        if self.seen < n + 2 {
-            self.seen += 1;
-        }
+        self.window.push_back((v, change));
         out
     }
 }
 
 /// Kaufman's efficiency ratio: the net change over a window divided by the sum of its steps.
+/// As in 1.x the window starts full of zeros: the first value is a step from 0.
 #[derive(Clone, Debug)]
 struct Ker {
-    /// (value, its step from the one before), a ring of `period`, starting at zeros.
-    window: Vec<(f64, f64)>,
-    newest: usize,
+    /// (value, its step from the one before), the last `period` of them.
+    window: VecDeque<(f64, f64)>,
+    period: usize,
     seen: usize,
     noise: f64,
 }
@@ -246,26 +260,33 @@ struct Ker {
 impl Ker {
     fn new(period: usize) -> Ker {
         Ker {
-            window: vec![(0.0, 0.0); period.max(1)],
-            newest: 0,
+            window: VecDeque::new(),
+            period,
             seen: 0,
             noise: 0.0,
         }
     }
 
     fn warmed(&self) -> bool {
-        self.seen == self.window.len() + 1
+        self.seen == self.period.saturating_add(1)
+    }
+
+    /// The last value added (0 before any).
+    fn newest(&self) -> f64 {
+        self.window.back().map_or(0.0, |p| p.0)
     }
 
     fn add(&mut self, v: f64) -> f64 {
-        let n = self.window.len();
-        let oldest = (self.newest + 1) % n;
-        let signal = (v - self.window[oldest].0).abs();
-        let step = (v - self.window[self.newest].0).abs();
-        self.noise -= self.window[oldest].1;
+        let step = (v - self.newest()).abs();
+        let (old_value, old_step) = if self.window.len() == self.period {
+            self.window.pop_front().unwrap_or_default()
+        } else {
+            (0.0, 0.0)
+        };
+        let signal = (v - old_value).abs();
+        self.noise -= old_step;
         self.noise += step;
-        self.newest = oldest;
-        self.window[oldest] = (v, step);
+        self.window.push_back((v, step));
         if !self.warmed() {
             self.seen += 1;
         }
@@ -289,7 +310,7 @@ impl Kama {
     fn add(&mut self, v: f64) -> f64 {
         if !self.ker.warmed() {
             // Until warm it starts from the value before.
-            self.last = self.ker.window[self.ker.newest].0;
+            self.last = self.ker.newest();
         }
         let ratio = self.ker.add(v);
         let (fast, slow) = (2.0 / (2.0 + 1.0), 2.0 / (30.0 + 1.0));
@@ -388,23 +409,16 @@ impl Analysis {
             }
             AnalysisFn::TripleExponentialDerivative => {
                 let chain = EmaChain::new(3, period, warmup);
-                let count = chain.warm_count() + 1;
+                let count = chain.warm_count().saturating_add(1);
                 (Algorithm::Trix(Trix { chain, last: 0.0 }), count)
             }
             AnalysisFn::RelativeStrengthIndex => (
                 Algorithm::Rsi(UpsAndDowns::new(Ema::wilder(period, warmup))),
                 period,
             ),
-            AnalysisFn::ChandeMomentumOscillator if warmup == Warmup::None => (
-                Algorithm::Cmo(Cmo {
-                    window: vec![(0.0, 0.0); period - 1],
-                    newest: 0,
-                    seen: 0,
-                    sum_up: 0.0,
-                    sum_down: 0.0,
-                }),
-                period - 1,
-            ),
+            AnalysisFn::ChandeMomentumOscillator if warmup == Warmup::None => {
+                (Algorithm::Cmo(Cmo::new(period)), period - 1)
+            }
             AnalysisFn::ChandeMomentumOscillator => (
                 Algorithm::SmoothedCmo(UpsAndDowns::new(Ema::wilder(period, warmup))),
                 period,
@@ -558,6 +572,21 @@ mod tests {
             36.936936936936945,
         ];
         assert!(close(&got, &want), "{got:?}");
+    }
+
+    /// A period from the query allocates nothing up front: the windows grow with the values.
+    #[test]
+    fn a_huge_period_costs_nothing_until_values_come() {
+        let args = AnalysisArgs {
+            hold_period: Some(0),
+            warmup: Warmup::None,
+        };
+        for func in AnalysisFn::ALL {
+            let mut a = Analysis::new(func, usize::MAX / 2, args);
+            for v in [1.0, 2.0, 3.0] {
+                assert!(a.push(v).is_some(), "{}", func.name());
+            }
+        }
     }
 
     #[test]

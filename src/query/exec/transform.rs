@@ -227,6 +227,8 @@ pub(super) struct TransformState {
     pub(super) unit: i64,
     pub(super) prev: Option<(i64, Value)>,
     pub(super) window: std::collections::VecDeque<f64>,
+    /// The sum of `window`.
+    pub(super) window_sum: f64,
     pub(super) sum: Option<Value>,
     /// A technical-analysis function's state.
     pub(super) analysis: Option<Analysis>,
@@ -248,6 +250,7 @@ impl TransformState {
             unit,
             prev: None,
             window: std::collections::VecDeque::new(),
+            window_sum: 0.0,
             sum: None,
             analysis: t
                 .func
@@ -306,12 +309,17 @@ impl TransformState {
                 Some(Value::Integer((ts - pt) / self.unit))
             }
             AggFn::MovingAverage => {
-                self.window.push_back(f(v)?);
-                if self.window.len() > self.n {
-                    self.window.pop_front();
+                // A running sum, as 1.x keeps it (in its order: the leaving value out, then
+                // the new one in): O(1) a point whatever the window.
+                let x = f(v)?;
+                if self.window.len() == self.n {
+                    if let Some(leaving) = self.window.pop_front() {
+                        self.window_sum -= leaving;
+                    }
                 }
-                (self.window.len() == self.n)
-                    .then(|| Value::Float(self.window.iter().sum::<f64>() / self.n as f64))
+                self.window.push_back(x);
+                self.window_sum += x;
+                (self.window.len() == self.n).then(|| Value::Float(self.window_sum / self.n as f64))
             }
             AggFn::CumulativeSum => {
                 let s = match self.sum.take() {
