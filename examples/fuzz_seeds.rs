@@ -26,6 +26,57 @@ const LINE_PROTOCOL: &[&str] = &[
     "disk,host=h1,path=/var free=1024u,used_percent=41.2,ok=t 1700000000\n",
 ];
 
+/// Remote write requests as Prometheus sends them: a counter and a gauge with labels, a
+/// staleness marker (NaN), an infinity, a series without `__name__`, an empty label value.
+fn prometheus_requests() -> Vec<strata::ingest::prometheus::WriteRequest> {
+    use strata::ingest::prometheus::{Label, Sample, TimeSeries, WriteRequest};
+    let series = |labels: &[(&str, &str)], samples: &[(f64, i64)]| TimeSeries {
+        labels: labels
+            .iter()
+            .map(|(n, v)| Label {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|&(value, timestamp)| Sample { value, timestamp })
+            .collect(),
+    };
+    let t = 1_700_000_000_000;
+    vec![
+        WriteRequest {
+            timeseries: vec![
+                series(
+                    &[
+                        ("__name__", "http_requests_total"),
+                        ("instance", "127.0.0.1:9090"),
+                        ("job", "prometheus"),
+                        ("code", "200"),
+                    ],
+                    &[(1027.0, t), (1031.0, t + 15_000)],
+                ),
+                series(
+                    &[("__name__", "up"), ("job", "node")],
+                    &[(1.0, t), (f64::NAN, t + 15_000)],
+                ),
+            ],
+        },
+        WriteRequest {
+            timeseries: vec![
+                series(
+                    &[("job", "x"), ("empty", "")],
+                    &[(0.5, -1), (f64::INFINITY, 0)],
+                ),
+                series(
+                    &[("__name__", "m m,=\\"), ("time", "1")],
+                    &[(-0.0, i64::MAX)],
+                ),
+            ],
+        },
+    ]
+}
+
 const INFLUXQL: &[&str] = &[
     "SELECT * FROM cpu",
     "SELECT mean(usage_idle) AS idle FROM telegraf.autogen.cpu WHERE time > now() - 1h GROUP BY time(1m), host fill(none)",
@@ -196,6 +247,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let records = out.join("records");
     for (i, (mode, body)) in RECORDS.iter().enumerate() {
         seed(&records, &format!("{i:02}"), &[*mode], body)?;
+    }
+
+    // Prometheus remote writes: mode 1 (the protobuf, compressed by the harness) and mode 0
+    // (the snappy body itself).
+    let pw = out.join("prom_write");
+    for (i, request) in prometheus_requests().iter().enumerate() {
+        let protobuf = prost::Message::encode_to_vec(request);
+        seed(&pw, &format!("{i:02}-protobuf"), &[1], &protobuf)?;
+        let body = snap::raw::Encoder::new().compress_vec(&protobuf)?;
+        seed(&pw, &format!("{i:02}-snappy"), &[0], &body)?;
     }
 
     let hw = out.join("http_write");

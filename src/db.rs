@@ -307,6 +307,38 @@ impl Db {
         )
     }
 
+    /// Write a Prometheus remote write body (snappy-compressed protobuf `WriteRequest`), as
+    /// InfluxDB 1.x's `/api/v1/prom/write` does ([`crate::ingest::prometheus`]): each sample a
+    /// point of its metric's measurement, labels as tags, field `value`. It decompresses to at
+    /// most `max_body_bytes`. NaN samples are dropped (counted in the log); a sample that
+    /// cannot be written is named in [`Error::PartialWrite`] by series and sample, the others
+    /// written.
+    pub fn write_prometheus(&self, db: &str, body: &[u8]) -> Result<WriteSummary> {
+        use crate::ingest::prometheus::{decode_write_request, write_request_to_line_protocol};
+        // The database first: a body for one that does not exist is not decoded.
+        self.dbs.database(db)?;
+        let request = decode_write_request(body, self.dbs.config().get_max_body_bytes())?;
+        let (converted, dropped_nan) = write_request_to_line_protocol(&request);
+        drop(request);
+        if dropped_nan > 0 {
+            tracing::debug!(
+                db,
+                dropped_nan,
+                "prometheus remote write: NaN samples dropped"
+            );
+        }
+        write_body(
+            &self.dbs,
+            db,
+            &converted.text,
+            Precision::Millisecond,
+            &Records::Converted {
+                origins: &converted.origins,
+                rejected: &converted.rejected,
+            },
+        )
+    }
+
     /// [`Db::write_lines`] for async callers (tokio): the parse, the WAL write and its fsync and
     /// the apply run on tokio's blocking pool, so the task awaiting the acknowledgement does not
     /// hold its thread. Must be called within a tokio runtime.

@@ -88,6 +88,11 @@ pub enum Error {
     #[error("{0}")]
     Records(#[from] crate::ingest::BodyError),
 
+    /// A Prometheus remote write body that is not one (not snappy, not a `WriteRequest`) or
+    /// that would decompress past `max_body_bytes`; nothing of it was written.
+    #[error("{0}")]
+    RemoteWrite(#[from] crate::ingest::prometheus::RemoteWriteError),
+
     /// Some or all lines of a line-protocol batch were rejected; the good ones were written.
     #[error("partial write: {message} dropped={dropped}")]
     PartialWrite { message: String, dropped: usize },
@@ -327,6 +332,10 @@ impl Error {
             | Error::FieldTypeConflict { .. }
             | Error::Parse { .. }
             | Error::Records(_) => 400,
+            Error::RemoteWrite(crate::ingest::prometheus::RemoteWriteError::TooLarge {
+                ..
+            }) => 413,
+            Error::RemoteWrite(_) => 400,
             Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
             Error::Auth(e) => e.http_status(),
             _ => 500,

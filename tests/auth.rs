@@ -324,6 +324,27 @@ fn users_roles_and_credentials_as_influxdb_1x() {
         r.error(),
         "\"reader\" user is not authorized to write to database \"db\""
     );
+    // The same for a Prometheus remote write (the body is checked after the grant).
+    let r = http(
+        &sock,
+        "POST",
+        "/api/v1/prom/write?db=db",
+        &basic("reader", "r-pw"),
+        b"not snappy",
+    );
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert_eq!(
+        r.error(),
+        "\"reader\" user is not authorized to write to database \"db\""
+    );
+    let r = http(
+        &sock,
+        "POST",
+        "/api/v1/prom/write?db=db",
+        &basic("writer", "w-pw"),
+        b"not snappy",
+    );
+    assert_eq!(r.status, 400, "WRITE gets to the body: {}", r.body);
     let r = q_as(&sock, "writer", "w-pw", "SELECT * FROM cpu");
     assert_eq!(r.status, 403);
     assert_eq!(

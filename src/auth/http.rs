@@ -222,7 +222,7 @@ fn authorize_endpoint(db: &Db, path: &str, query: &str, principal: &Principal) -
     }
     let users = db.users();
     match path {
-        "/write" => users
+        "/write" | "/api/v1/prom/write" => users
             .authorize_write(principal, database)
             .err()
             .map(|e| refuse(&e)),

@@ -48,12 +48,14 @@ impl RecordFormat {
     }
 }
 
-/// A record of a body: a JSON element (counted from 0, as vctsdb does) or a CSV data row
-/// (counted from 1). Displayed as `element N` / `record N`.
+/// A record of a body: a JSON element (counted from 0, as vctsdb does), a CSV data row
+/// (counted from 1) or a sample of a Prometheus remote write (its series and its place in it,
+/// from 0). Displayed as `element N` / `record N` / `series S, sample N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Record {
     Element(usize),
     Row(usize),
+    Sample { series: usize, sample: usize },
 }
 
 impl fmt::Display for Record {
@@ -61,6 +63,7 @@ impl fmt::Display for Record {
         match self {
             Record::Element(n) => write!(f, "element {n}"),
             Record::Row(n) => write!(f, "record {n}"),
+            Record::Sample { series, sample } => write!(f, "series {series}, sample {sample}"),
         }
     }
 }
@@ -70,13 +73,16 @@ impl fmt::Display for Record {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecordOrigin {
     pub record: Record,
-    /// The 1-based line of the body where the record starts.
-    pub line: usize,
+    /// The 1-based line of the body where the record starts (none in a binary body).
+    pub line: Option<usize>,
 }
 
 impl fmt::Display for RecordOrigin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (line {})", self.record, self.line)
+        match self.line {
+            Some(line) => write!(f, "{} (line {line})", self.record),
+            None => write!(f, "{}", self.record),
+        }
     }
 }
 
@@ -107,7 +113,7 @@ pub enum BodyError {
 }
 
 impl ConvertedBody {
-    fn push(&mut self, origin: RecordOrigin, line: Result<String, String>) {
+    pub(crate) fn push(&mut self, origin: RecordOrigin, line: Result<String, String>) {
         match line {
             Ok(line) => {
                 self.text.push_str(&line);
@@ -155,7 +161,7 @@ fn json_body(body: &str, opts: &RecordOptions, max_record_bytes: usize) -> Conve
         };
         let origin = RecordOrigin {
             record: Record::Element(element.index),
-            line: element.line,
+            line: Some(element.line),
         };
         let line = element.bytes.and_then(|bytes| {
             let value: serde_json::Value =
@@ -195,7 +201,7 @@ fn csv_body(
                 number += 1;
                 let origin = RecordOrigin {
                     record: Record::Row(number),
-                    line: line(record.position()),
+                    line: Some(line(record.position())),
                 };
                 let converted = if record.as_slice().len() > max_record_bytes {
                     Err(format!("record longer than {max_record_bytes} bytes"))
@@ -208,7 +214,7 @@ fn csv_body(
                 number += 1;
                 let origin = RecordOrigin {
                     record: Record::Row(number),
-                    line: line(e.position()),
+                    line: Some(line(e.position())),
                 };
                 out.push(origin, Err(e.to_string()));
             }
@@ -258,11 +264,11 @@ mod tests {
             [
                 RecordOrigin {
                     record: Record::Element(0),
-                    line: 2
+                    line: Some(2)
                 },
                 RecordOrigin {
                     record: Record::Element(2),
-                    line: 4
+                    line: Some(4)
                 }
             ]
         );

@@ -1,18 +1,22 @@
 //! Ingest formats beyond line protocol: vctsdb's JSON and CSV records
-//! (`shared/INGEST_FORMATS.md` §2.2, §2.3), each turned into one line of line protocol, which
-//! the engine then parses and writes as any other. `strata import` reads them from files;
-//! `/write` from a body whose `Content-Type` (or `?format=`) names them ([`body`]).
+//! (`shared/INGEST_FORMATS.md` §2.2, §2.3) and Prometheus remote write, each record turned into
+//! one line of line protocol, which the engine then parses and writes as any other. `strata
+//! import` reads JSON and CSV from files; `/write` from a body whose `Content-Type` (or
+//! `?format=`) names them ([`body`]); `/api/v1/prom/write` takes remote writes ([`prometheus`]).
 //!
 //! - [`json_records`]: one JSON element to a line, and the streaming reader that splits a JSON
 //!   document into its elements in bounded memory;
 //! - [`csv_records`]: a CSV header to a column layout, and one row to a line;
 //! - [`body`]: a whole `/write` body in one of the formats to line protocol, each line
 //!   remembering the record it came from;
+//! - [`prometheus`]: a remote write request decoded (snappy, protobuf) and its samples to
+//!   lines;
 //! - `write`: a body's lines parsed and written, what is refused named by line or record.
 
 pub mod body;
 pub mod csv_records;
 pub mod json_records;
+pub mod prometheus;
 pub(crate) mod write;
 
 pub use body::{

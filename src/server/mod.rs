@@ -423,6 +423,24 @@ pub fn write_body_text(
     }
 }
 
+/// A write's body, at most `limit` bytes; the answer when it is refused: 408 (and the
+/// connection closed) when it came too slowly, 413 when it is too large.
+async fn read_body(body: Body, limit: usize) -> std::result::Result<axum::body::Bytes, Response> {
+    match to_bytes(body, limit).await {
+        Ok(b) => Ok(b),
+        Err(e) if listener::is_body_timeout(&e) => {
+            let mut r = json_error(StatusCode::REQUEST_TIMEOUT, &e.to_string());
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(r)
+        }
+        Err(_) => Err(json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("request body too large: the limit is {limit} bytes (max_body_bytes)"),
+        )),
+    }
+}
+
 async fn write(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -437,20 +455,9 @@ async fn write(
         Ok(p) => p,
         Err(msg) => return json_error(StatusCode::BAD_REQUEST, &msg),
     };
-    let bytes = match to_bytes(body, limit).await {
+    let bytes = match read_body(body, limit).await {
         Ok(b) => b,
-        Err(e) if listener::is_body_timeout(&e) => {
-            let mut r = json_error(StatusCode::REQUEST_TIMEOUT, &e.to_string());
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return r;
-        }
-        Err(_) => {
-            return json_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("request body too large: the limit is {limit} bytes (max_body_bytes)"),
-            )
-        }
+        Err(refused) => return refused,
     };
     let gzip = headers
         .get(header::CONTENT_ENCODING)
@@ -480,6 +487,37 @@ async fn write(
             &format!("database not found: {name:?}"),
         ),
         Ok(Ok(Err(e))) => error_response(&e),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("write task failed: {e}"),
+        ),
+    }
+}
+
+/// `POST /api/v1/prom/write?db=NAME`: a Prometheus remote write (snappy-compressed protobuf), as
+/// InfluxDB 1.x takes it ([`Db::write_prometheus`]); 204 when written, the body limit and the
+/// errors of `/write`.
+async fn prom_write(
+    State(st): State<AppState>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    let limit = st.db.config().get_max_body_bytes();
+    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
+        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    };
+    let bytes = match read_body(body, limit).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let dbh = st.db.clone();
+    match tokio::task::spawn_blocking(move || dbh.write_prometheus(&db, &bytes)).await {
+        Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
+        Ok(Err(Error::DatabaseNotFound(name))) => json_error(
+            StatusCode::NOT_FOUND,
+            &format!("database not found: {name:?}"),
+        ),
+        Ok(Err(e)) => error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("write task failed: {e}"),
@@ -645,6 +683,7 @@ pub fn router(db: Arc<Db>) -> Router {
                 "GET, POST, OPTIONS",
             ),
         )
+        .route("/api/v1/prom/write", only(post(prom_write), "POST"))
         .route("/internal/compact", post(compact))
         .route("/vq", only(post(vq::vq), "POST"))
         .with_state(AppState { db })

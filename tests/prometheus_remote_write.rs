@@ -1,0 +1,264 @@
+//! Scenario: Prometheus remote write into `strata serve`, as into InfluxDB 1.x's
+//! `/api/v1/prom/write`.
+//!
+//! - A real Prometheus (Debian package `prometheus`) scrapes itself every second and remote
+//!   writes to strata over TCP; its `up` and `prometheus_build_info` series arrive as
+//!   measurements, labels as tags (`__name__` too), values in the field `value`, and agree with
+//!   what Prometheus itself answers. If `prometheus` is missing the test fails with the install
+//!   command (it never skips).
+//! - Hand-made requests through the Unix socket: NaN samples are dropped as 1.x drops them,
+//!   an infinity is refused by series and sample while the rest is written, a body that is not a
+//!   remote write is a 400, one decompressing past `max_body_bytes` a 413 (decided from the
+//!   snappy header, before decompressing), a missing database a 404.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+use common::*;
+
+use prost::Message as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use strata::ingest::prometheus::{Label, Sample, TimeSeries, WriteRequest};
+
+const PROMETHEUS: &str = "/usr/bin/prometheus";
+
+struct Prometheus(Child);
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn post(sock: &Path, path: &str, body: &[u8]) -> Answer {
+    request_with(
+        sock,
+        "POST",
+        path,
+        &[
+            ("Content-Encoding", "snappy"),
+            ("Content-Type", "application/x-protobuf"),
+        ],
+        body,
+    )
+}
+
+fn snappy_protobuf(request: &WriteRequest) -> Vec<u8> {
+    snap::raw::Encoder::new()
+        .compress_vec(&request.encode_to_vec())
+        .unwrap()
+}
+
+fn series(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> TimeSeries {
+    TimeSeries {
+        labels: labels
+            .iter()
+            .map(|(n, v)| Label {
+                name: n.to_string(),
+                value: v.to_string(),
+            })
+            .collect(),
+        samples: samples
+            .iter()
+            .map(|&(value, timestamp)| Sample { value, timestamp })
+            .collect(),
+    }
+}
+
+fn values(sock: &Path, q: &str) -> serde_json::Value {
+    query_json(sock, "prom", q)["results"][0]["series"][0]["values"].clone()
+}
+
+#[test]
+fn hand_made_remote_writes_are_written_as_1x_writes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let _d = Daemon::start(
+        &dir.path().join("data"),
+        &sock,
+        &["--max-body-bytes", "100000"],
+    );
+    assert_eq!(
+        request(&sock, "POST", "/query?q=CREATE+DATABASE+prom", b"").status,
+        200
+    );
+    let t = 1_700_000_000_000i64;
+    let body = snappy_protobuf(&WriteRequest {
+        timeseries: vec![
+            series(
+                &[("__name__", "http_requests_total"), ("code", "200")],
+                &[(3.0, t), (f64::NAN, t + 1000), (5.0, t + 2000)],
+            ),
+            series(&[("job", "x")], &[(1.5, t), (f64::INFINITY, t + 1000)]),
+        ],
+    });
+    let a = post(&sock, "/api/v1/prom/write?db=prom", &body);
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(
+        a.body.contains("series 1, sample 1: inf is not a value"),
+        "{}",
+        a.body
+    );
+    assert!(a.body.contains("dropped=1"), "{}", a.body);
+    // The good samples were written; the NaN dropped without a word, as 1.x does.
+    assert_eq!(
+        values(
+            &sock,
+            "SELECT value, code, __name__ FROM http_requests_total"
+        ),
+        serde_json::json!([
+            [t * 1_000_000, 3, "200", "http_requests_total"],
+            [(t + 2000) * 1_000_000, 5, "200", "http_requests_total"]
+        ])
+    );
+    assert_eq!(
+        values(&sock, "SELECT value FROM prom_metric_not_specified"),
+        serde_json::json!([[t * 1_000_000, 1.5]])
+    );
+    // A request of only good samples: 204.
+    let body = snappy_protobuf(&WriteRequest {
+        timeseries: vec![series(&[("__name__", "g")], &[(0.25, t)])],
+    });
+    let a = post(&sock, "/api/v1/prom/write?db=prom", &body);
+    assert_eq!(a.status, 204, "{}", a.body);
+
+    // Bodies refused whole.
+    let a = post(&sock, "/api/v1/prom/write?db=prom", b"g value=1");
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(
+        a.body.contains("snappy") || a.body.contains("WriteRequest"),
+        "{}",
+        a.body
+    );
+    let bomb = snap::raw::Encoder::new()
+        .compress_vec(&vec![0u8; 1 << 20])
+        .unwrap();
+    assert!(bomb.len() < 100_000);
+    let a = post(&sock, "/api/v1/prom/write?db=prom", &bomb);
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert!(a.body.contains("max_body_bytes"), "{}", a.body);
+    let a = post(&sock, "/api/v1/prom/write?db=nope", &body);
+    assert_eq!(a.status, 404, "{}", a.body);
+    assert!(
+        a.body.contains("database not found: \\\"nope\\\""),
+        "{}",
+        a.body
+    );
+    let a = post(&sock, "/api/v1/prom/write", &body);
+    assert_eq!(a.status, 400, "{}", a.body);
+    let a = request(&sock, "GET", "/api/v1/prom/write?db=prom", b"");
+    assert_eq!(a.status, 405, "{}", a.body);
+}
+
+#[test]
+fn a_real_prometheus_remote_writes_its_own_metrics() {
+    assert!(
+        Path::new(PROMETHEUS).exists(),
+        "{PROMETHEUS} is missing: this test needs a real Prometheus. Install it with \
+         `sudo apt-get install -y prometheus` (scripts/test.sh does it)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let strata_port = free_port();
+    let _d = Daemon::start(
+        &dir.path().join("data"),
+        &sock,
+        &["--tcp", &format!("127.0.0.1:{strata_port}")],
+    );
+    assert_eq!(
+        request(&sock, "POST", "/query?q=CREATE+DATABASE+prom", b"").status,
+        200
+    );
+    let prom_port = free_port();
+    let config = dir.path().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: self\n    static_configs:\n      \
+             - targets: ['127.0.0.1:{prom_port}']\n\
+             remote_write:\n  - url: http://127.0.0.1:{strata_port}/api/v1/prom/write?db=prom\n    \
+             queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n"
+        ),
+    )
+    .unwrap();
+    let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+    let _prometheus = Prometheus(
+        Command::new(PROMETHEUS)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {PROMETHEUS}: {e}")),
+    );
+
+    // Its scrapes of itself arrive within seconds.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let up = loop {
+        let v = values(
+            &sock,
+            "SELECT last(value), job, instance FROM up WHERE job = 'self'",
+        );
+        if v.is_array() {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `up` from Prometheus in 60 s; its log: {}",
+            std::fs::read_to_string(dir.path().join("prometheus.log"))
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .take(20)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(up[0][1], 1, "{up}");
+    assert_eq!(up[0][2], "self");
+    assert_eq!(up[0][3], format!("127.0.0.1:{prom_port}"));
+    // Labels are tags, `__name__` among them, as 1.x writes them.
+    let keys = query_json(&sock, "prom", "SHOW TAG KEYS FROM prometheus_build_info");
+    let keys = keys["results"][0]["series"][0]["values"].to_string();
+    for k in ["__name__", "instance", "job", "version", "goversion"] {
+        assert!(keys.contains(&format!("\"{k}\"")), "{k} in {keys}");
+    }
+    // The build info agrees with what Prometheus itself answers.
+    let answer = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{prom_port}/api/v1/query?query=prometheus_build_info"),
+        ])
+        .output()
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let version = answer["data"]["result"][0]["metric"]["version"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ours = values(
+        &sock,
+        "SELECT last(value), version FROM prometheus_build_info",
+    );
+    assert_eq!(ours[0][1], 1, "{ours}");
+    assert_eq!(ours[0][2], version.as_str(), "{ours}");
+    // The series Prometheus makes for each scrape arrive too, one point a scrape.
+    let n = values(
+        &sock,
+        "SELECT count(value), last(value) FROM scrape_samples_scraped WHERE job = 'self'",
+    );
+    assert!(n[0][1].as_i64().unwrap_or(0) >= 1, "{n}");
+    assert!(
+        n[0][2].as_f64().unwrap_or(0.0) > 100.0,
+        "a scrape of Prometheus: {n}"
+    );
+}
