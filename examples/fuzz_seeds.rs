@@ -77,6 +77,39 @@ fn prometheus_requests() -> Vec<strata::ingest::prometheus::WriteRequest> {
     ]
 }
 
+/// Remote read requests as Prometheus sends them: a name and label matchers of every kind,
+/// values that need quoting, a bad regex.
+fn prometheus_read_requests() -> Vec<strata::query::prometheus_read::ReadRequest> {
+    use strata::query::prometheus_read::{LabelMatcher, MatchType, Query, ReadRequest};
+    let matcher = |kind: MatchType, name: &str, value: &str| LabelMatcher {
+        r#type: kind as i32,
+        name: name.into(),
+        value: value.into(),
+    };
+    let query = |matchers| Query {
+        start_timestamp_ms: 1_700_000_000_000,
+        end_timestamp_ms: 1_700_000_300_000,
+        matchers,
+    };
+    vec![
+        ReadRequest {
+            queries: vec![query(vec![
+                matcher(MatchType::Eq, "__name__", "up"),
+                matcher(MatchType::Re, "job", "api|web.*"),
+                matcher(MatchType::Neq, "env", "it's \\ a \"test\""),
+                matcher(MatchType::Nre, "instance", "a/b"),
+            ])],
+        },
+        ReadRequest {
+            queries: vec![
+                query(vec![matcher(MatchType::Re, "__name__", "cpu.*|x,y")]),
+                query(vec![matcher(MatchType::Nre, "__name__", "up")]),
+                query(vec![matcher(MatchType::Re, "job", "(")]),
+            ],
+        },
+    ]
+}
+
 const INFLUXQL: &[&str] = &[
     "SELECT * FROM cpu",
     "SELECT mean(usage_idle) AS idle FROM telegraf.autogen.cpu WHERE time > now() - 1h GROUP BY time(1m), host fill(none)",
@@ -257,6 +290,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         seed(&pw, &format!("{i:02}-protobuf"), &[1], &protobuf)?;
         let body = snap::raw::Encoder::new().compress_vec(&protobuf)?;
         seed(&pw, &format!("{i:02}-snappy"), &[0], &body)?;
+    }
+
+    let pr = out.join("prom_read");
+    for (i, request) in prometheus_read_requests().iter().enumerate() {
+        let protobuf = prost::Message::encode_to_vec(request);
+        seed(&pr, &format!("{i:02}-protobuf"), &[1], &protobuf)?;
+        let body = snap::raw::Encoder::new().compress_vec(&protobuf)?;
+        seed(&pr, &format!("{i:02}-snappy"), &[0], &body)?;
     }
 
     let hw = out.join("http_write");

@@ -26,7 +26,7 @@ elif [ -n "${1:-}" ] && [[ "$1" =~ ^[0-9]+$ ]]; then
   amount="$1"
   shift
 fi
-all_targets=(lineproto influxql vq records prom_write http_write sstable wal_replay manifest_replay)
+all_targets=(lineproto influxql vq records prom_write prom_read http_write sstable wal_replay manifest_replay)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

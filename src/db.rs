@@ -339,6 +339,47 @@ impl Db {
         )
     }
 
+    /// Answer a Prometheus remote read body (snappy-compressed protobuf `ReadRequest`) with
+    /// its snappy-compressed `ReadResponse`, as InfluxDB 1.x's `/api/v1/prom/read` does over
+    /// what [`Db::write_prometheus`] stored ([`crate::query::prometheus_read`]). Each query
+    /// runs as an InfluxQL SELECT through the query pool, with its limits and admission, and
+    /// as `principal` (its READ grant checked) when given. The body decompresses to at most
+    /// `max_body_bytes`.
+    pub fn read_prometheus(
+        &self,
+        db: &str,
+        body: &[u8],
+        principal: Option<crate::auth::Principal>,
+    ) -> Result<Vec<u8>> {
+        use crate::ingest::prometheus::decode_snappy_protobuf;
+        use crate::query::prometheus_read::{
+            query_text, time_series, QueryResult, ReadRequest, ReadResponse,
+        };
+        let database = self.dbs.database(db)?;
+        let request: ReadRequest =
+            decode_snappy_protobuf(body, self.dbs.config().get_max_body_bytes(), "ReadRequest")?;
+        let measurements = database.index().measurement_names();
+        let mut opts = QueryOptions::new(db);
+        opts.principal = principal;
+        let mut response = ReadResponse::default();
+        for query in &request.queries {
+            let mut timeseries = Vec::new();
+            if let Some(text) = query_text(query, &measurements)? {
+                let answer = self.query_with(&text, &opts)?;
+                for result in answer.results {
+                    if let Some(e) = result.error {
+                        return Err(Error::Query(e));
+                    }
+                    timeseries.extend(time_series(&result.series));
+                }
+            }
+            response.results.push(QueryResult { timeseries });
+        }
+        snap::raw::Encoder::new()
+            .compress_vec(&prost::Message::encode_to_vec(&response))
+            .map_err(|e| Error::Internal(format!("compressing a remote read answer: {e}")))
+    }
+
     /// [`Db::write_lines`] for async callers (tokio): the parse, the WAL write and its fsync and
     /// the apply run on tokio's blocking pool, so the task awaiting the acknowledgement does not
     /// hold its thread. Must be called within a tokio runtime.

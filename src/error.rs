@@ -88,10 +88,10 @@ pub enum Error {
     #[error("{0}")]
     Records(#[from] crate::ingest::BodyError),
 
-    /// A Prometheus remote write body that is not one (not snappy, not a `WriteRequest`) or
-    /// that would decompress past `max_body_bytes`; nothing of it was written.
+    /// A Prometheus remote write or read body that is not one (not snappy, not the message)
+    /// or that would decompress past `max_body_bytes`; nothing of it was written or read.
     #[error("{0}")]
-    RemoteWrite(#[from] crate::ingest::prometheus::RemoteWriteError),
+    RemoteBody(#[from] crate::ingest::prometheus::RemoteBodyError),
 
     /// Some or all lines of a line-protocol batch were rejected; the good ones were written.
     #[error("partial write: {message} dropped={dropped}")]
@@ -331,11 +331,10 @@ impl Error {
             Error::PartialWrite { .. }
             | Error::FieldTypeConflict { .. }
             | Error::Parse { .. }
-            | Error::Records(_) => 400,
-            Error::RemoteWrite(crate::ingest::prometheus::RemoteWriteError::TooLarge {
-                ..
-            }) => 413,
-            Error::RemoteWrite(_) => 400,
+            | Error::Records(_)
+            | Error::Query(_) => 400,
+            Error::RemoteBody(crate::ingest::prometheus::RemoteBodyError::TooLarge { .. }) => 413,
+            Error::RemoteBody(_) => 400,
             Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
             Error::Auth(e) => e.http_status(),
             _ => 500,
@@ -447,6 +446,14 @@ mod tests {
             (Error::Closed, 503),
             (Error::QueryQueueFull(64), 503),
             (Error::Auth(crate::auth::AuthError::UserExists), 400),
+            (Error::Query("bad matcher".into()), 400),
+            (
+                Error::RemoteBody(crate::ingest::prometheus::RemoteBodyError::TooLarge {
+                    bytes: 2,
+                    limit: 1,
+                }),
+                413,
+            ),
             (Error::Internal("lost".into()), 500),
             (Error::Poisoned(ActorError::FlusherStopped), 500),
         ];

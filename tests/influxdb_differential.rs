@@ -119,7 +119,11 @@ fn tcp_request(port: u16, method: &str, path_and_query: &str, body: &[u8]) -> An
     } else {
         body.to_string()
     };
-    Answer { status, body }
+    Answer {
+        status,
+        bytes: body.clone().into_bytes(),
+        body,
+    }
 }
 
 fn enc(s: &str) -> String {

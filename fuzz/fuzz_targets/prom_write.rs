@@ -15,7 +15,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use strata::ingest::prometheus::{
-    decode_write_request, write_request_to_line_protocol, RemoteWriteError,
+    decode_write_request, write_request_to_line_protocol, RemoteBodyError,
 };
 use strata::ingest::Record;
 use strata::lineproto::{parse, Precision};
@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
     let limit = if mode & 2 != 0 { 256 } else { 1 << 20 };
     let request = match decode_write_request(body, limit) {
         Ok(request) => request,
-        Err(RemoteWriteError::TooLarge { bytes, limit: l }) => {
+        Err(RemoteBodyError::TooLarge { bytes, limit: l }) => {
             assert_eq!(l, limit);
             assert!(bytes > limit);
             assert_eq!(snap::raw::decompress_len(body).ok(), Some(bytes));

@@ -58,7 +58,7 @@ fuzz_target!(|data: &[u8]| {
     let mut previous = None;
     for (line, origin) in lines.iter().zip(&converted.origins) {
         assert!(
-            origin.line >= 1 && origin.line <= body_lines,
+            origin.line.is_some_and(|l| l >= 1 && l <= body_lines),
             "{origin} of {body_lines}"
         );
         let n = number(origin.record);

@@ -209,9 +209,10 @@ async fn guard(State(db): State<Arc<Db>>, req: Request, next: Next) -> Response 
     next.run(req).await
 }
 
-/// The per-endpoint checks that need no statement: a write needs `WRITE` on its database
-/// (checked after the handler's own 400 "database is required" and 404 "database not found",
-/// as 1.x orders them), `/internal/compact` an admin.
+/// The per-endpoint checks that need no statement: a write (`/write`, a Prometheus remote
+/// write) needs `WRITE` on its database (checked after the handler's own 400 "database is
+/// required" and 404 "database not found", as 1.x orders them), `/internal/compact` an admin.
+/// A Prometheus remote read runs its queries as the user, each statement authorized.
 fn authorize_endpoint(db: &Db, path: &str, query: &str, principal: &Principal) -> Option<Response> {
     let params: HashMap<String, String> = form_urlencoded::parse(query.as_bytes())
         .into_owned()

@@ -46,9 +46,9 @@ pub struct Sample {
 /// The measurement of a series without a `__name__` label (1.x's name).
 pub const UNNAMED_MEASUREMENT: &str = "prom_metric_not_specified";
 
-/// Why a remote write body was refused whole (nothing of it is written).
+/// Why a remote write or read body was refused whole (nothing of it is written or read).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RemoteWriteError {
+pub enum RemoteBodyError {
     /// Not a snappy block.
     #[error("the body is not snappy-compressed (block format): {0}")]
     Snappy(String),
@@ -57,23 +57,39 @@ pub enum RemoteWriteError {
         "the body decompresses to {bytes} bytes, past the limit of {limit} bytes (max_body_bytes)"
     )]
     TooLarge { bytes: usize, limit: usize },
-    /// Not a `WriteRequest`.
-    #[error("the body is not a Prometheus WriteRequest: {0}")]
-    Protobuf(String),
+    /// Not the message expected (`WriteRequest`, `ReadRequest`).
+    #[error("the body is not a Prometheus {expected}: {reason}")]
+    Protobuf {
+        expected: &'static str,
+        reason: String,
+    },
 }
 
 /// Decode a remote write body, decompressing at most `limit` bytes: its size is read from the
 /// snappy header and checked before anything is allocated for it.
-pub fn decode_write_request(body: &[u8], limit: usize) -> Result<WriteRequest, RemoteWriteError> {
+pub fn decode_write_request(body: &[u8], limit: usize) -> Result<WriteRequest, RemoteBodyError> {
+    decode_snappy_protobuf(body, limit, "WriteRequest")
+}
+
+/// A snappy-compressed protobuf message `expected` (its name, for the error), decompressing
+/// at most `limit` bytes, checked from the snappy header first.
+pub fn decode_snappy_protobuf<M: prost::Message + Default>(
+    body: &[u8],
+    limit: usize,
+    expected: &'static str,
+) -> Result<M, RemoteBodyError> {
     let bytes =
-        snap::raw::decompress_len(body).map_err(|e| RemoteWriteError::Snappy(e.to_string()))?;
+        snap::raw::decompress_len(body).map_err(|e| RemoteBodyError::Snappy(e.to_string()))?;
     if bytes > limit {
-        return Err(RemoteWriteError::TooLarge { bytes, limit });
+        return Err(RemoteBodyError::TooLarge { bytes, limit });
     }
     let plain = snap::raw::Decoder::new()
         .decompress_vec(body)
-        .map_err(|e| RemoteWriteError::Snappy(e.to_string()))?;
-    prost::Message::decode(plain.as_slice()).map_err(|e| RemoteWriteError::Protobuf(e.to_string()))
+        .map_err(|e| RemoteBodyError::Snappy(e.to_string()))?;
+    M::decode(plain.as_slice()).map_err(|e| RemoteBodyError::Protobuf {
+        expected,
+        reason: e.to_string(),
+    })
 }
 
 /// The request as line protocol with millisecond timestamps, each line named by its series and
@@ -188,14 +204,14 @@ mod tests {
     fn bodies_that_are_not_remote_writes_are_refused_whole() {
         assert!(matches!(
             decode_write_request(b"cpu value=1", 1 << 20),
-            Err(RemoteWriteError::Snappy(_)) | Err(RemoteWriteError::Protobuf(_))
+            Err(RemoteBodyError::Snappy(_)) | Err(RemoteBodyError::Protobuf { .. })
         ));
         let not_protobuf = snap::raw::Encoder::new()
             .compress_vec(&[0xff; 64])
             .expect("compress");
         assert!(matches!(
             decode_write_request(&not_protobuf, 1 << 20),
-            Err(RemoteWriteError::Protobuf(_))
+            Err(RemoteBodyError::Protobuf { .. })
         ));
         // The decompressed size is checked from the header, before decompressing: 1 MB of
         // zeros compresses to a few KB.
@@ -204,7 +220,7 @@ mod tests {
             .expect("compress");
         assert_eq!(
             decode_write_request(&zeros, 1000),
-            Err(RemoteWriteError::TooLarge {
+            Err(RemoteBodyError::TooLarge {
                 bytes: 1 << 20,
                 limit: 1000
             })

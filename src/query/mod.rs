@@ -10,6 +10,7 @@ pub mod influxql;
 pub mod limits;
 pub mod math;
 pub mod plan;
+pub mod prometheus_read;
 pub mod registry;
 pub mod result;
 pub mod scan;

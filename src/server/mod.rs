@@ -525,6 +525,48 @@ async fn prom_write(
     }
 }
 
+/// `POST /api/v1/prom/read?db=NAME`: a Prometheus remote read, as InfluxDB 1.x answers it
+/// ([`Db::read_prometheus`]): the snappy-compressed protobuf `ReadResponse`, each query run as
+/// the request's user.
+async fn prom_read(
+    State(st): State<AppState>,
+    principal: Option<Extension<Principal>>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    let limit = st.db.config().get_max_body_bytes();
+    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
+        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    };
+    let bytes = match read_body(body, limit).await {
+        Ok(b) => b,
+        Err(refused) => return refused,
+    };
+    let principal = principal.map(|Extension(p)| p);
+    let dbh = st.db.clone();
+    match tokio::task::spawn_blocking(move || dbh.read_prometheus(&db, &bytes, principal)).await {
+        Ok(Ok(answer)) => with_version(
+            (
+                StatusCode::OK,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-protobuf"),
+                    ),
+                    (header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
+                ],
+                answer,
+            )
+                .into_response(),
+        ),
+        Ok(Err(e)) => error_response(&e),
+        Err(e) => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("read task failed: {e}"),
+        ),
+    }
+}
+
 /// `POST /internal/compact?db=NAME`: a major compaction of the database (everything into C7);
 /// answers 204 once it is done. strata's own endpoint (InfluxDB 1.x has none; VictoriaMetrics
 /// has `/internal/force_merge`).
@@ -684,6 +726,7 @@ pub fn router(db: Arc<Db>) -> Router {
             ),
         )
         .route("/api/v1/prom/write", only(post(prom_write), "POST"))
+        .route("/api/v1/prom/read", only(post(prom_read), "POST"))
         .route("/internal/compact", post(compact))
         .route("/vq", only(post(vq::vq), "POST"))
         .with_state(AppState { db })

@@ -25,7 +25,10 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
+    /// The body as text (lossily, for a binary one).
     pub body: String,
+    /// The body's bytes (de-chunked).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -63,6 +66,7 @@ pub fn try_request(
     let status: u16 = head.split_whitespace().nth(1)?.parse().ok()?;
     Some(Answer {
         status,
+        bytes: body.as_bytes().to_vec(),
         body: body.to_string(),
     })
 }
@@ -125,35 +129,42 @@ pub fn request_with(
     if raw.is_empty() {
         panic!("no HTTP answer (write: {sent:?}, read: {read:?})");
     }
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("malformed HTTP answer: {text:?}"));
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("malformed HTTP answer: {:?}", String::from_utf8_lossy(&raw)));
+    let head = String::from_utf8_lossy(&raw[..end]).to_string();
     let status: u16 = head
         .split_whitespace()
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no status in {head:?}"));
-    let body = if head
+    let bytes = if head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        dechunk(body)
+        dechunk(&raw[end + 4..])
     } else {
-        body.to_string()
+        raw[end + 4..].to_vec()
     };
-    Answer { status, body }
+    Answer {
+        status,
+        body: String::from_utf8_lossy(&bytes).to_string(),
+        bytes,
+    }
 }
 
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((len, rest)) = s.split_once("\r\n") {
+fn dechunk(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = s.windows(2).position(|w| w == b"\r\n") {
+        let len = String::from_utf8_lossy(&s[..eol]);
         let n = usize::from_str_radix(len.trim(), 16).unwrap_or(0);
-        if n == 0 {
+        let rest = &s[eol + 2..];
+        if n == 0 || rest.len() < n {
             break;
         }
-        out.push_str(&rest[..n]);
-        s = &rest[n + 2..];
+        out.extend_from_slice(&rest[..n]);
+        s = rest.get(n + 2..).unwrap_or_default();
     }
     out
 }

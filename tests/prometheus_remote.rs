@@ -1,11 +1,14 @@
-//! Scenario: Prometheus remote write into `strata serve`, as into InfluxDB 1.x's
-//! `/api/v1/prom/write`.
+//! Scenario: Prometheus remote write and read against `strata serve`, as against InfluxDB 1.x's
+//! `/api/v1/prom/write` and `/api/v1/prom/read`.
 //!
 //! - A real Prometheus (Debian package `prometheus`) scrapes itself every second and remote
 //!   writes to strata over TCP; its `up` and `prometheus_build_info` series arrive as
 //!   measurements, labels as tags (`__name__` too), values in the field `value`, and agree with
-//!   what Prometheus itself answers. If `prometheus` is missing the test fails with the install
-//!   command (it never skips).
+//!   what Prometheus itself answers. It also remote reads from strata: a metric only strata
+//!   holds is answered by Prometheus' own query API. If `prometheus` is missing the test fails
+//!   with the install command (it never skips).
+//! - Hand-made remote reads: matchers on the name and on labels (regexes anchored), labels and
+//!   samples back in milliseconds, a bad regex a 400.
 //! - Hand-made requests through the Unix socket: NaN samples are dropped as 1.x drops them,
 //!   an infinity is refused by series and sample while the rest is written, a body that is not a
 //!   remote write is a 400, one decompressing past `max_body_bytes` a 413 (decided from the
@@ -21,6 +24,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use strata::ingest::prometheus::{Label, Sample, TimeSeries, WriteRequest};
+use strata::query::prometheus_read::{LabelMatcher, MatchType, Query, ReadRequest, ReadResponse};
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
 
@@ -153,8 +157,132 @@ fn hand_made_remote_writes_are_written_as_1x_writes_them() {
     assert_eq!(a.status, 405, "{}", a.body);
 }
 
+/// A series as (labels, samples as (value, milliseconds)).
+type SeriesShape = (Vec<(String, String)>, Vec<(f64, i64)>);
+
+fn read(sock: &Path, db: &str, queries: Vec<Query>) -> Answer {
+    let body = snap::raw::Encoder::new()
+        .compress_vec(&ReadRequest { queries }.encode_to_vec())
+        .unwrap();
+    post(sock, &format!("/api/v1/prom/read?db={db}"), &body)
+}
+
+fn matcher(kind: MatchType, name: &str, value: &str) -> LabelMatcher {
+    LabelMatcher {
+        r#type: kind as i32,
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
 #[test]
-fn a_real_prometheus_remote_writes_its_own_metrics() {
+fn hand_made_remote_reads_answer_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let _d = Daemon::start(&dir.path().join("data"), &sock, &[]);
+    assert_eq!(
+        request(&sock, "POST", "/query?q=CREATE+DATABASE+prom", b"").status,
+        200
+    );
+    let t = 1_700_000_000_000i64;
+    let body = snappy_protobuf(&WriteRequest {
+        timeseries: vec![
+            series(
+                &[("__name__", "up"), ("job", "api"), ("instance", "a:1")],
+                &[(1.0, t), (0.0, t + 15_000)],
+            ),
+            series(&[("__name__", "up"), ("job", "web")], &[(1.0, t)]),
+            series(&[("__name__", "up_time"), ("job", "api")], &[(42.0, t)]),
+        ],
+    });
+    assert_eq!(post(&sock, "/api/v1/prom/write?db=prom", &body).status, 204);
+
+    let range = |matchers| Query {
+        start_timestamp_ms: t,
+        end_timestamp_ms: t + 15_000,
+        matchers,
+    };
+    let a = read(
+        &sock,
+        "prom",
+        vec![
+            range(vec![
+                matcher(MatchType::Eq, "__name__", "up"),
+                matcher(MatchType::Re, "job", "ap"),
+            ]),
+            range(vec![
+                matcher(MatchType::Re, "__name__", "up"),
+                matcher(MatchType::Re, "job", "api|web"),
+            ]),
+            range(vec![matcher(MatchType::Neq, "__name__", "up")]),
+        ],
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let answer = ReadResponse::decode(
+        snap::raw::Decoder::new()
+            .decompress_vec(&a.bytes)
+            .unwrap()
+            .as_slice(),
+    )
+    .unwrap();
+    let shape = |result: usize| -> Vec<SeriesShape> {
+        answer.results[result]
+            .timeseries
+            .iter()
+            .map(|ts| {
+                (
+                    ts.labels
+                        .iter()
+                        .map(|l| (l.name.clone(), l.value.clone()))
+                        .collect(),
+                    ts.samples.iter().map(|s| (s.value, s.timestamp)).collect(),
+                )
+            })
+            .collect()
+    };
+    let labels = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    assert_eq!(answer.results.len(), 3);
+    // `job =~ "ap"` is anchored: it matches no job.
+    assert_eq!(shape(0), vec![]);
+    assert_eq!(
+        shape(1),
+        vec![
+            (
+                labels(&[("__name__", "up"), ("instance", "a:1"), ("job", "api")]),
+                vec![(1.0, t), (0.0, t + 15_000)]
+            ),
+            (
+                labels(&[("__name__", "up"), ("job", "web")]),
+                vec![(1.0, t)]
+            ),
+        ]
+    );
+    assert_eq!(
+        shape(2),
+        vec![(
+            labels(&[("__name__", "up_time"), ("job", "api")]),
+            vec![(42.0, t)]
+        )]
+    );
+    // A bad regex is the client's error; a missing database a 404.
+    let a = read(
+        &sock,
+        "prom",
+        vec![range(vec![matcher(MatchType::Re, "job", "(")])],
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("not a regex"), "{}", a.body);
+    let a = read(&sock, "nope", vec![range(vec![])]);
+    assert_eq!(a.status, 404, "{}", a.body);
+}
+
+#[test]
+fn a_real_prometheus_remote_writes_its_metrics_and_reads_back_strata_s() {
     assert!(
         Path::new(PROMETHEUS).exists(),
         "{PROMETHEUS} is missing: this test needs a real Prometheus. Install it with \
@@ -172,6 +300,21 @@ fn a_real_prometheus_remote_writes_its_own_metrics() {
         request(&sock, "POST", "/query?q=CREATE+DATABASE+prom", b"").status,
         200
     );
+    // A metric only strata holds, for Prometheus to read back.
+    let now_ms = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let body = snappy_protobuf(&WriteRequest {
+        timeseries: vec![series(
+            &[("__name__", "strata_only_metric"), ("source", "strata")],
+            &[(41.5, now_ms - 20_000), (42.5, now_ms - 10_000)],
+        )],
+    });
+    assert_eq!(post(&sock, "/api/v1/prom/write?db=prom", &body).status, 204);
     let prom_port = free_port();
     let config = dir.path().join("prometheus.yml");
     std::fs::write(
@@ -181,7 +324,9 @@ fn a_real_prometheus_remote_writes_its_own_metrics() {
              scrape_configs:\n  - job_name: self\n    static_configs:\n      \
              - targets: ['127.0.0.1:{prom_port}']\n\
              remote_write:\n  - url: http://127.0.0.1:{strata_port}/api/v1/prom/write?db=prom\n    \
-             queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n"
+             queue_config:\n      batch_send_deadline: 1s\n      min_backoff: 100ms\n\
+             remote_read:\n  - url: http://127.0.0.1:{strata_port}/api/v1/prom/read?db=prom\n    \
+             read_recent: true\n"
         ),
     )
     .unwrap();
@@ -251,6 +396,22 @@ fn a_real_prometheus_remote_writes_its_own_metrics() {
     );
     assert_eq!(ours[0][1], 1, "{ours}");
     assert_eq!(ours[0][2], version.as_str(), "{ours}");
+    // Prometheus reads back from strata what only strata holds: its own query API answers it.
+    let answer = Command::new("curl")
+        .args([
+            "-s",
+            &format!("http://127.0.0.1:{prom_port}/api/v1/query?query=strata_only_metric"),
+        ])
+        .output()
+        .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&answer.stdout).unwrap();
+    let result = &answer["data"]["result"][0];
+    assert_eq!(result["metric"]["source"], "strata", "{answer}");
+    assert_eq!(
+        result["metric"]["__name__"], "strata_only_metric",
+        "{answer}"
+    );
+    assert_eq!(result["value"][1], "42.5", "{answer}");
     // The series Prometheus makes for each scrape arrive too, one point a scrape.
     let n = values(
         &sock,
