@@ -20,7 +20,9 @@
 pub mod ast;
 pub mod lexer;
 pub mod parser;
+mod regex_literal;
 mod show_cardinality;
+mod statement;
 
 #[cfg(test)]
 mod tests;
