@@ -256,7 +256,14 @@ impl Db {
         text: &str,
         precision: Precision,
     ) -> Result<WriteSummary> {
-        write_body(&self.dbs, db, text, precision, &Records::LineProtocol)
+        let database = self.dbs.database(db)?;
+        write_body(
+            &self.dbs,
+            &database,
+            text,
+            precision,
+            &Records::LineProtocol,
+        )
     }
 
     /// Write a body in line protocol, vctsdb's JSON or its CSV (`format`; `shared/
@@ -291,13 +298,13 @@ impl Db {
             return self.write_lines_with(db, body, precision);
         }
         // The database first: a body for one that does not exist is not converted.
-        self.dbs.database(db)?;
+        let database = self.dbs.database(db)?;
         let max_record_bytes = self.dbs.config().get_max_line_bytes();
         let converted =
             crate::ingest::body_to_line_protocol(body, format, options, max_record_bytes)?;
         write_body(
             &self.dbs,
-            db,
+            &database,
             &converted.text,
             precision,
             &Records::Converted {
@@ -316,7 +323,7 @@ impl Db {
     pub fn write_prometheus(&self, db: &str, body: &[u8]) -> Result<WriteSummary> {
         use crate::ingest::prometheus::{decode_write_request, write_request_to_line_protocol};
         // The database first: a body for one that does not exist is not decoded.
-        self.dbs.database(db)?;
+        let database = self.dbs.database(db)?;
         let request = decode_write_request(body, self.dbs.config().get_max_body_bytes())?;
         let (converted, dropped_nan) = write_request_to_line_protocol(&request);
         drop(request);
@@ -329,7 +336,7 @@ impl Db {
         }
         write_body(
             &self.dbs,
-            db,
+            &database,
             &converted.text,
             Precision::Millisecond,
             &Records::Converted {
@@ -399,9 +406,10 @@ impl Db {
     pub async fn write_lines_async(&self, db: &str, text: String) -> Result<WriteSummary> {
         let (dbs, db) = (self.dbs.clone(), db.to_string());
         tokio::task::spawn_blocking(move || {
+            let database = dbs.database(&db)?;
             write_body(
                 &dbs,
-                &db,
+                &database,
                 &text,
                 Precision::Nanosecond,
                 &Records::LineProtocol,

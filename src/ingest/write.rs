@@ -2,7 +2,7 @@
 //! line number, or the lines made from JSON or CSV records ([`super::body`]) reported by the
 //! record they came from.
 
-use crate::database::{now_ns, WriteOutcome};
+use crate::database::{now_ns, Database, WriteOutcome};
 use crate::db::{Databases, WriteSummary};
 use crate::error::{Error, Result};
 use crate::lineproto::{self, Precision};
@@ -34,17 +34,17 @@ impl Records<'_> {
     }
 }
 
-/// Parse `text` (line protocol, timestamps in `precision`) and write its points to `db`. Good
+/// Parse `text` (line protocol, timestamps in `precision`) and write its points to `database`
+/// (looked up once, by the caller, before anything was converted). Good
 /// lines are written even when others are bad; then the result is [`Error::PartialWrite`]
 /// naming every bad line (by `records`), the records that made no line first.
 pub(crate) fn write_body(
     dbs: &Databases,
-    db: &str,
+    database: &Database,
     text: &str,
     precision: Precision,
     records: &Records<'_>,
 ) -> Result<WriteSummary> {
-    let database = dbs.database(db)?;
     let now = now_ns();
     let default_ts = now - now.rem_euclid(precision_nanos(precision));
     let mut parsed = lineproto::parse(
