@@ -20,15 +20,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let compressed;
-    let body = if mode & 1 != 0 {
-        compressed = snap::raw::Encoder::new()
-            .compress_vec(rest)
-            .expect("snappy compresses any bytes");
-        compressed.as_slice()
-    } else {
-        rest
-    };
+    let body = strata_fuzz::prometheus_body(mode, rest);
+    let body = body.as_ref();
     let Ok(request) = decode_snappy_protobuf::<ReadRequest>(body, 1 << 20, "ReadRequest") else {
         return;
     };

@@ -25,15 +25,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    let compressed;
-    let body = if mode & 1 != 0 {
-        compressed = snap::raw::Encoder::new()
-            .compress_vec(rest)
-            .expect("snappy compresses any bytes");
-        compressed.as_slice()
-    } else {
-        rest
-    };
+    let body = strata_fuzz::prometheus_body(mode, rest);
+    let body = body.as_ref();
     let limit = if mode & 2 != 0 { 256 } else { 1 << 20 };
     let request = match decode_write_request(body, limit) {
         Ok(request) => request,

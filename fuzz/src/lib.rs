@@ -281,3 +281,18 @@ pub fn fix_manifest_records(buf: &mut [u8]) -> Vec<std::ops::Range<usize>> {
     }
     payloads
 }
+
+/// The body a Prometheus target decodes: with mode bit 0 the data is the protobuf itself,
+/// compressed here with snappy (so mutations reach the protobuf decoder and what follows, not
+/// only the snappy checks); otherwise the data is the snappy body as sent.
+pub fn prometheus_body(mode: u8, data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if mode & 1 != 0 {
+        std::borrow::Cow::Owned(
+            snap::raw::Encoder::new()
+                .compress_vec(data)
+                .expect("snappy compresses any bytes"),
+        )
+    } else {
+        std::borrow::Cow::Borrowed(data)
+    }
+}

@@ -347,6 +347,18 @@ fn error_response(error: &Error) -> Response {
     json_error(status, &error.to_string())
 }
 
+/// [`error_response`] for a write (`/write`, a Prometheus remote write): 1.x's write endpoints
+/// quote a missing database's name (`database not found: "db"`); its statements do not.
+fn write_error_response(error: &Error) -> Response {
+    match error {
+        Error::DatabaseNotFound(name) => json_error(
+            StatusCode::NOT_FOUND,
+            &format!("database not found: {name:?}"),
+        ),
+        e => error_response(e),
+    }
+}
+
 /// The `precision=` parameter of a `/write`: nanoseconds when absent or empty. The error is the
 /// message of the 400 answer.
 pub fn write_precision(param: Option<&str>) -> std::result::Result<Precision, String> {
@@ -481,12 +493,7 @@ async fn write(
     match r {
         Ok(Err((status, msg))) => json_error(status, &msg),
         Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
-        // 1.x's /write quotes the name (its statements do not).
-        Ok(Ok(Err(Error::DatabaseNotFound(name)))) => json_error(
-            StatusCode::NOT_FOUND,
-            &format!("database not found: {name:?}"),
-        ),
-        Ok(Ok(Err(e))) => error_response(&e),
+        Ok(Ok(Err(e))) => write_error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("write task failed: {e}"),
@@ -513,11 +520,7 @@ async fn prom_write(
     let dbh = st.db.clone();
     match tokio::task::spawn_blocking(move || dbh.write_prometheus(&db, &bytes)).await {
         Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Err(Error::DatabaseNotFound(name))) => json_error(
-            StatusCode::NOT_FOUND,
-            &format!("database not found: {name:?}"),
-        ),
-        Ok(Err(e)) => error_response(&e),
+        Ok(Err(e)) => write_error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("write task failed: {e}"),

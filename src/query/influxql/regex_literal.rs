@@ -99,8 +99,20 @@ impl PartialEq for Regex {
     }
 }
 
+/// A line break as the escape a regex reads as the same character (`n` or `r` after `\`): an
+/// InfluxQL regex literal holds no line break.
+fn line_break_escape(c: char) -> Option<char> {
+    match c {
+        '\n' => Some('n'),
+        '\r' => Some('r'),
+        _ => None,
+    }
+}
+
 impl fmt::Display for Regex {
-    /// `/source/`, with `/` escaped as `\/`.
+    /// `/source/`, with `/` escaped as `\/`, and line breaks (which the parser never puts in a
+    /// regex, but a regex built from other text may hold) as `\n` and `\r`, which match the
+    /// same characters.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('/')?;
         let mut chars = self.source.chars();
@@ -110,10 +122,17 @@ impl fmt::Display for Regex {
                 '\\' => {
                     f.write_char('\\')?;
                     if let Some(n) = chars.next() {
-                        f.write_char(n)?;
+                        // `\` before a line break escapes it: the escape alone says the same.
+                        f.write_char(line_break_escape(n).unwrap_or(n))?;
                     }
                 }
-                c => f.write_char(c)?,
+                c => match line_break_escape(c) {
+                    Some(e) => {
+                        f.write_char('\\')?;
+                        f.write_char(e)?;
+                    }
+                    None => f.write_char(c)?,
+                },
             }
         }
         f.write_char('/')

@@ -1638,3 +1638,31 @@ fn an_invalid_regex_is_quoted_shortened() {
     ));
     assert!(m.contains(&format!("/{}…/", "é".repeat(80))), "{m}");
 }
+
+/// A regex built from other text (a Prometheus matcher) may hold line breaks, which an InfluxQL
+/// regex literal cannot: it prints them as the escapes that match the same characters, so the
+/// printed regex parses back and matches what the built one matches.
+#[test]
+fn a_built_regex_with_line_breaks_prints_as_escapes() {
+    for source in ["a\nb", "x\r\ny", "\\\n", "[\n]/"] {
+        let built = Regex::new(source).expect("a regex");
+        let printed = format!("SELECT a FROM m WHERE t =~ {built}");
+        assert!(!printed.contains(['\n', '\r']), "{printed:?}");
+        let Statement::Select(s) = one(&printed) else {
+            panic!("{printed:?}");
+        };
+        let Some(Expr::Binary { rhs, .. }) = s.condition else {
+            panic!("{printed:?}");
+        };
+        let Expr::Regex(reparsed) = *rhs else {
+            panic!("{printed:?}");
+        };
+        for text in ["a\nb", "x\r\ny", "\n", "\\\n", "/", "anb", "x"] {
+            assert_eq!(
+                reparsed.is_match(text),
+                built.is_match(text),
+                "{source:?} on {text:?}"
+            );
+        }
+    }
+}
