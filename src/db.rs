@@ -351,7 +351,9 @@ impl Db {
     /// what [`Db::write_prometheus`] stored ([`crate::query::prometheus_read`]). Each query
     /// runs as an InfluxQL SELECT through the query pool, with its limits and admission, and
     /// as `principal` (its READ grant checked) when given. The body decompresses to at most
-    /// `max_body_bytes`.
+    /// `max_body_bytes`. The answer (its series, the protobuf, the compressed body) is charged
+    /// to one `query_memory_limit` across all the request's queries before each part is made:
+    /// past it the read fails with [`Error::QueryMemoryLimitExceeded`].
     pub fn read_prometheus(
         &self,
         db: &str,
@@ -359,8 +361,9 @@ impl Db {
         principal: Option<crate::auth::Principal>,
     ) -> Result<Vec<u8>> {
         use crate::ingest::prometheus::decode_snappy_protobuf;
+        use crate::query::limits::QueryMemory;
         use crate::query::prometheus_read::{
-            query_text, time_series, QueryResult, ReadRequest, ReadResponse,
+            query_text, time_series, time_series_bytes, QueryResult, ReadRequest, ReadResponse,
         };
         let database = self.dbs.database(db)?;
         let request: ReadRequest =
@@ -368,6 +371,11 @@ impl Db {
         let measurements = database.index().measurement_names();
         let mut opts = QueryOptions::new(db);
         opts.principal = principal;
+        // The answer is charged to one query_memory_limit across all the request's queries,
+        // before each part is made: the series as Prometheus samples, then the protobuf, then
+        // the compressed body. (Each query's own rows are bounded by its own limit.)
+        let memory = QueryMemory::new(self.dbs.config().get_query_memory_limit());
+        let mut series_memory = memory.charge(0)?;
         let mut response = ReadResponse::default();
         for query in &request.queries {
             let mut timeseries = Vec::new();
@@ -377,13 +385,20 @@ impl Db {
                     if let Some(e) = result.error {
                         return Err(Error::Query(e));
                     }
+                    series_memory.add(time_series_bytes(&result.series))?;
                     timeseries.extend(time_series(&result.series));
                 }
             }
             response.results.push(QueryResult { timeseries });
         }
+        let encoded_len = prost::Message::encoded_len(&response);
+        let mut body_memory = memory.charge(encoded_len as u64)?;
+        let encoded = prost::Message::encode_to_vec(&response);
+        drop(response);
+        drop(series_memory);
+        body_memory.add(snap::raw::max_compress_len(encoded.len()) as u64)?;
         snap::raw::Encoder::new()
-            .compress_vec(&prost::Message::encode_to_vec(&response))
+            .compress_vec(&encoded)
             .map_err(|e| Error::Internal(format!("compressing a remote read answer: {e}")))
     }
 

@@ -332,7 +332,8 @@ impl Error {
             | Error::FieldTypeConflict { .. }
             | Error::Parse { .. }
             | Error::Records(_)
-            | Error::Query(_) => 400,
+            | Error::Query(_)
+            | Error::QueryMemoryLimitExceeded { .. } => 400,
             Error::RemoteBody(crate::ingest::prometheus::RemoteBodyError::TooLarge { .. }) => 413,
             Error::RemoteBody(_) => 400,
             Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
@@ -447,6 +448,14 @@ mod tests {
             (Error::QueryQueueFull(64), 503),
             (Error::Auth(crate::auth::AuthError::UserExists), 400),
             (Error::Query("bad matcher".into()), 400),
+            (
+                Error::QueryMemoryLimitExceeded {
+                    limit: 1,
+                    held: 1,
+                    wanted: 1,
+                },
+                400,
+            ),
             (
                 Error::RemoteBody(crate::ingest::prometheus::RemoteBodyError::TooLarge {
                     bytes: 2,

@@ -8,7 +8,8 @@
 //!   holds is answered by Prometheus' own query API. If `prometheus` is missing the test fails
 //!   with the install command (it never skips).
 //! - Hand-made remote reads: matchers on the name and on labels (regexes anchored), labels and
-//!   samples back in milliseconds, a bad regex a 400.
+//!   samples back in milliseconds, a bad regex a 400; an answer is charged to one
+//!   `query_memory_limit` across the request's queries as it is made (past it, a 400).
 //! - Hand-made requests through the Unix socket: NaN samples are dropped as 1.x drops them,
 //!   an infinity is refused by series and sample while the rest is written, a body that is not a
 //!   remote write is a 400, one decompressing past `max_body_bytes` a 413 (decided from the
@@ -279,6 +280,70 @@ fn hand_made_remote_reads_answer_what_was_written() {
     assert!(a.body.contains("not a regex"), "{}", a.body);
     let a = read(&sock, "nope", vec![range(vec![])]);
     assert_eq!(a.status, 404, "{}", a.body);
+}
+
+/// A remote read's answer is charged to one `query_memory_limit` across all its queries, before
+/// it is made: queries each well under the limit, repeated until their answers together pass
+/// it, are refused with a 400 naming the limit, while one of them alone is answered.
+#[test]
+fn a_remote_read_answer_is_bounded_by_query_memory_limit_across_its_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock");
+    let limit = 512 << 10;
+    let _d = Daemon::start(
+        &dir.path().join("data"),
+        &sock,
+        &["--query-memory-limit", &limit.to_string()],
+    );
+    assert_eq!(
+        request(&sock, "POST", "/query?q=CREATE+DATABASE+prom", b"").status,
+        200
+    );
+    let t = 1_700_000_000_000i64;
+    let samples: Vec<(f64, i64)> = (0..1000).map(|i| (i as f64, t + i * 1000)).collect();
+    let body = snappy_protobuf(&WriteRequest {
+        timeseries: vec![series(&[("__name__", "load"), ("host", "a")], &samples)],
+    });
+    assert_eq!(post(&sock, "/api/v1/prom/write?db=prom", &body).status, 204);
+    let query = || Query {
+        start_timestamp_ms: t,
+        end_timestamp_ms: t + 1_000_000,
+        matchers: vec![matcher(MatchType::Eq, "__name__", "load")],
+    };
+    let decoded = |a: &Answer| {
+        ReadResponse::decode(
+            snap::raw::Decoder::new()
+                .decompress_vec(&a.bytes)
+                .unwrap()
+                .as_slice(),
+        )
+        .unwrap()
+    };
+    // One query, and a few: answered in full.
+    for n in [1, 4] {
+        let a = read(&sock, "prom", (0..n).map(|_| query()).collect());
+        assert_eq!(a.status, 200, "{n} queries: {}", a.body);
+        let answer = decoded(&a);
+        assert_eq!(answer.results.len(), n);
+        assert!(answer
+            .results
+            .iter()
+            .all(|r| r.timeseries.len() == 1 && r.timeseries[0].samples.len() == 1000));
+    }
+    // 40 of them: 16 KB of samples each, 640 KB in all, past the 512 KiB the request may hold.
+    let a = read(&sock, "prom", (0..40).map(|_| query()).collect());
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("query_memory_limit exceeded"), "{}", a.body);
+    // Charged as it is made, query by query: refused at the query whose series pass the limit
+    // (holding the earlier ones' and asking for one query's 16 KB), not once everything was made.
+    let number_after = |text: &str| -> u64 {
+        let rest = &a.body[a.body.find(text).unwrap() + text.len()..];
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (held, wanted) = (number_after("holds "), number_after("needs "));
+    assert!(held > limit / 2 && wanted < 64 << 10, "{}", a.body);
+    // The daemon answers on.
+    assert_eq!(read(&sock, "prom", vec![query()]).status, 200);
 }
 
 #[test]

@@ -158,55 +158,74 @@ pub fn query_text(query: &Query, measurements: &[String]) -> Result<Option<Strin
     )))
 }
 
+/// The bytes [`time_series`] allocates for `series` (the series, their labels and samples and
+/// the vectors holding them, each made at its exact capacity), so a caller charges them before
+/// they are made.
+pub fn time_series_bytes(series: &[SeriesResult]) -> u64 {
+    use std::mem::size_of;
+    let mut bytes = 0u64;
+    for s in series {
+        let tags = s.tags.iter().flatten();
+        let label_text: usize = tags.clone().map(|(k, v)| k.len() + v.len()).sum();
+        let labels = tags.count() + 1;
+        let text = label_text + "__name__".len() + s.name.len();
+        let samples = s.values.len();
+        bytes = bytes.saturating_add(
+            (size_of::<TimeSeries>()
+                + labels * size_of::<Label>()
+                + text
+                + samples * size_of::<Sample>()) as u64,
+        );
+    }
+    bytes
+}
+
 /// The time series of one query's answer, sorted by their labels (as Prometheus orders series).
+/// Every vector is made at its exact capacity ([`time_series_bytes`] counts them).
 pub fn time_series(series: &[SeriesResult]) -> Vec<TimeSeries> {
-    let mut out: Vec<TimeSeries> = series
-        .iter()
-        .filter_map(|s| {
-            let mut labels: Vec<Label> = s
-                .tags
-                .iter()
-                .flatten()
-                .filter(|(k, v)| !v.is_empty() && *k != "__name__")
+    let mut out: Vec<TimeSeries> = Vec::with_capacity(series.len());
+    for s in series {
+        let tags = s.tags.iter().flatten();
+        let mut labels: Vec<Label> = Vec::with_capacity(tags.clone().count() + 1);
+        labels.extend(
+            tags.filter(|(k, v)| !v.is_empty() && *k != "__name__")
                 .map(|(k, v)| Label {
                     name: k.clone(),
                     value: v.clone(),
-                })
-                .collect();
-            labels.push(Label {
-                name: "__name__".into(),
-                value: s.name.clone(),
-            });
-            labels.sort_by(|a, b| a.name.cmp(&b.name));
-            let samples: Vec<Sample> = s
-                .values
-                .iter()
-                .filter_map(|row| {
-                    let Some(Value::Time(t)) = row.first() else {
-                        return None;
-                    };
-                    let value = match row.get(1)? {
-                        Value::Float(x) => *x,
-                        Value::Integer(x) => *x as f64,
-                        Value::Unsigned(x) => *x as f64,
-                        _ => return None,
-                    };
-                    Some(Sample {
-                        value,
-                        timestamp: t.div_euclid(1_000_000),
-                    })
-                })
-                .collect();
-            (!samples.is_empty()).then_some(TimeSeries { labels, samples })
-        })
-        .collect();
-    let key = |ts: &TimeSeries| -> Vec<(String, String)> {
-        ts.labels
+                }),
+        );
+        labels.push(Label {
+            name: "__name__".into(),
+            value: s.name.clone(),
+        });
+        labels.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut samples: Vec<Sample> = Vec::with_capacity(s.values.len());
+        samples.extend(s.values.iter().filter_map(|row| {
+            let Some(Value::Time(t)) = row.first() else {
+                return None;
+            };
+            let value = match row.get(1)? {
+                Value::Float(x) => *x,
+                Value::Integer(x) => *x as f64,
+                Value::Unsigned(x) => *x as f64,
+                _ => return None,
+            };
+            Some(Sample {
+                value,
+                timestamp: t.div_euclid(1_000_000),
+            })
+        }));
+        if !samples.is_empty() {
+            out.push(TimeSeries { labels, samples });
+        }
+    }
+    // Compared in place: no copy of the labels as sort keys.
+    out.sort_by(|a, b| {
+        a.labels
             .iter()
-            .map(|l| (l.name.clone(), l.value.clone()))
-            .collect()
-    };
-    out.sort_by_cached_key(key);
+            .map(|l| (l.name.as_str(), l.value.as_str()))
+            .cmp(b.labels.iter().map(|l| (l.name.as_str(), l.value.as_str())))
+    });
     out
 }
 
