@@ -28,6 +28,7 @@ use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 mod gzip;
+mod pretty_json;
 mod vq;
 use gzip::gunzip;
 
@@ -647,22 +648,36 @@ async fn query(
     // The JSON is charged to query_memory_limit before it is rendered (the rows it renders
     // were charged while the query made them).
     let limit = st.db.config().get_query_memory_limit();
-    let json_mem = charge_json(&r, limit);
-    let r = match (r, &json_mem) {
-        (Ok(_), Err(e)) => Ok(QueryResponse {
-            results: vec![StatementResult::error(0, e.to_string())],
-        }),
-        (r, _) => r,
+    let charged = charge_json(&r, limit);
+    let (r, mut json_mem) = match (r, charged) {
+        (Ok(_), Err(e)) => (
+            Ok(QueryResponse {
+                results: vec![StatementResult::error(0, e.to_string())],
+            }),
+            None,
+        ),
+        (r, charge) => (r, charge.ok().flatten()),
     };
     match r {
         Ok(resp) => {
             let mut body = resp.to_json_epoch(epoch);
-            drop(json_mem);
+            drop(resp);
             if params.get("pretty").is_some_and(|p| p == "true") {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body) {
-                    body = serde_json::to_string_pretty(&v).unwrap_or(body);
-                }
+                // The indented copy is charged beside the compact one before it is made.
+                let wanted = pretty_json::pretty_len(&body) as u64;
+                let charged = json_mem.as_mut().map_or(Ok(()), |c| c.add(wanted));
+                body = match charged {
+                    Ok(()) => pretty_json::pretty(&body),
+                    Err(e) => {
+                        drop(body);
+                        let refused = QueryResponse {
+                            results: vec![StatementResult::error(0, e.to_string())],
+                        };
+                        pretty_json::pretty(&refused.to_json_epoch(epoch))
+                    }
+                };
             }
+            drop(json_mem);
             with_version(
                 (
                     StatusCode::OK,
