@@ -175,6 +175,12 @@ pub enum Error {
     #[error("query_memory_limit exceeded: the query holds {held} bytes and needs {wanted} more, past the limit of {limit} bytes")]
     QueryMemoryLimitExceeded { limit: u64, held: u64, wanted: u64 },
 
+    /// The daemon's answers that clients have not yet taken hold what answers may hold
+    /// (`max_concurrent_queries` × `query_memory_limit`): this answer was refused before it was
+    /// made. Clients that read their answers slowly, or not at all, hold it; retry.
+    #[error("server busy: answers waiting for their clients hold {held} bytes and this one needs {wanted} more, past the {limit} bytes answers may hold (max_concurrent_queries x query_memory_limit); retry later")]
+    AnswersBacklog { limit: u64, held: u64, wanted: u64 },
+
     /// The WAL could not write or fsync this write's group commit (a full disk, a failing
     /// device). Nothing of it was acknowledged or applied; later writes succeed once the cause
     /// clears.
@@ -336,7 +342,10 @@ impl Error {
             | Error::QueryMemoryLimitExceeded { .. } => 400,
             Error::RemoteBody(crate::ingest::prometheus::RemoteBodyError::TooLarge { .. }) => 413,
             Error::RemoteBody(_) => 400,
-            Error::WriteTimeout { .. } | Error::Closed | Error::QueryQueueFull(_) => 503,
+            Error::WriteTimeout { .. }
+            | Error::Closed
+            | Error::QueryQueueFull(_)
+            | Error::AnswersBacklog { .. } => 503,
             Error::Auth(e) => e.http_status(),
             _ => 500,
         }
@@ -446,6 +455,14 @@ mod tests {
             ),
             (Error::Closed, 503),
             (Error::QueryQueueFull(64), 503),
+            (
+                Error::AnswersBacklog {
+                    limit: 2,
+                    held: 2,
+                    wanted: 1,
+                },
+                503,
+            ),
             (Error::Auth(crate::auth::AuthError::UserExists), 400),
             (Error::Query("bad matcher".into()), 400),
             (

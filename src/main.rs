@@ -245,6 +245,11 @@ struct HttpArgs {
     /// Seconds a keep-alive connection may wait for its next request (0: no limit).
     #[arg(long, env = "STRATA_HTTP_IDLE_TIMEOUT_SECS", default_value_t = 60.0)]
     http_idle_timeout_secs: f64,
+    /// Seconds an answer may wait for its client to take any of its bytes; then the
+    /// connection is closed (a client that stops reading). Every byte taken restarts it (0: no
+    /// limit).
+    #[arg(long, env = "STRATA_HTTP_SEND_TIMEOUT_SECS", default_value_t = 30.0)]
+    http_send_timeout_secs: f64,
     /// Connections open at once over every listener; more are answered 503 and closed
     /// [default: 1024, or half the open-file limit if lower].
     #[arg(long, env = "STRATA_MAX_CONNECTIONS")]
@@ -281,6 +286,7 @@ impl HttpArgs {
             header_timeout: timeout_arg("http-header-timeout-secs", self.http_header_timeout_secs)?,
             body_timeout: timeout_arg("http-body-timeout-secs", self.http_body_timeout_secs)?,
             idle_timeout: timeout_arg("http-idle-timeout-secs", self.http_idle_timeout_secs)?,
+            send_timeout: timeout_arg("http-send-timeout-secs", self.http_send_timeout_secs)?,
             max_connections,
         })
     }

@@ -12,10 +12,14 @@
 //! - **Body timeout**: a request's whole body must arrive within it, counted from the end of
 //!   its head; past it the handler's read fails ([`BodyTimeout`]; `/write` answers 408) and
 //!   the connection is closed.
+//! - **Send timeout**: an answer being written must make progress: once the client stops
+//!   taking bytes (a write that cannot go on), the connection is closed if none is taken
+//!   within it. Every byte taken restarts it, so a slow reader of a big answer is not cut; one
+//!   that stops reading gives its connection (and the answer it held) back.
 //!
 //! While a request is being handled the connection has no deadline of its own (the query and
-//! write timeouts bound the work); a client that stops reading its answer is bounded only by
-//! the shutdown deadline.
+//! write timeouts bound the work). Bytes written count as activity: the idle timeout runs from
+//! the last of them, not from the moment the answer was handed to hyper.
 //!
 //! At shutdown ([`Front::drain`]) the accept loops stop (the listeners close), idle
 //! connections close at once and the others after their request; [`Front::cut`] then drops
@@ -45,6 +49,8 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default keep-alive idle timeout.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default send timeout.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
 /// The connection cap when the descriptor limit allows it (see [`default_max_connections`]).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
@@ -75,6 +81,9 @@ pub struct HttpLimits {
     /// A keep-alive connection is closed after this long without a request
     /// (`--http-idle-timeout-secs`).
     pub idle_timeout: Option<Duration>,
+    /// A connection whose answer the client stops taking is closed after this long without
+    /// progress (`--http-send-timeout-secs`).
+    pub send_timeout: Option<Duration>,
     /// Connections open at once, over every listener; more are refused (`--max-connections`).
     pub max_connections: usize,
 }
@@ -85,6 +94,7 @@ impl Default for HttpLimits {
             header_timeout: Some(DEFAULT_HEADER_TIMEOUT),
             body_timeout: Some(DEFAULT_BODY_TIMEOUT),
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            send_timeout: Some(DEFAULT_SEND_TIMEOUT),
             max_connections: default_max_connections(),
         }
     }
@@ -390,19 +400,24 @@ enum Phase {
 
 struct Activity {
     phase: Mutex<Phase>,
-    /// Told when the phase changes (the connection's deadline moves).
+    /// Since when a write has been waiting for the client to take bytes (none taken since).
+    stalled: Mutex<Option<Instant>>,
+    /// Told when the phase changes or a write stalls (the connection's deadline moves).
     changed: Notify,
     header: Option<Duration>,
     idle: Option<Duration>,
+    send: Option<Duration>,
 }
 
 impl Activity {
     fn new(limits: &HttpLimits) -> Activity {
         Activity {
             phase: Mutex::new(Phase::Opened(Instant::now())),
+            stalled: Mutex::new(None),
             changed: Notify::new(),
             header: limits.header_timeout,
             idle: limits.idle_timeout,
+            send: limits.send_timeout,
         }
     }
 
@@ -423,12 +438,42 @@ impl Activity {
         });
     }
 
+    /// The client took `n` bytes of what the connection writes: a stalled write goes on, and
+    /// an idle connection's idle time starts again (its answer was still being sent).
+    fn wrote(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        *self.stalled.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.set(|p| match p {
+            Phase::Idle(_) => Some(Phase::Idle(Instant::now())),
+            _ => None,
+        });
+    }
+
+    /// A write could not go on: the client is not taking bytes. Starts the send timeout,
+    /// unless it already runs.
+    fn write_stalled(&self) {
+        let mut stalled = self.stalled.lock().unwrap_or_else(|p| p.into_inner());
+        if stalled.is_none() {
+            *stalled = Some(Instant::now());
+            drop(stalled);
+            self.changed.notify_one();
+        }
+    }
+
     /// When the connection is closed if nothing happens, and which timeout that is.
     fn deadline(&self) -> Option<(Instant, &'static str)> {
-        match *self.phase.lock().unwrap_or_else(|p| p.into_inner()) {
+        let phase = match *self.phase.lock().unwrap_or_else(|p| p.into_inner()) {
             Phase::Opened(t) | Phase::Head(t) => self.header.map(|d| (t + d, "header")),
             Phase::Idle(t) => self.idle.map(|d| (t + d, "idle")),
             Phase::Busy => None,
+        };
+        let stalled = *self.stalled.lock().unwrap_or_else(|p| p.into_inner());
+        let send = stalled.and_then(|t| self.send.map(|d| (t + d, "send")));
+        match (phase, send) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
         }
     }
 }
@@ -475,13 +520,26 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     }
 }
 
+impl<S> Watched<S> {
+    /// Note what a write did: bytes taken, or a stall.
+    fn note_write(&self, r: &Poll<io::Result<usize>>) {
+        match r {
+            Poll::Ready(Ok(n)) => self.act.wrote(*n),
+            Poll::Pending => self.act.write_stalled(),
+            Poll::Ready(Err(_)) => {}
+        }
+    }
+}
+
 impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.note_write(&r);
+        r
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -494,7 +552,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.note_write(&r);
+        r
     }
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()

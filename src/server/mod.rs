@@ -27,6 +27,7 @@ use crate::ingest::{RecordFormat, RecordOptions};
 use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
+mod answer_budget;
 mod gzip;
 mod pretty_json;
 mod vq;
@@ -83,6 +84,8 @@ impl ServeOptions {
 #[derive(Clone)]
 struct AppState {
     db: Arc<Db>,
+    /// Answers made and not yet taken by their clients.
+    answers: answer_budget::AnswerBudget,
 }
 
 fn json_error(status: StatusCode, msg: &str) -> Response {
@@ -549,20 +552,25 @@ async fn prom_read(
     let principal = principal.map(|Extension(p)| p);
     let dbh = st.db.clone();
     match tokio::task::spawn_blocking(move || dbh.read_prometheus(&db, &bytes, principal)).await {
-        Ok(Ok(answer)) => with_version(
-            (
-                StatusCode::OK,
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/x-protobuf"),
-                    ),
-                    (header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
-                ],
-                answer,
-            )
-                .into_response(),
-        ),
+        // Made within the request's query_memory_limit; held for its client in the server's
+        // answer budget, or refused.
+        Ok(Ok(answer)) => match st.answers.charge(answer.len() as u64) {
+            Ok(held) => with_version(
+                (
+                    StatusCode::OK,
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static("application/x-protobuf"),
+                        ),
+                        (header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
+                    ],
+                    answer_budget::charged_body(answer, held),
+                )
+                    .into_response(),
+            ),
+            Err(e) => error_response(&e),
+        },
         Ok(Err(e)) => error_response(&e),
         Err(e) => json_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -658,40 +666,53 @@ async fn query(
         ),
         (r, charge) => (r, charge.ok().flatten()),
     };
-    match r {
-        Ok(resp) => {
-            let mut body = resp.to_json_epoch(epoch);
-            drop(resp);
-            if params.get("pretty").is_some_and(|p| p == "true") {
-                // The indented copy is charged beside the compact one before it is made.
-                let wanted = pretty_json::pretty_len(&body) as u64;
-                let charged = json_mem.as_mut().map_or(Ok(()), |c| c.add(wanted));
-                body = match charged {
-                    Ok(()) => pretty_json::pretty(&body),
-                    Err(e) => {
-                        drop(body);
-                        let refused = QueryResponse {
-                            results: vec![StatementResult::error(0, e.to_string())],
-                        };
-                        pretty_json::pretty(&refused.to_json_epoch(epoch))
-                    }
+    let resp = match r {
+        Ok(resp) => resp,
+        Err(e) => return error_response(&e),
+    };
+    // Until its client has taken it, the answer is also held in the server's answer budget
+    // (src/server/answer_budget.rs): charged at its bound before it is rendered.
+    let bound = json_mem.as_ref().map_or(0, |c| c.bytes());
+    let mut held = match st.answers.charge(bound) {
+        Ok(charge) => charge,
+        Err(e) => return error_response(&e),
+    };
+    let mut body = resp.to_json_epoch(epoch);
+    drop(resp);
+    if params.get("pretty").is_some_and(|p| p == "true") {
+        // The indented copy is charged beside the compact one before it is made.
+        let wanted = pretty_json::pretty_len(&body);
+        let charged = json_mem
+            .as_mut()
+            .map_or(Ok(()), |c| c.add(wanted as u64))
+            .and_then(|()| answer_budget::resize(&mut held, body.len() + wanted));
+        body = match charged {
+            Ok(()) => pretty_json::pretty(&body),
+            Err(e @ Error::AnswersBacklog { .. }) => return error_response(&e),
+            Err(e) => {
+                drop(body);
+                let refused = QueryResponse {
+                    results: vec![StatementResult::error(0, e.to_string())],
                 };
+                pretty_json::pretty(&refused.to_json_epoch(epoch))
             }
-            drop(json_mem);
-            with_version(
-                (
-                    StatusCode::OK,
-                    [(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    )],
-                    body,
-                )
-                    .into_response(),
-            )
-        }
-        Err(e) => error_response(&e),
+        };
     }
+    drop(json_mem);
+    if let Err(e) = answer_budget::resize(&mut held, body.len()) {
+        return error_response(&e);
+    }
+    with_version(
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            answer_budget::charged_body(body.into_bytes(), held),
+        )
+            .into_response(),
+    )
 }
 
 /// InfluxDB 1.x's answer to a method a route does not take: 405, `Allow`, a plain-text body.
@@ -747,7 +768,10 @@ pub fn router(db: Arc<Db>) -> Router {
         .route("/api/v1/prom/read", only(post(prom_read), "POST"))
         .route("/internal/compact", post(compact))
         .route("/vq", only(post(vq::vq), "POST"))
-        .with_state(AppState { db })
+        .with_state(AppState {
+            answers: answer_budget::AnswerBudget::new(db.config()),
+            db,
+        })
 }
 
 #[cfg(test)]
