@@ -13,9 +13,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::collections::HashMap;
 
-use super::{json_error, with_version, AppState};
+use super::answer_budget::{charged_body, AnswerBudget};
+use super::{error_response, json_error, with_version, AppState};
 use crate::auth::Principal;
-use crate::vq::{cli::exit_code, render, DEFAULT_DATABASE};
+use crate::query::limits::Charge;
+use crate::vq::{cli::exit_code, write_rendered, VqOutput, DEFAULT_DATABASE};
+use std::fmt;
 
 pub(super) async fn vq(
     State(st): State<AppState>,
@@ -50,7 +53,22 @@ pub(super) async fn vq(
     let db = st.db.clone();
     let ran = tokio::task::spawn_blocking(move || db.vq_in(&database, &source)).await;
     let answer = match ran {
-        Ok(Ok(outputs)) => serde_json::json!({ "output": render(&outputs) }),
+        Ok(Ok(outputs)) => {
+            return match output_json(&outputs, &st.answers) {
+                Ok((json, held)) => with_version(
+                    (
+                        StatusCode::OK,
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            axum::http::HeaderValue::from_static("application/json"),
+                        )],
+                        charged_body(json.into_bytes(), held),
+                    )
+                        .into_response(),
+                ),
+                Err(e) => error_response(&e),
+            }
+        }
         Ok(Err(e)) => serde_json::json!({
             "output": "",
             "error": e.to_string(),
@@ -74,4 +92,98 @@ pub(super) async fn vq(
         )
             .into_response(),
     )
+}
+
+/// `{"output": TEXT}` for a program's outputs, written straight from them (no copy of the text
+/// first): its escaped size is counted, charged to the server's answer budget, then the JSON is
+/// made at that capacity. The charge travels with the answer.
+fn output_json(outputs: &[VqOutput], answers: &AnswerBudget) -> crate::Result<(String, Charge)> {
+    const OPEN: &str = r#"{"output":""#;
+    const CLOSE: &str = r#""}"#;
+    let mut count = ByteCount(0);
+    let _ = write_rendered(&mut JsonString(&mut count), outputs);
+    let len = OPEN.len() + count.0 + CLOSE.len();
+    let held = answers.charge(len as u64)?;
+    let mut json = String::with_capacity(len);
+    json.push_str(OPEN);
+    let _ = write_rendered(&mut JsonString(&mut json), outputs);
+    json.push_str(CLOSE);
+    Ok((json, held))
+}
+
+/// Counts the bytes written.
+struct ByteCount(usize);
+
+impl fmt::Write for ByteCount {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
+/// Writes text as the inside of a JSON string (quotes, backslashes and control characters
+/// escaped).
+struct JsonString<W>(W);
+
+impl<W: fmt::Write> fmt::Write for JsonString<W> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut plain = 0;
+        for (i, c) in s.char_indices() {
+            let escaped = match c {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                c if u32::from(c) < 0x20 => "",
+                _ => continue,
+            };
+            self.0.write_str(&s[plain..i])?;
+            if escaped.is_empty() {
+                write!(self.0, "\\u{:04x}", u32::from(c))?;
+            } else {
+                self.0.write_str(escaped)?;
+            }
+            plain = i + c.len_utf8();
+        }
+        self.0.write_str(&s[plain..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::vq::{render, VqPoint};
+
+    #[test]
+    fn the_answer_is_the_rendered_text_as_json_and_charged_at_its_size() {
+        let outputs = vec![
+            VqOutput::Points(vec![VqPoint {
+                timestamp: 1,
+                metric: "m".into(),
+                tags: vec![("k".into(), "a \"b\" \\ \u{1} é".into())],
+                value: 2.5,
+            }]),
+            VqOutput::None,
+            VqOutput::Count(3),
+            VqOutput::Tables(vec!["t\tab".into(), "u".into()]),
+        ];
+        let answers = AnswerBudget::new(&Config::new().query_memory_limit(1 << 20));
+        let (json, held) = output_json(&outputs, &answers).expect("fits");
+        assert_eq!(held.bytes(), json.len() as u64);
+        assert_eq!(json.capacity(), json.len());
+        let value: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(value["output"], render(&outputs));
+        // Past the budget: refused before it is made.
+        let small = AnswerBudget::new(
+            &Config::new()
+                .max_concurrent_queries(1)
+                .query_memory_limit(10),
+        );
+        assert!(matches!(
+            output_json(&outputs, &small),
+            Err(crate::Error::AnswersBacklog { .. })
+        ));
+    }
 }

@@ -18,11 +18,12 @@ use std::sync::Arc;
 use crate::database::Database;
 use crate::db::Db;
 use crate::error::Error;
-use crate::query::limits::{QueryMemory, SelectLimits};
+use crate::query::limits::{Charge, QueryMemory, SelectLimits};
 use crate::query::plan::AggFn;
 use crate::query::Value;
 use crate::types::{FieldValue, ParsedPoint};
 use crate::version::{VqChange, VqTableRecord};
+use std::cell::RefCell;
 
 use super::ast::{Clause, Program, SelectType, Statement, Tag, Word};
 use super::plan::{select_plan, NANOS_PER_SECOND};
@@ -65,7 +66,19 @@ pub fn run_program(db: &Db, database: &str, program: &Program) -> Result<Vec<VqO
         .create_database(database)
         .and_then(|()| db.database(database))
         .map_err(|e| engine(&first.unwrap_or_else(start), e))?;
-    let run = Runner { db, d: &d };
+    let outputs = QueryMemory::new(db.config().get_query_memory_limit())
+        .charge(0)
+        .map_err(|e| {
+            engine(
+                &program.statements.first().map_or_else(start, first_word),
+                e,
+            )
+        })?;
+    let run = Runner {
+        db,
+        d: &d,
+        outputs: RefCell::new(outputs),
+    };
     // Consecutive PUTs share one WAL write (one fsync) when no point of them can be refused by
     // the engine (see `Runner::prepare_put`); any other statement writes them first.
     let mut batch = Batch::default();
@@ -149,6 +162,10 @@ fn missing(table: &Word) -> String {
 struct Runner<'a> {
     db: &'a Db,
     d: &'a Arc<Database>,
+    /// What the program's outputs hold (the points of its SELECTs), charged to one
+    /// `query_memory_limit` across the program before each is made: a program of many SELECTs
+    /// keeps all their points until it ends.
+    outputs: RefCell<Charge>,
 }
 
 type Outcome = Result<VqOutput, VqError>;
@@ -424,7 +441,8 @@ impl Runner<'_> {
                 (_, None) => Err(empty()),
             };
         }
-        let points = points(&metric.text, series);
+        let points = points(&metric.text, series, &mut self.outputs.borrow_mut())
+            .map_err(|e| engine(metric, e))?;
         let sum = || points.iter().fold(0.0, |acc, p| acc + p.value);
         match kind {
             SelectType::Sum if points.is_empty() => Err(empty()),
@@ -499,8 +517,27 @@ fn as_f64(v: &Value) -> Option<f64> {
 
 /// The rows of a raw `GROUP BY *` answer as vq points, in vq's order (timestamp, metric, tag
 /// set). Empty tag values (a key the series lacks) are not part of the tag set.
-fn points(metric: &str, series: Vec<crate::query::SeriesResult>) -> Vec<VqPoint> {
-    let mut rows: Vec<(i64, VqPoint)> = Vec::new();
+fn points(
+    metric: &str,
+    series: Vec<crate::query::SeriesResult>,
+    held: &mut Charge,
+) -> Result<Vec<VqPoint>, Error> {
+    // Every point holds its own copy of the metric and the tags: charged before any is made.
+    let mut bytes = 0u64;
+    let mut count = 0usize;
+    for s in &series {
+        let tags: usize = s
+            .tags
+            .iter()
+            .flatten()
+            .map(|(k, v)| std::mem::size_of::<(String, String)>() + k.len() + v.len())
+            .sum();
+        let point = std::mem::size_of::<(i64, VqPoint)>() + metric.len() + tags;
+        bytes = bytes.saturating_add((point as u64).saturating_mul(s.values.len() as u64));
+        count += s.values.len();
+    }
+    held.add(bytes)?;
+    let mut rows: Vec<(i64, VqPoint)> = Vec::with_capacity(count);
     for s in series {
         let tags: Vec<(String, String)> = s
             .tags
@@ -525,7 +562,7 @@ fn points(metric: &str, series: Vec<crate::query::SeriesResult>) -> Vec<VqPoint>
         }
     }
     rows.sort_by(|(a, p), (b, q)| a.cmp(b).then_with(|| p.tags.cmp(&q.tags)));
-    rows.into_iter().map(|(_, p)| p).collect()
+    Ok(rows.into_iter().map(|(_, p)| p).collect())
 }
 
 #[cfg(test)]

@@ -1,8 +1,6 @@
 //! vq's output text (VQ.md §6.1): C's `%g` for DATA values, `%f` for aggregates, DATA entries
 //! with zero-padded timestamps and sorted tags.
 
-use std::fmt::Write as _;
-
 use super::VqPoint;
 
 /// C `printf("%g", v)`: 6 significant digits, trailing zeros dropped, exponent form when the
@@ -55,20 +53,26 @@ fn strip_zeros(s: &str) -> &str {
 
 /// A DATA result: `[[{00000000000000001234}{temperature}{city:paris}|23.5];…]`, `[]` if empty.
 pub fn format_points(points: &[VqPoint]) -> String {
-    let mut out = String::from("[");
+    let mut out = String::new();
+    let _ = write_points(&mut out, points);
+    out
+}
+
+/// [`format_points`] into any writer (a counter, to size the text before it is made).
+pub fn write_points(out: &mut impl std::fmt::Write, points: &[VqPoint]) -> std::fmt::Result {
+    out.write_char('[')?;
     for (i, p) in points.iter().enumerate() {
         if i > 0 {
-            out.push(';');
+            out.write_char(';')?;
         }
-        let _ = write!(out, "[{{{:020}}}{{{}}}{{", p.timestamp, p.metric);
+        write!(out, "[{{{:020}}}{{{}}}{{", p.timestamp, p.metric)?;
         for (j, (k, v)) in p.tags.iter().enumerate() {
             let sep = if j == 0 { "" } else { "," };
-            let _ = write!(out, "{sep}{k}:{v}");
+            write!(out, "{sep}{k}:{v}")?;
         }
-        let _ = write!(out, "}}|{}]", format_g(p.value));
+        write!(out, "}}|{}]", format_g(p.value))?;
     }
-    out.push(']');
-    out
+    out.write_char(']')
 }
 
 #[cfg(test)]

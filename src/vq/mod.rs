@@ -69,13 +69,28 @@ pub enum VqOutput {
 impl VqOutput {
     /// The output line of a statement that has a result (VQ.md §6.1), without its newline.
     pub fn line(&self) -> Option<String> {
+        let mut line = String::new();
+        matches!(self.write_line(&mut line), Ok(true)).then_some(line)
+    }
+
+    /// Write [`VqOutput::line`] to `out` (a counter sizes it before it is made); `false` for a
+    /// statement without a result, which writes nothing.
+    pub fn write_line(&self, out: &mut impl std::fmt::Write) -> Result<bool, std::fmt::Error> {
         match self {
-            VqOutput::Points(p) => Some(format::format_points(p)),
-            VqOutput::Float(v) => Some(format::format_f(*v)),
-            VqOutput::Count(n) => Some(n.to_string()),
-            VqOutput::Tables(t) => Some(t.join(" ")),
-            VqOutput::None => None,
+            VqOutput::Points(p) => format::write_points(out, p)?,
+            VqOutput::Float(v) => out.write_str(&format::format_f(*v))?,
+            VqOutput::Count(n) => write!(out, "{n}")?,
+            VqOutput::Tables(t) => {
+                for (i, name) in t.iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(' ')?;
+                    }
+                    out.write_str(name)?;
+                }
+            }
+            VqOutput::None => return Ok(false),
         }
+        Ok(true)
     }
 }
 
@@ -88,9 +103,16 @@ impl VqOutput {
 /// ```
 pub fn render(outputs: &[VqOutput]) -> String {
     let mut s = String::new();
-    for line in outputs.iter().filter_map(VqOutput::line) {
-        s.push_str(&line);
-        s.push('\n');
-    }
+    let _ = write_rendered(&mut s, outputs);
     s
+}
+
+/// [`render`] into any writer, one line after another, with no copy of a line.
+pub fn write_rendered(out: &mut impl std::fmt::Write, outputs: &[VqOutput]) -> std::fmt::Result {
+    for output in outputs {
+        if output.write_line(out)? {
+            out.write_char('\n')?;
+        }
+    }
+    Ok(())
 }
