@@ -3,7 +3,8 @@
 //! limit; long AND/OR chains are answered; regexes costly to compile are refused before they
 //! are: nested classes, more than 64 KiB of them); a GROUP BY time() over years of empty buckets is
 //! stopped by `query_memory_limit` before it holds the memory, and by `max_select_buckets`
-//! before it makes a bucket. The daemon stays up and bounded throughout.
+//! before it makes a bucket; so is a holt_winters forecast of a trillion buckets. The daemon
+//! stays up and bounded throughout.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -107,6 +108,29 @@ fn hostile_queries_are_refused_or_answered_and_the_daemon_stays_bounded() {
             .as_array()
             .map(Vec::len),
         Some(1000)
+    );
+    alive(&sock);
+    // A holt_winters forecast of a trillion buckets: its values are charged to
+    // query_memory_limit before any is made, and refused; a small one is answered.
+    let hw = |n: &str| {
+        format!(
+            "SELECT holt_winters(mean(v), {n}, 0) FROM m WHERE host = 'h0' AND time >= {BASE} \
+             AND time < {} GROUP BY time(10s)",
+            BASE + 1_000_000_000_000
+        )
+    };
+    let a = query_form(&sock, "h", &hw("1000000000000"));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(a.body.contains("query_memory_limit exceeded"), "{}", a.body);
+    let a = query_form(&sock, "h", &hw("3"));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.json()["results"][0]["series"][0]["values"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{}",
+        a.body
     );
     alive(&sock);
     // A dashboard's alternation of 2,000 host names (58 KB) is answered.

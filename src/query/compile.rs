@@ -691,6 +691,7 @@ pub(crate) fn call(func: AggFn, arg: PlanExpr) -> Call {
         unit: 0,
         tags: Vec::new(),
         analysis: AnalysisArgs::default(),
+        season: 0,
     }
 }
 
@@ -788,6 +789,7 @@ fn compile_call(name: &str, args: &[Expr]) -> Result<Call> {
             Ok(c)
         }
         _ if func.analysis().is_some() => analysis_call(func, name, args),
+        AggFn::HoltWinters | AggFn::HoltWintersWithFit => holt_winters_call(func, name, args),
         AggFn::Difference | AggFn::NonNegativeDifference | AggFn::CumulativeSum => {
             let [a] = args else {
                 return Err(arg_count(name, "1", args.len()));
@@ -873,6 +875,47 @@ fn analysis_call(func: AggFn, name: &str, args: &[Expr]) -> Result<Call> {
     let mut c = call(func, transform_arg(name, &args[0])?);
     c.n = usize::try_from(period).unwrap_or(usize::MAX);
     c.analysis = analysis;
+    Ok(c)
+}
+
+/// `holt_winters[_with_fit](aggregate, N, S)`, with 1.x's checks and words (the aggregate and
+/// the GROUP BY interval are checked with the other transformations').
+fn holt_winters_call(func: AggFn, name: &str, args: &[Expr]) -> Result<Call> {
+    let [input, horizon, season] = args else {
+        return Err(Error::Query(format!(
+            "invalid number of arguments for {name}, expected 3, got {}",
+            args.len()
+        )));
+    };
+    let Expr::Call { .. } = input.unparen() else {
+        return Err(Error::Query(format!(
+            "must use aggregate function with {name}"
+        )));
+    };
+    let horizon = match horizon.unparen() {
+        Expr::Integer(n) if *n > 0 => *n,
+        Expr::Integer(n) => {
+            return Err(Error::Query(format!(
+                "second arg to {name} must be greater than 0, got {n}"
+            )))
+        }
+        _ => {
+            return Err(Error::Query(format!(
+                "expected integer argument as second arg in {name}"
+            )))
+        }
+    };
+    let season = match season.unparen() {
+        Expr::Integer(n) => *n,
+        _ => {
+            return Err(Error::Query(format!(
+                "expected integer argument as third arg in {name}"
+            )))
+        }
+    };
+    let mut c = call(func, transform_arg(name, input)?);
+    c.n = usize::try_from(horizon).unwrap_or(usize::MAX);
+    c.season = usize::try_from(season).unwrap_or(0);
     Ok(c)
 }
 

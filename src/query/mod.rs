@@ -6,6 +6,7 @@
 pub mod analysis;
 pub mod compile;
 pub mod exec;
+pub mod holt_winters;
 pub mod influxql;
 pub mod limits;
 pub mod math;

@@ -201,11 +201,15 @@ pub enum AggFn {
     Elapsed,
     /// A technical-analysis function (`exponential_moving_average`, …).
     Analysis(AnalysisFn),
+    /// `holt_winters(aggregate, N, S)`: N forecast buckets ([`crate::query::holt_winters`]).
+    HoltWinters,
+    /// `holt_winters_with_fit(aggregate, N, S)`: the fit over the buckets, then the forecast.
+    HoltWintersWithFit,
 }
 
 impl AggFn {
     /// Every function, in the order of the enum.
-    pub const ALL: [AggFn; 31] = [
+    pub const ALL: [AggFn; 33] = [
         AggFn::Count,
         AggFn::Sum,
         AggFn::Mean,
@@ -237,6 +241,8 @@ impl AggFn {
         AggFn::Analysis(AnalysisFn::ChandeMomentumOscillator),
         AggFn::Analysis(AnalysisFn::KaufmansEfficiencyRatio),
         AggFn::Analysis(AnalysisFn::KaufmansAdaptiveMovingAverage),
+        AggFn::HoltWinters,
+        AggFn::HoltWintersWithFit,
     ];
 
     pub fn from_name(name: &str) -> Option<AggFn> {
@@ -264,6 +270,8 @@ impl AggFn {
             "moving_average" => AggFn::MovingAverage,
             "cumulative_sum" => AggFn::CumulativeSum,
             "elapsed" => AggFn::Elapsed,
+            "holt_winters" => AggFn::HoltWinters,
+            "holt_winters_with_fit" => AggFn::HoltWintersWithFit,
             other => return AnalysisFn::from_name(other).map(AggFn::Analysis),
         })
     }
@@ -294,6 +302,8 @@ impl AggFn {
             AggFn::CumulativeSum => "cumulative_sum",
             AggFn::Elapsed => "elapsed",
             AggFn::Analysis(f) => f.name(),
+            AggFn::HoltWinters => "holt_winters",
+            AggFn::HoltWintersWithFit => "holt_winters_with_fit",
         }
     }
 
@@ -323,6 +333,13 @@ impl AggFn {
                 | AggFn::CumulativeSum
                 | AggFn::Elapsed
         ) || self.analysis().is_some()
+            || self.is_holt_winters()
+    }
+
+    /// `holt_winters` or `holt_winters_with_fit`: answered once per series from all its
+    /// buckets, not bucket by bucket.
+    pub fn is_holt_winters(self) -> bool {
+        matches!(self, AggFn::HoltWinters | AggFn::HoltWintersWithFit)
     }
 
     /// The technical-analysis function this is, if it is one.
@@ -365,6 +382,8 @@ pub struct Call {
     pub tags: Vec<String>,
     /// A technical-analysis function's hold period and warm-up (its period is `n`).
     pub analysis: AnalysisArgs,
+    /// holt_winters' season length `S` (its horizon `N` is `n`).
+    pub season: usize,
 }
 
 /// What one output column computes.

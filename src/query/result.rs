@@ -21,6 +21,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// A number's value as a float (an integer converted); `None` for null and non-numbers.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(x) => Some(*x),
+            Value::Integer(x) => Some(*x as f64),
+            Value::Unsigned(x) => Some(*x as f64),
+            _ => None,
+        }
+    }
+
     /// A string cell.
     pub fn string(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())

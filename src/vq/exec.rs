@@ -437,7 +437,7 @@ impl Runner<'_> {
                     Some(Value::Unsigned(n)) => *n,
                     _ => 0,
                 })),
-                (_, Some(v)) => as_f64(v).map(VqOutput::Float).ok_or_else(empty),
+                (_, Some(v)) => v.as_f64().map(VqOutput::Float).ok_or_else(empty),
                 (_, None) => Err(empty()),
             };
         }
@@ -506,15 +506,6 @@ pub fn parse_value(w: &Word) -> Result<f64, VqError> {
     Ok(v)
 }
 
-fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Float(f) => Some(*f),
-        Value::Integer(i) => Some(*i as f64),
-        Value::Unsigned(u) => Some(*u as f64),
-        _ => None,
-    }
-}
-
 /// The rows of a raw `GROUP BY *` answer as vq points, in vq's order (timestamp, metric, tag
 /// set). Empty tag values (a key the series lacks) are not part of the tag set.
 fn points(
@@ -546,7 +537,8 @@ fn points(
             .filter(|(_, v)| !v.is_empty())
             .collect();
         for row in s.values {
-            let (Some(Value::Time(ns)), Some(v)) = (row.first(), row.get(1).and_then(as_f64))
+            let (Some(Value::Time(ns)), Some(v)) =
+                (row.first(), row.get(1).and_then(Value::as_f64))
             else {
                 continue;
             };

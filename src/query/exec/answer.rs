@@ -370,9 +370,9 @@ impl GroupContext<'_> {
         if !layout.trs.is_empty() {
             let out = (out_start, bucket_of(self.plan.tmax));
             let multi = multi_input.map(|mi| (mi, multi_rows));
-            return Ok(Answered::Final(
-                self.bucket_transforms(filled, multi, integrals, trs, out, interval),
-            ));
+            return Ok(Answered::Final(self.bucket_transforms(
+                filled, multi, integrals, trs, out, interval,
+            )?));
         }
         if layout.aggs.iter().any(|a| a.func == AggFn::Integral) {
             return Ok(Answered::Final(integral_streams(

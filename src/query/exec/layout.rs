@@ -63,6 +63,8 @@ pub(super) struct TransformCall {
     pub(super) unit: i64,
     /// A technical-analysis function's hold period and warm-up (`n` is its period).
     pub(super) analysis: AnalysisArgs,
+    /// holt_winters' season length (`n` is its horizon).
+    pub(super) season: usize,
     pub(super) input: TransformInput,
 }
 
@@ -124,6 +126,7 @@ impl Layout {
                 n: c.n,
                 unit: c.unit,
                 analysis: c.analysis,
+                season: c.season,
                 input,
             });
             return Ok(ColumnExpr::Tr(self.trs.len() - 1));

@@ -86,6 +86,7 @@ fn transformations() {
                 n,
                 unit,
                 analysis: Default::default(),
+                season: 0,
                 input: TransformInput::Var(0),
             },
             1_000_000_000,
@@ -289,6 +290,7 @@ fn a_transformations_aggregate_reads_one_interval_past_the_statements_range() {
                 n: 4,
                 unit: 0,
                 analysis: Default::default(),
+                season: 0,
                 input: TransformInput::Agg(i + 1),
             });
         }
@@ -314,6 +316,7 @@ fn a_transformation_of_a_transformation_reads_as_far_as_1x() {
         n: 2,
         unit: 0,
         analysis: Default::default(),
+        season: 0,
         input,
     };
     let mut layout = Layout {
@@ -392,6 +395,7 @@ fn a_wildcard_call_inside_an_expression_is_1xs_error() {
         p: 0.0,
         unit: 0,
         analysis: Default::default(),
+        season: 0,
         tags: Vec::new(),
     };
     let re = regex::Regex::new("u").unwrap_or_else(|e| panic!("{e}"));
@@ -412,6 +416,7 @@ fn derivative_newest_first_keeps_elapsed_positive() {
         n: 0,
         unit: 0,
         analysis: Default::default(),
+        season: 0,
         input: TransformInput::Var(0),
     };
     let s = 1_000_000_000;
@@ -593,6 +598,7 @@ fn transformations_of_an_integral_read_its_rows_at_their_times() {
         n: 0,
         unit: 0,
         analysis: Default::default(),
+        season: 0,
         input,
     };
     let trs = [

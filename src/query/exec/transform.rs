@@ -6,9 +6,12 @@ use super::expr::{arith, call_refs, eval, has_agg};
 use super::group::GroupContext;
 use super::integral::{integrals_by_bucket, tr_shifts};
 use super::join::{join_streams, Stream};
+use super::layout::ColumnExpr;
 use super::layout::{TransformCall, TransformInput};
 use super::windows::tr_reaches;
+use crate::error::{Error, Result};
 use crate::query::analysis::Analysis;
+use crate::query::holt_winters::HoltWinters;
 use crate::query::plan::{AggFn, ArithOp, Fill};
 use crate::query::result::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -31,7 +34,7 @@ impl GroupContext<'_> {
         mut trs: Vec<TransformState>,
         (out_start, out_end): (i64, i64),
         interval: i64,
-    ) -> Vec<Vec<Value>> {
+    ) -> Result<Vec<Vec<Value>>> {
         let layout = self.layout;
         let desc = self.plan.desc;
         if desc && !integrals.is_empty() {
@@ -91,6 +94,8 @@ impl GroupContext<'_> {
         };
         // Each integral's value in the last row it was in.
         let mut last_integral: BTreeMap<usize, Value> = BTreeMap::new();
+        // What each holt_winters reads: its input's values in the statement's buckets.
+        let mut hw_inputs: Vec<Vec<(i64, f64)>> = vec![Vec::new(); trs.len()];
         for (b, outs, has) in filled {
             // What each transformation yields at this bucket (several over distinct()).
             let mut ys: Vec<Vec<Value>> = Vec::with_capacity(trs.len());
@@ -104,6 +109,24 @@ impl GroupContext<'_> {
                     b >= out_start.saturating_sub(reach)
                 };
                 let mut y = Vec::new();
+                if t.func.is_holt_winters() {
+                    let inputs: Vec<&Value> = match &t.input {
+                        TransformInput::Agg(ai) => {
+                            outs.get(*ai).map(|o| &o.value).into_iter().collect()
+                        }
+                        TransformInput::Tr(j) => {
+                            ys.get(*j).map_or(Vec::new(), |v| v.iter().collect())
+                        }
+                        TransformInput::Var(_) => Vec::new(),
+                    };
+                    if reads && b <= out_end {
+                        // Nulls are skipped, as 1.x skips nil points.
+                        hw_inputs[ti]
+                            .extend(inputs.into_iter().filter_map(Value::as_f64).map(|x| (b, x)));
+                    }
+                    ys.push(y);
+                    continue;
+                }
                 match (&t.input, &multi) {
                     (_, _) if !reads => {}
                     (TransformInput::Agg(ai), Some((mi, rows))) if ai == mi => {
@@ -216,7 +239,26 @@ impl GroupContext<'_> {
                 }
             }
         }
-        join_streams(self.plan, streams)
+        // Each holt_winters column answers from all its buckets at once, at its own times
+        // (the forecast past the last bucket).
+        for (e, stream) in layout.exprs.iter().zip(streams.iter_mut()) {
+            let ColumnExpr::Tr(ti) = e else {
+                continue;
+            };
+            let t = &layout.trs[*ti];
+            if !t.func.is_holt_winters() {
+                continue;
+            }
+            let hw = HoltWinters::new(t.n, t.season, t.func == AggFn::HoltWintersWithFit, interval);
+            let points = &hw_inputs[*ti];
+            // What it holds, charged before it is made: the values on the grid, the fit and
+            // forecast of each evaluation, the answer.
+            let slots = hw.grid_len(points).saturating_add(t.n) as u64;
+            let _held = self.snap.mem.charge(slots.saturating_mul(3 * 8 + 16))?;
+            let answer = hw.answer(points, &mut || self.token.check().map_err(Error::from))?;
+            stream.extend(answer.into_iter().map(|(time, v)| (time, Value::Float(v))));
+        }
+        Ok(join_streams(self.plan, streams))
     }
 }
 
@@ -263,12 +305,7 @@ impl TransformState {
         if *v == Value::Null {
             return None;
         }
-        let f = |v: &Value| match v {
-            Value::Float(x) => Some(*x),
-            Value::Integer(x) => Some(*x as f64),
-            Value::Unsigned(x) => Some(*x as f64),
-            _ => None,
-        };
+        let f = Value::as_f64;
         // derivative and difference keep the first of several points at one time (1.x: a
         // point that does not advance the stream is skipped).
         let differs = matches!(

@@ -38,7 +38,8 @@ pub(super) fn call_windows(plan: &SelectPlan, layout: &mut Layout) {
 /// cumulative_sum.
 pub(super) fn tr_reach(t: &TransformCall) -> i64 {
     match t.func {
-        AggFn::CumulativeSum => 0,
+        // holt_winters reads only the statement's buckets, as in 1.x.
+        AggFn::CumulativeSum | AggFn::HoltWinters | AggFn::HoltWintersWithFit => 0,
         _ => 1,
     }
 }
