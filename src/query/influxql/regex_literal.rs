@@ -99,20 +99,13 @@ impl PartialEq for Regex {
     }
 }
 
-/// A line break as the escape a regex reads as the same character (`n` or `r` after `\`): an
-/// InfluxQL regex literal holds no line break.
-fn line_break_escape(c: char) -> Option<char> {
-    match c {
-        '\n' => Some('n'),
-        '\r' => Some('r'),
-        _ => None,
-    }
-}
-
 impl fmt::Display for Regex {
-    /// `/source/`, with `/` escaped as `\/`, and line breaks (which the parser never puts in a
-    /// regex, but a regex built from other text may hold) as `\n` and `\r`, which match the
-    /// same characters.
+    /// `/source/`, which the lexer reads back to the same source: `/` escaped as `\/`, the
+    /// rest as it is. The one exception is a line feed not after a backslash, which the lexer
+    /// refuses inside a regex literal: the parser never puts one in a regex, but a regex built
+    /// from other text (a Prometheus matcher) may hold one, and it prints as `\n`, which
+    /// matches the same character. (A carriage return, or a line feed after a backslash, the
+    /// lexer reads as it is, so they print as they are.)
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_char('/')?;
         let mut chars = self.source.chars();
@@ -122,17 +115,11 @@ impl fmt::Display for Regex {
                 '\\' => {
                     f.write_char('\\')?;
                     if let Some(n) = chars.next() {
-                        // `\` before a line break escapes it: the escape alone says the same.
-                        f.write_char(line_break_escape(n).unwrap_or(n))?;
+                        f.write_char(n)?;
                     }
                 }
-                c => match line_break_escape(c) {
-                    Some(e) => {
-                        f.write_char('\\')?;
-                        f.write_char(e)?;
-                    }
-                    None => f.write_char(c)?,
-                },
+                '\n' => f.write_str("\\n")?,
+                c => f.write_char(c)?,
             }
         }
         f.write_char('/')
