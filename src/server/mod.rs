@@ -439,6 +439,24 @@ pub fn write_body_text(
     }
 }
 
+/// The `db` parameter a write, a remote read or a compaction needs (see [`database_required`]).
+fn database_param(params: &HashMap<String, String>) -> Option<String> {
+    params.get("db").filter(|d| !d.is_empty()).cloned()
+}
+
+/// 1.x's answer to a write, a remote read or a compaction without a `db` parameter.
+fn database_required() -> Response {
+    json_error(StatusCode::BAD_REQUEST, "database is required")
+}
+
+/// The answer when the blocking task doing a request's `what` failed (it panicked).
+fn task_failed(what: &str, e: &tokio::task::JoinError) -> Response {
+    json_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("{what} task failed: {e}"),
+    )
+}
+
 /// A write's body, at most `limit` bytes; the answer when it is refused: 408 (and the
 /// connection closed) when it came too slowly, 413 when it is too large.
 async fn read_body(body: Body, limit: usize) -> std::result::Result<axum::body::Bytes, Response> {
@@ -464,8 +482,8 @@ async fn write(
     body: Body,
 ) -> Response {
     let limit = st.db.config().get_max_body_bytes();
-    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
-        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    let Some(db) = database_param(&params) else {
+        return database_required();
     };
     let precision = match write_precision(params.get("precision").map(String::as_str)) {
         Ok(p) => p,
@@ -498,10 +516,7 @@ async fn write(
         Ok(Err((status, msg))) => json_error(status, &msg),
         Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
         Ok(Ok(Err(e))) => write_error_response(&e),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("write task failed: {e}"),
-        ),
+        Err(e) => task_failed("write", &e),
     }
 }
 
@@ -514,8 +529,8 @@ async fn prom_write(
     body: Body,
 ) -> Response {
     let limit = st.db.config().get_max_body_bytes();
-    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
-        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    let Some(db) = database_param(&params) else {
+        return database_required();
     };
     let bytes = match read_body(body, limit).await {
         Ok(b) => b,
@@ -525,10 +540,7 @@ async fn prom_write(
     match tokio::task::spawn_blocking(move || dbh.write_prometheus(&db, &bytes)).await {
         Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
         Ok(Err(e)) => write_error_response(&e),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("write task failed: {e}"),
-        ),
+        Err(e) => task_failed("write", &e),
     }
 }
 
@@ -542,8 +554,8 @@ async fn prom_read(
     body: Body,
 ) -> Response {
     let limit = st.db.config().get_max_body_bytes();
-    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
-        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    let Some(db) = database_param(&params) else {
+        return database_required();
     };
     let bytes = match read_body(body, limit).await {
         Ok(b) => b,
@@ -572,10 +584,7 @@ async fn prom_read(
             Err(e) => error_response(&e),
         },
         Ok(Err(e)) => error_response(&e),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("read task failed: {e}"),
-        ),
+        Err(e) => task_failed("read", &e),
     }
 }
 
@@ -586,17 +595,14 @@ async fn compact(
     State(st): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(db) = params.get("db").filter(|d| !d.is_empty()).cloned() else {
-        return json_error(StatusCode::BAD_REQUEST, "database is required");
+    let Some(db) = database_param(&params) else {
+        return database_required();
     };
     let dbh = st.db.clone();
     match tokio::task::spawn_blocking(move || dbh.major_compact(&db)).await {
         Ok(Ok(())) => with_version(StatusCode::NO_CONTENT.into_response()),
         Ok(Err(e)) => error_response(&e),
-        Err(e) => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("compaction task failed: {e}"),
-        ),
+        Err(e) => task_failed("compaction", &e),
     }
 }
 

@@ -14,7 +14,7 @@ use axum::Extension;
 use std::collections::HashMap;
 
 use super::answer_budget::{charged_body, AnswerBudget};
-use super::{error_response, json_error, with_version, AppState};
+use super::{error_response, json_error, task_failed, with_version, AppState};
 use crate::auth::Principal;
 use crate::query::limits::Charge;
 use crate::vq::{cli::exit_code, write_rendered, VqOutput, DEFAULT_DATABASE};
@@ -74,12 +74,7 @@ pub(super) async fn vq(
             "error": e.to_string(),
             "exit": exit_code(&e),
         }),
-        Err(e) => {
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("the vq task failed: {e}"),
-            )
-        }
+        Err(e) => return task_failed("vq", &e),
     };
     with_version(
         (
