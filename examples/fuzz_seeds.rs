@@ -29,20 +29,8 @@ const LINE_PROTOCOL: &[&str] = &[
 /// Remote write requests as Prometheus sends them: a counter and a gauge with labels, a
 /// staleness marker (NaN), an infinity, a series without `__name__`, an empty label value.
 fn prometheus_requests() -> Vec<strata::ingest::prometheus::WriteRequest> {
-    use strata::ingest::prometheus::{Label, Sample, TimeSeries, WriteRequest};
-    let series = |labels: &[(&str, &str)], samples: &[(f64, i64)]| TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .iter()
-            .map(|&(value, timestamp)| Sample { value, timestamp })
-            .collect(),
-    };
+    use strata::ingest::prometheus::{TimeSeries, WriteRequest};
+    let series = TimeSeries::new;
     let t = 1_700_000_000_000;
     vec![
         WriteRequest {

@@ -24,7 +24,7 @@ use prost::Message as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use strata::ingest::prometheus::{Label, Sample, TimeSeries, WriteRequest};
+use strata::ingest::prometheus::{TimeSeries, WriteRequest};
 use strata::query::prometheus_read::{LabelMatcher, MatchType, Query, ReadRequest, ReadResponse};
 
 const PROMETHEUS: &str = "/usr/bin/prometheus";
@@ -57,22 +57,6 @@ fn snappy_protobuf(request: &WriteRequest) -> Vec<u8> {
         .unwrap()
 }
 
-fn series(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> TimeSeries {
-    TimeSeries {
-        labels: labels
-            .iter()
-            .map(|(n, v)| Label {
-                name: n.to_string(),
-                value: v.to_string(),
-            })
-            .collect(),
-        samples: samples
-            .iter()
-            .map(|&(value, timestamp)| Sample { value, timestamp })
-            .collect(),
-    }
-}
-
 fn values(sock: &Path, q: &str) -> serde_json::Value {
     query_json(sock, "prom", q)["results"][0]["series"][0]["values"].clone()
 }
@@ -93,11 +77,11 @@ fn hand_made_remote_writes_are_written_as_1x_writes_them() {
     let t = 1_700_000_000_000i64;
     let body = snappy_protobuf(&WriteRequest {
         timeseries: vec![
-            series(
+            TimeSeries::new(
                 &[("__name__", "http_requests_total"), ("code", "200")],
                 &[(3.0, t), (f64::NAN, t + 1000), (5.0, t + 2000)],
             ),
-            series(&[("job", "x")], &[(1.5, t), (f64::INFINITY, t + 1000)]),
+            TimeSeries::new(&[("job", "x")], &[(1.5, t), (f64::INFINITY, t + 1000)]),
         ],
     });
     let a = post(&sock, "/api/v1/prom/write?db=prom", &body);
@@ -125,7 +109,7 @@ fn hand_made_remote_writes_are_written_as_1x_writes_them() {
     );
     // A request of only good samples: 204.
     let body = snappy_protobuf(&WriteRequest {
-        timeseries: vec![series(&[("__name__", "g")], &[(0.25, t)])],
+        timeseries: vec![TimeSeries::new(&[("__name__", "g")], &[(0.25, t)])],
     });
     let a = post(&sock, "/api/v1/prom/write?db=prom", &body);
     assert_eq!(a.status, 204, "{}", a.body);
@@ -188,12 +172,12 @@ fn hand_made_remote_reads_answer_what_was_written() {
     let t = 1_700_000_000_000i64;
     let body = snappy_protobuf(&WriteRequest {
         timeseries: vec![
-            series(
+            TimeSeries::new(
                 &[("__name__", "up"), ("job", "api"), ("instance", "a:1")],
                 &[(1.0, t), (0.0, t + 15_000)],
             ),
-            series(&[("__name__", "up"), ("job", "web")], &[(1.0, t)]),
-            series(&[("__name__", "up_time"), ("job", "api")], &[(42.0, t)]),
+            TimeSeries::new(&[("__name__", "up"), ("job", "web")], &[(1.0, t)]),
+            TimeSeries::new(&[("__name__", "up_time"), ("job", "api")], &[(42.0, t)]),
         ],
     });
     assert_eq!(post(&sock, "/api/v1/prom/write?db=prom", &body).status, 204);
@@ -302,7 +286,10 @@ fn a_remote_read_answer_is_bounded_by_query_memory_limit_across_its_queries() {
     let t = 1_700_000_000_000i64;
     let samples: Vec<(f64, i64)> = (0..1000).map(|i| (i as f64, t + i * 1000)).collect();
     let body = snappy_protobuf(&WriteRequest {
-        timeseries: vec![series(&[("__name__", "load"), ("host", "a")], &samples)],
+        timeseries: vec![TimeSeries::new(
+            &[("__name__", "load"), ("host", "a")],
+            &samples,
+        )],
     });
     assert_eq!(post(&sock, "/api/v1/prom/write?db=prom", &body).status, 204);
     let query = || Query {
@@ -374,7 +361,7 @@ fn a_real_prometheus_remote_writes_its_metrics_and_reads_back_strata_s() {
     )
     .unwrap();
     let body = snappy_protobuf(&WriteRequest {
-        timeseries: vec![series(
+        timeseries: vec![TimeSeries::new(
             &[("__name__", "strata_only_metric"), ("source", "strata")],
             &[(41.5, now_ms - 20_000), (42.5, now_ms - 10_000)],
         )],

@@ -26,6 +26,31 @@ pub struct TimeSeries {
     pub samples: Vec<Sample>,
 }
 
+impl TimeSeries {
+    /// A series of these labels (name, value) and samples (value, milliseconds), as an embedder
+    /// or a test builds one.
+    ///
+    /// ```
+    /// let s = strata::ingest::prometheus::TimeSeries::new(&[("__name__", "up")], &[(1.0, 1000)]);
+    /// assert_eq!((s.labels[0].value.as_str(), s.samples[0].timestamp), ("up", 1000));
+    /// ```
+    pub fn new(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> TimeSeries {
+        TimeSeries {
+            labels: labels
+                .iter()
+                .map(|(name, value)| Label {
+                    name: name.to_string(),
+                    value: value.to_string(),
+                })
+                .collect(),
+            samples: samples
+                .iter()
+                .map(|&(value, timestamp)| Sample { value, timestamp })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Label {
     #[prost(string, tag = "1")]
