@@ -89,10 +89,24 @@ fn start_influxd(dir: &Path) -> Influxd {
 
 /// One HTTP/1.1 request over TCP (Connection: close; body read to EOF).
 fn tcp_request(port: u16, method: &str, path_and_query: &str, body: &[u8]) -> Answer {
+    tcp_request_with(port, method, path_and_query, &[], body)
+}
+
+fn tcp_request_with(
+    port: u16,
+    method: &str,
+    path_and_query: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Answer {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let head = format!(
-        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n\r\n",
+        "{method} {path_and_query} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\nContent-Type: text/plain\r\n{extra}\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -1221,6 +1235,53 @@ fn queries() -> Vec<String> {
 }
 
 /// Queries compared with RFC3339 times (no `epoch`).
+/// Queries answered in CSV: (query, epoch parameter, Accept header).
+fn csv_queries() -> Vec<(String, &'static str, &'static str)> {
+    let csv = "application/csv";
+    vec![
+        ("SELECT * FROM csv".into(), "", csv),
+        ("SELECT * FROM csv GROUP BY *".into(), "", "text/csv"),
+        (
+            "SELECT x, s FROM csv GROUP BY host".into(),
+            "&epoch=ms",
+            csv,
+        ),
+        (
+            "SELECT usage_user, load, ok, state FROM cpu WHERE host = 'a' LIMIT 5".into(),
+            "",
+            csv,
+        ),
+        (
+            "SELECT count(usage_user), max(load) FROM cpu GROUP BY host, region".into(),
+            "&epoch=s",
+            csv,
+        ),
+        (
+            format!("SELECT count(load) FROM cpu WHERE {W} GROUP BY time(30m) fill(0)"),
+            "",
+            csv,
+        ),
+        (
+            "SELECT x FROM csv; SHOW MEASUREMENTS; SELECT bogus(x) FROM csv".into(),
+            "",
+            csv,
+        ),
+        ("SELECT x FROM nope; SHOW TAG KEYS FROM csv".into(), "", csv),
+        (
+            "SHOW FIELD KEYS FROM cpu; SHOW SERIES FROM csv".into(),
+            "",
+            csv,
+        ),
+        ("SELECT x FROM csv WHERE".into(), "", csv),
+        // Only exactly these Accept values ask for CSV.
+        (
+            "SELECT x FROM csv".into(),
+            "",
+            "application/csv, text/plain",
+        ),
+    ]
+}
+
 fn rfc3339_queries() -> Vec<String> {
     vec![
         "SELECT usage_user FROM cpu WHERE host = 'a' LIMIT 5".into(),
@@ -1370,6 +1431,39 @@ fn strata_answers_influxql_like_influxdb_1x() {
         compare(q, epoch, "GET");
     }
 
+    // CSV answers (`Accept: application/csv`), compared byte for byte, over the data set and a
+    // measurement of their own whose tags and strings need escaping and quoting.
+    let csv_lines = "csv,k\\ 1=v\\=1,a=\\\"q\\\" x=1,s=\"line\\nbreak\" 1\n\
+                     csv,b=\u{e9},host=h x=2,n=-7i,s=\" lead\" 2\n\
+                     csv,host=h x=1e21,s=\"a,\\\"b\\\"\",ok=true 3\n\
+                     csv,host=g x=0.1,s=\"\\\\.\" 4\n";
+    let wpath = format!("/write?db={DB}");
+    let a = tcp_request(influxd.port, "POST", &wpath, csv_lines.as_bytes());
+    assert_eq!(a.status, 204, "influxd write: {}", a.body);
+    let a = request(&sock, "POST", &wpath, csv_lines.as_bytes());
+    assert_eq!(a.status, 204, "strata write: {}", a.body);
+    let mut csv_mismatches = Vec::new();
+    let csv_cases = csv_queries();
+    for (q, epoch, accept) in &csv_cases {
+        let path = format!("/query?db={DB}{epoch}&q={}", enc(q));
+        let headers = [("Accept", *accept)];
+        let want = tcp_request_with(influxd.port, "GET", &path, &headers, b"");
+        let got = request_with(&sock, "GET", &path, &headers, b"");
+        let same_body = if matches!(*accept, "application/csv" | "text/csv") {
+            want.body == got.body
+        } else {
+            // Answered in JSON: compared as JSON.
+            serde_json::from_str::<J>(&want.body).ok() == serde_json::from_str::<J>(&got.body).ok()
+        };
+        if want.status != got.status || !same_body {
+            eprintln!(
+                "MISMATCH (CSV, Accept: {accept}) {q}\n  influxdb ({}):\n{}\n  strata   ({}):\n{}\n",
+                want.status, want.body, got.status, got.body
+            );
+            csv_mismatches.push(format!("CSV {q}"));
+        }
+    }
+
     // DELETE on both sides from identical data (a measurement of its own, after the queries
     // above), then what is left compared. Time conditions are taken out of the AND/OR tree and
     // intersected as in SELECT: `time < a OR time > b` deletes nothing.
@@ -1410,7 +1504,8 @@ fn strata_answers_influxql_like_influxdb_1x() {
         compare(d, "", "POST");
         compare("SELECT * FROM del", "&epoch=ns", "GET");
     }
-    let total = cases.len() + 2 * deletes.len();
+    let total = cases.len() + 2 * deletes.len() + csv_cases.len();
+    mismatches.extend(csv_mismatches);
     assert!(
         mismatches.is_empty(),
         "{} of {total} queries answer differently from InfluxDB 1.x:\n{}",

@@ -109,6 +109,12 @@ impl Epoch {
         })
     }
 
+    /// A time in nanoseconds as an integer in this unit (nanoseconds for RFC3339), as the
+    /// answers write it.
+    pub fn integer(self, ns: i64) -> i64 {
+        ns.div_euclid(self.divisor())
+    }
+
     fn divisor(self) -> i64 {
         match self {
             Epoch::Rfc3339 | Epoch::Nanosecond => 1,
@@ -337,7 +343,7 @@ fn push_value(out: &mut String, v: &Value, epoch: Epoch) {
                 push_rfc3339(out, *t);
                 out.push('"');
             }
-            e => out.push_str(itoa::Buffer::new().format(t.div_euclid(e.divisor()))),
+            e => out.push_str(itoa::Buffer::new().format(e.integer(*t))),
         },
         Value::Float(x) => push_float(out, *x),
         Value::Integer(x) => out.push_str(itoa::Buffer::new().format(*x)),

@@ -69,6 +69,16 @@ pub(super) fn resize(charge: &mut Charge, bytes: usize) -> Result<()> {
         .map_err(backlog)
 }
 
+/// Counts the bytes an answer's writer writes, to size the answer before it is made.
+pub(super) struct ByteCount(pub(super) usize);
+
+impl std::fmt::Write for ByteCount {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0 += s.len();
+        Ok(())
+    }
+}
+
 /// An answer's bytes and their charge, given back with the bytes.
 struct ChargedBytes {
     bytes: Vec<u8>,

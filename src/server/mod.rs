@@ -28,6 +28,7 @@ use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 mod answer_budget;
+mod csv_answer;
 mod gzip;
 mod pretty_json;
 mod vq;
@@ -659,9 +660,12 @@ async fn query(
         }),
         r => r,
     };
+    let limit = st.db.config().get_query_memory_limit();
+    if csv_answer::wanted(&headers) {
+        return csv_answer::answer(r, epoch, limit, &st.answers);
+    }
     // The JSON is charged to query_memory_limit before it is rendered (the rows it renders
     // were charged while the query made them).
-    let limit = st.db.config().get_query_memory_limit();
     let charged = charge_json(&r, limit);
     let (r, mut json_mem) = match (r, charged) {
         (Ok(_), Err(e)) => (

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::collections::HashMap;
 
-use super::answer_budget::{charged_body, AnswerBudget};
+use super::answer_budget::{charged_body, AnswerBudget, ByteCount};
 use super::{error_response, json_error, task_failed, with_version, AppState};
 use crate::auth::Principal;
 use crate::query::limits::Charge;
@@ -104,16 +104,6 @@ fn output_json(outputs: &[VqOutput], answers: &AnswerBudget) -> crate::Result<(S
     let _ = write_rendered(&mut JsonString(&mut json), outputs);
     json.push_str(CLOSE);
     Ok((json, held))
-}
-
-/// Counts the bytes written.
-struct ByteCount(usize);
-
-impl fmt::Write for ByteCount {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0 += s.len();
-        Ok(())
-    }
 }
 
 /// Writes text as the inside of a JSON string (quotes, backslashes and control characters
