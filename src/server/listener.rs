@@ -51,6 +51,8 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default send timeout.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// How finely bytes written move an idle connection's idle start (an idle timeout is seconds).
+const IDLE_RESOLUTION: Duration = Duration::from_millis(100);
 /// The connection cap when the descriptor limit allows it (see [`default_max_connections`]).
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
 
@@ -402,6 +404,8 @@ struct Activity {
     phase: Mutex<Phase>,
     /// Since when a write has been waiting for the client to take bytes (none taken since).
     stalled: Mutex<Option<Instant>>,
+    /// Whether `stalled` holds an instant (read without the lock on every write).
+    is_stalled: std::sync::atomic::AtomicBool,
     /// Told when the phase changes or a write stalls (the connection's deadline moves).
     changed: Notify,
     header: Option<Duration>,
@@ -414,6 +418,7 @@ impl Activity {
         Activity {
             phase: Mutex::new(Phase::Opened(Instant::now())),
             stalled: Mutex::new(None),
+            is_stalled: std::sync::atomic::AtomicBool::new(false),
             changed: Notify::new(),
             header: limits.header_timeout,
             idle: limits.idle_timeout,
@@ -440,13 +445,21 @@ impl Activity {
 
     /// The client took `n` bytes of what the connection writes: a stalled write goes on, and
     /// an idle connection's idle time starts again (its answer was still being sent).
+    ///
+    /// Cheap on the common path (every write of every answer): the stall is cleared only when
+    /// one was noted, and the idle start moves (waking the connection's loop) at most every
+    /// [`IDLE_RESOLUTION`].
     fn wrote(&self, n: usize) {
         if n == 0 {
             return;
         }
-        *self.stalled.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.is_stalled.swap(false, Ordering::Relaxed) {
+            *self.stalled.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
         self.set(|p| match p {
-            Phase::Idle(_) => Some(Phase::Idle(Instant::now())),
+            Phase::Idle(since) if since.elapsed() >= IDLE_RESOLUTION => {
+                Some(Phase::Idle(Instant::now()))
+            }
             _ => None,
         });
     }
@@ -457,6 +470,7 @@ impl Activity {
         let mut stalled = self.stalled.lock().unwrap_or_else(|p| p.into_inner());
         if stalled.is_none() {
             *stalled = Some(Instant::now());
+            self.is_stalled.store(true, Ordering::Relaxed);
             drop(stalled);
             self.changed.notify_one();
         }
