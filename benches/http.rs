@@ -73,7 +73,8 @@ fn front_door(c: &mut Criterion) {
     group.bench_function("ping", |b| {
         b.iter(|| round_trip(&mut stream, ping, &mut buf));
     });
-    let query = b"GET /query?db=b&epoch=ns&q=SELECT+v+FROM+m+GROUP+BY+host HTTP/1.1\r\nHost: x\r\n\r\n";
+    let query =
+        b"GET /query?db=b&epoch=ns&q=SELECT+v+FROM+m+GROUP+BY+host HTTP/1.1\r\nHost: x\r\n\r\n";
     group.bench_function("query_100_points_json", |b| {
         b.iter(|| assert!(round_trip(&mut stream, query, &mut buf) > 1000));
     });
