@@ -38,7 +38,7 @@ fn round_trip(stream: &mut UnixStream, request: &[u8], buf: &mut Vec<u8>) -> usi
 
 fn start(dir: &Path) -> (std::path::PathBuf, tokio::sync::oneshot::Sender<()>) {
     let socket = dir.join("s.sock");
-    let db = Arc::new(Db::open(&dir.join("data"), Config::new()).expect("open"));
+    let db = Arc::new(Db::open(dir.join("data"), Config::new()).expect("open"));
     db.create_database("b").expect("create");
     let lines: String = (0..100)
         .map(|i| format!("m,host=h{} v={i}.5 {}\n", i % 4, i * 1_000_000_000))
