@@ -1208,6 +1208,22 @@ fn queries() -> Vec<String> {
         "SELECT holt_winters(count(usage_user), 2, 0) FROM cpu WHERE {U} GROUP BY time(3m)"
     ));
     add(&format!("SELECT holt_winters(mean(usage_user), 2, 0) FROM cpu WHERE {W} AND host = 'nope' GROUP BY time(10m)"));
+    add(&format!("SELECT holt_winters(mean(usage_user), 3, 0) FROM cpu WHERE {W} AND host = 'a' GROUP BY time(10m, 3m)"));
+    add(&format!("SELECT holt_winters(mean(usage_user), 3, 2) FROM cpu WHERE {W} AND host = 'a' GROUP BY time(10m) ORDER BY time DESC"));
+    add(&format!("SELECT holt_winters_with_fit(mean(usage_user), 2, 1) FROM cpu WHERE {U} GROUP BY time(2m) fill(none)"));
+    add(&format!(
+        "SELECT holt_winters(mean(usage_user), 2, 0) FROM cpu WHERE {U} GROUP BY time(2m) LIMIT 1"
+    ));
+    add(&format!(
+        "SELECT holt_winters(first(usage_user), 4, 3) FROM cpu WHERE {W} GROUP BY time(5m), region"
+    ));
+    add(&format!("SELECT holt_winters(mean(usage_user), 2, 0), holt_winters(max(usage_user), 2, 0) FROM cpu WHERE {N} GROUP BY time(5m)"));
+    add(&format!(
+        "SELECT holt_winters(mean(usage_user), 2, -3) FROM cpu WHERE {N} GROUP BY time(5m)"
+    ));
+    add(&format!(
+        "SELECT holt_winters(mean(*), 2, 0) FROM cpu WHERE {N} GROUP BY time(5m)"
+    ));
     add("SELECT holt_winters(usage_user, 5, 0) FROM cpu");
     add("SELECT holt_winters(mean(usage_user), 5, 0) FROM cpu");
     add(&format!(
@@ -1273,6 +1289,17 @@ fn csv_queries() -> Vec<(String, &'static str, &'static str)> {
             csv,
         ),
         ("SELECT x FROM csv WHERE".into(), "", csv),
+        ("SELECT * FROM csv, cpu WHERE host = 'h' OR host = 'a' LIMIT 2".into(), "", csv),
+        ("SELECT x FROM csv GROUP BY host, b".into(), "&epoch=u", csv),
+        (
+            format!("SELECT max(usage_user), holt_winters(max(usage_user), 2, 0) FROM cpu WHERE {N} GROUP BY time(10m)"),
+            "",
+            csv,
+        ),
+        // (Not SHOW RETENTION POLICIES: 1.x's CSV writer does not format its replicaN, an int,
+        // and leaves the column's name in its place; strata writes the value.)
+        ("SHOW DATABASES; SHOW SERIES FROM csv".into(), "", csv),
+        ("SELECT ok FROM cpu WHERE host = 'b' LIMIT 3 SLIMIT 1".into(), "&epoch=h", csv),
         // Only exactly these Accept values ask for CSV.
         (
             "SELECT x FROM csv".into(),

@@ -66,4 +66,10 @@ fn a_csv_answer_is_charged_at_its_size_before_it_is_made() {
         csv(&d.socket, "SELECT count(v) FROM m").body,
         "name,tags,time,count\nm,,0,5000\n"
     );
+    // Where strata differs from 1.x on purpose: the replication factor is written as its value
+    // (1.x leaves the column's name there, its CSV writer not formatting that int).
+    assert_eq!(
+        csv(&d.socket, "SHOW RETENTION POLICIES").body,
+        "name,tags,name,duration,shardGroupDuration,replicaN,default\n,,autogen,0s,168h0m0s,1,true\n"
+    );
 }

@@ -906,6 +906,11 @@ fn holt_winters_call(func: AggFn, name: &str, args: &[Expr]) -> Result<Call> {
         }
     };
     let season = match season.unparen() {
+        Expr::Integer(n) if *n < 0 => {
+            return Err(Error::Query(format!(
+                "third arg to {name} cannot be negative, got {n}"
+            )))
+        }
         Expr::Integer(n) => *n,
         _ => {
             return Err(Error::Query(format!(
