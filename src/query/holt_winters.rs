@@ -42,6 +42,12 @@ impl HoltWinters {
         }
     }
 
+    /// `steps` intervals after `from`; `None` past the last time there is (where 1.x's
+    /// arithmetic wraps around, the forecast stops).
+    fn step(&self, from: i64, steps: i64) -> Option<i64> {
+        from.checked_add(self.interval.checked_mul(steps)?)
+    }
+
     fn seasonal(&self) -> bool {
         self.season >= 2
     }
@@ -51,7 +57,7 @@ impl HoltWinters {
     fn round(&self, t: i64) -> i64 {
         let remainder = t % self.interval;
         if remainder > self.interval / 2 {
-            (t / self.interval + 1) * self.interval
+            (t / self.interval + 1).saturating_mul(self.interval)
         } else {
             (t / self.interval) * self.interval
         }
@@ -67,7 +73,7 @@ impl HoltWinters {
             return None;
         }
         let (start, stop) = (self.round(first.0), self.round(last.0));
-        if (stop - start) / self.interval <= 0 {
+        if stop.saturating_sub(start) / self.interval <= 0 {
             return None;
         }
         let mut y = vec![first.1];
@@ -77,10 +83,10 @@ impl HoltWinters {
             if rounded <= t {
                 continue;
             }
-            t += self.interval;
-            while rounded != t {
+            t = t.saturating_add(self.interval);
+            while rounded > t {
                 y.push(f64::NAN);
-                t += self.interval;
+                t = t.saturating_add(self.interval);
             }
             y.push(value);
         }
@@ -93,7 +99,7 @@ impl HoltWinters {
     pub fn grid_len(&self, points: &[(i64, f64)]) -> usize {
         match (points.first(), points.last()) {
             (Some(first), Some(last)) => {
-                let slots = (self.round(last.0) - self.round(first.0)) / self.interval;
+                let slots = self.round(last.0).saturating_sub(self.round(first.0)) / self.interval;
                 usize::try_from(slots).map_or(0, |s| s.saturating_add(1))
             }
             _ => 0,
@@ -168,16 +174,16 @@ impl HoltWinters {
             forecast
                 .iter()
                 .enumerate()
+                .map_while(|(i, v)| Some((self.step(start, i as i64)?, *v)))
                 .filter(|(_, v)| !v.is_nan())
-                .map(|(i, v)| (start + self.interval * i as i64, *v))
                 .collect()
         } else {
             let stop = points[points.len() - 1].0;
             forecast[y.len()..]
                 .iter()
                 .enumerate()
+                .map_while(|(i, v)| Some((self.step(stop, i as i64 + 1)?, *v)))
                 .filter(|(_, v)| !v.is_nan())
-                .map(|(i, v)| (stop + self.interval * (i as i64 + 1), *v))
                 .collect()
         };
         Ok(answered)
@@ -589,6 +595,24 @@ mod tests {
             .expect("answer");
         assert_eq!(with_fit.len(), 23);
         assert_eq!(with_fit[0], (0, 5.0));
+    }
+
+    #[test]
+    fn a_forecast_stops_at_the_last_time_there_is() {
+        let interval = i64::MAX / 4;
+        let points = [(0, 1.0), (interval, 2.0), (2 * interval, 3.0)];
+        let answer = HoltWinters::new(10, 0, false, interval)
+            .answer(&points, &mut || Ok(()))
+            .expect("answer");
+        assert_eq!(
+            answer.iter().map(|(t, _)| *t).collect::<Vec<_>>(),
+            vec![3 * interval, 4 * interval]
+        );
+        let far = [(i64::MIN + 1, 1.0), (i64::MAX - 1, 2.0)];
+        assert_eq!(
+            HoltWinters::new(2, 0, false, 3).grid_len(&far),
+            i64::MAX as usize / 3 + 1
+        );
     }
 
     #[test]
