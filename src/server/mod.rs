@@ -6,7 +6,6 @@
 pub mod listener;
 pub mod shutdown;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -23,16 +22,17 @@ use axum::Router;
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::error::Error;
-use crate::ingest::{RecordFormat, RecordOptions};
-use crate::lineproto::Precision;
 use crate::query::{Epoch, QueryOptions, QueryResponse, StatementResult};
 
 mod answer_budget;
 mod csv_answer;
 mod gzip;
+mod metrics;
 mod pretty_json;
 mod vq;
-use gzip::gunzip;
+mod write;
+pub use metrics::metrics_text;
+pub use write::{write_body_text, write_format, write_precision};
 
 /// The version string strata reports where InfluxDB reports its own (`X-Influxdb-Version`).
 pub const VERSION: &str = concat!("strata-", env!("CARGO_PKG_VERSION"));
@@ -166,168 +166,6 @@ async fn health(State(st): State<AppState>) -> Response {
     )
 }
 
-/// Per-database, per-layer compaction metrics in the Prometheus text format.
-pub fn metrics_text(db: &Db) -> String {
-    type Get = fn(&crate::compaction::LayerStats) -> f64;
-    let gauges: [(&str, &str, &str, Get); 10] = [
-        (
-            "strata_layer_tables",
-            "gauge",
-            "SSTables in the layer",
-            |l| l.tables as f64,
-        ),
-        (
-            "strata_layer_bytes",
-            "gauge",
-            "bytes of the layer's SSTables",
-            |l| l.bytes as f64,
-        ),
-        (
-            "strata_layer_points",
-            "gauge",
-            "points in the layer's SSTables",
-            |l| l.points as f64,
-        ),
-        (
-            "strata_compactions_total",
-            "counter",
-            "compactions out of the layer",
-            |l| l.compactions as f64,
-        ),
-        (
-            "strata_compaction_bytes_read_total",
-            "counter",
-            "bytes read by the layer's merges",
-            |l| l.bytes_read as f64,
-        ),
-        (
-            "strata_compaction_bytes_written_total",
-            "counter",
-            "bytes written by the layer's merges",
-            |l| l.bytes_written as f64,
-        ),
-        (
-            "strata_compaction_bytes_moved_total",
-            "counter",
-            "bytes of tables moved out of the layer",
-            |l| l.bytes_moved as f64,
-        ),
-        (
-            "strata_compaction_write_amplification",
-            "gauge",
-            "bytes written per byte moved into the next layer",
-            |l| l.write_amplification,
-        ),
-        (
-            "strata_compaction_debt_tables",
-            "gauge",
-            "tables over the layer's limit",
-            |l| l.debt_tables as f64,
-        ),
-        (
-            "strata_compaction_debt_bytes",
-            "gauge",
-            "bytes of the tables over the layer's limit",
-            |l| l.debt_bytes as f64,
-        ),
-    ];
-    let stats: Vec<(String, crate::compaction::CompactionStats)> = db
-        .database_names()
-        .into_iter()
-        .filter_map(|n| db.database(&n).ok().map(|d| (n, d.compaction_stats())))
-        .collect();
-    let mut out = String::new();
-    for (name, kind, help, get) in gauges {
-        let samples = stats.iter().flat_map(|(dbname, s)| {
-            s.layers
-                .iter()
-                .map(move |l| (format!("db=\"{dbname}\",layer=\"C{}\"", l.layer), get(l)))
-        });
-        family(&mut out, name, kind, help, samples);
-    }
-    let paths = db.query_paths();
-    family(
-        &mut out,
-        "strata_queries_total",
-        "counter",
-        "queries run, by where: on the connection's thread (inline) or on the query pool",
-        [
-            ("path=\"inline\"".to_string(), paths.inline),
-            ("path=\"pool\"".to_string(), paths.pooled),
-        ],
-    );
-    family(
-        &mut out,
-        "strata_queries_moved_to_pool_total",
-        "counter",
-        "queries started inline whose estimate went past query_inline_max_points",
-        [(String::new(), paths.moved)],
-    );
-    let bc = db.block_cache_stats();
-    family(
-        &mut out,
-        "strata_block_cache_reads_total",
-        "counter",
-        "query block reads, by whether the block cache held the block (hit) or it was read from its file (miss)",
-        [
-            ("result=\"hit\"".to_string(), bc.hits),
-            ("result=\"miss\"".to_string(), bc.misses),
-        ],
-    );
-    family(
-        &mut out,
-        "strata_block_cache_bytes",
-        "gauge",
-        "bytes the block cache holds (block_cache_bytes bounds it)",
-        [(String::new(), bc.bytes)],
-    );
-    family(
-        &mut out,
-        "strata_flush_stalls_total",
-        "counter",
-        "flushes that waited for C0 compaction",
-        stats
-            .iter()
-            .map(|(dbname, s)| (format!("db=\"{dbname}\""), s.flush_stalls)),
-    );
-    out
-}
-
-/// Append one metric family in the Prometheus text format: its HELP and TYPE lines, then a
-/// sample per (labels, value), the labels in braces unless there are none.
-fn family<V: std::fmt::Display>(
-    out: &mut String,
-    name: &str,
-    kind: &str,
-    help: &str,
-    samples: impl IntoIterator<Item = (String, V)>,
-) {
-    use std::fmt::Write as _;
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    for (labels, value) in samples {
-        let _ = if labels.is_empty() {
-            writeln!(out, "{name} {value}")
-        } else {
-            writeln!(out, "{name}{{{labels}}} {value}")
-        };
-    }
-}
-
-async fn metrics(State(st): State<AppState>) -> Response {
-    let body = metrics_text(&st.db);
-    with_version(
-        (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4"),
-            )],
-            body,
-        )
-            .into_response(),
-    )
-}
-
 /// Charge the bound of an answer's JSON to a memory budget of `limit` bytes (0: none).
 fn charge_json(
     r: &Result<QueryResponse, Error>,
@@ -352,94 +190,6 @@ fn error_response(error: &Error) -> Response {
     json_error(status, &error.to_string())
 }
 
-/// [`error_response`] for a write (`/write`, a Prometheus remote write): 1.x's write endpoints
-/// quote a missing database's name (`database not found: "db"`); its statements do not.
-fn write_error_response(error: &Error) -> Response {
-    match error {
-        Error::DatabaseNotFound(name) => json_error(
-            StatusCode::NOT_FOUND,
-            &format!("database not found: {name:?}"),
-        ),
-        e => error_response(e),
-    }
-}
-
-/// The `precision=` parameter of a `/write`: nanoseconds when absent or empty. The error is the
-/// message of the 400 answer.
-pub fn write_precision(param: Option<&str>) -> std::result::Result<Precision, String> {
-    match param {
-        None | Some("") => Ok(Precision::Nanosecond),
-        Some(p) => Precision::parse(p)
-            .ok_or_else(|| format!("invalid precision {p:?}: use one of n, ns, u, ms, s, m, h")),
-    }
-}
-
-/// The format of a `/write` body and how its records map to points: `?format=lp|json|csv`
-/// if given, else the `Content-Type` (`application/json`, `text/csv` or `application/csv`;
-/// anything else is line protocol). JSON and CSV take `measurement=` (the measurement of
-/// records without a series), and CSV `timestamp_column=`, `value_column=`, `series_column=`
-/// and `delimiter=` (one byte). The error is the message of the 400 answer.
-pub fn write_format(
-    content_type: Option<&str>,
-    params: &HashMap<String, String>,
-) -> std::result::Result<(RecordFormat, RecordOptions), String> {
-    let format = match params.get("format") {
-        Some(name) => RecordFormat::from_name(name)
-            .ok_or_else(|| format!("invalid format {name:?}: use one of lp, json, csv"))?,
-        None => content_type.map_or(RecordFormat::LineProtocol, RecordFormat::from_content_type),
-    };
-    let mut options = RecordOptions {
-        measurement: params.get("measurement").filter(|m| !m.is_empty()).cloned(),
-        ..RecordOptions::default()
-    };
-    for (param, column) in [
-        ("timestamp_column", &mut options.timestamp_column),
-        ("value_column", &mut options.value_column),
-        ("series_column", &mut options.series_column),
-    ] {
-        if let Some(name) = params.get(param).filter(|n| !n.is_empty()) {
-            *column = name.clone();
-        }
-    }
-    if let Some(delimiter) = params.get("delimiter") {
-        match delimiter.as_bytes() {
-            [byte] => options.delimiter = *byte,
-            _ => {
-                return Err(format!(
-                    "invalid delimiter {delimiter:?}: give one byte, such as ; or %09 (tab)"
-                ))
-            }
-        }
-    }
-    Ok((format, options))
-}
-
-/// The text of a `/write` body (line protocol, JSON or CSV): decompressed first when it came with
-/// `Content-Encoding: gzip` (`gzip`), producing at most `limit` bytes, then checked to be UTF-8.
-/// Borrowed when the body was not compressed. The error is the status and message of the answer.
-pub fn write_body_text(
-    body: &[u8],
-    gzip: bool,
-    limit: usize,
-) -> std::result::Result<Cow<'_, str>, (StatusCode, String)> {
-    let not_utf8 = |e: std::str::Utf8Error| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("body is not valid UTF-8 (at byte {})", e.valid_up_to()),
-        )
-    };
-    if gzip {
-        let plain = gunzip(body, limit)?;
-        String::from_utf8(plain)
-            .map(Cow::Owned)
-            .map_err(|e| not_utf8(e.utf8_error()))
-    } else {
-        std::str::from_utf8(body)
-            .map(Cow::Borrowed)
-            .map_err(not_utf8)
-    }
-}
-
 /// The `db` parameter a write, a remote read or a compaction needs (see [`database_required`]).
 fn database_param(params: &HashMap<String, String>) -> Option<String> {
     params.get("db").filter(|d| !d.is_empty()).cloned()
@@ -458,93 +208,6 @@ fn task_failed(what: &str, e: &tokio::task::JoinError) -> Response {
     )
 }
 
-/// A write's body, at most `limit` bytes; the answer when it is refused: 408 (and the
-/// connection closed) when it came too slowly, 413 when it is too large.
-async fn read_body(body: Body, limit: usize) -> std::result::Result<axum::body::Bytes, Response> {
-    match to_bytes(body, limit).await {
-        Ok(b) => Ok(b),
-        Err(e) if listener::is_body_timeout(&e) => {
-            let mut r = json_error(StatusCode::REQUEST_TIMEOUT, &e.to_string());
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            Err(r)
-        }
-        Err(_) => Err(json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("request body too large: the limit is {limit} bytes (max_body_bytes)"),
-        )),
-    }
-}
-
-async fn write(
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    Query(params): Query<HashMap<String, String>>,
-    body: Body,
-) -> Response {
-    let limit = st.db.config().get_max_body_bytes();
-    let Some(db) = database_param(&params) else {
-        return database_required();
-    };
-    let precision = match write_precision(params.get("precision").map(String::as_str)) {
-        Ok(p) => p,
-        Err(msg) => return json_error(StatusCode::BAD_REQUEST, &msg),
-    };
-    let bytes = match read_body(body, limit).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let gzip = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let (format, options) = match write_format(content_type, &params) {
-        Ok(chosen) => chosen,
-        Err(msg) => return json_error(StatusCode::BAD_REQUEST, &msg),
-    };
-    // The body is decompressed, validated and parsed off the async threads, like the write
-    // itself, and where it was received (no copy unless it was compressed).
-    let dbh = st.db.clone();
-    let r = tokio::task::spawn_blocking(move || {
-        write_body_text(&bytes, gzip, limit)
-            .map(|text| dbh.write_records(&db, &text, format, &options, precision))
-    })
-    .await;
-    match r {
-        Ok(Err((status, msg))) => json_error(status, &msg),
-        Ok(Ok(Ok(_))) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Ok(Err(e))) => write_error_response(&e),
-        Err(e) => task_failed("write", &e),
-    }
-}
-
-/// `POST /api/v1/prom/write?db=NAME`: a Prometheus remote write (snappy-compressed protobuf), as
-/// InfluxDB 1.x takes it ([`Db::write_prometheus`]); 204 when written, the body limit and the
-/// errors of `/write`.
-async fn prom_write(
-    State(st): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
-    body: Body,
-) -> Response {
-    let limit = st.db.config().get_max_body_bytes();
-    let Some(db) = database_param(&params) else {
-        return database_required();
-    };
-    let bytes = match read_body(body, limit).await {
-        Ok(b) => b,
-        Err(refused) => return refused,
-    };
-    let dbh = st.db.clone();
-    match tokio::task::spawn_blocking(move || dbh.write_prometheus(&db, &bytes)).await {
-        Ok(Ok(_)) => with_version(StatusCode::NO_CONTENT.into_response()),
-        Ok(Err(e)) => write_error_response(&e),
-        Err(e) => task_failed("write", &e),
-    }
-}
-
 /// `POST /api/v1/prom/read?db=NAME`: a Prometheus remote read, as InfluxDB 1.x answers it
 /// ([`Db::read_prometheus`]): the snappy-compressed protobuf `ReadResponse`, each query run as
 /// the request's user.
@@ -558,7 +221,7 @@ async fn prom_read(
     let Some(db) = database_param(&params) else {
         return database_required();
     };
-    let bytes = match read_body(body, limit).await {
+    let bytes = match write::read_body(body, limit).await {
         Ok(b) => b,
         Err(refused) => return refused,
     };
@@ -762,10 +425,10 @@ pub fn router(db: Arc<Db>) -> Router {
     Router::new()
         .route("/ping", only(get(ping).head(ping), "GET, HEAD"))
         .route("/health", get(health))
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/write",
-            only(post(write).options(options), "POST, OPTIONS"),
+            only(post(write::write).options(options), "POST, OPTIONS"),
         )
         .route(
             "/query",
@@ -774,7 +437,7 @@ pub fn router(db: Arc<Db>) -> Router {
                 "GET, POST, OPTIONS",
             ),
         )
-        .route("/api/v1/prom/write", only(post(prom_write), "POST"))
+        .route("/api/v1/prom/write", only(post(write::prom_write), "POST"))
         .route("/api/v1/prom/read", only(post(prom_read), "POST"))
         .route("/internal/compact", post(compact))
         .route("/vq", only(post(vq::vq), "POST"))
@@ -782,87 +445,4 @@ pub fn router(db: Arc<Db>) -> Router {
             answers: answer_budget::AnswerBudget::new(db.config()),
             db,
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    #[test]
-    fn a_write_format_comes_from_the_parameter_then_the_content_type() {
-        let params = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        let format = |ct: Option<&str>, p: &[(&str, &str)]| write_format(ct, &params(p));
-        assert_eq!(format(None, &[]).unwrap().0, RecordFormat::LineProtocol);
-        assert_eq!(
-            format(Some("application/json; charset=utf-8"), &[])
-                .unwrap()
-                .0,
-            RecordFormat::Json
-        );
-        assert_eq!(
-            format(Some("text/csv"), &[("format", "lp")]).unwrap().0,
-            RecordFormat::LineProtocol
-        );
-        assert_eq!(
-            format(Some("text/plain"), &[("format", "CSV")]).unwrap().0,
-            RecordFormat::Csv
-        );
-        assert!(format(None, &[("format", "xml")])
-            .unwrap_err()
-            .contains("lp, json, csv"));
-        assert!(format(Some("text/csv"), &[("delimiter", ";;")])
-            .unwrap_err()
-            .contains("one byte"));
-        let (_, o) = format(
-            Some("text/csv"),
-            &[
-                ("delimiter", "\t"),
-                ("measurement", "m"),
-                ("series_column", "name"),
-                ("timestamp_column", "t"),
-                ("value_column", "v"),
-            ],
-        )
-        .unwrap();
-        assert_eq!(o.delimiter, b'\t');
-        assert_eq!(o.measurement.as_deref(), Some("m"));
-        assert_eq!(
-            (
-                o.series_column.as_str(),
-                o.timestamp_column.as_str(),
-                o.value_column.as_str()
-            ),
-            ("name", "t", "v")
-        );
-    }
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).expect("gzip into memory");
-        e.finish().expect("gzip into memory")
-    }
-
-    /// Found by the `http_write` fuzz target: a body of two gzip members (what a client that
-    /// compresses chunk by chunk sends) was cut to its first member, and the write of the
-    /// second member's lines was acknowledged without them.
-    #[test]
-    fn every_gzip_member_of_a_body_is_decompressed() {
-        let mut body = gzip(b"cpu value=1 1\n");
-        body.extend(gzip(b"cpu value=2 2\n"));
-        let text = write_body_text(&body, true, 1 << 20).expect("a two-member gzip body");
-        assert_eq!(text, "cpu value=1 1\ncpu value=2 2\n");
-        // The limit counts every member.
-        let (status, _) = write_body_text(&body, true, 20).expect_err("over the limit");
-        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-        // Garbage after the members is refused, not ignored.
-        body.extend_from_slice(b"garbage");
-        let (status, msg) = write_body_text(&body, true, 1 << 20).expect_err("trailing garbage");
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{msg}");
-    }
 }
