@@ -12,6 +12,10 @@
 //! with 503 ([`Error::AnswersBacklog`]): overload is refused, not absorbed.
 
 use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::with_version;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -91,12 +95,21 @@ impl AsRef<[u8]> for ChargedBytes {
     }
 }
 
-/// A response body of `bytes` that holds `charge` until hyper drops the last of them.
-pub(super) fn charged_body(bytes: Vec<u8>, charge: Charge) -> Body {
-    Body::from(Bytes::from_owner(ChargedBytes {
+/// A 200 answer of `bytes` (of `content_type`) whose body holds `charge` until hyper drops the
+/// last of them.
+pub(super) fn answer(content_type: &'static str, bytes: Vec<u8>, charge: Charge) -> Response {
+    let body = Body::from(Bytes::from_owner(ChargedBytes {
         bytes,
         _charge: charge,
-    }))
+    }));
+    with_version(
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(content_type))],
+            body,
+        )
+            .into_response(),
+    )
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::fmt;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::answer_budget::{charged_body, AnswerBudget, ByteCount};
+use super::answer_budget::{AnswerBudget, ByteCount};
 use super::with_version;
 use crate::error::Error;
 use crate::query::limits::QueryMemory;
@@ -57,26 +57,19 @@ pub(super) fn answer(
     let _ = write_answer(&mut text, &resp, epoch);
     drop(resp);
     drop(rendering);
-    with_version(
-        (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"))],
-            charged_body(text.into_bytes(), held),
-        )
-            .into_response(),
-    )
+    super::answer_budget::answer("text/csv", text.into_bytes(), held)
 }
 
 /// An error of the whole request, in CSV: `error` and the message, with the error's status.
-pub(super) fn error_response(error: &Error) -> Response {
-    if let Error::Auth(auth) = error {
-        return crate::auth::http::refuse(auth);
-    }
-    let status =
-        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+fn error_response(error: &Error) -> Response {
+    super::error_answer(error, csv_error)
+}
+
+/// The CSV error body of 1.x: `error`, then the message.
+fn csv_error(status: StatusCode, message: &str) -> Response {
     let mut text = String::new();
     let _ = write_record(&mut text, ["error"]);
-    let _ = write_record(&mut text, [error.to_string().as_str()]);
+    let _ = write_record(&mut text, [message]);
     with_version(
         (
             status,

@@ -182,12 +182,17 @@ fn charge_json(
 /// The answer to a request that failed with `error`: its status ([`Error::http_status`]) and
 /// 1.x's JSON error body (an authorization error's own answer, with its challenge header).
 fn error_response(error: &Error) -> Response {
+    error_answer(error, json_error)
+}
+
+/// [`error_response`] with the body `render` makes of the status and message (JSON, CSV).
+fn error_answer(error: &Error, render: fn(StatusCode, &str) -> Response) -> Response {
     if let Error::Auth(auth) = error {
         return crate::auth::http::refuse(auth);
     }
     let status =
         StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    json_error(status, &error.to_string())
+    render(status, &error.to_string())
 }
 
 /// The `db` parameter a write, a remote read or a compaction needs (see [`database_required`]).
@@ -231,20 +236,12 @@ async fn prom_read(
         // Made within the request's query_memory_limit; held for its client in the server's
         // answer budget, or refused.
         Ok(Ok(answer)) => match st.answers.charge(answer.len() as u64) {
-            Ok(held) => with_version(
-                (
-                    StatusCode::OK,
-                    [
-                        (
-                            header::CONTENT_TYPE,
-                            HeaderValue::from_static("application/x-protobuf"),
-                        ),
-                        (header::CONTENT_ENCODING, HeaderValue::from_static("snappy")),
-                    ],
-                    answer_budget::charged_body(answer, held),
-                )
-                    .into_response(),
-            ),
+            Ok(held) => {
+                let mut r = answer_budget::answer("application/x-protobuf", answer, held);
+                r.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("snappy"));
+                r
+            }
             Err(e) => error_response(&e),
         },
         Ok(Err(e)) => error_response(&e),
@@ -375,17 +372,7 @@ async fn query(
     if let Err(e) = answer_budget::resize(&mut held, body.len()) {
         return error_response(&e);
     }
-    with_version(
-        (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            answer_budget::charged_body(body.into_bytes(), held),
-        )
-            .into_response(),
-    )
+    answer_budget::answer("application/json", body.into_bytes(), held)
 }
 
 /// InfluxDB 1.x's answer to a method a route does not take: 405, `Allow`, a plain-text body.

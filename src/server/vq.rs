@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use std::collections::HashMap;
 
-use super::answer_budget::{charged_body, AnswerBudget, ByteCount};
+use super::answer_budget::{answer, AnswerBudget, ByteCount};
 use super::{error_response, json_error, task_failed, with_version, AppState};
 use crate::auth::Principal;
 use crate::query::limits::Charge;
@@ -55,17 +55,7 @@ pub(super) async fn vq(
     let answer = match ran {
         Ok(Ok(outputs)) => {
             return match output_json(&outputs, &st.answers) {
-                Ok((json, held)) => with_version(
-                    (
-                        StatusCode::OK,
-                        [(
-                            axum::http::header::CONTENT_TYPE,
-                            axum::http::HeaderValue::from_static("application/json"),
-                        )],
-                        charged_body(json.into_bytes(), held),
-                    )
-                        .into_response(),
-                ),
+                Ok((json, held)) => answer("application/json", json.into_bytes(), held),
                 Err(e) => error_response(&e),
             }
         }
