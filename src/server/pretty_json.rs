@@ -6,47 +6,31 @@
 //! allocating, so the caller charges it to `query_memory_limit` before [`pretty`] makes it at
 //! that exact capacity.
 
+use std::fmt;
+
+use super::answer_budget::ByteCount;
+
 /// The indentation of one level.
 const INDENT: &str = "    ";
 
-/// What the re-indentation emits, in order; [`walk`] drives it over compact JSON.
-trait Sink {
-    fn text(&mut self, s: &str);
-    fn newline(&mut self, depth: usize, indent: &str);
-}
-
-/// Counts the bytes that would be written.
-struct Counter(usize);
-
-impl Sink for Counter {
-    fn text(&mut self, s: &str) {
-        self.0 += s.len();
+/// A line break, then `depth` levels of `indent`.
+fn newline(out: &mut impl fmt::Write, depth: usize, indent: &str) -> fmt::Result {
+    out.write_char('\n')?;
+    for _ in 0..depth {
+        out.write_str(indent)?;
     }
-    fn newline(&mut self, depth: usize, indent: &str) {
-        self.0 += 1 + depth * indent.len();
-    }
-}
-
-impl Sink for String {
-    fn text(&mut self, s: &str) {
-        self.push_str(s);
-    }
-    fn newline(&mut self, depth: usize, indent: &str) {
-        self.push('\n');
-        for _ in 0..depth {
-            self.push_str(indent);
-        }
-    }
+    Ok(())
 }
 
 /// Re-indent `compact` (JSON with no whitespace outside strings, as strata renders answers)
-/// into `out`, `indent` a level. Text inside strings is copied as it is, escapes included.
-fn walk(compact: &str, indent: &str, out: &mut impl Sink) {
+/// into `out` (a [`ByteCount`] sizes it), `indent` a level. Text inside strings is copied as it
+/// is, escapes included.
+fn walk(compact: &str, indent: &str, out: &mut impl fmt::Write) -> fmt::Result {
     let bytes = compact.as_bytes();
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
-    // The start of the text not yet emitted (copied in runs, not byte by byte).
+    // The start of the text not yet written (copied in runs, not byte by byte).
     let mut run = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -64,29 +48,30 @@ fn walk(compact: &str, indent: &str, out: &mut impl Sink) {
         match b {
             b'"' => in_string = true,
             b'{' | b'[' | b'}' | b']' | b',' | b':' => {
-                out.text(&compact[run..i]);
+                out.write_str(&compact[run..i])?;
                 match b {
                     b'{' | b'[' => {
                         let close = if b == b'{' { b'}' } else { b']' };
                         if bytes.get(i + 1) == Some(&close) {
-                            out.text(if b == b'{' { "{}" } else { "[]" });
+                            // Empty: `{}` or `[]` as it is.
+                            out.write_str(&compact[i..i + 2])?;
                             i += 1;
                         } else {
-                            out.text(if b == b'{' { "{" } else { "[" });
+                            out.write_str(&compact[i..=i])?;
                             depth += 1;
-                            out.newline(depth, indent);
+                            newline(out, depth, indent)?;
                         }
                     }
                     b'}' | b']' => {
                         depth = depth.saturating_sub(1);
-                        out.newline(depth, indent);
-                        out.text(if b == b'}' { "}" } else { "]" });
+                        newline(out, depth, indent)?;
+                        out.write_str(&compact[i..=i])?;
                     }
                     b',' => {
-                        out.text(",");
-                        out.newline(depth, indent);
+                        out.write_char(',')?;
+                        newline(out, depth, indent)?;
                     }
-                    _ => out.text(": "),
+                    _ => out.write_str(": ")?,
                 }
                 run = i + 1;
             }
@@ -94,21 +79,21 @@ fn walk(compact: &str, indent: &str, out: &mut impl Sink) {
         }
         i += 1;
     }
-    out.text(&compact[run.min(compact.len())..]);
+    out.write_str(&compact[run.min(compact.len())..])
 }
 
 /// The length of [`pretty`]`(compact)`, counted without allocating.
 pub fn pretty_len(compact: &str) -> usize {
-    let mut counter = Counter(0);
-    walk(compact, INDENT, &mut counter);
-    counter.0
+    let mut count = ByteCount(0);
+    let _ = walk(compact, INDENT, &mut count);
+    count.0
 }
 
 /// `compact` indented as 1.x's `pretty=true` answers are, in a string of exactly
 /// [`pretty_len`] bytes.
 pub fn pretty(compact: &str) -> String {
     let mut out = String::with_capacity(pretty_len(compact));
-    walk(compact, INDENT, &mut out);
+    let _ = walk(compact, INDENT, &mut out);
     out
 }
 
@@ -188,7 +173,7 @@ mod tests {
             let back: serde_json::Value = serde_json::from_str(&indented).expect("valid json");
             prop_assert_eq!(&back, &value);
             let mut two_spaces = String::new();
-            walk(&compact, "  ", &mut two_spaces);
+            walk(&compact, "  ", &mut two_spaces).expect("a String takes any text");
             prop_assert_eq!(two_spaces, serde_json::to_string_pretty(&value).expect("json"));
         }
     }
