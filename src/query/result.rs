@@ -319,17 +319,47 @@ fn push_short_decimal(out: &mut String, v: f64) -> bool {
 }
 
 fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
     // What serde_json escapes: the quote, the backslash and control characters. Without any,
     // the string goes out as it is.
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        out.push('"');
+    if s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        let _ = JsonStringContents(&mut *out).write_str(s);
+    } else {
         out.push_str(s);
-        out.push('"');
-        return;
     }
-    match serde_json::to_string(s) {
-        Ok(q) => out.push_str(&q),
-        Err(_) => out.push_str("\"\""),
+    out.push('"');
+}
+
+/// Writes text as the inside of a JSON string, escaped as serde_json escapes it (the quote, the
+/// backslash, `\b \t \n \f \r`, other control characters as `\u00xx`), to any writer: the
+/// answers' strings, and text sized before it is made (a counter as the writer).
+pub(crate) struct JsonStringContents<W>(pub W);
+
+impl<W: std::fmt::Write> std::fmt::Write for JsonStringContents<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut plain = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let short = match b {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                0x08 => "\\b",
+                b'\t' => "\\t",
+                b'\n' => "\\n",
+                0x0c => "\\f",
+                b'\r' => "\\r",
+                b if b < 0x20 => "",
+                _ => continue,
+            };
+            // Escaped bytes are ASCII: `plain..i` and `i + 1..` fall on character boundaries.
+            self.0.write_str(&s[plain..i])?;
+            if short.is_empty() {
+                write!(self.0, "\\u{b:04x}")?;
+            } else {
+                self.0.write_str(short)?;
+            }
+            plain = i + 1;
+        }
+        self.0.write_str(&s[plain..])
     }
 }
 

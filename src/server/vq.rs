@@ -17,8 +17,8 @@ use super::answer_budget::{answer, AnswerBudget, ByteCount};
 use super::{error_response, json_error, task_failed, with_version, AppState};
 use crate::auth::Principal;
 use crate::query::limits::Charge;
+use crate::query::result::JsonStringContents;
 use crate::vq::{cli::exit_code, write_rendered, VqOutput, DEFAULT_DATABASE};
-use std::fmt;
 
 pub(super) async fn vq(
     State(st): State<AppState>,
@@ -86,43 +86,14 @@ fn output_json(outputs: &[VqOutput], answers: &AnswerBudget) -> crate::Result<(S
     const OPEN: &str = r#"{"output":""#;
     const CLOSE: &str = r#""}"#;
     let mut count = ByteCount(0);
-    let _ = write_rendered(&mut JsonString(&mut count), outputs);
+    let _ = write_rendered(&mut JsonStringContents(&mut count), outputs);
     let len = OPEN.len() + count.0 + CLOSE.len();
     let held = answers.charge(len as u64)?;
     let mut json = String::with_capacity(len);
     json.push_str(OPEN);
-    let _ = write_rendered(&mut JsonString(&mut json), outputs);
+    let _ = write_rendered(&mut JsonStringContents(&mut json), outputs);
     json.push_str(CLOSE);
     Ok((json, held))
-}
-
-/// Writes text as the inside of a JSON string (quotes, backslashes and control characters
-/// escaped).
-struct JsonString<W>(W);
-
-impl<W: fmt::Write> fmt::Write for JsonString<W> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut plain = 0;
-        for (i, c) in s.char_indices() {
-            let escaped = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                c if u32::from(c) < 0x20 => "",
-                _ => continue,
-            };
-            self.0.write_str(&s[plain..i])?;
-            if escaped.is_empty() {
-                write!(self.0, "\\u{:04x}", u32::from(c))?;
-            } else {
-                self.0.write_str(escaped)?;
-            }
-            plain = i + c.len_utf8();
-        }
-        self.0.write_str(&s[plain..])
-    }
 }
 
 #[cfg(test)]
