@@ -110,19 +110,17 @@ impl GroupContext<'_> {
                 };
                 let mut y = Vec::new();
                 if t.func.is_holt_winters() {
-                    let inputs: Vec<&Value> = match &t.input {
-                        TransformInput::Agg(ai) => {
-                            outs.get(*ai).map(|o| &o.value).into_iter().collect()
-                        }
-                        TransformInput::Tr(j) => {
-                            ys.get(*j).map_or(Vec::new(), |v| v.iter().collect())
-                        }
-                        TransformInput::Var(_) => Vec::new(),
-                    };
                     if reads && b <= out_end {
+                        let inputs: &[Value] = match &t.input {
+                            TransformInput::Agg(ai) => outs
+                                .get(*ai)
+                                .map_or(&[], |o| std::slice::from_ref(&o.value)),
+                            TransformInput::Tr(j) => ys.get(*j).map_or(&[], Vec::as_slice),
+                            TransformInput::Var(_) => &[],
+                        };
                         // Nulls are skipped, as 1.x skips nil points.
                         hw_inputs[ti]
-                            .extend(inputs.into_iter().filter_map(Value::as_f64).map(|x| (b, x)));
+                            .extend(inputs.iter().filter_map(Value::as_f64).map(|x| (b, x)));
                     }
                     ys.push(y);
                     continue;
