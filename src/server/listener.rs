@@ -402,10 +402,12 @@ enum Phase {
 
 struct Activity {
     phase: Mutex<Phase>,
-    /// Since when a write has been waiting for the client to take bytes (none taken since).
-    stalled: Mutex<Option<Instant>>,
-    /// Whether `stalled` holds an instant (read without the lock on every write).
-    is_stalled: std::sync::atomic::AtomicBool,
+    /// Since when a write has been waiting for the client to take bytes (none taken since):
+    /// nanoseconds after `opened`, plus one; 0 when no write waits. One atomic, so every write
+    /// reads it without a lock.
+    stalled_since: AtomicU64,
+    /// When the connection was accepted: what `stalled_since` counts from.
+    opened: Instant,
     /// Told when the phase changes or a write stalls (the connection's deadline moves).
     changed: Notify,
     header: Option<Duration>,
@@ -415,10 +417,11 @@ struct Activity {
 
 impl Activity {
     fn new(limits: &HttpLimits) -> Activity {
+        let opened = Instant::now();
         Activity {
-            phase: Mutex::new(Phase::Opened(Instant::now())),
-            stalled: Mutex::new(None),
-            is_stalled: std::sync::atomic::AtomicBool::new(false),
+            phase: Mutex::new(Phase::Opened(opened)),
+            stalled_since: AtomicU64::new(0),
+            opened,
             changed: Notify::new(),
             header: limits.header_timeout,
             idle: limits.idle_timeout,
@@ -453,8 +456,8 @@ impl Activity {
         if n == 0 {
             return;
         }
-        if self.is_stalled.swap(false, Ordering::Relaxed) {
-            *self.stalled.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        if self.stalled_since.load(Ordering::Relaxed) != 0 {
+            self.stalled_since.store(0, Ordering::Relaxed);
         }
         self.set(|p| match p {
             Phase::Idle(since) if since.elapsed() >= IDLE_RESOLUTION => {
@@ -467,11 +470,15 @@ impl Activity {
     /// A write could not go on: the client is not taking bytes. Starts the send timeout,
     /// unless it already runs.
     fn write_stalled(&self) {
-        let mut stalled = self.stalled.lock().unwrap_or_else(|p| p.into_inner());
-        if stalled.is_none() {
-            *stalled = Some(Instant::now());
-            self.is_stalled.store(true, Ordering::Relaxed);
-            drop(stalled);
+        let since = self.opened.elapsed().as_nanos();
+        let since = u64::try_from(since)
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1);
+        let started = self
+            .stalled_since
+            .compare_exchange(0, since, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok();
+        if started {
             self.changed.notify_one();
         }
     }
@@ -483,7 +490,10 @@ impl Activity {
             Phase::Idle(t) => self.idle.map(|d| (t + d, "idle")),
             Phase::Busy => None,
         };
-        let stalled = *self.stalled.lock().unwrap_or_else(|p| p.into_inner());
+        let stalled = match self.stalled_since.load(Ordering::Relaxed) {
+            0 => None,
+            since => Some(self.opened + Duration::from_nanos(since - 1)),
+        };
         let send = stalled.and_then(|t| self.send.map(|d| (t + d, "send")));
         match (phase, send) {
             (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
