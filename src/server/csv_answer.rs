@@ -170,26 +170,8 @@ fn write_record<'a, F: Into<Field<'a>>>(
         let text = match field.into() {
             Field::Text(s) => s,
             Field::Value(Value::String(s), _) => &**s,
-            Field::Value(Value::Null, _) => continue,
-            Field::Value(Value::Time(t), epoch) => {
-                write!(out, "{}", epoch.integer(*t))?;
-                continue;
-            }
-            // Full decimal notation, the shortest that reads back (Go's 'f', -1).
-            Field::Value(Value::Float(x), _) => {
-                write!(out, "{x}")?;
-                continue;
-            }
-            Field::Value(Value::Integer(x), _) => {
-                write!(out, "{x}")?;
-                continue;
-            }
-            Field::Value(Value::Unsigned(x), _) => {
-                write!(out, "{x}")?;
-                continue;
-            }
-            Field::Value(Value::Boolean(b), _) => {
-                out.write_str(if *b { "true" } else { "false" })?;
+            Field::Value(other, epoch) => {
+                write_plain(out, other, epoch)?;
                 continue;
             }
         };
@@ -207,6 +189,20 @@ fn write_record<'a, F: Into<Field<'a>>>(
         }
     }
     out.write_char('\n')
+}
+
+/// A value that never needs quotes, as 1.x formats it: times as integers in the epoch unit,
+/// floats in full decimal notation, the shortest that reads back (Go's 'f', -1); null empty.
+fn write_plain(out: &mut impl fmt::Write, value: &Value, epoch: Epoch) -> fmt::Result {
+    match value {
+        Value::Null => Ok(()),
+        Value::Time(t) => write!(out, "{}", epoch.integer(*t)),
+        Value::Float(x) => write!(out, "{x}"),
+        Value::Integer(x) => write!(out, "{x}"),
+        Value::Unsigned(x) => write!(out, "{x}"),
+        Value::Boolean(b) => out.write_str(if *b { "true" } else { "false" }),
+        Value::String(s) => out.write_str(s),
+    }
 }
 
 /// Go's `csv.Writer.fieldNeedsQuotes`.
