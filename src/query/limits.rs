@@ -170,6 +170,14 @@ impl QueryMemory {
         }
     }
 
+    /// A charge of nothing yet, to [`Charge::add`] to as the bytes come (it cannot fail).
+    pub fn empty_charge(&self) -> Charge {
+        Charge {
+            mem: self.clone(),
+            bytes: 0,
+        }
+    }
+
     /// Charge `n` bytes, returned when the [`Charge`] is dropped.
     pub fn charge(&self, n: u64) -> Result<Charge> {
         self.take(n)?;
@@ -278,10 +286,7 @@ impl Reservation {
     /// An empty reservation against `memory`.
     pub fn new(memory: &QueryMemory) -> Reservation {
         Reservation {
-            charge: Charge {
-                mem: memory.clone(),
-                bytes: 0,
-            },
+            charge: memory.empty_charge(),
             spare: 0,
         }
     }

@@ -204,14 +204,8 @@ pub fn time_series(series: &[SeriesResult]) -> Vec<TimeSeries> {
             let Some(Value::Time(t)) = row.first() else {
                 return None;
             };
-            let value = match row.get(1)? {
-                Value::Float(x) => *x,
-                Value::Integer(x) => *x as f64,
-                Value::Unsigned(x) => *x as f64,
-                _ => return None,
-            };
             Some(Sample {
-                value,
+                value: row.get(1)?.as_f64()?,
                 timestamp: t.div_euclid(1_000_000),
             })
         }));

@@ -66,14 +66,7 @@ pub fn run_program(db: &Db, database: &str, program: &Program) -> Result<Vec<VqO
         .create_database(database)
         .and_then(|()| db.database(database))
         .map_err(|e| engine(&first.unwrap_or_else(start), e))?;
-    let outputs = QueryMemory::new(db.config().get_query_memory_limit())
-        .charge(0)
-        .map_err(|e| {
-            engine(
-                &program.statements.first().map_or_else(start, first_word),
-                e,
-            )
-        })?;
+    let outputs = QueryMemory::new(db.config().get_query_memory_limit()).empty_charge();
     let run = Runner {
         db,
         d: &d,

@@ -246,7 +246,7 @@ impl GroupContext<'_> {
         let out_row = (std::mem::size_of::<Vec<Value>>()
             + (1 + layout.names.len().max(calls)) * std::mem::size_of::<Value>())
             as u64;
-        let mut filled_mem = self.snap.mem.charge(0)?;
+        let mut filled_mem = self.snap.mem.empty_charge();
         // With a fill every interval makes a row: charge them all now, and make room once.
         let n_buckets = ((end - start) / interval + 1) as usize;
         // Integrals answer from their own rows ([`integral_streams`]), so when every call is

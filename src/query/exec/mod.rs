@@ -295,7 +295,7 @@ pub fn execute_part(
     let mut out = Vec::new();
     // Result rows are held until the answer is sent: charged as each row is made (aggregates)
     // or each group is done (raw rows, whose buffers are charged while they are read).
-    let rows = std::cell::RefCell::new(snap.mem.charge(0)?);
+    let rows = std::cell::RefCell::new(snap.mem.empty_charge());
     let scope = Scope { rows: &rows };
     for measurement in physical.measurements() {
         let selected = select_series(db.index(), snap, plan, measurement, part.as_ref(), explain)?;

@@ -36,7 +36,7 @@ impl GroupContext<'_> {
     pub(super) fn raw(&self, members: &[Arc<SeriesInfo>]) -> Result<Vec<Vec<Value>>> {
         let plan = self.plan;
         let mut rows: Vec<(i64, Vec<Value>)> = Vec::new();
-        let mut out_held = self.snap.mem.charge(0)?;
+        let mut out_held = self.snap.mem.empty_charge();
         let cell = std::mem::size_of::<Value>() as u64;
         let out_row_bytes = cell * (self.layout.exprs.len() as u64 + 1) + 24;
         // ORDER BY time DESC LIMIT n: the group's rows are the newest offset + n of its series'
@@ -136,7 +136,7 @@ impl GroupContext<'_> {
         vars.sort_unstable();
         vars.dedup();
         let mut points: BTreeMap<usize, Vec<(i64, Value)>> = BTreeMap::new();
-        let mut held = self.snap.mem.charge(0)?;
+        let mut held = self.snap.mem.empty_charge();
         if !vars.is_empty() {
             for s in members {
                 self.for_each_row(s, plan.tmin, plan.tmax, &mut |ts, vals| {

@@ -187,7 +187,7 @@ impl GroupContext<'_> {
     ) -> Result<(Rows, Charge)> {
         check(self.token)?;
         let n = self.fields.len();
-        let mut held = self.snap.mem.charge(0)?;
+        let mut held = self.snap.mem.empty_charge();
         let row_bytes = 48 + 40 * n as u64;
         let mut cols: Vec<Option<Column>> = Vec::with_capacity(n);
         let mut col_charges = Vec::with_capacity(n);

@@ -255,7 +255,7 @@ impl Snapshot {
             mem: Vec::new(),
             whole: VecDeque::new(),
             mem_bytes: 0,
-            held: self.memory().charge(0)?,
+            held: self.memory().empty_charge(),
             counted: true,
             raw: Vec::new(),
         };
@@ -428,7 +428,7 @@ impl Snapshot {
         max: i64,
     ) -> Result<(Option<Column>, Charge)> {
         let mut stream = self.segments(tables, id, field, min, max, &|_| false)?;
-        let mut held = self.memory().charge(0)?;
+        let mut held = self.memory().empty_charge();
         let mut chunks = Vec::new();
         while let Some(seg) = stream.next()? {
             if let Segment::Points(c) = seg {
